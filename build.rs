@@ -1,0 +1,48 @@
+//! Records where libtorch lives as an rpath, so `target/release/verbatim` runs
+//! from any folder without `LD_LIBRARY_PATH`.
+//!
+//! tch's build script finds libtorch either from `LIBTORCH` or, with
+//! `LIBTORCH_USE_PYTORCH=1`, from the `torch` package of the active Python
+//! (`python` inside a virtual environment, `python3` outside); this script asks
+//! the same places.
+use std::path::PathBuf;
+use std::process::Command;
+
+fn libtorch_lib_dir() -> Option<PathBuf> {
+    if let Ok(dir) = std::env::var("LIBTORCH") {
+        return Some(PathBuf::from(dir).join("lib"));
+    }
+    let python = if std::env::var_os("VIRTUAL_ENV").is_some() {
+        "python"
+    } else {
+        "python3"
+    };
+    let out = Command::new(python)
+        .args([
+            "-c",
+            "import os, torch; print(os.path.join(os.path.dirname(torch.__file__), 'lib'))",
+        ])
+        .output()
+        .ok()?;
+    if !out.status.success() {
+        return None;
+    }
+    let dir = String::from_utf8(out.stdout).ok()?.trim().to_string();
+    Some(PathBuf::from(dir))
+}
+
+fn main() {
+    println!("cargo:rerun-if-env-changed=LIBTORCH");
+    println!("cargo:rerun-if-env-changed=VIRTUAL_ENV");
+    println!("cargo:rerun-if-changed=build.rs");
+    match libtorch_lib_dir() {
+        Some(dir) => {
+            let dir = dir.canonicalize().unwrap_or(dir);
+            println!("cargo:rustc-link-arg=-Wl,-rpath,{}", dir.display());
+        }
+        None => println!(
+            "cargo:warning=libtorch not found: run scripts/setup.sh (or set LIBTORCH); \
+             the binary will need LD_LIBRARY_PATH"
+        ),
+    }
+}

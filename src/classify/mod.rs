@@ -1,0 +1,245 @@
+//! Sentiment and topics for each comment, on the encoder's vectors.
+//!
+//! Both are nearest-prototype classifiers, so they need no training run and
+//! work in every language the encoder knows:
+//! - sentiment compares a text with the centroid of labelled example sentences
+//!   per class (`models/sentiment/prototypes.toml`, written for the project)
+//!   and turns the cosines into probabilities with a softmax;
+//! - a topic matches a clause when the clause is close enough to one of the
+//!   topic's example phrases (`models/taxonomy/*.toml`).
+//!
+//! Comments are split into clauses first ("friendly agent but I waited 40
+//! minutes" is two opinions), so a topic gets the polarity of the clause that
+//! mentions it, not of the whole comment.
+
+pub mod clauses;
+pub mod taxonomy;
+
+use std::collections::BTreeMap;
+
+use anyhow::Result;
+use serde::{Deserialize, Serialize};
+
+use crate::model::{centroid, dot, Encoder};
+pub use taxonomy::Taxonomy;
+
+/// The shipped sentiment prototypes, compiled in.
+pub const DEFAULT_PROTOTYPES: &str = include_str!("../../models/sentiment/prototypes.toml");
+
+/// Sentiment classes, in the order of the prototype file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Polarity {
+    Negative,
+    Neutral,
+    Positive,
+}
+
+impl Polarity {
+    /// Lower-case name as written in outputs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Polarity::Negative => "negative",
+            Polarity::Neutral => "neutral",
+            Polarity::Positive => "positive",
+        }
+    }
+}
+
+/// Labelled example sentences per sentiment class.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Prototypes {
+    pub name: String,
+    pub version: String,
+    #[serde(rename = "class")]
+    pub classes: Vec<PrototypeClass>,
+}
+
+/// One class of [`Prototypes`].
+#[derive(Debug, Clone, Deserialize)]
+pub struct PrototypeClass {
+    pub name: String,
+    pub examples: BTreeMap<String, Vec<String>>,
+}
+
+impl Prototypes {
+    /// The compiled-in prototypes.
+    pub fn default_set() -> Prototypes {
+        toml::from_str(DEFAULT_PROTOTYPES).expect("models/sentiment/prototypes.toml is valid")
+    }
+}
+
+/// Sentiment of one text.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct Sentiment {
+    pub label: Polarity,
+    /// P(positive) − P(negative), in −1..1.
+    pub score: f32,
+    /// Probability of `label`.
+    pub confidence: f32,
+}
+
+/// A topic found in a comment.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct TopicHit {
+    /// Index into the taxonomy's topics.
+    pub topic: usize,
+    /// Best cosine between a clause and the topic's examples.
+    pub similarity: f32,
+    /// Index of the clause that matched best.
+    pub clause: usize,
+    /// Sentiment of that clause.
+    pub polarity: Polarity,
+}
+
+/// Everything the classifier says about one comment.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct CommentAnalysis {
+    pub sentiment: Sentiment,
+    pub clauses: Vec<String>,
+    pub clause_sentiment: Vec<Sentiment>,
+    pub topics: Vec<TopicHit>,
+}
+
+/// Thresholds of the classifier.
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct ClassifierSettings {
+    /// Softmax temperature on the cosines to the sentiment centroids.
+    pub sentiment_temperature: f32,
+    /// A clause mentions a topic when its best cosine to the topic's examples
+    /// is at least this …
+    pub topic_threshold: f32,
+    /// … and within this margin of the clause's best topic.
+    pub topic_margin: f32,
+}
+
+impl Default for ClassifierSettings {
+    fn default() -> Self {
+        ClassifierSettings {
+            sentiment_temperature: 0.01,
+            topic_threshold: 0.86,
+            topic_margin: 0.03,
+        }
+    }
+}
+
+/// Prototype vectors for sentiment and topics, made with one encoder.
+pub struct Classifier {
+    sentiment_centroids: Vec<(Polarity, Vec<f32>)>,
+    /// Per topic, the vectors of its example phrases.
+    topic_examples: Vec<Vec<Vec<f32>>>,
+    pub settings: ClassifierSettings,
+}
+
+fn polarity_of(name: &str) -> Result<Polarity> {
+    Ok(match name {
+        "negative" => Polarity::Negative,
+        "neutral" => Polarity::Neutral,
+        "positive" => Polarity::Positive,
+        other => anyhow::bail!("sentiment class `{other}`: expected negative, neutral or positive"),
+    })
+}
+
+impl Classifier {
+    /// Embeds the prototypes and topic examples with `encoder`.
+    pub fn build(
+        encoder: &dyn Encoder,
+        prototypes: &Prototypes,
+        taxonomy: &Taxonomy,
+        settings: ClassifierSettings,
+    ) -> Result<Classifier> {
+        let mut sentiment_centroids = Vec::new();
+        for class in &prototypes.classes {
+            let texts: Vec<&str> = class.examples.values().flatten().map(String::as_str).collect();
+            anyhow::ensure!(!texts.is_empty(), "sentiment class `{}` has no examples", class.name);
+            let vectors = encoder.embed(&texts)?;
+            sentiment_centroids.push((polarity_of(&class.name)?, centroid(&vectors)));
+        }
+        let mut topic_examples = Vec::new();
+        for topic in &taxonomy.topics {
+            let texts: Vec<&str> = topic.all_examples().collect();
+            topic_examples.push(encoder.embed(&texts)?);
+        }
+        Ok(Classifier {
+            sentiment_centroids,
+            topic_examples,
+            settings,
+        })
+    }
+
+    /// Sentiment of one unit vector.
+    pub fn sentiment(&self, v: &[f32]) -> Sentiment {
+        let t = self.settings.sentiment_temperature;
+        let sims: Vec<f32> = self.sentiment_centroids.iter().map(|(_, c)| dot(v, c) / t).collect();
+        let max = sims.iter().cloned().fold(f32::NEG_INFINITY, f32::max);
+        let exps: Vec<f32> = sims.iter().map(|s| (s - max).exp()).collect();
+        let total: f32 = exps.iter().sum();
+        let mut best = 0;
+        let mut score = 0.0;
+        for (i, (pol, _)) in self.sentiment_centroids.iter().enumerate() {
+            let p = exps[i] / total;
+            match pol {
+                Polarity::Positive => score += p,
+                Polarity::Negative => score -= p,
+                Polarity::Neutral => {}
+            }
+            if exps[i] > exps[best] {
+                best = i;
+            }
+        }
+        Sentiment {
+            label: self.sentiment_centroids[best].0,
+            score,
+            confidence: exps[best] / total,
+        }
+    }
+
+    /// Best cosine of `v` to each topic's examples.
+    pub fn topic_similarities(&self, v: &[f32]) -> Vec<f32> {
+        self.topic_examples
+            .iter()
+            .map(|ex| ex.iter().map(|e| dot(v, e)).fold(f32::NEG_INFINITY, f32::max))
+            .collect()
+    }
+
+    /// Classifies one comment from the vectors of the whole comment and of its
+    /// clauses (the same vector twice when the comment is one clause).
+    pub fn analyse(
+        &self,
+        comment_vec: &[f32],
+        clauses: Vec<String>,
+        clause_vecs: &[Vec<f32>],
+    ) -> CommentAnalysis {
+        let s = &self.settings;
+        let clause_sentiment: Vec<Sentiment> =
+            clause_vecs.iter().map(|v| self.sentiment(v)).collect();
+        let mut best: BTreeMap<usize, TopicHit> = BTreeMap::new();
+        for (ci, v) in clause_vecs.iter().enumerate() {
+            let sims = self.topic_similarities(v);
+            let top = sims.iter().cloned().fold(f32::NEG_INFINITY, f32::max);
+            for (ti, &sim) in sims.iter().enumerate() {
+                if sim < s.topic_threshold || sim < top - s.topic_margin {
+                    continue;
+                }
+                let hit = TopicHit {
+                    topic: ti,
+                    similarity: sim,
+                    clause: ci,
+                    polarity: clause_sentiment[ci].label,
+                };
+                match best.get(&ti) {
+                    Some(h) if h.similarity >= sim => {}
+                    _ => {
+                        best.insert(ti, hit);
+                    }
+                }
+            }
+        }
+        CommentAnalysis {
+            sentiment: self.sentiment(comment_vec),
+            clauses,
+            clause_sentiment,
+            topics: best.into_values().collect(),
+        }
+    }
+}

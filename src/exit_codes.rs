@@ -1,0 +1,13 @@
+//! Exit codes of `verbatim`, documented in `--help`.
+
+/// How a run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitCode {
+    /// Everything read was analysed or accounted for in the rejects file.
+    Success = 0,
+    /// A fatal error: bad flag, unreadable input, missing model…
+    Error = 1,
+}
+
+/// The table shown at the end of `--help`.
+pub const HELP: &str = "Exit codes:\n  0  success (rejected rows are reported, not fatal)\n  1  error: bad flag, unreadable input or model, output not writable\n  2  usage error (unknown flag or missing argument)";

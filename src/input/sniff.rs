@@ -1,0 +1,146 @@
+//! Looks at the start of a stream before the CSV parser does: strips a UTF-8
+//! byte-order mark and finds the header line, so the delimiter can be guessed
+//! from it.
+//!
+//! It reads only as far as the header line and hands those bytes back to be
+//! replayed in front of the rest of the stream, so a large export is never
+//! loaded whole and a non-seekable reader (stdin) works the same as a file.
+//! Line numbers stay right because only the BOM, which holds no newline, is
+//! dropped.
+
+use std::io::{self, Read};
+
+/// UTF-8 byte-order mark as Excel writes it in front of "CSV UTF-8" files.
+const BOM: [u8; 3] = [0xEF, 0xBB, 0xBF];
+
+/// Stop looking for the end of the header after this many bytes; a header
+/// this long means an unbalanced quote, and the CSV parser will say so.
+const MAX_HEADER: usize = 1 << 20;
+
+/// Delimiters we try, in order of preference when they split equally.
+pub(super) const CANDIDATES: [u8; 3] = [b',', b';', b'\t'];
+
+/// The bytes read so far (BOM removed) and where the header line lies in them.
+pub(super) struct Prefix {
+    /// Everything consumed from the reader, minus a leading BOM; to be
+    /// replayed before the rest of the stream.
+    pub bytes: Vec<u8>,
+    /// Byte range of the first non-blank line, without its line terminator.
+    pub header: std::ops::Range<usize>,
+}
+
+/// Reads up to the end of the first non-blank line (a newline inside quotes
+/// does not end it). Blank lines before it are kept in `bytes`, since the CSV
+/// parser counts them as lines too.
+pub(super) fn read_prefix<R: Read>(reader: &mut R) -> io::Result<Prefix> {
+    let mut bytes = Vec::new();
+    let mut bom_checked = false;
+    let mut in_quotes = false;
+    let mut line_start = 0;
+    for byte in reader.bytes() {
+        let byte = byte?;
+        bytes.push(byte);
+        if !bom_checked && bytes.len() == BOM.len() {
+            bom_checked = true;
+            if bytes == BOM {
+                bytes.clear();
+                continue;
+            }
+        }
+        match byte {
+            b'"' => in_quotes = !in_quotes,
+            b'\n' | b'\r' if !in_quotes => {
+                let end = bytes.len() - 1;
+                if end > line_start {
+                    return Ok(Prefix {
+                        bytes,
+                        header: line_start..end,
+                    });
+                }
+                line_start = bytes.len();
+            }
+            _ => {}
+        }
+        if bytes.len() - line_start > MAX_HEADER {
+            break;
+        }
+    }
+    // End of input (or an overlong header): a BOM shorter than three bytes
+    // cannot be one, so whatever is left is the header.
+    let end = bytes.len();
+    Ok(Prefix {
+        bytes,
+        header: line_start.min(end)..end,
+    })
+}
+
+/// Picks the candidate delimiter that splits `header` into the most fields,
+/// counting only delimiters outside double quotes; comma on a tie.
+pub(super) fn detect_delimiter(header: &[u8]) -> u8 {
+    let mut best = (CANDIDATES[0], 0usize);
+    for &delim in &CANDIDATES {
+        let fields = count_fields(header, delim);
+        if fields > best.1 {
+            best = (delim, fields);
+        }
+    }
+    best.0
+}
+
+fn count_fields(line: &[u8], delim: u8) -> usize {
+    let mut in_quotes = false;
+    let mut fields = 1;
+    for &b in line {
+        if b == b'"' {
+            in_quotes = !in_quotes;
+        } else if b == delim && !in_quotes {
+            fields += 1;
+        }
+    }
+    fields
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn prefix(data: &[u8]) -> (Vec<u8>, Vec<u8>) {
+        let mut r = data;
+        match read_prefix(&mut r) {
+            Ok(p) => (p.bytes.clone(), p.bytes[p.header].to_vec()),
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    #[test]
+    fn strips_bom_and_stops_at_header_end() {
+        let (bytes, header) = prefix(b"\xEF\xBB\xBFa;b\r\n1;2\r\n");
+        assert_eq!(header, b"a;b");
+        assert_eq!(bytes, b"a;b\r");
+    }
+
+    #[test]
+    fn skips_blank_lines_and_quoted_newlines() {
+        let (bytes, header) = prefix(b"\r\n\n\"a\nx\",b\n1,2\n");
+        assert_eq!(header, b"\"a\nx\",b");
+        assert_eq!(bytes, b"\r\n\n\"a\nx\",b\n");
+    }
+
+    #[test]
+    fn short_and_empty_inputs() {
+        assert_eq!(prefix(b""), (vec![], vec![]));
+        assert_eq!(prefix(b"\xEF\xBB\xBF"), (vec![], vec![]));
+        assert_eq!(prefix(b"ab"), (b"ab".to_vec(), b"ab".to_vec()));
+        assert_eq!(prefix(b"\n\n"), (b"\n\n".to_vec(), vec![]));
+    }
+
+    #[test]
+    fn delimiter_most_fields_outside_quotes() {
+        assert_eq!(detect_delimiter(b"a,b,c"), b',');
+        assert_eq!(detect_delimiter(b"a;b;c"), b';');
+        assert_eq!(detect_delimiter(b"a\tb\tc"), b'\t');
+        assert_eq!(detect_delimiter(b"\"x,y,z\";b"), b';');
+        assert_eq!(detect_delimiter(b"a,b;c"), b',');
+        assert_eq!(detect_delimiter(b"single"), b',');
+    }
+}

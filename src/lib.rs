@@ -1,0 +1,18 @@
+//! verbatim: what drives the promoters and detractors of a contact center,
+//! read from the open answers of NPS surveys.
+//!
+//! The modules follow the pipeline: [`input`] reads an export and accounts for
+//! every row, [`model`] turns texts into vectors with a transformer encoder,
+//! [`classify`] finds sentiment and topics, [`nps`] and [`drivers`] hold the
+//! published statistics, [`pipeline`] runs one pass and [`output`] writes the
+//! tables. [`cmd`] wires them to the command line.
+
+pub mod classify;
+pub mod cmd;
+pub mod drivers;
+pub mod exit_codes;
+pub mod input;
+pub mod model;
+pub mod nps;
+pub mod output;
+pub mod pipeline;

