@@ -109,16 +109,22 @@ pub struct ClassifierSettings {
     /// A clause mentions a topic when its best cosine to the topic's examples
     /// is at least this …
     pub topic_threshold: f32,
-    /// … and within this margin of the clause's best topic.
+    /// … and within this margin of the clause's best topic …
     pub topic_margin: f32,
+    /// … and at least this far above the clause's mean cosine over all
+    /// topics. e5 cosines crowd into 0.8–0.95 for any two short texts, so a
+    /// generic clause ("prima", "all good") is close to every topic at once;
+    /// the gap to the mean separates "about this topic" from "about nothing".
+    pub topic_min_gap: f32,
 }
 
 impl Default for ClassifierSettings {
     fn default() -> Self {
         ClassifierSettings {
             sentiment_temperature: 0.01,
-            topic_threshold: 0.86,
-            topic_margin: 0.03,
+            topic_threshold: 0.85,
+            topic_margin: 0.02,
+            topic_min_gap: 0.035,
         }
     }
 }
@@ -217,8 +223,12 @@ impl Classifier {
         for (ci, v) in clause_vecs.iter().enumerate() {
             let sims = self.topic_similarities(v);
             let top = sims.iter().cloned().fold(f32::NEG_INFINITY, f32::max);
+            let mean = sims.iter().sum::<f32>() / sims.len().max(1) as f32;
             for (ti, &sim) in sims.iter().enumerate() {
-                if sim < s.topic_threshold || sim < top - s.topic_margin {
+                if sim < s.topic_threshold
+                    || sim < top - s.topic_margin
+                    || sim - mean < s.topic_min_gap
+                {
                     continue;
                 }
                 let hit = TopicHit {

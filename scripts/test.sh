@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Sets up (scripts/setup.sh) and runs the whole test suite: the fast tests
+# (tiny models made by the tests) and the named set `real_model` that checks
+# the installed multilingual-e5-small against the reference vectors.
+# Tests run in the release profile: the libtorch bindings are built once.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+export VIRTUAL_ENV="$PWD/.venv"
+export PATH="$VIRTUAL_ENV/bin:$PATH"
+export LIBTORCH_USE_PYTORCH=1
+cargo test --release --locked "$@"
