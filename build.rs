@@ -12,10 +12,15 @@ fn libtorch_lib_dir() -> Option<PathBuf> {
     if let Ok(dir) = std::env::var("LIBTORCH") {
         return Some(PathBuf::from(dir).join("lib"));
     }
+    // Outside an activated environment, the project's own .venv is the one
+    // scripts/setup.sh made.
+    let local = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").ok()?).join(".venv/bin/python");
     let python = if std::env::var_os("VIRTUAL_ENV").is_some() {
-        "python"
+        PathBuf::from("python")
+    } else if local.is_file() {
+        local
     } else {
-        "python3"
+        PathBuf::from("python3")
     };
     let out = Command::new(python)
         .args([

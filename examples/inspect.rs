@@ -14,8 +14,18 @@ fn main() -> anyhow::Result<()> {
     let ing = read_responses(std::path::Path::new(&args[1]), &InputOptions::default())?;
     let enc = TransformerEncoder::load(&default_model_dir(), &EncoderOptions::default())?;
     let tax = Taxonomy::default_contact_center();
-    let cls = Classifier::build(&enc, &Prototypes::default_set(), &tax, ClassifierSettings::default())?;
-    for r in ing.responses.iter().filter(|r| !r.comment.is_empty()).take(n) {
+    let cls = Classifier::build(
+        &enc,
+        &Prototypes::default_set(),
+        &tax,
+        ClassifierSettings::default(),
+    )?;
+    for r in ing
+        .responses
+        .iter()
+        .filter(|r| !r.comment.is_empty())
+        .take(n)
+    {
         println!("[{}] {}", r.score, r.comment.replace('\n', " "));
         for c in split_clauses(&r.comment) {
             let v = &enc.embed(&[&c])?[0];
@@ -23,8 +33,18 @@ fn main() -> anyhow::Result<()> {
             let mut idx: Vec<usize> = (0..sims.len()).collect();
             idx.sort_by(|a, b| sims[*b].total_cmp(&sims[*a]));
             let s = cls.sentiment(v);
-            let top: Vec<String> = idx.iter().take(3).map(|&i| format!("{}={:.3}", tax.topics[i].id, sims[i])).collect();
-            println!("   {:<50} {:?} {:.2} | {}", c.chars().take(50).collect::<String>(), s.label, s.score, top.join(" "));
+            let top: Vec<String> = idx
+                .iter()
+                .take(3)
+                .map(|&i| format!("{}={:.3}", tax.topics[i].id, sims[i]))
+                .collect();
+            println!(
+                "   {:<50} {:?} {:.2} | {}",
+                c.chars().take(50).collect::<String>(),
+                s.label,
+                s.score,
+                top.join(" ")
+            );
         }
     }
     Ok(())

@@ -112,7 +112,9 @@ pub fn analyze(
         index.insert(t.to_string(), texts.len() - 1);
         texts.len() - 1
     };
-    let plans: Vec<Option<(usize, Vec<String>, Vec<usize>)>> = ingested
+    // Per response: (text index of the comment, its clauses, their indices).
+    type Plan = Option<(usize, Vec<String>, Vec<usize>)>;
+    let plans: Vec<Plan> = ingested
         .responses
         .iter()
         .map(|r| {
@@ -165,7 +167,11 @@ pub fn analyze(
     let nps = Nps::from_buckets(buckets.iter().copied());
     let topic_ids: Vec<String> = taxonomy.topics.iter().map(|t| t.id.clone()).collect();
     let mut drivers = Vec::new();
-    for scope in [DriverScope::Any, DriverScope::Negative, DriverScope::Positive] {
+    for scope in [
+        DriverScope::Any,
+        DriverScope::Negative,
+        DriverScope::Positive,
+    ] {
         let mentions: Vec<Vec<usize>> = responses
             .iter()
             .map(|r| {

@@ -38,7 +38,10 @@ fn load(precision: Precision) -> TransformerEncoder {
         "{} is not installed: run `target/release/verbatim models install --python .venv/bin/python`",
         dir.display()
     );
-    let opts = EncoderOptions { precision, ..Default::default() };
+    let opts = EncoderOptions {
+        precision,
+        ..Default::default()
+    };
     TransformerEncoder::load(&dir, &opts).expect("the installed model loads")
 }
 
@@ -48,7 +51,12 @@ fn tokenizer_reproduces_every_reference_input_ids() {
     let refs = reference();
     assert_eq!(refs.len(), 20);
     for r in &refs {
-        assert_eq!(enc.token_ids(&r.text).unwrap(), r.input_ids, "text {:?}", r.text);
+        assert_eq!(
+            enc.token_ids(&r.text).unwrap(),
+            r.input_ids,
+            "text {:?}",
+            r.text
+        );
     }
 }
 
@@ -61,7 +69,11 @@ fn parity(precision: Precision, floor: f32) -> f32 {
     for (r, v) in refs.iter().zip(&got) {
         let norm = r.embedding_f32.iter().map(|x| x * x).sum::<f32>().sqrt();
         let cos = dot(v, &r.embedding_f32) / norm;
-        assert!(cos >= floor, "{precision:?} cosine {cos} < {floor} for {:?}", r.text);
+        assert!(
+            cos >= floor,
+            "{precision:?} cosine {cos} < {floor} for {:?}",
+            r.text
+        );
         worst = worst.min(cos);
     }
     eprintln!("{precision:?}: worst cosine to the reference {worst:.6}");

@@ -9,15 +9,37 @@
 /// Contrast markers that start a new opinion, lower case, as whole words.
 const CONTRAST: &[&str] = &[
     // English
-    "but", "however", "although", "though", "yet", "whereas",
+    "but",
+    "however",
+    "although",
+    "though",
+    "yet",
+    "whereas",
     // German
-    "aber", "jedoch", "allerdings", "trotzdem", "dennoch", "obwohl", "sondern",
+    "aber",
+    "jedoch",
+    "allerdings",
+    "trotzdem",
+    "dennoch",
+    "obwohl",
+    "sondern",
     // Dutch
-    "maar", "echter", "hoewel", "toch", "alleen",
+    "maar",
+    "echter",
+    "hoewel",
+    "toch",
+    "alleen",
     // French
-    "mais", "cependant", "pourtant", "toutefois", "néanmoins",
+    "mais",
+    "cependant",
+    "pourtant",
+    "toutefois",
+    "néanmoins",
     // Spanish
-    "pero", "aunque", "sin embargo", "sino",
+    "pero",
+    "aunque",
+    "sin embargo",
+    "sino",
 ];
 
 /// Characters that end a sentence or a list item.
@@ -38,10 +60,16 @@ pub fn split_clauses(text: &str) -> Vec<String> {
         let words: Vec<&str> = sentence.split_whitespace().collect();
         let mut i = 0;
         while i < words.len() {
-            let w = words[i].trim_matches(|c: char| !c.is_alphanumeric()).to_lowercase();
-            let two = words
-                .get(i + 1)
-                .map(|n| format!("{w} {}", n.trim_matches(|c: char| !c.is_alphanumeric()).to_lowercase()));
+            let w = words[i]
+                .trim_matches(|c: char| !c.is_alphanumeric())
+                .to_lowercase();
+            let two = words.get(i + 1).map(|n| {
+                format!(
+                    "{w} {}",
+                    n.trim_matches(|c: char| !c.is_alphanumeric())
+                        .to_lowercase()
+                )
+            });
             let starts_new = CONTRAST.contains(&w.as_str())
                 || two.as_deref().is_some_and(|t| CONTRAST.contains(&t));
             if starts_new && !current.is_empty() {

@@ -156,8 +156,17 @@ impl Classifier {
     ) -> Result<Classifier> {
         let mut sentiment_centroids = Vec::new();
         for class in &prototypes.classes {
-            let texts: Vec<&str> = class.examples.values().flatten().map(String::as_str).collect();
-            anyhow::ensure!(!texts.is_empty(), "sentiment class `{}` has no examples", class.name);
+            let texts: Vec<&str> = class
+                .examples
+                .values()
+                .flatten()
+                .map(String::as_str)
+                .collect();
+            anyhow::ensure!(
+                !texts.is_empty(),
+                "sentiment class `{}` has no examples",
+                class.name
+            );
             let vectors = encoder.embed(&texts)?;
             sentiment_centroids.push((polarity_of(&class.name)?, centroid(&vectors)));
         }
@@ -176,7 +185,11 @@ impl Classifier {
     /// Sentiment of one unit vector.
     pub fn sentiment(&self, v: &[f32]) -> Sentiment {
         let t = self.settings.sentiment_temperature;
-        let sims: Vec<f32> = self.sentiment_centroids.iter().map(|(_, c)| dot(v, c) / t).collect();
+        let sims: Vec<f32> = self
+            .sentiment_centroids
+            .iter()
+            .map(|(_, c)| dot(v, c) / t)
+            .collect();
         let max = sims.iter().cloned().fold(f32::NEG_INFINITY, f32::max);
         let exps: Vec<f32> = sims.iter().map(|s| (s - max).exp()).collect();
         let total: f32 = exps.iter().sum();
@@ -204,7 +217,11 @@ impl Classifier {
     pub fn topic_similarities(&self, v: &[f32]) -> Vec<f32> {
         self.topic_examples
             .iter()
-            .map(|ex| ex.iter().map(|e| dot(v, e)).fold(f32::NEG_INFINITY, f32::max))
+            .map(|ex| {
+                ex.iter()
+                    .map(|e| dot(v, e))
+                    .fold(f32::NEG_INFINITY, f32::max)
+            })
             .collect()
     }
 

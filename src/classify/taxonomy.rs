@@ -60,9 +60,15 @@ impl Topic {
 #[derive(Debug, thiserror::Error)]
 pub enum TaxonomyError {
     #[error("{source_name}: {message}")]
-    Parse { source_name: String, message: String },
+    Parse {
+        source_name: String,
+        message: String,
+    },
     #[error("{source_name}: {message}")]
-    Invalid { source_name: String, message: String },
+    Invalid {
+        source_name: String,
+        message: String,
+    },
 }
 
 impl Taxonomy {
@@ -99,7 +105,9 @@ impl Taxonomy {
         let mut seen = HashSet::new();
         for t in &self.topics {
             let ok = !t.id.is_empty()
-                && t.id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+                && t.id
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
             if !ok {
                 return Err(format!("topic id `{}` must be snake_case ASCII", t.id));
             }
@@ -118,7 +126,10 @@ impl Taxonomy {
         for t in &self.topics {
             if let Some(p) = &t.parent {
                 if !parents.contains_key(p.as_str()) {
-                    return Err(format!("topic `{}` has parent `{p}`, which is not a topic", t.id));
+                    return Err(format!(
+                        "topic `{}` has parent `{p}`, which is not a topic",
+                        t.id
+                    ));
                 }
             }
             // Walk up; more steps than topics means a cycle.
@@ -129,7 +140,10 @@ impl Taxonomy {
                     None => break,
                 }
                 if at == t.id {
-                    return Err(format!("topic `{}` is its own ancestor (parent cycle)", t.id));
+                    return Err(format!(
+                        "topic `{}` is its own ancestor (parent cycle)",
+                        t.id
+                    ));
                 }
             }
         }
@@ -147,7 +161,11 @@ mod tests {
         assert!(t.topics.len() >= 10);
         for topic in &t.topics {
             for lang in ["de", "nl", "en", "fr", "es"] {
-                assert!(topic.examples.get(lang).is_some_and(|e| !e.is_empty()), "{} {lang}", topic.id);
+                assert!(
+                    topic.examples.get(lang).is_some_and(|e| !e.is_empty()),
+                    "{} {lang}",
+                    topic.id
+                );
             }
         }
     }

@@ -136,12 +136,23 @@ pub fn run(args: Args) -> Result<ExitCode> {
         min_n: args.min_n,
         ..Default::default()
     };
-    let analysis = analyze(ingested, &encoder, &classifier, &taxonomy, pass, &mut progress)?;
+    let analysis = analyze(
+        ingested,
+        &encoder,
+        &classifier,
+        &taxonomy,
+        pass,
+        &mut progress,
+    )?;
 
     tables::write_responses(out.file("responses.csv")?, &analysis, &taxonomy)?;
     tables::write_response_topics(out.file("response_topics.csv")?, &analysis, &taxonomy)?;
     tables::write_drivers(out.file("drivers.csv")?, &analysis, &taxonomy)?;
-    write_rejects(out.file("rejects.csv")?, &analysis.ingested_source, &analysis.rejects)?;
+    write_rejects(
+        out.file("rejects.csv")?,
+        &analysis.ingested_source,
+        &analysis.rejects,
+    )?;
     let embed_s = analysis.embed_time.as_secs_f64();
     let summary = RunSummary {
         tool: format!("verbatim {}", env!("CARGO_PKG_VERSION")),
@@ -151,7 +162,11 @@ pub fn run(args: Args) -> Result<ExitCode> {
         read: analysis.read,
         analysed: analysis.responses.len(),
         rejected: analysis.rejects.len(),
-        with_comment: analysis.responses.iter().filter(|r| r.analysis.is_some()).count(),
+        with_comment: analysis
+            .responses
+            .iter()
+            .filter(|r| r.analysis.is_some())
+            .count(),
         nps: analysis.nps.score(),
         nps_ci95: analysis.nps.adjusted_wald(crate::nps::Z95),
         promoters: analysis.nps.promoters,
@@ -174,7 +189,10 @@ pub fn run(args: Args) -> Result<ExitCode> {
         },
         total_seconds: started.elapsed().as_secs_f64(),
     };
-    out.write("summary.json", serde_json::to_string_pretty(&summary)?.as_bytes())?;
+    out.write(
+        "summary.json",
+        serde_json::to_string_pretty(&summary)?.as_bytes(),
+    )?;
     let target = out.commit()?;
     print_summary(&analysis, &summary, &taxonomy, &target);
     Ok(ExitCode::Success)
@@ -209,7 +227,10 @@ fn print_summary(a: &Analysis, s: &RunSummary, tax: &Taxonomy, target: &std::pat
         ] {
             println!("{title} (impact on NPS, 95% CI, mentions):");
             if list.is_empty() {
-                println!("  none with an interval clear of 0 and at least {} mentions", s.min_n);
+                println!(
+                    "  none with an interval clear of 0 and at least {} mentions",
+                    s.min_n
+                );
             }
             for d in list.iter().take(5) {
                 println!(

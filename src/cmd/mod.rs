@@ -18,7 +18,7 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Subcommand, Debug)]
 pub enum Command {
-    /// Analyse a survey export: sentiment, topics, NPS and drivers.
+    // The help text is the doc comment of `analyze::Args`.
     Analyze(analyze::Args),
     /// Install or inspect encoder models.
     #[command(subcommand_required = true)]

@@ -73,8 +73,14 @@ pub fn run(args: Args) -> Result<ExitCode> {
             println!("{}", toml::to_string_pretty(&m)?);
             let info = FolderInfo::read(&dir)?;
             match info.files.get("model.safetensors") {
-                Some(sum) => println!("# installed at {} (model.safetensors sha256 {sum})", dir.display()),
-                None => println!("# not installed at {}; run `verbatim models install`", dir.display()),
+                Some(sum) => println!(
+                    "# installed at {} (model.safetensors sha256 {sum})",
+                    dir.display()
+                ),
+                None => println!(
+                    "# not installed at {}; run `verbatim models install`",
+                    dir.display()
+                ),
             }
         }
     }

@@ -24,7 +24,7 @@ pub(super) fn parse_score(raw: &str) -> Result<u8, String> {
         None => (body, None),
     };
     let all_digits = |t: &str| t.bytes().all(|b| b.is_ascii_digit());
-    if int.is_empty() || !all_digits(int) || !frac.map_or(true, all_digits) {
+    if int.is_empty() || !all_digits(int) || !frac.is_none_or(all_digits) {
         return Err(format!("score \"{}\" is not a number", shown(s)));
     }
     if frac.is_some_and(|f| f.bytes().any(|b| b != b'0')) {

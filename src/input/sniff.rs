@@ -8,7 +8,7 @@
 //! Line numbers stay right because only the BOM, which holds no newline, is
 //! dropped.
 
-use std::io::{self, Read};
+use std::io::{self, BufRead};
 
 /// UTF-8 byte-order mark as Excel writes it in front of "CSV UTF-8" files.
 const BOM: [u8; 3] = [0xEF, 0xBB, 0xBF];
@@ -31,42 +31,56 @@ pub(super) struct Prefix {
 
 /// Reads up to the end of the first non-blank line (a newline inside quotes
 /// does not end it). Blank lines before it are kept in `bytes`, since the CSV
-/// parser counts them as lines too.
-pub(super) fn read_prefix<R: Read>(reader: &mut R) -> io::Result<Prefix> {
+/// parser counts them as lines too. Consumes nothing past that line end.
+pub(super) fn read_prefix<R: BufRead>(reader: &mut R) -> io::Result<Prefix> {
     let mut bytes = Vec::new();
     let mut bom_checked = false;
     let mut in_quotes = false;
     let mut line_start = 0;
-    for byte in reader.bytes() {
-        let byte = byte?;
-        bytes.push(byte);
-        if !bom_checked && bytes.len() == BOM.len() {
-            bom_checked = true;
-            if bytes == BOM {
-                bytes.clear();
-                continue;
-            }
-        }
-        match byte {
-            b'"' => in_quotes = !in_quotes,
-            b'\n' | b'\r' if !in_quotes => {
-                let end = bytes.len() - 1;
-                if end > line_start {
-                    return Ok(Prefix {
-                        bytes,
-                        header: line_start..end,
-                    });
-                }
-                line_start = bytes.len();
-            }
-            _ => {}
-        }
-        if bytes.len() - line_start > MAX_HEADER {
+    loop {
+        let chunk = reader.fill_buf()?;
+        if chunk.is_empty() {
             break;
         }
+        let mut used = 0;
+        let mut header_end = None;
+        for &byte in chunk {
+            used += 1;
+            bytes.push(byte);
+            if !bom_checked && bytes.len() == BOM.len() {
+                bom_checked = true;
+                if bytes == BOM {
+                    bytes.clear();
+                    continue;
+                }
+            }
+            match byte {
+                b'"' => in_quotes = !in_quotes,
+                b'\n' | b'\r' if !in_quotes => {
+                    let end = bytes.len() - 1;
+                    if end > line_start {
+                        header_end = Some(end);
+                        break;
+                    }
+                    line_start = bytes.len();
+                }
+                _ => {}
+            }
+            if bytes.len() - line_start > MAX_HEADER {
+                header_end = Some(bytes.len());
+                break;
+            }
+        }
+        reader.consume(used);
+        if let Some(end) = header_end {
+            return Ok(Prefix {
+                bytes,
+                header: line_start..end,
+            });
+        }
     }
-    // End of input (or an overlong header): a BOM shorter than three bytes
-    // cannot be one, so whatever is left is the header.
+    // End of input: a BOM shorter than three bytes cannot be one, so
+    // whatever is left is the header.
     let end = bytes.len();
     Ok(Prefix {
         bytes,
@@ -124,6 +138,22 @@ mod tests {
         let (bytes, header) = prefix(b"\r\n\n\"a\nx\",b\n1,2\n");
         assert_eq!(header, b"\"a\nx\",b");
         assert_eq!(bytes, b"\r\n\n\"a\nx\",b\n");
+    }
+
+    #[test]
+    fn chunk_boundaries_do_not_matter() {
+        let data: &[u8] = b"\xEF\xBB\xBF\n\"a\r\nb\";c\r\n1;2\r\n";
+        for capacity in 1..8 {
+            let mut r = std::io::BufReader::with_capacity(capacity, data);
+            let p = read_prefix(&mut r).map_err(|e| e.to_string());
+            let got = p.map(|p| (p.bytes[p.header.clone()].to_vec(), p.bytes));
+            let want = (b"\"a\r\nb\";c".to_vec(), b"\n\"a\r\nb\";c\r".to_vec());
+            assert_eq!(got, Ok(want), "capacity {capacity}");
+            // The rest of the stream is left for the CSV reader.
+            let mut rest = Vec::new();
+            assert!(std::io::Read::read_to_end(&mut r, &mut rest).is_ok());
+            assert_eq!(rest, b"\n1;2\r\n");
+        }
     }
 
     #[test]

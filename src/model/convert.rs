@@ -67,26 +67,74 @@ fn tensor_plan(model: &Q4Model) -> Vec<(String, String, Vec<usize>)> {
     let h = &model.header;
     let (hd, ff) = (h.hidden, h.ffn);
     let mut plan = vec![
-        ("emb.word".into(), "embeddings.word_embeddings.weight".into(), vec![h.vocab, hd]),
-        ("emb.pos".into(), "embeddings.position_embeddings.weight".into(), vec![h.max_positions, hd]),
-        ("emb.type".into(), "embeddings.token_type_embeddings.weight".into(), vec![h.type_vocab, hd]),
-        ("emb.ln.w".into(), "embeddings.LayerNorm.weight".into(), vec![hd]),
-        ("emb.ln.b".into(), "embeddings.LayerNorm.bias".into(), vec![hd]),
+        (
+            "emb.word".into(),
+            "embeddings.word_embeddings.weight".into(),
+            vec![h.vocab, hd],
+        ),
+        (
+            "emb.pos".into(),
+            "embeddings.position_embeddings.weight".into(),
+            vec![h.max_positions, hd],
+        ),
+        (
+            "emb.type".into(),
+            "embeddings.token_type_embeddings.weight".into(),
+            vec![h.type_vocab, hd],
+        ),
+        (
+            "emb.ln.w".into(),
+            "embeddings.LayerNorm.weight".into(),
+            vec![hd],
+        ),
+        (
+            "emb.ln.b".into(),
+            "embeddings.LayerNorm.bias".into(),
+            vec![hd],
+        ),
     ];
     for l in 0..h.layers {
         let p = format!("encoder.layer.{l}");
         let rows: [(&str, String, Vec<usize>); 16] = [
-            ("q.w", format!("{p}.attention.self.query.weight"), vec![hd, hd]),
+            (
+                "q.w",
+                format!("{p}.attention.self.query.weight"),
+                vec![hd, hd],
+            ),
             ("q.b", format!("{p}.attention.self.query.bias"), vec![hd]),
-            ("k.w", format!("{p}.attention.self.key.weight"), vec![hd, hd]),
+            (
+                "k.w",
+                format!("{p}.attention.self.key.weight"),
+                vec![hd, hd],
+            ),
             ("k.b", format!("{p}.attention.self.key.bias"), vec![hd]),
-            ("v.w", format!("{p}.attention.self.value.weight"), vec![hd, hd]),
+            (
+                "v.w",
+                format!("{p}.attention.self.value.weight"),
+                vec![hd, hd],
+            ),
             ("v.b", format!("{p}.attention.self.value.bias"), vec![hd]),
-            ("ao.w", format!("{p}.attention.output.dense.weight"), vec![hd, hd]),
+            (
+                "ao.w",
+                format!("{p}.attention.output.dense.weight"),
+                vec![hd, hd],
+            ),
             ("ao.b", format!("{p}.attention.output.dense.bias"), vec![hd]),
-            ("aln.w", format!("{p}.attention.output.LayerNorm.weight"), vec![hd]),
-            ("aln.b", format!("{p}.attention.output.LayerNorm.bias"), vec![hd]),
-            ("fi.w", format!("{p}.intermediate.dense.weight"), vec![ff, hd]),
+            (
+                "aln.w",
+                format!("{p}.attention.output.LayerNorm.weight"),
+                vec![hd],
+            ),
+            (
+                "aln.b",
+                format!("{p}.attention.output.LayerNorm.bias"),
+                vec![hd],
+            ),
+            (
+                "fi.w",
+                format!("{p}.intermediate.dense.weight"),
+                vec![ff, hd],
+            ),
             ("fi.b", format!("{p}.intermediate.dense.bias"), vec![ff]),
             ("fo.w", format!("{p}.output.dense.weight"), vec![hd, ff]),
             ("fo.b", format!("{p}.output.dense.bias"), vec![hd]),

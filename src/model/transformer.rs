@@ -88,9 +88,10 @@ pub struct TransformerEncoder {
 pub fn cpu_has_bf16() -> bool {
     std::fs::read_to_string("/proc/cpuinfo")
         .map(|s| {
-            s.lines()
-                .filter(|l| l.starts_with("flags"))
-                .any(|l| l.split_whitespace().any(|f| f == "avx512_bf16" || f == "amx_bf16"))
+            s.lines().filter(|l| l.starts_with("flags")).any(|l| {
+                l.split_whitespace()
+                    .any(|f| f == "avx512_bf16" || f == "amx_bf16")
+            })
         })
         .unwrap_or(false)
 }
@@ -112,8 +113,10 @@ fn canonical_name(name: &str) -> String {
 fn load_safetensors(vs: &mut nn::VarStore, path: &Path) -> Result<()> {
     let source = Tensor::read_safetensors(path)
         .with_context(|| format!("reading weights from {}", path.display()))?;
-    let source: HashMap<String, Tensor> =
-        source.into_iter().map(|(n, t)| (canonical_name(&n), t)).collect();
+    let source: HashMap<String, Tensor> = source
+        .into_iter()
+        .map(|(n, t)| (canonical_name(&n), t))
+        .collect();
     let mut missing = Vec::new();
     let mut variables = vs.variables();
     tch::no_grad(|| -> Result<()> {
@@ -139,7 +142,12 @@ fn load_safetensors(vs: &mut nn::VarStore, path: &Path) -> Result<()> {
             "{}: {} tensors the config needs are missing, e.g. {}",
             path.display(),
             missing.len(),
-            missing.iter().take(5).cloned().collect::<Vec<_>>().join(", ")
+            missing
+                .iter()
+                .take(5)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", ")
         );
     }
     Ok(())
@@ -233,7 +241,11 @@ impl TransformerEncoder {
             _vs: vs,
             tokenizer,
             device,
-            kind: if use_bf16 { Kind::BFloat16 } else { Kind::Float },
+            kind: if use_bf16 {
+                Kind::BFloat16
+            } else {
+                Kind::Float
+            },
             prefix,
             pad_id,
             dim: dim as usize,
@@ -272,7 +284,10 @@ impl TransformerEncoder {
                 m.forward_t(Some(ids), Some(mask), None, None, None, None, None, false)?
                     .hidden_state
             }
-            Arch::DistilBert(m) => m.forward_t(Some(ids), Some(mask), None, false)?.hidden_state,
+            Arch::DistilBert(m) => {
+                m.forward_t(Some(ids), Some(mask), None, false)?
+                    .hidden_state
+            }
         })
     }
 
@@ -294,7 +309,9 @@ impl TransformerEncoder {
             let hidden = self.hidden(&ids, &mask)?.to_kind(Kind::Float);
             let m = mask.to_kind(Kind::Float).unsqueeze(-1);
             let summed = (hidden * &m).sum_dim_intlist([1i64].as_slice(), false, Kind::Float);
-            let counts = m.sum_dim_intlist([1i64].as_slice(), false, Kind::Float).clamp_min(1.0);
+            let counts = m
+                .sum_dim_intlist([1i64].as_slice(), false, Kind::Float)
+                .clamp_min(1.0);
             let mean = summed / counts;
             let norm = mean
                 .norm_scalaropt_dim(2, [1i64].as_slice(), true)
@@ -321,7 +338,10 @@ impl Encoder for TransformerEncoder {
     }
 
     fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>> {
-        let inputs: Vec<String> = texts.iter().map(|t| format!("{}{}", self.prefix, t)).collect();
+        let inputs: Vec<String> = texts
+            .iter()
+            .map(|t| format!("{}{}", self.prefix, t))
+            .collect();
         let encodings = self
             .tokenizer
             .encode_batch(inputs, true)
@@ -334,7 +354,8 @@ impl Encoder for TransformerEncoder {
         while start < order.len() {
             // Sorted ascending, so the last row of a batch is its longest.
             let mut end = start + 1;
-            while end < order.len() && (end + 1 - start) * ids[order[end]].len() <= self.token_budget
+            while end < order.len()
+                && (end + 1 - start) * ids[order[end]].len() <= self.token_budget
             {
                 end += 1;
             }

@@ -75,9 +75,8 @@ impl OutputDir {
                 .tempdir_in(parent)?
                 .keep();
             let aside_target = aside.join("out");
-            std::fs::rename(&target, &aside_target).with_context(|| {
-                format!("moving the previous {} aside", target.display())
-            })?;
+            std::fs::rename(&target, &aside_target)
+                .with_context(|| format!("moving the previous {} aside", target.display()))?;
             Some(aside)
         } else {
             None

@@ -33,7 +33,11 @@ pub fn write_responses<W: Write>(w: W, a: &Analysis, tax: &Taxonomy) -> Result<(
     .iter()
     .map(|s| s.to_string())
     .collect();
-    header.extend(a.segment_columns.iter().map(|c| format!("segment_{}", snake(c))));
+    header.extend(
+        a.segment_columns
+            .iter()
+            .map(|c| format!("segment_{}", snake(c))),
+    );
     csv.write_record(&header)?;
     for r in &a.responses {
         let mut row = vec![
