@@ -220,28 +220,60 @@ fn print_summary(a: &Analysis, s: &RunSummary, tax: &Taxonomy, target: &std::pat
             .find(|t| t.id == id)
             .map_or(id.to_string(), |t| t.display_label().to_string())
     };
-    if let Some(any) = a.drivers.iter().find(|t| t.scope == DriverScope::Any) {
-        for (title, list) in [
-            ("Drivers of low scores", &any.ranking.low),
-            ("Drivers of high scores", &any.ranking.high),
-        ] {
-            println!("{title} (impact on NPS, 95% CI, mentions):");
-            if list.is_empty() {
-                println!(
-                    "  none with an interval clear of 0 and at least {} mentions",
-                    s.min_n
-                );
+    // Low scores: topics pulling NPS down, whether any mention or only the
+    // negative ones; high scores likewise with the positive mentions.
+    let pick = |low: bool| -> Vec<(&crate::drivers::Driver, DriverScope)> {
+        let mut v: Vec<_> = a
+            .drivers
+            .iter()
+            .filter(|t| {
+                t.scope
+                    != if low {
+                        DriverScope::Positive
+                    } else {
+                        DriverScope::Negative
+                    }
+            })
+            .flat_map(|t| {
+                let list = if low { &t.ranking.low } else { &t.ranking.high };
+                list.iter().map(move |d| (d, t.scope))
+            })
+            .collect();
+        v.sort_by(|x, y| {
+            let (a, b) = (x.0.impact.unwrap_or(0.0), y.0.impact.unwrap_or(0.0));
+            if low {
+                a.total_cmp(&b)
+            } else {
+                b.total_cmp(&a)
             }
-            for d in list.iter().take(5) {
-                println!(
-                    "  {:<28} {:>+6.1}  [{:+.1}, {:+.1}]  n={}",
-                    label(&d.topic),
-                    d.impact.unwrap_or(0.0),
-                    d.impact_ci_low.unwrap_or(0.0),
-                    d.impact_ci_high.unwrap_or(0.0),
-                    d.mentions
-                );
-            }
+        });
+        v
+    };
+    for (title, low) in [
+        ("Drivers of low scores", true),
+        ("Drivers of high scores", false),
+    ] {
+        println!("{title} (impact on NPS, 95% CI, mentions):");
+        let list = pick(low);
+        if list.is_empty() {
+            println!(
+                "  none with an interval clear of 0 and at least {} mentions",
+                s.min_n
+            );
+        }
+        for (d, scope) in list.iter().take(6) {
+            let name = match scope {
+                DriverScope::Any => label(&d.topic),
+                other => format!("{} ({})", label(&d.topic), other.as_str()),
+            };
+            println!(
+                "  {:<40} {:>+6.1}  [{:+.1}, {:+.1}]  n={}",
+                name,
+                d.impact.unwrap_or(0.0),
+                d.impact_ci_low.unwrap_or(0.0),
+                d.impact_ci_high.unwrap_or(0.0),
+                d.mentions
+            );
         }
     }
     println!("results in {}", target.display());
