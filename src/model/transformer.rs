@@ -18,7 +18,6 @@ use anyhow::{bail, Context, Result};
 use rust_bert::bert::{BertConfig, BertEmbeddings, BertModel};
 use rust_bert::distilbert::{DistilBertConfig, DistilBertModel};
 use rust_bert::roberta::RobertaEmbeddings;
-use rust_bert::Config as _;
 use tch::{nn, Device, Kind, Tensor};
 use tokenizers::{Tokenizer, TruncationParams};
 
@@ -94,6 +93,52 @@ pub fn cpu_has_bf16() -> bool {
             })
         })
         .unwrap_or(false)
+}
+
+/// Keys rust-bert requires that `transformers` may leave out of a config, with
+/// the values `transformers` assumes for them.
+const BERT_DEFAULTS: &[(&str, f64)] = &[
+    ("attention_probs_dropout_prob", 0.1),
+    ("hidden_dropout_prob", 0.1),
+    ("initializer_range", 0.02),
+    ("type_vocab_size", 2.0),
+];
+const DISTILBERT_DEFAULTS: &[(&str, f64)] = &[
+    ("attention_dropout", 0.1),
+    ("dropout", 0.1),
+    ("initializer_range", 0.02),
+    ("qa_dropout", 0.1),
+    ("seq_classif_dropout", 0.2),
+];
+
+/// Deserialises a `config.json` into rust-bert's config type with the
+/// defaults above filled in (rust-bert's own `from_file` panics on a bad file).
+fn parse_config<T: serde::de::DeserializeOwned>(
+    raw: &serde_json::Value,
+    defaults: &[(&str, f64)],
+    path: &Path,
+) -> Result<T> {
+    let mut obj = raw.as_object().cloned().unwrap_or_default();
+    for (k, v) in defaults {
+        obj.entry(k.to_string())
+            .or_insert_with(|| serde_json::json!(v));
+    }
+    // Integers must stay integers for the i64 fields.
+    if let Some(v) = obj.get_mut("type_vocab_size") {
+        if let Some(f) = v.as_f64() {
+            *v = serde_json::json!(f as i64);
+        }
+    }
+    for (k, v) in [("hidden_act", "gelu"), ("activation", "gelu")] {
+        obj.entry(k.to_string())
+            .or_insert_with(|| serde_json::json!(v));
+    }
+    for (k, v) in [("sinusoidal_pos_embds", false), ("tie_weights_", true)] {
+        obj.entry(k.to_string())
+            .or_insert_with(|| serde_json::json!(v));
+    }
+    serde_json::from_value(serde_json::Value::Object(obj))
+        .map_err(|e| anyhow::anyhow!("{}: not a config verbatim can run: {e}", path.display()))
 }
 
 /// Strips the head-model prefixes (`bert.`, `roberta.`…) that a checkpoint
@@ -195,18 +240,18 @@ impl TransformerEncoder {
         let root = vs.root();
         let (arch, dim, max_positions) = match model_type.as_str() {
             "bert" => {
-                let c = BertConfig::from_file(&config_path);
+                let c: BertConfig = parse_config(&raw, BERT_DEFAULTS, &config_path)?;
                 let m = BertModel::<BertEmbeddings>::new_with_optional_pooler(&root, &c, false);
                 (Arch::Bert(m), c.hidden_size, c.max_position_embeddings)
             }
             "xlm-roberta" | "roberta" | "camembert" => {
-                let c = BertConfig::from_file(&config_path);
+                let c: BertConfig = parse_config(&raw, BERT_DEFAULTS, &config_path)?;
                 let m = BertModel::<RobertaEmbeddings>::new_with_optional_pooler(&root, &c, false);
                 // RoBERTa positions start after the padding index (pad id + 1).
                 (Arch::Roberta(m), c.hidden_size, c.max_position_embeddings - 2)
             }
             "distilbert" => {
-                let c = DistilBertConfig::from_file(&config_path);
+                let c: DistilBertConfig = parse_config(&raw, DISTILBERT_DEFAULTS, &config_path)?;
                 let m = DistilBertModel::new(&root, &c);
                 (Arch::DistilBert(m), c.dim, c.max_position_embeddings)
             }

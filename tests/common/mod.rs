@@ -11,7 +11,8 @@
 use std::path::Path;
 
 use rust_bert::bert::{BertConfig, BertEmbeddings, BertModel};
-use rust_bert::Config as _;
+use rust_bert::distilbert::{DistilBertConfig, DistilBertModel};
+use rust_bert::roberta::RobertaEmbeddings;
 use serde_json::json;
 use verbatim::model::{normalize, Encoder};
 
@@ -51,25 +52,42 @@ pub const WORDS: &[&str] = &[
     "factuur",
 ];
 
+/// The architectures `--model` accepts.
+#[derive(Clone, Copy, Debug)]
+pub enum Arch {
+    Bert,
+    XlmRoberta,
+    DistilBert,
+}
+
 /// Writes a tiny BERT model folder into `dir`.
 pub fn tiny_bert_folder(dir: &Path) {
+    tiny_model_folder(dir, Arch::Bert)
+}
+
+/// Writes a tiny model folder of the given family into `dir`, saved the way
+/// `transformers` saves it (XLM-R pads with id 1; DistilBERT's tensors carry
+/// the `distilbert.` prefix of its task models).
+pub fn tiny_model_folder(dir: &Path, arch: Arch) {
     std::fs::create_dir_all(dir).unwrap();
     let mut vocab = serde_json::Map::new();
-    for (i, w) in ["[PAD]", "[UNK]", "[CLS]", "[SEP]"]
-        .iter()
-        .chain(WORDS)
-        .enumerate()
-    {
+    let specials: [&str; 4] = match arch {
+        Arch::XlmRoberta => ["[CLS]", "[PAD]", "[SEP]", "[UNK]"],
+        _ => ["[PAD]", "[UNK]", "[CLS]", "[SEP]"],
+    };
+    for (i, w) in specials.iter().chain(WORDS).enumerate() {
         vocab.insert(w.to_string(), json!(i));
     }
+    let id = |t: &str| vocab[t].as_u64().unwrap();
+    let (pad, unk, cls, sep) = (id("[PAD]"), id("[UNK]"), id("[CLS]"), id("[SEP]"));
     let n_vocab = vocab.len();
     let tokenizer = json!({
         "version": "1.0", "truncation": null, "padding": null,
         "added_tokens": [
-            {"id": 0, "content": "[PAD]", "single_word": false, "lstrip": false, "rstrip": false, "normalized": false, "special": true},
-            {"id": 1, "content": "[UNK]", "single_word": false, "lstrip": false, "rstrip": false, "normalized": false, "special": true},
-            {"id": 2, "content": "[CLS]", "single_word": false, "lstrip": false, "rstrip": false, "normalized": false, "special": true},
-            {"id": 3, "content": "[SEP]", "single_word": false, "lstrip": false, "rstrip": false, "normalized": false, "special": true}
+            {"id": pad, "content": "[PAD]", "single_word": false, "lstrip": false, "rstrip": false, "normalized": false, "special": true},
+            {"id": unk, "content": "[UNK]", "single_word": false, "lstrip": false, "rstrip": false, "normalized": false, "special": true},
+            {"id": cls, "content": "[CLS]", "single_word": false, "lstrip": false, "rstrip": false, "normalized": false, "special": true},
+            {"id": sep, "content": "[SEP]", "single_word": false, "lstrip": false, "rstrip": false, "normalized": false, "special": true}
         ],
         "normalizer": {"type": "Lowercase"},
         "pre_tokenizer": {"type": "Whitespace"},
@@ -77,26 +95,61 @@ pub fn tiny_bert_folder(dir: &Path) {
             "single": [{"SpecialToken": {"id": "[CLS]", "type_id": 0}}, {"Sequence": {"id": "A", "type_id": 0}}, {"SpecialToken": {"id": "[SEP]", "type_id": 0}}],
             "pair": [{"Sequence": {"id": "A", "type_id": 0}}, {"Sequence": {"id": "B", "type_id": 1}}],
             "special_tokens": {
-                "[CLS]": {"id": "[CLS]", "ids": [2], "tokens": ["[CLS]"]},
-                "[SEP]": {"id": "[SEP]", "ids": [3], "tokens": ["[SEP]"]}
+                "[CLS]": {"id": "[CLS]", "ids": [cls], "tokens": ["[CLS]"]},
+                "[SEP]": {"id": "[SEP]", "ids": [sep], "tokens": ["[SEP]"]}
             }},
         "decoder": null,
         "model": {"type": "WordLevel", "vocab": vocab, "unk_token": "[UNK]"}
     });
     std::fs::write(dir.join("tokenizer.json"), tokenizer.to_string()).unwrap();
-    let config = json!({
-        "architectures": ["BertModel"], "model_type": "bert",
-        "attention_probs_dropout_prob": 0.0, "hidden_act": "gelu", "hidden_dropout_prob": 0.0,
-        "hidden_size": 32, "initializer_range": 0.02, "intermediate_size": 64,
-        "layer_norm_eps": 1e-12, "max_position_embeddings": 64, "num_attention_heads": 2,
-        "num_hidden_layers": 2, "pad_token_id": 0, "type_vocab_size": 2, "vocab_size": n_vocab
-    });
-    let config_path = dir.join("config.json");
-    std::fs::write(&config_path, config.to_string()).unwrap();
+    let config = match arch {
+        Arch::Bert | Arch::XlmRoberta => json!({
+            "model_type": if matches!(arch, Arch::Bert) { "bert" } else { "xlm-roberta" },
+            "hidden_act": "gelu", "hidden_size": 32, "intermediate_size": 64,
+            "layer_norm_eps": 1e-12, "max_position_embeddings": 66, "num_attention_heads": 2,
+            "num_hidden_layers": 2, "pad_token_id": pad,
+            "type_vocab_size": if matches!(arch, Arch::Bert) { 2 } else { 1 },
+            "vocab_size": n_vocab
+        }),
+        // Left out on purpose: keys rust-bert wants and transformers may omit.
+        Arch::DistilBert => json!({
+            "model_type": "distilbert", "activation": "gelu", "dim": 32, "hidden_dim": 64,
+            "max_position_embeddings": 64, "n_heads": 2, "n_layers": 2, "pad_token_id": pad,
+            "sinusoidal_pos_embds": false, "vocab_size": n_vocab
+        }),
+    };
+    std::fs::write(dir.join("config.json"), config.to_string()).unwrap();
     tch::manual_seed(20261123);
     let vs = tch::nn::VarStore::new(tch::Device::Cpu);
-    let cfg = BertConfig::from_file(&config_path);
-    let _model = BertModel::<BertEmbeddings>::new_with_optional_pooler(vs.root(), &cfg, false);
+    let mut full = config.as_object().unwrap().clone();
+    for (k, v) in [
+        ("attention_probs_dropout_prob", json!(0.0)),
+        ("hidden_dropout_prob", json!(0.0)),
+        ("initializer_range", json!(0.02)),
+        ("attention_dropout", json!(0.0)),
+        ("dropout", json!(0.0)),
+        ("qa_dropout", json!(0.0)),
+        ("seq_classif_dropout", json!(0.0)),
+        ("tie_weights_", json!(true)),
+    ] {
+        full.entry(k).or_insert(v);
+    }
+    let full = serde_json::Value::Object(full);
+    match arch {
+        Arch::Bert => {
+            let cfg: BertConfig = serde_json::from_value(full).unwrap();
+            let _m = BertModel::<BertEmbeddings>::new_with_optional_pooler(vs.root(), &cfg, false);
+        }
+        Arch::XlmRoberta => {
+            let cfg: BertConfig = serde_json::from_value(full).unwrap();
+            let _m =
+                BertModel::<RobertaEmbeddings>::new_with_optional_pooler(vs.root(), &cfg, false);
+        }
+        Arch::DistilBert => {
+            let cfg: DistilBertConfig = serde_json::from_value(full).unwrap();
+            let _m = DistilBertModel::new(vs.root(), &cfg);
+        }
+    }
     vs.save(dir.join("model.safetensors")).unwrap();
 }
 
