@@ -9,4 +9,9 @@ scripts/setup.sh
 export VIRTUAL_ENV="$PWD/.venv"
 export PATH="$VIRTUAL_ENV/bin:$PATH"
 export LIBTORCH_USE_PYTORCH=1
+# DuckDB is the independent reader the Parquet tests check the outputs with.
+if ! .venv/bin/python -c "import duckdb" 2>/dev/null; then
+  echo "[test] installing duckdb into .venv (for the BI output tests)" >&2
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check "duckdb==1.4.4"
+fi
 cargo test --release --locked "$@"

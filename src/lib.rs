@@ -7,8 +7,10 @@
 //! published statistics, [`pipeline`] runs one pass and [`output`] writes the
 //! tables. [`cmd`] wires them to the command line.
 
+pub mod aggregate;
 pub mod classify;
 pub mod cmd;
+pub mod dates;
 pub mod drivers;
 pub mod exit_codes;
 pub mod input;

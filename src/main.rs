@@ -8,7 +8,7 @@ use verbatim::exit_codes::ExitCode;
 fn main() {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Analyze(args) => verbatim::cmd::analyze::run(args),
+        Command::Analyze(args) => verbatim::cmd::analyze::run(*args),
         Command::Models(args) => verbatim::cmd::models::run(args),
     };
     match result {

@@ -13,8 +13,10 @@ use std::time::{Duration, Instant};
 
 use anyhow::Result;
 
+use crate::aggregate::{aggregate, AggInput, AggRow, Period};
 use crate::classify::clauses::split_clauses;
 use crate::classify::{Classifier, CommentAnalysis, Taxonomy};
+use crate::dates::{parse_when, When};
 use crate::drivers::{rank, topic_drivers, Driver, DriverInput, Ranking};
 use crate::input::{Ingested, Response};
 use crate::model::Encoder;
@@ -25,6 +27,8 @@ use crate::nps::{Bucket, Nps};
 pub struct AnalyzedResponse {
     pub response: Response,
     pub bucket: Bucket,
+    /// Time of the response, from the date column (empty without one).
+    pub when: When,
     /// `None` when the comment is empty (the score still counts in NPS).
     pub analysis: Option<CommentAnalysis>,
 }
@@ -69,18 +73,43 @@ pub struct Analysis {
     pub rejects: Vec<crate::input::Reject>,
     pub responses: Vec<AnalyzedResponse>,
     pub nps: Nps,
+    /// Index into `segment_columns` of the date column, if any.
+    pub date_column: Option<usize>,
+    /// Values of the date column that could not be parsed.
+    pub unparsed_dates: usize,
+    /// Segment columns (indices) with NPS aggregates.
+    pub agg_columns: Vec<usize>,
+    pub agg: Vec<AggRow>,
     pub drivers: Vec<DriverTable>,
     pub texts_embedded: usize,
     pub embed_time: Duration,
 }
 
+/// Which segment columns get NPS aggregates.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SegmentChoice {
+    /// Columns with at most this many distinct values (so free text such as
+    /// a name or a title does not become thousands of segments).
+    Auto { max_values: usize },
+    /// Exactly these columns (indices into the segment columns).
+    Columns(Vec<usize>),
+}
+
 /// Settings of one pass.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct PassSettings {
-    /// Below this many mentions a driver is computed but marked suppressed.
+    /// Below this many mentions a driver is computed but marked suppressed;
+    /// below this many responses an NPS aggregate is.
     pub min_n: u64,
     /// Texts per call to the encoder (bounds memory; progress between calls).
     pub chunk: usize,
+    /// Index into the segment columns of the response date.
+    pub date_column: Option<usize>,
+    /// Periods for the NPS aggregates.
+    pub periods: Vec<Period>,
+    pub segments: SegmentChoice,
+    /// False discovery rate for the Benjamini–Hochberg flags.
+    pub fdr: f64,
 }
 
 impl Default for PassSettings {
@@ -88,6 +117,10 @@ impl Default for PassSettings {
         PassSettings {
             min_n: 30,
             chunk: 2048,
+            date_column: None,
+            periods: vec![Period::Week, Period::Month, Period::Quarter],
+            segments: SegmentChoice::Auto { max_values: 100 },
+            fdr: 0.05,
         }
     }
 }
@@ -151,6 +184,10 @@ pub fn analyze(
     for (r, plan) in ingested.responses.into_iter().zip(plans) {
         let bucket = Bucket::from_score(r.score)
             .ok_or_else(|| anyhow::anyhow!("line {}: score {} out of range", r.line, r.score))?;
+        let when = settings
+            .date_column
+            .and_then(|c| r.segments.get(c))
+            .map_or_else(When::default, |v| parse_when(v));
         let analysis = plan.map(|(whole, clauses, ids)| {
             let clause_vecs: Vec<Vec<f32>> = ids.iter().map(|&i| vectors[i].clone()).collect();
             classifier.analyse(&vectors[whole], clauses, &clause_vecs)
@@ -158,6 +195,7 @@ pub fn analyze(
         responses.push(AnalyzedResponse {
             response: r,
             bucket,
+            when,
             analysis,
         });
     }
@@ -206,6 +244,58 @@ pub fn analyze(
         });
     }
 
+    // 5. NPS per segment and period.
+    let unparsed_dates = match settings.date_column {
+        Some(c) => responses
+            .iter()
+            .filter(|r| r.when.date.is_none())
+            .filter(|r| {
+                r.response
+                    .segments
+                    .get(c)
+                    .is_some_and(|v| !v.trim().is_empty())
+            })
+            .count(),
+        None => 0,
+    };
+    let agg_columns: Vec<usize> = match &settings.segments {
+        SegmentChoice::Columns(c) => c.clone(),
+        SegmentChoice::Auto { max_values } => (0..ingested.segment_columns.len())
+            .filter(|&c| Some(c) != settings.date_column)
+            .filter(|&c| {
+                let mut seen = std::collections::HashSet::new();
+                responses.iter().all(|r| {
+                    seen.insert(r.response.segments.get(c).map(String::as_str).unwrap_or(""));
+                    seen.len() <= *max_values
+                })
+            })
+            .collect(),
+    };
+    let dates: Vec<Option<chrono::NaiveDate>> = responses.iter().map(|r| r.when.date).collect();
+    let segments: Vec<(String, Vec<String>)> = agg_columns
+        .iter()
+        .map(|&c| {
+            let values = responses
+                .iter()
+                .map(|r| r.response.segments.get(c).cloned().unwrap_or_default())
+                .collect();
+            (ingested.segment_columns[c].clone(), values)
+        })
+        .collect();
+    let periods: &[Period] = if settings.date_column.is_some() {
+        &settings.periods
+    } else {
+        &[]
+    };
+    let agg = aggregate(&AggInput {
+        buckets: &buckets,
+        dates: &dates,
+        segments: &segments,
+        periods,
+        min_n: settings.min_n,
+        q: settings.fdr,
+    });
+
     Ok(Analysis {
         ingested_source: ingested.source,
         segment_columns: ingested.segment_columns,
@@ -213,6 +303,10 @@ pub fn analyze(
         rejects: ingested.rejects,
         responses,
         nps,
+        date_column: settings.date_column,
+        unparsed_dates,
+        agg_columns,
+        agg,
         drivers,
         texts_embedded: texts.len(),
         embed_time,

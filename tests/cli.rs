@@ -85,12 +85,12 @@ fn every_row_is_analysed_or_rejected_with_its_line_and_reason() {
         text(&o)
     );
 
-    let responses = csv_rows(&w.path("out/responses.csv"));
-    let ids: Vec<&str> = responses.iter().map(|r| &r[0]).collect();
+    let responses = csv_rows(&w.path("out/fact_response.csv"));
+    let ids: Vec<&str> = responses.iter().map(|r| &r[1]).collect();
     assert_eq!(ids, ["a1", "a2", "a3", "a6", "a7", "a10"]);
     // a6 has a score and no comment: counted, marked as without comment.
-    let a6 = responses.iter().find(|r| &r[0] == "a6").unwrap();
-    assert_eq!((&a6[3], &a6[5]), ("passive", "false"));
+    let a6 = responses.iter().find(|r| &r[1] == "a6").unwrap();
+    assert_eq!((&a6[4], &a6[8]), ("passive", "false"));
 
     let rejects = csv_rows(&w.path("out/rejects.csv"));
     let lines: Vec<&str> = rejects.iter().map(|r| &r[1]).collect();
@@ -100,19 +100,25 @@ fn every_row_is_analysed_or_rejected_with_its_line_and_reason() {
         assert!(r[0].ends_with("export.csv"), "{r:?}");
     }
 
-    let summary: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(w.path("out/summary.json")).unwrap())
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(w.path("out/manifest.json")).unwrap())
             .unwrap();
-    assert_eq!(summary["read"], 10);
-    assert_eq!(summary["analysed"], 6);
-    assert_eq!(summary["rejected"], 4);
+    assert_eq!(manifest["counts"]["read"], 10);
+    assert_eq!(manifest["counts"]["analysed"], 6);
+    assert_eq!(manifest["counts"]["rejected"], 4);
     // Scores 9, 2, 10, 7, 3, 6: 2 promoters, 1 passive, 3 detractors.
-    assert_eq!(summary["promoters"], 2);
-    assert_eq!(summary["detractors"], 3);
-    assert!((summary["nps"].as_f64().unwrap() - 100.0 * (2.0 - 3.0) / 6.0).abs() < 1e-9);
+    assert_eq!(manifest["nps"]["promoters"], 2);
+    assert_eq!(manifest["nps"]["detractors"], 3);
+    let nps = manifest["nps"]["nps"].as_f64().unwrap();
+    assert!((nps - 100.0 * (2.0 - 3.0) / 6.0).abs() < 1e-9);
+    for t in manifest["tables"].as_array().unwrap() {
+        for f in t["files"].as_array().unwrap() {
+            assert!(w.path("out").join(f.as_str().unwrap()).is_file(), "{f}");
+        }
+    }
 
     // One driver row per topic and scope of the built-in taxonomy.
-    let drivers = csv_rows(&w.path("out/drivers.csv"));
+    let drivers = csv_rows(&w.path("out/topic_driver.csv"));
     let topics = verbatim::classify::Taxonomy::default_contact_center()
         .topics
         .len();
@@ -129,7 +135,7 @@ fn semicolon_export_with_bom_and_crlf_is_read() {
     let o = w.analyze(&input, "out", &[]);
     assert!(o.status.success(), "{}", text(&o));
     assert!(String::from_utf8_lossy(&o.stdout).contains("read 2 = analysed 2 + rejected 0"));
-    let header = csv::Reader::from_path(w.path("out/responses.csv"))
+    let header = csv::Reader::from_path(w.path("out/fact_response.csv"))
         .unwrap()
         .headers()
         .unwrap()
@@ -157,7 +163,7 @@ fn a_failed_run_leaves_the_previous_outputs_untouched() {
     let input = w.write("export.csv", GOOD_AND_BAD);
     let o = w.analyze(&input, "out", &[]);
     assert!(o.status.success(), "{}", text(&o));
-    let before = std::fs::read(w.path("out/responses.csv")).unwrap();
+    let before = std::fs::read(w.path("out/fact_response.parquet")).unwrap();
     // The model folder is wrong, so this run fails after ingest.
     let o = verbatim()
         .arg("analyze")
@@ -170,7 +176,10 @@ fn a_failed_run_leaves_the_previous_outputs_untouched() {
         .unwrap();
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     assert!(String::from_utf8_lossy(&o.stderr).contains("no-such-model"));
-    assert_eq!(std::fs::read(w.path("out/responses.csv")).unwrap(), before);
+    assert_eq!(
+        std::fs::read(w.path("out/fact_response.parquet")).unwrap(),
+        before
+    );
     let leftovers: Vec<_> = std::fs::read_dir(w.dir.path())
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
@@ -186,9 +195,10 @@ fn reruns_give_identical_tables() {
     assert!(w.analyze(&input, "one", &[]).status.success());
     assert!(w.analyze(&input, "two", &[]).status.success());
     for f in [
-        "responses.csv",
-        "response_topics.csv",
-        "drivers.csv",
+        "bridge_response_topic.csv",
+        "dim_topic.csv",
+        "agg_nps.csv",
+        "topic_driver.csv",
         "rejects.csv",
     ] {
         assert_eq!(
@@ -206,11 +216,12 @@ fn float32_and_bfloat16_runs_both_work() {
     for p in ["f32", "bf16"] {
         let o = w.analyze(&input, p, &["--precision", p, "--threads", "1"]);
         assert!(o.status.success(), "{p}: {}", text(&o));
-        let s: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(w.path(p).join("summary.json")).unwrap())
-                .unwrap();
+        let s: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(w.path(p).join("manifest.json")).unwrap(),
+        )
+        .unwrap();
         let expected = if p == "f32" { "Float" } else { "BFloat16" };
-        assert_eq!(s["precision"], expected);
+        assert_eq!(s["model"]["precision"], expected);
     }
 }
 

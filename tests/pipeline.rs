@@ -90,6 +90,7 @@ fn planted_drivers_are_recovered() {
         PassSettings {
             min_n: 30,
             chunk: 50,
+            ..Default::default()
         },
         &mut |_, _| {},
     )

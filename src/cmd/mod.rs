@@ -19,7 +19,7 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     // The help text is the doc comment of `analyze::Args`.
-    Analyze(analyze::Args),
+    Analyze(Box<analyze::Args>),
     /// Install or inspect encoder models.
     #[command(subcommand_required = true)]
     Models(models::Args),

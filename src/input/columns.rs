@@ -256,7 +256,7 @@ mod tests {
             score_column: score.map(str::to_string),
             text_column: text.map(str::to_string),
             id_column: id.map(str::to_string),
-            delimiter: None,
+            ..InputOptions::default()
         }
     }
 

@@ -1,35 +1,54 @@
-//! Reads a survey export (CSV with a header row) into scored responses, and
-//! accounts for every data row: each one becomes either a [`Response`] or a
-//! [`Reject`] with its line and reason, so `read == responses + rejects`.
+//! Reads a survey export (CSV with a header row, or JSON Lines) into scored
+//! responses, and accounts for every data row: each one becomes either a
+//! [`Response`] or a [`Reject`] with its line and reason, so
+//! `read == responses + rejects`.
 //!
 //! Exports come from many tools and locales, so the reader is lenient about
-//! form and strict about content: the delimiter (comma, semicolon, tab) is
-//! guessed from the header, a UTF-8 BOM is dropped, CRLF and quoted newlines
-//! are handled by the `csv` crate, and columns are found by common names in
-//! several languages (see `columns`). But a score that is not a whole
-//! number 0–10, a row with the wrong number of fields, invalid UTF-8 or a
-//! duplicate id is never guessed at: one bad row is reported and counted,
-//! not fatal, and not silently dropped either. Only problems that make the
-//! whole file unusable (cannot read it, no header, no score or comment
-//! column) are an [`InputError`].
+//! form and strict about content: the encoding (UTF-8 with or without BOM,
+//! UTF-16 with BOM, Windows-1252) is detected and decoded (`encoding`), the
+//! format is JSON Lines for `.jsonl`/`.ndjson` files or input starting with
+//! `{` (`jsonl`) and CSV otherwise, the delimiter (comma, semicolon, tab,
+//! pipe) is guessed from the header, CRLF and quoted newlines are handled by
+//! the `csv` crate, and columns are found by common names in several
+//! languages (see `columns`). But a score that is not a whole number on the
+//! chosen [`Scale`], a row with the wrong number of fields, a broken
+//! character or a duplicate id is never guessed at: one bad row is reported
+//! and counted, not fatal, and not silently dropped either. Only problems
+//! that make the whole file unusable (cannot read it, no header, no score or
+//! comment column, no line that is a JSON object) are an [`InputError`].
 //!
-//! The file is streamed, not loaded whole: only the header line is peeked at
-//! (`sniff`) and replayed in front of the rest, and line numbers come from a
-//! pass-through reader (`lines`) because the `csv` crate's are off by one
-//! after CRLF line ends.
+//! CSV is streamed, not loaded whole: the first 64 KiB are read ahead to
+//! detect the encoding, only the header line is peeked at (`sniff`) and
+//! replayed in front of the rest, and line numbers come from a pass-through
+//! reader (`lines`) because the `csv` crate's are off by one after CRLF
+//! line ends. JSON Lines needs its columns before the first row, so a file
+//! is read twice and a stream is buffered.
 
 mod columns;
+mod encoding;
+mod jsonl;
 mod lines;
 mod score;
 mod sniff;
 
+#[cfg(test)]
+mod format_tests;
+
 use std::collections::HashMap;
-use std::io::{self, Read};
+use std::fmt;
+use std::io::{self, BufRead, Read};
 use std::path::Path;
+use std::str::FromStr;
 
 use sha2::{Digest, Sha256};
 
+pub use encoding::InputEncoding;
+pub use score::Scale;
+
 /// How to read the file; every field left `None` is detected.
+///
+/// Construct it with `..Default::default()`: fields are added as the reader
+/// learns new formats.
 #[derive(Clone, Debug, Default)]
 pub struct InputOptions {
     /// Header name of the 0–10 score column (`--score-column`).
@@ -38,8 +57,62 @@ pub struct InputOptions {
     pub text_column: Option<String>,
     /// Header name of a unique response id column (`--id-column`).
     pub id_column: Option<String>,
-    /// Field delimiter byte; detected from the header when `None`.
+    /// Field delimiter byte; detected from the header when `None`. Ignored
+    /// for JSON Lines.
     pub delimiter: Option<u8>,
+    /// Text encoding; detected from a byte-order mark or the first 64 KiB
+    /// when `None` (see [`InputEncoding`]).
+    pub encoding: Option<InputEncoding>,
+    /// File format; when `None`, JSON Lines for a `.jsonl` or `.ndjson`
+    /// file or an input whose first non-space character is `{`, else CSV.
+    pub format: Option<InputFormat>,
+    /// Answer scale of the score column; 0–10 when `None`. Never detected.
+    pub scale: Option<Scale>,
+}
+
+/// File format of an input.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum InputFormat {
+    /// Delimited text with a header row.
+    Csv,
+    /// One JSON object per line; the columns are the union of the keys.
+    Jsonl,
+}
+
+impl InputFormat {
+    /// `csv` or `jsonl`, as accepted by [`FromStr`].
+    pub fn name(self) -> &'static str {
+        match self {
+            InputFormat::Csv => "csv",
+            InputFormat::Jsonl => "jsonl",
+        }
+    }
+
+    /// The format a file name implies: JSON Lines for `.jsonl` and `.ndjson`
+    /// (any case), nothing otherwise.
+    pub fn from_path(path: &Path) -> Option<InputFormat> {
+        let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+        matches!(ext.as_str(), "jsonl" | "ndjson").then_some(InputFormat::Jsonl)
+    }
+}
+
+impl fmt::Display for InputFormat {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for InputFormat {
+    type Err = String;
+
+    /// Accepts `csv`, `jsonl` and `ndjson`, ignoring case.
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "csv" => Ok(InputFormat::Csv),
+            "jsonl" | "ndjson" => Ok(InputFormat::Jsonl),
+            _ => Err(format!("unknown format `{s}`; use csv or jsonl")),
+        }
+    }
 }
 
 /// One accepted row.
@@ -49,7 +122,7 @@ pub struct Response {
     pub line: u64,
     /// The id column's value, or a stable hash of the row when there is none.
     pub id: String,
-    /// Whole score 0–10.
+    /// Whole score 0–10 (mapped from the input's [`Scale`]).
     pub score: u8,
     /// The comment, trimmed; may be empty (the score still counts in NPS).
     pub comment: String,
@@ -67,7 +140,8 @@ pub struct Reject {
     pub column: Option<String>,
     /// Why the row was refused, e.g. `score 11 is out of range 0-10`.
     pub reason: String,
-    /// The raw fields joined with the delimiter (invalid UTF-8 replaced).
+    /// The raw fields joined with the delimiter, or the raw JSON line
+    /// (broken characters replaced).
     pub record: String,
 }
 
@@ -87,11 +161,18 @@ pub struct ResolvedColumns {
 pub struct Ingested {
     /// The file name (or label) as given, used in messages and reject files.
     pub source: String,
-    /// Delimiter used, given or detected.
+    /// Delimiter used, given or detected; `b','` for JSON Lines, which has
+    /// none.
     pub delimiter: u8,
+    /// Text encoding used, given or detected.
+    pub encoding: InputEncoding,
+    /// File format used, given or detected.
+    pub format: InputFormat,
+    /// Answer scale the scores were read on.
+    pub scale: Scale,
     /// Columns used for score, comment and id.
     pub columns: ResolvedColumns,
-    /// All other columns, in header order.
+    /// All other columns, in header order (JSON Lines: first-seen order).
     pub segment_columns: Vec<String>,
     /// Accepted rows, in file order.
     pub responses: Vec<Response>,
@@ -99,6 +180,16 @@ pub struct Ingested {
     pub rejects: Vec<Reject>,
     /// Data records seen; always `responses.len() + rejects.len()`.
     pub read: u64,
+}
+
+/// Share of the records read that were rejected, 0–1; 0 when nothing was
+/// read.
+pub fn reject_rate(ingested: &Ingested) -> f64 {
+    if ingested.read == 0 {
+        0.0
+    } else {
+        ingested.rejects.len() as f64 / ingested.read as f64
+    }
 }
 
 /// Problems that make a whole file unusable. Each message names the file
@@ -128,7 +219,7 @@ pub enum InputError {
     /// No header row at all.
     #[error(
         "`{file}` is empty: expected a header row naming the columns \
-         (for example `score,comment`)"
+         (for example `score,comment`) or JSON Lines objects"
     )]
     Empty {
         /// File name.
@@ -137,7 +228,7 @@ pub enum InputError {
     /// The header row is not UTF-8, so column names cannot be read.
     #[error(
         "`{file}`: the header row is not valid UTF-8; save the file as UTF-8 \
-         (in Excel: \"CSV UTF-8\") and try again"
+         (in Excel: \"CSV UTF-8\") or give its encoding with --encoding"
     )]
     HeaderEncoding {
         /// File name.
@@ -187,6 +278,20 @@ pub enum InputError {
         /// Header columns, formatted for the message.
         columns: String,
     },
+    /// Read as JSON Lines (by name, by a leading `{` or by option), but no
+    /// line is a JSON object.
+    #[error(
+        "`{file}` line {line}: {reason}; no line of the file is a JSON object, \
+         so it cannot be read as JSON Lines (for a CSV file use --format csv)"
+    )]
+    NotJsonLines {
+        /// File name.
+        file: String,
+        /// The first non-blank line.
+        line: u64,
+        /// Why that line is not an object.
+        reason: String,
+    },
     /// Two flags name the same column.
     #[error(
         "`{file}`: column `{column}` cannot be both the {first} and the {second} column; \
@@ -207,30 +312,164 @@ pub enum InputError {
 }
 
 /// Reads a survey export from a file. See [`read_responses_from`].
+///
+/// A JSON Lines file is read twice (columns first, then rows), so memory
+/// stays flat; a pipe or device given as a path is buffered instead.
 pub fn read_responses(path: &Path, opts: &InputOptions) -> Result<Ingested, InputError> {
     let file = path.display().to_string();
-    let f = std::fs::File::open(path).map_err(|error| InputError::Io {
-        file: file.clone(),
-        error,
-    })?;
-    read_responses_from(f, &file, opts)
+    let open = || std::fs::File::open(path).map_err(|error| io_error(&file, error));
+    let f = open()?;
+    let regular = f.metadata().is_ok_and(|m| m.is_file());
+    let format = opts.format.or_else(|| InputFormat::from_path(path));
+    let opened = open_input(f, &file, opts.encoding, format)?;
+    if opened.format == InputFormat::Jsonl && regular {
+        let encoding = opened.encoding;
+        let scan = jsonl::scan(opened.stream).map_err(|e| io_error(&file, e))?;
+        let again = open_input(open()?, &file, Some(encoding), Some(InputFormat::Jsonl))?;
+        read_jsonl(again.stream, encoding, scan, &file, opts)
+    } else {
+        ingest(opened, &file, opts)
+    }
 }
 
 /// Reads a survey export from any reader; `source` names it in messages.
 ///
-/// A header-only input gives zero responses; an empty one is
-/// [`InputError::Empty`].
+/// CSV is streamed; JSON Lines from a reader is buffered whole (decoded),
+/// since its columns are only known at the end. A header-only input gives
+/// zero responses; an empty one is [`InputError::Empty`].
 pub fn read_responses_from<R: Read>(
     reader: R,
     source: &str,
     opts: &InputOptions,
 ) -> Result<Ingested, InputError> {
-    let io_err = |error| InputError::Io {
-        file: source.to_string(),
+    let opened = open_input(reader, source, opts.encoding, opts.format)?;
+    ingest(opened, source, opts)
+}
+
+fn io_error(file: &str, error: io::Error) -> InputError {
+    InputError::Io {
+        file: file.to_string(),
         error,
+    }
+}
+
+/// The decoded text: blank space peeked at for the format, replayed in
+/// front of the decoder, which reads the 64 KiB encoding sample first.
+type Stream<R> = io::Chain<
+    io::Cursor<Vec<u8>>,
+    io::BufReader<encoding::Decode<io::Chain<io::Cursor<Vec<u8>>, R>>>,
+>;
+
+/// An input with its encoding and format settled, as UTF-8 text.
+struct Opened<R> {
+    encoding: InputEncoding,
+    format: InputFormat,
+    stream: Stream<R>,
+}
+
+/// Detects (or takes) the encoding and the format, and sets up decoding.
+/// Reads ahead at most 64 KiB plus any leading blank space.
+fn open_input<R: Read>(
+    mut reader: R,
+    source: &str,
+    encoding: Option<InputEncoding>,
+    format: Option<InputFormat>,
+) -> Result<Opened<R>, InputError> {
+    let (sample, at_eof) = encoding::read_sample(&mut reader).map_err(|e| io_error(source, e))?;
+    let (encoding, bom_len) = encoding::choose(&sample, at_eof, encoding);
+    let mut head = io::Cursor::new(sample);
+    head.set_position(bom_len as u64);
+    let mut decoded = io::BufReader::new(encoding::Decode::new(head.chain(reader), encoding));
+    // Blank space before the first character: consumed to find that
+    // character, replayed so that line numbers stay right.
+    let mut lead = Vec::new();
+    let first = loop {
+        let buf = decoded.fill_buf().map_err(|e| io_error(source, e))?;
+        if buf.is_empty() {
+            break None;
+        }
+        match buf
+            .iter()
+            .position(|b| !matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
+        {
+            Some(i) => {
+                let first = buf[i];
+                lead.extend_from_slice(&buf[..i]);
+                decoded.consume(i);
+                break Some(first);
+            }
+            None => {
+                let n = buf.len();
+                lead.extend_from_slice(buf);
+                decoded.consume(n);
+            }
+        }
     };
-    let mut reader = io::BufReader::new(reader);
-    let prefix = sniff::read_prefix(&mut reader).map_err(io_err)?;
+    let format = format.unwrap_or(if first == Some(b'{') {
+        InputFormat::Jsonl
+    } else {
+        InputFormat::Csv
+    });
+    Ok(Opened {
+        encoding,
+        format,
+        stream: io::Cursor::new(lead).chain(decoded),
+    })
+}
+
+/// Reads an opened input in one pass (JSON Lines buffered).
+fn ingest<R: Read>(
+    opened: Opened<R>,
+    source: &str,
+    opts: &InputOptions,
+) -> Result<Ingested, InputError> {
+    match opened.format {
+        InputFormat::Csv => read_csv(opened.stream, opened.encoding, source, opts),
+        InputFormat::Jsonl => {
+            let mut stream = opened.stream;
+            let mut text = Vec::new();
+            stream
+                .read_to_end(&mut text)
+                .map_err(|e| io_error(source, e))?;
+            let scan = jsonl::scan(&text[..]).map_err(|e| io_error(source, e))?;
+            read_jsonl(&text[..], opened.encoding, scan, source, opts)
+        }
+    }
+}
+
+/// The second pass over JSON Lines, after [`jsonl::scan`].
+fn read_jsonl<B: BufRead>(
+    stream: B,
+    encoding: InputEncoding,
+    scan: jsonl::Scan,
+    source: &str,
+    opts: &InputOptions,
+) -> Result<Ingested, InputError> {
+    if scan.objects == 0 {
+        return Err(match scan.first_bad {
+            Some((line, reason)) => InputError::NotJsonLines {
+                file: source.to_string(),
+                line,
+                reason,
+            },
+            None => InputError::Empty {
+                file: source.to_string(),
+            },
+        });
+    }
+    let mut rows = Rows::new(scan.keys, source, opts, b',', encoding)?;
+    jsonl::read(stream, &mut rows).map_err(|e| io_error(source, e))?;
+    Ok(rows.finish(source, InputFormat::Jsonl))
+}
+
+/// Reads delimited text with a header row, streaming.
+fn read_csv<B: BufRead>(
+    mut reader: B,
+    encoding: InputEncoding,
+    source: &str,
+    opts: &InputOptions,
+) -> Result<Ingested, InputError> {
+    let prefix = sniff::read_prefix(&mut reader).map_err(|e| io_error(source, e))?;
     if prefix.header.is_empty() {
         return Err(InputError::Empty {
             file: source.to_string(),
@@ -268,23 +507,7 @@ pub fn read_responses_from<R: Read>(
             file: source.to_string(),
         });
     }
-    let idx = columns::resolve(&header, opts, source)?;
-    let segment_idx: Vec<usize> = (0..header.len())
-        .filter(|&i| i != idx.score && i != idx.text && Some(i) != idx.id)
-        .collect();
-
-    let mut rows = Rows {
-        header: &header,
-        score: idx.score,
-        text: idx.text,
-        id: idx.id,
-        segments: &segment_idx,
-        delimiter,
-        seen_ids: HashMap::new(),
-    };
-    let mut responses = Vec::new();
-    let mut rejects = Vec::new();
-    let mut read = 0u64;
+    let mut rows = Rows::new(header, source, opts, delimiter, encoding)?;
     let mut record = csv::ByteRecord::new();
     loop {
         match csv.read_byte_record(&mut record) {
@@ -298,7 +521,6 @@ pub fn read_responses_from<R: Read>(
                 })
             }
         }
-        read += 1;
         // csv's own position is wrong after CRLF line ends (see `lines`);
         // it is only a fallback should the tracker ever fall behind.
         let line = csv
@@ -306,48 +528,111 @@ pub fn read_responses_from<R: Read>(
             .next_start()
             .or_else(|| record.position().map(|p| p.line()))
             .unwrap_or(0);
-        match rows.accept(&record, line) {
-            Ok(r) => responses.push(r),
-            Err(r) => rejects.push(r),
-        }
+        rows.push_record(&record, line);
     }
-
-    Ok(Ingested {
-        source: source.to_string(),
-        delimiter,
-        columns: ResolvedColumns {
-            score: header[idx.score].clone(),
-            text: header[idx.text].clone(),
-            id: idx.id.map(|i| header[i].clone()),
-        },
-        segment_columns: segment_idx.iter().map(|&i| header[i].clone()).collect(),
-        responses,
-        rejects,
-        read,
-    })
+    Ok(rows.finish(source, InputFormat::Csv))
 }
 
-/// Per-file state for turning records into responses.
-struct Rows<'a> {
-    header: &'a [String],
+/// Per-file state for turning records into responses, and the tally.
+struct Rows {
+    header: Vec<String>,
     score: usize,
     text: usize,
     id: Option<usize>,
-    segments: &'a [usize],
+    segments: Vec<usize>,
     delimiter: u8,
+    encoding: InputEncoding,
+    scale: Scale,
     /// Ids accepted so far and the line of their first occurrence.
     seen_ids: HashMap<String, u64>,
+    responses: Vec<Response>,
+    rejects: Vec<Reject>,
+    read: u64,
 }
 
-impl Rows<'_> {
-    /// Checks one record, in the order a person would fix it: shape,
-    /// encoding, score, id.
+impl Rows {
+    /// Resolves the columns of `header` (see `columns`).
+    fn new(
+        header: Vec<String>,
+        source: &str,
+        opts: &InputOptions,
+        delimiter: u8,
+        encoding: InputEncoding,
+    ) -> Result<Rows, InputError> {
+        let idx = columns::resolve(&header, opts, source)?;
+        let segments = (0..header.len())
+            .filter(|&i| i != idx.score && i != idx.text && Some(i) != idx.id)
+            .collect();
+        Ok(Rows {
+            header,
+            score: idx.score,
+            text: idx.text,
+            id: idx.id,
+            segments,
+            delimiter,
+            encoding,
+            scale: opts.scale.unwrap_or_default(),
+            seen_ids: HashMap::new(),
+            responses: Vec::new(),
+            rejects: Vec::new(),
+            read: 0,
+        })
+    }
+
+    /// Counts a CSV record as a response or a reject.
+    fn push_record(&mut self, record: &csv::ByteRecord, line: u64) {
+        self.read += 1;
+        match self.accept(record, line) {
+            Ok(r) => self.responses.push(r),
+            Err(r) => self.rejects.push(r),
+        }
+    }
+
+    /// Counts a row already split into text fields, one per header column;
+    /// `record` renders it for a reject.
+    fn push_fields(&mut self, fields: &[&str], line: u64, record: &dyn Fn() -> String) {
+        self.read += 1;
+        match self.check(fields, line, record) {
+            Ok(r) => self.responses.push(r),
+            Err(r) => self.rejects.push(r),
+        }
+    }
+
+    /// Counts a record refused before its fields could be read.
+    fn reject(&mut self, line: u64, column: Option<usize>, reason: String, record: String) {
+        self.read += 1;
+        self.rejects.push(Reject {
+            line,
+            column: column.map(|i| self.header[i].clone()),
+            reason,
+            record,
+        });
+    }
+
+    /// The reason for bytes that are not UTF-8 after decoding: a broken
+    /// UTF-8 file, or a malformed sequence the decoder marked.
+    fn bad_text(&self, at: usize, unit: &str) -> String {
+        match self.encoding {
+            InputEncoding::Utf8 => format!(
+                "invalid UTF-8 at byte {at} of the {unit}; save the file as UTF-8 \
+                 or give its encoding with --encoding"
+            ),
+            other => format!(
+                "malformed {other} at byte {at} of the {unit} \
+                 (an unpaired surrogate or a cut character)"
+            ),
+        }
+    }
+
+    /// Checks one CSV record, in the order a person would fix it: shape,
+    /// encoding, then the fields (see [`Rows::check`]).
     fn accept(&mut self, record: &csv::ByteRecord, line: u64) -> Result<Response, Reject> {
+        let delimiter = self.delimiter;
         let reject = |column: Option<usize>, reason: String| Reject {
             line,
             column: column.map(|i| self.header[i].clone()),
             reason,
-            record: join_lossy(record, self.delimiter),
+            record: join_lossy(record, delimiter),
         };
         if record.len() != self.header.len() {
             let reason = format!(
@@ -361,31 +646,41 @@ impl Rows<'_> {
         for (i, raw) in record.iter().enumerate() {
             match std::str::from_utf8(raw) {
                 Ok(s) => fields.push(s),
-                Err(e) => {
-                    let reason = format!(
-                        "invalid UTF-8 at byte {} of the field; save the file as UTF-8",
-                        e.valid_up_to()
-                    );
-                    return Err(reject(Some(i), reason));
-                }
+                Err(e) => return Err(reject(Some(i), self.bad_text(e.valid_up_to(), "field"))),
             }
         }
-        let score = score::parse_score(fields[self.score])
-            .map_err(|reason| reject(Some(self.score), reason))?;
+        self.check(&fields, line, &|| join_lossy(record, delimiter))
+    }
+
+    /// Checks the fields of a well-formed row: score, then id.
+    fn check(
+        &mut self,
+        fields: &[&str],
+        line: u64,
+        record: &dyn Fn() -> String,
+    ) -> Result<Response, Reject> {
+        let reject = |column: usize, reason: String| Reject {
+            line,
+            column: Some(self.header[column].clone()),
+            reason,
+            record: record(),
+        };
+        let score = score::parse_scaled(fields[self.score], self.scale)
+            .map_err(|reason| reject(self.score, reason))?;
         let id = match self.id {
             Some(col) => {
                 let id = fields[col].trim();
                 if id.is_empty() {
-                    return Err(reject(Some(col), "id missing".to_string()));
+                    return Err(reject(col, "id missing".to_string()));
                 }
                 if let Some(first) = self.seen_ids.get(id) {
                     let reason = format!("duplicate id \"{id}\" (first on line {first})");
-                    return Err(reject(Some(col), reason));
+                    return Err(reject(col, reason));
                 }
                 id.to_string()
             }
             None => {
-                let hashed = row_hash(&fields);
+                let hashed = row_hash(fields);
                 if self.seen_ids.contains_key(&hashed) {
                     format!("{hashed}-{line}")
                 } else {
@@ -405,6 +700,26 @@ impl Rows<'_> {
                 .map(|&i| fields[i].trim().to_string())
                 .collect(),
         })
+    }
+
+    fn finish(self, source: &str, format: InputFormat) -> Ingested {
+        let name = |i: usize| self.header[i].clone();
+        Ingested {
+            source: source.to_string(),
+            delimiter: self.delimiter,
+            encoding: self.encoding,
+            format,
+            scale: self.scale,
+            columns: ResolvedColumns {
+                score: name(self.score),
+                text: name(self.text),
+                id: self.id.map(name),
+            },
+            segment_columns: self.segments.iter().map(|&i| name(i)).collect(),
+            responses: self.responses,
+            rejects: self.rejects,
+            read: self.read,
+        }
     }
 }
 
@@ -560,7 +875,12 @@ mod tests {
 
     #[test]
     fn invalid_utf8_is_a_reject_not_an_error() {
-        let ing = read(b"score,comment\n9,caf\xe9 au lait\n8,fine\n");
+        // Forced: detected, this file would read as Windows-1252 ("café").
+        let utf8 = InputOptions {
+            encoding: Some(InputEncoding::Utf8),
+            ..InputOptions::default()
+        };
+        let ing = read_with(b"score,comment\n9,caf\xe9 au lait\n8,fine\n", &utf8);
         assert_eq!(ing.responses.len(), 1);
         let r = &ing.rejects[0];
         assert_eq!((r.line, r.column.as_deref()), (2, Some("comment")));
@@ -690,7 +1010,12 @@ mod tests {
 
     #[test]
     fn header_not_utf8_is_an_error() {
-        let msg = error(b"score,comm\xe9ntaire\n9,x\n", &InputOptions::default());
+        // Forced: detected, this header reads as Windows-1252 ("commentaire").
+        let utf8 = InputOptions {
+            encoding: Some(InputEncoding::Utf8),
+            ..InputOptions::default()
+        };
+        let msg = error(b"score,comm\xe9ntaire\n9,x\n", &utf8);
         assert!(msg.contains("not valid UTF-8"), "{msg}");
     }
 

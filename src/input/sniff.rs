@@ -1,6 +1,7 @@
 //! Looks at the start of a stream before the CSV parser does: strips a UTF-8
-//! byte-order mark and finds the header line, so the delimiter can be guessed
-//! from it.
+//! byte-order mark (the encoding layer has normally dropped it already) and
+//! finds the header line, so the delimiter (comma, semicolon, tab or pipe)
+//! can be guessed from it.
 //!
 //! It reads only as far as the header line and hands those bytes back to be
 //! replayed in front of the rest of the stream, so a large export is never
@@ -18,7 +19,7 @@ const BOM: [u8; 3] = [0xEF, 0xBB, 0xBF];
 const MAX_HEADER: usize = 1 << 20;
 
 /// Delimiters we try, in order of preference when they split equally.
-pub(super) const CANDIDATES: [u8; 3] = [b',', b';', b'\t'];
+pub(super) const CANDIDATES: [u8; 4] = [b',', b';', b'\t', b'|'];
 
 /// The bytes read so far (BOM removed) and where the header line lies in them.
 pub(super) struct Prefix {
@@ -169,6 +170,8 @@ mod tests {
         assert_eq!(detect_delimiter(b"a,b,c"), b',');
         assert_eq!(detect_delimiter(b"a;b;c"), b';');
         assert_eq!(detect_delimiter(b"a\tb\tc"), b'\t');
+        assert_eq!(detect_delimiter(b"a|b|c"), b'|');
+        assert_eq!(detect_delimiter(b"\"x|y\"|b,c"), b',');
         assert_eq!(detect_delimiter(b"\"x,y,z\";b"), b';');
         assert_eq!(detect_delimiter(b"a,b;c"), b',');
         assert_eq!(detect_delimiter(b"single"), b',');

@@ -247,7 +247,7 @@ impl<'a> Q4Model<'a> {
                 .map_err(|_| Q4Error::Inconsistent(format!("size of `{name}`")))?;
             let expected = match dtype {
                 0 => elements * 4,
-                1 if elements % QK == 0 => elements / QK * Q4_BLOCK_BYTES,
+                1 if elements.is_multiple_of(QK) => elements / QK * Q4_BLOCK_BYTES,
                 _ => {
                     return Err(Q4Error::Inconsistent(format!(
                         "tensor `{name}`: dtype {dtype} with {elements} elements"

@@ -1,206 +1,280 @@
-//! The CSV tables and the JSON summary of a run.
+//! The star schema a BI tool reads: facts, a bridge, dimensions, aggregates.
 //!
-//! Writers take an [`Analysis`] and any `io::Write`, so tests can write into a
-//! `Vec<u8>`. Column names are snake_case and stable; comment text is not
-//! written by default (it carries personal data), the `response_id` joins back
-//! to the export.
-
-use std::io::Write;
-
-use anyhow::Result;
-use serde::Serialize;
+//! | table | grain | key |
+//! |---|---|---|
+//! | `fact_response` | one row per analysed response | `response_id` |
+//! | `bridge_response_topic` | response × topic | `response_id`, `topic_id` |
+//! | `dim_topic` | one row per topic of the taxonomy | `topic_id` |
+//! | `agg_nps` | segment value × period | `segment_column`, `segment_value`, `period`, `period_start` |
+//! | `topic_driver` | topic × scope (any, negative, positive mentions) | `topic_id`, `scope` |
+//!
+//! Each is built once here as a [`Table`] and written by every exporter
+//! (Parquet and CSV). Comment text is not in the fact table: it carries
+//! personal data; `response_id` joins back to the export.
 
 use crate::classify::Taxonomy;
+use crate::output::table::{Column, ColumnData, Table};
 use crate::pipeline::Analysis;
 
-/// `responses.csv`: one row per analysed response.
-pub fn write_responses<W: Write>(w: W, a: &Analysis, tax: &Taxonomy) -> Result<()> {
-    let mut csv = csv::Writer::from_writer(w);
-    let mut header: Vec<String> = [
-        "response_id",
-        "source_line",
-        "score",
-        "bucket",
-        "nps_code",
-        "has_comment",
-        "sentiment",
-        "sentiment_score",
-        "sentiment_confidence",
-        "clause_count",
-        "topic_count",
-        "topics",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
-    header.extend(
-        a.segment_columns
-            .iter()
-            .map(|c| format!("segment_{}", snake(c))),
-    );
-    csv.write_record(&header)?;
-    for r in &a.responses {
-        let mut row = vec![
-            r.response.id.clone(),
-            r.response.line.to_string(),
-            r.response.score.to_string(),
-            r.bucket.as_str().to_string(),
-            (r.bucket.code() as i32 * 100).to_string(),
-            r.analysis.is_some().to_string(),
-        ];
-        match &r.analysis {
-            Some(an) => {
-                row.push(an.sentiment.label.as_str().into());
-                row.push(format!("{:.4}", an.sentiment.score));
-                row.push(format!("{:.4}", an.sentiment.confidence));
-                row.push(an.clauses.len().to_string());
-                row.push(an.topics.len().to_string());
-                row.push(
-                    an.topics
-                        .iter()
-                        .map(|h| tax.topics[h.topic].id.as_str())
-                        .collect::<Vec<_>>()
-                        .join(";"),
-                );
-            }
-            None => row.extend(["", "", "", "0", "0", ""].map(String::from)),
-        }
-        row.extend(r.response.segments.iter().cloned());
-        csv.write_record(&row)?;
-    }
-    csv.flush()?;
-    Ok(())
+fn utf8<I: IntoIterator<Item = Option<String>>>(name: &str, it: I) -> Column {
+    Column::new(name, ColumnData::Utf8(it.into_iter().collect()))
+}
+fn int<I: IntoIterator<Item = Option<i64>>>(name: &str, it: I) -> Column {
+    Column::new(name, ColumnData::Int64(it.into_iter().collect()))
+}
+fn float<I: IntoIterator<Item = Option<f64>>>(name: &str, it: I) -> Column {
+    Column::new(name, ColumnData::Float64(it.into_iter().collect()))
+}
+fn boolean<I: IntoIterator<Item = Option<bool>>>(name: &str, it: I) -> Column {
+    Column::new(name, ColumnData::Bool(it.into_iter().collect()))
 }
 
-/// `response_topics.csv`: one row per response × topic.
-pub fn write_response_topics<W: Write>(w: W, a: &Analysis, tax: &Taxonomy) -> Result<()> {
-    let mut csv = csv::Writer::from_writer(w);
-    csv.write_record([
-        "response_id",
-        "topic_id",
-        "topic_label",
-        "parent_topic_id",
-        "polarity",
-        "similarity",
-        "clause_index",
-        "allocation_weight",
-        "bucket",
-    ])?;
+/// `fact_response`.
+pub fn fact_response(a: &Analysis, run_id: &str) -> Table {
+    let r = &a.responses;
+    let an = |f: &dyn Fn(&crate::classify::CommentAnalysis) -> Option<String>| {
+        r.iter()
+            .map(|x| x.analysis.as_ref().and_then(f))
+            .collect::<Vec<_>>()
+    };
+    let mut columns = vec![
+        utf8("run_id", r.iter().map(|_| Some(run_id.to_string()))),
+        utf8("response_id", r.iter().map(|x| Some(x.response.id.clone()))),
+        int(
+            "source_line",
+            r.iter().map(|x| Some(x.response.line as i64)),
+        ),
+        int("score", r.iter().map(|x| Some(x.response.score as i64))),
+        utf8(
+            "bucket",
+            r.iter().map(|x| Some(x.bucket.as_str().to_string())),
+        ),
+        int(
+            "nps_code",
+            r.iter().map(|x| Some(x.bucket.code() as i64 * 100)),
+        ),
+        boolean(
+            "is_promoter",
+            r.iter()
+                .map(|x| Some(x.bucket == crate::nps::Bucket::Promoter)),
+        ),
+        boolean(
+            "is_detractor",
+            r.iter()
+                .map(|x| Some(x.bucket == crate::nps::Bucket::Detractor)),
+        ),
+        boolean("has_comment", r.iter().map(|x| Some(x.analysis.is_some()))),
+        // Language detection is not part of this pass yet: the column is
+        // here so that the schema does not change when it comes.
+        utf8("language", r.iter().map(|_| None)),
+        utf8(
+            "sentiment",
+            an(&|a| Some(a.sentiment.label.as_str().to_string())),
+        ),
+        float(
+            "sentiment_score",
+            r.iter()
+                .map(|x| x.analysis.as_ref().map(|a| a.sentiment.score as f64)),
+        ),
+        float(
+            "sentiment_confidence",
+            r.iter()
+                .map(|x| x.analysis.as_ref().map(|a| a.sentiment.confidence as f64)),
+        ),
+        int(
+            "clause_count",
+            r.iter()
+                .map(|x| Some(x.analysis.as_ref().map_or(0, |a| a.clauses.len() as i64))),
+        ),
+        int(
+            "topic_count",
+            r.iter()
+                .map(|x| Some(x.analysis.as_ref().map_or(0, |a| a.topics.len() as i64))),
+        ),
+        Column::new(
+            "responded_at",
+            ColumnData::Timestamp(r.iter().map(|x| x.when.at).collect()),
+        ),
+        Column::new(
+            "response_date",
+            ColumnData::Date(r.iter().map(|x| x.when.date).collect()),
+        ),
+    ];
+    for (c, name) in a.segment_columns.iter().enumerate() {
+        if Some(c) == a.date_column {
+            continue;
+        }
+        columns.push(utf8(
+            &format!("segment_{}", snake(name)),
+            r.iter().map(|x| x.response.segments.get(c).cloned()),
+        ));
+    }
+    Table {
+        name: "fact_response".into(),
+        columns,
+    }
+}
+
+/// `bridge_response_topic`.
+pub fn bridge_response_topic(a: &Analysis, tax: &Taxonomy) -> Table {
+    let (mut id, mut topic, mut pol, mut conf, mut clause, mut weight) =
+        (vec![], vec![], vec![], vec![], vec![], vec![]);
     for r in &a.responses {
         let Some(an) = &r.analysis else { continue };
         let k = an.topics.len().max(1) as f64;
         for h in &an.topics {
-            let t = &tax.topics[h.topic];
-            csv.write_record([
-                r.response.id.as_str(),
-                t.id.as_str(),
-                t.display_label(),
-                t.parent.as_deref().unwrap_or(""),
-                h.polarity.as_str(),
-                &format!("{:.4}", h.similarity),
-                &h.clause.to_string(),
-                &format!("{:.4}", 1.0 / k),
-                r.bucket.as_str(),
-            ])?;
+            id.push(Some(r.response.id.clone()));
+            topic.push(Some(tax.topics[h.topic].id.clone()));
+            pol.push(Some(h.polarity.as_str().to_string()));
+            conf.push(Some(h.similarity as f64));
+            clause.push(Some(h.clause as i64));
+            weight.push(Some(1.0 / k));
         }
     }
-    csv.flush()?;
-    Ok(())
+    Table {
+        name: "bridge_response_topic".into(),
+        columns: vec![
+            utf8("response_id", id),
+            utf8("topic_id", topic),
+            utf8("polarity", pol),
+            float("confidence", conf),
+            int("clause_index", clause),
+            float("allocation_weight", weight),
+        ],
+    }
 }
 
-fn opt(v: Option<f64>) -> String {
-    v.map(|x| format!("{x:.2}")).unwrap_or_default()
+/// `dim_topic`.
+pub fn dim_topic(tax: &Taxonomy) -> Table {
+    let t = &tax.topics;
+    let mut columns = vec![
+        utf8("topic_id", t.iter().map(|x| Some(x.id.clone()))),
+        utf8("parent_topic_id", t.iter().map(|x| x.parent.clone())),
+        utf8(
+            "label",
+            t.iter().map(|x| Some(x.display_label().to_string())),
+        ),
+    ];
+    for lang in ["en", "de", "nl", "fr", "es"] {
+        columns.push(utf8(
+            &format!("label_{lang}"),
+            t.iter().map(|x| x.label.get(lang).cloned()),
+        ));
+    }
+    columns.push(utf8(
+        "description",
+        t.iter().map(|x| Some(x.description.clone())),
+    ));
+    columns.push(utf8(
+        "taxonomy_name",
+        t.iter().map(|_| Some(tax.name.clone())),
+    ));
+    columns.push(utf8(
+        "taxonomy_version",
+        t.iter().map(|_| Some(tax.version.clone())),
+    ));
+    Table {
+        name: "dim_topic".into(),
+        columns,
+    }
 }
 
-fn opt_share(v: Option<f64>) -> String {
-    v.map(|x| format!("{x:.4}")).unwrap_or_default()
+/// `agg_nps`.
+pub fn agg_nps(a: &Analysis) -> Table {
+    let g = &a.agg;
+    let json_str = |v: serde_json::Value| v.as_str().map(str::to_string);
+    Table {
+        name: "agg_nps".into(),
+        columns: vec![
+            utf8(
+                "segment_column",
+                g.iter().map(|x| Some(x.segment_column.clone())),
+            ),
+            utf8(
+                "segment_value",
+                g.iter().map(|x| Some(x.segment_value.clone())),
+            ),
+            utf8(
+                "period",
+                g.iter().map(|x| {
+                    x.period
+                        .and_then(|p| serde_json::to_value(p).ok().and_then(json_str))
+                }),
+            ),
+            Column::new(
+                "period_start_date",
+                ColumnData::Date(g.iter().map(|x| x.period_start).collect()),
+            ),
+            utf8(
+                "period_label",
+                g.iter().map(|x| Some(x.period_label.clone())),
+            ),
+            int("n", g.iter().map(|x| Some(x.n as i64))),
+            int("promoters", g.iter().map(|x| Some(x.promoters as i64))),
+            int("passives", g.iter().map(|x| Some(x.passives as i64))),
+            int("detractors", g.iter().map(|x| Some(x.detractors as i64))),
+            float("nps", g.iter().map(|x| x.nps)),
+            float("nps_ci_low", g.iter().map(|x| x.nps_ci_low)),
+            float("nps_ci_high", g.iter().map(|x| x.nps_ci_high)),
+            boolean("suppressed", g.iter().map(|x| Some(x.suppressed))),
+            utf8("comparison", g.iter().map(|x| x.comparison.clone())),
+            float("diff", g.iter().map(|x| x.diff)),
+            float("z", g.iter().map(|x| x.z)),
+            float("p_value", g.iter().map(|x| x.p_value)),
+            boolean("bh_significant", g.iter().map(|x| x.bh_significant)),
+        ],
+    }
 }
 
-/// `drivers.csv`: one row per topic and scope (any / negative / positive).
-pub fn write_drivers<W: Write>(w: W, a: &Analysis, tax: &Taxonomy) -> Result<()> {
-    let mut csv = csv::Writer::from_writer(w);
-    csv.write_record([
-        "topic_id",
-        "topic_label",
-        "scope",
-        "mentions",
-        "share_of_detractors",
-        "share_of_promoters",
-        "nps_mentions",
-        "nps_without",
-        "impact",
-        "impact_ci_low",
-        "impact_ci_high",
-        "direction",
-        "suppressed",
-        "rank_low",
-        "rank_high",
-    ])?;
+/// `topic_driver`.
+pub fn topic_driver(a: &Analysis, min_n: u64) -> Table {
+    let mut rows = Vec::new();
     for table in &a.drivers {
         for d in &table.drivers {
-            let label = tax
-                .topics
-                .iter()
-                .find(|t| t.id == d.topic)
-                .map_or(d.topic.as_str(), |t| t.display_label());
-            let rank_of = |list: &[crate::drivers::Driver]| {
+            let rank = |list: &[crate::drivers::Driver]| {
                 list.iter()
                     .position(|x| x.topic == d.topic)
-                    .map(|p| (p + 1).to_string())
-                    .unwrap_or_default()
+                    .map(|p| p as i64 + 1)
             };
-            let direction = serde_json::to_value(d.direction)?;
-            csv.write_record([
-                d.topic.as_str(),
-                label,
-                table.scope.as_str(),
-                &d.mentions.to_string(),
-                &opt_share(d.share_of_detractors),
-                &opt_share(d.share_of_promoters),
-                &opt(d.nps_mentions),
-                &opt(d.nps_without),
-                &opt(d.impact),
-                &opt(d.impact_ci_low),
-                &opt(d.impact_ci_high),
-                direction.as_str().unwrap_or(""),
-                &d.suppressed.to_string(),
-                &rank_of(&table.ranking.low),
-                &rank_of(&table.ranking.high),
-            ])?;
+            rows.push((
+                table.scope,
+                d.clone(),
+                rank(&table.ranking.low),
+                rank(&table.ranking.high),
+            ));
         }
     }
-    csv.flush()?;
-    Ok(())
-}
-
-/// Facts about the run for `summary.json`.
-#[derive(Debug, Serialize)]
-pub struct RunSummary {
-    pub tool: String,
-    pub started_at: String,
-    pub input: String,
-    pub input_sha256: String,
-    pub read: u64,
-    pub analysed: usize,
-    pub rejected: usize,
-    pub with_comment: usize,
-    pub nps: Option<f64>,
-    pub nps_ci95: Option<(f64, f64)>,
-    pub promoters: u64,
-    pub passives: u64,
-    pub detractors: u64,
-    pub model: String,
-    pub model_sha256: String,
-    pub precision: String,
-    pub taxonomy: String,
-    pub taxonomy_version: String,
-    pub sentiment_prototypes_version: String,
-    pub min_n: u64,
-    pub topic_threshold: f32,
-    pub texts_embedded: usize,
-    pub embed_seconds: f64,
-    pub texts_per_second: f64,
-    pub total_seconds: f64,
+    let direction = |d: &crate::drivers::Driver| {
+        serde_json::to_value(d.direction)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+    };
+    Table {
+        name: "topic_driver".into(),
+        columns: vec![
+            utf8("topic_id", rows.iter().map(|r| Some(r.1.topic.clone()))),
+            utf8("scope", rows.iter().map(|r| Some(r.0.as_str().to_string()))),
+            int("mentions", rows.iter().map(|r| Some(r.1.mentions as i64))),
+            float(
+                "share_of_detractors",
+                rows.iter().map(|r| r.1.share_of_detractors),
+            ),
+            float(
+                "share_of_promoters",
+                rows.iter().map(|r| r.1.share_of_promoters),
+            ),
+            float("nps_mentions", rows.iter().map(|r| r.1.nps_mentions)),
+            float("nps_without", rows.iter().map(|r| r.1.nps_without)),
+            float("impact", rows.iter().map(|r| r.1.impact)),
+            float("impact_ci_low", rows.iter().map(|r| r.1.impact_ci_low)),
+            float("impact_ci_high", rows.iter().map(|r| r.1.impact_ci_high)),
+            utf8("direction", rows.iter().map(|r| direction(&r.1))),
+            boolean("suppressed", rows.iter().map(|r| Some(r.1.suppressed))),
+            int("min_n", rows.iter().map(|_| Some(min_n as i64))),
+            int("rank_low", rows.iter().map(|r| r.2)),
+            int("rank_high", rows.iter().map(|r| r.3)),
+        ],
+    }
 }
 
 /// Lower-case snake_case of a column name, for BI tools.
@@ -209,11 +283,8 @@ pub fn snake(name: &str) -> String {
     let mut prev_us = true;
     for c in name.chars() {
         if c.is_alphanumeric() {
-            if c.is_uppercase() && !prev_us && !out.is_empty() {
-                let last = out.chars().last().unwrap_or('_');
-                if last.is_lowercase() {
-                    out.push('_');
-                }
+            if c.is_uppercase() && !prev_us && out.chars().last().is_some_and(char::is_lowercase) {
+                out.push('_');
             }
             out.extend(c.to_lowercase());
             prev_us = false;
@@ -232,5 +303,6 @@ mod tests {
         assert_eq!(super::snake("OverallRating"), "overall_rating");
         assert_eq!(super::snake("Agent Name"), "agent_name");
         assert_eq!(super::snake("queue"), "queue");
+        assert_eq!(super::snake("Food&Beverages"), "food_beverages");
     }
 }

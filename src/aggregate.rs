@@ -1,0 +1,1214 @@
+//! NPS per segment and per period, with comparisons and false-discovery
+//! control: the rows of the `agg_nps` table that BI tools read.
+//!
+//! Every figure comes from [`crate::nps`] and so follows
+//! `/work/shared/METHODS.md` ("NPS and its uncertainty", "Many tests at
+//! once"): the score, its adjusted-Wald 95% interval (Rocks 2016) and the
+//! two-group z-test. This module only decides *which* groups to count and
+//! compare, and it is shaped for a flat table rather than a tree:
+//!
+//! * One row per group, in a fixed order so that reruns diff cleanly: all
+//!   responses first, then each segment column in the order given, its values
+//!   sorted (byte order of the strings). Inside each group the whole-run row
+//!   comes first, then, for each requested [`Period`] kind in the order given,
+//!   its periods in chronological order.
+//! * Only periods that hold at least one response of the group get a row:
+//!   a daily series over two years would otherwise be mostly empty rows. A
+//!   period is compared with the immediately preceding period of the same
+//!   kind, and only when that one has responses; a gap is never bridged by
+//!   comparing with an older period, because "this week vs last week" must
+//!   mean exactly that.
+//! * A segment value is compared with all *other* responses (segment vs
+//!   rest), never with the whole, because the z-test needs independent groups.
+//! * Responses without a date count in whole-run rows only.
+//! * Small bases are flagged, not hidden (METHODS: "mark it suppressed instead
+//!   of hiding it silently"): a row with `n < min_n` keeps its figures and
+//!   gets `suppressed = true`. A comparison where *either* side has
+//!   `n < min_n` keeps its diff, z and p-value but is left out of the
+//!   Benjamini–Hochberg family and gets `bh_significant = None`. Letting
+//!   tiny, noisy groups into the family would raise `m` and so make every
+//!   other test harder to pass, for comparisons nobody should act on anyway;
+//!   and `None` says "not judged", which is different from "judged and not
+//!   significant".
+//! * Benjamini–Hochberg runs once over all eligible comparisons of one call
+//!   (segments and periods together), since that is the set of tests a reader
+//!   of the table scans for a flag.
+//!
+//! Dates arrive already parsed; [`parse_date`] is the one place that knows the
+//! date formats of survey exports, so the reader and the tests share it.
+
+use std::collections::BTreeMap;
+
+use chrono::{Datelike, NaiveDate, NaiveDateTime, NaiveTime, TimeDelta};
+use serde::{Serialize, Serializer};
+
+use crate::nps::{compare, Bucket, Nps, Z95};
+
+/// `comparison` value of a segment value compared with all other responses.
+pub const SEGMENT_VS_REST: &str = "segment_vs_rest";
+/// `comparison` value of a period compared with the one just before it.
+pub const PERIOD_VS_PREVIOUS: &str = "period_vs_previous";
+
+/// Length of the reporting periods; serialised in lower case (`week`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Period {
+    /// Calendar day.
+    Day,
+    /// ISO 8601 week: Monday to Sunday, numbered within the ISO week-year,
+    /// so 2026-12-31 and 2027-01-01 both fall in 2026-W53.
+    Week,
+    /// Calendar month.
+    Month,
+    /// Calendar quarter: January, April, July and October start one.
+    Quarter,
+}
+
+impl Period {
+    /// Every kind, shortest first.
+    pub const ALL: [Period; 4] = [Period::Day, Period::Week, Period::Month, Period::Quarter];
+
+    /// Lower-case name as serialised and as accepted by [`str::parse`]:
+    /// `day`, `week`, `month`, `quarter`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Period::Day => "day",
+            Period::Week => "week",
+            Period::Month => "month",
+            Period::Quarter => "quarter",
+        }
+    }
+
+    /// First day of the period that contains `d`.
+    pub fn start(self, d: NaiveDate) -> NaiveDate {
+        match self {
+            Period::Day => d,
+            Period::Week => {
+                let back = u64::from(d.weekday().num_days_from_monday());
+                // Only fails within a week of NaiveDate::MIN; saturate there.
+                d.checked_sub_days(chrono::Days::new(back))
+                    .unwrap_or(NaiveDate::MIN)
+            }
+            Period::Month => first_of(d.year(), d.month()).unwrap_or(d),
+            Period::Quarter => first_of(d.year(), (d.month() - 1) / 3 * 3 + 1).unwrap_or(d),
+        }
+    }
+
+    /// First day of the period just before the one that contains `start`.
+    ///
+    /// `start` need not be a period start: the day before the period's first
+    /// day always lies in the previous period, whatever the period's length.
+    /// Saturates at [`NaiveDate::MIN`] (returning the period's own start).
+    pub fn previous_start(self, start: NaiveDate) -> NaiveDate {
+        let own = self.start(start);
+        own.pred_opt()
+            .map_or(own, |day_before| self.start(day_before))
+    }
+
+    /// Label of the period that contains `start`, as BI tools sort and show
+    /// it: `2026-11-23`, `2026-W48`, `2026-11`, `2026-Q4`. The week label
+    /// uses the ISO week-year, which differs from the calendar year around
+    /// New Year.
+    pub fn label(self, start: NaiveDate) -> String {
+        let s = self.start(start);
+        match self {
+            Period::Day => s.format("%Y-%m-%d").to_string(),
+            Period::Week => {
+                let w = s.iso_week();
+                format!("{:04}-W{:02}", w.year(), w.week())
+            }
+            Period::Month => format!("{:04}-{:02}", s.year(), s.month()),
+            Period::Quarter => format!("{:04}-Q{}", s.year(), (s.month() - 1) / 3 + 1),
+        }
+    }
+}
+
+/// A period name that [`Period::from_str`](std::str::FromStr) does not know.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("unknown period `{0}`; periods are: day, week, month, quarter")]
+pub struct UnknownPeriod(pub String);
+
+/// Parses `day`, `week`, `month` or `quarter` (any case, surrounding spaces
+/// ignored), so configuration and the command line share one spelling with
+/// the serialised form. Kept free of clap: the CLI layer adapts it.
+impl std::str::FromStr for Period {
+    type Err = UnknownPeriod;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let t = s.trim();
+        Period::ALL
+            .into_iter()
+            .find(|p| p.as_str().eq_ignore_ascii_case(t))
+            .ok_or_else(|| UnknownPeriod(s.to_string()))
+    }
+}
+
+fn first_of(year: i32, month: u32) -> Option<NaiveDate> {
+    NaiveDate::from_ymd_opt(year, month, 1)
+}
+
+/// Reads the date of a survey response, or `None` if `s` is not one of the
+/// accepted forms (surrounding whitespace is ignored):
+///
+/// * RFC 3339 / ISO 8601 date-times, `2026-11-23T14:05:00Z`,
+///   `2026-11-23T14:05:00.123+01:00`, `…+0100`, `…+01`; `T`, `t` or a space
+///   between date and time, seconds and fraction optional, one space allowed
+///   before the offset. With `Z` or an offset the instant is converted to UTC
+///   and its UTC date returned (`2026-11-23T00:30:00+01:00` is 2026-11-22).
+///   Without an offset the written date is taken as is.
+/// * `YYYY-MM-DD`, `YYYY-MM-DD HH:MM` and `YYYY-MM-DD HH:MM:SS`.
+/// * Day first: `DD.MM.YYYY` (German), `DD-MM-YYYY` (Dutch), `DD/MM/YYYY`;
+///   day and month may have one or two digits, the year must have four.
+///
+/// `MM/DD/YYYY` (US) is **not** guessed: every slash date is read day first,
+/// so `11/23/2026` is rejected (no month 23) and `03/04/2026` is 3 April.
+/// Guessing per row would silently mix both readings in one export; a US
+/// export should be converted before it reaches us. Two-digit years are
+/// rejected for the same reason.
+pub fn parse_date(s: &str) -> Option<NaiveDate> {
+    let s = s.trim();
+    // Every accepted form is ASCII; this also makes byte indexing safe.
+    if !s.is_ascii() {
+        return None;
+    }
+    parse_iso(s).or_else(|| parse_day_first(s))
+}
+
+/// A cursor over the bytes of an ASCII string, for the strict parsers below.
+struct Cursor<'a> {
+    b: &'a [u8],
+    i: usize,
+}
+
+impl<'a> Cursor<'a> {
+    fn new(s: &'a str) -> Self {
+        Cursor {
+            b: s.as_bytes(),
+            i: 0,
+        }
+    }
+
+    fn peek(&self) -> Option<u8> {
+        self.b.get(self.i).copied()
+    }
+
+    fn done(&self) -> bool {
+        self.i >= self.b.len()
+    }
+
+    /// Consumes `c` if it comes next.
+    fn eat(&mut self, c: u8) -> bool {
+        if self.peek() == Some(c) {
+            self.i += 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Reads `min..=max` decimal digits (as many as there are, up to `max`).
+    fn number(&mut self, min: usize, max: usize) -> Option<u32> {
+        let mut value = 0u32;
+        let mut count = 0;
+        while count < max {
+            match self.peek() {
+                Some(c) if c.is_ascii_digit() => {
+                    value = value * 10 + u32::from(c - b'0');
+                    self.i += 1;
+                    count += 1;
+                }
+                _ => break,
+            }
+        }
+        (count >= min).then_some(value)
+    }
+}
+
+/// `YYYY-MM-DD`, optionally followed by a time and an offset.
+fn parse_iso(s: &str) -> Option<NaiveDate> {
+    let mut c = Cursor::new(s);
+    let year = c.number(4, 4)?;
+    c.eat(b'-').then_some(())?;
+    let month = c.number(2, 2)?;
+    c.eat(b'-').then_some(())?;
+    let day = c.number(2, 2)?;
+    let date = NaiveDate::from_ymd_opt(i32::try_from(year).ok()?, month, day)?;
+    if c.done() {
+        return Some(date);
+    }
+    if !(c.eat(b'T') || c.eat(b't') || c.eat(b' ')) {
+        return None;
+    }
+    let hour = c.number(2, 2)?;
+    c.eat(b':').then_some(())?;
+    let minute = c.number(2, 2)?;
+    let mut second = 0;
+    if c.eat(b':') {
+        second = c.number(2, 2)?;
+        if c.eat(b'.') || c.eat(b',') {
+            c.number(1, usize::MAX)?;
+        }
+    }
+    // RFC 3339 allows a leap second (:60); it never changes the date.
+    if hour > 23 || minute > 59 || second > 60 {
+        return None;
+    }
+    let time = NaiveTime::from_hms_opt(hour, minute, second.min(59))?;
+    if c.done() {
+        return Some(date);
+    }
+    // Ruby-style "2026-11-23 10:00:00 +0100" puts a space before the offset.
+    c.eat(b' ');
+    let offset_minutes: i64 = if c.eat(b'Z') || c.eat(b'z') {
+        0
+    } else {
+        let sign = if c.eat(b'+') {
+            1
+        } else if c.eat(b'-') {
+            -1
+        } else {
+            return None;
+        };
+        let oh = c.number(2, 2)?;
+        let om = if c.eat(b':') {
+            c.number(2, 2)?
+        } else if c.done() {
+            0
+        } else {
+            c.number(2, 2)?
+        };
+        if oh > 23 || om > 59 {
+            return None;
+        }
+        sign * i64::from(oh * 60 + om)
+    };
+    if !c.done() {
+        return None;
+    }
+    // local = UTC + offset, so UTC = local − offset.
+    let utc = NaiveDateTime::new(date, time)
+        .checked_sub_signed(TimeDelta::try_minutes(offset_minutes)?)?;
+    Some(utc.date())
+}
+
+/// `D[D]<sep>M[M]<sep>YYYY` with `sep` one of `.`, `-`, `/`, used twice.
+fn parse_day_first(s: &str) -> Option<NaiveDate> {
+    let mut c = Cursor::new(s);
+    let day = c.number(1, 2)?;
+    let sep = c.peek().filter(|b| matches!(b, b'.' | b'-' | b'/'))?;
+    c.eat(sep);
+    let month = c.number(1, 2)?;
+    c.eat(sep).then_some(())?;
+    let year = c.number(4, 4)?;
+    if !c.done() {
+        return None;
+    }
+    NaiveDate::from_ymd_opt(i32::try_from(year).ok()?, month, day)
+}
+
+/// What [`aggregate`] reads. All slices indexed by response run parallel to
+/// `buckets`; a shorter `dates` or segment value list is read as "no date" or
+/// as the empty value for the missing tail, so counts still add up.
+#[derive(Clone, Copy, Debug)]
+pub struct AggInput<'a> {
+    /// Bucket of every response with a score, with or without a comment.
+    pub buckets: &'a [Bucket],
+    /// Date of each response; `None` counts in whole-run rows only.
+    pub dates: &'a [Option<NaiveDate>],
+    /// `(column name, value per response)`. An empty value is a group of
+    /// its own (responses with a blank in that column), so the values of a
+    /// column always cover every response.
+    pub segments: &'a [(String, Vec<String>)],
+    /// Period kinds to report, in this order; a repeated kind is reported once.
+    pub periods: &'a [Period],
+    /// Rows below this n are flagged `suppressed`, comparisons with a side
+    /// below it are kept out of the Benjamini–Hochberg family.
+    pub min_n: u64,
+    /// False discovery rate for Benjamini–Hochberg, e.g. 0.05.
+    pub q: f64,
+}
+
+/// One row of `agg_nps`. NPS figures are in points (−100..100); `None` marks
+/// a figure that does not exist for this row, never `NaN`.
+#[derive(Clone, Debug, Serialize)]
+pub struct AggRow {
+    /// Segment column, `""` for all responses.
+    pub segment_column: String,
+    /// Segment value, `""` for all responses (within a named column, `""` is
+    /// the group of blank values).
+    pub segment_value: String,
+    /// Period kind, `None` for the whole run (dated and undated responses).
+    pub period: Option<Period>,
+    /// First day of the period, written `YYYY-MM-DD`; `None` for the whole run.
+    #[serde(serialize_with = "serialize_date")]
+    pub period_start: Option<NaiveDate>,
+    /// [`Period::label`] of the period, `""` for the whole run.
+    pub period_label: String,
+    /// Responses with a score in this group.
+    pub n: u64,
+    /// Scores 9–10.
+    pub promoters: u64,
+    /// Scores 7–8.
+    pub passives: u64,
+    /// Scores 0–6.
+    pub detractors: u64,
+    /// NPS = 100·(P − D)/N; `None` when `n == 0`.
+    pub nps: Option<f64>,
+    /// Lower end of the adjusted-Wald 95% interval ([`Nps::adjusted_wald`]).
+    pub nps_ci_low: Option<f64>,
+    /// Upper end of the adjusted-Wald 95% interval.
+    pub nps_ci_high: Option<f64>,
+    /// `n < min_n`: the figures are filled but rest on a small base.
+    pub suppressed: bool,
+    /// [`SEGMENT_VS_REST`] or [`PERIOD_VS_PREVIOUS`]; `None` when there is
+    /// nothing to compare with (overall whole-run row, first period, the
+    /// previous period or the rest is empty).
+    pub comparison: Option<String>,
+    /// NPS of this row minus NPS of the other group, in points.
+    pub diff: Option<f64>,
+    /// `diff / SE` of [`crate::nps::compare`]; ±∞ when both groups have zero
+    /// variance and differ (JSON writes that as `null`; `p_value` is then 0).
+    pub z: Option<f64>,
+    /// Two-sided p-value of the z-test.
+    pub p_value: Option<f64>,
+    /// Benjamini–Hochberg decision at `q` over all comparisons of the call
+    /// whose two sides both have `n >= min_n`; `None` for the others and for
+    /// rows without a comparison.
+    pub bh_significant: Option<bool>,
+}
+
+fn serialize_date<S: Serializer>(d: &Option<NaiveDate>, s: S) -> Result<S::Ok, S::Error> {
+    match d {
+        Some(d) => s.serialize_some(&d.format("%Y-%m-%d").to_string()),
+        None => s.serialize_none(),
+    }
+}
+
+/// Counts of one group of responses: whole run and per period of each kind.
+struct Group {
+    whole: Nps,
+    /// Parallel to the period kinds; keys are period starts, so iteration is
+    /// chronological. Only periods with responses have an entry.
+    by_period: Vec<BTreeMap<NaiveDate, Nps>>,
+}
+
+impl Group {
+    fn new(kinds: usize) -> Self {
+        Group {
+            whole: Nps::default(),
+            by_period: vec![BTreeMap::new(); kinds],
+        }
+    }
+
+    /// Counts response `i`; `starts[k][i]` is its period start for kind `k`.
+    fn add(&mut self, i: usize, b: Bucket, starts: &[Vec<Option<NaiveDate>>]) {
+        self.whole.add(b);
+        for (map, kind_starts) in self.by_period.iter_mut().zip(starts) {
+            if let Some(start) = kind_starts[i] {
+                map.entry(start).or_default().add(b);
+            }
+        }
+    }
+}
+
+/// Builds rows and remembers which comparisons join the BH family.
+struct Builder {
+    kinds: Vec<Period>,
+    min_n: u64,
+    rows: Vec<AggRow>,
+    /// `(row index, p-value)` of every comparison in the BH family.
+    family: Vec<(usize, f64)>,
+}
+
+impl Builder {
+    fn row(
+        &self,
+        column: &str,
+        value: &str,
+        period: Option<(Period, NaiveDate)>,
+        nps: &Nps,
+    ) -> AggRow {
+        let ci = nps.adjusted_wald(Z95);
+        AggRow {
+            segment_column: column.to_string(),
+            segment_value: value.to_string(),
+            period: period.map(|(k, _)| k),
+            period_start: period.map(|(_, s)| s),
+            period_label: period.map_or_else(String::new, |(k, s)| k.label(s)),
+            n: nps.n,
+            promoters: nps.promoters,
+            passives: nps.passives,
+            detractors: nps.detractors,
+            nps: nps.score(),
+            nps_ci_low: ci.map(|(lo, _)| lo),
+            nps_ci_high: ci.map(|(_, hi)| hi),
+            suppressed: nps.n < self.min_n,
+            comparison: None,
+            diff: None,
+            z: None,
+            p_value: None,
+            bh_significant: None,
+        }
+    }
+
+    /// Adds `row`, compared with `other` when given and both sides have data.
+    fn push(&mut self, mut row: AggRow, this: &Nps, other: Option<(&'static str, &Nps)>) {
+        if let Some((kind, other)) = other {
+            if let Some(c) = compare(this, other) {
+                row.comparison = Some(kind.to_string());
+                row.diff = Some(c.diff);
+                row.z = Some(c.z);
+                row.p_value = Some(c.p_value);
+                if this.n >= self.min_n && other.n >= self.min_n {
+                    self.family.push((self.rows.len(), c.p_value));
+                }
+            }
+        }
+        self.rows.push(row);
+    }
+
+    /// Whole-run row (compared with `rest` if given), then the period rows.
+    fn group(&mut self, column: &str, value: &str, g: &Group, rest: Option<&Nps>) {
+        let row = self.row(column, value, None, &g.whole);
+        self.push(row, &g.whole, rest.map(|r| (SEGMENT_VS_REST, r)));
+        for (k, map) in g.by_period.iter().enumerate() {
+            let kind = self.kinds[k];
+            for (&start, nps) in map {
+                let prev_start = kind.previous_start(start);
+                let prev = (prev_start != start)
+                    .then(|| map.get(&prev_start))
+                    .flatten()
+                    .map(|p| (PERIOD_VS_PREVIOUS, p));
+                let row = self.row(column, value, Some((kind, start)), nps);
+                self.push(row, nps, prev);
+            }
+        }
+    }
+}
+
+/// `a − b` field by field; `b` must be a subset of `a`.
+fn minus(a: &Nps, b: &Nps) -> Nps {
+    Nps {
+        n: a.n.saturating_sub(b.n),
+        promoters: a.promoters.saturating_sub(b.promoters),
+        passives: a.passives.saturating_sub(b.passives),
+        detractors: a.detractors.saturating_sub(b.detractors),
+    }
+}
+
+/// The `agg_nps` rows for `input`, in the order described in the module docs:
+/// all responses (whole run, then periods), then every segment value of every
+/// column (whole run compared with the rest, then periods compared with the
+/// previous period). The overall whole-run row is always present, with
+/// `n = 0` and no figures when there are no responses.
+pub fn aggregate(input: &AggInput) -> Vec<AggRow> {
+    let mut kinds: Vec<Period> = Vec::new();
+    for &k in input.periods {
+        if !kinds.contains(&k) {
+            kinds.push(k);
+        }
+    }
+    let n = input.buckets.len();
+    let starts: Vec<Vec<Option<NaiveDate>>> = kinds
+        .iter()
+        .map(|&k| {
+            (0..n)
+                .map(|i| input.dates.get(i).copied().flatten().map(|d| k.start(d)))
+                .collect()
+        })
+        .collect();
+
+    let mut b = Builder {
+        kinds: kinds.clone(),
+        min_n: input.min_n,
+        rows: Vec::new(),
+        family: Vec::new(),
+    };
+
+    let mut overall = Group::new(kinds.len());
+    for (i, &bucket) in input.buckets.iter().enumerate() {
+        overall.add(i, bucket, &starts);
+    }
+    b.group("", "", &overall, None);
+
+    for (column, values) in input.segments {
+        let mut groups: BTreeMap<&str, Group> = BTreeMap::new();
+        for (i, &bucket) in input.buckets.iter().enumerate() {
+            let v = values.get(i).map_or("", String::as_str);
+            groups
+                .entry(v)
+                .or_insert_with(|| Group::new(kinds.len()))
+                .add(i, bucket, &starts);
+        }
+        for (value, g) in &groups {
+            let rest = minus(&overall.whole, &g.whole);
+            b.group(column, value, g, Some(&rest));
+        }
+    }
+
+    let p: Vec<f64> = b.family.iter().map(|&(_, p)| p).collect();
+    let flags = benjamini_hochberg(&p, input.q);
+    for (&(row, _), flag) in b.family.iter().zip(flags) {
+        b.rows[row].bh_significant = Some(flag);
+    }
+    b.rows
+}
+
+/// Benjamini–Hochberg step-up procedure at false discovery rate `q`
+/// (Benjamini & Hochberg 1995): sort the m p-values, find the largest rank i
+/// with p₍ᵢ₎ ≤ (i/m)·q and reject every hypothesis of rank ≤ i, even those
+/// whose own p₍ⱼ₎ exceeds (j/m)·q. Returns the decision for each input, in
+/// input order. A `NaN` p-value counts in m but is never rejected.
+pub fn benjamini_hochberg(p: &[f64], q: f64) -> Vec<bool> {
+    let m = p.len();
+    let key = |x: f64| if x.is_nan() { f64::INFINITY } else { x };
+    let mut order: Vec<usize> = (0..m).collect();
+    order.sort_by(|&a, &b| key(p[a]).total_cmp(&key(p[b])));
+    let largest = order
+        .iter()
+        .enumerate()
+        .rev()
+        .find(|&(rank0, &idx)| key(p[idx]) <= (rank0 + 1) as f64 / m as f64 * q)
+        .map(|(rank0, _)| rank0 + 1);
+    let mut reject = vec![false; m];
+    if let Some(k) = largest {
+        for &idx in &order[..k] {
+            reject[idx] = true;
+        }
+    }
+    reject
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn close(a: Option<f64>, b: f64, tol: f64) -> bool {
+        a.is_some_and(|a| (a - b).abs() <= tol)
+    }
+
+    fn date(y: i32, m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, d).unwrap_or(NaiveDate::MIN)
+    }
+
+    /// Ten responses over ISO weeks 2026-W47 (16–22 Nov) and 2026-W48
+    /// (23–29 Nov), one without a date, in two channels.
+    ///
+    /// | i | bucket | date       | channel |
+    /// |---|--------|------------|---------|
+    /// | 0 | P      | 2026-11-16 | chat    |
+    /// | 1 | P      | 2026-11-17 | chat    |
+    /// | 2 | P      | 2026-11-23 | chat    |
+    /// | 3 | D      | 2026-11-24 | chat    |
+    /// | 4 | P      | 2026-11-18 | phone   |
+    /// | 5 | P      | 2026-11-23 | phone   |
+    /// | 6 | P      | —          | phone   |
+    /// | 7 | Pa     | 2026-11-19 | phone   |
+    /// | 8 | Pa     | 2026-11-25 | phone   |
+    /// | 9 | D      | 2026-11-29 | phone   |
+    struct Fixture {
+        buckets: Vec<Bucket>,
+        dates: Vec<Option<NaiveDate>>,
+        segments: Vec<(String, Vec<String>)>,
+    }
+
+    fn fixture() -> Fixture {
+        use Bucket::{Detractor as D, Passive as Pa, Promoter as P};
+        let buckets = vec![P, P, P, D, P, P, P, Pa, Pa, D];
+        let days = [16, 17, 23, 24, 18, 23, 0, 19, 25, 29];
+        let dates = days
+            .iter()
+            .map(|&d| (d > 0).then(|| date(2026, 11, d)))
+            .collect();
+        let channel = [
+            "chat", "chat", "chat", "chat", "phone", "phone", "phone", "phone", "phone", "phone",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        Fixture {
+            buckets,
+            dates,
+            segments: vec![("channel".to_string(), channel)],
+        }
+    }
+
+    fn run(f: &Fixture, periods: &[Period], min_n: u64) -> Vec<AggRow> {
+        aggregate(&AggInput {
+            buckets: &f.buckets,
+            dates: &f.dates,
+            segments: &f.segments,
+            periods,
+            min_n,
+            q: 0.05,
+        })
+    }
+
+    fn find<'r>(rows: &'r [AggRow], value: &str, label: &str) -> &'r AggRow {
+        let found = rows
+            .iter()
+            .find(|r| r.segment_value == value && r.period_label == label);
+        match found {
+            Some(r) => r,
+            None => panic!("no row {value:?} {label:?}"),
+        }
+    }
+
+    #[test]
+    fn rows_come_in_the_documented_order() {
+        let rows = run(&fixture(), &[Period::Week, Period::Month, Period::Week], 0);
+        let keys: Vec<(&str, &str)> = rows
+            .iter()
+            .map(|r| (r.segment_value.as_str(), r.period_label.as_str()))
+            .collect();
+        // Week given twice is reported once; weeks before months, as requested.
+        assert_eq!(
+            keys,
+            [
+                ("", ""),
+                ("", "2026-W47"),
+                ("", "2026-W48"),
+                ("", "2026-11"),
+                ("chat", ""),
+                ("chat", "2026-W47"),
+                ("chat", "2026-W48"),
+                ("chat", "2026-11"),
+                ("phone", ""),
+                ("phone", "2026-W47"),
+                ("phone", "2026-W48"),
+                ("phone", "2026-11"),
+            ]
+        );
+        assert_eq!(rows[0].segment_column, "");
+        assert!(rows[4..].iter().all(|r| r.segment_column == "channel"));
+        assert_eq!(rows[0].period, None);
+        assert_eq!(rows[0].period_start, None);
+        assert_eq!(rows[1].period, Some(Period::Week));
+        assert_eq!(rows[1].period_start, Some(date(2026, 11, 16)));
+        assert_eq!(rows[3].period_start, Some(date(2026, 11, 1)));
+    }
+
+    #[test]
+    fn overall_row_hand_computed() {
+        let rows = run(&fixture(), &[], 0);
+        let all = &rows[0];
+        // N = 10, P = 6, passives 2, D = 2 → NPS = 100·(0.6 − 0.2) = 40.
+        assert_eq!(
+            (all.n, all.promoters, all.passives, all.detractors),
+            (10, 6, 2, 2)
+        );
+        assert!(close(all.nps, 40.0, 1e-12));
+        // Adjusted Wald: N' = 13, p' = 6.75/13 = 0.5192307692, d' = 2.75/13 = 0.2115384615,
+        // NPS' = 4/13 = 0.3076923077; p' + d' = 9.5/13 = 0.7307692308,
+        // (NPS')² = 16/169 = 0.0946745562; inner = 0.6360946746; /13 = 0.0489303596;
+        // SE' = √0.0489303596 = 0.2212020786; z·SE' = 1.959963985·0.2212020786 = 0.4335481074.
+        // CI = 100·(0.3076923077 ∓ 0.4335481074) = [−12.5855800, 74.1240415].
+        assert!(
+            close(all.nps_ci_low, -12.585_579_97, 1e-6),
+            "{:?}",
+            all.nps_ci_low
+        );
+        assert!(
+            close(all.nps_ci_high, 74.124_041_51, 1e-6),
+            "{:?}",
+            all.nps_ci_high
+        );
+        assert!(!all.suppressed);
+        // Nothing to compare the whole of everything with.
+        assert_eq!(all.comparison, None);
+        assert_eq!(
+            (all.diff, all.z, all.p_value, all.bh_significant),
+            (None, None, None, None)
+        );
+    }
+
+    #[test]
+    fn segment_vs_rest_hand_computed() {
+        let rows = run(&fixture(), &[], 0);
+        let chat = find(&rows, "chat", "");
+        let phone = find(&rows, "phone", "");
+        // chat: N = 4, P = 3, D = 1 → NPS 50, Var = 100²·[1 − 0.5²]/4 = 1875.
+        // rest = phone: N = 6, P = 3, Pa = 2, D = 1 → p = 1/2, d = 1/6, NPS 33.3333,
+        //   Var = 100²·[2/3 − 1/9]/6 = 10000·(5/9)/6 = 925.9259.
+        // diff = 16.6667, SE = √(1875 + 925.9259) = √2800.9259 = 52.9237747,
+        // z = 16.6667/52.9237747 = 0.3149183, p = 2·(1 − Φ(0.3149183)) = 0.7528237.
+        assert_eq!(chat.comparison.as_deref(), Some(SEGMENT_VS_REST));
+        assert!(close(chat.nps, 50.0, 1e-12));
+        assert!(close(chat.diff, 50.0 / 3.0, 1e-9));
+        assert!(close(chat.z, 0.314_918_33, 1e-7), "{:?}", chat.z);
+        assert!(
+            close(chat.p_value, 0.752_823_66, 1e-7),
+            "{:?}",
+            chat.p_value
+        );
+        // phone vs rest (= chat) is the mirror image.
+        assert!(close(phone.diff, -50.0 / 3.0, 1e-9));
+        assert!(close(phone.z, -0.314_918_33, 1e-7));
+        assert!(close(phone.p_value, 0.752_823_66, 1e-7));
+    }
+
+    #[test]
+    fn period_vs_previous_hand_computed() {
+        let rows = run(&fixture(), &[Period::Week], 0);
+        let w47 = find(&rows, "", "2026-W47");
+        let w48 = find(&rows, "", "2026-W48");
+        // The first period has nothing before it.
+        assert_eq!(w47.comparison, None);
+        assert_eq!(w47.bh_significant, None);
+        // W47: i = 0, 1, 4, 7 → P = 3, Pa = 1 → NPS 75, Var = 100²·[0.75 − 0.5625]/4 = 468.75.
+        // W48: i = 2, 3, 5, 8, 9 (29 Nov is a Sunday) → P = 2, Pa = 1, D = 2 → NPS 0,
+        //      Var = 100²·[0.8 − 0]/5 = 1600.
+        // diff = −75, SE = √2068.75 = 45.4835135, z = −1.6489491, p = 0.0991581.
+        assert_eq!(
+            (w47.n, w47.promoters, w47.passives, w47.detractors),
+            (4, 3, 1, 0)
+        );
+        assert_eq!(
+            (w48.n, w48.promoters, w48.passives, w48.detractors),
+            (5, 2, 1, 2)
+        );
+        assert_eq!(w48.comparison.as_deref(), Some(PERIOD_VS_PREVIOUS));
+        assert!(close(w48.diff, -75.0, 1e-9));
+        assert!(close(w48.z, -1.648_949_13, 1e-7), "{:?}", w48.z);
+        assert!(close(w48.p_value, 0.099_158_06, 1e-7), "{:?}", w48.p_value);
+        // Within a segment value: chat W47 = P, P (NPS 100, Var 0), W48 = P, D (NPS 0,
+        // Var = 100²·1/2 = 5000): diff −100, SE = √5000 = 70.7106781, z = −√2, p = 0.1572992.
+        let chat48 = find(&rows, "chat", "2026-W48");
+        assert!(close(chat48.diff, -100.0, 1e-9));
+        assert!(close(chat48.z, -std::f64::consts::SQRT_2, 1e-9));
+        assert!(close(chat48.p_value, 0.157_299_21, 1e-7));
+    }
+
+    #[test]
+    fn a_gap_is_not_bridged() {
+        // Weeks W46 and W48 have responses, W47 none: W48 gets no comparison.
+        let buckets = [Bucket::Promoter, Bucket::Detractor];
+        let dates = [Some(date(2026, 11, 10)), Some(date(2026, 11, 24))];
+        let rows = aggregate(&AggInput {
+            buckets: &buckets,
+            dates: &dates,
+            segments: &[],
+            periods: &[Period::Week],
+            min_n: 0,
+            q: 0.05,
+        });
+        let labels: Vec<&str> = rows.iter().map(|r| r.period_label.as_str()).collect();
+        assert_eq!(labels, ["", "2026-W46", "2026-W48"]);
+        assert!(rows
+            .iter()
+            .all(|r| r.comparison.is_none() && r.p_value.is_none()));
+    }
+
+    #[test]
+    fn single_segment_value_has_no_rest_to_compare() {
+        let f = Fixture {
+            segments: vec![("site".to_string(), vec!["Berlin".to_string(); 10])],
+            ..fixture()
+        };
+        let rows = run(&f, &[], 0);
+        let berlin = find(&rows, "Berlin", "");
+        assert_eq!(berlin.n, 10);
+        assert_eq!(berlin.comparison, None);
+        assert_eq!(berlin.bh_significant, None);
+    }
+
+    #[test]
+    fn undated_responses_count_in_whole_run_only() {
+        let rows = run(&fixture(), &[Period::Week, Period::Day], 0);
+        let week_total: u64 = rows
+            .iter()
+            .filter(|r| r.segment_column.is_empty() && r.period == Some(Period::Week))
+            .map(|r| r.n)
+            .sum();
+        assert_eq!(rows[0].n, 10);
+        assert_eq!(week_total, 9);
+        // Response 6 (phone, promoter, no date) is in phone's whole-run row only.
+        assert_eq!(find(&rows, "phone", "").n, 6);
+        let phone_days: u64 = rows
+            .iter()
+            .filter(|r| r.segment_value == "phone" && r.period == Some(Period::Day))
+            .map(|r| r.n)
+            .sum();
+        assert_eq!(phone_days, 5);
+    }
+
+    #[test]
+    fn counts_add_up() {
+        // A second column with a blank value: blanks form their own group.
+        let mut f = fixture();
+        let tier = [
+            "gold", "", "silver", "gold", "", "bronze", "gold", "silver", "", "gold",
+        ];
+        f.segments.push((
+            "tier".to_string(),
+            tier.iter().map(|s| s.to_string()).collect(),
+        ));
+        let rows = run(
+            &f,
+            &[Period::Day, Period::Week, Period::Month, Period::Quarter],
+            0,
+        );
+        let overall = |label: &str| find(&rows, "", label).n;
+        for column in ["channel", "tier"] {
+            let of_column = || rows.iter().filter(move |r| r.segment_column == column);
+            // Whole run: the values of one column partition all responses.
+            let whole: u64 = of_column()
+                .filter(|r| r.period.is_none())
+                .map(|r| r.n)
+                .sum();
+            assert_eq!(whole, overall(""), "{column}");
+            // Per period: the values partition the period's responses.
+            for r in rows
+                .iter()
+                .filter(|r| r.segment_column.is_empty() && r.period.is_some())
+            {
+                let sum: u64 = of_column()
+                    .filter(|s| s.period == r.period && s.period_start == r.period_start)
+                    .map(|s| s.n)
+                    .sum();
+                assert_eq!(sum, r.n, "{column} {}", r.period_label);
+            }
+        }
+        // Within every row the buckets add up to n.
+        for r in &rows {
+            assert_eq!(r.promoters + r.passives + r.detractors, r.n);
+        }
+        // Per period kind, the overall periods hold every dated response.
+        for kind in [Period::Day, Period::Week, Period::Month, Period::Quarter] {
+            let sum: u64 = rows
+                .iter()
+                .filter(|r| r.segment_column.is_empty() && r.period == Some(kind))
+                .map(|r| r.n)
+                .sum();
+            assert_eq!(sum, 9, "{kind:?}");
+        }
+        assert_eq!(find(&rows, "", "2026-Q4").n, 9);
+        let blank = rows.iter().find(|r| {
+            r.segment_column == "tier" && r.segment_value.is_empty() && r.period.is_none()
+        });
+        assert_eq!(blank.map(|r| r.n), Some(3));
+    }
+
+    #[test]
+    fn suppression_flags_rows_and_keeps_small_comparisons_out_of_bh() {
+        let rows = run(&fixture(), &[Period::Week], 3);
+        // chat W47 (2), chat W48 (2) and phone W47 (2) are below 3.
+        for r in &rows {
+            let small = matches!(
+                (r.segment_value.as_str(), r.period_label.as_str()),
+                ("chat", "2026-W47") | ("chat", "2026-W48") | ("phone", "2026-W47")
+            );
+            assert_eq!(
+                r.suppressed, small,
+                "{} {}",
+                r.segment_value, r.period_label
+            );
+            // Figures are filled even when suppressed.
+            assert!(r.nps.is_some() && r.nps_ci_low.is_some() && r.nps_ci_high.is_some());
+        }
+        // Both sides small: figures kept, not judged.
+        let chat48 = find(&rows, "chat", "2026-W48");
+        assert!(chat48.p_value.is_some());
+        assert_eq!(chat48.bh_significant, None);
+        // phone W48 has n = 3 (not suppressed) but its previous week has 2: not judged.
+        let phone48 = find(&rows, "phone", "2026-W48");
+        assert!(!phone48.suppressed);
+        assert!(phone48.p_value.is_some());
+        assert_eq!(phone48.bh_significant, None);
+        // The family is the three comparisons with both sides ≥ 3.
+        let judged: Vec<&AggRow> = rows.iter().filter(|r| r.bh_significant.is_some()).collect();
+        let labels: Vec<(&str, &str)> = judged
+            .iter()
+            .map(|r| (r.segment_value.as_str(), r.period_label.as_str()))
+            .collect();
+        assert_eq!(labels, [("", "2026-W48"), ("chat", ""), ("phone", "")]);
+        let p: Vec<f64> = judged.iter().filter_map(|r| r.p_value).collect();
+        let expect = benjamini_hochberg(&p, 0.05);
+        let got: Vec<bool> = judged.iter().filter_map(|r| r.bh_significant).collect();
+        assert_eq!(got, expect);
+        // p = 0.099, 0.753, 0.753: nothing passes at q = 0.05.
+        assert_eq!(got, [false, false, false]);
+    }
+
+    #[test]
+    fn bh_covers_every_comparison_of_the_call() {
+        let rows = run(&fixture(), &[Period::Week], 0);
+        let compared: Vec<&AggRow> = rows.iter().filter(|r| r.comparison.is_some()).collect();
+        // overall W48, chat vs rest, chat W48, phone vs rest, phone W48.
+        assert_eq!(compared.len(), 5);
+        assert!(compared.iter().all(|r| r.bh_significant.is_some()));
+        assert!(rows
+            .iter()
+            .filter(|r| r.comparison.is_none())
+            .all(|r| r.bh_significant.is_none()));
+    }
+
+    #[test]
+    fn clear_difference_is_flagged() {
+        // 40 promoters in "a", 40 detractors in "b": z = ±∞, p = 0 for both.
+        let mut buckets = vec![Bucket::Promoter; 40];
+        buckets.extend(vec![Bucket::Detractor; 40]);
+        let mut values = vec!["a".to_string(); 40];
+        values.extend(vec!["b".to_string(); 40]);
+        let segments = vec![("team".to_string(), values)];
+        let rows = aggregate(&AggInput {
+            buckets: &buckets,
+            dates: &[],
+            segments: &segments,
+            periods: &[Period::Month],
+            min_n: 30,
+            q: 0.05,
+        });
+        // No dates at all: no period rows.
+        assert_eq!(rows.len(), 3);
+        assert_eq!(rows[1].diff, Some(200.0));
+        assert_eq!(rows[1].bh_significant, Some(true));
+        assert_eq!(rows[2].bh_significant, Some(true));
+    }
+
+    #[test]
+    fn empty_input_gives_one_empty_row() {
+        let rows = aggregate(&AggInput {
+            buckets: &[],
+            dates: &[],
+            segments: &[("x".to_string(), Vec::new())],
+            periods: &[Period::Day],
+            min_n: 5,
+            q: 0.05,
+        });
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].n, 0);
+        assert_eq!(
+            (rows[0].nps, rows[0].nps_ci_low, rows[0].nps_ci_high),
+            (None, None, None)
+        );
+        assert!(rows[0].suppressed);
+    }
+
+    #[test]
+    fn serialises_for_the_table() {
+        let rows = run(&fixture(), &[Period::Week], 0);
+        let v = serde_json::to_value(&rows[1]).unwrap_or_default();
+        assert_eq!(v["period"], "week");
+        assert_eq!(v["period_start"], "2026-11-16");
+        assert_eq!(v["period_label"], "2026-W47");
+        let whole = serde_json::to_value(&rows[0]).unwrap_or_default();
+        assert!(whole["period"].is_null());
+        assert!(whole["period_start"].is_null());
+        assert_eq!(whole["n"], 10);
+    }
+
+    #[test]
+    fn iso_week_across_year_end() {
+        let w = Period::Week;
+        // 2026 starts on a Thursday, so it has 53 ISO weeks; W53 runs
+        // Monday 2026-12-28 to Sunday 2027-01-03.
+        for d in [
+            date(2026, 12, 28),
+            date(2026, 12, 31),
+            date(2027, 1, 1),
+            date(2027, 1, 3),
+        ] {
+            assert_eq!(w.start(d), date(2026, 12, 28), "{d}");
+            assert_eq!(w.label(d), "2026-W53", "{d}");
+        }
+        assert_eq!(w.start(date(2027, 1, 4)), date(2027, 1, 4));
+        assert_eq!(w.label(date(2027, 1, 4)), "2027-W01");
+        assert_eq!(w.previous_start(date(2027, 1, 4)), date(2026, 12, 28));
+        assert_eq!(w.previous_start(date(2027, 1, 6)), date(2026, 12, 28));
+        // 2026-11-23 is a Monday, the example label of the brief.
+        assert_eq!(w.start(date(2026, 11, 29)), date(2026, 11, 23));
+        assert_eq!(w.label(date(2026, 11, 23)), "2026-W48");
+        // 2025-12-29 (Monday) already belongs to 2026-W01.
+        assert_eq!(w.label(date(2025, 12, 31)), "2026-W01");
+    }
+
+    #[test]
+    fn day_month_quarter_boundaries_and_labels() {
+        let d = date(2026, 11, 23);
+        assert_eq!(Period::Day.start(d), d);
+        assert_eq!(Period::Day.label(d), "2026-11-23");
+        assert_eq!(
+            Period::Day.previous_start(date(2026, 3, 1)),
+            date(2026, 2, 28)
+        );
+        assert_eq!(Period::Month.start(d), date(2026, 11, 1));
+        assert_eq!(Period::Month.label(d), "2026-11");
+        assert_eq!(
+            Period::Month.previous_start(date(2026, 1, 1)),
+            date(2025, 12, 1)
+        );
+        assert_eq!(Period::Quarter.start(d), date(2026, 10, 1));
+        assert_eq!(Period::Quarter.previous_start(d), date(2026, 7, 1));
+        assert_eq!(
+            Period::Quarter.previous_start(date(2026, 2, 14)),
+            date(2025, 10, 1)
+        );
+        let quarters = [
+            (1, "2026-Q1"),
+            (3, "2026-Q1"),
+            (4, "2026-Q2"),
+            (6, "2026-Q2"),
+            (7, "2026-Q3"),
+            (9, "2026-Q3"),
+            (10, "2026-Q4"),
+            (12, "2026-Q4"),
+        ];
+        for (m, label) in quarters {
+            assert_eq!(Period::Quarter.label(date(2026, m, 15)), label, "month {m}");
+        }
+        assert_eq!(Period::Quarter.start(date(2026, 12, 31)), date(2026, 10, 1));
+        assert_eq!(Period::Quarter.start(date(2027, 1, 1)), date(2027, 1, 1));
+        // Saturates instead of panicking at the end of the calendar.
+        assert_eq!(Period::Day.previous_start(NaiveDate::MIN), NaiveDate::MIN);
+        let _ = Period::Week.start(NaiveDate::MIN);
+    }
+
+    #[test]
+    fn period_names_round_trip() {
+        for p in Period::ALL {
+            assert_eq!(p.as_str().parse::<Period>(), Ok(p));
+            let json = serde_json::to_value(p).unwrap_or_default();
+            assert_eq!(json, p.as_str());
+        }
+        assert_eq!(" Week ".parse::<Period>(), Ok(Period::Week));
+        assert_eq!(
+            "fortnight".parse::<Period>(),
+            Err(UnknownPeriod("fortnight".into()))
+        );
+    }
+
+    #[test]
+    fn accepted_date_formats() {
+        let nov23 = Some(date(2026, 11, 23));
+        let cases = [
+            // RFC 3339 / ISO 8601 with Z or offset: UTC date.
+            ("2026-11-23T14:05:00Z", nov23),
+            ("2026-11-23t14:05:00z", nov23),
+            ("2026-11-23T14:05:00.123456Z", nov23),
+            ("2026-11-23T14:05:00,5+01:00", nov23),
+            ("2026-11-23T14:05Z", nov23),
+            ("2026-11-23T00:30:00+01:00", Some(date(2026, 11, 22))),
+            ("2026-11-23T23:30:00-02:00", Some(date(2026, 11, 24))),
+            ("2026-11-23T23:30:00-0200", Some(date(2026, 11, 24))),
+            ("2026-11-23T00:30:00+01", Some(date(2026, 11, 22))),
+            ("2026-11-23 10:00:00 +0100", nov23),
+            ("2026-12-31T23:59:60Z", Some(date(2026, 12, 31))),
+            ("2027-01-01T00:30:00+01:00", Some(date(2026, 12, 31))),
+            // Without an offset the written date stands.
+            ("2026-11-23T23:30:00", nov23),
+            // Plain dates and date-times.
+            ("2026-11-23", nov23),
+            ("  2026-11-23\t", nov23),
+            ("2026-11-23 14:05", nov23),
+            ("2026-11-23 14:05:59", nov23),
+            // Day first.
+            ("23.11.2026", nov23),
+            ("23-11-2026", nov23),
+            ("23/11/2026", nov23),
+            ("3.4.2026", Some(date(2026, 4, 3))),
+            ("03/04/2026", Some(date(2026, 4, 3))),
+            ("29.02.2028", Some(date(2028, 2, 29))),
+        ];
+        for (s, want) in cases {
+            assert_eq!(parse_date(s), want, "{s:?}");
+        }
+    }
+
+    #[test]
+    fn rejected_date_formats() {
+        let rejected = [
+            "11/23/2026", // US month first: never guessed
+            "",
+            "   ",
+            "2026-13-01",
+            "2026-02-29",
+            "31.02.2026",
+            "23.11.26",
+            "23.11-2026",
+            "23.11.2026 14:05",
+            "2026-11-23T",
+            "2026-11-23T24:00:00Z",
+            "2026-11-23T14:60Z",
+            "2026-11-23T14:05:00+24:00",
+            "2026-11-23T14:05:00+01:0",
+            "2026-11-23T14:05:00Zjunk",
+            "2026-11-23T14:05:00.Z",
+            "2026-1-23",
+            "20261123",
+            "2026/11/23",
+            "23.11.20261",
+            "Nov 23, 2026",
+            "２０２６-11-23",
+            "yesterday",
+        ];
+        for s in rejected {
+            assert_eq!(parse_date(s), None, "{s:?}");
+        }
+    }
+
+    #[test]
+    fn parse_date_never_panics() {
+        // Property test without a framework: a fixed linear congruential
+        // generator over the characters the parsers look at.
+        let alphabet: Vec<char> = "0123456789-./:TtZz+, é".chars().collect();
+        let mut state: u64 = 0x2545_f491_4f6c_dd1d;
+        for _ in 0..20_000 {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1);
+            let len = (state >> 59) as usize + 1;
+            let mut s = String::new();
+            for _ in 0..len {
+                state = state
+                    .wrapping_mul(6_364_136_223_846_793_005)
+                    .wrapping_add(1);
+                s.push(alphabet[(state >> 33) as usize % alphabet.len()]);
+            }
+            if let Some(d) = parse_date(&s) {
+                // Whatever parses lies in a four-digit year, give or take a day.
+                assert!((-1..=10_000).contains(&d.year()), "{s:?} → {d}");
+            }
+        }
+    }
+
+    #[test]
+    fn bh_published_example() {
+        // Benjamini & Hochberg (1995), section 3.1: 15 p-values, q = 0.05.
+        // Thresholds i/15·0.05: p₍₄₎ = 0.0095 ≤ 0.01333 and no later p₍ᵢ₎ passes
+        // (p₍₅₎ = 0.0201 > 0.01667, …, p₍₉₎ = 0.0459 > 0.03), so the first 4 are rejected.
+        let p = [
+            0.0001, 0.0004, 0.0019, 0.0095, 0.0201, 0.0278, 0.0298, 0.0344, 0.0459, 0.3240, 0.4262,
+            0.5719, 0.6528, 0.7590, 1.000,
+        ];
+        let r = benjamini_hochberg(&p, 0.05);
+        let want: Vec<bool> = (0..15).map(|i| i < 4).collect();
+        assert_eq!(r, want);
+        // Order of the input does not matter.
+        let mut rev = p;
+        rev.reverse();
+        let mut r_rev = benjamini_hochberg(&rev, 0.05);
+        r_rev.reverse();
+        assert_eq!(r_rev, want);
+    }
+
+    #[test]
+    fn bh_is_step_up() {
+        // m = 4, q = 0.05: thresholds 0.0125, 0.025, 0.0375, 0.05. p₍₂₎ and p₍₃₎ miss
+        // theirs, but p₍₄₎ = 0.05 meets its own, so all four are rejected.
+        assert_eq!(
+            benjamini_hochberg(&[0.045, 0.01, 0.05, 0.04], 0.05),
+            [true, true, true, true]
+        );
+        assert_eq!(benjamini_hochberg(&[0.051, 0.9], 0.05), [false, false]);
+        // Ties share one fate.
+        assert_eq!(
+            benjamini_hochberg(&[0.03, 0.03, 0.2], 0.05),
+            [true, true, false]
+        );
+        assert!(benjamini_hochberg(&[], 0.05).is_empty());
+        // NaN counts in m (threshold 1/2·0.05 = 0.025 for 0.02) but is never rejected.
+        assert_eq!(benjamini_hochberg(&[f64::NAN, 0.02], 0.05), [false, true]);
+        assert_eq!(benjamini_hochberg(&[f64::NAN, 0.03], 0.05), [false, false]);
+    }
+}
