@@ -34,6 +34,13 @@
 //!   (segments and periods together), since that is the set of tests a reader
 //!   of the table scans for a flag.
 //!
+//! The counting is incremental: [`AggAccumulator`] takes one response at a
+//! time and keeps only counts per group and period, so a streaming pipeline
+//! can aggregate an export it never holds in memory; [`aggregate`] is the
+//! same accumulator fed from slices. Its `max_values` limit drops a segment
+//! column that turns out to be free text (a name, an order number), which
+//! would otherwise make one group per response.
+//!
 //! Dates arrive already parsed; [`parse_date`] is the one place that knows the
 //! date formats of survey exports, so the reader and the tests share it.
 
@@ -385,6 +392,7 @@ fn serialize_date<S: Serializer>(d: &Option<NaiveDate>, s: S) -> Result<S::Ok, S
 }
 
 /// Counts of one group of responses: whole run and per period of each kind.
+#[derive(Clone, Debug)]
 struct Group {
     whole: Nps,
     /// Parallel to the period kinds; keys are period starts, so iteration is
@@ -400,11 +408,12 @@ impl Group {
         }
     }
 
-    /// Counts response `i`; `starts[k][i]` is its period start for kind `k`.
-    fn add(&mut self, i: usize, b: Bucket, starts: &[Vec<Option<NaiveDate>>]) {
+    /// Counts one response; `starts[k]` is its period start for kind `k`
+    /// (`None` when it has no date).
+    fn add(&mut self, b: Bucket, starts: &[Option<NaiveDate>]) {
         self.whole.add(b);
-        for (map, kind_starts) in self.by_period.iter_mut().zip(starts) {
-            if let Some(start) = kind_starts[i] {
+        for (map, &start) in self.by_period.iter_mut().zip(starts) {
+            if let Some(start) = start {
                 map.entry(start).or_default().add(b);
             }
         }
@@ -496,62 +505,179 @@ fn minus(a: &Nps, b: &Nps) -> Nps {
     }
 }
 
+/// One segment column of an [`AggAccumulator`].
+#[derive(Clone, Debug)]
+struct Column {
+    name: String,
+    /// Groups by value (byte order, as the rows want them); `None` once the
+    /// column showed more distinct values than the accumulator's limit.
+    groups: Option<BTreeMap<String, Group>>,
+}
+
+/// Incremental form of [`aggregate`], for input read in chunks.
+///
+/// Responses are added one at a time and only counts are kept: one [`Nps`]
+/// per group (all responses, and each value of each segment column) for the
+/// whole run and for each period of each kind that has responses. Memory so
+/// grows with the number of segment values times the number of periods, never
+/// with the number of responses, and [`finish`](AggAccumulator::finish) gives
+/// exactly the rows [`aggregate`] gives for the same responses (which is how
+/// [`aggregate`] is implemented).
+///
+/// A column with one value per response (a name, a free-text field) would
+/// still make one group per response. `max_values` guards against that: the
+/// first time a column shows more distinct values than the limit, its groups
+/// are freed and it is left out of the rows (and so out of the
+/// Benjamini–Hochberg family). [`kept_columns`](AggAccumulator::kept_columns)
+/// tells the caller which columns survived, so it can report the others.
+#[derive(Clone, Debug)]
+pub struct AggAccumulator {
+    /// Period kinds in the order given, each once.
+    kinds: Vec<Period>,
+    max_values: Option<usize>,
+    overall: Group,
+    /// One entry per segment column given to `new`, in that order.
+    columns: Vec<Column>,
+    /// Period starts of the response being added, one per kind; a field so
+    /// that `add` does not allocate per response.
+    starts: Vec<Option<NaiveDate>>,
+}
+
+impl AggAccumulator {
+    /// An empty accumulator.
+    ///
+    /// `segment_columns`: names of the segment columns whose values
+    /// [`add`](AggAccumulator::add) receives, in order (a name given twice is
+    /// reported twice, as [`aggregate`] does). `periods`: kinds to report, in
+    /// this order; a repeated kind is reported once. `max_values`: a column
+    /// that shows more distinct values than this is dropped and its counts
+    /// freed; `None` keeps every column.
+    pub fn new(
+        segment_columns: Vec<String>,
+        periods: Vec<Period>,
+        max_values: Option<usize>,
+    ) -> AggAccumulator {
+        let mut kinds: Vec<Period> = Vec::with_capacity(periods.len());
+        for k in periods {
+            if !kinds.contains(&k) {
+                kinds.push(k);
+            }
+        }
+        let columns = segment_columns
+            .into_iter()
+            .map(|name| Column {
+                name,
+                groups: Some(BTreeMap::new()),
+            })
+            .collect();
+        AggAccumulator {
+            overall: Group::new(kinds.len()),
+            starts: Vec::with_capacity(kinds.len()),
+            kinds,
+            max_values,
+            columns,
+        }
+    }
+
+    /// Counts one response with a score. `date`: `None` counts in whole-run
+    /// rows only. `segment_values`: its value in each segment column, in the
+    /// order given to [`new`](AggAccumulator::new); a shorter slice reads as
+    /// the empty value for the missing columns, extra values are ignored. The
+    /// empty value is a group of its own (blanks in that column).
+    pub fn add(&mut self, bucket: Bucket, date: Option<NaiveDate>, segment_values: &[&str]) {
+        self.starts.clear();
+        self.starts
+            .extend(self.kinds.iter().map(|&k| date.map(|d| k.start(d))));
+        self.overall.add(bucket, &self.starts);
+        let kinds = self.kinds.len();
+        for (i, column) in self.columns.iter_mut().enumerate() {
+            let Some(groups) = column.groups.as_mut() else {
+                continue;
+            };
+            let value = segment_values.get(i).copied().unwrap_or("");
+            if let Some(g) = groups.get_mut(value) {
+                g.add(bucket, &self.starts);
+                continue;
+            }
+            // A new value: one more than the limit drops the column for good.
+            if self.max_values.is_some_and(|max| groups.len() >= max) {
+                column.groups = None;
+                continue;
+            }
+            let mut g = Group::new(kinds);
+            g.add(bucket, &self.starts);
+            groups.insert(value.to_string(), g);
+        }
+    }
+
+    /// Columns still kept (not dropped for too many values), in input order.
+    pub fn kept_columns(&self) -> Vec<String> {
+        self.columns
+            .iter()
+            .filter(|c| c.groups.is_some())
+            .map(|c| c.name.clone())
+            .collect()
+    }
+
+    /// The `agg_nps` rows of everything added, in the order described in the
+    /// module docs, with comparisons and Benjamini–Hochberg flags at false
+    /// discovery rate `q`; rows below `min_n` are flagged `suppressed` and
+    /// comparisons with a side below it stay out of the family. Dropped
+    /// columns have no rows. The overall whole-run row is always present,
+    /// with `n = 0` and no figures when nothing was added.
+    pub fn finish(self, min_n: u64, q: f64) -> Vec<AggRow> {
+        let mut b = Builder {
+            kinds: self.kinds,
+            min_n,
+            rows: Vec::new(),
+            family: Vec::new(),
+        };
+        b.group("", "", &self.overall, None);
+        for column in &self.columns {
+            let Some(groups) = &column.groups else {
+                continue;
+            };
+            for (value, g) in groups {
+                let rest = minus(&self.overall.whole, &g.whole);
+                b.group(&column.name, value, g, Some(&rest));
+            }
+        }
+        let p: Vec<f64> = b.family.iter().map(|&(_, p)| p).collect();
+        let flags = benjamini_hochberg(&p, q);
+        for (&(row, _), flag) in b.family.iter().zip(flags) {
+            b.rows[row].bh_significant = Some(flag);
+        }
+        b.rows
+    }
+}
+
 /// The `agg_nps` rows for `input`, in the order described in the module docs:
 /// all responses (whole run, then periods), then every segment value of every
 /// column (whole run compared with the rest, then periods compared with the
 /// previous period). The overall whole-run row is always present, with
 /// `n = 0` and no figures when there are no responses.
+///
+/// A thin wrapper over [`AggAccumulator`] (no column limit) for input that is
+/// already in memory.
 pub fn aggregate(input: &AggInput) -> Vec<AggRow> {
-    let mut kinds: Vec<Period> = Vec::new();
-    for &k in input.periods {
-        if !kinds.contains(&k) {
-            kinds.push(k);
-        }
-    }
-    let n = input.buckets.len();
-    let starts: Vec<Vec<Option<NaiveDate>>> = kinds
+    let columns = input
+        .segments
         .iter()
-        .map(|&k| {
-            (0..n)
-                .map(|i| input.dates.get(i).copied().flatten().map(|d| k.start(d)))
-                .collect()
-        })
+        .map(|(name, _)| name.clone())
         .collect();
-
-    let mut b = Builder {
-        kinds: kinds.clone(),
-        min_n: input.min_n,
-        rows: Vec::new(),
-        family: Vec::new(),
-    };
-
-    let mut overall = Group::new(kinds.len());
+    let mut acc = AggAccumulator::new(columns, input.periods.to_vec(), None);
+    let mut values: Vec<&str> = Vec::with_capacity(input.segments.len());
     for (i, &bucket) in input.buckets.iter().enumerate() {
-        overall.add(i, bucket, &starts);
+        values.clear();
+        values.extend(
+            input
+                .segments
+                .iter()
+                .map(|(_, v)| v.get(i).map_or("", String::as_str)),
+        );
+        acc.add(bucket, input.dates.get(i).copied().flatten(), &values);
     }
-    b.group("", "", &overall, None);
-
-    for (column, values) in input.segments {
-        let mut groups: BTreeMap<&str, Group> = BTreeMap::new();
-        for (i, &bucket) in input.buckets.iter().enumerate() {
-            let v = values.get(i).map_or("", String::as_str);
-            groups
-                .entry(v)
-                .or_insert_with(|| Group::new(kinds.len()))
-                .add(i, bucket, &starts);
-        }
-        for (value, g) in &groups {
-            let rest = minus(&overall.whole, &g.whole);
-            b.group(column, value, g, Some(&rest));
-        }
-    }
-
-    let p: Vec<f64> = b.family.iter().map(|&(_, p)| p).collect();
-    let flags = benjamini_hochberg(&p, input.q);
-    for (&(row, _), flag) in b.family.iter().zip(flags) {
-        b.rows[row].bh_significant = Some(flag);
-    }
-    b.rows
+    acc.finish(input.min_n, input.q)
 }
 
 /// Benjamini–Hochberg step-up procedure at false discovery rate `q`
@@ -1210,5 +1336,235 @@ mod tests {
         // NaN counts in m (threshold 1/2·0.05 = 0.025 for 0.02) but is never rejected.
         assert_eq!(benjamini_hochberg(&[f64::NAN, 0.02], 0.05), [false, true]);
         assert_eq!(benjamini_hochberg(&[f64::NAN, 0.03], 0.05), [false, false]);
+    }
+    /// Rows as text, field by field: `Debug` prints every `f64` exactly, so
+    /// equal strings mean bit-identical figures.
+    fn as_text(rows: &[AggRow]) -> Vec<String> {
+        rows.iter().map(|r| format!("{r:?}")).collect()
+    }
+
+    /// The slice implementation `aggregate` had before [`AggAccumulator`],
+    /// kept as it was (period starts precomputed per response, one pass per
+    /// column) so the accumulator is checked against the code it replaced.
+    fn per_slice_reference(input: &AggInput) -> Vec<AggRow> {
+        fn add(g: &mut Group, i: usize, b: Bucket, starts: &[Vec<Option<NaiveDate>>]) {
+            g.whole.add(b);
+            for (map, kind_starts) in g.by_period.iter_mut().zip(starts) {
+                if let Some(start) = kind_starts[i] {
+                    map.entry(start).or_default().add(b);
+                }
+            }
+        }
+        let mut kinds: Vec<Period> = Vec::new();
+        for &k in input.periods {
+            if !kinds.contains(&k) {
+                kinds.push(k);
+            }
+        }
+        let n = input.buckets.len();
+        let starts: Vec<Vec<Option<NaiveDate>>> = kinds
+            .iter()
+            .map(|&k| {
+                (0..n)
+                    .map(|i| input.dates.get(i).copied().flatten().map(|d| k.start(d)))
+                    .collect()
+            })
+            .collect();
+        let mut b = Builder {
+            kinds: kinds.clone(),
+            min_n: input.min_n,
+            rows: Vec::new(),
+            family: Vec::new(),
+        };
+        let mut overall = Group::new(kinds.len());
+        for (i, &bucket) in input.buckets.iter().enumerate() {
+            add(&mut overall, i, bucket, &starts);
+        }
+        b.group("", "", &overall, None);
+        for (column, values) in input.segments {
+            let mut groups: BTreeMap<&str, Group> = BTreeMap::new();
+            for (i, &bucket) in input.buckets.iter().enumerate() {
+                let v = values.get(i).map_or("", String::as_str);
+                let g = groups.entry(v).or_insert_with(|| Group::new(kinds.len()));
+                add(g, i, bucket, &starts);
+            }
+            for (value, g) in &groups {
+                let rest = minus(&overall.whole, &g.whole);
+                b.group(column, value, g, Some(&rest));
+            }
+        }
+        let p: Vec<f64> = b.family.iter().map(|&(_, p)| p).collect();
+        let flags = benjamini_hochberg(&p, input.q);
+        for (&(row, _), flag) in b.family.iter().zip(flags) {
+            b.rows[row].bh_significant = Some(flag);
+        }
+        b.rows
+    }
+
+    /// A fixed linear congruential generator: the same data on every run.
+    struct Lcg(u64);
+
+    impl Lcg {
+        fn below(&mut self, n: u64) -> u64 {
+            self.0 = self
+                .0
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            (self.0 >> 33) % n
+        }
+    }
+
+    /// `rows` responses over about 15 months across New Year (so every
+    /// period kind has neighbours, gaps and a year boundary), about 1 in 12
+    /// undated, in two segment columns: `team` (five values, one blank, with
+    /// scores that differ by team so some comparisons are significant) and
+    /// `tier`. `dates` is 7 short and `tier` 5 short, read as undated and
+    /// blank.
+    fn generated(rows: usize, seed: u64) -> Fixture {
+        let mut r = Lcg(seed);
+        let teams = ["north", "south", "east", "west", ""];
+        let tiers = ["gold", "silver", ""];
+        let first = date(2025, 11, 20);
+        let mut buckets = Vec::with_capacity(rows);
+        let mut dates = Vec::with_capacity(rows);
+        let mut team = Vec::with_capacity(rows);
+        let mut tier = Vec::with_capacity(rows);
+        for i in 0..rows {
+            let t = r.below(teams.len() as u64);
+            let score = (r.below(11) + 2 * t).min(10) as u8;
+            buckets.push(Bucket::from_score(score).unwrap_or(Bucket::Passive));
+            team.push(teams[t as usize].to_string());
+            let dated = r.below(12) != 0;
+            let day = first.checked_add_days(chrono::Days::new(r.below(450)));
+            if i + 7 < rows {
+                dates.push(day.filter(|_| dated));
+            }
+            let tr = tiers[r.below(tiers.len() as u64) as usize].to_string();
+            if i + 5 < rows {
+                tier.push(tr);
+            }
+        }
+        Fixture {
+            buckets,
+            dates,
+            segments: vec![("team".to_string(), team), ("tier".to_string(), tier)],
+        }
+    }
+
+    #[test]
+    fn accumulator_matches_the_per_slice_results() {
+        let periods = [
+            Period::Day,
+            Period::Week,
+            Period::Month,
+            Period::Quarter,
+            Period::Week,
+        ];
+        for (seed, rows, min_n, q) in [(1, 600, 5, 0.1), (7, 400, 0, 0.05), (42, 350, 30, 0.05)] {
+            let f = generated(rows, seed);
+            let input = AggInput {
+                buckets: &f.buckets,
+                dates: &f.dates,
+                segments: &f.segments,
+                periods: &periods,
+                min_n,
+                q,
+            };
+            let want = per_slice_reference(&input);
+            assert_eq!(as_text(&aggregate(&input)), as_text(&want), "seed {seed}");
+
+            // The accumulator fed response by response, as a stream would,
+            // passing a shorter value list where `tier` has run out.
+            let columns = f.segments.iter().map(|(c, _)| c.clone()).collect();
+            let mut acc = AggAccumulator::new(columns, periods.to_vec(), None);
+            for (i, &bucket) in f.buckets.iter().enumerate() {
+                let values: Vec<&str> = f
+                    .segments
+                    .iter()
+                    .filter_map(|(_, v)| v.get(i).map(String::as_str))
+                    .collect();
+                acc.add(bucket, f.dates.get(i).copied().flatten(), &values);
+            }
+            assert_eq!(acc.kept_columns(), ["team", "tier"]);
+            let got = acc.finish(min_n, q);
+            assert_eq!(as_text(&got), as_text(&want), "seed {seed}");
+
+            // The data exercise what is compared: every kind of row, both
+            // kinds of comparison, flags both ways.
+            assert!(want.len() > 500, "{}", want.len());
+            for kind in Period::ALL {
+                assert!(want.iter().any(|r| r.period == Some(kind)
+                    && r.comparison.as_deref() == Some(PERIOD_VS_PREVIOUS)));
+            }
+            assert!(want
+                .iter()
+                .any(|r| r.comparison.as_deref() == Some(SEGMENT_VS_REST)));
+            assert!(want.iter().any(|r| r.bh_significant == Some(true)));
+            assert!(want.iter().any(|r| r.bh_significant == Some(false)));
+            assert!(want
+                .iter()
+                .any(|r| r.segment_column == "tier" && r.segment_value.is_empty()));
+        }
+    }
+
+    #[test]
+    fn column_with_too_many_values_is_dropped() {
+        let f = fixture();
+        let channel = &f.segments[0].1;
+        let names: Vec<String> = (0..10).map(|i| format!("customer {i}")).collect();
+        // Exactly as many values as the limit: kept.
+        let tier: Vec<String> = (0..10)
+            .map(|i| if i % 3 == 0 { "gold" } else { "silver" }.to_string())
+            .collect();
+        let columns = || {
+            vec![
+                "channel".to_string(),
+                "name".to_string(),
+                "tier".to_string(),
+            ]
+        };
+        let mut acc = AggAccumulator::new(columns(), vec![Period::Week], Some(2));
+        let mut all = AggAccumulator::new(columns(), vec![Period::Week], None);
+        for i in 0..10 {
+            let values = [channel[i].as_str(), names[i].as_str(), tier[i].as_str()];
+            acc.add(f.buckets[i], f.dates[i], &values);
+            all.add(f.buckets[i], f.dates[i], &values);
+            // Two names are within the limit; the third drops the column.
+            let kept = if i < 2 {
+                columns()
+            } else {
+                vec!["channel".to_string(), "tier".to_string()]
+            };
+            assert_eq!(acc.kept_columns(), kept, "after response {i}");
+        }
+        assert_eq!(all.kept_columns(), columns());
+        let rows = acc.finish(3, 0.05);
+        assert!(rows.iter().all(|r| r.segment_column != "name"));
+        // The same rows, BH flags included, as if the column had never been given.
+        let segments = vec![
+            ("channel".to_string(), channel.clone()),
+            ("tier".to_string(), tier.clone()),
+        ];
+        let want = aggregate(&AggInput {
+            buckets: &f.buckets,
+            dates: &f.dates,
+            segments: &segments,
+            periods: &[Period::Week],
+            min_n: 3,
+            q: 0.05,
+        });
+        assert_eq!(as_text(&rows), as_text(&want));
+        // Without a limit every name is a group with its whole-run row.
+        let rows = all.finish(3, 0.05);
+        let name_rows = rows
+            .iter()
+            .filter(|r| r.segment_column == "name" && r.period.is_none())
+            .count();
+        assert_eq!(name_rows, 10);
+        // A limit of zero drops every column at its first response.
+        let mut none = AggAccumulator::new(columns(), vec![], Some(0));
+        none.add(Bucket::Promoter, None, &["a", "b", "c"]);
+        assert!(none.kept_columns().is_empty());
+        assert_eq!(none.finish(0, 0.05).len(), 1);
     }
 }

@@ -39,7 +39,8 @@ fn normalise(name: &str) -> String {
 }
 
 /// Index of the date column among `columns`: the one named by `flag`, else
-/// the first whose name is a known date name (in the order of [`DATE_NAMES`]).
+/// the first whose name is a known date name (`date`, `responded_at`,
+/// `RecordedDate`, `Datum`, `fecha`…, in that order of preference).
 pub fn find_date_column(columns: &[String], flag: Option<&str>) -> Result<Option<usize>, String> {
     if let Some(name) = flag {
         return columns

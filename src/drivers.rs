@@ -15,6 +15,11 @@
 //! topics do not add up to anything; each answers its own counterfactual.
 //! Small topics are kept and flagged `suppressed` rather than dropped, as
 //! METHODS asks ("mark it suppressed instead of hiding it silently").
+//!
+//! Only counts are needed (all responses, and the mentioners of each topic;
+//! ¬T is the difference), so [`DriverAccumulator`] takes responses one at a
+//! time in memory proportional to the number of topics, for a pipeline that
+//! streams its input; [`topic_drivers`] feeds it from slices.
 
 use serde::Serialize;
 
@@ -78,10 +83,73 @@ pub struct Driver {
     pub suppressed: bool,
 }
 
+/// Incremental form of [`topic_drivers`], for responses read in chunks.
+///
+/// Every figure of a [`Driver`] follows from two sets of counts: those of all
+/// responses and those of the responses that mention the topic (¬T is their
+/// difference). So the accumulator keeps one [`Nps`] overall and one per
+/// topic, and its memory grows with the number of topics, never with the
+/// number of responses. [`topic_drivers`] is this accumulator fed from slices.
+#[derive(Clone, Debug)]
+pub struct DriverAccumulator {
+    topics: Vec<String>,
+    /// Every response added, with or without a comment.
+    all: Nps,
+    /// `with[t]`: responses that mention topic `t`.
+    with: Vec<Nps>,
+    /// `last_seen[t]` is the number (1-based) of the last response that
+    /// counted topic `t`, so a topic repeated in one response's list is
+    /// counted once without a per-response set.
+    last_seen: Vec<u64>,
+}
+
+impl DriverAccumulator {
+    /// An empty accumulator with one driver per topic, in this order.
+    pub fn new(topics: Vec<String>) -> DriverAccumulator {
+        let k = topics.len();
+        DriverAccumulator {
+            topics,
+            all: Nps::default(),
+            with: vec![Nps::default(); k],
+            last_seen: vec![0; k],
+        }
+    }
+
+    /// One response with a score: its bucket and the topic indices it
+    /// mentions (empty for a response without a comment or without topics;
+    /// it still counts in NPS(all)). A repeated index counts once; an index
+    /// past the end of the topics is ignored.
+    pub fn add(&mut self, bucket: Bucket, mentions: &[usize]) {
+        self.all.add(bucket);
+        let this = self.all.n;
+        for &t in mentions {
+            if let (Some(seen), Some(with)) = (self.last_seen.get_mut(t), self.with.get_mut(t)) {
+                if *seen != this {
+                    *seen = this;
+                    with.add(bucket);
+                }
+            }
+        }
+    }
+
+    /// One [`Driver`] per topic, in the order given to
+    /// [`new`](DriverAccumulator::new); topics mentioned by fewer than
+    /// `min_n` responses are flagged `suppressed`. Does not consume the
+    /// counts, so a stream can report as it goes.
+    pub fn finish(&self, min_n: u64) -> Vec<Driver> {
+        self.topics
+            .iter()
+            .zip(&self.with)
+            .map(|(topic, t)| driver(topic, &self.all, t, min_n))
+            .collect()
+    }
+}
+
 /// Computes one [`Driver`] per topic, in the order of `input.topics`.
 ///
 /// Every response in `buckets` counts in NPS(all), with or without a comment,
-/// as METHODS requires.
+/// as METHODS requires. A thin wrapper over [`DriverAccumulator`] for input
+/// that is already in memory.
 ///
 /// # Panics
 ///
@@ -93,26 +161,11 @@ pub fn topic_drivers(input: &DriverInput) -> Vec<Driver> {
         input.mentions.len(),
         "topic_drivers: one mention list per scored response"
     );
-    let k = input.topics.len();
-    let all = Nps::from_buckets(input.buckets.iter().copied());
-    let mut with = vec![Nps::default(); k];
-    // last_seen[t] = i + 1 once response i counted topic t, so a topic
-    // repeated in one response's list is counted once without a per-row set.
-    let mut last_seen = vec![0usize; k];
-    for (i, (&bucket, topics)) in input.buckets.iter().zip(input.mentions).enumerate() {
-        for &t in topics {
-            if t < k && last_seen[t] != i + 1 {
-                last_seen[t] = i + 1;
-                with[t].add(bucket);
-            }
-        }
+    let mut acc = DriverAccumulator::new(input.topics.to_vec());
+    for (&bucket, topics) in input.buckets.iter().zip(input.mentions) {
+        acc.add(bucket, topics);
     }
-    input
-        .topics
-        .iter()
-        .zip(with)
-        .map(|(topic, t)| driver(topic, &all, &t, input.min_n))
-        .collect()
+    acc.finish(input.min_n)
 }
 
 /// Figures for one topic from the counts of all responses and of its mentioners.
@@ -458,5 +511,109 @@ mod tests {
     fn serialises_direction_in_snake_case() {
         let json = serde_json::to_string(&Direction::PullsDown).unwrap_or_default();
         assert_eq!(json, "\"pulls_down\"");
+    }
+    /// The slice implementation `topic_drivers` had before
+    /// [`DriverAccumulator`], kept as it was as the reference.
+    fn per_slice_reference(input: &DriverInput) -> Vec<Driver> {
+        let k = input.topics.len();
+        let all = Nps::from_buckets(input.buckets.iter().copied());
+        let mut with = vec![Nps::default(); k];
+        let mut last_seen = vec![0usize; k];
+        for (i, (&bucket, topics)) in input.buckets.iter().zip(input.mentions).enumerate() {
+            for &t in topics {
+                if t < k && last_seen[t] != i + 1 {
+                    last_seen[t] = i + 1;
+                    with[t].add(bucket);
+                }
+            }
+        }
+        input
+            .topics
+            .iter()
+            .zip(with)
+            .map(|(topic, t)| driver(topic, &all, &t, input.min_n))
+            .collect()
+    }
+
+    /// Drivers as text: `Debug` prints every `f64` exactly, so equal
+    /// strings mean bit-identical figures.
+    fn as_text(drivers: &[Driver]) -> Vec<String> {
+        drivers.iter().map(|d| format!("{d:?}")).collect()
+    }
+
+    #[test]
+    fn accumulator_matches_the_wrapper_on_generated_data() {
+        // A fixed linear congruential generator: the same data on every run.
+        let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut below = |n: u64| {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            (state >> 33) % n
+        };
+        // Topic 0 mostly among detractors, topic 1 among promoters, topic 2
+        // everywhere, topic 3 never; up to four mentions per response, with
+        // repeats and indices past the end (6, 7).
+        let topics = names(&["wait", "friendly", "price", "parking", "app", "billing"]);
+        let rows = 700;
+        let mut buckets = Vec::with_capacity(rows);
+        let mut mentions = Vec::with_capacity(rows);
+        for _ in 0..rows {
+            let b = match below(11) {
+                0..=6 => D,
+                7 | 8 => PA,
+                _ => P,
+            };
+            let mut m = Vec::new();
+            for _ in 0..below(5) {
+                let t = below(8) as usize;
+                if t != 3 {
+                    m.push(t);
+                }
+            }
+            if b == D && below(2) == 0 {
+                m.push(0);
+            }
+            if b == P && below(2) == 0 {
+                m.push(1);
+            }
+            buckets.push(b);
+            mentions.push(m);
+        }
+        for min_n in [0, 30, 200] {
+            let input = DriverInput {
+                buckets: &buckets,
+                mentions: &mentions,
+                topics: &topics,
+                min_n,
+            };
+            let wrapper = topic_drivers(&input);
+            assert_eq!(as_text(&wrapper), as_text(&per_slice_reference(&input)));
+
+            // Fed as a stream in chunks, reporting part-way, and in reverse
+            // order: only the counts matter, so the figures are identical.
+            let mut acc = DriverAccumulator::new(topics.clone());
+            for (chunk_b, chunk_m) in buckets.chunks(64).zip(mentions.chunks(64)) {
+                for (&b, m) in chunk_b.iter().zip(chunk_m) {
+                    acc.add(b, m);
+                }
+                assert_eq!(acc.finish(min_n).len(), topics.len());
+            }
+            assert_eq!(as_text(&acc.finish(min_n)), as_text(&wrapper));
+            let mut rev = DriverAccumulator::new(topics.clone());
+            for (&b, m) in buckets.iter().zip(&mentions).rev() {
+                rev.add(b, m);
+            }
+            assert_eq!(as_text(&rev.finish(min_n)), as_text(&wrapper));
+
+            // The data exercise both directions, a neutral topic and an
+            // unmentioned one.
+            assert_eq!(wrapper[0].direction, Direction::PullsDown);
+            assert_eq!(wrapper[1].direction, Direction::PullsUp);
+            assert_eq!(wrapper[3].mentions, 0);
+            assert!(wrapper
+                .iter()
+                .any(|d| d.direction == Direction::Neutral && d.mentions > 0));
+        }
     }
 }

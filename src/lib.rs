@@ -10,6 +10,7 @@
 pub mod aggregate;
 pub mod classify;
 pub mod cmd;
+pub mod config;
 pub mod dates;
 pub mod drivers;
 pub mod exit_codes;

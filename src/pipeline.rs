@@ -1,24 +1,25 @@
-//! One pass of `verbatim analyze`: responses in, analysed responses and
-//! drivers out.
+//! One pass of `verbatim analyze`, streamed: records in, analysed responses
+//! out to a sink, chunk by chunk, and the statistics kept as running counts.
 //!
-//! The steps read like the handbook's pipeline: every comment and clause is
-//! embedded once (identical texts share one vector, which is common in survey
-//! exports: "ok", "alles gut"), classified for sentiment and topics, joined to
-//! its NPS bucket, and the topics are turned into drivers. Nothing here knows
-//! about clap or file formats; the command builds the inputs and the writers
-//! take the result.
+//! Memory does not grow with the number of rows: a chunk of responses is
+//! read, its comments and clauses embedded (identical texts within the chunk
+//! share one vector, which is common in survey exports: "ok", "alles gut"),
+//! classified, joined to NPS buckets, handed to the sink and dropped. NPS per
+//! segment and period and the topic drivers only need counts per segment
+//! value, period and topic, which [`AggAccumulator`] and
+//! [`DriverAccumulator`] keep. Nothing here knows about clap or file formats.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use anyhow::Result;
 
-use crate::aggregate::{aggregate, AggInput, AggRow, Period};
+use crate::aggregate::{AggAccumulator, AggRow, Period};
 use crate::classify::clauses::split_clauses;
-use crate::classify::{Classifier, CommentAnalysis, Taxonomy};
+use crate::classify::{Classifier, CommentAnalysis, Polarity};
 use crate::dates::{parse_when, When};
-use crate::drivers::{rank, topic_drivers, Driver, DriverInput, Ranking};
-use crate::input::{Ingested, Response};
+use crate::drivers::{rank, Driver, DriverAccumulator, Ranking};
+use crate::input::{InputError, Record, Reject, Response};
 use crate::model::Encoder;
 use crate::nps::{Bucket, Nps};
 
@@ -46,12 +47,27 @@ pub enum DriverScope {
 }
 
 impl DriverScope {
+    /// All scopes, in output order.
+    pub const ALL: [DriverScope; 3] = [
+        DriverScope::Any,
+        DriverScope::Negative,
+        DriverScope::Positive,
+    ];
+
     /// Name as written in the outputs.
     pub fn as_str(self) -> &'static str {
         match self {
             DriverScope::Any => "any",
             DriverScope::Negative => "negative",
             DriverScope::Positive => "positive",
+        }
+    }
+
+    fn admits(self, p: Polarity) -> bool {
+        match self {
+            DriverScope::Any => true,
+            DriverScope::Negative => p == Polarity::Negative,
+            DriverScope::Positive => p == Polarity::Positive,
         }
     }
 }
@@ -64,32 +80,11 @@ pub struct DriverTable {
     pub ranking: Ranking,
 }
 
-/// Everything a run computed.
-#[derive(Debug)]
-pub struct Analysis {
-    pub ingested_source: String,
-    pub segment_columns: Vec<String>,
-    pub read: u64,
-    pub rejects: Vec<crate::input::Reject>,
-    pub responses: Vec<AnalyzedResponse>,
-    pub nps: Nps,
-    /// Index into `segment_columns` of the date column, if any.
-    pub date_column: Option<usize>,
-    /// Values of the date column that could not be parsed.
-    pub unparsed_dates: usize,
-    /// Segment columns (indices) with NPS aggregates.
-    pub agg_columns: Vec<usize>,
-    pub agg: Vec<AggRow>,
-    pub drivers: Vec<DriverTable>,
-    pub texts_embedded: usize,
-    pub embed_time: Duration,
-}
-
 /// Which segment columns get NPS aggregates.
 #[derive(Debug, Clone, PartialEq)]
 pub enum SegmentChoice {
-    /// Columns with at most this many distinct values (so free text such as
-    /// a name or a title does not become thousands of segments).
+    /// Every segment column with at most this many distinct values (so free
+    /// text such as a name or a title does not become thousands of segments).
     Auto { max_values: usize },
     /// Exactly these columns (indices into the segment columns).
     Columns(Vec<usize>),
@@ -101,7 +96,7 @@ pub struct PassSettings {
     /// Below this many mentions a driver is computed but marked suppressed;
     /// below this many responses an NPS aggregate is.
     pub min_n: u64,
-    /// Texts per call to the encoder (bounds memory; progress between calls).
+    /// Responses per chunk (bounds memory; progress between chunks).
     pub chunk: usize,
     /// Index into the segment columns of the response date.
     pub date_column: Option<usize>,
@@ -116,7 +111,7 @@ impl Default for PassSettings {
     fn default() -> Self {
         PassSettings {
             min_n: 30,
-            chunk: 2048,
+            chunk: 4096,
             date_column: None,
             periods: vec![Period::Week, Period::Month, Period::Quarter],
             segments: SegmentChoice::Auto { max_values: 100 },
@@ -125,190 +120,232 @@ impl Default for PassSettings {
     }
 }
 
-/// Runs the pass; `progress` is told (done, total) texts as embedding goes.
-pub fn analyze(
-    ingested: Ingested,
-    encoder: &dyn Encoder,
-    classifier: &Classifier,
-    taxonomy: &Taxonomy,
-    settings: PassSettings,
-    progress: &mut dyn FnMut(usize, usize),
-) -> Result<Analysis> {
-    // 1. The distinct texts to embed: each comment, and its clauses.
-    let mut index: HashMap<String, usize> = HashMap::new();
-    let mut texts: Vec<String> = Vec::new();
-    let mut intern = |t: &str| -> usize {
-        if let Some(&i) = index.get(t) {
+/// Where analysed responses and rejects go as the pass runs.
+pub trait PassSink {
+    /// A chunk of analysed responses, in input order.
+    fn responses(&mut self, chunk: &[AnalyzedResponse]) -> Result<()>;
+    /// A row that could not be read.
+    fn reject(&mut self, reject: &Reject) -> Result<()>;
+}
+
+/// What a pass computed, besides what went to the sink.
+#[derive(Debug)]
+pub struct PassResult {
+    pub read: u64,
+    pub analysed: u64,
+    pub rejected: u64,
+    pub with_comment: u64,
+    pub nps: Nps,
+    /// Values of the date column that could not be parsed.
+    pub unparsed_dates: u64,
+    /// Segment columns with NPS aggregates.
+    pub agg_columns: Vec<String>,
+    pub agg: Vec<AggRow>,
+    pub drivers: Vec<DriverTable>,
+    pub texts_embedded: usize,
+    pub embed_time: Duration,
+}
+
+/// The distinct texts of a chunk: each text once, with its index.
+#[derive(Default)]
+struct Texts {
+    index: HashMap<String, usize>,
+    list: Vec<String>,
+}
+
+impl Texts {
+    fn id(&mut self, t: &str) -> usize {
+        if let Some(&i) = self.index.get(t) {
             return i;
         }
-        texts.push(t.to_string());
-        index.insert(t.to_string(), texts.len() - 1);
-        texts.len() - 1
-    };
-    // Per response: (text index of the comment, its clauses, their indices).
-    type Plan = Option<(usize, Vec<String>, Vec<usize>)>;
-    let plans: Vec<Plan> = ingested
-        .responses
+        self.list.push(t.to_string());
+        self.index.insert(t.to_string(), self.list.len() - 1);
+        self.list.len() - 1
+    }
+}
+
+/// Embeds and classifies one chunk of responses; also returns how many
+/// distinct texts were embedded.
+fn analyse_chunk(
+    responses: Vec<Response>,
+    encoder: &dyn Encoder,
+    classifier: &Classifier,
+    date_column: Option<usize>,
+) -> Result<(Vec<AnalyzedResponse>, usize)> {
+    let mut texts = Texts::default();
+    // Per response: its clauses, the text index of the whole comment and of
+    // each clause (the comment itself when it is one clause).
+    type Plan = Option<(Vec<String>, usize, Vec<usize>)>;
+    let plans: Vec<Plan> = responses
         .iter()
         .map(|r| {
             if r.comment.trim().is_empty() {
                 return None;
             }
-            let whole = intern(&r.comment);
             let mut clauses = split_clauses(&r.comment);
             if clauses.is_empty() {
                 clauses.push(r.comment.clone());
             }
+            let whole = texts.id(&r.comment);
             let ids = if clauses.len() == 1 {
                 vec![whole]
             } else {
-                clauses.iter().map(|c| intern(c)).collect()
+                clauses.iter().map(|c| texts.id(c)).collect()
             };
-            Some((whole, clauses, ids))
+            Some((clauses, whole, ids))
         })
         .collect();
-
-    // 2. Embed in chunks.
-    let started = Instant::now();
-    let mut vectors: Vec<Vec<f32>> = Vec::with_capacity(texts.len());
-    progress(0, texts.len());
-    for chunk in texts.chunks(settings.chunk.max(1)) {
-        let refs: Vec<&str> = chunk.iter().map(String::as_str).collect();
-        vectors.extend(encoder.embed(&refs)?);
-        progress(vectors.len(), texts.len());
-    }
-    let embed_time = started.elapsed();
-
-    // 3. Classify and join to buckets.
-    let mut responses = Vec::with_capacity(ingested.responses.len());
-    for (r, plan) in ingested.responses.into_iter().zip(plans) {
+    let refs: Vec<&str> = texts.list.iter().map(String::as_str).collect();
+    let vectors = encoder.embed(&refs)?;
+    let mut out = Vec::with_capacity(responses.len());
+    for (r, plan) in responses.into_iter().zip(plans) {
         let bucket = Bucket::from_score(r.score)
             .ok_or_else(|| anyhow::anyhow!("line {}: score {} out of range", r.line, r.score))?;
-        let when = settings
-            .date_column
+        let when = date_column
             .and_then(|c| r.segments.get(c))
             .map_or_else(When::default, |v| parse_when(v));
-        let analysis = plan.map(|(whole, clauses, ids)| {
+        let analysis = plan.map(|(clauses, whole, ids)| {
             let clause_vecs: Vec<Vec<f32>> = ids.iter().map(|&i| vectors[i].clone()).collect();
             classifier.analyse(&vectors[whole], clauses, &clause_vecs)
         });
-        responses.push(AnalyzedResponse {
+        out.push(AnalyzedResponse {
             response: r,
             bucket,
             when,
             analysis,
         });
     }
+    Ok((out, refs.len()))
+}
 
-    // 4. NPS and drivers.
-    let buckets: Vec<Bucket> = responses.iter().map(|r| r.bucket).collect();
-    let nps = Nps::from_buckets(buckets.iter().copied());
-    let topic_ids: Vec<String> = taxonomy.topics.iter().map(|t| t.id.clone()).collect();
-    let mut drivers = Vec::new();
-    for scope in [
-        DriverScope::Any,
-        DriverScope::Negative,
-        DriverScope::Positive,
-    ] {
-        let mentions: Vec<Vec<usize>> = responses
-            .iter()
-            .map(|r| {
-                r.analysis.as_ref().map_or_else(Vec::new, |a| {
-                    a.topics
-                        .iter()
-                        .filter(|h| match scope {
-                            DriverScope::Any => true,
-                            DriverScope::Negative => {
-                                h.polarity == crate::classify::Polarity::Negative
-                            }
-                            DriverScope::Positive => {
-                                h.polarity == crate::classify::Polarity::Positive
-                            }
-                        })
-                        .map(|h| h.topic)
-                        .collect()
-                })
-            })
-            .collect();
-        let table = topic_drivers(&DriverInput {
-            buckets: &buckets,
-            mentions: &mentions,
-            topics: &topic_ids,
-            min_n: settings.min_n,
-        });
-        let ranking = rank(&table);
-        drivers.push(DriverTable {
-            scope,
-            drivers: table,
-            ranking,
-        });
-    }
-
-    // 5. NPS per segment and period.
-    let unparsed_dates = match settings.date_column {
-        Some(c) => responses
-            .iter()
-            .filter(|r| r.when.date.is_none())
-            .filter(|r| {
-                r.response
-                    .segments
-                    .get(c)
-                    .is_some_and(|v| !v.trim().is_empty())
-            })
-            .count(),
-        None => 0,
-    };
-    let agg_columns: Vec<usize> = match &settings.segments {
+/// Runs the pass over `records`; `progress` is told the responses done.
+#[allow(clippy::too_many_arguments)]
+pub fn run_pass(
+    records: impl Iterator<Item = Result<Record, InputError>>,
+    segment_columns: &[String],
+    encoder: &dyn Encoder,
+    classifier: &Classifier,
+    topic_ids: &[String],
+    settings: &PassSettings,
+    sink: &mut dyn PassSink,
+    progress: &mut dyn FnMut(u64),
+) -> Result<PassResult> {
+    let agg_index: Vec<usize> = match &settings.segments {
         SegmentChoice::Columns(c) => c.clone(),
-        SegmentChoice::Auto { max_values } => (0..ingested.segment_columns.len())
+        SegmentChoice::Auto { .. } => (0..segment_columns.len())
             .filter(|&c| Some(c) != settings.date_column)
-            .filter(|&c| {
-                let mut seen = std::collections::HashSet::new();
-                responses.iter().all(|r| {
-                    seen.insert(r.response.segments.get(c).map(String::as_str).unwrap_or(""));
-                    seen.len() <= *max_values
-                })
-            })
             .collect(),
     };
-    let dates: Vec<Option<chrono::NaiveDate>> = responses.iter().map(|r| r.when.date).collect();
-    let segments: Vec<(String, Vec<String>)> = agg_columns
+    let max_values = match settings.segments {
+        SegmentChoice::Auto { max_values } => Some(max_values),
+        SegmentChoice::Columns(_) => None,
+    };
+    let periods = if settings.date_column.is_some() {
+        settings.periods.clone()
+    } else {
+        Vec::new()
+    };
+    let mut agg = AggAccumulator::new(
+        agg_index
+            .iter()
+            .map(|&i| segment_columns[i].clone())
+            .collect(),
+        periods,
+        max_values,
+    );
+    let mut drivers: Vec<DriverAccumulator> = DriverScope::ALL
         .iter()
-        .map(|&c| {
-            let values = responses
+        .map(|_| DriverAccumulator::new(topic_ids.to_vec()))
+        .collect();
+    let mut nps = Nps::default();
+    let (mut read, mut analysed, mut rejected, mut with_comment, mut unparsed) = (0, 0, 0, 0, 0);
+    let mut texts_embedded = 0;
+    let mut embed_time = Duration::ZERO;
+
+    let mut records = records.peekable();
+    let chunk_size = settings.chunk.max(1);
+    while records.peek().is_some() {
+        let mut chunk = Vec::with_capacity(chunk_size);
+        while chunk.len() < chunk_size {
+            match records.next() {
+                None => break,
+                Some(Err(e)) => return Err(e.into()),
+                Some(Ok(Record::Reject(r))) => {
+                    read += 1;
+                    rejected += 1;
+                    sink.reject(&r)?;
+                }
+                Some(Ok(Record::Response(r))) => {
+                    read += 1;
+                    chunk.push(r);
+                }
+            }
+        }
+        if chunk.is_empty() {
+            continue;
+        }
+        let started = Instant::now();
+        let (done, n_texts) = analyse_chunk(chunk, encoder, classifier, settings.date_column)?;
+        embed_time += started.elapsed();
+        texts_embedded += n_texts;
+        for a in &done {
+            nps.add(a.bucket);
+            analysed += 1;
+            if a.analysis.is_some() {
+                with_comment += 1;
+            }
+            if let Some(c) = settings.date_column {
+                let raw = a.response.segments.get(c).map_or("", |v| v.trim());
+                if a.when.date.is_none() && !raw.is_empty() {
+                    unparsed += 1;
+                }
+            }
+            let values: Vec<&str> = agg_index
                 .iter()
-                .map(|r| r.response.segments.get(c).cloned().unwrap_or_default())
+                .map(|&i| a.response.segments.get(i).map_or("", String::as_str))
                 .collect();
-            (ingested.segment_columns[c].clone(), values)
+            agg.add(a.bucket, a.when.date, &values);
+            for (scope, acc) in DriverScope::ALL.iter().zip(drivers.iter_mut()) {
+                let mentions: Vec<usize> = a.analysis.as_ref().map_or_else(Vec::new, |an| {
+                    an.topics
+                        .iter()
+                        .filter(|h| scope.admits(h.polarity))
+                        .map(|h| h.topic)
+                        .collect()
+                });
+                acc.add(a.bucket, &mentions);
+            }
+        }
+        sink.responses(&done)?;
+        progress(analysed);
+    }
+
+    let agg_columns = agg.kept_columns();
+    let agg_rows = agg.finish(settings.min_n, settings.fdr);
+    let drivers = DriverScope::ALL
+        .iter()
+        .zip(drivers)
+        .map(|(&scope, acc)| {
+            let table = acc.finish(settings.min_n);
+            let ranking = rank(&table);
+            DriverTable {
+                scope,
+                drivers: table,
+                ranking,
+            }
         })
         .collect();
-    let periods: &[Period] = if settings.date_column.is_some() {
-        &settings.periods
-    } else {
-        &[]
-    };
-    let agg = aggregate(&AggInput {
-        buckets: &buckets,
-        dates: &dates,
-        segments: &segments,
-        periods,
-        min_n: settings.min_n,
-        q: settings.fdr,
-    });
-
-    Ok(Analysis {
-        ingested_source: ingested.source,
-        segment_columns: ingested.segment_columns,
-        read: ingested.read,
-        rejects: ingested.rejects,
-        responses,
+    Ok(PassResult {
+        read,
+        analysed,
+        rejected,
+        with_comment,
         nps,
-        date_column: settings.date_column,
-        unparsed_dates,
+        unparsed_dates: unparsed,
         agg_columns,
-        agg,
+        agg: agg_rows,
         drivers,
-        texts_embedded: texts.len(),
+        texts_embedded,
         embed_time,
     })
 }

@@ -233,3 +233,115 @@ fn help_shows_an_example_and_the_exit_codes() {
     let o = verbatim().arg("--help").output().unwrap();
     assert!(String::from_utf8_lossy(&o.stdout).contains("Exit codes"));
 }
+
+/// A semicolon export from a German Excel with every defect of a real one.
+fn defective_export() -> Vec<u8> {
+    let mut b = vec![0xEF, 0xBB, 0xBF];
+    b.extend_from_slice(
+        "ID;Bewertung;Kommentar;Datum;Kanal\r\n\
+         1;9,0;Mitarbeiter freundlich;2026-11-02;Telefon\r\n\
+         2; 10 ;\"Rechnung falsch;\r\naber schnell korrigiert\";02.11.2026;Chat\r\n\
+         3;10.0;Grüße an das Team;2026-11-03T09:15:00+01:00;Telefon\r\n\
+         4;;kein Score;2026-11-03;Telefon\r\n\
+         5;abc;Score ist Text;2026-11-03;Telefon\r\n\
+         6;11;zu hoch;2026-11-03;Telefon\r\n\
+         7;9.5;halber Punkt;2026-11-03;Telefon\r\n\
+         8;3;zu viele;Felder;2026-11-03;Telefon\r\n\
+         1;5;doppelte ID;2026-11-04;Chat\r\n\
+         10;7;;2026-11-04;Chat\r\n\
+         11;2;\"Warteschleife \"\"ewig\"\"\";nicht-ein-datum;Chat\r\n"
+            .as_bytes(),
+    );
+    b
+}
+
+#[test]
+fn an_export_with_every_defect_is_accounted_for() {
+    let w = Work::new();
+    let input = w.path("defects.csv");
+    std::fs::write(&input, defective_export()).unwrap();
+    let o = w.analyze(&input, "out", &["--max-reject-rate", "0.2"]);
+    // 6 of 11 rows rejected > 20%: outputs written, exit code 3.
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("read 11 = analysed 5 + rejected 6"));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--max-reject-rate"));
+    let rejects = csv_rows(&w.path("out/rejects.csv"));
+    let got: Vec<(String, String)> = rejects
+        .iter()
+        .map(|r| (r[1].to_string(), r[3].to_string()))
+        .collect();
+    let lines: Vec<&str> = got.iter().map(|(l, _)| l.as_str()).collect();
+    assert_eq!(lines, ["6", "7", "8", "9", "10", "11"], "{got:?}");
+    for (needle, (_, reason)) in [
+        "missing",
+        "not a number",
+        "out of range",
+        "whole number",
+        "fields",
+        "duplicate id",
+    ]
+    .iter()
+    .zip(&got)
+    {
+        assert!(reason.contains(needle), "{reason:?} should say {needle:?}");
+    }
+    let facts = csv_rows(&w.path("out/fact_response.csv"));
+    let scores: Vec<&str> = facts.iter().map(|r| &r[3]).collect();
+    assert_eq!(scores, ["9", "10", "10", "7", "2"]);
+    // Dates in three formats become one UTC date; the bad one stays empty.
+    let header = csv::Reader::from_path(w.path("out/fact_response.csv"))
+        .unwrap()
+        .headers()
+        .unwrap()
+        .clone();
+    let date = header.iter().position(|h| h == "response_date").unwrap();
+    let dates: Vec<&str> = facts.iter().map(|r| &r[date]).collect();
+    assert_eq!(
+        dates,
+        ["2026-11-02", "2026-11-02", "2026-11-03", "2026-11-04", ""]
+    );
+    let m: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(w.path("out/manifest.json")).unwrap())
+            .unwrap();
+    assert_eq!(m["counts"]["unparsed_dates"], 1);
+    assert_eq!(m["input"]["delimiter"], ";");
+    assert_eq!(m["input"]["date_column"], "Datum");
+}
+
+#[test]
+fn a_config_file_maps_columns_and_flags_win_over_it() {
+    let w = Work::new();
+    let input = w.write(
+        "q.csv",
+        "RespID,Q1,Q2,Team\nx1,9,the agent was friendly,A\nx2,3,waited on hold,B\nx3,8,ok,A\n",
+    );
+    let cfg = w.write(
+        "verbatim.toml",
+        "[input]\nscore_column = \"Q1\"\ntext_column = \"Q2\"\nid_column = \"RespID\"\n\
+         segment_columns = [\"Team\"]\n[analysis]\nmin_n = 7\nperiods = [\"month\"]\n",
+    );
+    let cfg_arg = cfg.display().to_string();
+    let o = w.analyze(&input, "out", &["--config", &cfg_arg, "--min-n", "9"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let m: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(w.path("out/manifest.json")).unwrap())
+            .unwrap();
+    assert_eq!(m["input"]["score_column"], "Q1");
+    assert_eq!(m["input"]["id_column"], "RespID");
+    assert_eq!(
+        m["input"]["aggregated_segment_columns"],
+        serde_json::json!(["Team"])
+    );
+    // --min-n on the command line wins over the file's 7 (the helper passes 2 first).
+    assert_eq!(m["thresholds"]["min_n"], 9);
+
+    let bad = w.write("bad.toml", "[input]\nscore = \"Q1\"\n");
+    let bad_arg = bad.display().to_string();
+    let o = w.analyze(&input, "out2", &["--config", &bad_arg]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("bad.toml"),
+        "{}",
+        text(&o)
+    );
+}

@@ -7,8 +7,8 @@ mod common;
 
 use common::HashEncoder;
 use verbatim::classify::{Classifier, ClassifierSettings, Prototypes, Taxonomy};
-use verbatim::input::{read_responses_from, InputOptions};
-use verbatim::pipeline::{analyze, DriverScope, PassSettings};
+use verbatim::input::{InputOptions, Reject, ResponseStream};
+use verbatim::pipeline::{run_pass, AnalyzedResponse, DriverScope, PassSettings, PassSink};
 
 const TAXONOMY: &str = r#"
 name = "test"
@@ -63,15 +63,35 @@ fn planted_csv() -> String {
     s
 }
 
+/// Keeps what the pass hands to its sink.
+#[derive(Default)]
+struct Collect {
+    responses: Vec<AnalyzedResponse>,
+    rejects: Vec<Reject>,
+    chunks: usize,
+}
+
+impl PassSink for Collect {
+    fn responses(&mut self, chunk: &[AnalyzedResponse]) -> anyhow::Result<()> {
+        self.chunks += 1;
+        self.responses.extend_from_slice(chunk);
+        Ok(())
+    }
+    fn reject(&mut self, reject: &Reject) -> anyhow::Result<()> {
+        self.rejects.push(reject.clone());
+        Ok(())
+    }
+}
+
 #[test]
 fn planted_drivers_are_recovered() {
-    let ingested = read_responses_from(
-        planted_csv().as_bytes(),
+    let stream = ResponseStream::from_reader(
+        std::io::Cursor::new(planted_csv().into_bytes()),
         "planted.csv",
         &InputOptions::default(),
     )
     .unwrap();
-    assert_eq!(ingested.read, 210);
+    let segment_columns = stream.segment_columns().to_vec();
     let encoder = HashEncoder { dim: 512 };
     let taxonomy = Taxonomy::parse(TAXONOMY, "test.toml").unwrap();
     let prototypes: Prototypes = toml::from_str(PROTOTYPES).unwrap();
@@ -82,19 +102,28 @@ fn planted_drivers_are_recovered() {
         topic_min_gap: 0.1,
     };
     let classifier = Classifier::build(&encoder, &prototypes, &taxonomy, settings).unwrap();
-    let a = analyze(
-        ingested,
+    let topic_ids: Vec<String> = taxonomy.topics.iter().map(|t| t.id.clone()).collect();
+    let mut sink = Collect::default();
+    let a = run_pass(
+        stream,
+        &segment_columns,
         &encoder,
         &classifier,
-        &taxonomy,
-        PassSettings {
+        &topic_ids,
+        &PassSettings {
             min_n: 30,
             chunk: 50,
             ..Default::default()
         },
-        &mut |_, _| {},
+        &mut sink,
+        &mut |_| {},
     )
     .unwrap();
+    assert_eq!((a.read, a.analysed, a.rejected), (210, 210, 0));
+    // 210 responses in chunks of 50: the sink saw 5 chunks, in input order.
+    assert_eq!(sink.chunks, 5);
+    assert_eq!(sink.responses[0].response.id, "r1");
+    assert_eq!(sink.responses[209].response.id, "r210");
 
     // 60 promoters, 80 passives, 70 detractors of 210: NPS = 100 (60 − 70) / 210.
     assert_eq!(
@@ -123,7 +152,7 @@ fn planted_drivers_are_recovered() {
     assert!((wait.impact.unwrap() - (a.nps.score().unwrap() - without)).abs() < 1e-9);
 
     // Sentiment of the clauses follows the prototypes.
-    let first = a.responses[0].analysis.as_ref().unwrap();
+    let first = sink.responses[0].analysis.as_ref().unwrap();
     assert_eq!(first.clauses.len(), 1);
     assert_eq!(
         first.sentiment.label,

@@ -8,22 +8,20 @@ use anyhow::{Context, Result};
 
 use crate::aggregate::Period;
 use crate::classify::{Classifier, ClassifierSettings, Prototypes, Taxonomy};
+use crate::config::{parse_value, FileConfig};
 use crate::dates::find_date_column;
 use crate::exit_codes::ExitCode;
-use crate::input::{
-    read_responses, reject_rate, write_rejects, InputEncoding, InputFormat, InputOptions, Scale,
-};
+use crate::input::{InputEncoding, InputFormat, InputOptions, ResponseStream, Scale};
 use crate::model::manifest::{default_model_dir, sha256_file};
 use crate::model::transformer::{DeviceChoice, EncoderOptions, TransformerEncoder};
 use crate::model::{Encoder, Precision};
 use crate::output::manifest::{
-    Counts, InputInfo, ModelInfo, NpsInfo, RunManifest, TableInfo, TaxonomyInfo, Thresholds,
-    Timings,
+    Counts, InputInfo, ModelInfo, NpsInfo, RunManifest, TaxonomyInfo, Thresholds, Timings,
 };
-use crate::output::table::{CsvExporter, Exporter, ParquetExporter, Table};
+use crate::output::run::{StreamingOutputs, TableFiles, BI_FORMATS};
 use crate::output::tables;
 use crate::output::OutputDir;
-use crate::pipeline::{analyze, Analysis, DriverScope, PassSettings, SegmentChoice};
+use crate::pipeline::{run_pass, DriverScope, PassResult, PassSettings, SegmentChoice};
 
 /// Analyse a survey export (CSV with a header): sentiment and topics per
 /// comment, NPS, and the topics that drive low and high scores.
@@ -43,7 +41,7 @@ use crate::pipeline::{analyze, Analysis, DriverScope, PassSettings, SegmentChoic
 ///
 /// Example: verbatim analyze export.csv --out results --score-column Score --text-column Comment
 #[derive(clap::Args, Debug)]
-#[command(verbatim_doc_comment)]
+#[command(verbatim_doc_comment, args_override_self = true)]
 pub struct Args {
     /// Survey export: CSV or TSV with a header row (comma, semicolon or tab).
     pub input: PathBuf,
@@ -65,12 +63,15 @@ pub struct Args {
     /// Segment column for NPS aggregates; repeat for several [default: every other column with at most 100 distinct values]
     #[arg(long = "segment-column")]
     pub segment_columns: Vec<String>,
-    /// Periods of the NPS aggregates, comma-separated.
-    #[arg(long, value_delimiter = ',', default_value = "week,month,quarter")]
-    pub periods: Vec<Period>,
-    /// False discovery rate for the Benjamini–Hochberg flags of agg_nps.
-    #[arg(long, default_value_t = 0.05)]
-    pub fdr: f64,
+    /// Periods of the NPS aggregates, comma-separated: day, week, month, quarter [default: week,month,quarter]
+    #[arg(long, value_delimiter = ',')]
+    pub periods: Option<Vec<Period>>,
+    /// False discovery rate for the Benjamini–Hochberg flags of agg_nps [default: 0.05]
+    #[arg(long)]
+    pub fdr: Option<f64>,
+    /// Config file with the column mapping and settings (see the README); flags win over it.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
     /// Exit with code 3 (after writing the outputs) when more than this share of rows is rejected, e.g. 0.05.
     #[arg(long)]
     pub max_reject_rate: Option<f64>,
@@ -104,9 +105,9 @@ pub struct Args {
     /// Token budget per forward pass (rows × longest row).
     #[arg(long, default_value_t = 4096)]
     pub batch_tokens: usize,
-    /// Drivers with fewer mentions, and NPS aggregates with fewer responses, are computed but marked suppressed.
-    #[arg(long, default_value_t = 30)]
-    pub min_n: u64,
+    /// Drivers with fewer mentions, and NPS aggregates with fewer responses, are computed but marked suppressed [default: 30]
+    #[arg(long)]
+    pub min_n: Option<u64>,
     /// Cosine a clause needs to a topic's examples to mention it.
     #[arg(long)]
     pub topic_threshold: Option<f32>,
@@ -115,53 +116,118 @@ pub struct Args {
     pub quiet: bool,
 }
 
-/// Runs `verbatim analyze`.
-pub fn run(args: Args) -> Result<ExitCode> {
-    let started = Instant::now();
-    let now = chrono::Utc::now();
-    let started_at = now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    let delimiter = match args.delimiter {
+/// Flags merged over the config file, with the defaults filled in.
+struct Settings {
+    input: InputOptions,
+    date_column: Option<String>,
+    segment_columns: Vec<String>,
+    periods: Vec<Period>,
+    fdr: f64,
+    min_n: u64,
+    max_reject_rate: Option<f64>,
+    taxonomy: Option<PathBuf>,
+    model: PathBuf,
+}
+
+fn settings(args: &Args) -> Result<Settings> {
+    let cfg = match &args.config {
+        Some(p) => FileConfig::read(p)?,
+        None => FileConfig::default(),
+    };
+    let cfg_path = args.config.clone().unwrap_or_default();
+    let (i, a) = (&cfg.input, &cfg.analysis);
+    let delimiter = match args.delimiter.or(i.delimiter) {
         Some(c) if c.is_ascii() => Some(c as u8),
         Some(c) => anyhow::bail!("--delimiter `{c}` must be one ASCII character"),
         None => None,
     };
-    if let Some(r) = args.max_reject_rate {
+    let encoding = match (args.encoding, &i.encoding) {
+        (Some(e), _) => Some(e),
+        (None, Some(v)) => Some(parse_value::<InputEncoding>(&cfg_path, "encoding", v)?),
+        _ => None,
+    };
+    let format = match (args.format, &i.format) {
+        (Some(f), _) => Some(f),
+        (None, Some(v)) => Some(parse_value::<InputFormat>(&cfg_path, "format", v)?),
+        _ => None,
+    };
+    let scale = match (args.scale, &i.scale) {
+        (Some(s), _) => Some(s),
+        (None, Some(v)) => Some(parse_value::<Scale>(&cfg_path, "scale", v)?),
+        _ => None,
+    };
+    let periods = match (&args.periods, &a.periods) {
+        (Some(p), _) => p.clone(),
+        (None, Some(v)) => v
+            .iter()
+            .map(|p| parse_value::<Period>(&cfg_path, "periods", p))
+            .collect::<Result<_>>()?,
+        _ => vec![Period::Week, Period::Month, Period::Quarter],
+    };
+    let max_reject_rate = args.max_reject_rate.or(a.max_reject_rate);
+    if let Some(r) = max_reject_rate {
         anyhow::ensure!(
             (0.0..=1.0).contains(&r),
             "--max-reject-rate {r} must be between 0 and 1"
         );
     }
-    let input_opts = InputOptions {
-        score_column: args.score_column.clone(),
-        text_column: args.text_column.clone(),
-        id_column: args.id_column.clone(),
-        delimiter,
-        encoding: args.encoding,
-        format: args.format,
-        scale: args.scale,
-    };
-    let taxonomy = match &args.taxonomy {
+    Ok(Settings {
+        input: InputOptions {
+            score_column: args.score_column.clone().or(i.score_column.clone()),
+            text_column: args.text_column.clone().or(i.text_column.clone()),
+            id_column: args.id_column.clone().or(i.id_column.clone()),
+            delimiter,
+            encoding,
+            format,
+            scale,
+        },
+        date_column: args.date_column.clone().or(i.date_column.clone()),
+        segment_columns: if args.segment_columns.is_empty() {
+            i.segment_columns.clone()
+        } else {
+            args.segment_columns.clone()
+        },
+        periods,
+        fdr: args.fdr.or(a.fdr).unwrap_or(0.05),
+        min_n: args.min_n.or(a.min_n).unwrap_or(30),
+        max_reject_rate,
+        taxonomy: args.taxonomy.clone().or(a.taxonomy.clone()),
+        model: args
+            .model
+            .clone()
+            .or(a.model.clone())
+            .unwrap_or_else(default_model_dir),
+    })
+}
+
+/// Runs `verbatim analyze`.
+pub fn run(args: Args) -> Result<ExitCode> {
+    let started = Instant::now();
+    let now = chrono::Utc::now();
+    let started_at = now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let set = settings(&args)?;
+    let taxonomy = match &set.taxonomy {
         Some(p) => Taxonomy::from_file(p)?,
         None => Taxonomy::default_contact_center(),
     };
     // Fail on the input and the output folder before the slow model load.
-    let ingested = read_responses(&args.input, &input_opts)?;
+    let stream = ResponseStream::open(&args.input, &set.input)?;
     let source = args.input.display().to_string();
-    let date_column = find_date_column(&ingested.segment_columns, args.date_column.as_deref())
+    let segment_columns = stream.segment_columns().to_vec();
+    let date_column = find_date_column(&segment_columns, set.date_column.as_deref())
         .map_err(|e| anyhow::anyhow!("{source}: {e}"))?;
-    let segments = if args.segment_columns.is_empty() {
+    let segments = if set.segment_columns.is_empty() {
         SegmentChoice::Auto { max_values: 100 }
     } else {
         let mut idx = Vec::new();
-        for name in &args.segment_columns {
-            let i = ingested
-                .segment_columns
+        for name in &set.segment_columns {
+            let i = segment_columns
                 .iter()
                 .position(|c| c == name)
                 .with_context(|| {
                     format!(
                     "{source}: --segment-column `{name}` not found; the segment columns are: {}",
-                    ingested.segment_columns.join(", ")
+                    segment_columns.join(", ")
                 )
                 })?;
             idx.push(i);
@@ -171,7 +237,6 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let input_sha256 = sha256_file(&args.input)?;
     let out = OutputDir::create(&args.out)?;
 
-    let model_dir = args.model.clone().unwrap_or_else(default_model_dir);
     let enc_opts = EncoderOptions {
         precision: args.precision,
         threads: args.threads,
@@ -179,89 +244,77 @@ pub fn run(args: Args) -> Result<ExitCode> {
         prefix: None,
         device: args.device,
     };
-    let encoder = TransformerEncoder::load(&model_dir, &enc_opts)
-        .with_context(|| format!("loading the model from {}", model_dir.display()))?;
-    let mut settings = ClassifierSettings::default();
+    let encoder = TransformerEncoder::load(&set.model, &enc_opts)
+        .with_context(|| format!("loading the model from {}", set.model.display()))?;
+    let mut cls_settings = ClassifierSettings::default();
     if let Some(t) = args.topic_threshold {
-        settings.topic_threshold = t;
+        cls_settings.topic_threshold = t;
     }
     let prototypes = Prototypes::default_set();
-    let classifier = Classifier::build(&encoder, &prototypes, &taxonomy, settings)?;
+    let classifier = Classifier::build(&encoder, &prototypes, &taxonomy, cls_settings)?;
 
     let show = !args.quiet && std::io::stderr().is_terminal();
     let mut last = Instant::now();
-    let mut progress = |done: usize, total: usize| {
-        if show && (done == total || last.elapsed().as_millis() > 500) {
+    let mut progress = |done: u64| {
+        if show && last.elapsed().as_millis() > 500 {
             last = Instant::now();
-            eprint!("\rembedding {done}/{total} texts");
-            if done == total {
-                eprintln!();
-            }
+            eprint!("\ranalysed {done} responses");
             let _ = std::io::stderr().flush();
         }
     };
     let pass = PassSettings {
-        min_n: args.min_n,
+        min_n: set.min_n,
         date_column,
-        periods: args.periods.clone(),
+        periods: set.periods.clone(),
         segments,
-        fdr: args.fdr,
+        fdr: set.fdr,
         ..Default::default()
     };
-    let columns = ingested.columns.clone();
+    let columns = stream.columns().clone();
     let read_as = (
-        ingested.format,
-        ingested.encoding,
-        ingested.delimiter,
-        ingested.scale,
+        stream.format(),
+        stream.encoding(),
+        stream.delimiter(),
+        stream.scale(),
     );
-    let reject_rate = reject_rate(&ingested);
-    let analysis = analyze(
-        ingested,
+    let run_id = format!("{}-{}", now.format("%Y%m%dT%H%M%SZ"), &input_sha256[..8]);
+    let topic_ids: Vec<String> = taxonomy.topics.iter().map(|t| t.id.clone()).collect();
+    let mut sink = StreamingOutputs::create(
+        &out,
+        &source,
+        &segment_columns,
+        date_column,
+        &run_id,
+        &taxonomy,
+    )?;
+    let result = run_pass(
+        stream,
+        &segment_columns,
         &encoder,
         &classifier,
-        &taxonomy,
-        pass,
+        &topic_ids,
+        &pass,
+        &mut sink,
         &mut progress,
     )?;
-
-    let run_id = format!("{}-{}", now.format("%Y%m%dT%H%M%SZ"), &input_sha256[..8]);
-    let tables: Vec<Table> = vec![
-        tables::fact_response(&analysis, &run_id),
-        tables::bridge_response_topic(&analysis, &taxonomy),
-        tables::dim_topic(&taxonomy),
-        tables::agg_nps(&analysis),
-        tables::topic_driver(&analysis, args.min_n),
-    ];
-    let exporters: [&dyn Exporter; 2] = [&ParquetExporter, &CsvExporter];
-    let mut table_info = Vec::new();
-    for t in &tables {
-        let mut files = Vec::new();
-        for e in exporters {
-            let name = format!("{}.{}", t.name, e.extension());
-            let mut f = out.file(&name)?;
-            e.export(t, &mut f)
-                .with_context(|| format!("writing {name}"))?;
-            f.flush()?;
-            files.push(name);
-        }
-        table_info.push(TableInfo {
-            name: t.name.clone(),
-            rows: t.rows(),
-            files,
-        });
+    if show {
+        eprintln!();
     }
-    let mut rejects = out.file("rejects.csv")?;
-    write_rejects(&mut rejects, &analysis.ingested_source, &analysis.rejects)?;
-    rejects.flush()?;
-    table_info.push(TableInfo {
-        name: "rejects".into(),
-        rows: analysis.rejects.len(),
-        files: vec!["rejects.csv".into()],
-    });
+    let mut table_info = sink.finish()?;
+    for t in [
+        tables::dim_topic(&taxonomy),
+        tables::agg_nps(&result.agg),
+        tables::topic_driver(&result.drivers, set.min_n),
+    ] {
+        table_info.push(TableFiles::write_whole(&out, &t, &BI_FORMATS)?);
+    }
 
-    let embed_s = analysis.embed_time.as_secs_f64();
-    let name_of = |i: usize| analysis.segment_columns[i].clone();
+    let embed_s = result.embed_time.as_secs_f64();
+    let reject_rate = if result.read == 0 {
+        0.0
+    } else {
+        result.rejected as f64 / result.read as f64
+    };
     let manifest = RunManifest {
         run_id,
         tool: format!("verbatim {}", env!("CARGO_PKG_VERSION")),
@@ -276,34 +329,30 @@ pub fn run(args: Args) -> Result<ExitCode> {
             score_column: columns.score.clone(),
             text_column: columns.text.clone(),
             id_column: columns.id.clone(),
-            date_column: analysis.date_column.map(name_of),
-            segment_columns: analysis.segment_columns.clone(),
-            aggregated_segment_columns: analysis.agg_columns.iter().map(|&i| name_of(i)).collect(),
+            date_column: date_column.map(|i| segment_columns[i].clone()),
+            segment_columns: segment_columns.clone(),
+            aggregated_segment_columns: result.agg_columns.clone(),
             scale: read_as.3.label().into(),
         },
         counts: Counts {
-            read: analysis.read,
-            analysed: analysis.responses.len(),
-            rejected: analysis.rejects.len(),
+            read: result.read,
+            analysed: result.analysed,
+            rejected: result.rejected,
             reject_rate,
-            with_comment: analysis
-                .responses
-                .iter()
-                .filter(|r| r.analysis.is_some())
-                .count(),
-            unparsed_dates: analysis.unparsed_dates,
+            with_comment: result.with_comment,
+            unparsed_dates: result.unparsed_dates,
         },
         nps: NpsInfo {
-            nps: analysis.nps.score(),
-            ci95: analysis.nps.adjusted_wald(crate::nps::Z95),
-            promoters: analysis.nps.promoters,
-            passives: analysis.nps.passives,
-            detractors: analysis.nps.detractors,
+            nps: result.nps.score(),
+            ci95: result.nps.adjusted_wald(crate::nps::Z95),
+            promoters: result.nps.promoters,
+            passives: result.nps.passives,
+            detractors: result.nps.detractors,
         },
         model: ModelInfo {
             name: encoder.name(),
-            path: model_dir.display().to_string(),
-            sha256: encoder.info().weights_sha256(&model_dir)?,
+            path: set.model.display().to_string(),
+            sha256: encoder.info().weights_sha256(&set.model)?,
             precision: format!("{:?}", encoder.kind()),
         },
         taxonomy: TaxonomyInfo {
@@ -313,18 +362,18 @@ pub fn run(args: Args) -> Result<ExitCode> {
         },
         sentiment_prototypes_version: prototypes.version.clone(),
         thresholds: Thresholds {
-            min_n: args.min_n,
-            fdr_q: args.fdr,
-            max_reject_rate: args.max_reject_rate,
-            topic_threshold: settings.topic_threshold,
-            topic_margin: settings.topic_margin,
-            topic_min_gap: settings.topic_min_gap,
+            min_n: set.min_n,
+            fdr_q: set.fdr,
+            max_reject_rate: set.max_reject_rate,
+            topic_threshold: cls_settings.topic_threshold,
+            topic_margin: cls_settings.topic_margin,
+            topic_min_gap: cls_settings.topic_min_gap,
         },
         timings: Timings {
-            texts_embedded: analysis.texts_embedded,
+            texts_embedded: result.texts_embedded,
             embed_seconds: embed_s,
             texts_per_second: if embed_s > 0.0 {
-                analysis.texts_embedded as f64 / embed_s
+                result.texts_embedded as f64 / embed_s
             } else {
                 0.0
             },
@@ -337,8 +386,8 @@ pub fn run(args: Args) -> Result<ExitCode> {
         serde_json::to_string_pretty(&manifest)?.as_bytes(),
     )?;
     let target = out.commit()?;
-    print_summary(&analysis, &manifest, &taxonomy, &target);
-    match args.max_reject_rate {
+    print_summary(&result, &manifest, &taxonomy, &target);
+    match set.max_reject_rate {
         Some(max) if reject_rate > max => {
             eprintln!(
                 "error: {:.1}% of the rows were rejected, more than --max-reject-rate {:.1}%; see {}",
@@ -352,7 +401,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     }
 }
 
-fn print_summary(a: &Analysis, m: &RunManifest, tax: &Taxonomy, target: &std::path::Path) {
+fn print_summary(a: &PassResult, m: &RunManifest, tax: &Taxonomy, target: &std::path::Path) {
     let c = &m.counts;
     println!(
         "read {} = analysed {} + rejected {}",

@@ -50,13 +50,13 @@ fn with_scale(scale: Scale) -> InputOptions {
     }
 }
 
-fn utf16le_bom(text: &str) -> Vec<u8> {
+pub(super) fn utf16le_bom(text: &str) -> Vec<u8> {
     let mut bytes = vec![0xFF, 0xFE];
     bytes.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
     bytes
 }
 
-fn utf16be_bom(text: &str) -> Vec<u8> {
+pub(super) fn utf16be_bom(text: &str) -> Vec<u8> {
     let mut bytes = vec![0xFE, 0xFF];
     bytes.extend(text.encode_utf16().flat_map(u16::to_be_bytes));
     bytes
@@ -81,7 +81,7 @@ fn read_path(name: &str, data: &[u8], opts: &InputOptions) -> Result<Ingested, S
 }
 
 /// Excel's "Unicode text": UTF-16 LE with a BOM, tab-separated, CRLF.
-const EXCEL_UNICODE: &str = "Response ID\tNPS\tKommentar\tKanal\r\n\
+pub(super) const EXCEL_UNICODE: &str = "Response ID\tNPS\tKommentar\tKanal\r\n\
                              1\t9\t\"Grüße, schnell\r\nund gut 😀\"\tTelefon\r\n\
                              2\t11\tzu teuer\tChat\r\n\
                              3\t0\tnie wieder\tFiliale München\r\n";
@@ -128,14 +128,15 @@ fn malformed_utf16_rejects_only_its_row() {
     assert_eq!(r.record, "8\tbad \u{FFFD}x");
 }
 
+/// Windows-1252 as Excel writes "CSV" on Western Windows: ä = E4, ß = DF,
+/// é = E9, ü = FC, € = 80.
+pub(super) const WINDOWS_1252: &[u8] = b"Kanal;NPS;Begr\xFCndung\r\n\
+    Filiale M\xFCnchen;9;Gr\xFC\xDFe: \xE4 \xDF \xE9t\xE9, 5 \x80 billiger\r\n\
+    Caf\xE9;11;trop cher\r\n";
+
 #[test]
 fn windows_1252_file_gives_correct_text() {
-    // ä = E4, ß = DF, é = E9, ü = FC, € = 80, as Excel writes "CSV" on
-    // Western Windows.
-    let data = b"Kanal;NPS;Begr\xFCndung\r\n\
-                 Filiale M\xFCnchen;9;Gr\xFC\xDFe: \xE4 \xDF \xE9t\xE9, 5 \x80 billiger\r\n\
-                 Caf\xE9;11;trop cher\r\n";
-    let ing = read(data);
+    let ing = read(WINDOWS_1252);
     assert_eq!(ing.encoding, InputEncoding::Windows1252);
     assert_eq!(ing.delimiter, b';');
     assert_eq!(ing.columns.text, "Begründung");
@@ -242,7 +243,7 @@ fn pipe_delimited_file() {
 
 /// Mixed score types, a blank line, a broken line, a non-object, a nested
 /// segment value, keys that come and go.
-const JSONL: &str = r#"{"id": 1, "score": 9, "comment": "great", "channel": "web"}
+pub(super) const JSONL: &str = r#"{"id": 1, "score": 9, "comment": "great", "channel": "web"}
 {"id": "2", "score": "7", "comment": " ok ", "meta": {"tags": ["a", "b"], "agent": 42}}
 
 {"id": 3, "score": 10.0, "comment": null, "channel": "app"}

@@ -5,8 +5,8 @@
 //! of all keys in the order they are first seen. That needs the whole file
 //! before the first row can be laid out; rather than keep every object in
 //! memory, the reader makes two passes: [`scan`] collects the keys and
-//! [`read`] turns each line into a row. For a file both passes read the
-//! file; a stream is buffered once by the caller.
+//! [`Reader`] turns each line into a record, one at a time. For a file both
+//! passes read the file; a stream is buffered once by the caller.
 //!
 //! Values become the same text a CSV cell would hold, so the score, id and
 //! duplicate checks are shared with CSV: strings as they are, numbers as
@@ -24,7 +24,7 @@ use std::io::{self, BufRead};
 use serde::de::{Deserialize, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde_json::Value;
 
-use super::Rows;
+use super::{Record, Rows};
 
 /// What the first pass found.
 pub(super) struct Scan {
@@ -78,61 +78,82 @@ pub(super) fn scan<B: BufRead>(mut reader: B) -> io::Result<Scan> {
     Ok(scan)
 }
 
-/// Second pass: every non-blank line becomes a response or a reject.
-/// `rows` was built over the keys from [`scan`]; keys it does not know
-/// (the file changed between passes) are ignored.
-pub(super) fn read<B: BufRead>(mut reader: B, rows: &mut Rows) -> io::Result<()> {
-    let index: HashMap<String, usize> = rows
-        .header
-        .iter()
-        .enumerate()
-        .map(|(i, k)| (k.clone(), i))
-        .collect();
-    let mut buf = Vec::new();
-    let mut line = 0u64;
-    while next_line(&mut reader, &mut buf)? {
-        line += 1;
-        let bytes = content(&buf);
-        if is_blank(bytes) {
-            continue;
+/// Second pass: every non-blank line becomes a response or a reject, one
+/// at a time. Keys the [`Rows`] do not know (the file changed between the
+/// passes) are ignored.
+pub(super) struct Reader<B> {
+    reader: B,
+    /// Column of each key of the header.
+    index: HashMap<String, usize>,
+    /// The current line, reused.
+    buf: Vec<u8>,
+    line: u64,
+}
+
+impl<B: BufRead> Reader<B> {
+    /// Reads `reader` against `rows`, built over the keys from [`scan`].
+    pub(super) fn new(reader: B, rows: &Rows) -> Self {
+        let index = rows
+            .header
+            .iter()
+            .enumerate()
+            .map(|(i, k)| (k.clone(), i))
+            .collect();
+        Reader {
+            reader,
+            index,
+            buf: Vec::new(),
+            line: 0,
         }
-        let text = match std::str::from_utf8(bytes) {
-            Ok(text) => text,
-            Err(e) => {
-                let reason = rows.bad_text(e.valid_up_to(), "line");
-                rows.reject(line, None, reason, String::from_utf8_lossy(bytes).into());
-                continue;
-            }
-        };
-        let object = match serde_json::from_str::<Object>(text) {
-            Ok(Object(members)) => members,
-            Err(e) => {
-                rows.reject(line, None, not_object(&e), text.to_string());
-                continue;
-            }
-        };
-        let mut fields = vec![String::new(); rows.header.len()];
-        let mut given = vec![false; rows.header.len()];
-        let mut duplicate = None;
-        for (key, value) in object {
-            if let Some(&i) = index.get(&key) {
-                if given[i] {
-                    duplicate = Some(i);
-                    break;
-                }
-                given[i] = true;
-                fields[i] = value_text(&value);
-            }
-        }
-        if let Some(i) = duplicate {
-            let reason = format!("duplicate key \"{}\" in the object", rows.header[i]);
-            rows.reject(line, Some(i), reason, text.to_string());
-            continue;
-        }
-        let fields: Vec<&str> = fields.iter().map(String::as_str).collect();
-        rows.push_fields(&fields, line, &|| text.to_string());
     }
-    Ok(())
+
+    /// The next non-blank line as a record; `None` at the end.
+    pub(super) fn next_record(&mut self, rows: &mut Rows) -> io::Result<Option<Record>> {
+        while next_line(&mut self.reader, &mut self.buf)? {
+            self.line += 1;
+            let line = self.line;
+            let bytes = content(&self.buf);
+            if is_blank(bytes) {
+                continue;
+            }
+            let text = match std::str::from_utf8(bytes) {
+                Ok(text) => text,
+                Err(e) => {
+                    let reason = rows.bad_text(e.valid_up_to(), "line");
+                    let record = String::from_utf8_lossy(bytes).into();
+                    return Ok(Some(rows.reject(line, None, reason, record)));
+                }
+            };
+            let object = match serde_json::from_str::<Object>(text) {
+                Ok(Object(members)) => members,
+                Err(e) => {
+                    let reason = not_object(&e);
+                    return Ok(Some(rows.reject(line, None, reason, text.to_string())));
+                }
+            };
+            let mut fields = vec![String::new(); rows.header.len()];
+            let mut given = vec![false; rows.header.len()];
+            let mut duplicate = None;
+            for (key, value) in object {
+                if let Some(&i) = self.index.get(&key) {
+                    if given[i] {
+                        duplicate = Some(i);
+                        break;
+                    }
+                    given[i] = true;
+                    fields[i] = value_text(&value);
+                }
+            }
+            if let Some(i) = duplicate {
+                let reason = format!("duplicate key \"{}\" in the object", rows.header[i]);
+                return Ok(Some(rows.reject(line, Some(i), reason, text.to_string())));
+            }
+            let fields: Vec<&str> = fields.iter().map(String::as_str).collect();
+            let record = rows.fields_record(&fields, line, &|| text.to_string());
+            return Ok(Some(record));
+        }
+        Ok(None)
+    }
 }
 
 /// Reads one line (with its `\n`) into `buf`; `false` at the end.

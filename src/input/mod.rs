@@ -17,6 +17,14 @@
 //! that make the whole file unusable (cannot read it, no header, no score or
 //! comment column, no line that is a JSON object) are an [`InputError`].
 //!
+//! Records are pulled one at a time: [`ResponseStream`] opens an input,
+//! settles its encoding, format and columns, and then yields each data
+//! record as a [`Record`] in file order, so memory does not grow with the
+//! number of rows (apart from the duplicate-id map, 16 bytes per accepted
+//! row; see [`ResponseStream`]). [`read_responses`] and
+//! [`read_responses_from`] run the same code and collect everything into
+//! [`Ingested`], for callers that want the rows in memory anyway.
+//!
 //! CSV is streamed, not loaded whole: the first 64 KiB are read ahead to
 //! detect the encoding, only the header line is peeked at (`sniff`) and
 //! replayed in front of the rest, and line numbers come from a pass-through
@@ -30,12 +38,16 @@ mod jsonl;
 mod lines;
 mod score;
 mod sniff;
+mod stream;
 
 #[cfg(test)]
 mod format_tests;
+#[cfg(test)]
+mod stream_tests;
 
 use std::collections::HashMap;
 use std::fmt;
+use std::hash::{DefaultHasher, Hasher};
 use std::io::{self, BufRead, Read};
 use std::path::Path;
 use std::str::FromStr;
@@ -44,6 +56,7 @@ use sha2::{Digest, Sha256};
 
 pub use encoding::InputEncoding;
 pub use score::Scale;
+pub use stream::ResponseStream;
 
 /// How to read the file; every field left `None` is detected.
 ///
@@ -127,7 +140,7 @@ pub struct Response {
     /// The comment, trimmed; may be empty (the score still counts in NPS).
     pub comment: String,
     /// Values of the other columns, trimmed, parallel to
-    /// [`Ingested::segment_columns`].
+    /// [`Ingested::segment_columns`] (or [`ResponseStream::segment_columns`]).
     pub segments: Vec<String>,
 }
 
@@ -143,6 +156,15 @@ pub struct Reject {
     /// The raw fields joined with the delimiter, or the raw JSON line
     /// (broken characters replaced).
     pub record: String,
+}
+
+/// One data record of the input, in file order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Record {
+    /// The record was accepted.
+    Response(Response),
+    /// The record was refused; the reason says why.
+    Reject(Reject),
 }
 
 /// Header names of the columns used for each role.
@@ -311,28 +333,21 @@ pub enum InputError {
     },
 }
 
-/// Reads a survey export from a file. See [`read_responses_from`].
+/// Reads a survey export from a file into memory. See
+/// [`read_responses_from`]; [`ResponseStream::open`] reads the same file
+/// one record at a time.
 ///
-/// A JSON Lines file is read twice (columns first, then rows), so memory
-/// stays flat; a pipe or device given as a path is buffered instead.
+/// A JSON Lines file is read twice (columns first, then rows), so nothing
+/// but the rows is kept; a pipe or device given as a path is buffered
+/// instead.
 pub fn read_responses(path: &Path, opts: &InputOptions) -> Result<Ingested, InputError> {
-    let file = path.display().to_string();
-    let open = || std::fs::File::open(path).map_err(|error| io_error(&file, error));
-    let f = open()?;
-    let regular = f.metadata().is_ok_and(|m| m.is_file());
-    let format = opts.format.or_else(|| InputFormat::from_path(path));
-    let opened = open_input(f, &file, opts.encoding, format)?;
-    if opened.format == InputFormat::Jsonl && regular {
-        let encoding = opened.encoding;
-        let scan = jsonl::scan(opened.stream).map_err(|e| io_error(&file, e))?;
-        let again = open_input(open()?, &file, Some(encoding), Some(InputFormat::Jsonl))?;
-        read_jsonl(again.stream, encoding, scan, &file, opts)
-    } else {
-        ingest(opened, &file, opts)
-    }
+    ResponseStream::open(path, opts)?.collect_ingested()
 }
 
-/// Reads a survey export from any reader; `source` names it in messages.
+/// Reads a survey export from any reader into memory; `source` names it in
+/// messages. It collects the records that [`ResponseStream::from_reader`]
+/// would yield (the same code, without its `Send + 'static` bound), so
+/// memory grows with the rows; use the stream where that matters.
 ///
 /// CSV is streamed; JSON Lines from a reader is buffered whole (decoded),
 /// since its columns are only known at the end. A header-only input gives
@@ -343,7 +358,7 @@ pub fn read_responses_from<R: Read>(
     opts: &InputOptions,
 ) -> Result<Ingested, InputError> {
     let opened = open_input(reader, source, opts.encoding, opts.format)?;
-    ingest(opened, source, opts)
+    stream::Records::start(opened, source, opts)?.collect_ingested()
 }
 
 fn io_error(file: &str, error: io::Error) -> InputError {
@@ -417,123 +432,8 @@ fn open_input<R: Read>(
     })
 }
 
-/// Reads an opened input in one pass (JSON Lines buffered).
-fn ingest<R: Read>(
-    opened: Opened<R>,
-    source: &str,
-    opts: &InputOptions,
-) -> Result<Ingested, InputError> {
-    match opened.format {
-        InputFormat::Csv => read_csv(opened.stream, opened.encoding, source, opts),
-        InputFormat::Jsonl => {
-            let mut stream = opened.stream;
-            let mut text = Vec::new();
-            stream
-                .read_to_end(&mut text)
-                .map_err(|e| io_error(source, e))?;
-            let scan = jsonl::scan(&text[..]).map_err(|e| io_error(source, e))?;
-            read_jsonl(&text[..], opened.encoding, scan, source, opts)
-        }
-    }
-}
-
-/// The second pass over JSON Lines, after [`jsonl::scan`].
-fn read_jsonl<B: BufRead>(
-    stream: B,
-    encoding: InputEncoding,
-    scan: jsonl::Scan,
-    source: &str,
-    opts: &InputOptions,
-) -> Result<Ingested, InputError> {
-    if scan.objects == 0 {
-        return Err(match scan.first_bad {
-            Some((line, reason)) => InputError::NotJsonLines {
-                file: source.to_string(),
-                line,
-                reason,
-            },
-            None => InputError::Empty {
-                file: source.to_string(),
-            },
-        });
-    }
-    let mut rows = Rows::new(scan.keys, source, opts, b',', encoding)?;
-    jsonl::read(stream, &mut rows).map_err(|e| io_error(source, e))?;
-    Ok(rows.finish(source, InputFormat::Jsonl))
-}
-
-/// Reads delimited text with a header row, streaming.
-fn read_csv<B: BufRead>(
-    mut reader: B,
-    encoding: InputEncoding,
-    source: &str,
-    opts: &InputOptions,
-) -> Result<Ingested, InputError> {
-    let prefix = sniff::read_prefix(&mut reader).map_err(|e| io_error(source, e))?;
-    if prefix.header.is_empty() {
-        return Err(InputError::Empty {
-            file: source.to_string(),
-        });
-    }
-    let delimiter = opts
-        .delimiter
-        .unwrap_or_else(|| sniff::detect_delimiter(&prefix.bytes[prefix.header.clone()]));
-    let stream = lines::LineTracker::new(io::Cursor::new(prefix.bytes).chain(reader), delimiter);
-    let mut csv = csv::ReaderBuilder::new()
-        .delimiter(delimiter)
-        .has_headers(true)
-        .flexible(true)
-        .from_reader(stream);
-
-    let raw_header = csv
-        .byte_headers()
-        .map_err(|error| InputError::Csv {
-            file: source.to_string(),
-            line: 1,
-            error,
-        })?
-        .clone();
-    // The header's own start line; records are numbered from the queue after it.
-    let _ = csv.get_mut().next_start();
-    let header = raw_header
-        .iter()
-        .map(|f| std::str::from_utf8(f).map(|s| s.trim().to_string()))
-        .collect::<Result<Vec<String>, _>>()
-        .map_err(|_| InputError::HeaderEncoding {
-            file: source.to_string(),
-        })?;
-    if header.iter().all(String::is_empty) {
-        return Err(InputError::Empty {
-            file: source.to_string(),
-        });
-    }
-    let mut rows = Rows::new(header, source, opts, delimiter, encoding)?;
-    let mut record = csv::ByteRecord::new();
-    loop {
-        match csv.read_byte_record(&mut record) {
-            Ok(true) => {}
-            Ok(false) => break,
-            Err(error) => {
-                return Err(InputError::Csv {
-                    file: source.to_string(),
-                    line: csv.position().line(),
-                    error,
-                })
-            }
-        }
-        // csv's own position is wrong after CRLF line ends (see `lines`);
-        // it is only a fallback should the tracker ever fall behind.
-        let line = csv
-            .get_mut()
-            .next_start()
-            .or_else(|| record.position().map(|p| p.line()))
-            .unwrap_or(0);
-        rows.push_record(&record, line);
-    }
-    Ok(rows.finish(source, InputFormat::Csv))
-}
-
 /// Per-file state for turning records into responses, and the tally.
+/// Nothing in it grows with the rows except `seen_ids`.
 struct Rows {
     header: Vec<String>,
     score: usize,
@@ -543,10 +443,11 @@ struct Rows {
     delimiter: u8,
     encoding: InputEncoding,
     scale: Scale,
-    /// Ids accepted so far and the line of their first occurrence.
-    seen_ids: HashMap<String, u64>,
-    responses: Vec<Response>,
-    rejects: Vec<Reject>,
+    /// [`id_key`] of every id accepted so far, to the line of its first
+    /// occurrence. The ids themselves are not kept: 16 bytes per accepted
+    /// row instead of the id's text (see [`ResponseStream`]).
+    seen_ids: HashMap<u64, u64>,
+    /// Records turned into a response or a reject so far.
     read: u64,
 }
 
@@ -573,40 +474,62 @@ impl Rows {
             encoding,
             scale: opts.scale.unwrap_or_default(),
             seen_ids: HashMap::new(),
-            responses: Vec::new(),
-            rejects: Vec::new(),
             read: 0,
         })
     }
 
+    /// Header names of the score, comment and id columns.
+    fn columns(&self) -> ResolvedColumns {
+        let name = |i: usize| self.header[i].clone();
+        ResolvedColumns {
+            score: name(self.score),
+            text: name(self.text),
+            id: self.id.map(name),
+        }
+    }
+
+    /// Header names of the other columns, in header order.
+    fn segment_columns(&self) -> Vec<String> {
+        self.segments
+            .iter()
+            .map(|&i| self.header[i].clone())
+            .collect()
+    }
+
     /// Counts a CSV record as a response or a reject.
-    fn push_record(&mut self, record: &csv::ByteRecord, line: u64) {
+    fn csv_record(&mut self, record: &csv::ByteRecord, line: u64) -> Record {
         self.read += 1;
         match self.accept(record, line) {
-            Ok(r) => self.responses.push(r),
-            Err(r) => self.rejects.push(r),
+            Ok(r) => Record::Response(r),
+            Err(r) => Record::Reject(r),
         }
     }
 
     /// Counts a row already split into text fields, one per header column;
     /// `record` renders it for a reject.
-    fn push_fields(&mut self, fields: &[&str], line: u64, record: &dyn Fn() -> String) {
+    fn fields_record(&mut self, fields: &[&str], line: u64, record: &dyn Fn() -> String) -> Record {
         self.read += 1;
         match self.check(fields, line, record) {
-            Ok(r) => self.responses.push(r),
-            Err(r) => self.rejects.push(r),
+            Ok(r) => Record::Response(r),
+            Err(r) => Record::Reject(r),
         }
     }
 
     /// Counts a record refused before its fields could be read.
-    fn reject(&mut self, line: u64, column: Option<usize>, reason: String, record: String) {
+    fn reject(
+        &mut self,
+        line: u64,
+        column: Option<usize>,
+        reason: String,
+        record: String,
+    ) -> Record {
         self.read += 1;
-        self.rejects.push(Reject {
+        Record::Reject(Reject {
             line,
             column: column.map(|i| self.header[i].clone()),
             reason,
             record,
-        });
+        })
     }
 
     /// The reason for bytes that are not UTF-8 after decoding: a broken
@@ -667,28 +590,34 @@ impl Rows {
         };
         let score = score::parse_scaled(fields[self.score], self.scale)
             .map_err(|reason| reject(self.score, reason))?;
-        let id = match self.id {
+        let (id, key) = match self.id {
             Some(col) => {
                 let id = fields[col].trim();
                 if id.is_empty() {
                     return Err(reject(col, "id missing".to_string()));
                 }
-                if let Some(first) = self.seen_ids.get(id) {
+                // A different id with the same 64-bit key is refused here
+                // too; see `ResponseStream` for why that is accepted.
+                let key = id_key(id);
+                if let Some(first) = self.seen_ids.get(&key) {
                     let reason = format!("duplicate id \"{id}\" (first on line {first})");
                     return Err(reject(col, reason));
                 }
-                id.to_string()
+                (id.to_string(), key)
             }
             None => {
                 let hashed = row_hash(fields);
-                if self.seen_ids.contains_key(&hashed) {
-                    format!("{hashed}-{line}")
+                let key = id_key(&hashed);
+                if self.seen_ids.contains_key(&key) {
+                    let id = format!("{hashed}-{line}");
+                    let key = id_key(&id);
+                    (id, key)
                 } else {
-                    hashed
+                    (hashed, key)
                 }
             }
         };
-        self.seen_ids.insert(id.clone(), line);
+        self.seen_ids.insert(key, line);
         Ok(Response {
             line,
             id,
@@ -701,26 +630,20 @@ impl Rows {
                 .collect(),
         })
     }
+}
 
-    fn finish(self, source: &str, format: InputFormat) -> Ingested {
-        let name = |i: usize| self.header[i].clone();
-        Ingested {
-            source: source.to_string(),
-            delimiter: self.delimiter,
-            encoding: self.encoding,
-            format,
-            scale: self.scale,
-            columns: ResolvedColumns {
-                score: name(self.score),
-                text: name(self.text),
-                id: self.id.map(name),
-            },
-            segment_columns: self.segments.iter().map(|&i| name(i)).collect(),
-            responses: self.responses,
-            rejects: self.rejects,
-            read: self.read,
-        }
-    }
+/// The key of an id in [`Rows::seen_ids`]: a 64-bit hash by std's
+/// `DefaultHasher::new()`, SipHash with fixed keys (today SipHash-1-3 with
+/// zero keys). std promises that every `DefaultHasher::new()` in a program
+/// hashes alike, so every run gives the same keys and the same rejects,
+/// unlike the per-process random keys of a `HashMap`'s own hasher. The key
+/// never leaves the process, so another algorithm in a later Rust release
+/// would change nothing but which (astronomically unlikely) pair of ids
+/// collides.
+fn id_key(id: &str) -> u64 {
+    let mut hasher = DefaultHasher::new();
+    hasher.write(id.as_bytes());
+    hasher.finish()
 }
 
 /// First 16 hex digits of SHA-256 over the fields joined by U+001F, so an
@@ -804,13 +727,16 @@ mod tests {
             .collect()
     }
 
+    /// A UTF-8 BOM, semicolons, CRLF, a quoted newline, doubled quotes and
+    /// an out-of-range score.
+    pub(super) const SEMICOLON_BOM_CRLF: &[u8] = b"\xEF\xBB\xBFID;NPS;Kommentar;Kanal\r\n\
+        1;9;\"Sehr gut;\r\nschnell\";Telefon\r\n\
+        2; 3 ;\"zu \"\"lange\"\" Wartezeit\";Chat\r\n\
+        3;11;egal;Chat\r\n";
+
     #[test]
     fn semicolon_bom_crlf_and_quoted_newline_together() {
-        let data = b"\xEF\xBB\xBFID;NPS;Kommentar;Kanal\r\n\
-                     1;9;\"Sehr gut;\r\nschnell\";Telefon\r\n\
-                     2; 3 ;\"zu \"\"lange\"\" Wartezeit\";Chat\r\n\
-                     3;11;egal;Chat\r\n";
-        let ing = read(data);
+        let ing = read(SEMICOLON_BOM_CRLF);
         assert_eq!(ing.delimiter, b';');
         assert_eq!(
             ing.columns,
@@ -1052,20 +978,21 @@ mod tests {
         );
     }
 
-    #[test]
-    fn british_airways_sample() {
-        // Header and four records copied byte for byte from
-        // /work/shared/data/dev/ba_airline_reviews/BA_AirlineReviews.csv
-        // (file lines 1, 1279-1280, 3241, 3445, 3783). OverallRating and
-        // ReviewBody are found without flags. ReviewID is not a known id
-        // name, so it stays a segment unless `--id-column ReviewID` is given.
-        const BA: &str = r#"ReviewID,OverallRating,ReviewHeader,Name,Datetime,VerifiedReview,ReviewBody,TypeOfTraveller,SeatType,Route,DateFlown,SeatComfort,CabinStaffService,GroundService,ValueForMoney,Recommended,Aircraft,Food&Beverages,InflightEntertainment,Wifi&Connectivity
+    /// Header and four records copied byte for byte from
+    /// /work/shared/data/dev/ba_airline_reviews/BA_AirlineReviews.csv
+    /// (file lines 1, 1279-1280, 3241, 3445, 3783). OverallRating and
+    /// ReviewBody are found without flags. ReviewID is not a known id
+    /// name, so it stays a segment unless `--id-column ReviewID` is given.
+    pub(super) const BA: &str = r#"ReviewID,OverallRating,ReviewHeader,Name,Datetime,VerifiedReview,ReviewBody,TypeOfTraveller,SeatType,Route,DateFlown,SeatComfort,CabinStaffService,GroundService,ValueForMoney,Recommended,Aircraft,Food&Beverages,InflightEntertainment,Wifi&Connectivity
 1262,3,"""cleanliness hit rock bottom""",D Landor,24th March 2018,TRUE,"Milan to London Heathrow. The service and cleanliness has hit rock bottom at BA I am flying with them very frequently and this last trip was testament that they have lost passion. The response was we are not responsible for cleaning the plane.
 ",Business,Business Class,Milan to London Heathrow,18-Mar,3,1,4,1,no,,,,
 3121,,British Airways customer review,Ray Desjardins,18th February 2015,FALSE,Cabin crew polite unfortunately BA ran out of chicken ran out of wine ran out of soft drinks. The food was awful. Inflight service was a disaster - did not work properly. 12 hours 20 mins flight everything counts obviously BA overlooked this. To be fair all cabin crew were polite and accommodating. I will never fly again with BA.,,Economy Class,,,3,5,,2,no,,1,1,
 3325,4,British Airways customer review,V Carrapiett,3rd November 2014,FALSE,) I did not see the attendants down our aisle smile at a customer once throughout the whole journey.,,Economy Class,,,4,2,,4,no,,2,2,
 3663,10,British Airways customer review,Colin Pay,11th May 2014,FALSE,Rating : 10/10 Cabin Flown Economy Value for Money Seat Comfort Staff Service Catering Entertainment Recommended,,Economy Class,,,5,5,,5,yes,,5,1,
 "#;
+
+    #[test]
+    fn british_airways_sample() {
         let ing = read(BA.as_bytes());
         assert_eq!(ing.delimiter, b',');
         assert_eq!(ing.columns.score, "OverallRating");

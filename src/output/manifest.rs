@@ -42,11 +42,11 @@ pub struct InputInfo {
 #[derive(Debug, Serialize)]
 pub struct Counts {
     pub read: u64,
-    pub analysed: usize,
-    pub rejected: usize,
+    pub analysed: u64,
+    pub rejected: u64,
     pub reject_rate: f64,
-    pub with_comment: usize,
-    pub unparsed_dates: usize,
+    pub with_comment: u64,
+    pub unparsed_dates: u64,
 }
 
 /// NPS of the whole run.

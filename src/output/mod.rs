@@ -7,6 +7,7 @@
 //! a mix of old and new files.
 
 pub mod manifest;
+pub mod run;
 pub mod table;
 pub mod tables;
 

@@ -175,53 +175,127 @@ impl Table {
 pub trait Exporter {
     /// File extension, without the dot.
     fn extension(&self) -> &'static str;
-    /// Writes `table` to `out`.
-    fn export(&self, table: &Table, out: &mut (dyn Write + Send)) -> Result<()>;
+    /// Starts a file for tables shaped like `shape` (its columns and types;
+    /// its rows are not written).
+    fn start(&self, shape: &Table, out: Box<dyn Write + Send>) -> Result<Box<dyn TableWriter>>;
+}
+
+/// An open file of one table, written chunk by chunk.
+pub trait TableWriter {
+    /// Appends the rows of `chunk` (same columns as the shape).
+    fn append(&mut self, chunk: &Table) -> Result<()>;
+    /// Completes the file (footer, flush).
+    fn finish(self: Box<Self>) -> Result<()>;
 }
 
 /// RFC 4180 CSV with a header row.
 pub struct CsvExporter;
+
+struct CsvTable {
+    w: csv::Writer<Box<dyn Write + Send>>,
+}
 
 impl Exporter for CsvExporter {
     fn extension(&self) -> &'static str {
         "csv"
     }
 
-    fn export(&self, table: &Table, out: &mut (dyn Write + Send)) -> Result<()> {
-        table.check()?;
+    fn start(&self, shape: &Table, out: Box<dyn Write + Send>) -> Result<Box<dyn TableWriter>> {
         let mut w = csv::Writer::from_writer(out);
-        w.write_record(table.columns.iter().map(|c| c.name.as_str()))?;
-        for i in 0..table.rows() {
-            w.write_record(table.columns.iter().map(|c| c.data.text(i)))?;
+        w.write_record(shape.columns.iter().map(|c| c.name.as_str()))?;
+        Ok(Box::new(CsvTable { w }))
+    }
+}
+
+impl TableWriter for CsvTable {
+    fn append(&mut self, chunk: &Table) -> Result<()> {
+        chunk.check()?;
+        for i in 0..chunk.rows() {
+            self.w
+                .write_record(chunk.columns.iter().map(|c| c.data.text(i)))?;
         }
-        w.flush()?;
+        Ok(())
+    }
+
+    fn finish(mut self: Box<Self>) -> Result<()> {
+        self.w.flush()?;
         Ok(())
     }
 }
 
-/// Apache Parquet (snappy-compressed), through the `parquet` crate's Arrow writer.
+/// Apache Parquet (snappy-compressed), through the `parquet` crate's Arrow
+/// writer. Row groups hold at most [`ROW_GROUP`] rows, so the writer's
+/// buffer stays bounded however long the table gets.
 pub struct ParquetExporter;
+
+/// Rows per Parquet row group.
+pub const ROW_GROUP: usize = 65_536;
+
+struct ParquetTable {
+    w: parquet::arrow::ArrowWriter<Box<dyn Write + Send>>,
+}
 
 impl Exporter for ParquetExporter {
     fn extension(&self) -> &'static str {
         "parquet"
     }
 
-    fn export(&self, table: &Table, out: &mut (dyn Write + Send)) -> Result<()> {
-        let batch = table.to_record_batch()?;
+    fn start(&self, shape: &Table, out: Box<dyn Write + Send>) -> Result<Box<dyn TableWriter>> {
+        let schema = shape.to_record_batch()?.schema();
         let props = parquet::file::properties::WriterProperties::builder()
             .set_compression(parquet::basic::Compression::SNAPPY)
+            .set_max_row_group_row_count(Some(ROW_GROUP))
             .build();
-        let mut w = parquet::arrow::ArrowWriter::try_new(out, batch.schema(), Some(props))?;
-        w.write(&batch)?;
-        w.close()?;
+        let w = parquet::arrow::ArrowWriter::try_new(out, schema, Some(props))?;
+        Ok(Box::new(ParquetTable { w }))
+    }
+}
+
+impl TableWriter for ParquetTable {
+    fn append(&mut self, chunk: &Table) -> Result<()> {
+        if chunk.rows() > 0 {
+            self.w.write(&chunk.to_record_batch()?)?;
+        }
         Ok(())
     }
+
+    fn finish(self: Box<Self>) -> Result<()> {
+        self.w.close()?;
+        Ok(())
+    }
+}
+
+/// Writes a whole table with one exporter (for tests and small tables).
+pub fn export_whole(e: &dyn Exporter, table: &Table, out: Box<dyn Write + Send>) -> Result<()> {
+    let mut w = e.start(table, out)?;
+    w.append(table)?;
+    w.finish()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::Mutex;
+
+    /// An in-memory file the test can read after the writer is gone.
+    #[derive(Clone, Default)]
+    struct Shared(Arc<Mutex<Vec<u8>>>);
+
+    impl Shared {
+        fn bytes(&self) -> Vec<u8> {
+            self.0.lock().unwrap().clone()
+        }
+    }
+
+    impl Write for Shared {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
 
     fn sample() -> Table {
         Table {
@@ -241,20 +315,20 @@ mod tests {
 
     #[test]
     fn csv_has_header_nulls_as_empty_and_quotes() {
-        let mut out = Vec::new();
-        CsvExporter.export(&sample(), &mut out).unwrap();
+        let out = Shared::default();
+        export_whole(&CsvExporter, &sample(), Box::new(out.clone())).unwrap();
         assert_eq!(
-            String::from_utf8(out).unwrap(),
+            String::from_utf8(out.bytes()).unwrap(),
             "id,n,x,ok,response_date\n\"a,1\",3,0.5,true,2026-11-23\n,,,,\n"
         );
     }
 
     #[test]
     fn parquet_round_trips_through_the_arrow_reader() {
-        let mut out = Vec::new();
-        ParquetExporter.export(&sample(), &mut out).unwrap();
+        let out = Shared::default();
+        export_whole(&ParquetExporter, &sample(), Box::new(out.clone())).unwrap();
         let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(
-            bytes::Bytes::from(out),
+            bytes::Bytes::from(out.bytes()),
         )
         .unwrap()
         .build()
@@ -268,10 +342,20 @@ mod tests {
     }
 
     #[test]
+    fn chunks_append_to_one_file() {
+        let out = Shared::default();
+        let mut w = CsvExporter.start(&sample(), Box::new(out.clone())).unwrap();
+        w.append(&sample()).unwrap();
+        w.append(&sample()).unwrap();
+        w.finish().unwrap();
+        assert_eq!(String::from_utf8(out.bytes()).unwrap().lines().count(), 5);
+    }
+
+    #[test]
     fn ragged_tables_are_an_error() {
         let mut t = sample();
         t.columns
             .push(Column::new("short", ColumnData::Int64(vec![Some(1)])));
-        assert!(CsvExporter.export(&t, &mut Vec::new()).is_err());
+        assert!(export_whole(&CsvExporter, &t, Box::new(Shared::default())).is_err());
     }
 }

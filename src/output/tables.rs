@@ -12,9 +12,11 @@
 //! (Parquet and CSV). Comment text is not in the fact table: it carries
 //! personal data; `response_id` joins back to the export.
 
+use crate::aggregate::AggRow;
 use crate::classify::Taxonomy;
+use crate::input::Reject;
 use crate::output::table::{Column, ColumnData, Table};
-use crate::pipeline::Analysis;
+use crate::pipeline::{AnalyzedResponse, DriverTable};
 
 fn utf8<I: IntoIterator<Item = Option<String>>>(name: &str, it: I) -> Column {
     Column::new(name, ColumnData::Utf8(it.into_iter().collect()))
@@ -29,9 +31,13 @@ fn boolean<I: IntoIterator<Item = Option<bool>>>(name: &str, it: I) -> Column {
     Column::new(name, ColumnData::Bool(it.into_iter().collect()))
 }
 
-/// `fact_response`.
-pub fn fact_response(a: &Analysis, run_id: &str) -> Table {
-    let r = &a.responses;
+/// `fact_response` rows for a chunk of responses.
+pub fn fact_response(
+    r: &[AnalyzedResponse],
+    segment_columns: &[String],
+    date_column: Option<usize>,
+    run_id: &str,
+) -> Table {
     let an = |f: &dyn Fn(&crate::classify::CommentAnalysis) -> Option<String>| {
         r.iter()
             .map(|x| x.analysis.as_ref().and_then(f))
@@ -100,8 +106,8 @@ pub fn fact_response(a: &Analysis, run_id: &str) -> Table {
             ColumnData::Date(r.iter().map(|x| x.when.date).collect()),
         ),
     ];
-    for (c, name) in a.segment_columns.iter().enumerate() {
-        if Some(c) == a.date_column {
+    for (c, name) in segment_columns.iter().enumerate() {
+        if Some(c) == date_column {
             continue;
         }
         columns.push(utf8(
@@ -115,11 +121,11 @@ pub fn fact_response(a: &Analysis, run_id: &str) -> Table {
     }
 }
 
-/// `bridge_response_topic`.
-pub fn bridge_response_topic(a: &Analysis, tax: &Taxonomy) -> Table {
+/// `bridge_response_topic` rows for a chunk of responses.
+pub fn bridge_response_topic(responses: &[AnalyzedResponse], tax: &Taxonomy) -> Table {
     let (mut id, mut topic, mut pol, mut conf, mut clause, mut weight) =
         (vec![], vec![], vec![], vec![], vec![], vec![]);
-    for r in &a.responses {
+    for r in responses {
         let Some(an) = &r.analysis else { continue };
         let k = an.topics.len().max(1) as f64;
         for h in &an.topics {
@@ -180,8 +186,7 @@ pub fn dim_topic(tax: &Taxonomy) -> Table {
 }
 
 /// `agg_nps`.
-pub fn agg_nps(a: &Analysis) -> Table {
-    let g = &a.agg;
+pub fn agg_nps(g: &[AggRow]) -> Table {
     let json_str = |v: serde_json::Value| v.as_str().map(str::to_string);
     Table {
         name: "agg_nps".into(),
@@ -227,9 +232,9 @@ pub fn agg_nps(a: &Analysis) -> Table {
 }
 
 /// `topic_driver`.
-pub fn topic_driver(a: &Analysis, min_n: u64) -> Table {
+pub fn topic_driver(drivers: &[DriverTable], min_n: u64) -> Table {
     let mut rows = Vec::new();
-    for table in &a.drivers {
+    for table in drivers {
         for d in &table.drivers {
             let rank = |list: &[crate::drivers::Driver]| {
                 list.iter()
@@ -273,6 +278,20 @@ pub fn topic_driver(a: &Analysis, min_n: u64) -> Table {
             int("min_n", rows.iter().map(|_| Some(min_n as i64))),
             int("rank_low", rows.iter().map(|r| r.2)),
             int("rank_high", rows.iter().map(|r| r.3)),
+        ],
+    }
+}
+
+/// `rejects`: the rows that could not be read, with where and why.
+pub fn rejects(source: &str, r: &[Reject]) -> Table {
+    Table {
+        name: "rejects".into(),
+        columns: vec![
+            utf8("file", r.iter().map(|_| Some(source.to_string()))),
+            int("line", r.iter().map(|x| Some(x.line as i64))),
+            utf8("column", r.iter().map(|x| x.column.clone())),
+            utf8("reason", r.iter().map(|x| Some(x.reason.clone()))),
+            utf8("record", r.iter().map(|x| Some(x.record.clone()))),
         ],
     }
 }

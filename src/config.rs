@@ -1,0 +1,128 @@
+//! `verbatim.toml`: the column mapping and settings of a recurring export, so
+//! a nightly job's command line stays short and the mapping is versioned
+//! next to the job. Every key mirrors a flag of `verbatim analyze`; a flag
+//! given on the command line wins over the file.
+//!
+//! ```toml
+//! [input]
+//! score_column = "Q1_NPS"
+//! text_column = "Q2_Why"
+//! id_column = "ResponseID"
+//! date_column = "RecordedDate"
+//! segment_columns = ["Channel", "Queue", "Team"]
+//! delimiter = ";"
+//! encoding = "windows-1252"
+//! format = "csv"
+//! scale = "0-10"
+//!
+//! [analysis]
+//! min_n = 30
+//! periods = ["week", "month"]
+//! fdr = 0.05
+//! max_reject_rate = 0.02
+//! taxonomy = "taxonomy.toml"   # relative to this file
+//! model = "/opt/models/multilingual-e5-small"
+//! ```
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use serde::Deserialize;
+
+/// The whole file.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    #[serde(default)]
+    pub input: InputSection,
+    #[serde(default)]
+    pub analysis: AnalysisSection,
+}
+
+/// `[input]`: how to read the export.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InputSection {
+    pub score_column: Option<String>,
+    pub text_column: Option<String>,
+    pub id_column: Option<String>,
+    pub date_column: Option<String>,
+    #[serde(default)]
+    pub segment_columns: Vec<String>,
+    pub delimiter: Option<char>,
+    pub encoding: Option<String>,
+    pub format: Option<String>,
+    pub scale: Option<String>,
+}
+
+/// `[analysis]`: statistics and models.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AnalysisSection {
+    pub min_n: Option<u64>,
+    pub periods: Option<Vec<String>>,
+    pub fdr: Option<f64>,
+    pub max_reject_rate: Option<f64>,
+    pub taxonomy: Option<PathBuf>,
+    pub model: Option<PathBuf>,
+}
+
+impl FileConfig {
+    /// Reads `path`; relative paths inside it are made relative to its folder.
+    pub fn read(path: &Path) -> Result<FileConfig> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("reading --config {}", path.display()))?;
+        let mut cfg: FileConfig = toml::from_str(&text)
+            .map_err(|e| anyhow::anyhow!("--config {}: {e}", path.display()))?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        for p in [&mut cfg.analysis.taxonomy, &mut cfg.analysis.model]
+            .into_iter()
+            .flatten()
+        {
+            if p.is_relative() {
+                *p = base.join(&*p);
+            }
+        }
+        Ok(cfg)
+    }
+}
+
+/// Parses a config value with the type's `FromStr`, naming the key on error.
+pub fn parse_value<T: std::str::FromStr>(path: &Path, key: &str, value: &str) -> Result<T>
+where
+    T::Err: std::fmt::Display,
+{
+    value
+        .parse()
+        .map_err(|e| anyhow::anyhow!("--config {}: `{key}`: {e}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_sections_and_resolves_relative_paths() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("verbatim.toml");
+        std::fs::write(
+            &p,
+            "[input]\nscore_column = \"Q1\"\nsegment_columns = [\"Team\"]\n[analysis]\nmin_n = 5\ntaxonomy = \"t.toml\"\n",
+        )
+        .unwrap();
+        let c = FileConfig::read(&p).unwrap();
+        assert_eq!(c.input.score_column.as_deref(), Some("Q1"));
+        assert_eq!(c.input.segment_columns, ["Team"]);
+        assert_eq!(c.analysis.min_n, Some(5));
+        assert_eq!(c.analysis.taxonomy.unwrap(), dir.path().join("t.toml"));
+    }
+
+    #[test]
+    fn unknown_keys_are_errors_that_name_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("v.toml");
+        std::fs::write(&p, "[input]\nscore_colum = \"Q1\"\n").unwrap();
+        let e = FileConfig::read(&p).unwrap_err().to_string();
+        assert!(e.contains("v.toml") && e.contains("score_colum"), "{e}");
+    }
+}
