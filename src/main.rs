@@ -6,6 +6,9 @@ use verbatim::cmd::{Cli, Command};
 use verbatim::exit_codes::ExitCode;
 
 fn main() {
+    // Before any thread exists (libtorch's included), so setting the
+    // environment is sound.
+    verbatim::model::transformer::cap_kernel_caches();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Analyze(args) => verbatim::cmd::analyze::run(*args),

@@ -83,6 +83,27 @@ pub struct TransformerEncoder {
     dir: PathBuf,
 }
 
+/// Caps libtorch's caches of compiled CPU kernels, unless the user set them.
+///
+/// oneDNN (`ONEDNN_PRIMITIVE_CACHE_CAPACITY`) and PyTorch's mkldnn layer
+/// (`LRU_CACHE_CAPACITY`) keep a compiled kernel per input shape, 1,024 of
+/// each by default. Batches cut by a token budget come in many shapes, so on
+/// a long run these caches, not the data, made memory grow with the number of
+/// rows (benches/memory.sh, tiny model: 371 MiB peak at 10,000 rows and
+/// 657 MiB at 1,000,000 with the defaults; 359 and 402 MiB with 32 entries,
+/// the rest being the duplicate-id index). A miss costs one kernel
+/// compilation, small next to a forward pass.
+///
+/// Call it first thing in `main`: setting the environment is only sound
+/// while the process has one thread.
+pub fn cap_kernel_caches() {
+    for key in ["ONEDNN_PRIMITIVE_CACHE_CAPACITY", "LRU_CACHE_CAPACITY"] {
+        if std::env::var_os(key).is_none() {
+            std::env::set_var(key, "32");
+        }
+    }
+}
+
 /// True when the CPU has native bfloat16 dot products (AVX512-BF16 or AMX).
 pub fn cpu_has_bf16() -> bool {
     std::fs::read_to_string("/proc/cpuinfo")
