@@ -675,25 +675,6 @@ fn join_lossy(record: &csv::ByteRecord, delimiter: u8) -> String {
     String::from_utf8_lossy(&bytes).into_owned()
 }
 
-/// Writes rejects as CSV with columns `file,line,column,reason,record`, so a
-/// person can open them next to the source file and fix the rows.
-pub fn write_rejects<W: io::Write>(w: W, source: &str, rejects: &[Reject]) -> csv::Result<()> {
-    let mut out = csv::Writer::from_writer(w);
-    out.write_record(["file", "line", "column", "reason", "record"])?;
-    for r in rejects {
-        let line = r.line.to_string();
-        out.write_record([
-            source,
-            line.as_str(),
-            r.column.as_deref().unwrap_or(""),
-            r.reason.as_str(),
-            r.record.as_str(),
-        ])?;
-    }
-    out.flush()?;
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -962,20 +943,6 @@ mod tests {
             .map(|e| e.to_string())
             .unwrap_or_default();
         assert!(msg.contains("/nonexistent/verbatim/survey.csv"), "{msg}");
-    }
-
-    #[test]
-    fn write_rejects_columns() {
-        let ing = read(b"score,comment\n11,\"too, high\"\n9,ok,extra\n");
-        let mut out = Vec::new();
-        let written = write_rejects(&mut out, "in.csv", &ing.rejects);
-        assert!(written.is_ok());
-        assert_eq!(
-            String::from_utf8_lossy(&out),
-            "file,line,column,reason,record\n\
-             in.csv,2,score,score 11 is out of range 0-10,\"11,too, high\"\n\
-             in.csv,3,,\"expected 2 fields, found 3\",\"9,ok,extra\"\n"
-        );
     }
 
     /// Header and four records copied byte for byte from

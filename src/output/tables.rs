@@ -318,6 +318,33 @@ pub fn snake(name: &str) -> String {
 #[cfg(test)]
 mod tests {
     #[test]
+    fn rejects_csv_lets_a_person_find_and_fix_the_rows() {
+        use crate::input::{read_responses_from, InputOptions};
+        use crate::output::table::{export_whole, CsvExporter};
+        let data = b"score,comment\n11,\"too, high\"\n9,ok,extra\n";
+        let ing = read_responses_from(&data[..], "in.csv", &InputOptions::default()).unwrap();
+        let out = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        struct W(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+        impl std::io::Write for W {
+            fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+                self.0.lock().unwrap().extend_from_slice(b);
+                Ok(b.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let table = super::rejects("in.csv", &ing.rejects);
+        export_whole(&CsvExporter, &table, Box::new(W(out.clone()))).unwrap();
+        assert_eq!(
+            String::from_utf8_lossy(&out.lock().unwrap()),
+            "file,line,column,reason,record\n\
+             in.csv,2,score,score 11 is out of range 0-10,\"11,too, high\"\n\
+             in.csv,3,,\"expected 2 fields, found 3\",\"9,ok,extra\"\n"
+        );
+    }
+
+    #[test]
     fn snake_case_names() {
         assert_eq!(super::snake("OverallRating"), "overall_rating");
         assert_eq!(super::snake("Agent Name"), "agent_name");
