@@ -2,7 +2,7 @@
 //! a CSV: a look under the hood when tuning a taxonomy.
 //! `cargo run --release --example inspect -- FILE [N]`
 use verbatim::classify::clauses::split_clauses;
-use verbatim::classify::{Classifier, ClassifierSettings, Prototypes, Taxonomy};
+use verbatim::classify::{Classifier, ClassifierSettings, Prototypes, SentimentModel, Taxonomy};
 use verbatim::input::{read_responses, InputOptions};
 use verbatim::model::manifest::default_model_dir;
 use verbatim::model::transformer::{EncoderOptions, TransformerEncoder};
@@ -16,7 +16,7 @@ fn main() -> anyhow::Result<()> {
     let tax = Taxonomy::default_contact_center();
     let cls = Classifier::build(
         &enc,
-        &Prototypes::default_set(),
+        SentimentModel::Prototypes(Prototypes::default_set()),
         &tax,
         ClassifierSettings::default(),
     )?;

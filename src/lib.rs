@@ -13,6 +13,7 @@ pub mod cmd;
 pub mod config;
 pub mod dates;
 pub mod drivers;
+pub mod eval;
 pub mod exit_codes;
 pub mod input;
 pub mod model;

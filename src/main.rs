@@ -13,6 +13,8 @@ fn main() {
     let result = match cli.command {
         Command::Analyze(args) => verbatim::cmd::analyze::run(*args),
         Command::Models(args) => verbatim::cmd::models::run(args),
+        Command::Eval(args) => verbatim::cmd::eval::run(args),
+        Command::Train(args) => verbatim::cmd::train::run(args),
     };
     match result {
         Ok(code) => std::process::exit(code as i32),

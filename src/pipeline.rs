@@ -164,29 +164,30 @@ impl Texts {
     }
 }
 
-/// Embeds and classifies one chunk of responses; also returns how many
-/// distinct texts were embedded.
-fn analyse_chunk(
-    responses: Vec<Response>,
+/// Splits, embeds and classifies comments: one analysis per text, `None`
+/// for an empty one. Each distinct text (comment or clause) is embedded
+/// once. This is what `verbatim analyze` does to every comment, so
+/// `verbatim eval` calls it too.
+pub fn analyse_texts(
+    comments: &[&str],
     encoder: &dyn Encoder,
     classifier: &Classifier,
-    date_column: Option<usize>,
-) -> Result<(Vec<AnalyzedResponse>, usize)> {
+) -> Result<Vec<Option<CommentAnalysis>>> {
     let mut texts = Texts::default();
-    // Per response: its clauses, the text index of the whole comment and of
+    // Per comment: its clauses, the text index of the whole comment and of
     // each clause (the comment itself when it is one clause).
     type Plan = Option<(Vec<String>, usize, Vec<usize>)>;
-    let plans: Vec<Plan> = responses
+    let plans: Vec<Plan> = comments
         .iter()
-        .map(|r| {
-            if r.comment.trim().is_empty() {
+        .map(|&c| {
+            if c.trim().is_empty() {
                 return None;
             }
-            let mut clauses = split_clauses(&r.comment);
+            let mut clauses = split_clauses(c);
             if clauses.is_empty() {
-                clauses.push(r.comment.clone());
+                clauses.push(c.to_string());
             }
-            let whole = texts.id(&r.comment);
+            let whole = texts.id(c);
             let ids = if clauses.len() == 1 {
                 vec![whole]
             } else {
@@ -197,17 +198,45 @@ fn analyse_chunk(
         .collect();
     let refs: Vec<&str> = texts.list.iter().map(String::as_str).collect();
     let vectors = encoder.embed(&refs)?;
+    Ok(plans
+        .into_iter()
+        .map(|plan| {
+            plan.map(|(clauses, whole, ids)| {
+                let clause_vecs: Vec<Vec<f32>> =
+                    ids.iter().map(|&i| vectors[i].clone()).collect();
+                classifier.analyse(&vectors[whole], clauses, &clause_vecs)
+            })
+        })
+        .collect())
+}
+
+/// Embeds and classifies one chunk of responses; also returns how many
+/// distinct texts were embedded.
+fn analyse_chunk(
+    responses: Vec<Response>,
+    encoder: &dyn Encoder,
+    classifier: &Classifier,
+    date_column: Option<usize>,
+) -> Result<(Vec<AnalyzedResponse>, usize)> {
+    let comments: Vec<&str> = responses.iter().map(|r| r.comment.as_str()).collect();
+    let analyses = analyse_texts(&comments, encoder, classifier)?;
+    let mut distinct = std::collections::HashSet::new();
+    for (c, a) in comments.iter().zip(&analyses) {
+        if let Some(a) = a {
+            distinct.insert(*c);
+            if a.clauses.len() > 1 {
+                distinct.extend(a.clauses.iter().map(String::as_str));
+            }
+        }
+    }
+    let embedded = distinct.len();
     let mut out = Vec::with_capacity(responses.len());
-    for (r, plan) in responses.into_iter().zip(plans) {
+    for (r, analysis) in responses.into_iter().zip(analyses) {
         let bucket = Bucket::from_score(r.score)
             .ok_or_else(|| anyhow::anyhow!("line {}: score {} out of range", r.line, r.score))?;
         let when = date_column
             .and_then(|c| r.segments.get(c))
             .map_or_else(When::default, |v| parse_when(v));
-        let analysis = plan.map(|(clauses, whole, ids)| {
-            let clause_vecs: Vec<Vec<f32>> = ids.iter().map(|&i| vectors[i].clone()).collect();
-            classifier.analyse(&vectors[whole], clauses, &clause_vecs)
-        });
         out.push(AnalyzedResponse {
             response: r,
             bucket,
@@ -215,7 +244,7 @@ fn analyse_chunk(
             analysis,
         });
     }
-    Ok((out, refs.len()))
+    Ok((out, embedded))
 }
 
 /// Runs the pass over `records`; `progress` is told the responses done.

@@ -6,7 +6,7 @@
 mod common;
 
 use common::HashEncoder;
-use verbatim::classify::{Classifier, ClassifierSettings, Prototypes, Taxonomy};
+use verbatim::classify::{Classifier, ClassifierSettings, Prototypes, SentimentModel, Taxonomy};
 use verbatim::input::{InputOptions, Reject, ResponseStream};
 use verbatim::pipeline::{run_pass, AnalyzedResponse, DriverScope, PassSettings, PassSink};
 
@@ -101,7 +101,7 @@ fn planted_drivers_are_recovered() {
         topic_margin: 0.1,
         topic_min_gap: 0.1,
     };
-    let classifier = Classifier::build(&encoder, &prototypes, &taxonomy, settings).unwrap();
+    let classifier = Classifier::build(&encoder, SentimentModel::Prototypes(prototypes), &taxonomy, settings).unwrap();
     let topic_ids: Vec<String> = taxonomy.topics.iter().map(|t| t.id.clone()).collect();
     let mut sink = Collect::default();
     let a = run_pass(

@@ -13,6 +13,7 @@
 //! mentions it, not of the whole comment.
 
 pub mod clauses;
+pub mod head;
 pub mod taxonomy;
 
 use std::collections::BTreeMap;
@@ -21,6 +22,7 @@ use anyhow::Result;
 use serde::{Deserialize, Serialize};
 
 use crate::model::{centroid, dot, Encoder};
+pub use head::SentimentHead;
 pub use taxonomy::Taxonomy;
 
 /// The shipped sentiment prototypes, compiled in.
@@ -129,9 +131,23 @@ impl Default for ClassifierSettings {
     }
 }
 
-/// Prototype vectors for sentiment and topics, made with one encoder.
+/// Where sentiment comes from.
+#[derive(Debug, Clone)]
+pub enum SentimentModel {
+    /// Nearest centroid of labelled example sentences (the baseline).
+    Prototypes(Prototypes),
+    /// A logistic-regression head on the encoder's vectors (the default).
+    Head(SentimentHead),
+}
+
+enum SentimentScorer {
+    Centroids(Vec<(Polarity, Vec<f32>)>),
+    Head(SentimentHead),
+}
+
+/// Sentiment and topic models ready for one encoder's vectors.
 pub struct Classifier {
-    sentiment_centroids: Vec<(Polarity, Vec<f32>)>,
+    sentiment: SentimentScorer,
     /// Per topic, the vectors of its example phrases.
     topic_examples: Vec<Vec<Vec<f32>>>,
     pub settings: ClassifierSettings,
@@ -147,36 +163,33 @@ fn polarity_of(name: &str) -> Result<Polarity> {
 }
 
 impl Classifier {
-    /// Embeds the prototypes and topic examples with `encoder`.
+    /// Embeds the prototypes (if sentiment uses them) and the topic examples
+    /// with `encoder`.
     pub fn build(
         encoder: &dyn Encoder,
-        prototypes: &Prototypes,
+        sentiment: SentimentModel,
         taxonomy: &Taxonomy,
         settings: ClassifierSettings,
     ) -> Result<Classifier> {
-        let mut sentiment_centroids = Vec::new();
-        for class in &prototypes.classes {
-            let texts: Vec<&str> = class
-                .examples
-                .values()
-                .flatten()
-                .map(String::as_str)
-                .collect();
-            anyhow::ensure!(
-                !texts.is_empty(),
-                "sentiment class `{}` has no examples",
-                class.name
-            );
-            let vectors = encoder.embed(&texts)?;
-            sentiment_centroids.push((polarity_of(&class.name)?, centroid(&vectors)));
-        }
+        let sentiment = match sentiment {
+            SentimentModel::Head(h) => {
+                anyhow::ensure!(
+                    h.dim == encoder.dim(),
+                    "the sentiment head has dimension {} but the encoder gives {}",
+                    h.dim,
+                    encoder.dim()
+                );
+                SentimentScorer::Head(h)
+            }
+            SentimentModel::Prototypes(p) => SentimentScorer::Centroids(centroids(encoder, &p)?),
+        };
         let mut topic_examples = Vec::new();
         for topic in &taxonomy.topics {
             let texts: Vec<&str> = topic.all_examples().collect();
             topic_examples.push(encoder.embed(&texts)?);
         }
         Ok(Classifier {
-            sentiment_centroids,
+            sentiment,
             topic_examples,
             settings,
         })
@@ -184,9 +197,12 @@ impl Classifier {
 
     /// Sentiment of one unit vector.
     pub fn sentiment(&self, v: &[f32]) -> Sentiment {
+        let centroids = match &self.sentiment {
+            SentimentScorer::Head(h) => return h.sentiment(v),
+            SentimentScorer::Centroids(c) => c,
+        };
         let t = self.settings.sentiment_temperature;
-        let sims: Vec<f32> = self
-            .sentiment_centroids
+        let sims: Vec<f32> = centroids
             .iter()
             .map(|(_, c)| dot(v, c) / t)
             .collect();
@@ -195,7 +211,7 @@ impl Classifier {
         let total: f32 = exps.iter().sum();
         let mut best = 0;
         let mut score = 0.0;
-        for (i, (pol, _)) in self.sentiment_centroids.iter().enumerate() {
+        for (i, (pol, _)) in centroids.iter().enumerate() {
             let p = exps[i] / total;
             match pol {
                 Polarity::Positive => score += p,
@@ -207,7 +223,7 @@ impl Classifier {
             }
         }
         Sentiment {
-            label: self.sentiment_centroids[best].0,
+            label: centroids[best].0,
             score,
             confidence: exps[best] / total,
         }
@@ -269,4 +285,25 @@ impl Classifier {
             topics: best.into_values().collect(),
         }
     }
+}
+
+/// Centroid per class of the prototype sentences, embedded with `encoder`.
+fn centroids(encoder: &dyn Encoder, prototypes: &Prototypes) -> Result<Vec<(Polarity, Vec<f32>)>> {
+    let mut out = Vec::new();
+    for class in &prototypes.classes {
+        let texts: Vec<&str> = class
+            .examples
+            .values()
+            .flatten()
+            .map(String::as_str)
+            .collect();
+        anyhow::ensure!(
+            !texts.is_empty(),
+            "sentiment class `{}` has no examples",
+            class.name
+        );
+        let vectors = encoder.embed(&texts)?;
+        out.push((polarity_of(&class.name)?, centroid(&vectors)));
+    }
+    Ok(out)
 }

@@ -7,7 +7,8 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 
 use crate::aggregate::Period;
-use crate::classify::{Classifier, ClassifierSettings, Prototypes, Taxonomy};
+use crate::classify::head::{self, HeadOrigin};
+use crate::classify::{Classifier, ClassifierSettings, SentimentModel, Taxonomy};
 use crate::config::{parse_value, FileConfig};
 use crate::dates::find_date_column;
 use crate::exit_codes::ExitCode;
@@ -111,6 +112,9 @@ pub struct Args {
     /// Cosine a clause needs to a topic's examples to mention it.
     #[arg(long)]
     pub topic_threshold: Option<f32>,
+    /// Sentiment head from `verbatim train sentiment` [default: the one shipped for the default model; for another model, one fitted at start-up on the shipped examples]
+    #[arg(long)]
+    pub sentiment_head: Option<PathBuf>,
     /// No progress on stderr.
     #[arg(long, short)]
     pub quiet: bool,
@@ -250,8 +254,27 @@ pub fn run(args: Args) -> Result<ExitCode> {
     if let Some(t) = args.topic_threshold {
         cls_settings.topic_threshold = t;
     }
-    let prototypes = Prototypes::default_set();
-    let classifier = Classifier::build(&encoder, &prototypes, &taxonomy, cls_settings)?;
+    let weights_sha256 = encoder.info().weights_sha256(&set.model)?;
+    let (sentiment_head, head_origin) =
+        head::resolve(&encoder, &weights_sha256, args.sentiment_head.as_deref())?;
+    if let HeadOrigin::FittedAtStart { rows, seconds } = &head_origin {
+        if !args.quiet {
+            eprintln!(
+                "no saved sentiment head for this model: fitted one on {rows} shipped examples in {seconds:.1} s (save one with `verbatim train sentiment`)"
+            );
+        }
+    }
+    let sentiment_info = crate::output::manifest::SentimentInfo {
+        origin: head_origin,
+        provenance: sentiment_head.provenance.clone(),
+        temperature: sentiment_head.temperature,
+    };
+    let classifier = Classifier::build(
+        &encoder,
+        SentimentModel::Head(sentiment_head),
+        &taxonomy,
+        cls_settings,
+    )?;
 
     let show = !args.quiet && std::io::stderr().is_terminal();
     let mut last = Instant::now();
@@ -352,7 +375,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         model: ModelInfo {
             name: encoder.name(),
             path: set.model.display().to_string(),
-            sha256: encoder.info().weights_sha256(&set.model)?,
+            sha256: weights_sha256.clone(),
             precision: format!("{:?}", encoder.kind()),
         },
         taxonomy: TaxonomyInfo {
@@ -360,7 +383,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
             version: taxonomy.version.clone(),
             topics: taxonomy.topics.len(),
         },
-        sentiment_prototypes_version: prototypes.version.clone(),
+        sentiment: sentiment_info,
         thresholds: Thresholds {
             min_n: set.min_n,
             fdr_q: set.fdr,

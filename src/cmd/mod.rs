@@ -3,7 +3,10 @@
 //! nothing below this module sees clap.
 
 pub mod analyze;
+pub mod encoder_args;
+pub mod eval;
 pub mod models;
+pub mod train;
 
 use clap::{Parser, Subcommand};
 
@@ -23,4 +26,10 @@ pub enum Command {
     /// Install or inspect encoder models.
     #[command(subcommand_required = true)]
     Models(models::Args),
+    /// Score sentiment or topics against a labelled CSV, next to baselines.
+    #[command(subcommand_required = true)]
+    Eval(eval::Args),
+    /// Fit a sentiment head on labelled comments.
+    #[command(subcommand_required = true)]
+    Train(train::Args),
 }

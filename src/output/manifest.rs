@@ -15,10 +15,18 @@ pub struct RunManifest {
     pub nps: NpsInfo,
     pub model: ModelInfo,
     pub taxonomy: TaxonomyInfo,
-    pub sentiment_prototypes_version: String,
+    pub sentiment: SentimentInfo,
     pub thresholds: Thresholds,
     pub timings: Timings,
     pub tables: Vec<TableInfo>,
+}
+
+/// Which sentiment head the run used, and where it came from.
+#[derive(Debug, Serialize)]
+pub struct SentimentInfo {
+    pub origin: crate::classify::head::HeadOrigin,
+    pub provenance: crate::classify::head::Provenance,
+    pub temperature: f32,
 }
 
 /// The input file and how it was read.

@@ -1,0 +1,426 @@
+//! `verbatim eval`: score sentiment or topic predictions against labels.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+
+use anyhow::{bail, Context, Result};
+
+use super::encoder_args::EncoderArgs;
+use crate::classify::head::{self, parse_polarity};
+use crate::classify::{
+    Classifier, ClassifierSettings, Polarity, Prototypes, SentimentModel, Taxonomy,
+};
+use crate::eval::{multilabel, Confusion, MultiLabelScore};
+use crate::exit_codes::ExitCode;
+use crate::model::Encoder;
+use crate::output::OutputDir;
+use crate::pipeline::analyse_texts;
+
+/// The baseline prototypes: a handful of obvious sentences per class and language.
+pub const BASELINE_PROTOTYPES: &str = include_str!("../../models/sentiment/baseline-prototypes.toml");
+
+/// Arguments of `verbatim eval`.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    #[command(subcommand)]
+    pub task: Task,
+}
+
+/// Which rows of a labelled CSV to read and how to read their labels.
+#[derive(clap::Args, Debug, Clone)]
+pub struct DataArgs {
+    /// Labelled CSV file with a header.
+    #[arg(long)]
+    pub data: PathBuf,
+    /// Column with the text.
+    #[arg(long, default_value = "text")]
+    pub text_column: String,
+    /// Column with the label(s).
+    #[arg(long, default_value = "label")]
+    pub label_column: String,
+    /// Several labels in one cell, separated by this string (e.g. `|`).
+    #[arg(long)]
+    pub label_sep: Option<String>,
+    /// Map raw labels to classes or topic ids, e.g. `1=negative,2=negative,3=neutral`
+    /// (applied after taking the part after the last `:` for sentiment).
+    #[arg(long, value_delimiter = ',')]
+    pub label_map: Vec<String>,
+    /// Keep only rows where COLUMN equals VALUE (`split=test`); repeat for several.
+    #[arg(long = "where")]
+    pub filters: Vec<String>,
+    /// Score a deterministic sample of this many rows (seeded by --seed).
+    #[arg(long)]
+    pub sample: Option<usize>,
+    /// Seed of --sample.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Field delimiter.
+    #[arg(long, default_value_t = ',')]
+    pub delimiter: char,
+}
+
+/// What to evaluate.
+#[derive(clap::Subcommand, Debug)]
+pub enum Task {
+    /// Sentiment: accuracy, macro-F1 and per-class precision/recall of the
+    /// sentiment head, next to two baselines computed on the same rows: the
+    /// majority class of the labels, and plain prototypes (nearest mean
+    /// embedding of a handful of obvious sentences per class and language).
+    ///
+    /// Rows whose labels disagree (several labels with different polarities)
+    /// are counted as mixed and left out; rows without a label are left out.
+    ///
+    /// Example: verbatim eval sentiment --data reviews.csv --text-column review_body
+    ///   --label-column stars --label-map 1=negative,2=negative,3=neutral,4=positive,5=positive
+    Sentiment {
+        #[command(flatten)]
+        data: DataArgs,
+        /// Sentiment head file [default: as `analyze` chooses]
+        #[arg(long)]
+        sentiment_head: Option<PathBuf>,
+        /// Folder for the summary and the confusion tables (CSV).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        #[command(flatten)]
+        encoder: EncoderArgs,
+    },
+    /// Topics: micro-averaged precision, recall and F1 over (row, topic id)
+    /// pairs, exact-match rate and per-topic scores. Labels are topic ids.
+    ///
+    /// Example: verbatim eval topics --data labelled.csv --label-column topics --label-sep '|'
+    Topics {
+        #[command(flatten)]
+        data: DataArgs,
+        /// Taxonomy TOML file [default: the built-in contact-center taxonomy]
+        #[arg(long)]
+        taxonomy: Option<PathBuf>,
+        /// Cosine a clause needs to a topic's examples to mention it.
+        #[arg(long)]
+        topic_threshold: Option<f32>,
+        /// Folder for the per-topic table (CSV).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        #[command(flatten)]
+        encoder: EncoderArgs,
+    },
+}
+
+/// Labelled rows read from the file: text and raw label strings.
+struct Rows {
+    texts: Vec<String>,
+    labels: Vec<Vec<String>>,
+    /// Rows dropped by --where.
+    filtered: usize,
+}
+
+fn read_rows(a: &DataArgs) -> Result<Rows> {
+    let file = a.data.display().to_string();
+    let mut rdr = csv::ReaderBuilder::new()
+        .delimiter(u8::try_from(a.delimiter).context("--delimiter must be one byte")?)
+        .from_path(&a.data)
+        .with_context(|| format!("opening {file}"))?;
+    let headers = rdr.headers().with_context(|| format!("{file}: reading the header"))?.clone();
+    let find = |name: &str, flag: &str| {
+        headers.iter().position(|h| h.trim() == name).with_context(|| {
+            format!(
+                "{file}: {flag} `{name}` not found; the columns are: {}",
+                headers.iter().collect::<Vec<_>>().join(", ")
+            )
+        })
+    };
+    let ti = find(&a.text_column, "--text-column")?;
+    let li = find(&a.label_column, "--label-column")?;
+    let mut filters = Vec::new();
+    for f in &a.filters {
+        let (c, v) = f
+            .split_once('=')
+            .with_context(|| format!("--where `{f}`: expected COLUMN=VALUE"))?;
+        filters.push((find(c, "--where")?, v.to_string()));
+    }
+    let mut rows = Rows {
+        texts: vec![],
+        labels: vec![],
+        filtered: 0,
+    };
+    for rec in rdr.records() {
+        let rec = rec.with_context(|| format!("{file}: reading a row"))?;
+        if filters.iter().any(|(c, v)| rec.get(*c) != Some(v.as_str())) {
+            rows.filtered += 1;
+            continue;
+        }
+        let raw = rec.get(li).unwrap_or("").trim();
+        let labels: Vec<String> = match &a.label_sep {
+            Some(sep) => raw.split(sep.as_str()).map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect(),
+            None if raw.is_empty() => vec![],
+            None => vec![raw.to_string()],
+        };
+        rows.texts.push(rec.get(ti).unwrap_or("").to_string());
+        rows.labels.push(labels);
+    }
+    if let Some(n) = a.sample {
+        // Deterministic sample: order rows by a seeded hash of their index.
+        let mut idx: Vec<usize> = (0..rows.texts.len()).collect();
+        idx.sort_by_key(|&i| splitmix(a.seed ^ (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)));
+        idx.truncate(n);
+        idx.sort_unstable();
+        rows.texts = idx.iter().map(|&i| rows.texts[i].clone()).collect();
+        rows.labels = idx.iter().map(|&i| rows.labels[i].clone()).collect();
+    }
+    Ok(rows)
+}
+
+fn splitmix(mut z: u64) -> u64 {
+    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+fn parse_map(items: &[String]) -> Result<BTreeMap<String, String>> {
+    items
+        .iter()
+        .map(|m| {
+            m.split_once('=')
+                .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+                .with_context(|| format!("--label-map `{m}`: expected RAW=LABEL"))
+        })
+        .collect()
+}
+
+/// Resolves one row's raw labels to one polarity: `Ok(None)` for a row
+/// without a usable label or with labels that disagree (mixed).
+fn row_polarity(raw: &[String], map: &BTreeMap<String, String>) -> Result<Option<Polarity>> {
+    let mut set = BTreeSet::new();
+    for r in raw {
+        let r = r.rsplit(':').next().unwrap_or(r).trim();
+        let mapped = map.get(r).map(String::as_str).unwrap_or(r);
+        match parse_polarity(mapped) {
+            Some(p) => {
+                set.insert(p);
+            }
+            None if mapped.eq_ignore_ascii_case("conflict") || mapped.eq_ignore_ascii_case("mixed") => {
+                return Ok(None)
+            }
+            None => bail!("label `{r}` is not negative, neutral or positive (use --label-map)"),
+        }
+    }
+    Ok(if set.len() == 1 { set.into_iter().next() } else { None })
+}
+
+fn print_table(name: &str, c: &Confusion) {
+    let per: Vec<String> = c
+        .per_class()
+        .iter()
+        .map(|s| format!("{} P {:.3} R {:.3}", s.label, s.precision, s.recall))
+        .collect();
+    println!(
+        "{name:<11} n {:>6}  accuracy {:.3}  macro-F1 {:.3}  {}",
+        c.total(),
+        c.accuracy(),
+        c.macro_f1(),
+        per.join("  ")
+    );
+}
+
+/// Runs `verbatim eval`.
+pub fn run(args: Args) -> Result<ExitCode> {
+    match args.task {
+        Task::Sentiment {
+            data,
+            sentiment_head,
+            out,
+            encoder,
+        } => {
+            let rows = read_rows(&data)?;
+            let map = parse_map(&data.label_map)?;
+            let (mut texts, mut truth) = (Vec::new(), Vec::new());
+            let (mut mixed, mut empty) = (0, 0);
+            for (i, (t, l)) in rows.texts.iter().zip(&rows.labels).enumerate() {
+                if t.trim().is_empty() || l.is_empty() {
+                    empty += 1;
+                    continue;
+                }
+                match row_polarity(l, &map).with_context(|| format!("{}: data row {}", data.data.display(), i + 1))? {
+                    Some(p) => {
+                        texts.push(t.as_str());
+                        truth.push(p);
+                    }
+                    None => mixed += 1,
+                }
+            }
+            anyhow::ensure!(!texts.is_empty(), "{}: no labelled rows to score", data.data.display());
+            let loaded = encoder.load()?;
+            let (head, origin) = head::resolve(&loaded.encoder, &loaded.weights_sha256, sentiment_head.as_deref())?;
+            let tax = Taxonomy::default_contact_center();
+            let classes = ["negative", "neutral", "positive"];
+            let idx = |p: Polarity| match p {
+                Polarity::Negative => 0,
+                Polarity::Neutral => 1,
+                Polarity::Positive => 2,
+            };
+            println!(
+                "{}: {} rows scored ({} left out by --where, {} without text or label, {} with mixed labels); sentiment head: {}",
+                data.data.display(),
+                texts.len(),
+                rows.filtered,
+                empty,
+                mixed,
+                serde_json::to_string(&origin)?
+            );
+            let mut tables = Vec::new();
+            let head_cls = Classifier::build(&loaded.encoder, SentimentModel::Head(head), &tax, ClassifierSettings::default())?;
+            let baseline: Prototypes = toml::from_str(BASELINE_PROTOTYPES).context("baseline prototypes")?;
+            let proto_cls = Classifier::build(&loaded.encoder, SentimentModel::Prototypes(baseline), &tax, ClassifierSettings::default())?;
+            let analyses = analyse_texts(&texts, &loaded.encoder, &head_cls)?;
+            let vecs = loaded.encoder.embed(&texts)?;
+            let mut c_head = Confusion::new(&classes);
+            let mut c_proto = Confusion::new(&classes);
+            let mut c_major = Confusion::new(&classes);
+            let mut counts = [0usize; 3];
+            truth.iter().for_each(|&p| counts[idx(p)] += 1);
+            let major = (0..3).max_by_key(|&k| (counts[k], std::cmp::Reverse(k))).unwrap_or(1);
+            for ((t, a), v) in truth.iter().zip(&analyses).zip(&vecs) {
+                let a = a.as_ref().context("a labelled text without content")?;
+                c_head.add(idx(*t), idx(a.sentiment.label));
+                c_proto.add(idx(*t), idx(proto_cls.sentiment(v).label));
+                c_major.add(idx(*t), major);
+            }
+            for (name, c) in [("head", &c_head), ("prototypes", &c_proto), ("majority", &c_major)] {
+                print_table(name, c);
+                tables.push((name, c.clone()));
+            }
+            println!(
+                "head − prototypes: macro-F1 {:+.3}",
+                c_head.macro_f1() - c_proto.macro_f1()
+            );
+            if let Some(dir) = out {
+                let o = OutputDir::create(&dir)?;
+                let mut summary = String::from("method,n,accuracy,macro_f1,class,precision,recall,f1,support\n");
+                for (name, c) in &tables {
+                    for s in c.per_class() {
+                        summary.push_str(&format!(
+                            "{name},{},{:.4},{:.4},{},{:.4},{:.4},{:.4},{}\n",
+                            c.total(),
+                            c.accuracy(),
+                            c.macro_f1(),
+                            s.label,
+                            s.precision,
+                            s.recall,
+                            s.f1,
+                            s.support
+                        ));
+                    }
+                    o.write(&format!("confusion_{name}.csv"), c.to_csv().as_bytes())?;
+                }
+                o.write("eval_summary.csv", summary.as_bytes())?;
+                let target = o.commit()?;
+                println!("tables in {}", target.display());
+            }
+            Ok(ExitCode::Success)
+        }
+        Task::Topics {
+            data,
+            taxonomy,
+            topic_threshold,
+            out,
+            encoder,
+        } => {
+            let rows = read_rows(&data)?;
+            let map = parse_map(&data.label_map)?;
+            let tax = match &taxonomy {
+                Some(p) => Taxonomy::from_file(p)?,
+                None => Taxonomy::default_contact_center(),
+            };
+            let known: BTreeSet<&str> = tax.topics.iter().map(|t| t.id.as_str()).collect();
+            let mut truth = Vec::new();
+            for (i, l) in rows.labels.iter().enumerate() {
+                let mut set = BTreeSet::new();
+                for r in l {
+                    let id = map.get(r).cloned().unwrap_or_else(|| r.clone());
+                    if id.is_empty() || id == "none" {
+                        continue;
+                    }
+                    if !known.contains(id.as_str()) {
+                        bail!(
+                            "{}: data row {}: topic `{id}` is not in the taxonomy `{}` (use --label-map)",
+                            data.data.display(),
+                            i + 1,
+                            tax.name
+                        );
+                    }
+                    set.insert(id);
+                }
+                truth.push(set);
+            }
+            let loaded = encoder.load()?;
+            let (head, _) = head::resolve(&loaded.encoder, &loaded.weights_sha256, None)?;
+            let mut settings = ClassifierSettings::default();
+            if let Some(t) = topic_threshold {
+                settings.topic_threshold = t;
+            }
+            let cls = Classifier::build(&loaded.encoder, SentimentModel::Head(head), &tax, settings)?;
+            let texts: Vec<&str> = rows.texts.iter().map(String::as_str).collect();
+            let analyses = analyse_texts(&texts, &loaded.encoder, &cls)?;
+            let pred: Vec<BTreeSet<String>> = analyses
+                .iter()
+                .map(|a| {
+                    a.as_ref()
+                        .map(|a| a.topics.iter().map(|h| tax.topics[h.topic].id.clone()).collect())
+                        .unwrap_or_default()
+                })
+                .collect();
+            let m: MultiLabelScore = multilabel(&truth, &pred);
+            println!(
+                "{}: {} rows; micro P {:.3} R {:.3} F1 {:.3}; exact match {:.3}",
+                data.data.display(),
+                truth.len(),
+                m.micro_precision,
+                m.micro_recall,
+                m.micro_f1,
+                m.exact_match
+            );
+            for s in &m.per_label {
+                println!(
+                    "  {:<24} support {:>5} predicted {:>5}  P {:.3} R {:.3} F1 {:.3}",
+                    s.label, s.support, s.predicted, s.precision, s.recall, s.f1
+                );
+            }
+            if let Some(dir) = out {
+                let o = OutputDir::create(&dir)?;
+                let mut t = String::from("topic_id,support,predicted,precision,recall,f1\n");
+                for s in &m.per_label {
+                    t.push_str(&format!(
+                        "{},{},{},{:.4},{:.4},{:.4}\n",
+                        s.label, s.support, s.predicted, s.precision, s.recall, s.f1
+                    ));
+                }
+                t.push_str(&format!(
+                    "(micro),,,{:.4},{:.4},{:.4}\n",
+                    m.micro_precision, m.micro_recall, m.micro_f1
+                ));
+                o.write("eval_topics.csv", t.as_bytes())?;
+                println!("tables in {}", o.commit()?.display());
+            }
+            Ok(ExitCode::Success)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn row_labels_resolve_to_one_polarity_or_mixed() {
+        let map = parse_map(&["1=negative".into(), "3=neutral".into()]).unwrap();
+        let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        assert_eq!(row_polarity(&s(&["1"]), &map).unwrap(), Some(Polarity::Negative));
+        assert_eq!(
+            row_polarity(&s(&["HOTEL:positiv", "LAGE:positiv"]), &map).unwrap(),
+            Some(Polarity::Positive)
+        );
+        assert_eq!(row_polarity(&s(&["HOTEL:positiv", "LAGE:negativ"]), &map).unwrap(), None);
+        assert_eq!(row_polarity(&s(&["FOOD#QUALITY:conflict"]), &map).unwrap(), None);
+        assert!(row_polarity(&s(&["7"]), &map).is_err());
+    }
+}
