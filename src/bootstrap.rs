@@ -603,6 +603,12 @@ mod tests {
         let a = bootstrap_impacts(&c, &topics, &s, 0, 0.05);
         let b = bootstrap_impacts(&c, &topics, &s, 0, 0.05);
         assert_eq!(format!("{a:?}"), format!("{b:?}"));
+        // The same on one thread: each replicate has its own stream.
+        let one = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .map(|pool| pool.install(|| bootstrap_impacts(&c, &topics, &s, 0, 0.05)));
+        assert_eq!(one.map(|r| format!("{r:?}")).ok(), Some(format!("{a:?}")));
         let other = BootstrapSettings { seed: 1, ..s };
         let d = bootstrap_impacts(&c, &topics, &other, 0, 0.05);
         assert_ne!(

@@ -1218,5 +1218,14 @@ mod tests {
             3
         );
         assert!(kd.relative_weights.is_empty());
+        // No topics at all: an intercept-only linear model, no weights.
+        let mut c = PatternCounts::new(0);
+        c.add(P, &[3]);
+        c.add(D, &[]);
+        c.add(PA, &[]);
+        let kd = key_drivers(&c, &[], &quick());
+        let lin = kd.linear.as_ref().expect("intercept-only model");
+        assert!(close(lin.intercept.estimate, 0.0, 1e-12) && lin.coefficients.is_empty());
+        assert!(kd.relative_weights.is_empty() && kd.topics_in_model.is_empty());
     }
 }
