@@ -4,10 +4,14 @@
 //! The modules follow the pipeline: [`input`] reads an export and accounts for
 //! every row, [`model`] turns texts into vectors with a transformer encoder,
 //! [`classify`] finds sentiment and topics, [`nps`] and [`drivers`] hold the
-//! published statistics, [`pipeline`] runs one pass and [`output`] writes the
-//! tables. [`cmd`] wires them to the command line.
+//! published statistics, [`patterns`] counts what the further driver
+//! statistics read ([`bootstrap`] intervals, [`keydrivers`] regression,
+//! [`shift_share`] between periods, [`segment_drivers`]), [`pipeline`] runs
+//! one pass and [`output`] writes the tables. [`cmd`] wires them to the
+//! command line.
 
 pub mod aggregate;
+pub mod bootstrap;
 pub mod classify;
 pub mod cmd;
 pub mod config;
@@ -16,7 +20,11 @@ pub mod drivers;
 pub mod eval;
 pub mod exit_codes;
 pub mod input;
+pub mod keydrivers;
 pub mod model;
 pub mod nps;
 pub mod output;
+pub mod patterns;
 pub mod pipeline;
+pub mod segment_drivers;
+pub mod shift_share;
