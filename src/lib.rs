@@ -16,6 +16,7 @@ pub mod classify;
 pub mod cmd;
 pub mod config;
 pub mod dates;
+pub mod discover;
 pub mod drivers;
 pub mod eval;
 pub mod exit_codes;

@@ -15,6 +15,7 @@ fn main() {
         Command::Models(args) => verbatim::cmd::models::run(args),
         Command::Eval(args) => verbatim::cmd::eval::run(args),
         Command::Train(args) => verbatim::cmd::train::run(args),
+        Command::Discover(args) => verbatim::cmd::discover::run(*args),
     };
     match result {
         Ok(code) => std::process::exit(code as i32),

@@ -271,7 +271,8 @@ pub fn run(args: Args) -> Result<ExitCode> {
             let head_cls = Classifier::build(&loaded.encoder, SentimentModel::Head(head), &tax, ClassifierSettings::default())?;
             let baseline: Prototypes = toml::from_str(BASELINE_PROTOTYPES).context("baseline prototypes")?;
             let proto_cls = Classifier::build(&loaded.encoder, SentimentModel::Prototypes(baseline), &tax, ClassifierSettings::default())?;
-            let analyses = analyse_texts(&texts, &loaded.encoder, &head_cls)?;
+            // Comment-level sentiment is the head on the whole comment's
+            // vector, as in `analyze`; clauses do not enter it.
             let vecs = loaded.encoder.embed(&texts)?;
             let mut c_head = Confusion::new(&classes);
             let mut c_proto = Confusion::new(&classes);
@@ -279,9 +280,8 @@ pub fn run(args: Args) -> Result<ExitCode> {
             let mut counts = [0usize; 3];
             truth.iter().for_each(|&p| counts[idx(p)] += 1);
             let major = (0..3).max_by_key(|&k| (counts[k], std::cmp::Reverse(k))).unwrap_or(1);
-            for ((t, a), v) in truth.iter().zip(&analyses).zip(&vecs) {
-                let a = a.as_ref().context("a labelled text without content")?;
-                c_head.add(idx(*t), idx(a.sentiment.label));
+            for (t, v) in truth.iter().zip(&vecs) {
+                c_head.add(idx(*t), idx(head_cls.sentiment(v).label));
                 c_proto.add(idx(*t), idx(proto_cls.sentiment(v).label));
                 c_major.add(idx(*t), major);
             }

@@ -3,6 +3,7 @@
 //! nothing below this module sees clap.
 
 pub mod analyze;
+pub mod discover;
 pub mod encoder_args;
 pub mod eval;
 pub mod models;
@@ -29,6 +30,8 @@ pub enum Command {
     /// Score sentiment or topics against a labelled CSV, next to baselines.
     #[command(subcommand_required = true)]
     Eval(eval::Args),
+    // The help text is the doc comment of `discover::Args`.
+    Discover(Box<discover::Args>),
     /// Fit a sentiment head on labelled comments.
     #[command(subcommand_required = true)]
     Train(train::Args),

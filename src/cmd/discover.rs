@@ -1,0 +1,148 @@
+//! `verbatim discover`: candidate new topics from the unassigned remainder.
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+
+use super::encoder_args::EncoderArgs;
+use crate::classify::{head, Classifier, ClassifierSettings, SentimentModel, Taxonomy};
+use crate::discover::{discover, to_taxonomy_toml, DiscoverSettings};
+use crate::exit_codes::ExitCode;
+use crate::input::{InputOptions, Record, ResponseStream};
+use crate::model::Encoder;
+use crate::pipeline::analyse_texts;
+
+/// Propose new topics from the comments that no topic matched.
+///
+/// Analyses the input like `analyze` (clauses, topics), keeps the clauses
+/// that matched no topic, clusters them (k-means, seeded; the number of
+/// clusters chosen by silhouette unless --clusters is given) and prints each
+/// cluster's key terms and most typical comments. With --out, writes the
+/// candidates as taxonomy TOML to review and append; their ids are new and
+/// existing ids are never renumbered.
+///
+/// Example: verbatim discover export.csv --out candidates.toml
+#[derive(clap::Args, Debug)]
+#[command(verbatim_doc_comment)]
+pub struct Args {
+    /// Survey export (CSV, TSV or JSON Lines), read as `analyze` reads it.
+    pub input: PathBuf,
+    /// Column with the comment [default: found by name]
+    #[arg(long)]
+    pub text_column: Option<String>,
+    /// Column with the 0–10 score [default: found by name]
+    #[arg(long)]
+    pub score_column: Option<String>,
+    /// Taxonomy TOML file [default: the built-in contact-center taxonomy]
+    #[arg(long)]
+    pub taxonomy: Option<PathBuf>,
+    /// Number of clusters [default: chosen by silhouette, 2 to 12]
+    #[arg(long)]
+    pub clusters: Option<usize>,
+    /// Clusters smaller than this are not proposed.
+    #[arg(long, default_value_t = 5)]
+    pub min_size: usize,
+    /// Cluster at most this many unassigned clauses (the first ones read).
+    #[arg(long, default_value_t = 20_000)]
+    pub max_texts: usize,
+    /// Seed of k-means.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Language code for the labels and examples of the proposed topics.
+    #[arg(long, default_value = "en")]
+    pub lang: String,
+    /// Write the candidates as taxonomy TOML here.
+    #[arg(long, short)]
+    pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub encoder: EncoderArgs,
+}
+
+/// Runs `verbatim discover`.
+pub fn run(args: Args) -> Result<ExitCode> {
+    let tax = match &args.taxonomy {
+        Some(p) => Taxonomy::from_file(p)?,
+        None => Taxonomy::default_contact_center(),
+    };
+    let opts = InputOptions {
+        text_column: args.text_column.clone(),
+        score_column: args.score_column.clone(),
+        ..Default::default()
+    };
+    let stream = ResponseStream::open(&args.input, &opts)?;
+    let loaded = args.encoder.load()?;
+    let (h, _) = head::resolve(&loaded.encoder, &loaded.weights_sha256, None)?;
+    let cls = Classifier::build(&loaded.encoder, SentimentModel::Head(h), &tax, ClassifierSettings::default())?;
+    let mut unassigned: Vec<String> = Vec::new();
+    let mut comments = 0usize;
+    let mut chunk: Vec<String> = Vec::new();
+    let flush = |chunk: &mut Vec<String>, out: &mut Vec<String>| -> Result<()> {
+        let refs: Vec<&str> = chunk.iter().map(String::as_str).collect();
+        for a in analyse_texts(&refs, &loaded.encoder, &cls)?.into_iter().flatten() {
+            let hit: HashSet<usize> = a.topics.iter().map(|t| t.clause).collect();
+            for (i, c) in a.clauses.into_iter().enumerate() {
+                if !hit.contains(&i) && out.len() < args.max_texts {
+                    out.push(c);
+                }
+            }
+        }
+        chunk.clear();
+        Ok(())
+    };
+    for rec in stream {
+        if let Record::Response(r) = rec? {
+            if !r.comment.trim().is_empty() {
+                comments += 1;
+                chunk.push(r.comment);
+                if chunk.len() == 2048 {
+                    flush(&mut chunk, &mut unassigned)?;
+                }
+            }
+        }
+        if unassigned.len() >= args.max_texts {
+            break;
+        }
+    }
+    flush(&mut chunk, &mut unassigned)?;
+    let refs: Vec<&str> = unassigned.iter().map(String::as_str).collect();
+    let vectors = loaded.encoder.embed(&refs)?;
+    let existing: HashSet<String> = tax.topics.iter().map(|t| t.id.clone()).collect();
+    let settings = DiscoverSettings {
+        clusters: args.clusters,
+        min_size: args.min_size,
+        seed: args.seed,
+        ..Default::default()
+    };
+    let d = discover(&unassigned, &vectors, &existing, &settings)
+        .with_context(|| format!("{}: discovering topics", args.input.display()))?;
+    println!(
+        "{comments} comments read; {} unassigned clauses in {} clusters (silhouette {:.3}); {} candidates:",
+        d.texts,
+        d.clusters,
+        d.silhouette,
+        d.candidates.len()
+    );
+    for c in &d.candidates {
+        println!(
+            "\n{}  ({} clauses, {:.1}%, cohesion {:.3})\n  key terms: {}",
+            c.id,
+            c.size,
+            100.0 * c.share,
+            c.cohesion,
+            c.key_terms.join(", ")
+        );
+        for r in &c.representatives {
+            println!("  · {r}");
+        }
+    }
+    if let Some(path) = &args.out {
+        let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+        let mut tmp = tempfile::NamedTempFile::new_in(dir)
+            .with_context(|| format!("writing into {}", dir.display()))?;
+        std::io::Write::write_all(&mut tmp, to_taxonomy_toml(&d, &args.lang).as_bytes())?;
+        tmp.persist(path).with_context(|| format!("writing {}", path.display()))?;
+        println!("\ncandidates written to {}", path.display());
+    }
+    Ok(ExitCode::Success)
+}
