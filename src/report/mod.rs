@@ -401,7 +401,11 @@ pub fn driver_row(d: &Driver, scope: DriverScope, label: &str) -> DriverRow {
 /// One side of the drivers: significant ones first, then suppressed ones
 /// pointing the same way; strongest first inside each group, ties by more
 /// mentions, then by name, so the order is stable.
-fn pick_drivers(tables: &[DriverTable], low: bool, label: &dyn Fn(&str) -> String) -> Vec<DriverRow> {
+fn pick_drivers(
+    tables: &[DriverTable],
+    low: bool,
+    label: &dyn Fn(&str) -> String,
+) -> Vec<DriverRow> {
     let skip = if low {
         DriverScope::Positive
     } else {
@@ -588,7 +592,11 @@ pub fn fmt_pct(v: Option<f64>) -> String {
     let s = if p == 0.0 {
         "0".to_string()
     } else if p.abs() < 0.05 {
-        return if p > 0.0 { "<0.1%".into() } else { "\u{2212}<0.1%".into() };
+        return if p > 0.0 {
+            "<0.1%".into()
+        } else {
+            "\u{2212}<0.1%".into()
+        };
     } else if p.abs() >= 9.95 {
         format!("{p:.0}")
     } else {
@@ -603,7 +611,7 @@ pub fn fmt_int(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push('\u{202F}');
         }
         out.push(c);
@@ -646,8 +654,9 @@ fn sort_key(v: Option<f64>) -> String {
 // ---------------------------------------------------------------------------
 // Rendering
 
-/// Sorts tables on a header click (or Enter) and opens collapsed blocks
-/// before printing. Only an aid: the page reads and prints without it.
+/// Sorts tables on a header click (or Enter) and opens the collapsed tables
+/// (not the manifest) before printing. Only an aid: the page reads and
+/// prints without it.
 const SCRIPT: &str = r#"(function(){
 function key(row,i){var c=row.cells[i];if(!c)return '';var d=c.getAttribute('data-sort');if(d!==null){var f=parseFloat(d);return isNaN(f)?-Infinity:f;}return c.textContent.trim().toLowerCase();}
 document.querySelectorAll('table.sortable').forEach(function(t){
@@ -661,7 +670,7 @@ rows.forEach(function(r){b.appendChild(r);});}
 th.addEventListener('click',go);
 th.addEventListener('keydown',function(e){if(e.key==='Enter'||e.key===' '){e.preventDefault();go();}});
 });});
-window.addEventListener('beforeprint',function(){document.querySelectorAll('details').forEach(function(d){d.open=true;});});
+window.addEventListener('beforeprint',function(){document.querySelectorAll('details.print-open').forEach(function(d){d.open=true;});});
 })();"#;
 
 const CSS: &str = r#"
@@ -688,21 +697,27 @@ ul.summary{margin:10px 0 0;padding-left:20px}ul.summary li{margin:3px 0}
 .warnings h2{border:0;margin:0 0 4px;padding:0;font-size:1rem}
 .warnings ul{margin:0;padding-left:20px}
 .pair{display:grid;grid-template-columns:repeat(auto-fit,minmax(440px,1fr));gap:24px}
-.side h3 .tag{font-weight:400}
-.down{color:var(--red)}.up{color:var(--green)}
+.side{min-width:0}
+.down{color:var(--red)}.up{color:var(--green)}.passive{color:#9aa5b1}
 figure{margin:8px 0 12px}
 figcaption{color:var(--muted);font-size:.86rem;margin-top:4px}
 svg.chart{display:block;max-width:100%;height:auto}
-table{border-collapse:collapse;width:100%;font-size:.9rem;font-variant-numeric:tabular-nums;margin:6px 0 10px}
+table{border-collapse:collapse;width:auto;min-width:min(100%,640px);font-size:.9rem;font-variant-numeric:tabular-nums;margin:6px 0 10px}
 caption{text-align:left;color:var(--muted);font-size:.86rem;padding-bottom:4px}
 th,td{padding:5px 8px;border-bottom:1px solid var(--line);text-align:left;vertical-align:top}
-thead th{background:var(--soft);font-weight:600;font-size:.84rem;white-space:nowrap}
+thead th{background:var(--soft);font-weight:600;font-size:.84rem;vertical-align:bottom}
+.table-wrap{overflow-x:auto;max-width:100%}
+table.drivers,#topics-table{width:100%;min-width:0}
+table.drivers th,table.drivers td{padding:5px 6px}
 th.sort{cursor:pointer}th.sort:hover{text-decoration:underline}
 th[aria-sort=ascending]::after{content:" \25B2"}th[aria-sort=descending]::after{content:" \25BC"}
 td.num,th.num{text-align:right;white-space:nowrap}
+thead th.num{white-space:normal}
+.scope{font-weight:400;font-size:.78rem;color:var(--muted)}
+.scope::before{content:"\00B7  "}
+.sub{font-size:.78rem;color:var(--muted)}
 tr.suppressed td,tr.suppressed th{color:var(--grey)}
 .small-base{display:inline-block;font-size:.75rem;color:var(--grey);border:1px solid #c9ced4;border-radius:3px;padding:0 4px;margin-left:4px;white-space:nowrap}
-.tag{display:inline-block;font-size:.75rem;color:var(--muted);background:var(--soft);border:1px solid var(--line);border-radius:3px;padding:0 4px;margin-left:4px}
 .faint{color:var(--muted)}
 .flag{font-weight:700;color:var(--blue)}
 .blank{font-style:italic;color:var(--muted)}
@@ -720,10 +735,11 @@ footer{color:var(--muted);font-size:.82rem;padding-top:16px;padding-bottom:32px;
 @media print{
 body{font-size:10pt}
 header,main,footer{max-width:none;padding:0}
-h2{break-after:avoid}
-figure,.nps-card,.warnings,tr,li{break-inside:avoid}
+h2,h3,figcaption,caption{break-after:avoid;page-break-after:avoid}
+figure,.nps-card,.warnings,tr,li{break-inside:avoid;page-break-inside:avoid}
 pre.manifest{max-height:none;overflow:visible}
-.pair{grid-template-columns:1fr 1fr}
+.pair{grid-template-columns:1fr}
+.table-wrap{overflow:visible}
 a{color:inherit;text-decoration:none}
 }
 "#;
@@ -731,11 +747,15 @@ a{color:inherit;text-decoration:none}
 /// Renders the report as one HTML5 document (see the module docs).
 pub fn render(d: &ReportData) -> String {
     let mut h = String::with_capacity(64 * 1024);
-    let script_hash = {
+    // The policy admits exactly the page's own style sheet and script by
+    // their hashes: an injected script, handler or style attribute would be
+    // refused (and show in the console) even if escaping failed somewhere.
+    let hash = |text: &str| {
         use base64::Engine;
         use sha2::Digest;
-        base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(SCRIPT.as_bytes()))
+        base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(text.as_bytes()))
     };
+    let (script_hash, style_hash) = (hash(SCRIPT), hash(CSS));
     let title = if d.title.trim().is_empty() {
         "NPS report".to_string()
     } else {
@@ -745,12 +765,16 @@ pub fn render(d: &ReportData) -> String {
         h,
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
 <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; script-src 'sha256-{script_hash}'; base-uri 'none'; form-action 'none'\">\n\
+<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'sha256-{style_hash}'; script-src 'sha256-{script_hash}'; base-uri 'none'; form-action 'none'\">\n\
 <meta name=\"color-scheme\" content=\"light\">\n<title>{}</title>\n<style>{CSS}</style>\n</head>\n<body>\n",
         escape(&title)
     );
     // Header.
-    let _ = write!(h, "<header>\n<h1>{}</h1>\n<p class=\"meta\">", escape(&title));
+    let _ = write!(
+        h,
+        "<header>\n<h1>{}</h1>\n<p class=\"meta\">",
+        escape(&title)
+    );
     for (label, value) in [
         ("File", &d.source),
         ("Run", &d.run_at),
@@ -798,17 +822,15 @@ fn suppressed_note(d: &ReportData) -> String {
 
 fn scope_tag(scope: &str) -> String {
     match scope {
-        "negative" => "<span class=\"tag\">negative mentions</span>".into(),
-        "positive" => "<span class=\"tag\">positive mentions</span>".into(),
         "" | "any" => String::new(),
-        other => format!("<span class=\"tag\">{}</span>", escape(other)),
+        other => format!(" <span class=\"scope\">{}</span>", escape(other)),
     }
 }
 
 fn scope_words(scope: &str) -> String {
     match scope {
         "" | "any" => String::new(),
-        other => format!(" ({other} mentions)"),
+        other => format!(", {other} mentions"),
     }
 }
 
@@ -816,7 +838,9 @@ fn scope_words(scope: &str) -> String {
 /// a few sentences a manager reads first.
 fn key_figures(h: &mut String, d: &ReportData) {
     let k = &d.headline;
-    h.push_str("<section class=\"key\" aria-labelledby=\"nps-heading\">\n<div class=\"nps-card\">\n");
+    h.push_str(
+        "<section class=\"key\" aria-labelledby=\"nps-heading\">\n<div class=\"nps-card\">\n",
+    );
     let _ = write!(
         h,
         "<div class=\"nps-label\" id=\"nps-heading\">Net Promoter Score</div>\n<div class=\"nps-value\" id=\"nps-value\">{}</div>\n<div class=\"nps-ci\">95% CI {}</div>\n",
@@ -858,9 +882,9 @@ fn key_figures(h: &mut String, d: &ReportData) {
         26.0,
     ));
     let share = |x: u64| fmt_pct((k.n > 0).then(|| x as f64 / k.n as f64));
-    let _ = write!(
+    let _ = writeln!(
         h,
-        "<p class=\"note\"><span class=\"up\">■</span> promoters {} · <span style=\"color:#9aa5b1\">■</span> passives {} · <span class=\"down\">■</span> detractors {}</p>\n",
+        "<p class=\"note\"><span class=\"up\">■</span> promoters {} · <span class=\"passive\">■</span> passives {} · <span class=\"down\">■</span> detractors {}</p>",
         share(k.promoters),
         share(k.passives),
         share(k.detractors)
@@ -902,12 +926,16 @@ fn summary(d: &ReportData) -> Vec<String> {
             out.push(s);
         }
     }
-    let top = |list: &[DriverRow]| list.iter().find(|r| r.significant && !r.suppressed).cloned();
+    let top = |list: &[DriverRow]| {
+        list.iter()
+            .find(|r| r.significant && !r.suppressed)
+            .cloned()
+    };
     match top(&d.detractor_drivers) {
         Some(r) => out.push(format!(
             "Pulls NPS down most: <strong>{}</strong>{} ({} points, {} mentions).",
             escape(&r.topic),
-            escape(&scope_words(&r.scope)),
+            escape(&scope_words(&r.scope).replace(" mentions", "")),
             escape(&fmt_signed(r.impact)),
             fmt_int(r.mentions)
         )),
@@ -920,7 +948,7 @@ fn summary(d: &ReportData) -> Vec<String> {
         Some(r) => out.push(format!(
             "Pulls NPS up most: <strong>{}</strong>{} ({} points, {} mentions).",
             escape(&r.topic),
-            escape(&scope_words(&r.scope)),
+            escape(&scope_words(&r.scope).replace(" mentions", "")),
             escape(&fmt_signed(r.impact)),
             fmt_int(r.mentions)
         )),
@@ -1016,9 +1044,19 @@ A comment can mention several topics, so impacts overlap and do not add up.</p>\
         .fold(0.0f64, |m, v| m.max(v.abs()));
     for (low, rows) in [(true, &d.detractor_drivers), (false, &d.promoter_drivers)] {
         let (id, heading, class, share_label) = if low {
-            ("drivers-down", "Pulling NPS down (detractor drivers)", "down", "Share of detractors")
+            (
+                "drivers-down",
+                "Pulling NPS down (detractor drivers)",
+                "down",
+                "% of detractors",
+            )
         } else {
-            ("drivers-up", "Pulling NPS up (promoter drivers)", "up", "Share of promoters")
+            (
+                "drivers-up",
+                "Pulling NPS up (promoter drivers)",
+                "up",
+                "% of promoters",
+            )
         };
         let _ = write!(
             h,
@@ -1042,12 +1080,13 @@ A comment can mention several topics, so impacts overlap and do not add up.</p>\
                 suppressed: r.suppressed,
                 faint: !r.significant,
                 tooltip: format!(
-                    "{}{}: impact {} points (95% CI {}), {} mentions{}",
+                    "{}{}: impact {} points (95% CI {}), {} mentions, NPS {} among them{}",
                     r.topic,
                     scope_words(&r.scope),
                     fmt_signed(r.impact),
                     fmt_interval(r.ci),
                     fmt_int(r.mentions),
+                    fmt_value(r.nps_mentions),
                     if r.suppressed {
                         format!(", fewer than {}", d.min_n)
                     } else {
@@ -1077,9 +1116,9 @@ A comment can mention several topics, so impacts overlap and do not add up.</p>\
         let boot = rows.iter().any(|r| r.bootstrap_ci.is_some());
         let _ = write!(
             h,
-            "<table class=\"sortable drivers\" id=\"{id}-table\">\n<caption>{heading}: figures</caption>\n<thead><tr><th scope=\"col\">Topic</th><th scope=\"col\" class=\"num\">Impact</th><th scope=\"col\" class=\"num\">95% CI</th>{}<th scope=\"col\" class=\"num\">Mentions</th><th scope=\"col\" class=\"num\">{share_label}</th><th scope=\"col\" class=\"num\">NPS of mentioners</th></tr></thead>\n<tbody>\n",
+            "<div class=\"table-wrap\"><table class=\"sortable drivers\" id=\"{id}-table\">\n<caption>{heading}: figures</caption>\n<thead><tr><th scope=\"col\">Topic</th><th scope=\"col\" class=\"num\">Impact</th><th scope=\"col\" class=\"num\">95% CI{}</th><th scope=\"col\" class=\"num\">Mentions</th><th scope=\"col\" class=\"num\">{share_label}</th></tr></thead>\n<tbody>\n",
             if boot {
-                "<th scope=\"col\" class=\"num\">Bootstrap 95% CI</th>"
+                "<br><span class=\"sub\">bootstrap</span>"
             } else {
                 ""
             }
@@ -1095,31 +1134,29 @@ A comment can mention several topics, so impacts overlap and do not add up.</p>\
                 (false, false) => " class=\"faint\"",
                 _ => "",
             };
-            let _ = write!(
+            let boot_line = match (boot, r.bootstrap_ci) {
+                (true, Some(b)) => format!(
+                    "<br><span class=\"sub\">{}</span>",
+                    escape(&fmt_interval(Some(b)))
+                ),
+                _ => String::new(),
+            };
+            let _ = writeln!(
                 h,
-                "<tr{class}><th scope=\"row\">{}{}</th><td class=\"num\" data-sort=\"{}\">{}</td><td class=\"num\">{}</td>",
+                "<tr{class}><th scope=\"row\">{}{}</th><td class=\"num\" data-sort=\"{}\">{}</td><td class=\"num\">{}{boot_line}</td><td class=\"num\" data-sort=\"{}\">{}{}</td><td class=\"num\" data-sort=\"{}\">{}</td></tr>",
                 escape(&r.topic),
                 scope_tag(&r.scope),
                 sort_key(r.impact),
                 escape(&fmt_signed(r.impact)),
                 escape(&fmt_interval(r.ci)),
-            );
-            if boot {
-                let _ = write!(h, "<td class=\"num\">{}</td>", escape(&fmt_interval(r.bootstrap_ci)));
-            }
-            let _ = writeln!(
-                h,
-                "<td class=\"num\" data-sort=\"{}\">{}{}</td><td class=\"num\" data-sort=\"{}\">{}</td><td class=\"num\" data-sort=\"{}\">{}</td></tr>",
                 r.mentions,
                 fmt_int(r.mentions),
                 if r.suppressed { small_base(d) } else { String::new() },
                 sort_key(share),
                 escape(&fmt_pct(share)),
-                sort_key(r.nps_mentions),
-                escape(&fmt_value(r.nps_mentions)),
             );
         }
-        h.push_str("</tbody>\n</table>\n");
+        h.push_str("</tbody>\n</table></div>\n");
         if rows.iter().any(|r| !r.significant && !r.suppressed) {
             h.push_str("<p class=\"note\">Lighter rows: the interval includes 0.</p>\n");
         }
@@ -1190,7 +1227,7 @@ fn trend(h: &mut String, d: &ReportData) {
         "\n<figcaption>Shaded: 95% interval. Hollow grey points: fewer than {} responses (n &lt; {}). Periods without responses are left out.</figcaption>\n</figure>",
         d.min_n, d.min_n
     );
-    h.push_str("<details>\n<summary>Figures per period</summary>\n<table class=\"sortable\" id=\"trend-table\">\n<thead><tr><th scope=\"col\">Period</th><th scope=\"col\" class=\"num\">NPS</th><th scope=\"col\" class=\"num\">95% CI</th><th scope=\"col\" class=\"num\">n</th></tr></thead>\n<tbody>\n");
+    h.push_str("<details class=\"print-open\">\n<summary>Figures per period</summary>\n<table class=\"sortable\" id=\"trend-table\">\n<thead><tr><th scope=\"col\">Period</th><th scope=\"col\" class=\"num\">NPS</th><th scope=\"col\" class=\"num\">95% CI</th><th scope=\"col\" class=\"num\">n</th></tr></thead>\n<tbody>\n");
     for p in &t.points {
         let _ = writeln!(
             h,
@@ -1343,7 +1380,7 @@ fn segments(h: &mut String, d: &ReportData) {
         let open = if rows.len() <= 12 { " open" } else { "" };
         let _ = write!(
             h,
-            "<details{open}>\n<summary>{} ({} values)</summary>\n<table class=\"sortable segments\" id=\"segments-{ci}\">\n<caption>NPS by {}</caption>\n<thead><tr><th scope=\"col\">Value</th><th scope=\"col\" class=\"num\">n</th><th scope=\"col\" class=\"num\">NPS</th><th scope=\"col\" class=\"num\">95% CI</th><th scope=\"col\" class=\"num\">vs rest</th><th scope=\"col\" class=\"num\">p</th><th scope=\"col\">Differs</th></tr></thead>\n<tbody>\n",
+            "<details class=\"print-open\"{open}>\n<summary>{} ({} values)</summary>\n<table class=\"sortable segments\" id=\"segments-{ci}\">\n<caption>NPS by {}</caption>\n<thead><tr><th scope=\"col\">Value</th><th scope=\"col\" class=\"num\">n</th><th scope=\"col\" class=\"num\">NPS</th><th scope=\"col\" class=\"num\">95% CI</th><th scope=\"col\" class=\"num\">vs rest</th><th scope=\"col\" class=\"num\">p</th><th scope=\"col\">Differs</th></tr></thead>\n<tbody>\n",
             escape(col),
             rows.len(),
             escape(col)
@@ -1471,7 +1508,11 @@ fn manifest(h: &mut String, d: &ReportData) {
     } else {
         d.manifest_json.as_str()
     };
-    let _ = writeln!(h, "<pre class=\"manifest\" id=\"manifest\">{}</pre>", escape(text));
+    let _ = writeln!(
+        h,
+        "<pre class=\"manifest\" id=\"manifest\">{}</pre>",
+        escape(text)
+    );
     h.push_str("</details>\n</section>\n");
 }
 

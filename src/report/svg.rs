@@ -101,6 +101,21 @@ pub fn nice_ticks(lo: f64, hi: f64, target: usize) -> ((f64, f64), Vec<f64>) {
     ((first, last), ticks)
 }
 
+/// Axis label of a tick: no decimals when every tick is a whole number
+/// (`−20`, `0`, `20`), else as a figure (`0.5`).
+pub fn tick_label(t: f64, ticks: &[f64]) -> String {
+    if ticks.iter().all(|v| v.fract() == 0.0) {
+        let s = format!("{t:.0}");
+        match s.strip_prefix('-') {
+            Some("0") => "0".into(),
+            Some(rest) => format!("\u{2212}{rest}"),
+            None => s,
+        }
+    } else {
+        fmt_value(Some(t))
+    }
+}
+
 /// A number written for an SVG attribute: one decimal, never `-0.0`.
 fn n(v: f64) -> String {
     let s = format!("{v:.1}");
@@ -128,7 +143,7 @@ fn open(out: &mut String, id: &str, class: &str, w: f64, h: f64, title: &str, de
     let id = escape(id);
     let _ = write!(
         out,
-        r#"<svg class="chart {class}" viewBox="0 0 {w} {h}" width="{w}" height="{h}" role="img" aria-labelledby="{id}-t {id}-d" font-family="system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif" font-size="12"><title id="{id}-t">{}</title><desc id="{id}-d">{}</desc>"#,
+        r#"<svg id="{id}" class="chart {class}" viewBox="0 0 {w} {h}" width="{w}" height="{h}" role="img" aria-labelledby="{id}-t {id}-d" font-family="system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif" font-size="12"><title id="{id}-t">{}</title><desc id="{id}-d">{}</desc>"#,
         escape(title),
         escape(desc),
         w = n(w),
@@ -177,7 +192,7 @@ pub struct BarChart<'a> {
 
 /// Layout constants of [`bar_chart`].
 pub const BAR_WIDTH: f64 = 560.0;
-const BAR_LABEL_W: f64 = 170.0;
+const BAR_LABEL_W: f64 = 200.0;
 const BAR_ROW_H: f64 = 26.0;
 const BAR_H: f64 = 14.0;
 const BAR_TOP: f64 = 6.0;
@@ -248,7 +263,7 @@ pub fn bar_chart(c: &BarChart) -> String {
         let label = if c.percent {
             super::fmt_pct(Some(t))
         } else {
-            fmt_value(Some(t))
+            tick_label(t, &ticks)
         };
         let _ = write!(
             s,
@@ -295,7 +310,7 @@ pub fn bar_chart(c: &BarChart) -> String {
             escape(&b.tooltip),
             n(BAR_LABEL_W - 8.0),
             n(mid + 4.0),
-            escape(&truncate(&b.label, 26)),
+            escape(&truncate(&b.label, 28)),
         );
         if let Some(v) = b.value.filter(|v| v.is_finite()) {
             let xv = x.map(v);
@@ -364,9 +379,9 @@ pub struct LineChart<'a> {
 }
 
 /// Layout constants of [`line_chart`].
-pub const LINE_WIDTH: f64 = 720.0;
+pub const LINE_WIDTH: f64 = 960.0;
 /// Height of [`line_chart`].
-pub const LINE_HEIGHT: f64 = 260.0;
+pub const LINE_HEIGHT: f64 = 280.0;
 const LINE_LEFT: f64 = 44.0;
 const LINE_RIGHT: f64 = 16.0;
 const LINE_TOP: f64 = 12.0;
@@ -393,10 +408,7 @@ pub fn line_scales(c: &LineChart) -> (Scale, Scale, Vec<f64>) {
     let ((mut d0, mut d1), ticks) = nice_ticks(lo, hi, 5);
     d0 = d0.max(c.clamp.0);
     d1 = d1.min(c.clamp.1);
-    let ticks = ticks
-        .into_iter()
-        .filter(|t| *t >= d0 && *t <= d1)
-        .collect();
+    let ticks = ticks.into_iter().filter(|t| *t >= d0 && *t <= d1).collect();
     let slots = c.points.len().max(1) as f64;
     let plot_w = LINE_WIDTH - LINE_LEFT - LINE_RIGHT;
     let x = Scale {
@@ -434,7 +446,15 @@ fn runs<T>(items: &[T], f: impl Fn(&T) -> bool) -> Vec<std::ops::Range<usize>> {
 pub fn line_chart(c: &LineChart) -> String {
     let (x, y, ticks) = line_scales(c);
     let mut s = String::new();
-    open(&mut s, c.id, "line", LINE_WIDTH, LINE_HEIGHT, c.title, c.desc);
+    open(
+        &mut s,
+        c.id,
+        "line",
+        LINE_WIDTH,
+        LINE_HEIGHT,
+        c.title,
+        c.desc,
+    );
     let (px0, px1) = x.range;
     for &t in &ticks {
         let ty = n(y.map(t));
@@ -445,7 +465,7 @@ pub fn line_chart(c: &LineChart) -> String {
             n(px1),
             n(px0 - 6.0),
             n(y.map(t) + 4.0),
-            escape(&fmt_value(Some(t)))
+            escape(&tick_label(t, &ticks))
         );
     }
     if y.domain.0 < 0.0 && y.domain.1 > 0.0 {
@@ -513,7 +533,15 @@ pub fn line_chart(c: &LineChart) -> String {
             d.trim_end()
         );
     }
-    let every = pts.len().div_ceil(12).max(1);
+    // As many period labels as fit side by side (about 7 px a character
+    // plus a gap), evenly spread.
+    let longest = pts
+        .iter()
+        .map(|p| p.label.chars().count().min(12))
+        .max()
+        .unwrap_or(1);
+    let fit = ((x.range.1 - x.range.0) / (longest as f64 * 7.0 + 14.0)).max(1.0) as usize;
+    let every = pts.len().div_ceil(fit).max(1);
     for (i, p) in pts.iter().enumerate() {
         let px = x.map(i as f64);
         if let Some(v) = p.value.filter(|v| ok(*v)) {
@@ -530,7 +558,7 @@ pub fn line_chart(c: &LineChart) -> String {
                 escape(&p.tooltip)
             );
         }
-        if i % every == 0 || (i + 1 == pts.len() && pts.len() <= 12) {
+        if i % every == 0 {
             let _ = write!(
                 s,
                 r#"<text class="tick" x="{}" y="{}" text-anchor="middle" fill="{AXIS}">{}</text>"#,
@@ -632,7 +660,7 @@ pub fn waterfall(w: &Waterfall) -> String {
             n(px1),
             n(px0 - 6.0),
             n(y.map(t) + 4.0),
-            escape(&fmt_value(Some(t)))
+            escape(&tick_label(t, &ticks))
         );
     }
     let base = if y.domain.0 <= 0.0 && y.domain.1 >= 0.0 {
@@ -644,7 +672,15 @@ pub fn waterfall(w: &Waterfall) -> String {
     };
     let bar_w = WF_COL * 0.62;
     let mut run = w.start.value;
-    let column = |s: &mut String, i: usize, from: f64, to: f64, fill: &str, class: &str, label: &str, text: &str, tip: &str| {
+    let column = |s: &mut String,
+                  i: usize,
+                  from: f64,
+                  to: f64,
+                  fill: &str,
+                  class: &str,
+                  label: &str,
+                  text: &str,
+                  tip: &str| {
         let cx = WF_LEFT + WF_COL * (i as f64 + 0.5);
         let (ya, yb) = (y.map(from), y.map(to));
         let _ = write!(
@@ -676,7 +712,11 @@ pub fn waterfall(w: &Waterfall) -> String {
     );
     for (i, p) in w.parts.iter().enumerate() {
         let next = run + p.value;
-        let (fill, class) = if p.value < 0.0 { (RED, "down") } else { (GREEN, "up") };
+        let (fill, class) = if p.value < 0.0 {
+            (RED, "down")
+        } else {
+            (GREEN, "up")
+        };
         column(
             &mut s,
             i + 1,
@@ -887,17 +927,22 @@ mod tests {
         let ys = attrs(&svg, "class=\"bar\"", "y");
         assert_eq!(xs.len(), 3);
         // Domain: −45..5 → ticks −50..10 (step 10); zero at
-        // 170 + 50/60 · (560 − 112 − 170) = 170 + 231.67 = 401.7.
+        // 200 + 50/60 · (560 − 112 − 200) = 200 + 206.67 = 406.7.
         let zero = attrs(&svg, "class=\"zero\"", "x1");
         assert_eq!(zero.len(), 1);
-        assert!((zero[0] - 401.7).abs() < 0.06, "{zero:?}");
+        assert!((zero[0] - 406.7).abs() < 0.06, "{zero:?}");
         for ((x, wd), y) in xs.iter().zip(&ws).zip(&ys) {
             assert!(*x >= 0.0 && x + wd <= w && *y >= 0.0 && *y <= h);
             // Negative bars end at the zero line.
             assert!((x + wd - zero[0]).abs() < 0.15, "bar {x}+{wd}");
         }
-        // wait (−12) is longer than transfer (−3.5): 12/60·278 = 55.6 vs 16.2.
-        assert!((ws[0] - 55.6).abs() < 0.15 && (ws[1] - 16.2).abs() < 0.15, "{ws:?}");
+        // wait (−12) is longer than transfer (−3.5): 12/60·248 = 49.6 vs 14.5.
+        assert!(
+            (ws[0] - 49.6).abs() < 0.15 && (ws[1] - 14.5).abs() < 0.15,
+            "{ws:?}"
+        );
+        // Whole-number ticks are labelled without decimals.
+        assert!(svg.contains(">\u{2212}50</text>") && svg.contains(">0</text>"));
         // Whiskers inside too, the suppressed bar grey with its note.
         let whiskers = attrs(&svg, "line x1", "x1");
         assert!(whiskers.len() >= 9, "{whiskers:?}");

@@ -72,7 +72,13 @@ fn sample() -> ReportData {
         }),
         detractor_drivers: vec![
             driver("Wait time", "negative", -8.2, (-11.0, -5.4), 210),
-            driver(&format!("Billing {HOSTILE}"), "any", -12.0, (-30.0, 6.0), 12),
+            driver(
+                &format!("Billing {HOSTILE}"),
+                "any",
+                -12.0,
+                (-30.0, 6.0),
+                12,
+            ),
         ],
         promoter_drivers: vec![driver("Friendly agent", "positive", 6.1, (3.9, 8.3), 340)],
         topics: vec![TopicSentimentRow {
@@ -152,17 +158,25 @@ fn hostile_text_renders_as_text_everywhere() {
     assert!(!html.contains("onerror=alert(1)>"));
     // Each hostile field is there, escaped (title twice: <title> and <h1>).
     let escaped = escape(HOSTILE);
-    assert!(html.matches(&escaped).count() >= 12, "{}", html.matches(&escaped).count());
+    assert!(
+        html.matches(&escaped).count() >= 12,
+        "{}",
+        html.matches(&escaped).count()
+    );
 }
 
 #[test]
 fn page_holds_no_url_and_policy_matches_the_script() {
     // Without the hostile `src=x` text, nothing that looks like a reference.
-    let json = serde_json::to_string(&sample()).unwrap().replace(HOSTILE, "x");
+    let json = serde_json::to_string(&sample())
+        .unwrap()
+        .replace(HOSTILE, "x");
     let d: ReportData = serde_json::from_str(&json).unwrap();
     let html = render(&d);
     let outside_script = html.replace(SCRIPT, "");
-    for needle in ["http:", "https:", "//", "url(", "@import", " src=", "href=", "xlink"] {
+    for needle in [
+        "http:", "https:", "//", "url(", "@import", " src=", "href=", "xlink",
+    ] {
         assert!(!outside_script.contains(needle), "found {needle}");
     }
     let start = html.find("<script>").unwrap() + "<script>".len();
@@ -172,6 +186,15 @@ fn page_holds_no_url_and_policy_matches_the_script() {
     use sha2::Digest;
     let hash = base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(body));
     assert!(html.contains(&format!("script-src 'sha256-{hash}'")));
+    let start = html.find("<style>").unwrap() + "<style>".len();
+    let end = html.find("</style>").unwrap();
+    let hash =
+        base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(&html[start..end]));
+    assert!(html.contains(&format!("style-src 'sha256-{hash}'")));
+    assert!(
+        !html.contains(" style=\""),
+        "style attributes would be refused"
+    );
     assert!(html.contains("default-src 'none'"));
 }
 
@@ -209,7 +232,12 @@ fn empty_data_renders_a_complete_page() {
     let page = html.replace(SCRIPT, "");
     assert!(!page.contains("NaN") && !page.contains("inf"));
     // Optional sections are absent, not empty shells.
-    for id in ["trend-heading", "change-heading", "importance-heading", "examples-heading"] {
+    for id in [
+        "trend-heading",
+        "change-heading",
+        "importance-heading",
+        "examples-heading",
+    ] {
         assert!(!html.contains(id), "{id}");
     }
     for tag in ["section", "table", "svg", "details", "ul", "div"] {
@@ -240,16 +268,19 @@ fn full_page_is_balanced_and_has_every_section() {
         assert!(html.contains(&format!("id=\"{id}")), "{id}");
     }
     for tag in ["section", "table", "svg", "details", "tbody", "figure", "g"] {
-        let open = html.matches(&format!("<{tag} ")).count() + html.matches(&format!("<{tag}>")).count();
+        let open =
+            html.matches(&format!("<{tag} ")).count() + html.matches(&format!("<{tag}>")).count();
         assert_eq!(open, html.matches(&format!("</{tag}>")).count(), "{tag}");
     }
     // Headline rounded to one decimal.
     assert!(html.contains("<div class=\"nps-value\" id=\"nps-value\">12.3</div>"));
-    // Bootstrap column only when a row has it.
-    assert!(!html.contains("Bootstrap 95% CI"));
+    // Bootstrap intervals only when a row has one.
+    assert!(!html.contains("bootstrap</span>"));
     let mut d = sample();
     d.detractor_drivers[0].bootstrap_ci = iv(-12.0, -5.0);
-    assert!(render(&d).contains("Bootstrap 95% CI"));
+    let html = render(&d);
+    assert!(html.contains("<br><span class=\"sub\">bootstrap</span>"));
+    assert!(html.contains("<span class=\"sub\">\u{2212}12.0 to \u{2212}5.0</span>"));
 }
 
 #[test]
@@ -259,7 +290,10 @@ fn suppressed_figures_are_grey_and_marked_not_hidden() {
     // second week are all small bases: each keeps its figure, greyed.
     assert!(html.contains("n &lt; 30"));
     assert!(html.matches("<tr class=\"suppressed\">").count() >= 4);
-    assert!(html.contains("\u{2212}12.0"), "billing's impact is still shown");
+    assert!(
+        html.contains("\u{2212}12.0"),
+        "billing's impact is still shown"
+    );
     assert!(html.contains("\u{2212}17.3"), "segment diff still shown");
     assert!(html.contains("point suppressed"));
     assert!(html.contains(&format!("fill=\"{}\"", svg::GREY)));
@@ -505,14 +539,25 @@ fn from_run_picks_sides_topics_trend_and_warnings() {
         .iter()
         .map(|r| (r.topic.as_str(), r.scope.as_str()))
         .collect();
-    assert_eq!(up, vec![("Friendly agent", "any"), ("Friendly agent", "positive")]);
+    assert_eq!(
+        up,
+        vec![("Friendly agent", "any"), ("Friendly agent", "positive")]
+    );
 
     // Topics: friendly 25 positive; wait_time 15 negative + 2 neutral,
     // net 100·(0 − 15)/17; billing 3 negative, suppressed.
     let t: Vec<(&str, u64, u64, u64, bool)> = d
         .topics
         .iter()
-        .map(|r| (r.topic.as_str(), r.negative, r.neutral, r.positive, r.suppressed))
+        .map(|r| {
+            (
+                r.topic.as_str(),
+                r.negative,
+                r.neutral,
+                r.positive,
+                r.suppressed,
+            )
+        })
         .collect();
     assert_eq!(
         t,
@@ -528,7 +573,10 @@ fn from_run_picks_sides_topics_trend_and_warnings() {
     let trend = d.trend.as_ref().unwrap();
     assert_eq!(trend.period, "week");
     let labels: Vec<&str> = trend.points.iter().map(|p| p.label.as_str()).collect();
-    assert_eq!(labels, ["2026-W02", "2026-W03", "2026-W04", "2026-W05", "2026-W06", "2026-W07"]);
+    assert_eq!(
+        labels,
+        ["2026-W02", "2026-W03", "2026-W04", "2026-W05", "2026-W06", "2026-W07"]
+    );
     assert!(trend.points.iter().all(|p| p.n == 10 && !p.suppressed));
 
     // Segments: channel = email, phone (byte order), 30 each.
@@ -537,11 +585,18 @@ fn from_run_picks_sides_topics_trend_and_warnings() {
         .iter()
         .map(|s| (s.column.as_str(), s.value.as_str(), s.n))
         .collect();
-    assert_eq!(seg, vec![("channel", "email", 30), ("channel", "phone", 30)]);
+    assert_eq!(
+        seg,
+        vec![("channel", "email", 30), ("channel", "phone", 30)]
+    );
 
     // Warnings: the two rejects; examples carry the label, text untouched.
     assert_eq!(d.warnings.len(), 1);
-    assert!(d.warnings[0].starts_with("2 of 62 rows (3.2%)"), "{}", d.warnings[0]);
+    assert!(
+        d.warnings[0].starts_with("2 of 62 rows (3.2%)"),
+        "{}",
+        d.warnings[0]
+    );
     assert_eq!(d.examples[0].topic, "Wait time");
     assert_eq!(d.examples[0].comments[0].text, "waited [NAME] for an hour");
     assert!(d.manifest_json.contains("\"run_id\": \"run-1\""));
@@ -573,5 +628,8 @@ fn trend_falls_back_to_the_longest_series() {
     assert_eq!(t.points.len(), MAX_TREND_POINTS);
     assert_eq!(t.points[0].label, "2026-03-11");
     assert_eq!(t.points.last().unwrap().label, "2026-04-09");
-    assert!(pick_trend(&agg[..1]).is_none(), "whole-run row only: no trend");
+    assert!(
+        pick_trend(&agg[..1]).is_none(),
+        "whole-run row only: no trend"
+    );
 }
