@@ -7,8 +7,8 @@
 //! published statistics, [`patterns`] counts what the further driver
 //! statistics read ([`bootstrap`] intervals, [`keydrivers`] regression,
 //! [`shift_share`] between periods, [`segment_drivers`]), [`pipeline`] runs
-//! one pass and [`output`] writes the tables. [`cmd`] wires them to the
-//! command line.
+//! one pass and [`output`] writes the tables; [`report`] renders the one-page
+//! HTML report. [`cmd`] wires them to the command line.
 
 pub mod aggregate;
 pub mod bootstrap;
@@ -27,5 +27,6 @@ pub mod nps;
 pub mod output;
 pub mod patterns;
 pub mod pipeline;
+pub mod report;
 pub mod segment_drivers;
 pub mod shift_share;

@@ -1,0 +1,1520 @@
+//! `report.html`: one self-contained page that a contact-center manager reads
+//! in two minutes — the NPS with its interval, what pulls it down and up, the
+//! trend, the segments that differ, what customers say — and that an analyst
+//! can audit (the run manifest is at the bottom).
+//!
+//! Shaped in two halves, as the house style asks (results are plain structs,
+//! formats live apart from computation):
+//!
+//! * [`ReportData`] is a plain, owned, serialisable struct of what the page
+//!   shows. It knows nothing of the pipeline, so a test, another command or a
+//!   later statistic can fill it; [`ReportData::from_run`] fills it from what
+//!   `verbatim analyze` has at the end of a run in one call. Sections that
+//!   depend on statistics not every run has (relative importance, a ΔNPS
+//!   waterfall, bootstrap intervals) are `Option`s and render only when set.
+//! * [`render`] turns it into a string of HTML5: inline CSS, charts as inline
+//!   SVG drawn by [`svg`], no external URL of any kind (a Content Security
+//!   Policy in the page forbids loading anything), and no script needed to
+//!   read or print it. A tiny inline script sorts tables on a header click and
+//!   opens the collapsed blocks before printing; without it nothing is lost.
+//!
+//! Safety: every user-provided string (comments, topic labels, segment values,
+//! file names, warnings, the manifest) is HTML-escaped by [`escape`], so a
+//! comment such as `</script><img src=x onerror=alert(1)>` shows as text; the
+//! policy's script hash would block an injected script even if escaping were
+//! forgotten somewhere. **Comments are shown as given: the caller must pass
+//! them already masked** (names, phone numbers, e-mail addresses, contract
+//! numbers); this module does not and cannot know what personal data looks
+//! like in the caller's market.
+//!
+//! Small bases are shown, not hidden (METHODS.md, "Minimum n"): a suppressed
+//! figure is drawn grey and labelled "n < min". Output is deterministic: the
+//! same data gives the same bytes (no clock, no randomness, no hash order).
+
+pub mod svg;
+
+use std::fmt::Write;
+
+use serde::{Deserialize, Serialize};
+
+use crate::aggregate::{AggRow, Period};
+use crate::classify::Taxonomy;
+use crate::drivers::{Direction, Driver};
+use crate::output::manifest::RunManifest;
+use crate::pipeline::{DriverScope, DriverTable, PassResult};
+
+/// Most drivers [`ReportData::from_run`] puts on each side.
+pub const MAX_DRIVERS_PER_SIDE: usize = 10;
+/// Most periods [`ReportData::from_run`] puts in the trend (the latest ones).
+pub const MAX_TREND_POINTS: usize = 30;
+
+/// A two-sided interval, in the unit of the figure it belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Interval {
+    pub low: f64,
+    pub high: f64,
+}
+
+impl Interval {
+    /// From the optional ends the statistics modules return.
+    pub fn from_pair(low: Option<f64>, high: Option<f64>) -> Option<Interval> {
+        Some(Interval {
+            low: low?,
+            high: high?,
+        })
+    }
+}
+
+/// Everything the report shows. Owned and serialisable, free of pipeline
+/// types; see the module docs.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ReportData {
+    /// Page title and heading.
+    pub title: String,
+    /// Input file name as the user knows it.
+    pub source: String,
+    /// Run identifier (manifest `run_id`).
+    pub run_id: String,
+    /// When the run happened, as text (the report never reads the clock).
+    pub run_at: String,
+    /// Tool and version, for the footer.
+    pub generator: String,
+    /// Figures resting on fewer responses (or mentions) are suppressed.
+    pub min_n: u64,
+    /// False discovery rate of the Benjamini–Hochberg flags.
+    pub fdr_q: f64,
+    /// NPS of the whole run.
+    pub headline: Headline,
+    /// NPS per period; `None` without a date column.
+    pub trend: Option<Trend>,
+    /// Drivers that pull NPS down, strongest first (negative impact).
+    pub detractor_drivers: Vec<DriverRow>,
+    /// Drivers that pull NPS up, strongest first (positive impact).
+    pub promoter_drivers: Vec<DriverRow>,
+    /// Topic × sentiment of the mentions.
+    pub topics: Vec<TopicSentimentRow>,
+    /// Segment values compared with the rest of the responses.
+    pub segments: Vec<SegmentRow>,
+    /// Example comments per driver. **Already masked by the caller.**
+    pub examples: Vec<TopicExamples>,
+    /// Things the reader must know before trusting the figures.
+    pub warnings: Vec<String>,
+    /// The run manifest, as JSON text (shown verbatim, escaped).
+    pub manifest_json: String,
+    /// Relative importance of the topics from a driver regression.
+    pub importance: Option<Importance>,
+    /// Change of NPS between two periods, split into parts.
+    pub waterfall: Option<Waterfall>,
+}
+
+/// NPS of the whole run.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Headline {
+    /// `None` without scored responses.
+    pub nps: Option<f64>,
+    /// Adjusted-Wald 95% interval.
+    pub ci: Option<Interval>,
+    /// Responses with a score.
+    pub n: u64,
+    pub promoters: u64,
+    pub passives: u64,
+    pub detractors: u64,
+    /// Responses with a non-empty comment.
+    pub with_comment: u64,
+}
+
+/// NPS per period of one kind.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Trend {
+    /// Kind of period, e.g. "week".
+    pub period: String,
+    /// Chronological.
+    pub points: Vec<TrendPoint>,
+}
+
+/// One period of the trend.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TrendPoint {
+    /// e.g. `2026-W48`.
+    pub label: String,
+    pub nps: Option<f64>,
+    pub ci: Option<Interval>,
+    pub n: u64,
+    /// `n < min_n`.
+    pub suppressed: bool,
+}
+
+/// One topic driver (impact in NPS points, shares in 0..1).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DriverRow {
+    /// Topic label.
+    pub topic: String,
+    /// Which mentions count: "any", "negative" or "positive".
+    pub scope: String,
+    /// NPS(all) − NPS(without the topic).
+    pub impact: Option<f64>,
+    /// Delta-method 95% interval of the impact.
+    pub ci: Option<Interval>,
+    /// Bootstrap 95% interval of the impact, where computed (optional
+    /// column: rendered only when some row has it).
+    pub bootstrap_ci: Option<Interval>,
+    /// Responses mentioning the topic.
+    pub mentions: u64,
+    /// Share of detractors who mention it.
+    pub share_of_detractors: Option<f64>,
+    /// Share of promoters who mention it.
+    pub share_of_promoters: Option<f64>,
+    /// NPS among the responses that mention it.
+    pub nps_mentions: Option<f64>,
+    /// The interval excludes 0.
+    pub significant: bool,
+    /// `mentions < min_n`.
+    pub suppressed: bool,
+}
+
+/// Mentions of one topic by sentiment of the clause that mentions it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TopicSentimentRow {
+    pub topic: String,
+    pub negative: u64,
+    pub neutral: u64,
+    pub positive: u64,
+    /// Mean over mentions of −100 / 0 / +100; `None` without mentions.
+    pub net_sentiment: Option<f64>,
+    /// Mentions below `min_n`.
+    pub suppressed: bool,
+}
+
+impl TopicSentimentRow {
+    /// All mentions.
+    pub fn mentions(&self) -> u64 {
+        self.negative + self.neutral + self.positive
+    }
+}
+
+/// One segment value compared with all other responses.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SegmentRow {
+    /// Segment column, e.g. "channel".
+    pub column: String,
+    /// Its value; `""` is the group of blank values.
+    pub value: String,
+    pub n: u64,
+    pub nps: Option<f64>,
+    pub ci: Option<Interval>,
+    /// NPS of this value minus NPS of the rest.
+    pub diff_vs_rest: Option<f64>,
+    /// Two-sided p-value of the z-test.
+    pub p_value: Option<f64>,
+    /// Benjamini–Hochberg decision; `None`: not tested (small base).
+    pub bh_significant: Option<bool>,
+    /// `n < min_n`.
+    pub suppressed: bool,
+}
+
+/// Example comments for one driver.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TopicExamples {
+    /// Topic label (a topic id is replaced by its label in `from_run`).
+    pub topic: String,
+    pub comments: Vec<ExampleComment>,
+}
+
+/// One example comment. **`text` must already be masked by the caller.**
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ExampleComment {
+    pub text: String,
+    /// The 0–10 score given with it.
+    pub score: Option<u8>,
+}
+
+/// Relative importance of topics in a driver regression (Johnson's relative
+/// weights or general dominance), with intervals.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Importance {
+    /// Method in words, e.g. "General dominance, bootstrap 95% intervals".
+    pub method: String,
+    /// R² of the full model (0..1), if known.
+    pub r_squared: Option<f64>,
+    /// Most important first.
+    pub rows: Vec<ImportanceRow>,
+}
+
+/// One topic's relative importance.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ImportanceRow {
+    pub topic: String,
+    /// Share of the explained variance, 0..1.
+    pub share: f64,
+    /// Interval of `share`, same unit.
+    pub ci: Option<Interval>,
+}
+
+/// ΔNPS between two periods split into parts that sum to the change
+/// (`to_nps − from_nps`); a remainder, if any, is one of the parts, named.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Waterfall {
+    pub from_label: String,
+    pub to_label: String,
+    pub from_nps: f64,
+    pub to_nps: f64,
+    pub parts: Vec<WaterfallPart>,
+}
+
+/// One part of a [`Waterfall`], in NPS points.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct WaterfallPart {
+    pub label: String,
+    pub value: f64,
+}
+
+impl ReportData {
+    /// The report of one `verbatim analyze` run: what [`crate::pipeline::run_pass`]
+    /// returned, the manifest written beside it, the taxonomy (for topic
+    /// labels) and example comments per topic, **already masked** (a topic
+    /// given by id is shown with its label).
+    ///
+    /// Chooses for the manager: the drivers on each side are those whose
+    /// interval excludes 0 (any or negative mentions for the detractor side,
+    /// any or positive for the promoter side), strongest first, then the
+    /// suppressed ones that point the same way, at most
+    /// [`MAX_DRIVERS_PER_SIDE`]; the trend uses the first of week, month,
+    /// quarter, day with 2 to [`MAX_TREND_POINTS`] periods (else the kind with
+    /// the most periods, its latest ones). Warnings are derived from the
+    /// counts (rejects, unparsed dates, small bases).
+    pub fn from_run(
+        result: &PassResult,
+        manifest: &RunManifest,
+        taxonomy: &Taxonomy,
+        examples: Vec<TopicExamples>,
+    ) -> ReportData {
+        let label = |id: &str| -> String {
+            taxonomy
+                .topics
+                .iter()
+                .find(|t| t.id == id)
+                .map_or_else(|| id.to_string(), |t| t.display_label().to_string())
+        };
+        let min_n = manifest.thresholds.min_n;
+        let nps = &result.nps;
+        let headline = Headline {
+            nps: nps.score(),
+            ci: nps
+                .adjusted_wald(crate::nps::Z95)
+                .map(|(low, high)| Interval { low, high }),
+            n: nps.n,
+            promoters: nps.promoters,
+            passives: nps.passives,
+            detractors: nps.detractors,
+            with_comment: result.with_comment,
+        };
+        let detractor_drivers = pick_drivers(&result.drivers, true, &label);
+        let promoter_drivers = pick_drivers(&result.drivers, false, &label);
+        let topics = topic_sentiment(&result.drivers, min_n, &label);
+        let segments = result
+            .agg
+            .iter()
+            .filter(|r| !r.segment_column.is_empty() && r.period.is_none())
+            .map(segment_row)
+            .collect();
+        let examples = examples
+            .into_iter()
+            .map(|e| TopicExamples {
+                topic: label(&e.topic),
+                comments: e.comments,
+            })
+            .collect();
+        let mut warnings = Vec::new();
+        if result.rejected > 0 {
+            warnings.push(format!(
+                "{} of {} rows ({}) could not be read and are not counted; rejects.csv lists them with the reason.",
+                fmt_int(result.rejected),
+                fmt_int(result.read),
+                fmt_pct(Some(result.rejected as f64 / result.read.max(1) as f64))
+            ));
+        }
+        if result.unparsed_dates > 0 {
+            warnings.push(format!(
+                "{} dates could not be read; those responses count in the totals but not in the trend.",
+                fmt_int(result.unparsed_dates)
+            ));
+        }
+        if nps.n == 0 {
+            warnings.push("No scored responses: there is no NPS to report.".into());
+        } else if nps.n < min_n {
+            warnings.push(format!(
+                "Only {} scored responses, fewer than the minimum of {min_n}: every figure rests on a small base.",
+                fmt_int(nps.n)
+            ));
+        }
+        if nps.n > 0 && result.with_comment == 0 {
+            warnings.push("No response has a comment, so there are no topic drivers.".into());
+        }
+        let manifest_json = serde_json::to_string_pretty(manifest)
+            .unwrap_or_else(|e| format!("the manifest could not be written as JSON: {e}"));
+        let file = std::path::Path::new(&manifest.input.path)
+            .file_name()
+            .map_or_else(
+                || manifest.input.path.clone(),
+                |f| f.to_string_lossy().into_owned(),
+            );
+        ReportData {
+            title: format!("What drives NPS: {file}"),
+            source: file,
+            run_id: manifest.run_id.clone(),
+            run_at: manifest.finished_at.clone(),
+            generator: manifest.tool.clone(),
+            min_n,
+            fdr_q: manifest.thresholds.fdr_q,
+            headline,
+            trend: pick_trend(&result.agg),
+            detractor_drivers,
+            promoter_drivers,
+            topics,
+            segments,
+            examples,
+            warnings,
+            manifest_json,
+            importance: None,
+            waterfall: None,
+        }
+    }
+}
+
+/// A [`DriverRow`] from a [`Driver`] of `scope`.
+pub fn driver_row(d: &Driver, scope: DriverScope, label: &str) -> DriverRow {
+    DriverRow {
+        topic: label.to_string(),
+        scope: scope.as_str().to_string(),
+        impact: d.impact,
+        ci: Interval::from_pair(d.impact_ci_low, d.impact_ci_high),
+        bootstrap_ci: None,
+        mentions: d.mentions,
+        share_of_detractors: d.share_of_detractors,
+        share_of_promoters: d.share_of_promoters,
+        nps_mentions: d.nps_mentions,
+        significant: d.direction != Direction::Neutral,
+        suppressed: d.suppressed,
+    }
+}
+
+/// One side of the drivers: significant ones first, then suppressed ones
+/// pointing the same way; strongest first inside each group, ties by more
+/// mentions, then by name, so the order is stable.
+fn pick_drivers(
+    tables: &[DriverTable],
+    low: bool,
+    label: &dyn Fn(&str) -> String,
+) -> Vec<DriverRow> {
+    let skip = if low {
+        DriverScope::Positive
+    } else {
+        DriverScope::Negative
+    };
+    let want = if low {
+        Direction::PullsDown
+    } else {
+        Direction::PullsUp
+    };
+    let mut picked: Vec<DriverRow> = Vec::new();
+    for t in tables.iter().filter(|t| t.scope != skip) {
+        for d in &t.drivers {
+            let Some(impact) = d.impact else { continue };
+            let points_our_way = if low { impact < 0.0 } else { impact > 0.0 };
+            if (d.direction == want && !d.suppressed) || (d.suppressed && points_our_way) {
+                picked.push(driver_row(d, t.scope, &label(&d.topic)));
+            }
+        }
+    }
+    let strength = |r: &DriverRow| r.impact.unwrap_or(0.0).abs();
+    picked.sort_by(|a, b| {
+        a.suppressed
+            .cmp(&b.suppressed)
+            .then(strength(b).total_cmp(&strength(a)))
+            .then(b.mentions.cmp(&a.mentions))
+            .then(a.topic.cmp(&b.topic))
+            .then(a.scope.cmp(&b.scope))
+    });
+    picked.truncate(MAX_DRIVERS_PER_SIDE);
+    picked
+}
+
+/// Topic × sentiment from the driver tables. A comment mentions a topic in
+/// one clause only (the classifier keeps the best-matching clause per topic),
+/// so its mentions split exactly: neutral = any − negative − positive.
+fn topic_sentiment(
+    tables: &[DriverTable],
+    min_n: u64,
+    label: &dyn Fn(&str) -> String,
+) -> Vec<TopicSentimentRow> {
+    let scope = |s: DriverScope| tables.iter().find(|t| t.scope == s);
+    let Some(any) = scope(DriverScope::Any) else {
+        return Vec::new();
+    };
+    let count = |s: DriverScope, topic: &str| {
+        scope(s)
+            .and_then(|t| t.drivers.iter().find(|d| d.topic == topic))
+            .map_or(0, |d| d.mentions)
+    };
+    let mut rows: Vec<TopicSentimentRow> = any
+        .drivers
+        .iter()
+        .filter(|d| d.mentions > 0)
+        .map(|d| {
+            let negative = count(DriverScope::Negative, &d.topic);
+            let positive = count(DriverScope::Positive, &d.topic);
+            let neutral = d.mentions.saturating_sub(negative + positive);
+            let total = negative + neutral + positive;
+            TopicSentimentRow {
+                topic: label(&d.topic),
+                negative,
+                neutral,
+                positive,
+                net_sentiment: (total > 0)
+                    .then(|| 100.0 * (positive as f64 - negative as f64) / total as f64),
+                suppressed: total < min_n,
+            }
+        })
+        .collect();
+    rows.sort_by(|a, b| b.mentions().cmp(&a.mentions()).then(a.topic.cmp(&b.topic)));
+    rows
+}
+
+fn segment_row(r: &AggRow) -> SegmentRow {
+    SegmentRow {
+        column: r.segment_column.clone(),
+        value: r.segment_value.clone(),
+        n: r.n,
+        nps: r.nps,
+        ci: Interval::from_pair(r.nps_ci_low, r.nps_ci_high),
+        diff_vs_rest: r.diff,
+        p_value: r.p_value,
+        bh_significant: r.bh_significant,
+        suppressed: r.suppressed,
+    }
+}
+
+/// The overall NPS per period of one kind (see [`ReportData::from_run`]).
+pub fn pick_trend(rows: &[AggRow]) -> Option<Trend> {
+    let of = |k: Period| -> Vec<&AggRow> {
+        rows.iter()
+            .filter(|r| r.segment_column.is_empty() && r.period == Some(k))
+            .collect()
+    };
+    let order = [Period::Week, Period::Month, Period::Quarter, Period::Day];
+    let kind = order
+        .iter()
+        .copied()
+        .find(|&k| (2..=MAX_TREND_POINTS).contains(&of(k).len()))
+        .or_else(|| {
+            order
+                .iter()
+                .copied()
+                .filter(|&k| !of(k).is_empty())
+                .max_by_key(|&k| of(k).len())
+        })?;
+    let list = of(kind);
+    let skip = list.len().saturating_sub(MAX_TREND_POINTS);
+    Some(Trend {
+        period: kind.as_str().to_string(),
+        points: list[skip..]
+            .iter()
+            .map(|r| TrendPoint {
+                label: r.period_label.clone(),
+                nps: r.nps,
+                ci: Interval::from_pair(r.nps_ci_low, r.nps_ci_high),
+                n: r.n,
+                suppressed: r.suppressed,
+            })
+            .collect(),
+    })
+}
+
+// ---------------------------------------------------------------------------
+// Text and numbers
+
+/// HTML-escapes text for element content and quoted attribute values:
+/// `& < > " '`. C0 control characters other than tab, newline and carriage
+/// return (which HTML forbids) become U+FFFD.
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + s.len() / 8);
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            '\t' | '\n' | '\r' => out.push(c),
+            c if c.is_control() => out.push('\u{FFFD}'),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Replaces the ASCII hyphen of a negative number with a true minus sign
+/// and turns `-0.0` into `0.0`.
+fn minus(s: String) -> String {
+    match s.strip_prefix('-') {
+        Some(rest) if rest.chars().all(|c| c == '0' || c == '.') => rest.to_string(),
+        Some(rest) => format!("\u{2212}{rest}"),
+        None => s,
+    }
+}
+
+/// A figure in NPS points with one decimal (`12.3`, `−4.0`); "—" when
+/// missing or not finite.
+pub fn fmt_value(v: Option<f64>) -> String {
+    match v.filter(|v| v.is_finite()) {
+        Some(v) => minus(format!("{v:.1}")),
+        None => "\u{2014}".into(),
+    }
+}
+
+/// A change in NPS points with its sign (`+1.2`, `−3.4`, `0.0`).
+pub fn fmt_signed(v: Option<f64>) -> String {
+    let s = fmt_value(v);
+    match s.chars().next() {
+        Some('\u{2212}') | Some('\u{2014}') => s,
+        _ if s == "0.0" => s,
+        _ => format!("+{s}"),
+    }
+}
+
+/// A share (0..1) as a percentage: no decimal from 10%, one below
+/// (`34%`, `4.5%`, `0%`, `<0.1%`).
+pub fn fmt_pct(v: Option<f64>) -> String {
+    let Some(v) = v.filter(|v| v.is_finite()) else {
+        return "\u{2014}".into();
+    };
+    let p = 100.0 * v;
+    let s = if p == 0.0 {
+        "0".to_string()
+    } else if p.abs() < 0.05 {
+        return if p > 0.0 {
+            "<0.1%".into()
+        } else {
+            "\u{2212}<0.1%".into()
+        };
+    } else if p.abs() >= 9.95 {
+        format!("{p:.0}")
+    } else {
+        format!("{p:.1}")
+    };
+    format!("{}%", minus(s))
+}
+
+/// A count with thin spaces between thousands (`12 345`), readable in every
+/// locale.
+pub fn fmt_int(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push('\u{202F}');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// A p-value: `<0.001`, three decimals below 0.1, else two.
+pub fn fmt_p(v: Option<f64>) -> String {
+    match v.filter(|v| v.is_finite()) {
+        None => "\u{2014}".into(),
+        Some(p) if p < 0.001 => "<0.001".into(),
+        Some(p) if p < 0.1 => format!("{p:.3}"),
+        Some(p) => format!("{p:.2}"),
+    }
+}
+
+/// An interval in NPS points: `−8.1 to −2.3`.
+pub fn fmt_interval(i: Option<Interval>) -> String {
+    match i {
+        Some(i) => format!("{} to {}", fmt_value(Some(i.low)), fmt_value(Some(i.high))),
+        None => "\u{2014}".into(),
+    }
+}
+
+/// An interval of shares: `12% to 20%`.
+fn fmt_pct_interval(i: Option<Interval>) -> String {
+    match i {
+        Some(i) => format!("{} to {}", fmt_pct(Some(i.low)), fmt_pct(Some(i.high))),
+        None => "\u{2014}".into(),
+    }
+}
+
+/// The `data-sort` value of a numeric cell (empty sorts first).
+fn sort_key(v: Option<f64>) -> String {
+    v.filter(|v| v.is_finite())
+        .map_or_else(String::new, |v| format!("{v}"))
+}
+
+// ---------------------------------------------------------------------------
+// Rendering
+
+/// Sorts tables on a header click (or Enter) and opens the collapsed tables
+/// (not the manifest) before printing. Only an aid: the page reads and
+/// prints without it.
+const SCRIPT: &str = r#"(function(){
+function key(row,i){var c=row.cells[i];if(!c)return '';var d=c.getAttribute('data-sort');if(d!==null){var f=parseFloat(d);return isNaN(f)?-Infinity:f;}return c.textContent.trim().toLowerCase();}
+document.querySelectorAll('table.sortable').forEach(function(t){
+var heads=t.querySelectorAll('thead th');
+heads.forEach(function(th,i){
+th.tabIndex=0;th.classList.add('sort');th.title='Sort by this column';
+function go(){var b=t.tBodies[0];var rows=Array.prototype.slice.call(b.rows);var asc=th.getAttribute('aria-sort')!=='ascending';
+heads.forEach(function(h){h.removeAttribute('aria-sort');});th.setAttribute('aria-sort',asc?'ascending':'descending');
+rows.sort(function(a,b){var x=key(a,i),y=key(b,i);var r;if(typeof x===typeof y){r=x<y?-1:(x>y?1:0);}else{r=typeof x==='number'?-1:1;}return asc?r:-r;});
+rows.forEach(function(r){b.appendChild(r);});}
+th.addEventListener('click',go);
+th.addEventListener('keydown',function(e){if(e.key==='Enter'||e.key===' '){e.preventDefault();go();}});
+});});
+window.addEventListener('beforeprint',function(){document.querySelectorAll('details.print-open').forEach(function(d){d.open=true;});});
+})();"#;
+
+const CSS: &str = r#"
+:root{--ink:#1f2933;--muted:#5b6670;--line:#d9dee3;--soft:#f4f6f8;--red:#b3261e;--green:#1b7a5a;--blue:#2f5d8a;--grey:#7a848e;}
+*{box-sizing:border-box}
+html{-webkit-text-size-adjust:100%}
+body{margin:0;font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif;color:var(--ink);background:#fff}
+header,main,footer{max-width:1160px;margin:0 auto;padding:0 24px}
+header{padding-top:24px;border-bottom:1px solid var(--line);padding-bottom:12px}
+h1{font-size:1.6rem;margin:0 0 4px}
+h2{font-size:1.2rem;margin:32px 0 8px;padding-top:8px;border-top:1px solid var(--line)}
+h3{font-size:1.02rem;margin:16px 0 6px}
+.meta{color:var(--muted);margin:0;font-size:.9rem}
+.meta span+span::before{content:" \00B7  "}
+.key{display:grid;grid-template-columns:minmax(220px,300px) 1fr;gap:24px;align-items:center;margin:20px 0 8px}
+.nps-card{border:1px solid var(--line);border-radius:8px;padding:14px 18px;background:var(--soft)}
+.nps-label{font-size:.85rem;color:var(--muted);text-transform:uppercase;letter-spacing:.04em}
+.nps-value{font-size:3rem;font-weight:700;line-height:1.1;font-variant-numeric:tabular-nums}
+.nps-ci{color:var(--muted);font-size:.92rem}
+.counts{display:flex;flex-wrap:wrap;gap:6px 22px;margin:8px 0 0;padding:0}
+.counts div{margin:0}.counts dt{font-size:.8rem;color:var(--muted)}.counts dd{margin:0;font-weight:600;font-variant-numeric:tabular-nums}
+ul.summary{margin:10px 0 0;padding-left:20px}ul.summary li{margin:3px 0}
+.warnings{border:1px solid #e0b252;background:#fff8e6;border-radius:8px;padding:10px 16px;margin:16px 0}
+.warnings h2{border:0;margin:0 0 4px;padding:0;font-size:1rem}
+.warnings ul{margin:0;padding-left:20px}
+.pair{display:grid;grid-template-columns:repeat(auto-fit,minmax(440px,1fr));gap:24px}
+.side{min-width:0}
+.down{color:var(--red)}.up{color:var(--green)}.passive{color:#9aa5b1}
+figure{margin:8px 0 12px}
+figcaption{color:var(--muted);font-size:.86rem;margin-top:4px}
+svg.chart{display:block;max-width:100%;height:auto}
+table{border-collapse:collapse;width:auto;min-width:min(100%,640px);font-size:.9rem;font-variant-numeric:tabular-nums;margin:6px 0 10px}
+caption{text-align:left;color:var(--muted);font-size:.86rem;padding-bottom:4px}
+th,td{padding:5px 8px;border-bottom:1px solid var(--line);text-align:left;vertical-align:top}
+thead th{background:var(--soft);font-weight:600;font-size:.84rem;vertical-align:bottom}
+.table-wrap{overflow-x:auto;max-width:100%}
+table.drivers,#topics-table{width:100%;min-width:0}
+table.drivers th,table.drivers td{padding:5px 6px}
+th.sort{cursor:pointer}th.sort:hover{text-decoration:underline}
+th[aria-sort=ascending]::after{content:" \25B2"}th[aria-sort=descending]::after{content:" \25BC"}
+td.num,th.num{text-align:right;white-space:nowrap}
+thead th.num{white-space:normal}
+.scope{font-weight:400;font-size:.78rem;color:var(--muted)}
+.scope::before{content:"\00B7  "}
+.sub{font-size:.78rem;color:var(--muted)}
+tr.suppressed td,tr.suppressed th{color:var(--grey)}
+.small-base{display:inline-block;font-size:.75rem;color:var(--grey);border:1px solid #c9ced4;border-radius:3px;padding:0 4px;margin-left:4px;white-space:nowrap}
+.faint{color:var(--muted)}
+.flag{font-weight:700;color:var(--blue)}
+.blank{font-style:italic;color:var(--muted)}
+.note{color:var(--muted);font-size:.86rem}
+details{margin:6px 0}summary{cursor:pointer;font-weight:600}
+ul.comments{list-style:none;padding:0;margin:0 0 8px}
+ul.comments li{border-left:3px solid var(--line);padding:4px 10px;margin:6px 0;background:#fbfcfd}
+.comment{white-space:pre-wrap;overflow-wrap:anywhere}
+.score{display:inline-block;min-width:1.7em;text-align:center;font-size:.78rem;font-weight:700;color:#fff;border-radius:3px;margin-right:8px;padding:0 3px}
+.score.d{background:var(--red)}.score.p{background:var(--green)}.score.n{background:#8a949e}
+pre.manifest{background:var(--soft);border:1px solid var(--line);border-radius:6px;padding:10px;overflow:auto;font-size:.8rem;max-height:480px;white-space:pre-wrap;overflow-wrap:anywhere}
+footer{color:var(--muted);font-size:.82rem;padding-top:16px;padding-bottom:32px;border-top:1px solid var(--line);margin-top:32px}
+.mix{vertical-align:middle}
+@media (max-width:720px){.key{grid-template-columns:1fr}.pair{grid-template-columns:1fr}}
+@media print{
+body{font-size:10pt}
+header,main,footer{max-width:none;padding:0}
+h2,h3,figcaption,caption{break-after:avoid;page-break-after:avoid}
+figure,.nps-card,.warnings,tr,li{break-inside:avoid;page-break-inside:avoid}
+pre.manifest{max-height:none;overflow:visible}
+.pair{grid-template-columns:1fr}
+.table-wrap{overflow:visible}
+a{color:inherit;text-decoration:none}
+}
+"#;
+
+/// Renders the report as one HTML5 document (see the module docs).
+pub fn render(d: &ReportData) -> String {
+    let mut h = String::with_capacity(64 * 1024);
+    // The policy admits exactly the page's own style sheet and script by
+    // their hashes: an injected script, handler or style attribute would be
+    // refused (and show in the console) even if escaping failed somewhere.
+    let hash = |text: &str| {
+        use base64::Engine;
+        use sha2::Digest;
+        base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(text.as_bytes()))
+    };
+    let (script_hash, style_hash) = (hash(SCRIPT), hash(CSS));
+    let title = if d.title.trim().is_empty() {
+        "NPS report".to_string()
+    } else {
+        d.title.clone()
+    };
+    let _ = write!(
+        h,
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'sha256-{style_hash}'; script-src 'sha256-{script_hash}'; base-uri 'none'; form-action 'none'\">\n\
+<meta name=\"color-scheme\" content=\"light\">\n<title>{}</title>\n<style>{CSS}</style>\n</head>\n<body>\n",
+        escape(&title)
+    );
+    // Header.
+    let _ = write!(
+        h,
+        "<header>\n<h1>{}</h1>\n<p class=\"meta\">",
+        escape(&title)
+    );
+    for (label, value) in [
+        ("File", &d.source),
+        ("Run", &d.run_at),
+        ("Run id", &d.run_id),
+    ] {
+        if !value.is_empty() {
+            let _ = write!(h, "<span>{label}: {}</span>", escape(value));
+        }
+    }
+    h.push_str("</p>\n</header>\n<main>\n");
+    key_figures(&mut h, d);
+    warnings(&mut h, d);
+    drivers(&mut h, d);
+    trend(&mut h, d);
+    waterfall(&mut h, d);
+    importance(&mut h, d);
+    segments(&mut h, d);
+    topics(&mut h, d);
+    examples(&mut h, d);
+    manifest(&mut h, d);
+    h.push_str("</main>\n<footer>\n<p>");
+    if !d.generator.is_empty() {
+        let _ = write!(h, "Made by {}. ", escape(&d.generator));
+    }
+    let _ = write!(
+        h,
+        "NPS = % promoters (9–10) − % detractors (0–6) of all scored responses, with or without a comment; \
+intervals are 95%. Figures on fewer than {} responses or mentions are greyed and marked “n &lt; {}”: shown, not to be acted on.</p>\n</footer>\n",
+        d.min_n, d.min_n
+    );
+    let _ = write!(h, "<script>{SCRIPT}</script>\n</body>\n</html>\n");
+    h
+}
+
+fn small_base(d: &ReportData) -> String {
+    format!(
+        "<span class=\"small-base\" title=\"fewer than {0} — too few to act on\">n &lt; {0}</span>",
+        d.min_n
+    )
+}
+
+fn suppressed_note(d: &ReportData) -> String {
+    format!("n < {}", d.min_n)
+}
+
+fn scope_tag(scope: &str) -> String {
+    match scope {
+        "" | "any" => String::new(),
+        other => format!(" <span class=\"scope\">{}</span>", escape(other)),
+    }
+}
+
+fn scope_words(scope: &str) -> String {
+    match scope {
+        "" | "any" => String::new(),
+        other => format!(", {other} mentions"),
+    }
+}
+
+/// The headline: NPS, interval, counts, promoter/passive/detractor mix and
+/// a few sentences a manager reads first.
+fn key_figures(h: &mut String, d: &ReportData) {
+    let k = &d.headline;
+    h.push_str(
+        "<section class=\"key\" aria-labelledby=\"nps-heading\">\n<div class=\"nps-card\">\n",
+    );
+    let _ = write!(
+        h,
+        "<div class=\"nps-label\" id=\"nps-heading\">Net Promoter Score</div>\n<div class=\"nps-value\" id=\"nps-value\">{}</div>\n<div class=\"nps-ci\">95% CI {}</div>\n",
+        escape(&fmt_value(k.nps)),
+        escape(&fmt_interval(k.ci))
+    );
+    h.push_str("<dl class=\"counts\">");
+    for (label, v) in [
+        ("Responses", k.n),
+        ("With comment", k.with_comment),
+        ("Promoters", k.promoters),
+        ("Passives", k.passives),
+        ("Detractors", k.detractors),
+    ] {
+        let _ = write!(h, "<div><dt>{label}</dt><dd>{}</dd></div>", fmt_int(v));
+    }
+    h.push_str("</dl>\n</div>\n<div>\n");
+    h.push_str(&svg::stacked_bar(
+        "mix",
+        "Promoters, passives and detractors",
+        &[
+            svg::Segment {
+                label: "Promoters",
+                count: k.promoters,
+                fill: svg::GREEN,
+            },
+            svg::Segment {
+                label: "Passives",
+                count: k.passives,
+                fill: svg::PASSIVE,
+            },
+            svg::Segment {
+                label: "Detractors",
+                count: k.detractors,
+                fill: svg::RED,
+            },
+        ],
+        640.0,
+        26.0,
+    ));
+    let share = |x: u64| fmt_pct((k.n > 0).then(|| x as f64 / k.n as f64));
+    let _ = writeln!(
+        h,
+        "<p class=\"note\"><span class=\"up\">■</span> promoters {} · <span class=\"passive\">■</span> passives {} · <span class=\"down\">■</span> detractors {}</p>",
+        share(k.promoters),
+        share(k.passives),
+        share(k.detractors)
+    );
+    h.push_str("<ul class=\"summary\">\n");
+    for s in summary(d) {
+        let _ = writeln!(h, "<li>{s}</li>");
+    }
+    h.push_str("</ul>\n</div>\n</section>\n");
+}
+
+/// Plain sentences for the top of the page (already escaped HTML).
+fn summary(d: &ReportData) -> Vec<String> {
+    let k = &d.headline;
+    let mut out = Vec::new();
+    match k.nps {
+        Some(v) => out.push(format!(
+            "NPS is <strong>{}</strong> (95% CI {}) from {} scored responses, {} with a comment.",
+            escape(&fmt_value(Some(v))),
+            escape(&fmt_interval(k.ci)),
+            fmt_int(k.n),
+            fmt_int(k.with_comment)
+        )),
+        None => out.push("There are no scored responses.".into()),
+    }
+    if let Some(t) = &d.trend {
+        if let Some(last) = t.points.last() {
+            let mut s = format!(
+                "Latest {} ({}): NPS {} on {} responses",
+                escape(&t.period),
+                escape(&last.label),
+                escape(&fmt_value(last.nps)),
+                fmt_int(last.n)
+            );
+            if last.suppressed {
+                let _ = write!(s, " {}", small_base(d));
+            }
+            s.push('.');
+            out.push(s);
+        }
+    }
+    let top = |list: &[DriverRow]| {
+        list.iter()
+            .find(|r| r.significant && !r.suppressed)
+            .cloned()
+    };
+    match top(&d.detractor_drivers) {
+        Some(r) => out.push(format!(
+            "Pulls NPS down most: <strong>{}</strong>{} ({} points, {} mentions).",
+            escape(&r.topic),
+            escape(&scope_words(&r.scope).replace(" mentions", "")),
+            escape(&fmt_signed(r.impact)),
+            fmt_int(r.mentions)
+        )),
+        None => out.push(format!(
+            "No topic pulls NPS down with an interval clear of 0 and at least {} mentions.",
+            d.min_n
+        )),
+    }
+    match top(&d.promoter_drivers) {
+        Some(r) => out.push(format!(
+            "Pulls NPS up most: <strong>{}</strong>{} ({} points, {} mentions).",
+            escape(&r.topic),
+            escape(&scope_words(&r.scope).replace(" mentions", "")),
+            escape(&fmt_signed(r.impact)),
+            fmt_int(r.mentions)
+        )),
+        None => out.push(format!(
+            "No topic pulls NPS up with an interval clear of 0 and at least {} mentions.",
+            d.min_n
+        )),
+    }
+    let mut flagged: Vec<&SegmentRow> = d
+        .segments
+        .iter()
+        .filter(|s| s.bh_significant == Some(true))
+        .collect();
+    flagged.sort_by(|a, b| {
+        b.diff_vs_rest
+            .unwrap_or(0.0)
+            .abs()
+            .total_cmp(&a.diff_vs_rest.unwrap_or(0.0).abs())
+            .then(a.column.cmp(&b.column))
+            .then(a.value.cmp(&b.value))
+    });
+    if !flagged.is_empty() {
+        let list: Vec<String> = flagged
+            .iter()
+            .take(3)
+            .map(|s| {
+                format!(
+                    "{} = {} ({} vs rest)",
+                    escape(&s.column),
+                    escape(&segment_value_text(&s.value)),
+                    escape(&fmt_signed(s.diff_vs_rest))
+                )
+            })
+            .collect();
+        out.push(format!(
+            "Segments that differ from the rest: {}{}.",
+            list.join("; "),
+            if flagged.len() > 3 {
+                format!(" and {} more", flagged.len() - 3)
+            } else {
+                String::new()
+            }
+        ));
+    }
+    if let Some(w) = &d.waterfall {
+        out.push(format!(
+            "From {} to {} NPS moved {} points ({} → {}).",
+            escape(&w.from_label),
+            escape(&w.to_label),
+            escape(&fmt_signed(Some(w.to_nps - w.from_nps))),
+            escape(&fmt_value(Some(w.from_nps))),
+            escape(&fmt_value(Some(w.to_nps)))
+        ));
+    }
+    out
+}
+
+fn segment_value_text(v: &str) -> String {
+    if v.is_empty() {
+        "(blank)".into()
+    } else {
+        v.to_string()
+    }
+}
+
+fn warnings(h: &mut String, d: &ReportData) {
+    if d.warnings.is_empty() {
+        return;
+    }
+    h.push_str("<aside class=\"warnings\" role=\"note\" aria-labelledby=\"warn-heading\">\n<h2 id=\"warn-heading\">Read this first</h2>\n<ul>\n");
+    for w in &d.warnings {
+        let _ = writeln!(h, "<li>{}</li>", escape(w));
+    }
+    h.push_str("</ul>\n</aside>\n");
+}
+
+fn drivers(h: &mut String, d: &ReportData) {
+    h.push_str("<section aria-labelledby=\"drivers-heading\">\n<h2 id=\"drivers-heading\">What moves NPS</h2>\n");
+    h.push_str("<p class=\"note\">Impact = NPS − NPS without the responses that mention the topic, in points, with its 95% interval (whiskers). \
+A comment can mention several topics, so impacts overlap and do not add up.</p>\n<div class=\"pair\">\n");
+    // One extent for both sides, so bar lengths compare across them.
+    let extent = d
+        .detractor_drivers
+        .iter()
+        .chain(&d.promoter_drivers)
+        .filter(|r| !r.suppressed)
+        .flat_map(|r| {
+            r.impact
+                .into_iter()
+                .chain(r.ci.into_iter().flat_map(|i| [i.low, i.high]))
+        })
+        .filter(|v| v.is_finite())
+        .fold(0.0f64, |m, v| m.max(v.abs()));
+    for (low, rows) in [(true, &d.detractor_drivers), (false, &d.promoter_drivers)] {
+        let (id, heading, class, share_label) = if low {
+            (
+                "drivers-down",
+                "Pulling NPS down (detractor drivers)",
+                "down",
+                "% of detractors",
+            )
+        } else {
+            (
+                "drivers-up",
+                "Pulling NPS up (promoter drivers)",
+                "up",
+                "% of promoters",
+            )
+        };
+        let _ = write!(
+            h,
+            "<div class=\"side\" id=\"{id}\">\n<h3 class=\"{class}\">{heading}</h3>\n"
+        );
+        if rows.is_empty() {
+            let _ = writeln!(
+                h,
+                "<p class=\"note\">No topic with an interval clear of 0 and at least {} mentions.</p>",
+                d.min_n
+            );
+            h.push_str("</div>\n");
+            continue;
+        }
+        let bars: Vec<svg::Bar> = rows
+            .iter()
+            .map(|r| svg::Bar {
+                label: format!("{}{}", r.topic, short_scope(&r.scope)),
+                value: r.impact,
+                interval: r.ci.map(|i| (i.low, i.high)),
+                suppressed: r.suppressed,
+                faint: !r.significant,
+                tooltip: format!(
+                    "{}{}: impact {} points (95% CI {}), {} mentions, NPS {} among them{}",
+                    r.topic,
+                    scope_words(&r.scope),
+                    fmt_signed(r.impact),
+                    fmt_interval(r.ci),
+                    fmt_int(r.mentions),
+                    fmt_value(r.nps_mentions),
+                    if r.suppressed {
+                        format!(", fewer than {}", d.min_n)
+                    } else {
+                        String::new()
+                    }
+                ),
+            })
+            .collect();
+        let ext = [if low { -extent } else { extent }];
+        let desc = format!(
+            "Horizontal bars: impact on NPS in points of {} topics, with 95% interval whiskers; the vertical line is 0.",
+            rows.len()
+        );
+        h.push_str("<figure>\n");
+        h.push_str(&svg::bar_chart(&svg::BarChart {
+            id: &format!("{id}-chart"),
+            title: heading,
+            desc: &desc,
+            bars: &bars,
+            negative_fill: svg::RED,
+            positive_fill: svg::GREEN,
+            extent: &ext,
+            suppressed_note: &suppressed_note(d),
+            percent: false,
+        }));
+        h.push_str("\n</figure>\n");
+        let boot = rows.iter().any(|r| r.bootstrap_ci.is_some());
+        let _ = write!(
+            h,
+            "<div class=\"table-wrap\"><table class=\"sortable drivers\" id=\"{id}-table\">\n<caption>{heading}: figures</caption>\n<thead><tr><th scope=\"col\">Topic</th><th scope=\"col\" class=\"num\">Impact</th><th scope=\"col\" class=\"num\">95% CI{}</th><th scope=\"col\" class=\"num\">Mentions</th><th scope=\"col\" class=\"num\">{share_label}</th></tr></thead>\n<tbody>\n",
+            if boot {
+                "<br><span class=\"sub\">bootstrap</span>"
+            } else {
+                ""
+            }
+        );
+        for r in rows.iter() {
+            let share = if low {
+                r.share_of_detractors
+            } else {
+                r.share_of_promoters
+            };
+            let class = match (r.suppressed, r.significant) {
+                (true, _) => " class=\"suppressed\"",
+                (false, false) => " class=\"faint\"",
+                _ => "",
+            };
+            let boot_line = match (boot, r.bootstrap_ci) {
+                (true, Some(b)) => format!(
+                    "<br><span class=\"sub\">{}</span>",
+                    escape(&fmt_interval(Some(b)))
+                ),
+                _ => String::new(),
+            };
+            let _ = writeln!(
+                h,
+                "<tr{class}><th scope=\"row\">{}{}</th><td class=\"num\" data-sort=\"{}\">{}</td><td class=\"num\">{}{boot_line}</td><td class=\"num\" data-sort=\"{}\">{}{}</td><td class=\"num\" data-sort=\"{}\">{}</td></tr>",
+                escape(&r.topic),
+                scope_tag(&r.scope),
+                sort_key(r.impact),
+                escape(&fmt_signed(r.impact)),
+                escape(&fmt_interval(r.ci)),
+                r.mentions,
+                fmt_int(r.mentions),
+                if r.suppressed { small_base(d) } else { String::new() },
+                sort_key(share),
+                escape(&fmt_pct(share)),
+            );
+        }
+        h.push_str("</tbody>\n</table></div>\n");
+        if rows.iter().any(|r| !r.significant && !r.suppressed) {
+            h.push_str("<p class=\"note\">Lighter rows: the interval includes 0.</p>\n");
+        }
+        h.push_str("</div>\n");
+    }
+    h.push_str("</div>\n</section>\n");
+}
+
+fn short_scope(scope: &str) -> &'static str {
+    match scope {
+        "negative" => " (neg.)",
+        "positive" => " (pos.)",
+        _ => "",
+    }
+}
+
+fn trend(h: &mut String, d: &ReportData) {
+    let Some(t) = &d.trend else { return };
+    h.push_str("<section aria-labelledby=\"trend-heading\">\n");
+    let _ = writeln!(
+        h,
+        "<h2 id=\"trend-heading\">NPS by {}</h2>",
+        escape(&t.period)
+    );
+    if t.points.is_empty() {
+        h.push_str("<p class=\"note\">No dated responses.</p>\n</section>\n");
+        return;
+    }
+    let points: Vec<svg::LinePoint> = t
+        .points
+        .iter()
+        .map(|p| svg::LinePoint {
+            label: p.label.clone(),
+            value: p.nps,
+            interval: p.ci.map(|i| (i.low, i.high)),
+            suppressed: p.suppressed,
+            tooltip: format!(
+                "{}: NPS {} (95% CI {}), n = {}{}",
+                p.label,
+                fmt_value(p.nps),
+                fmt_interval(p.ci),
+                fmt_int(p.n),
+                if p.suppressed {
+                    format!(", fewer than {}", d.min_n)
+                } else {
+                    String::new()
+                }
+            ),
+        })
+        .collect();
+    h.push_str("<figure>\n");
+    h.push_str(&svg::line_chart(&svg::LineChart {
+        id: "trend-chart",
+        title: &format!("NPS by {}", t.period),
+        desc: &format!(
+            "Line: NPS per {} over {} periods from {} to {}; shaded band: 95% interval; hollow grey points rest on fewer than {} responses.",
+            t.period,
+            t.points.len(),
+            t.points.first().map_or("", |p| p.label.as_str()),
+            t.points.last().map_or("", |p| p.label.as_str()),
+            d.min_n
+        ),
+        points: &points,
+        clamp: (-100.0, 100.0),
+    }));
+    let _ = writeln!(
+        h,
+        "\n<figcaption>Shaded: 95% interval. Hollow grey points: fewer than {} responses (n &lt; {}). Periods without responses are left out.</figcaption>\n</figure>",
+        d.min_n, d.min_n
+    );
+    h.push_str("<details class=\"print-open\">\n<summary>Figures per period</summary>\n<table class=\"sortable\" id=\"trend-table\">\n<thead><tr><th scope=\"col\">Period</th><th scope=\"col\" class=\"num\">NPS</th><th scope=\"col\" class=\"num\">95% CI</th><th scope=\"col\" class=\"num\">n</th></tr></thead>\n<tbody>\n");
+    for p in &t.points {
+        let _ = writeln!(
+            h,
+            "<tr{}><th scope=\"row\">{}</th><td class=\"num\" data-sort=\"{}\">{}</td><td class=\"num\">{}</td><td class=\"num\" data-sort=\"{}\">{}{}</td></tr>",
+            if p.suppressed { " class=\"suppressed\"" } else { "" },
+            escape(&p.label),
+            sort_key(p.nps),
+            escape(&fmt_value(p.nps)),
+            escape(&fmt_interval(p.ci)),
+            p.n,
+            fmt_int(p.n),
+            if p.suppressed { small_base(d) } else { String::new() }
+        );
+    }
+    h.push_str("</tbody>\n</table>\n</details>\n</section>\n");
+}
+
+/// Sum of the parts minus the change, when they differ by more than rounding.
+pub fn waterfall_gap(w: &Waterfall) -> Option<f64> {
+    let sum: f64 = w.parts.iter().map(|p| p.value).sum();
+    let change = w.to_nps - w.from_nps;
+    ((sum - change).abs() > 0.05).then_some(sum - change)
+}
+
+fn waterfall(h: &mut String, d: &ReportData) {
+    let Some(w) = &d.waterfall else { return };
+    h.push_str("<section aria-labelledby=\"change-heading\">\n");
+    let _ = writeln!(
+        h,
+        "<h2 id=\"change-heading\">Change from {} to {}</h2>",
+        escape(&w.from_label),
+        escape(&w.to_label)
+    );
+    let parts: Vec<svg::Step> = w
+        .parts
+        .iter()
+        .map(|p| svg::Step {
+            label: p.label.clone(),
+            value: p.value,
+        })
+        .collect();
+    let chart = svg::Waterfall {
+        id: "change-chart",
+        title: "Change in NPS, split into parts",
+        desc: &format!(
+            "Waterfall: NPS {} in {}, then {} parts, ending at NPS {} in {}.",
+            fmt_value(Some(w.from_nps)),
+            w.from_label,
+            w.parts.len(),
+            fmt_value(Some(w.to_nps)),
+            w.to_label
+        ),
+        start: svg::Step {
+            label: w.from_label.clone(),
+            value: w.from_nps,
+        },
+        parts: &parts,
+        end: svg::Step {
+            label: w.to_label.clone(),
+            value: w.to_nps,
+        },
+    };
+    let (_, _, y, _) = svg::waterfall_scale(&chart);
+    h.push_str("<figure>\n");
+    h.push_str(&svg::waterfall(&chart));
+    let _ = write!(
+        h,
+        "\n<figcaption>Change {} points: each part is a topic's contribution; they sum to the change.{}</figcaption>\n</figure>\n",
+        escape(&fmt_signed(Some(w.to_nps - w.from_nps))),
+        if y.domain.0 > 0.0 || y.domain.1 < 0.0 {
+            " The axis does not start at 0."
+        } else {
+            ""
+        }
+    );
+    if let Some(gap) = waterfall_gap(w) {
+        let _ = writeln!(
+            h,
+            "<p class=\"warnings\">The parts add up to {} points more than the change: check the input of this chart.</p>",
+            escape(&fmt_signed(Some(gap)))
+        );
+    }
+    h.push_str("</section>\n");
+}
+
+fn importance(h: &mut String, d: &ReportData) {
+    let Some(imp) = &d.importance else { return };
+    h.push_str("<section aria-labelledby=\"importance-heading\">\n<h2 id=\"importance-heading\">Relative importance</h2>\n");
+    let _ = write!(h, "<p class=\"note\">{}", escape(&imp.method));
+    if let Some(r2) = imp.r_squared {
+        let _ = write!(h, " R² = {}.", escape(&format!("{r2:.3}")));
+    }
+    h.push_str(" Each bar is the topic's share of the explained variance.</p>\n");
+    if imp.rows.is_empty() {
+        h.push_str("<p class=\"note\">No rows.</p>\n</section>\n");
+        return;
+    }
+    let bars: Vec<svg::Bar> = imp
+        .rows
+        .iter()
+        .map(|r| svg::Bar {
+            label: r.topic.clone(),
+            value: Some(r.share),
+            interval: r.ci.map(|i| (i.low, i.high)),
+            suppressed: false,
+            faint: false,
+            tooltip: format!(
+                "{}: {} of the explained variance (95% CI {})",
+                r.topic,
+                fmt_pct(Some(r.share)),
+                fmt_pct_interval(r.ci)
+            ),
+        })
+        .collect();
+    h.push_str("<figure>\n");
+    h.push_str(&svg::bar_chart(&svg::BarChart {
+        id: "importance-chart",
+        title: "Relative importance of topics",
+        desc: "Horizontal bars: share of explained variance per topic, with 95% interval whiskers.",
+        bars: &bars,
+        negative_fill: svg::BLUE,
+        positive_fill: svg::BLUE,
+        extent: &[],
+        suppressed_note: "",
+        percent: true,
+    }));
+    h.push_str("\n</figure>\n</section>\n");
+}
+
+fn segments(h: &mut String, d: &ReportData) {
+    h.push_str("<section aria-labelledby=\"segments-heading\">\n<h2 id=\"segments-heading\">Segments</h2>\n");
+    if d.segments.is_empty() {
+        h.push_str("<p class=\"note\">No segment columns were aggregated.</p>\n</section>\n");
+        return;
+    }
+    let _ = writeln!(
+        h,
+        "<p class=\"note\">Each value is compared with all other responses (z-test). “Differs” marks differences that survive the Benjamini–Hochberg correction at q = {}; values with fewer than {} responses are not tested.</p>",
+        escape(&format!("{}", d.fdr_q)),
+        d.min_n
+    );
+    let mut columns: Vec<&str> = Vec::new();
+    for s in &d.segments {
+        if !columns.contains(&s.column.as_str()) {
+            columns.push(&s.column);
+        }
+    }
+    for (ci, col) in columns.iter().enumerate() {
+        let rows: Vec<&SegmentRow> = d.segments.iter().filter(|s| s.column == *col).collect();
+        let open = if rows.len() <= 12 { " open" } else { "" };
+        let _ = write!(
+            h,
+            "<details class=\"print-open\"{open}>\n<summary>{} ({} values)</summary>\n<table class=\"sortable segments\" id=\"segments-{ci}\">\n<caption>NPS by {}</caption>\n<thead><tr><th scope=\"col\">Value</th><th scope=\"col\" class=\"num\">n</th><th scope=\"col\" class=\"num\">NPS</th><th scope=\"col\" class=\"num\">95% CI</th><th scope=\"col\" class=\"num\">vs rest</th><th scope=\"col\" class=\"num\">p</th><th scope=\"col\">Differs</th></tr></thead>\n<tbody>\n",
+            escape(col),
+            rows.len(),
+            escape(col)
+        );
+        for s in rows {
+            let value = if s.value.is_empty() {
+                "<span class=\"blank\">(blank)</span>".to_string()
+            } else {
+                escape(&s.value)
+            };
+            let flag = match s.bh_significant {
+                Some(true) => "<span class=\"flag\">yes</span>".to_string(),
+                Some(false) => "no".to_string(),
+                None => "<span class=\"faint\" title=\"not tested: small base or nothing to compare\">—</span>".to_string(),
+            };
+            let _ = writeln!(
+                h,
+                "<tr{}><th scope=\"row\">{value}</th><td class=\"num\" data-sort=\"{}\">{}{}</td><td class=\"num\" data-sort=\"{}\">{}</td><td class=\"num\">{}</td><td class=\"num\" data-sort=\"{}\">{}</td><td class=\"num\" data-sort=\"{}\">{}</td><td>{flag}</td></tr>",
+                if s.suppressed { " class=\"suppressed\"" } else { "" },
+                s.n,
+                fmt_int(s.n),
+                if s.suppressed { small_base(d) } else { String::new() },
+                sort_key(s.nps),
+                escape(&fmt_value(s.nps)),
+                escape(&fmt_interval(s.ci)),
+                sort_key(s.diff_vs_rest),
+                escape(&fmt_signed(s.diff_vs_rest)),
+                sort_key(s.p_value),
+                escape(&fmt_p(s.p_value)),
+            );
+        }
+        h.push_str("</tbody>\n</table>\n</details>\n");
+    }
+    h.push_str("</section>\n");
+}
+
+fn topics(h: &mut String, d: &ReportData) {
+    h.push_str("<section aria-labelledby=\"topics-heading\">\n<h2 id=\"topics-heading\">Topics and sentiment</h2>\n");
+    if d.topics.is_empty() {
+        h.push_str("<p class=\"note\">No topic was mentioned.</p>\n</section>\n");
+        return;
+    }
+    h.push_str("<p class=\"note\">Mentions by the sentiment of the clause that mentions the topic. Net sentiment = mean of −100 (negative), 0 (neutral), +100 (positive) over the mentions.</p>\n");
+    h.push_str("<table class=\"sortable\" id=\"topics-table\">\n<caption>Topic × sentiment</caption>\n<thead><tr><th scope=\"col\">Topic</th><th scope=\"col\" class=\"num\">Mentions</th><th scope=\"col\" class=\"num\">Negative</th><th scope=\"col\" class=\"num\">Neutral</th><th scope=\"col\" class=\"num\">Positive</th><th scope=\"col\" class=\"num\">Net sentiment</th><th scope=\"col\">Mix</th></tr></thead>\n<tbody>\n");
+    for (i, t) in d.topics.iter().enumerate() {
+        let mix = svg::stacked_bar(
+            &format!("mix-{i}"),
+            &format!("{}: negative, neutral, positive mentions", t.topic),
+            &[
+                svg::Segment {
+                    label: "Negative",
+                    count: t.negative,
+                    fill: svg::RED,
+                },
+                svg::Segment {
+                    label: "Neutral",
+                    count: t.neutral,
+                    fill: svg::PASSIVE,
+                },
+                svg::Segment {
+                    label: "Positive",
+                    count: t.positive,
+                    fill: svg::GREEN,
+                },
+            ],
+            120.0,
+            10.0,
+        );
+        let _ = writeln!(
+            h,
+            "<tr{}><th scope=\"row\">{}</th><td class=\"num\" data-sort=\"{}\">{}{}</td><td class=\"num\" data-sort=\"{}\">{}</td><td class=\"num\" data-sort=\"{}\">{}</td><td class=\"num\" data-sort=\"{}\">{}</td><td class=\"num\" data-sort=\"{}\">{}</td><td class=\"mix\">{}</td></tr>",
+            if t.suppressed { " class=\"suppressed\"" } else { "" },
+            escape(&t.topic),
+            t.mentions(),
+            fmt_int(t.mentions()),
+            if t.suppressed { small_base(d) } else { String::new() },
+            t.negative,
+            fmt_int(t.negative),
+            t.neutral,
+            fmt_int(t.neutral),
+            t.positive,
+            fmt_int(t.positive),
+            sort_key(t.net_sentiment),
+            escape(&fmt_signed(t.net_sentiment)),
+            mix
+        );
+    }
+    h.push_str("</tbody>\n</table>\n</section>\n");
+}
+
+fn examples(h: &mut String, d: &ReportData) {
+    if d.examples.iter().all(|e| e.comments.is_empty()) {
+        return;
+    }
+    h.push_str("<section aria-labelledby=\"examples-heading\">\n<h2 id=\"examples-heading\">What customers say</h2>\n<p class=\"note\">Example comments per topic, with personal data masked.</p>\n");
+    for e in d.examples.iter().filter(|e| !e.comments.is_empty()) {
+        let _ = writeln!(h, "<h3>{}</h3>\n<ul class=\"comments\">", escape(&e.topic));
+        for c in &e.comments {
+            let score = match c.score {
+                Some(s) => {
+                    let class = match s {
+                        0..=6 => "d",
+                        7 | 8 => "n",
+                        _ => "p",
+                    };
+                    format!("<span class=\"score {class}\" title=\"score {s} of 10\">{s}</span>")
+                }
+                None => String::new(),
+            };
+            let _ = writeln!(
+                h,
+                "<li>{score}<q class=\"comment\">{}</q></li>",
+                escape(&c.text)
+            );
+        }
+        h.push_str("</ul>\n");
+    }
+    h.push_str("</section>\n");
+}
+
+fn manifest(h: &mut String, d: &ReportData) {
+    h.push_str("<section aria-labelledby=\"manifest-heading\">\n<h2 id=\"manifest-heading\">Run details</h2>\n<details>\n<summary>Run manifest (JSON): input, model, thresholds, timings, tables</summary>\n");
+    let text = if d.manifest_json.is_empty() {
+        "{}"
+    } else {
+        d.manifest_json.as_str()
+    };
+    let _ = writeln!(
+        h,
+        "<pre class=\"manifest\" id=\"manifest\">{}</pre>",
+        escape(text)
+    );
+    h.push_str("</details>\n</section>\n");
+}
+
+#[cfg(test)]
+mod tests;
