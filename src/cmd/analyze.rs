@@ -22,6 +22,8 @@ use crate::output::manifest::{
 use crate::output::run::{StreamingOutputs, TableFiles, BI_FORMATS};
 use crate::output::tables;
 use crate::output::OutputDir;
+use crate::report::examples::ExampleCollector;
+use crate::report::{render, ReportData};
 use crate::pipeline::{run_pass, DriverScope, PassResult, PassSettings, SegmentChoice};
 
 /// Analyse a survey export (CSV with a header): sentiment and topics per
@@ -302,7 +304,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     );
     let run_id = format!("{}-{}", now.format("%Y%m%dT%H%M%SZ"), &input_sha256[..8]);
     let topic_ids: Vec<String> = taxonomy.topics.iter().map(|t| t.id.clone()).collect();
-    let mut sink = StreamingOutputs::create(
+    let sink = StreamingOutputs::create(
         &out,
         &source,
         &segment_columns,
@@ -310,6 +312,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         &run_id,
         &taxonomy,
     )?;
+    let mut sink = ExampleCollector::new(sink, &taxonomy, 3, report_comment_text);
     let result = run_pass(
         stream,
         &segment_columns,
@@ -323,6 +326,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     if show {
         eprintln!();
     }
+    let (examples, sink) = sink.finish();
     let mut table_info = sink.finish()?;
     for t in [
         tables::dim_topic(&taxonomy),
@@ -408,6 +412,8 @@ pub fn run(args: Args) -> Result<ExitCode> {
         "manifest.json",
         serde_json::to_string_pretty(&manifest)?.as_bytes(),
     )?;
+    let report = ReportData::from_run(&result, &manifest, &taxonomy, examples);
+    out.write("report.html", render(&report).as_bytes())?;
     let target = out.commit()?;
     print_summary(&result, &manifest, &taxonomy, &target);
     match set.max_reject_rate {
@@ -422,6 +428,11 @@ pub fn run(args: Args) -> Result<ExitCode> {
         }
         _ => Ok(ExitCode::Success),
     }
+}
+
+/// The text of an example comment as the report shows it.
+fn report_comment_text(text: &str) -> String {
+    text.to_string()
 }
 
 fn print_summary(a: &PassResult, m: &RunManifest, tax: &Taxonomy, target: &std::path::Path) {

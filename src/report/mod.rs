@@ -31,6 +31,7 @@
 //! figure is drawn grey and labelled "n < min". Output is deterministic: the
 //! same data gives the same bytes (no clock, no randomness, no hash order).
 
+pub mod examples;
 pub mod svg;
 
 use std::fmt::Write;
