@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use anyhow::{bail, Context, Result};
 
 use super::encoder_args::EncoderArgs;
+use crate::classify::clauses::split_clauses;
 use crate::classify::head::{self, parse_polarity};
 use crate::classify::{
     Classifier, ClassifierSettings, Polarity, Prototypes, SentimentModel, Taxonomy,
@@ -268,24 +269,40 @@ pub fn run(args: Args) -> Result<ExitCode> {
                 serde_json::to_string(&origin)?
             );
             let mut tables = Vec::new();
+            let head_ref = head.clone();
             let head_cls = Classifier::build(&loaded.encoder, SentimentModel::Head(head), &tax, ClassifierSettings::default())?;
             let baseline: Prototypes = toml::from_str(BASELINE_PROTOTYPES).context("baseline prototypes")?;
             let proto_cls = Classifier::build(&loaded.encoder, SentimentModel::Prototypes(baseline), &tax, ClassifierSettings::default())?;
             // Comment-level sentiment is the head on the whole comment's
             // vector, as in `analyze`; clauses do not enter it.
             let vecs = loaded.encoder.embed(&texts)?;
+            // Also the mean of the head's probabilities over the whole
+            // comment and its clauses (sentences and contrast parts): long
+            // reviews dilute in one mean-pooled vector.
+            let clauses: Vec<Vec<String>> = texts.iter().map(|t| split_clauses(t)).collect();
+            let flat: Vec<&str> = clauses.iter().flatten().map(String::as_str).collect();
+            let clause_vecs = loaded.encoder.embed(&flat)?;
+            let mut c_mean = Confusion::new(&classes);
             let mut c_head = Confusion::new(&classes);
             let mut c_proto = Confusion::new(&classes);
             let mut c_major = Confusion::new(&classes);
             let mut counts = [0usize; 3];
             truth.iter().for_each(|&p| counts[idx(p)] += 1);
             let major = (0..3).max_by_key(|&k| (counts[k], std::cmp::Reverse(k))).unwrap_or(1);
-            for (t, v) in truth.iter().zip(&vecs) {
+            let mut at = 0;
+            for ((t, v), cl) in truth.iter().zip(&vecs).zip(&clauses) {
+                let mut p = head_ref.probabilities(v);
+                for cv in &clause_vecs[at..at + cl.len()] {
+                    let q = head_ref.probabilities(cv);
+                    (0..3).for_each(|k| p[k] += q[k]);
+                }
+                at += cl.len();
+                c_mean.add(idx(*t), idx(head::sentiment_of(p).label));
                 c_head.add(idx(*t), idx(head_cls.sentiment(v).label));
                 c_proto.add(idx(*t), idx(proto_cls.sentiment(v).label));
                 c_major.add(idx(*t), major);
             }
-            for (name, c) in [("head", &c_head), ("prototypes", &c_proto), ("majority", &c_major)] {
+            for (name, c) in [("head", &c_head), ("head_clauses", &c_mean), ("prototypes", &c_proto), ("majority", &c_major)] {
                 print_table(name, c);
                 tables.push((name, c.clone()));
             }
