@@ -13,6 +13,7 @@ fn main() {
     let result = match cli.command {
         Command::Analyze(args) => verbatim::cmd::analyze::run(*args),
         Command::Models(args) => verbatim::cmd::models::run(args),
+        Command::Taxonomy(args) => verbatim::cmd::taxonomy::run(args),
     };
     match result {
         Ok(code) => std::process::exit(code as i32),

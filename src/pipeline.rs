@@ -13,9 +13,11 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use anyhow::Result;
+use rayon::prelude::*;
 
 use crate::aggregate::{AggAccumulator, AggRow, Period};
 use crate::classify::clauses::split_clauses;
+use crate::classify::language;
 use crate::classify::{Classifier, CommentAnalysis, Polarity};
 use crate::dates::{parse_when, When};
 use crate::drivers::{rank, Driver, DriverAccumulator, Ranking};
@@ -195,10 +197,17 @@ fn analyse_chunk(
             Some((clauses, whole, ids))
         })
         .collect();
+    // Language per comment, on all cores before the encoder takes them:
+    // lingua needs a fraction of a millisecond per comment
+    // (examples/language_eval.rs prints it), which adds up over an export.
+    let languages: Vec<Option<&'static str>> = responses
+        .par_iter()
+        .map(|r| language::detect(&r.comment))
+        .collect();
     let refs: Vec<&str> = texts.list.iter().map(String::as_str).collect();
     let vectors = encoder.embed(&refs)?;
     let mut out = Vec::with_capacity(responses.len());
-    for (r, plan) in responses.into_iter().zip(plans) {
+    for ((r, plan), lang) in responses.into_iter().zip(plans).zip(languages) {
         let bucket = Bucket::from_score(r.score)
             .ok_or_else(|| anyhow::anyhow!("line {}: score {} out of range", r.line, r.score))?;
         let when = date_column
@@ -206,7 +215,7 @@ fn analyse_chunk(
             .map_or_else(When::default, |v| parse_when(v));
         let analysis = plan.map(|(clauses, whole, ids)| {
             let clause_vecs: Vec<Vec<f32>> = ids.iter().map(|&i| vectors[i].clone()).collect();
-            classifier.analyse(&vectors[whole], clauses, &clause_vecs)
+            classifier.analyse(&vectors[whole], clauses, &clause_vecs, lang)
         });
         out.push(AnalyzedResponse {
             response: r,

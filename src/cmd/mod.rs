@@ -4,6 +4,7 @@
 
 pub mod analyze;
 pub mod models;
+pub mod taxonomy;
 
 use clap::{Parser, Subcommand};
 
@@ -23,4 +24,7 @@ pub enum Command {
     /// Install or inspect encoder models.
     #[command(subcommand_required = true)]
     Models(models::Args),
+    /// Check topic taxonomy files.
+    #[command(subcommand_required = true)]
+    Taxonomy(taxonomy::Args),
 }
