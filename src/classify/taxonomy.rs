@@ -357,8 +357,9 @@ impl Taxonomy {
     }
 
     /// Things that are allowed but probably not meant: `must` keywords that
-    /// leave some example languages unrestricted, and the same example phrase
-    /// in two topics (a clause close to it is then assigned to both).
+    /// leave some example languages unrestricted, a topic's example that its
+    /// own keywords would refuse, and the same example phrase in two topics
+    /// (a clause close to it is then assigned to both).
     pub fn warnings(&self) -> Vec<String> {
         let mut out = Vec::new();
         for t in &self.topics {
@@ -385,6 +386,32 @@ impl Taxonomy {
                     without.join(", "),
                     if without.len() == 1 { "that language" } else { "those languages" },
                 ));
+            }
+        }
+        // A topic's own examples should pass its keyword rules: an example
+        // without a `must` word, or with an `exclude` word, describes
+        // comments the topic can never be assigned to.
+        for t in &self.topics {
+            let rules = super::keywords::KeywordFilter::new(t);
+            if rules.is_empty() {
+                continue;
+            }
+            for (lang, examples) in &t.examples {
+                for e in examples {
+                    let n = Normalized::new(e);
+                    if !rules.must_allows(&n, Some(lang)) {
+                        out.push(format!(
+                            "topic `{}`: example \"{e}\" ({lang}) contains none of the topic's `must` keywords",
+                            t.id
+                        ));
+                    }
+                    if !rules.exclude_allows(&n) {
+                        out.push(format!(
+                            "topic `{}`: example \"{e}\" ({lang}) contains one of the topic's `exclude` keywords",
+                            t.id
+                        ));
+                    }
+                }
             }
         }
         let mut seen: HashMap<String, &str> = HashMap::new();
@@ -834,6 +861,17 @@ examples.en = []\n";
         );
         let w = Taxonomy::parse(&text, "t.toml").unwrap().warnings();
         assert_eq!(w.len(), 2, "{w:?}");
+        let refused = format!(
+            "{HEAD}[[topic]]\nid = \"a\"\nlabel = {{ en = \"A\" }}\nexamples.en = [\"the bot\", \"the menu\", \"a robot arm\"]\nkeywords.en.must = [\"bot\", \"robot\"]\nkeywords.en.exclude = [\"arm\"]\n"
+        );
+        let w = Taxonomy::parse(&refused, "t.toml").unwrap().warnings();
+        assert_eq!(
+            w,
+            vec![
+                "topic `a`: example \"the menu\" (en) contains none of the topic's `must` keywords".to_string(),
+                "topic `a`: example \"a robot arm\" (en) contains one of the topic's `exclude` keywords".to_string(),
+            ]
+        );
         assert!(w[0].starts_with("topic `a`: `must` keywords for en but not for de"), "{}", w[0]);
         assert!(w[1].contains("in both `a` and `b`"), "{}", w[1]);
     }
