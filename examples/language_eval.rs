@@ -49,11 +49,14 @@ const WHATLANG_LANGS: [(whatlang::Lang, &str); 11] = [
     (whatlang::Lang::Swe, "sv"),
 ];
 
+/// A detector: text in, ISO 639-1 code (or nothing) out.
+type Detect = Box<dyn Fn(&str) -> Option<String>>;
+
 /// One candidate: answers forced, and answers under its unsure rule.
 struct Candidate {
     name: &'static str,
-    forced: Box<dyn Fn(&str) -> Option<String>>,
-    careful: Box<dyn Fn(&str) -> Option<String>>,
+    forced: Detect,
+    careful: Detect,
 }
 
 fn lingua_code(l: Language) -> String {
@@ -84,8 +87,8 @@ fn main() -> anyhow::Result<()> {
         if line.trim().is_empty() {
             continue;
         }
-        let v: serde_json::Value = serde_json::from_str(line)
-            .map_err(|e| anyhow::anyhow!("{path}:{}: {e}", i + 1))?;
+        let v: serde_json::Value =
+            serde_json::from_str(line).map_err(|e| anyhow::anyhow!("{path}:{}: {e}", i + 1))?;
         let field = |k: &str| {
             v.get(k)
                 .and_then(|x| x.as_str())
@@ -153,9 +156,17 @@ fn main() -> anyhow::Result<()> {
         let us = started.elapsed().as_secs_f64() * 1e6 / set.len().max(1) as f64;
         let careful: Vec<Option<String>> = set.iter().map(|(_, t)| (c.careful)(t)).collect();
         let right = |i: usize, v: &Option<String>| v.as_deref() == Some(set[i].0.as_str());
-        let forced_ok = forced.iter().enumerate().filter(|(i, v)| right(*i, v)).count();
+        let forced_ok = forced
+            .iter()
+            .enumerate()
+            .filter(|(i, v)| right(*i, v))
+            .count();
         let answered = careful.iter().filter(|v| v.is_some()).count();
-        let careful_ok = careful.iter().enumerate().filter(|(i, v)| right(*i, v)).count();
+        let careful_ok = careful
+            .iter()
+            .enumerate()
+            .filter(|(i, v)| right(*i, v))
+            .count();
         println!(
             "| {} | {:.1}% ({forced_ok}/{}) | {:.1}% | {:.1}% ({careful_ok}/{answered}) | {us:.0} |",
             c.name,

@@ -58,17 +58,33 @@ fn every_shipped_taxonomy_passes_the_check_with_no_warning() {
         .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
         .collect();
     assert!(
-        names.contains(&"contact-center.toml".to_string()) && names.contains(&"employee.toml".to_string()),
+        names.contains(&"contact-center.toml".to_string())
+            && names.contains(&"employee.toml".to_string()),
         "{names:?}"
     );
     for file in &files {
         let tax = Taxonomy::from_file(file).unwrap_or_else(|e| panic!("{e}"));
-        assert!(tax.warnings().is_empty(), "{}: {:#?}", file.display(), tax.warnings());
+        assert!(
+            tax.warnings().is_empty(),
+            "{}: {:#?}",
+            file.display(),
+            tax.warnings()
+        );
         for t in &tax.topics {
             for lang in SURVEY_LANGUAGES {
-                assert!(t.label.contains_key(lang), "{} {}: no {lang} label", file.display(), t.id);
+                assert!(
+                    t.label.contains_key(lang),
+                    "{} {}: no {lang} label",
+                    file.display(),
+                    t.id
+                );
                 let n = t.examples.get(lang).map_or(0, Vec::len);
-                assert!(n >= 6, "{} {}: {n} {lang} examples, want 6", file.display(), t.id);
+                assert!(
+                    n >= 6,
+                    "{} {}: {n} {lang} examples, want 6",
+                    file.display(),
+                    t.id
+                );
             }
         }
         // And through the command a person runs.
@@ -78,8 +94,16 @@ fn every_shipped_taxonomy_passes_the_check_with_no_warning() {
             .output()
             .unwrap();
         let stdout = String::from_utf8_lossy(&out.stdout);
-        assert_eq!(out.status.code(), Some(0), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
-        assert!(stdout.contains(": valid\n") && !stdout.contains("warnings:"), "{stdout}");
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{stdout}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            stdout.contains(": valid\n") && !stdout.contains("warnings:"),
+            "{stdout}"
+        );
     }
 }
 
@@ -90,7 +114,9 @@ fn contact_center_keeps_every_1x_id_and_gains_a_hierarchy() {
     for id in CONTACT_CENTER_1X_IDS {
         assert!(tax.index_of(id).is_some(), "1.x id `{id}` is gone");
     }
-    for id in ["agent", "ivr", "chatbot", "app", "website", "fees", "outages"] {
+    for id in [
+        "agent", "ivr", "chatbot", "app", "website", "fees", "outages",
+    ] {
         assert!(tax.index_of(id).is_some(), "{id}");
     }
     let parent = |id: &str| tax.topics[tax.index_of(id).unwrap()].parent.clone();
@@ -111,9 +137,22 @@ fn employee_taxonomy_has_the_five_elements_as_parents() {
         .filter(|t| t.parent.is_none())
         .map(|t| t.id.as_str())
         .collect();
-    assert_eq!(top, ["pride", "influencers", "behaviour", "value_drivers", "results"]);
+    assert_eq!(
+        top,
+        [
+            "pride",
+            "influencers",
+            "behaviour",
+            "value_drivers",
+            "results"
+        ]
+    );
     for element in &top {
-        let children = tax.topics.iter().filter(|t| t.parent.as_deref() == Some(element)).count();
+        let children = tax
+            .topics
+            .iter()
+            .filter(|t| t.parent.as_deref() == Some(element))
+            .count();
         assert!(children >= 2, "{element} has {children} sub-topics");
     }
 }
@@ -176,11 +215,27 @@ fn classifier(taxonomy: &str) -> (Classifier, Taxonomy) {
 }
 
 /// Topic ids found in a one-clause comment.
-fn topics(c: &Classifier, tax: &Taxonomy, comment: &str, language: Option<&'static str>) -> Vec<String> {
-    let v = HashEncoder { dim: 4096 }.embed(&[comment]).unwrap().remove(0);
-    let a = c.analyse(&v, vec![comment.to_string()], std::slice::from_ref(&v), language);
+fn topics(
+    c: &Classifier,
+    tax: &Taxonomy,
+    comment: &str,
+    language: Option<&'static str>,
+) -> Vec<String> {
+    let v = HashEncoder { dim: 4096 }
+        .embed(&[comment])
+        .unwrap()
+        .remove(0);
+    let a = c.analyse(
+        &v,
+        vec![comment.to_string()],
+        std::slice::from_ref(&v),
+        language,
+    );
     assert_eq!(a.language, language);
-    a.topics.iter().map(|h| tax.topics[h.topic].id.clone()).collect()
+    a.topics
+        .iter()
+        .map(|h| tax.topics[h.topic].id.clone())
+        .collect()
 }
 
 /// Two topics with the same example, three unrelated ones (they keep the
@@ -220,8 +275,14 @@ examples.en = ["friendly agent"]
 fn keywords_decide_between_topics_the_encoder_cannot_tell_apart() {
     // Without keywords both topics match both comments (cosine 0.707 each).
     let (c, tax) = classifier(&two_close_topics("", ""));
-    assert_eq!(topics(&c, &tax, "the app keeps crashing", Some("en")), ["app", "outage"]);
-    assert_eq!(topics(&c, &tax, "the router keeps crashing", Some("en")), ["app", "outage"]);
+    assert_eq!(
+        topics(&c, &tax, "the app keeps crashing", Some("en")),
+        ["app", "outage"]
+    );
+    assert_eq!(
+        topics(&c, &tax, "the router keeps crashing", Some("en")),
+        ["app", "outage"]
+    );
 
     let (c, tax) = classifier(&two_close_topics(
         "keywords.en.must = [\"app\"]",
@@ -229,12 +290,24 @@ fn keywords_decide_between_topics_the_encoder_cannot_tell_apart() {
     ));
     // `exclude` removes outage where the app is named; `must` removes app
     // where it is not.
-    assert_eq!(topics(&c, &tax, "the app keeps crashing", Some("en")), ["app"]);
-    assert_eq!(topics(&c, &tax, "the router keeps crashing", Some("en")), ["outage"]);
+    assert_eq!(
+        topics(&c, &tax, "the app keeps crashing", Some("en")),
+        ["app"]
+    );
+    assert_eq!(
+        topics(&c, &tax, "the router keeps crashing", Some("en")),
+        ["outage"]
+    );
     // Unknown language: the `must` words of every language apply.
-    assert_eq!(topics(&c, &tax, "the router keeps crashing", None), ["outage"]);
+    assert_eq!(
+        topics(&c, &tax, "the router keeps crashing", None),
+        ["outage"]
+    );
     // A language without `must` words for the topic is not held to English ones.
-    assert_eq!(topics(&c, &tax, "the router keeps crashing", Some("it")), ["app", "outage"]);
+    assert_eq!(
+        topics(&c, &tax, "the router keeps crashing", Some("it")),
+        ["app", "outage"]
+    );
 }
 
 #[test]
@@ -246,10 +319,16 @@ fn a_barred_topic_does_not_crowd_out_the_next_best() {
         two_close_topics(rules, "").replacen("examples.en = [\"keeps crashing\"]", app_example, 1)
     };
     let (c, tax) = classifier(&taxonomy(""));
-    assert_eq!(topics(&c, &tax, "router keeps crashing daily", None), ["app"]);
+    assert_eq!(
+        topics(&c, &tax, "router keeps crashing daily", None),
+        ["app"]
+    );
     // Once app is barred by its keywords, outage is the clause's best topic.
     let (c, tax) = classifier(&taxonomy("keywords.en.must = [\"app\"]"));
-    assert_eq!(topics(&c, &tax, "router keeps crashing daily", None), ["outage"]);
+    assert_eq!(
+        topics(&c, &tax, "router keeps crashing daily", None),
+        ["outage"]
+    );
 }
 
 #[derive(Default)]
@@ -305,6 +384,14 @@ r7,5,\n";
     // "ok" is too short to tell; r7 has no comment.
     assert_eq!(
         values,
-        [Some("de"), Some("nl"), Some("en"), Some("fr"), Some("es"), None, None]
+        [
+            Some("de"),
+            Some("nl"),
+            Some("en"),
+            Some("fr"),
+            Some("es"),
+            None,
+            None
+        ]
     );
 }

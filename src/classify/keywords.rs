@@ -145,7 +145,11 @@ impl KeywordFilter {
     pub fn new(topic: &Topic) -> KeywordFilter {
         let mut f = KeywordFilter::default();
         for (lang, kw) in &topic.keywords {
-            let must: Vec<Pattern> = kw.must.iter().filter_map(|k| Pattern::parse(k).ok()).collect();
+            let must: Vec<Pattern> = kw
+                .must
+                .iter()
+                .filter_map(|k| Pattern::parse(k).ok())
+                .collect();
             if !must.is_empty() {
                 f.must_languages.insert(lang.clone());
             }
@@ -181,7 +185,12 @@ impl KeywordFilter {
     }
 
     /// Both rules: the topic may be assigned to `clause` of `comment`.
-    pub fn allows(&self, comment: &Normalized, clause: &Normalized, language: Option<&str>) -> bool {
+    pub fn allows(
+        &self,
+        comment: &Normalized,
+        clause: &Normalized,
+        language: Option<&str>,
+    ) -> bool {
         self.must_allows(comment, language) && self.exclude_allows(clause)
     }
 }
@@ -198,9 +207,18 @@ mod tests {
     #[test]
     fn normalization_folds_case_accents_and_punctuation() {
         assert_eq!(Normalized::new("Rückruf!").as_str(), " ruckruf ");
-        assert_eq!(Normalized::new("  L'APPLI  plante…").as_str(), " l appli plante ");
-        assert_eq!(Normalized::new("Straße, e-mail").as_str(), " strasse e mail ");
-        assert_eq!(Normalized::new("Télé-Conseiller").as_str(), " tele conseiller ");
+        assert_eq!(
+            Normalized::new("  L'APPLI  plante…").as_str(),
+            " l appli plante "
+        );
+        assert_eq!(
+            Normalized::new("Straße, e-mail").as_str(),
+            " strasse e mail "
+        );
+        assert_eq!(
+            Normalized::new("Télé-Conseiller").as_str(),
+            " tele conseiller "
+        );
         assert_eq!(Normalized::new("").as_str(), " ");
     }
 
@@ -268,7 +286,10 @@ mod tests {
 
     #[test]
     fn exclude_applies_to_the_clause_in_every_language() {
-        let f = KeywordFilter::new(&topic(&[("de", &[], &["empfang"]), ("en", &[], &["signal"])]));
+        let f = KeywordFilter::new(&topic(&[
+            ("de", &[], &["empfang"]),
+            ("en", &[], &["signal"]),
+        ]));
         let n = Normalized::new;
         assert!(!f.exclude_allows(&n("kein Empfang im Keller")));
         assert!(!f.exclude_allows(&n("no signal")));

@@ -90,12 +90,24 @@ mod tests {
     #[test]
     fn survey_languages_of_clear_comments() {
         let cases = [
-            ("Die Mitarbeiterin war sehr freundlich und hat mir schnell geholfen", "de"),
-            ("De medewerker was erg vriendelijk en heeft me snel geholpen", "nl"),
+            (
+                "Die Mitarbeiterin war sehr freundlich und hat mir schnell geholfen",
+                "de",
+            ),
+            (
+                "De medewerker was erg vriendelijk en heeft me snel geholpen",
+                "nl",
+            ),
             ("The agent was very friendly and helped me quickly", "en"),
-            ("La conseillère était très aimable et m'a aidé rapidement", "fr"),
+            (
+                "La conseillère était très aimable et m'a aidé rapidement",
+                "fr",
+            ),
             ("La agente fue muy amable y me ayudó rápidamente", "es"),
-            ("L'operatore è stato molto gentile e mi ha aiutato subito", "it"),
+            (
+                "L'operatore è stato molto gentile e mi ha aiutato subito",
+                "it",
+            ),
         ];
         for (text, lang) in cases {
             assert_eq!(detect(text), Some(lang), "{text}");

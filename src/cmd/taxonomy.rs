@@ -58,7 +58,10 @@ pub fn run(args: Args) -> Result<ExitCode> {
                     println!();
                 }
                 match Taxonomy::from_file(file) {
-                    Ok(tax) => print!("{}", render_summary(&tax, &file.display().to_string(), !brief)),
+                    Ok(tax) => print!(
+                        "{}",
+                        render_summary(&tax, &file.display().to_string(), !brief)
+                    ),
                     Err(e @ TaxonomyError::Read { .. }) => {
                         eprintln!("error: {e}");
                         code = ExitCode::Error;
@@ -131,14 +134,21 @@ pub fn summarize(tax: &Taxonomy) -> Summary {
 pub fn render_summary(tax: &Taxonomy, source: &str, tree: bool) -> String {
     let s = summarize(tax);
     let mut out = format!("{source}: valid\n");
-    out.push_str(&format!("  name:      {}\n  version:   {}\n", tax.name, tax.version));
+    out.push_str(&format!(
+        "  name:      {}\n  version:   {}\n",
+        tax.name, tax.version
+    ));
     let levels: Vec<String> = s
         .per_level
         .iter()
         .enumerate()
         .map(|(i, n)| format!("level {}: {n}", i + 1))
         .collect();
-    out.push_str(&format!("  topics:    {} ({})\n", tax.topics.len(), levels.join(", ")));
+    out.push_str(&format!(
+        "  topics:    {} ({})\n",
+        tax.topics.len(),
+        levels.join(", ")
+    ));
     out.push_str("  examples:  ");
     out.push_str(
         &s.examples
@@ -175,13 +185,27 @@ pub fn render_summary(tax: &Taxonomy, source: &str, tree: bool) -> String {
         let levels = tax.levels();
         let mut order = Vec::new();
         push_subtree(tax, None, &mut order);
-        let width = tax.topics.iter().zip(&levels).map(|(t, l)| t.id.len() + 2 * l).max().unwrap_or(0);
+        let width = tax
+            .topics
+            .iter()
+            .zip(&levels)
+            .map(|(t, l)| t.id.len() + 2 * l)
+            .max()
+            .unwrap_or(0);
         for i in order {
             let t = &tax.topics[i];
             let indent = "  ".repeat(levels[i]);
             let n: usize = t.examples.values().map(Vec::len).sum();
-            let kw: usize = t.keywords.values().map(|k| k.must.len() + k.exclude.len()).sum();
-            let kw = if kw > 0 { format!(", {kw} keywords") } else { String::new() };
+            let kw: usize = t
+                .keywords
+                .values()
+                .map(|k| k.must.len() + k.exclude.len())
+                .sum();
+            let kw = if kw > 0 {
+                format!(", {kw} keywords")
+            } else {
+                String::new()
+            };
             let pad = width.saturating_sub(t.id.len() + 2 * levels[i]);
             out.push_str(&format!(
                 "  {indent}{}{} {} ({n} examples{kw})\n",
@@ -248,7 +272,10 @@ examples.en = ["five", "six"]
         assert_eq!(s.keywords["de"], (0, 1));
         assert_eq!(s.topics_with_keywords, 1);
         let r = render_summary(&tax, "t.toml", true);
-        assert!(r.contains("  topics:    3 (level 1: 1, level 2: 1, level 3: 1)\n"), "{r}");
+        assert!(
+            r.contains("  topics:    3 (level 1: 1, level 2: 1, level 3: 1)\n"),
+            "{r}"
+        );
         // Tree: children indented under their parent.
         let a = r.find("\n    a").unwrap();
         let b = r.find("\n      b").unwrap();
