@@ -16,6 +16,7 @@ fn main() {
         Command::Eval(args) => verbatim::cmd::eval::run(args),
         Command::Train(args) => verbatim::cmd::train::run(args),
         Command::Discover(args) => verbatim::cmd::discover::run(*args),
+        Command::Taxonomy(args) => verbatim::cmd::taxonomy::run(args),
     };
     match result {
         Ok(code) => std::process::exit(code as i32),

@@ -13,9 +13,11 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use anyhow::Result;
+use rayon::prelude::*;
 
 use crate::aggregate::{AggAccumulator, AggRow, Period};
 use crate::classify::clauses::split_clauses;
+use crate::classify::language;
 use crate::classify::{Classifier, CommentAnalysis, Polarity};
 use crate::dates::{parse_when, When};
 use crate::drivers::{rank, Driver, DriverAccumulator, Ranking};
@@ -196,15 +198,23 @@ pub fn analyse_texts(
             Some((clauses, whole, ids))
         })
         .collect();
+    // Language per comment, on all cores before the encoder takes them:
+    // lingua needs a fraction of a millisecond per comment
+    // (examples/language_eval.rs prints it), which adds up over an export.
+    let languages: Vec<Option<&'static str>> = comments
+        .par_iter()
+        .map(|c| language::detect(c))
+        .collect();
     let refs: Vec<&str> = texts.list.iter().map(String::as_str).collect();
     let vectors = encoder.embed(&refs)?;
     Ok(plans
         .into_iter()
-        .map(|plan| {
+        .zip(languages)
+        .map(|(plan, lang)| {
             plan.map(|(clauses, whole, ids)| {
                 let clause_vecs: Vec<Vec<f32>> =
                     ids.iter().map(|&i| vectors[i].clone()).collect();
-                classifier.analyse(&vectors[whole], clauses, &clause_vecs)
+                classifier.analyse(&vectors[whole], clauses, &clause_vecs, lang)
             })
         })
         .collect())

@@ -6,7 +6,8 @@
 //!   per class (`models/sentiment/prototypes.toml`, written for the project)
 //!   and turns the cosines into probabilities with a softmax;
 //! - a topic matches a clause when the clause is close enough to one of the
-//!   topic's example phrases (`models/taxonomy/*.toml`).
+//!   topic's example phrases (`models/taxonomy/*.toml`) and the topic's
+//!   keyword rules, if it has any, allow it ([`keywords`]).
 //!
 //! Comments are split into clauses first ("friendly agent but I waited 40
 //! minutes" is two opinions), so a topic gets the polarity of the clause that
@@ -14,6 +15,8 @@
 
 pub mod clauses;
 pub mod head;
+pub mod keywords;
+pub mod language;
 pub mod taxonomy;
 
 use std::collections::BTreeMap;
@@ -23,6 +26,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::{centroid, dot, Encoder};
 pub use head::SentimentHead;
+use keywords::{KeywordFilter, Normalized};
 pub use taxonomy::Taxonomy;
 
 /// The shipped sentiment prototypes, compiled in.
@@ -101,6 +105,8 @@ pub struct CommentAnalysis {
     pub clauses: Vec<String>,
     pub clause_sentiment: Vec<Sentiment>,
     pub topics: Vec<TopicHit>,
+    /// ISO 639-1 code of the comment's language, when it was detected.
+    pub language: Option<&'static str>,
 }
 
 /// Thresholds of the classifier.
@@ -150,6 +156,8 @@ pub struct Classifier {
     sentiment: SentimentScorer,
     /// Per topic, the vectors of its example phrases.
     topic_examples: Vec<Vec<Vec<f32>>>,
+    /// Per topic, its `must` / `exclude` keyword rules.
+    topic_keywords: Vec<KeywordFilter>,
     pub settings: ClassifierSettings,
 }
 
@@ -188,9 +196,11 @@ impl Classifier {
             let texts: Vec<&str> = topic.all_examples().collect();
             topic_examples.push(encoder.embed(&texts)?);
         }
+        let topic_keywords = taxonomy.topics.iter().map(KeywordFilter::new).collect();
         Ok(Classifier {
             sentiment,
             topic_examples,
+            topic_keywords,
             settings,
         })
     }
@@ -243,20 +253,34 @@ impl Classifier {
 
     /// Classifies one comment from the vectors of the whole comment and of its
     /// clauses (the same vector twice when the comment is one clause).
+    /// `language` (from [`language::detect`]) only selects which keyword
+    /// rules apply; topics are found the same way in every language.
     pub fn analyse(
         &self,
         comment_vec: &[f32],
         clauses: Vec<String>,
         clause_vecs: &[Vec<f32>],
+        language: Option<&'static str>,
     ) -> CommentAnalysis {
         let s = &self.settings;
         let clause_sentiment: Vec<Sentiment> =
             clause_vecs.iter().map(|v| self.sentiment(v)).collect();
         let mut best: BTreeMap<usize, TopicHit> = BTreeMap::new();
+        let comment_words = Normalized::new(&clauses.join(" "));
         for (ci, v) in clause_vecs.iter().enumerate() {
-            let sims = self.topic_similarities(v);
-            let top = sims.iter().cloned().fold(f32::NEG_INFINITY, f32::max);
+            let mut sims = self.topic_similarities(v);
             let mean = sims.iter().sum::<f32>() / sims.len().max(1) as f32;
+            // Keyword rules bar a topic before the margin is taken, so that a
+            // barred topic does not crowd the clause's other topics out. The
+            // mean stays that of all topics: it measures how generic the
+            // clause is, whatever the keywords say.
+            let clause_words = Normalized::new(clauses.get(ci).map_or("", String::as_str));
+            for (sim, rules) in sims.iter_mut().zip(&self.topic_keywords) {
+                if !rules.allows(&comment_words, &clause_words, language) {
+                    *sim = f32::NEG_INFINITY;
+                }
+            }
+            let top = sims.iter().cloned().fold(f32::NEG_INFINITY, f32::max);
             for (ti, &sim) in sims.iter().enumerate() {
                 if sim < s.topic_threshold
                     || sim < top - s.topic_margin
@@ -283,6 +307,7 @@ impl Classifier {
             clauses,
             clause_sentiment,
             topics: best.into_values().collect(),
+            language,
         }
     }
 }

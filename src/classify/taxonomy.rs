@@ -5,40 +5,84 @@
 //! a comment is about, not how it feels). Ids are strings chosen once and never
 //! renumbered, so a dashboard built on `topic_id` survives a new taxonomy
 //! version. The file's `version` goes into every output.
+//!
+//! ```toml
+//! name = "contact-center"
+//! version = "2.0.0"                  # required; numbers and dots
+//! description = "…"                  # optional
+//!
+//! [[topic]]
+//! id = "self_service"                # lower-case ASCII, digits, `_`; never renamed
+//! label = { en = "Self-service", de = "Self-Service" }
+//! examples.en = ["could do it all online", "…"]
+//! examples.de = ["alles online erledigt", "…"]
+//!
+//! [[topic]]
+//! id = "chatbot"
+//! parent = "self_service"            # optional; must be a topic of the file
+//! label = { en = "Chatbot", de = "Chatbot" }
+//! examples.en = ["the chatbot did not understand me", "…"]
+//! examples.de = ["der chatbot versteht nichts", "…"]
+//! keywords.en.must = ["chatbot", "bot", "virtual assistant"]
+//! keywords.de.must = ["chatbot", "bot*"]
+//! keywords.de.exclude = ["robotik"]
+//! ```
+//!
+//! Rules, checked by [`Taxonomy::parse`] (and `verbatim taxonomy check`),
+//! each reported with the file, the line where TOML gives one, the topic and
+//! the field: `name` and `version` present; at least one topic; ids unique and
+//! valid; a parent that exists and no parent cycle (any depth is fine);
+//! labels and examples keyed by language codes (`de`, `pt-br`); every
+//! language that has a label has examples; no empty phrase; keywords that can
+//! match (see [`super::keywords`] for how they match) and none both in `must`
+//! and `exclude`. All problems are reported at once, not the first only.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::fmt;
+use std::ops::Range;
 use std::path::Path;
 
 use serde::Deserialize;
+use toml::Spanned;
+
+use super::keywords::{Normalized, Pattern};
 
 /// The default contact-center taxonomy, compiled in.
 pub const DEFAULT_TAXONOMY: &str = include_str!("../../models/taxonomy/contact-center.toml");
 
 /// A taxonomy file.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone)]
 pub struct Taxonomy {
     pub name: String,
     pub version: String,
-    #[serde(default)]
     pub description: String,
-    #[serde(rename = "topic")]
     pub topics: Vec<Topic>,
 }
 
 /// One topic of a taxonomy.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone)]
 pub struct Topic {
     pub id: String,
-    #[serde(default)]
     pub parent: Option<String>,
     /// Label per language code.
     pub label: BTreeMap<String, String>,
-    #[serde(default)]
     pub description: String,
     /// Example phrases per language code.
     pub examples: BTreeMap<String, Vec<String>>,
+    /// Keyword rules per language code (may be empty).
+    pub keywords: BTreeMap<String, Keywords>,
+}
+
+/// Keyword rules of a topic in one language.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Keywords {
+    /// The topic is assigned only when the comment contains one of these.
+    #[serde(default)]
+    pub must: Vec<String>,
+    /// The topic is never assigned to a clause that contains one of these.
+    #[serde(default)]
+    pub exclude: Vec<String>,
 }
 
 impl Topic {
@@ -56,40 +100,227 @@ impl Topic {
     }
 }
 
+/// One thing wrong with a taxonomy file, and where.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// 1-based line and column, where the TOML parser gives a position.
+    pub line: Option<usize>,
+    pub column: Option<usize>,
+    /// The topic's id, or `#N` (its position) when it has no usable id.
+    pub topic: Option<String>,
+    /// The field, e.g. `parent`, `examples.de`, `keywords.fr.must`.
+    pub field: Option<String>,
+    pub message: String,
+}
+
+impl Problem {
+    /// The problem as one line, prefixed with `source_name` and the position.
+    pub fn render(&self, source_name: &str) -> String {
+        let mut s = source_name.to_string();
+        if let Some(l) = self.line {
+            s.push_str(&format!(":{l}"));
+            if let Some(c) = self.column {
+                s.push_str(&format!(":{c}"));
+            }
+        }
+        s.push_str(": ");
+        if let Some(t) = &self.topic {
+            s.push_str(&format!("topic `{t}`, "));
+        }
+        if let Some(f) = &self.field {
+            s.push_str(&format!("field `{f}`: "));
+        }
+        s.push_str(&self.message);
+        s
+    }
+}
+
 /// A taxonomy that cannot be used, with where and why.
 #[derive(Debug, thiserror::Error)]
 pub enum TaxonomyError {
-    #[error("{source_name}: {message}")]
-    Parse {
-        source_name: String,
-        message: String,
+    /// The file could not be read.
+    #[error("reading taxonomy {path}: {source}")]
+    Read {
+        path: String,
+        #[source]
+        source: std::io::Error,
     },
-    #[error("{source_name}: {message}")]
+    /// TOML syntax or type errors, or broken rules: every problem found.
+    #[error("{}", render_all(.source_name, .problems))]
     Invalid {
         source_name: String,
-        message: String,
+        problems: Vec<Problem>,
     },
+}
+
+fn render_all(source_name: &str, problems: &[Problem]) -> String {
+    match problems {
+        [one] => one.render(source_name),
+        many => {
+            let mut s = format!("{source_name}: {} problems", many.len());
+            for p in many {
+                s.push_str("\n  ");
+                s.push_str(&p.render(source_name));
+            }
+            s
+        }
+    }
+}
+
+// What the file says, before the rules are checked. Everything a rule
+// checks is optional here, so that a missing field is reported with the
+// others instead of stopping serde at the first one; leaf values keep their
+// position in the file.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTaxonomy {
+    name: Option<Spanned<String>>,
+    version: Option<Spanned<String>>,
+    #[serde(default)]
+    description: String,
+    #[serde(default, rename = "topic")]
+    topics: Vec<RawTopic>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTopic {
+    id: Option<Spanned<String>>,
+    parent: Option<Spanned<String>>,
+    #[serde(default)]
+    label: BTreeMap<String, Spanned<String>>,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    examples: BTreeMap<String, Spanned<Vec<String>>>,
+    #[serde(default)]
+    keywords: BTreeMap<String, RawKeywords>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawKeywords {
+    must: Option<Spanned<Vec<String>>>,
+    exclude: Option<Spanned<Vec<String>>>,
+}
+
+/// 1-based line and column of byte `offset` in `text`.
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, col)
+}
+
+/// A language code: `de`, `fra`, `pt-br`.
+fn valid_language(code: &str) -> bool {
+    let (base, region) = match code.split_once('-') {
+        Some((b, r)) => (b, Some(r)),
+        None => (code, None),
+    };
+    (2..=3).contains(&base.len())
+        && base.chars().all(|c| c.is_ascii_lowercase())
+        && region.is_none_or(|r| {
+            !r.is_empty() && r.len() <= 8 && r.chars().all(|c| c.is_ascii_alphanumeric())
+        })
+}
+
+/// A version: numbers separated by dots, optionally `-suffix` or `+build`.
+fn valid_version(v: &str) -> bool {
+    let core = v.split(['-', '+']).next().unwrap_or("");
+    !core.is_empty()
+        && core
+            .split('.')
+            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))
+        && v.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '+'))
+}
+
+fn valid_id(id: &str) -> bool {
+    !id.is_empty()
+        && id
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+}
+
+/// Edit distance, for "did you mean" on unknown parents.
+fn distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
+            prev = cur;
+        }
+    }
+    row[b.len()]
+}
+
+/// Collects problems while the raw file is checked.
+struct Checker<'a> {
+    text: &'a str,
+    problems: Vec<Problem>,
+}
+
+impl Checker<'_> {
+    fn at(
+        &mut self,
+        span: Option<Range<usize>>,
+        topic: Option<&str>,
+        field: &str,
+        message: String,
+    ) {
+        let (line, column) = span.map(|s| line_col(self.text, s.start)).unzip();
+        self.problems.push(Problem {
+            line,
+            column,
+            topic: topic.map(str::to_string),
+            field: (!field.is_empty()).then(|| field.to_string()),
+            message,
+        });
+    }
 }
 
 impl Taxonomy {
     /// Parses and validates TOML text; `source_name` names it in errors.
     pub fn parse(text: &str, source_name: &str) -> Result<Taxonomy, TaxonomyError> {
-        let tax: Taxonomy = toml::from_str(text).map_err(|e| TaxonomyError::Parse {
+        let invalid = |problems| TaxonomyError::Invalid {
             source_name: source_name.to_string(),
-            message: e.to_string(),
+            problems,
+        };
+        let raw: RawTaxonomy = toml::from_str(text).map_err(|e| {
+            let (line, column) = e.span().map(|s| line_col(text, s.start)).unzip();
+            invalid(vec![Problem {
+                line,
+                column,
+                topic: None,
+                field: None,
+                message: e.message().trim().to_string(),
+            }])
         })?;
-        tax.validate().map_err(|message| TaxonomyError::Invalid {
-            source_name: source_name.to_string(),
-            message,
-        })?;
-        Ok(tax)
+        let mut c = Checker {
+            text,
+            problems: Vec::new(),
+        };
+        let tax = check(raw, &mut c);
+        if c.problems.is_empty() {
+            Ok(tax)
+        } else {
+            c.problems.sort_by_key(|p| p.line.unwrap_or(0));
+            Err(invalid(c.problems))
+        }
     }
 
-    /// Reads a taxonomy file.
-    pub fn from_file(path: &Path) -> anyhow::Result<Taxonomy> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| anyhow::anyhow!("reading taxonomy {}: {e}", path.display()))?;
-        Ok(Taxonomy::parse(&text, &path.display().to_string())?)
+    /// Reads and validates a taxonomy file.
+    pub fn from_file(path: &Path) -> Result<Taxonomy, TaxonomyError> {
+        let text = std::fs::read_to_string(path).map_err(|source| TaxonomyError::Read {
+            path: path.display().to_string(),
+            source,
+        })?;
+        Taxonomy::parse(&text, &path.display().to_string())
     }
 
     /// The compiled-in contact-center taxonomy.
@@ -98,62 +329,464 @@ impl Taxonomy {
             .expect("the shipped taxonomy is valid")
     }
 
-    fn validate(&self) -> Result<(), String> {
-        if self.topics.is_empty() {
-            return Err("no [[topic]] tables".into());
-        }
-        let mut seen = HashSet::new();
-        for t in &self.topics {
-            let ok = !t.id.is_empty()
-                && t.id
-                    .chars()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
-            if !ok {
-                return Err(format!("topic id `{}` must be snake_case ASCII", t.id));
-            }
-            if !seen.insert(t.id.as_str()) {
-                return Err(format!("topic id `{}` appears twice", t.id));
-            }
-            if t.all_examples().next().is_none() {
-                return Err(format!("topic `{}` has no examples", t.id));
-            }
-        }
-        let parents: HashMap<&str, Option<&str>> = self
+    /// Index of the topic with `id`.
+    pub fn index_of(&self, id: &str) -> Option<usize> {
+        self.topics.iter().position(|t| t.id == id)
+    }
+
+    /// Level of each topic: 1 for a topic without parent, 2 for its
+    /// children, and so on.
+    pub fn levels(&self) -> Vec<usize> {
+        let index: HashMap<&str, usize> = self
             .topics
             .iter()
-            .map(|t| (t.id.as_str(), t.parent.as_deref()))
+            .enumerate()
+            .map(|(i, t)| (t.id.as_str(), i))
             .collect();
+        self.topics
+            .iter()
+            .map(|t| {
+                let mut level = 1;
+                let mut at = t;
+                // Validated: parents exist and there is no cycle; the bound
+                // is a guard for hand-built values.
+                while let Some(p) = at.parent.as_deref().and_then(|p| index.get(p)) {
+                    level += 1;
+                    at = &self.topics[*p];
+                    if level > self.topics.len() {
+                        break;
+                    }
+                }
+                level
+            })
+            .collect()
+    }
+
+    /// Things that are allowed but probably not meant: `must` keywords that
+    /// leave some example languages unrestricted, a topic's example that its
+    /// own keywords would refuse, and the same example phrase in two topics
+    /// (a clause close to it is then assigned to both).
+    pub fn warnings(&self) -> Vec<String> {
+        let mut out = Vec::new();
         for t in &self.topics {
-            if let Some(p) = &t.parent {
-                if !parents.contains_key(p.as_str()) {
-                    return Err(format!(
-                        "topic `{}` has parent `{p}`, which is not a topic",
-                        t.id
-                    ));
-                }
+            let must: BTreeSet<&str> = t
+                .keywords
+                .iter()
+                .filter(|(_, k)| !k.must.is_empty())
+                .map(|(l, _)| l.as_str())
+                .collect();
+            if must.is_empty() {
+                continue;
             }
-            // Walk up; more steps than topics means a cycle.
-            let mut at = t.id.as_str();
-            for _ in 0..=self.topics.len() {
-                match parents.get(at).copied().flatten() {
-                    Some(p) => at = p,
-                    None => break,
-                }
-                if at == t.id {
-                    return Err(format!(
-                        "topic `{}` is its own ancestor (parent cycle)",
-                        t.id
-                    ));
+            let without: Vec<&str> = t
+                .examples
+                .keys()
+                .map(String::as_str)
+                .filter(|l| !must.contains(l))
+                .collect();
+            if !without.is_empty() {
+                out.push(format!(
+                    "topic `{}`: `must` keywords for {} but not for {}: comments detected in {} are not restricted by them",
+                    t.id,
+                    must.iter().copied().collect::<Vec<_>>().join(", "),
+                    without.join(", "),
+                    if without.len() == 1 { "that language" } else { "those languages" },
+                ));
+            }
+        }
+        // A topic's own examples should pass its keyword rules: an example
+        // without a `must` word, or with an `exclude` word, describes
+        // comments the topic can never be assigned to.
+        for t in &self.topics {
+            let rules = super::keywords::KeywordFilter::new(t);
+            if rules.is_empty() {
+                continue;
+            }
+            for (lang, examples) in &t.examples {
+                for e in examples {
+                    let n = Normalized::new(e);
+                    if !rules.must_allows(&n, Some(lang)) {
+                        out.push(format!(
+                            "topic `{}`: example \"{e}\" ({lang}) contains none of the topic's `must` keywords",
+                            t.id
+                        ));
+                    }
+                    if !rules.exclude_allows(&n) {
+                        out.push(format!(
+                            "topic `{}`: example \"{e}\" ({lang}) contains one of the topic's `exclude` keywords",
+                            t.id
+                        ));
+                    }
                 }
             }
         }
-        Ok(())
+        let mut seen: HashMap<String, &str> = HashMap::new();
+        for t in &self.topics {
+            let mut own = BTreeSet::new();
+            for e in t.all_examples() {
+                let n = Normalized::new(e).as_str().trim().to_string();
+                if !own.insert(n.clone()) {
+                    continue;
+                }
+                match seen.get(&n) {
+                    Some(other) => out.push(format!(
+                        "example \"{e}\" is in both `{other}` and `{}`",
+                        t.id
+                    )),
+                    None => {
+                        seen.insert(n, &t.id);
+                    }
+                }
+            }
+        }
+        out
+    }
+}
+
+/// Checks the raw file, recording every problem in `c`, and returns the
+/// taxonomy (only meaningful when no problem was found).
+fn check(raw: RawTaxonomy, c: &mut Checker) -> Taxonomy {
+    let name = match raw.name {
+        None => {
+            c.at(
+                None,
+                None,
+                "name",
+                "missing; add `name = \"…\"` before the first [[topic]]".into(),
+            );
+            String::new()
+        }
+        Some(n) => {
+            if n.get_ref().trim().is_empty() {
+                c.at(Some(n.span()), None, "name", "is empty".into());
+            }
+            n.into_inner()
+        }
+    };
+    let version = match raw.version {
+        None => {
+            c.at(None, None, "version", "missing; add `version = \"1.0.0\"` before the first [[topic]] and raise it with every change".into());
+            String::new()
+        }
+        Some(v) => {
+            if !valid_version(v.get_ref()) {
+                c.at(
+                    Some(v.span()),
+                    None,
+                    "version",
+                    format!(
+                        "`{}` is not a version; use numbers and dots, e.g. \"1.2.0\"",
+                        v.get_ref()
+                    ),
+                );
+            }
+            v.into_inner()
+        }
+    };
+    if raw.topics.is_empty() {
+        c.at(None, None, "topic", "no [[topic]] tables".into());
+    }
+
+    // Ids first: the other rules name topics by id.
+    let mut first_line: HashMap<String, Option<Range<usize>>> = HashMap::new();
+    let mut names = Vec::with_capacity(raw.topics.len());
+    for (i, t) in raw.topics.iter().enumerate() {
+        let pos = format!("#{}", i + 1);
+        let any_span = t
+            .parent
+            .as_ref()
+            .map(|p| p.span())
+            .or_else(|| t.label.values().next().map(|l| l.span()))
+            .or_else(|| t.examples.values().next().map(|e| e.span()));
+        let name = match &t.id {
+            None => {
+                c.at(
+                    any_span,
+                    Some(&pos),
+                    "id",
+                    "missing; every topic needs a stable id".into(),
+                );
+                pos
+            }
+            Some(id) => {
+                let s = id.get_ref();
+                if !valid_id(s) {
+                    c.at(
+                        Some(id.span()),
+                        Some(&pos),
+                        "id",
+                        format!("`{s}` is not a valid id; use lower-case ASCII letters, digits and `_` (snake_case)"),
+                    );
+                    pos
+                } else {
+                    match first_line.get(s) {
+                        Some(first) => {
+                            let first = first
+                                .clone()
+                                .map(|r| {
+                                    format!(" (first at line {})", line_col(c.text, r.start).0)
+                                })
+                                .unwrap_or_default();
+                            c.at(
+                                Some(id.span()),
+                                Some(s),
+                                "id",
+                                format!("appears twice{first}; ids must be unique"),
+                            );
+                        }
+                        None => {
+                            first_line.insert(s.clone(), Some(id.span()));
+                        }
+                    }
+                    s.clone()
+                }
+            }
+        };
+        names.push(name);
+    }
+
+    let ids: BTreeSet<&str> = first_line.keys().map(String::as_str).collect();
+    for (t, who) in raw.topics.iter().zip(&names) {
+        let who = Some(who.as_str());
+        if let Some(p) = &t.parent {
+            let ps = p.get_ref();
+            if Some(ps.as_str()) == who {
+                c.at(
+                    Some(p.span()),
+                    who,
+                    "parent",
+                    "a topic cannot be its own parent (parent cycle)".into(),
+                );
+            } else if !ids.contains(ps.as_str()) {
+                let near = ids
+                    .iter()
+                    .map(|id| (distance(ps, id), *id))
+                    .filter(|(d, _)| *d <= 2)
+                    .min()
+                    .map(|(_, id)| format!(" (did you mean `{id}`?)"))
+                    .unwrap_or_default();
+                c.at(
+                    Some(p.span()),
+                    who,
+                    "parent",
+                    format!("`{ps}` is not a topic id of this file{near}"),
+                );
+            }
+        }
+        if t.label.is_empty() {
+            let span = t.id.as_ref().map(|i| i.span());
+            c.at(
+                span,
+                who,
+                "label",
+                "missing; give at least one language, e.g. label = { en = \"…\" }".into(),
+            );
+        }
+        for (lang, l) in &t.label {
+            if !valid_language(lang) {
+                c.at(
+                    Some(l.span()),
+                    who,
+                    &format!("label.{lang}"),
+                    format!("`{lang}` is not a language code like `de` or `pt-br`"),
+                );
+            }
+            if l.get_ref().trim().is_empty() {
+                c.at(
+                    Some(l.span()),
+                    who,
+                    &format!("label.{lang}"),
+                    "is empty".into(),
+                );
+            }
+        }
+        if t.examples.values().all(|e| e.get_ref().is_empty()) {
+            let span = t.id.as_ref().map(|i| i.span());
+            c.at(
+                span,
+                who,
+                "examples",
+                "no example phrases; a topic is defined by its examples".into(),
+            );
+        }
+        for (lang, ex) in &t.examples {
+            let field = format!("examples.{lang}");
+            if !valid_language(lang) {
+                c.at(
+                    Some(ex.span()),
+                    who,
+                    &field,
+                    format!("`{lang}` is not a language code like `de` or `pt-br`"),
+                );
+            }
+            if ex.get_ref().iter().any(|e| e.trim().is_empty()) {
+                c.at(
+                    Some(ex.span()),
+                    who,
+                    &field,
+                    "contains an empty phrase".into(),
+                );
+            }
+        }
+        for (lang, l) in &t.label {
+            if t.examples.get(lang).is_none_or(|e| e.get_ref().is_empty()) {
+                c.at(
+                    Some(l.span()),
+                    who,
+                    &format!("examples.{lang}"),
+                    format!("the topic has a `{lang}` label but no `{lang}` examples; add examples.{lang} = [\"…\"] or drop the label"),
+                );
+            }
+        }
+        for (lang, kw) in &t.keywords {
+            let span = kw.must.as_ref().or(kw.exclude.as_ref()).map(|s| s.span());
+            if !valid_language(lang) {
+                c.at(
+                    span.clone(),
+                    who,
+                    &format!("keywords.{lang}"),
+                    format!("`{lang}` is not a language code like `de` or `pt-br`"),
+                );
+            }
+            let mut must_norm = BTreeSet::new();
+            for (kind, list) in [("must", &kw.must), ("exclude", &kw.exclude)] {
+                let Some(list) = list else { continue };
+                let field = format!("keywords.{lang}.{kind}");
+                for k in list.get_ref() {
+                    match Pattern::parse(k) {
+                        Err(m) => c.at(Some(list.span()), who, &field, m),
+                        Ok(p) if kind == "must" => {
+                            must_norm.insert(p.key().to_string());
+                        }
+                        Ok(p) => {
+                            if must_norm.contains(p.key()) {
+                                c.at(
+                                    Some(list.span()),
+                                    who,
+                                    &field,
+                                    format!("`{k}` is also a `must` keyword; it cannot be both"),
+                                );
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    // Parent cycles of any length, each reported once, on its smallest id.
+    let parent_of: HashMap<&str, (&str, Range<usize>)> = raw
+        .topics
+        .iter()
+        .zip(&names)
+        .filter_map(|(t, n)| {
+            t.parent
+                .as_ref()
+                .map(|p| (n.as_str(), (p.get_ref().as_str(), p.span())))
+        })
+        .collect();
+    let mut reported = BTreeSet::new();
+    for start in &names {
+        let mut path = vec![start.as_str()];
+        let mut at = start.as_str();
+        while let Some((p, _)) = parent_of.get(at) {
+            if *p == at {
+                break; // own parent: reported above
+            }
+            if let Some(k) = path.iter().position(|x| x == p) {
+                let cycle = &path[k..];
+                let min = cycle.iter().min().copied().unwrap_or(p);
+                if reported.insert(min.to_string()) {
+                    let r = cycle.iter().position(|x| *x == min).unwrap_or(0);
+                    let mut ring: Vec<&str> =
+                        cycle[r..].iter().chain(&cycle[..r]).copied().collect();
+                    ring.push(min);
+                    let span = parent_of.get(min).map(|(_, s)| s.clone());
+                    c.at(
+                        span,
+                        Some(min),
+                        "parent",
+                        format!("parent cycle: {}", ring.join(" → ")),
+                    );
+                }
+                break;
+            }
+            path.push(p);
+            at = p;
+        }
+    }
+
+    let topics = raw
+        .topics
+        .into_iter()
+        .zip(names)
+        .map(|(t, id)| Topic {
+            id,
+            parent: t.parent.map(Spanned::into_inner),
+            label: t
+                .label
+                .into_iter()
+                .map(|(k, v)| (k, v.into_inner()))
+                .collect(),
+            description: t.description,
+            examples: t
+                .examples
+                .into_iter()
+                .map(|(k, v)| (k, v.into_inner()))
+                .collect(),
+            keywords: t
+                .keywords
+                .into_iter()
+                .map(|(k, v)| {
+                    (
+                        k,
+                        Keywords {
+                            must: v.must.map(Spanned::into_inner).unwrap_or_default(),
+                            exclude: v.exclude.map(Spanned::into_inner).unwrap_or_default(),
+                        },
+                    )
+                })
+                .collect(),
+        })
+        .collect();
+    Taxonomy {
+        name,
+        version,
+        description: raw.description,
+        topics,
+    }
+}
+
+impl fmt::Display for Taxonomy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} {} ({} topics)",
+            self.name,
+            self.version,
+            self.topics.len()
+        )
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn problems(text: &str) -> Vec<Problem> {
+        match Taxonomy::parse(text, "t.toml") {
+            Err(TaxonomyError::Invalid { problems, .. }) => problems,
+            Err(e) => panic!("unexpected error {e}"),
+            Ok(_) => panic!("accepted:\n{text}"),
+        }
+    }
+
+    const HEAD: &str = "name = \"t\"\nversion = \"1\"\n";
+
+    fn topic(id: &str, parent: Option<&str>) -> String {
+        let parent = parent.map_or(String::new(), |p| format!("parent = \"{p}\"\n"));
+        format!("[[topic]]\nid = \"{id}\"\n{parent}label = {{ en = \"{id}\" }}\nexamples.en = [\"{id} example\"]\n")
+    }
 
     #[test]
     fn shipped_taxonomy_is_valid() {
@@ -162,7 +795,7 @@ mod tests {
         for topic in &t.topics {
             for lang in ["de", "nl", "en", "fr", "es"] {
                 assert!(
-                    topic.examples.get(lang).is_some_and(|e| !e.is_empty()),
+                    topic.examples.get(lang).is_some_and(|e| e.len() >= 6),
                     "{} {lang}",
                     topic.id
                 );
@@ -172,35 +805,206 @@ mod tests {
 
     #[test]
     fn duplicate_ids_and_cycles_are_errors() {
-        let dup = r#"
-name = "t"
-version = "1"
-[[topic]]
-id = "a"
-label = { en = "A" }
-examples.en = ["x"]
-[[topic]]
-id = "a"
-label = { en = "A" }
-examples.en = ["y"]
-"#;
-        let e = Taxonomy::parse(dup, "dup.toml").unwrap_err().to_string();
-        assert!(e.contains("dup.toml") && e.contains("twice"), "{e}");
-        let cycle = r#"
-name = "t"
-version = "1"
-[[topic]]
-id = "a"
-parent = "b"
-label = { en = "A" }
-examples.en = ["x"]
-[[topic]]
-id = "b"
-parent = "a"
-label = { en = "B" }
-examples.en = ["y"]
-"#;
-        let e = Taxonomy::parse(cycle, "c.toml").unwrap_err().to_string();
-        assert!(e.contains("cycle"), "{e}");
+        let dup = format!("{HEAD}{}{}", topic("a", None), topic("a", None));
+        let p = problems(&dup);
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert_eq!(p[0].topic.as_deref(), Some("a"));
+        assert_eq!(p[0].field.as_deref(), Some("id"));
+        // The second `id = "a"` is on line 8 (3 header-ish lines per topic
+        // after the two head lines: [[topic]], id, label, examples).
+        assert_eq!(p[0].line, Some(8));
+        assert!(p[0].message.contains("first at line 4"), "{}", p[0].message);
+        let e = Taxonomy::parse(&dup, "dup.toml").unwrap_err().to_string();
+        assert!(e.starts_with("dup.toml:8:"), "{e}");
+
+        let cycle = format!(
+            "{HEAD}{}{}{}",
+            topic("a", Some("c")),
+            topic("b", Some("a")),
+            topic("c", Some("b"))
+        );
+        let p = problems(&cycle);
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert_eq!(p[0].message, "parent cycle: a → c → b → a");
+        assert_eq!(p[0].topic.as_deref(), Some("a"));
+        assert_eq!(p[0].line, Some(5), "the parent line of `a`");
+
+        let own = format!("{HEAD}{}", topic("a", Some("a")));
+        let p = problems(&own);
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert!(p[0].message.contains("own parent"));
+    }
+
+    #[test]
+    fn deep_hierarchies_are_fine_and_levels_count_from_one() {
+        let text = format!(
+            "{HEAD}{}{}{}{}",
+            topic("a", None),
+            topic("b", Some("a")),
+            topic("c", Some("b")),
+            topic("d", Some("c"))
+        );
+        let t = Taxonomy::parse(&text, "t.toml").unwrap();
+        assert_eq!(t.levels(), vec![1, 2, 3, 4]);
+        assert_eq!(t.index_of("c"), Some(2));
+    }
+
+    #[test]
+    fn every_problem_is_reported_with_topic_field_and_line() {
+        let text = "name = \"t\"\n\
+[[topic]]\n\
+id = \"Wait-Time\"\n\
+label = { en = \"W\" }\n\
+examples.en = [\"x\"]\n\
+[[topic]]\n\
+id = \"agent\"\n\
+parent = \"agnet_x\"\n\
+label = { en = \"A\", de = \"M\" }\n\
+examples.en = [\"y\", \"  \"]\n\
+keywords.en.must = [\"*bot\"]\n\
+keywords.en.exclude = [\"\"]\n\
+[[topic]]\n\
+id = \"agents\"\n\
+parent = \"agent\"\n\
+label = { en = \"A\" }\n\
+examples.en = []\n";
+        let p = problems(text);
+        let find = |field: &str| {
+            p.iter()
+                .find(|x| x.field.as_deref() == Some(field))
+                .unwrap_or_else(|| panic!("no problem on {field}: {p:#?}"))
+        };
+        assert_eq!(find("version").line, None);
+        assert!(find("version").message.starts_with("missing"));
+        let id = find("id");
+        assert_eq!((id.line, id.topic.as_deref()), (Some(3), Some("#1")));
+        let parent = find("parent");
+        assert_eq!(
+            (parent.line, parent.topic.as_deref()),
+            (Some(8), Some("agent"))
+        );
+        assert!(
+            parent.message.contains("`agnet_x` is not a topic id"),
+            "{}",
+            parent.message
+        );
+        let de = find("examples.de");
+        assert_eq!(de.line, Some(9));
+        assert!(de.message.contains("`de` label but no `de` examples"));
+        assert_eq!(find("examples.en").line, Some(10));
+        assert!(find("keywords.en.must")
+            .message
+            .contains("only allowed at the end"));
+        assert!(find("keywords.en.exclude").message.contains("no letters"));
+        let empty = find("examples");
+        assert_eq!(empty.topic.as_deref(), Some("agents"));
+        assert_eq!(p.len(), 9, "{p:#?}");
+        // Sorted by line; the rendered error lists them all.
+        let lines: Vec<usize> = p.iter().map(|x| x.line.unwrap_or(0)).collect();
+        assert!(lines.windows(2).all(|w| w[0] <= w[1]), "{lines:?}");
+        let e = Taxonomy::parse(text, "t.toml").unwrap_err().to_string();
+        assert!(
+            e.starts_with("t.toml: 9 problems\n  t.toml: field `version`: missing"),
+            "{e}"
+        );
+        assert!(
+            e.contains("\n  t.toml:8:10: topic `agent`, field `parent`: `agnet_x`"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn did_you_mean_on_a_near_parent() {
+        let text = format!(
+            "{HEAD}{}{}",
+            topic("billing", None),
+            topic("fees", Some("biling"))
+        );
+        let p = problems(&text);
+        assert!(
+            p[0].message.ends_with("(did you mean `billing`?)"),
+            "{}",
+            p[0].message
+        );
+    }
+
+    #[test]
+    fn toml_errors_keep_their_line() {
+        let text = format!(
+            "{HEAD}[[topic]]\nid = \"a\"\nlabel = {{ en = \"A\" }}\nexamples.en = \"not a list\"\n"
+        );
+        let p = problems(&text);
+        assert_eq!(p.len(), 1);
+        assert_eq!(p[0].line, Some(6), "{p:?}");
+        let text = format!("{HEAD}{}keywords.en.mustt = [\"x\"]\n", topic("a", None));
+        let p = problems(&text);
+        assert_eq!(p[0].line, Some(7), "{p:?}");
+        assert!(
+            p[0].message.contains("unknown field `mustt`"),
+            "{}",
+            p[0].message
+        );
+    }
+
+    #[test]
+    fn keywords_are_read_and_contradictions_refused() {
+        let ok = format!("{HEAD}{}keywords.en.must = [\"chatbot\", \"bot*\"]\nkeywords.en.exclude = [\"robot\"]\n", topic("a", None));
+        let t = Taxonomy::parse(&ok, "t.toml").unwrap();
+        assert_eq!(
+            t.topics[0].keywords["en"],
+            Keywords {
+                must: vec!["chatbot".into(), "bot*".into()],
+                exclude: vec!["robot".into()]
+            }
+        );
+        let both = format!(
+            "{HEAD}{}keywords.en.must = [\"Bot\"]\nkeywords.en.exclude = [\"bot\"]\n",
+            topic("a", None)
+        );
+        let p = problems(&both);
+        assert!(p[0].message.contains("also a `must` keyword"), "{p:?}");
+    }
+
+    #[test]
+    fn versions_and_language_codes() {
+        for v in ["1", "1.0.0", "2.1", "2.0.0-rc.1", "1.0.0+build5"] {
+            assert!(valid_version(v), "{v}");
+        }
+        for v in ["", "v1", "1..0", "one", "1.0 beta"] {
+            assert!(!valid_version(v), "{v}");
+        }
+        for l in ["de", "fra", "pt-br", "zh-hans"] {
+            assert!(valid_language(l), "{l}");
+        }
+        for l in ["", "d", "DE", "german", "pt_br", "pt-"] {
+            assert!(!valid_language(l), "{l}");
+        }
+    }
+
+    #[test]
+    fn warnings_name_uncovered_languages_and_shared_examples() {
+        let text = format!(
+            "{HEAD}[[topic]]\nid = \"a\"\nlabel = {{ en = \"A\", de = \"A\" }}\nexamples.en = [\"same thing\"]\nexamples.de = [\"etwas\"]\nkeywords.en.must = [\"thing\"]\n{}",
+            "[[topic]]\nid = \"b\"\nlabel = { en = \"B\" }\nexamples.en = [\"Same   THING!\"]\n"
+        );
+        let w = Taxonomy::parse(&text, "t.toml").unwrap().warnings();
+        assert_eq!(w.len(), 2, "{w:?}");
+        assert!(
+            w[0].starts_with("topic `a`: `must` keywords for en but not for de"),
+            "{}",
+            w[0]
+        );
+        assert!(w[1].contains("in both `a` and `b`"), "{}", w[1]);
+        let refused = format!(
+            "{HEAD}[[topic]]\nid = \"a\"\nlabel = {{ en = \"A\" }}\nexamples.en = [\"the bot\", \"the menu\", \"a robot arm\"]\nkeywords.en.must = [\"bot\", \"robot\"]\nkeywords.en.exclude = [\"arm\"]\n"
+        );
+        let w = Taxonomy::parse(&refused, "t.toml").unwrap().warnings();
+        assert_eq!(
+            w,
+            vec![
+                "topic `a`: example \"the menu\" (en) contains none of the topic's `must` keywords".to_string(),
+                "topic `a`: example \"a robot arm\" (en) contains one of the topic's `exclude` keywords".to_string(),
+            ]
+        );
     }
 }

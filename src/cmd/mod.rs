@@ -8,6 +8,7 @@ pub mod encoder_args;
 pub mod eval;
 pub mod models;
 pub mod train;
+pub mod taxonomy;
 
 use clap::{Parser, Subcommand};
 
@@ -35,4 +36,7 @@ pub enum Command {
     /// Fit a sentiment head on labelled comments.
     #[command(subcommand_required = true)]
     Train(train::Args),
+    /// Check topic taxonomy files.
+    #[command(subcommand_required = true)]
+    Taxonomy(taxonomy::Args),
 }

@@ -70,9 +70,8 @@ pub fn fact_response(
                 .map(|x| Some(x.bucket == crate::nps::Bucket::Detractor)),
         ),
         boolean("has_comment", r.iter().map(|x| Some(x.analysis.is_some()))),
-        // Language detection is not part of this pass yet: the column is
-        // here so that the schema does not change when it comes.
-        utf8("language", r.iter().map(|_| None)),
+        // ISO 639-1, null when the comment is empty, too short or unclear.
+        utf8("language", an(&|a| a.language.map(str::to_string))),
         utf8(
             "sentiment",
             an(&|a| Some(a.sentiment.label.as_str().to_string())),

@@ -1,0 +1,397 @@
+//! Topics as an analyst relies on them: the shipped taxonomies are valid and
+//! keep their ids, keyword rules decide what the encoder cannot, and every
+//! comment gets its language in `fact_response`.
+//!
+//! The classifier tests use the bag-of-words [`HashEncoder`], whose cosines
+//! can be worked out by hand: a clause of four words sharing two with a
+//! two-word example has cosine 2 / (2 · √2) = 0.707.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::HashEncoder;
+use verbatim::classify::{Classifier, ClassifierSettings, Prototypes, Taxonomy};
+use verbatim::input::{InputOptions, Reject, ResponseStream};
+use verbatim::model::Encoder;
+use verbatim::output::table::ColumnData;
+use verbatim::pipeline::{run_pass, AnalyzedResponse, PassSettings, PassSink};
+
+/// The ids of contact-center 1.0.0: dashboards are built on them.
+const CONTACT_CENTER_1X_IDS: [&str; 15] = [
+    "reachability",
+    "wait_time",
+    "agent_friendliness",
+    "agent_competence",
+    "resolution",
+    "transfers",
+    "callback",
+    "information_clarity",
+    "self_service",
+    "billing",
+    "price",
+    "product_quality",
+    "contract_cancellation",
+    "delivery",
+    "processing_time",
+];
+
+const SURVEY_LANGUAGES: [&str; 5] = ["de", "nl", "en", "fr", "es"];
+
+fn shipped_taxonomies() -> Vec<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("models/taxonomy");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn every_shipped_taxonomy_passes_the_check_with_no_warning() {
+    let files = shipped_taxonomies();
+    let names: Vec<String> = files
+        .iter()
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        names.contains(&"contact-center.toml".to_string())
+            && names.contains(&"employee.toml".to_string()),
+        "{names:?}"
+    );
+    for file in &files {
+        let tax = Taxonomy::from_file(file).unwrap_or_else(|e| panic!("{e}"));
+        assert!(
+            tax.warnings().is_empty(),
+            "{}: {:#?}",
+            file.display(),
+            tax.warnings()
+        );
+        for t in &tax.topics {
+            for lang in SURVEY_LANGUAGES {
+                assert!(
+                    t.label.contains_key(lang),
+                    "{} {}: no {lang} label",
+                    file.display(),
+                    t.id
+                );
+                let n = t.examples.get(lang).map_or(0, Vec::len);
+                assert!(
+                    n >= 6,
+                    "{} {}: {n} {lang} examples, want 6",
+                    file.display(),
+                    t.id
+                );
+            }
+        }
+        // And through the command a person runs.
+        let out = Command::new(env!("CARGO_BIN_EXE_verbatim"))
+            .args(["taxonomy", "check"])
+            .arg(file)
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{stdout}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            stdout.contains(": valid\n") && !stdout.contains("warnings:"),
+            "{stdout}"
+        );
+    }
+}
+
+#[test]
+fn contact_center_keeps_every_1x_id_and_gains_a_hierarchy() {
+    let tax = Taxonomy::default_contact_center();
+    assert!(tax.version.starts_with("2."), "{}", tax.version);
+    for id in CONTACT_CENTER_1X_IDS {
+        assert!(tax.index_of(id).is_some(), "1.x id `{id}` is gone");
+    }
+    for id in [
+        "agent", "ivr", "chatbot", "app", "website", "fees", "outages",
+    ] {
+        assert!(tax.index_of(id).is_some(), "{id}");
+    }
+    let parent = |id: &str| tax.topics[tax.index_of(id).unwrap()].parent.clone();
+    assert_eq!(parent("wait_time").as_deref(), Some("reachability"));
+    assert_eq!(parent("chatbot").as_deref(), Some("self_service"));
+    assert_eq!(parent("fees").as_deref(), Some("price"));
+    assert_eq!(parent("outages").as_deref(), Some("product_quality"));
+    assert_eq!(parent("agent_friendliness").as_deref(), Some("agent"));
+}
+
+#[test]
+fn employee_taxonomy_has_the_five_elements_as_parents() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("models/taxonomy/employee.toml");
+    let tax = Taxonomy::from_file(&path).unwrap();
+    let top: Vec<&str> = tax
+        .topics
+        .iter()
+        .filter(|t| t.parent.is_none())
+        .map(|t| t.id.as_str())
+        .collect();
+    assert_eq!(
+        top,
+        [
+            "pride",
+            "influencers",
+            "behaviour",
+            "value_drivers",
+            "results"
+        ]
+    );
+    for element in &top {
+        let children = tax
+            .topics
+            .iter()
+            .filter(|t| t.parent.as_deref() == Some(element))
+            .count();
+        assert!(children >= 2, "{element} has {children} sub-topics");
+    }
+}
+
+#[test]
+fn an_invalid_taxonomy_exits_2_and_names_file_line_topic_and_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(
+        &bad,
+        "name = \"bad\"\nversion = \"1.0.0\"\n[[topic]]\nid = \"fees\"\nparent = \"price\"\nlabel = { en = \"Fees\" }\nexamples.en = [\"fee\"]\n",
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_verbatim"))
+        .args(["taxonomy", "check"])
+        .arg(&bad)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    let want = format!(
+        "{}:5:10: topic `fees`, field `parent`: `price` is not a topic id of this file",
+        bad.display()
+    );
+    assert!(stderr.contains(&want), "{stderr}");
+    // A file that cannot be read is an error (1), not an invalid taxonomy.
+    let out = Command::new(env!("CARGO_BIN_EXE_verbatim"))
+        .args(["taxonomy", "check"])
+        .arg(dir.path().join("missing.toml"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+}
+
+const PROTOTYPES: &str = r#"
+name = "test"
+version = "0.1.0"
+[[class]]
+name = "negative"
+examples.en = ["bad terrible awful"]
+[[class]]
+name = "neutral"
+examples.en = ["okay fine average"]
+[[class]]
+name = "positive"
+examples.en = ["great excellent lovely"]
+"#;
+
+fn classifier(taxonomy: &str) -> (Classifier, Taxonomy) {
+    let tax = Taxonomy::parse(taxonomy, "test.toml").unwrap();
+    let prototypes: Prototypes = toml::from_str(PROTOTYPES).unwrap();
+    let settings = ClassifierSettings {
+        sentiment_temperature: 0.05,
+        topic_threshold: 0.5,
+        topic_margin: 0.1,
+        topic_min_gap: 0.1,
+    };
+    let c = Classifier::build(&HashEncoder { dim: 4096 }, &prototypes, &tax, settings).unwrap();
+    (c, tax)
+}
+
+/// Topic ids found in a one-clause comment.
+fn topics(
+    c: &Classifier,
+    tax: &Taxonomy,
+    comment: &str,
+    language: Option<&'static str>,
+) -> Vec<String> {
+    let v = HashEncoder { dim: 4096 }
+        .embed(&[comment])
+        .unwrap()
+        .remove(0);
+    let a = c.analyse(
+        &v,
+        vec![comment.to_string()],
+        std::slice::from_ref(&v),
+        language,
+    );
+    assert_eq!(a.language, language);
+    a.topics
+        .iter()
+        .map(|h| tax.topics[h.topic].id.clone())
+        .collect()
+}
+
+/// Two topics with the same example, three unrelated ones (they keep the
+/// mean cosine low, as a real taxonomy's many topics do).
+fn two_close_topics(app_rules: &str, outage_rules: &str) -> String {
+    format!(
+        r#"
+name = "t"
+version = "1"
+[[topic]]
+id = "app"
+label = {{ en = "App" }}
+examples.en = ["keeps crashing"]
+{app_rules}
+[[topic]]
+id = "outage"
+label = {{ en = "Outage" }}
+examples.en = ["keeps crashing"]
+{outage_rules}
+[[topic]]
+id = "billing"
+label = {{ en = "Billing" }}
+examples.en = ["invoice wrong"]
+[[topic]]
+id = "price"
+label = {{ en = "Price" }}
+examples.en = ["price too high"]
+[[topic]]
+id = "agent"
+label = {{ en = "Agent" }}
+examples.en = ["friendly agent"]
+"#
+    )
+}
+
+#[test]
+fn keywords_decide_between_topics_the_encoder_cannot_tell_apart() {
+    // Without keywords both topics match both comments (cosine 0.707 each).
+    let (c, tax) = classifier(&two_close_topics("", ""));
+    assert_eq!(
+        topics(&c, &tax, "the app keeps crashing", Some("en")),
+        ["app", "outage"]
+    );
+    assert_eq!(
+        topics(&c, &tax, "the router keeps crashing", Some("en")),
+        ["app", "outage"]
+    );
+
+    let (c, tax) = classifier(&two_close_topics(
+        "keywords.en.must = [\"app\"]",
+        "keywords.en.exclude = [\"App\"]",
+    ));
+    // `exclude` removes outage where the app is named; `must` removes app
+    // where it is not.
+    assert_eq!(
+        topics(&c, &tax, "the app keeps crashing", Some("en")),
+        ["app"]
+    );
+    assert_eq!(
+        topics(&c, &tax, "the router keeps crashing", Some("en")),
+        ["outage"]
+    );
+    // Unknown language: the `must` words of every language apply.
+    assert_eq!(
+        topics(&c, &tax, "the router keeps crashing", None),
+        ["outage"]
+    );
+    // A language without `must` words for the topic is not held to English ones.
+    assert_eq!(
+        topics(&c, &tax, "the router keeps crashing", Some("it")),
+        ["app", "outage"]
+    );
+}
+
+#[test]
+fn a_barred_topic_does_not_crowd_out_the_next_best() {
+    // "router keeps crashing daily" is identical to app's example (cosine 1)
+    // and 0.707 from outage's: outside the 0.1 margin of the best topic.
+    let app_example = "examples.en = [\"router keeps crashing daily\"]";
+    let taxonomy = |rules: &str| {
+        two_close_topics(rules, "").replacen("examples.en = [\"keeps crashing\"]", app_example, 1)
+    };
+    let (c, tax) = classifier(&taxonomy(""));
+    assert_eq!(
+        topics(&c, &tax, "router keeps crashing daily", None),
+        ["app"]
+    );
+    // Once app is barred by its keywords, outage is the clause's best topic.
+    let (c, tax) = classifier(&taxonomy("keywords.en.must = [\"app\"]"));
+    assert_eq!(
+        topics(&c, &tax, "router keeps crashing daily", None),
+        ["outage"]
+    );
+}
+
+#[derive(Default)]
+struct Collect(Vec<AnalyzedResponse>);
+
+impl PassSink for Collect {
+    fn responses(&mut self, chunk: &[AnalyzedResponse]) -> anyhow::Result<()> {
+        self.0.extend_from_slice(chunk);
+        Ok(())
+    }
+    fn reject(&mut self, _: &Reject) -> anyhow::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn fact_response_gets_the_language_of_each_comment() {
+    let csv = "id,score,comment\n\
+r1,9,Die Mitarbeiterin war sehr freundlich und hat mir schnell geholfen\n\
+r2,3,De wachttijd was veel te lang en niemand nam op\n\
+r3,10,The agent was very friendly and solved my problem\n\
+r4,6,La facture est encore fausse et personne ne répond\n\
+r5,8,Me resolvieron el problema enseguida por teléfono\n\
+r6,7,ok\n\
+r7,5,\n";
+    let stream = ResponseStream::from_reader(
+        std::io::Cursor::new(csv.as_bytes().to_vec()),
+        "lang.csv",
+        &InputOptions::default(),
+    )
+    .unwrap();
+    let segment_columns = stream.segment_columns().to_vec();
+    let (c, tax) = classifier(&two_close_topics("", ""));
+    let ids: Vec<String> = tax.topics.iter().map(|t| t.id.clone()).collect();
+    let mut sink = Collect::default();
+    run_pass(
+        stream,
+        &segment_columns,
+        &HashEncoder { dim: 4096 },
+        &c,
+        &ids,
+        &PassSettings::default(),
+        &mut sink,
+        &mut |_| {},
+    )
+    .unwrap();
+    let table = verbatim::output::tables::fact_response(&sink.0, &segment_columns, None, "run");
+    let column = table.columns.iter().find(|c| c.name == "language").unwrap();
+    let ColumnData::Utf8(values) = &column.data else {
+        panic!("language is not a text column")
+    };
+    let values: Vec<Option<&str>> = values.iter().map(Option::as_deref).collect();
+    // "ok" is too short to tell; r7 has no comment.
+    assert_eq!(
+        values,
+        [
+            Some("de"),
+            Some("nl"),
+            Some("en"),
+            Some("fr"),
+            Some("es"),
+            None,
+            None
+        ]
+    );
+}
