@@ -5,7 +5,8 @@
 //! every row, [`model`] turns texts into vectors with a transformer encoder,
 //! [`classify`] finds sentiment and topics, [`nps`] and [`drivers`] hold the
 //! published statistics, [`pipeline`] runs one pass and [`output`] writes the
-//! tables. [`cmd`] wires them to the command line.
+//! tables. [`cmd`] wires them to the command line. [`redact`] masks personal
+//! data (names, phone numbers, e-mail addresses, IBANs…) in comments.
 
 pub mod aggregate;
 pub mod classify;
@@ -19,3 +20,4 @@ pub mod model;
 pub mod nps;
 pub mod output;
 pub mod pipeline;
+pub mod redact;
