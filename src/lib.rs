@@ -9,6 +9,8 @@
 //! [`shift_share`] between periods, [`segment_drivers`]), [`pipeline`] runs
 //! one pass and [`output`] writes the tables; [`report`] renders the one-page
 //! HTML report. [`cmd`] wires them to the command line.
+//! [`redact`] masks personal data (names, phone numbers, e-mail addresses,
+//! IBANs…) in comments.
 
 pub mod aggregate;
 pub mod bootstrap;
@@ -27,6 +29,7 @@ pub mod nps;
 pub mod output;
 pub mod patterns;
 pub mod pipeline;
+pub mod redact;
 pub mod report;
 pub mod segment_drivers;
 pub mod shift_share;
