@@ -264,7 +264,7 @@ fn realistic_report() -> ReportData {
             version: taxonomy.version.clone(),
             topics: taxonomy.topics.len(),
         },
-        sentiment_prototypes_version: "1.0.0".into(),
+        sentiment: verbatim::output::manifest::SentimentInfo::shipped(),
         thresholds: Thresholds {
             min_n,
             fdr_q: 0.05,

@@ -117,6 +117,9 @@ pub struct Args {
     /// Sentiment head from `verbatim train sentiment` [default: the one shipped for the default model; for another model, one fitted at start-up on the shipped examples]
     #[arg(long)]
     pub sentiment_head: Option<PathBuf>,
+    /// Do not mask personal data (names, phone numbers, e-mail addresses, IBANs, card and customer numbers) in the comments that the report and the follow-up file show. Masking is on by default.
+    #[arg(long)]
+    pub no_redact: bool,
     /// No progress on stderr.
     #[arg(long, short)]
     pub quiet: bool,
@@ -312,7 +315,10 @@ pub fn run(args: Args) -> Result<ExitCode> {
         &run_id,
         &taxonomy,
     )?;
-    let mut sink = ExampleCollector::new(sink, &taxonomy, 3, report_comment_text);
+    let redactor = crate::redact::Redactor::new();
+    let redact = !args.no_redact;
+    let mask = |t: &str| report_comment_text(&redactor, redact, t);
+    let mut sink = ExampleCollector::new(sink, &taxonomy, 3, mask);
     let result = run_pass(
         stream,
         &segment_columns,
@@ -430,9 +436,15 @@ pub fn run(args: Args) -> Result<ExitCode> {
     }
 }
 
-/// The text of an example comment as the report shows it.
-fn report_comment_text(text: &str) -> String {
-    text.to_string()
+/// The text of a comment as it leaves the machine (report, follow-up file):
+/// names, phone numbers, e-mail addresses, IBANs, card and customer numbers
+/// masked unless the user turned masking off.
+fn report_comment_text(redactor: &crate::redact::Redactor, redact: bool, text: &str) -> String {
+    if redact {
+        redactor.redact(text).text
+    } else {
+        text.to_string()
+    }
 }
 
 fn print_summary(a: &PassResult, m: &RunManifest, tax: &Taxonomy, target: &std::path::Path) {

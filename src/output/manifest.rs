@@ -29,6 +29,18 @@ pub struct SentimentInfo {
     pub temperature: f32,
 }
 
+impl SentimentInfo {
+    /// The head shipped for the default model (for reports built by hand).
+    pub fn shipped() -> SentimentInfo {
+        let h = crate::classify::head::SentimentHead::default_head();
+        SentimentInfo {
+            origin: crate::classify::head::HeadOrigin::Shipped,
+            provenance: h.provenance,
+            temperature: h.temperature,
+        }
+    }
+}
+
 /// The input file and how it was read.
 #[derive(Debug, Serialize)]
 pub struct InputInfo {

@@ -455,7 +455,7 @@ fn run() -> (PassResult, RunManifest, Taxonomy) {
             version: "1".into(),
             topics: 3,
         },
-        sentiment_prototypes_version: "1".into(),
+        sentiment: crate::output::manifest::SentimentInfo::shipped(),
         thresholds: Thresholds {
             min_n: 10,
             fdr_q: 0.05,
