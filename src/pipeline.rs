@@ -18,6 +18,7 @@ use crate::aggregate::{AggAccumulator, AggRow, Period};
 use crate::classify::clauses::split_clauses;
 use crate::classify::{Classifier, CommentAnalysis, Polarity};
 use crate::dates::{parse_when, When};
+use crate::driver_stats::{finest, DriverCounts, DriverCountsAccumulator};
 use crate::drivers::{rank, Driver, DriverAccumulator, Ranking};
 use crate::input::{InputError, Record, Reject, Response};
 use crate::model::Encoder;
@@ -105,6 +106,11 @@ pub struct PassSettings {
     pub segments: SegmentChoice,
     /// False discovery rate for the Benjamini–Hochberg flags.
     pub fdr: f64,
+    /// Team, agent or queue columns (indices into the segment columns) for
+    /// the team view.
+    pub team_columns: Vec<usize>,
+    /// Follow-ups kept (the highest churn risk).
+    pub followup_limit: usize,
 }
 
 impl Default for PassSettings {
@@ -116,6 +122,8 @@ impl Default for PassSettings {
             periods: vec![Period::Week, Period::Month, Period::Quarter],
             segments: SegmentChoice::Auto { max_values: 100 },
             fdr: 0.05,
+            team_columns: Vec::new(),
+            followup_limit: crate::followup::DEFAULT_LIMIT,
         }
     }
 }
@@ -142,6 +150,8 @@ pub struct PassResult {
     pub agg_columns: Vec<String>,
     pub agg: Vec<AggRow>,
     pub drivers: Vec<DriverTable>,
+    /// Counts for the further driver statistics ([`crate::driver_stats`]).
+    pub counts: DriverCounts,
     pub texts_embedded: usize,
     pub embed_time: Duration,
 }
@@ -274,6 +284,15 @@ pub fn run_pass(
     } else {
         Vec::new()
     };
+    let mut counts = DriverCountsAccumulator::new(
+        topic_ids,
+        segment_columns,
+        &agg_index,
+        max_values,
+        &settings.team_columns,
+        finest(&periods),
+        settings.followup_limit,
+    );
     let mut agg = AggAccumulator::new(
         agg_index
             .iter()
@@ -334,6 +353,7 @@ pub fn run_pass(
                 .map(|&i| a.response.segments.get(i).map_or("", String::as_str))
                 .collect();
             agg.add(a.bucket, a.when.date, &values);
+            counts.add(a);
             for (scope, acc) in DriverScope::ALL.iter().zip(drivers.iter_mut()) {
                 let mentions: Vec<usize> = a.analysis.as_ref().map_or_else(Vec::new, |an| {
                     an.topics
@@ -374,6 +394,7 @@ pub fn run_pass(
         agg_columns,
         agg: agg_rows,
         drivers,
+        counts: counts.finish(),
         texts_embedded,
         embed_time,
     })
