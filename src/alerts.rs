@@ -97,8 +97,11 @@ pub struct Alert {
     pub mentions: u64,
 }
 
+/// One period: responses, and (mentions, positive, negative) of each topic.
+type PeriodSeries = (u64, Vec<(u64, u64, u64)>);
+
 /// Per period: (responses, mentions, positive, negative) of each topic.
-fn series(periods: &[PeriodCounts], k: usize) -> Vec<(u64, Vec<(u64, u64, u64)>)> {
+fn series(periods: &[PeriodCounts], k: usize) -> Vec<PeriodSeries> {
     periods
         .iter()
         .map(|p| {

@@ -105,7 +105,9 @@ use crate::pipeline::{run_pass, DriverScope, PassResult, PassSettings, SegmentCh
 /// Writes into --out, each table as Parquet and CSV: fact_response (one row
 /// per response), bridge_response_topic (response × topic), dim_topic,
 /// agg_nps (NPS per segment and period, with intervals, comparisons and
-/// Benjamini–Hochberg flags) and topic_driver; plus rejects.csv (rows that
+/// Benjamini–Hochberg flags), topic_driver (with seeded bootstrap intervals),
+/// key_driver, driver_change, segment_driver, team_view, followup (call-back
+/// list by churn risk) and alerts; plus rejects.csv (rows that
 /// could not be read, with file, line, column and reason) and manifest.json.
 /// The folder is replaced as a whole at the end, so a failed run leaves the
 /// previous results untouched.
