@@ -13,15 +13,18 @@
 //! IBANs…) in comments.
 
 pub mod aggregate;
+pub mod alerts;
 pub mod bootstrap;
 pub mod classify;
 pub mod cmd;
 pub mod config;
 pub mod dates;
 pub mod discover;
+pub mod driver_stats;
 pub mod drivers;
 pub mod eval;
 pub mod exit_codes;
+pub mod followup;
 pub mod input;
 pub mod keydrivers;
 pub mod model;

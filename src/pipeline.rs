@@ -20,6 +20,7 @@ use crate::classify::clauses::split_clauses;
 use crate::classify::language;
 use crate::classify::{Classifier, CommentAnalysis, Polarity};
 use crate::dates::{parse_when, When};
+use crate::driver_stats::{finest, DriverCounts, DriverCountsAccumulator};
 use crate::drivers::{rank, Driver, DriverAccumulator, Ranking};
 use crate::input::{InputError, Record, Reject, Response};
 use crate::model::Encoder;
@@ -107,6 +108,13 @@ pub struct PassSettings {
     pub segments: SegmentChoice,
     /// False discovery rate for the Benjamini–Hochberg flags.
     pub fdr: f64,
+    /// Team, agent or queue columns (indices into the segment columns) for
+    /// the team view.
+    pub team_columns: Vec<usize>,
+    /// Follow-ups kept (the highest churn risk).
+    pub followup_limit: usize,
+    /// Mask personal data in the comments of the follow-up table.
+    pub redact: bool,
 }
 
 impl Default for PassSettings {
@@ -118,6 +126,9 @@ impl Default for PassSettings {
             periods: vec![Period::Week, Period::Month, Period::Quarter],
             segments: SegmentChoice::Auto { max_values: 100 },
             fdr: 0.05,
+            team_columns: Vec::new(),
+            followup_limit: crate::followup::DEFAULT_LIMIT,
+            redact: true,
         }
     }
 }
@@ -144,6 +155,8 @@ pub struct PassResult {
     pub agg_columns: Vec<String>,
     pub agg: Vec<AggRow>,
     pub drivers: Vec<DriverTable>,
+    /// Counts for the further driver statistics ([`crate::driver_stats`]).
+    pub counts: DriverCounts,
     pub texts_embedded: usize,
     pub embed_time: Duration,
 }
@@ -284,6 +297,16 @@ pub fn run_pass(
     } else {
         Vec::new()
     };
+    let mut counts = DriverCountsAccumulator::new(
+        topic_ids,
+        segment_columns,
+        &agg_index,
+        max_values,
+        &settings.team_columns,
+        finest(&periods),
+        settings.followup_limit,
+        settings.redact,
+    );
     let mut agg = AggAccumulator::new(
         agg_index
             .iter()
@@ -344,6 +367,7 @@ pub fn run_pass(
                 .map(|&i| a.response.segments.get(i).map_or("", String::as_str))
                 .collect();
             agg.add(a.bucket, a.when.date, &values);
+            counts.add(a);
             for (scope, acc) in DriverScope::ALL.iter().zip(drivers.iter_mut()) {
                 let mentions: Vec<usize> = a.analysis.as_ref().map_or_else(Vec::new, |an| {
                     an.topics
@@ -384,6 +408,7 @@ pub fn run_pass(
         agg_columns,
         agg: agg_rows,
         drivers,
+        counts: counts.finish(),
         texts_embedded,
         embed_time,
     })

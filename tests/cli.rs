@@ -345,3 +345,160 @@ fn a_config_file_maps_columns_and_flags_win_over_it() {
         text(&o)
     );
 }
+
+/// Five weeks of "great service", then a week where most comments are
+/// "invoice wrong"; the taxonomy's examples are exactly those texts, and
+/// eight unrelated topics lower the mean cosine, so even the random tiny
+/// model finds them (cosine 1 to the own example, a clear gap to the mean).
+fn spiking_export() -> String {
+    let mut s = String::from("id,score,comment,date,agent\n");
+    let mut id = 0;
+    for week in 0..6u64 {
+        let day =
+            chrono::NaiveDate::from_ymd_opt(2026, 1, 5).unwrap() + chrono::Days::new(week * 7);
+        let billing = if week == 5 { 20 } else { 1 };
+        for i in 0..24 {
+            id += 1;
+            let (score, text) = if i < billing {
+                (3, "invoice wrong")
+            } else {
+                (9, "great service")
+            };
+            let agent = if i % 2 == 0 { "ann" } else { "bob" };
+            s.push_str(&format!("r{id},{score},{text},{day},{agent}\n"));
+        }
+    }
+    s
+}
+
+const SPIKE_TAXONOMY: &str = r#"
+name = "spike"
+version = "1"
+[[topic]]
+id = "billing"
+label = { en = "Billing" }
+examples.en = ["invoice wrong"]
+[[topic]]
+id = "service"
+label = { en = "Service" }
+examples.en = ["great service"]
+[[topic]]
+id = "other0"
+label = { en = "Other 0" }
+examples.en = ["rude"]
+[[topic]]
+id = "other1"
+label = { en = "Other 1" }
+examples.en = ["app crashes"]
+[[topic]]
+id = "other2"
+label = { en = "Other 2" }
+examples.en = ["price too high"]
+[[topic]]
+id = "other3"
+label = { en = "Other 3" }
+examples.en = ["wartezeit lang"]
+[[topic]]
+id = "other4"
+label = { en = "Other 4" }
+examples.en = ["medewerker vriendelijk"]
+[[topic]]
+id = "other5"
+label = { en = "Other 5" }
+examples.en = ["factuur"]
+[[topic]]
+id = "other6"
+label = { en = "Other 6" }
+examples.en = ["hold"]
+[[topic]]
+id = "other7"
+label = { en = "Other 7" }
+examples.en = ["the agent was friendly"]
+"#;
+
+#[test]
+fn driver_tables_are_written_and_fail_on_alert_sets_the_exit_code() {
+    let w = Work::new();
+    let input = w.write("spike.csv", &spiking_export());
+    let tax = w.write("spike.toml", SPIKE_TAXONOMY);
+    let tax = tax.to_str().unwrap();
+    let flags = [
+        "--taxonomy",
+        tax,
+        "--periods",
+        "week",
+        "--topic-threshold",
+        "0.99",
+    ];
+    let o = w.analyze(&input, "out", &flags);
+    assert!(o.status.success(), "{}", text(&o));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    for line in [
+        "Top detractor drivers",
+        "Top promoter drivers",
+        "ΔNPS",
+        "alerts,",
+    ] {
+        assert!(stdout.contains(line), "{line}: {}", text(&o));
+    }
+    for table in [
+        "topic_driver",
+        "key_driver",
+        "driver_change",
+        "segment_driver",
+        "team_view",
+        "followup",
+        "alerts",
+    ] {
+        for ext in ["csv", "parquet"] {
+            let p = w.path(&format!("out/{table}.{ext}"));
+            assert!(p.is_file(), "{} missing", p.display());
+        }
+    }
+    let alerts = csv_rows(&w.path("out/alerts.csv"));
+    assert!(
+        alerts
+            .iter()
+            .any(|r| &r[2] == "billing" && &r[3] == "share" && &r[4] == "up"),
+        "{alerts:?}"
+    );
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(w.path("out/manifest.json")).unwrap())
+            .unwrap();
+    assert_eq!(
+        manifest["counts"]["alerts"].as_u64(),
+        Some(alerts.len() as u64)
+    );
+    // Every scored 3 is a detractor and a follow-up: 5·1 + 20.
+    assert_eq!(manifest["counts"]["followups"], 25);
+    let mismatch = csv_rows(&w.path("out/fact_response.csv"))
+        .iter()
+        .filter(|r| {
+            let bucket = &r[4];
+            let sentiment = &r[10];
+            (bucket == "detractor" && sentiment == "positive")
+                || (bucket == "promoter" && sentiment == "negative")
+        })
+        .count();
+    assert_eq!(manifest["counts"]["sentiment_mismatch"], mismatch as u64);
+
+    let o = w.analyze(&input, "out2", &[&flags[..], &["--fail-on-alert"]].concat());
+    assert_eq!(o.status.code(), Some(4), "{}", text(&o));
+    assert!(
+        w.path("out2/alerts.csv").is_file(),
+        "outputs written before the exit"
+    );
+    // Same seed, same data: identical driver tables.
+    for table in [
+        "topic_driver.csv",
+        "key_driver.csv",
+        "driver_change.csv",
+        "followup.csv",
+    ] {
+        assert_eq!(
+            std::fs::read(w.path("out").join(table)).unwrap(),
+            std::fs::read(w.path("out2").join(table)).unwrap(),
+            "{table}"
+        );
+    }
+}

@@ -207,6 +207,7 @@ fn realistic_report() -> ReportData {
     let nps = Nps::from_buckets(buckets.iter().copied());
     let (read, rejected) = (n as u64 + 9, 9);
     let result = PassResult {
+        counts: verbatim::driver_stats::DriverCounts::empty(),
         read,
         analysed: n as u64,
         rejected,
@@ -245,6 +246,10 @@ fn realistic_report() -> ReportData {
             reject_rate: rejected as f64 / read as f64,
             with_comment,
             unparsed_dates: 4,
+            sentiment_mismatch: 0,
+            followup_candidates: 0,
+            followups: 0,
+            alerts: 0,
         },
         nps: NpsInfo {
             nps: nps.score(),

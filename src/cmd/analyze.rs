@@ -24,6 +24,70 @@ use crate::output::tables;
 use crate::output::OutputDir;
 use crate::report::examples::ExampleCollector;
 use crate::report::{render, ReportData};
+
+mod driver_run {
+    //! The driver-statistics settings of `analyze`, kept apart from the
+    //! main flow.
+    use anyhow::Result;
+
+    use crate::bootstrap::BootstrapSettings;
+    use crate::driver_stats::{is_team_column, AnalysisSettings, DriverCounts};
+
+    /// Team columns: the `--team-column` flags, else the segment columns
+    /// whose names read as agent, team or queue.
+    pub fn team_columns(
+        flags: &[String],
+        segment_columns: &[String],
+        date_column: Option<usize>,
+    ) -> Result<Vec<usize>, String> {
+        if flags.is_empty() {
+            return Ok((0..segment_columns.len())
+                .filter(|&i| Some(i) != date_column && is_team_column(&segment_columns[i]))
+                .collect());
+        }
+        flags
+            .iter()
+            .map(|name| {
+                segment_columns
+                    .iter()
+                    .position(|c| c == name)
+                    .ok_or_else(|| {
+                        format!(
+                            "--team-column `{name}` not found; the segment columns are: {}",
+                            segment_columns.join(", ")
+                        )
+                    })
+            })
+            .collect()
+    }
+
+    /// Bootstrap and alert settings from the flags.
+    pub fn settings(args: &super::Args, min_n: u64, fdr: f64) -> Result<AnalysisSettings> {
+        let alert_z = args.alert_z.unwrap_or(crate::alerts::DEFAULT_Z);
+        anyhow::ensure!(
+            alert_z.is_finite() && alert_z > 0.0,
+            "--alert-z {alert_z} must be a positive number"
+        );
+        let mut bootstrap = BootstrapSettings::default();
+        if let Some(b) = args.bootstrap_replicates {
+            bootstrap.replicates = b;
+        }
+        if let Some(seed) = args.seed {
+            bootstrap.seed = seed;
+        }
+        Ok(AnalysisSettings {
+            min_n,
+            fdr,
+            bootstrap,
+            alert_z,
+        })
+    }
+
+    /// Placeholder left in the pass result once its counts are taken.
+    pub fn empty_counts() -> DriverCounts {
+        DriverCounts::empty()
+    }
+}
 use crate::pipeline::{run_pass, DriverScope, PassResult, PassSettings, SegmentChoice};
 
 /// Analyse a survey export (CSV with a header): sentiment and topics per
@@ -32,7 +96,9 @@ use crate::pipeline::{run_pass, DriverScope, PassResult, PassSettings, SegmentCh
 /// Writes into --out, each table as Parquet and CSV: fact_response (one row
 /// per response), bridge_response_topic (response × topic), dim_topic,
 /// agg_nps (NPS per segment and period, with intervals, comparisons and
-/// Benjamini–Hochberg flags) and topic_driver; plus rejects.csv (rows that
+/// Benjamini–Hochberg flags), topic_driver (with seeded bootstrap intervals),
+/// key_driver, driver_change, segment_driver, team_view, followup (call-back
+/// list by churn risk) and alerts; plus rejects.csv (rows that
 /// could not be read, with file, line, column and reason) and manifest.json.
 /// The folder is replaced as a whole at the end, so a failed run leaves the
 /// previous results untouched.
@@ -120,6 +186,24 @@ pub struct Args {
     /// Do not mask personal data (names, phone numbers, e-mail addresses, IBANs, card and customer numbers) in the comments that the report and the follow-up file show. Masking is on by default.
     #[arg(long)]
     pub no_redact: bool,
+    /// Team, agent or queue column for team_view (praised for / coaching); repeat for several [default: segment columns named agent, agent_name, team, queue, employee, mitarbeiter…]
+    #[arg(long = "team-column")]
+    pub team_columns: Vec<String>,
+    /// Alert when a topic's share of mentions or net sentiment in the last period is this many standard errors from its history [default: 3]
+    #[arg(long)]
+    pub alert_z: Option<f64>,
+    /// Exit with code 4 (after writing the outputs) when an alert fires.
+    #[arg(long)]
+    pub fail_on_alert: bool,
+    /// Rows of the followup table (the highest churn risk; memory stays bounded) [default: 1000]
+    #[arg(long)]
+    pub followup_limit: Option<usize>,
+    /// Bootstrap replicates of the driver intervals [default: 1000]
+    #[arg(long)]
+    pub bootstrap_replicates: Option<usize>,
+    /// Seed of the bootstrap (reruns with the same seed give identical tables) [default: fixed]
+    #[arg(long)]
+    pub seed: Option<u64>,
     /// No progress on stderr.
     #[arg(long, short)]
     pub quiet: bool,
@@ -243,6 +327,9 @@ pub fn run(args: Args) -> Result<ExitCode> {
         }
         SegmentChoice::Columns(idx)
     };
+    let team_columns = driver_run::team_columns(&args.team_columns, &segment_columns, date_column)
+        .map_err(|e| anyhow::anyhow!("{source}: {e}"))?;
+    let drivers_set = driver_run::settings(&args, set.min_n, set.fdr)?;
     let input_sha256 = sha256_file(&args.input)?;
     let out = OutputDir::create(&args.out)?;
 
@@ -296,6 +383,11 @@ pub fn run(args: Args) -> Result<ExitCode> {
         periods: set.periods.clone(),
         segments,
         fdr: set.fdr,
+        team_columns,
+        followup_limit: args
+            .followup_limit
+            .unwrap_or(crate::followup::DEFAULT_LIMIT),
+        redact: !args.no_redact,
         ..Default::default()
     };
     let columns = stream.columns().clone();
@@ -319,7 +411,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let redact = !args.no_redact;
     let mask = |t: &str| report_comment_text(&redactor, redact, t);
     let mut sink = ExampleCollector::new(sink, &taxonomy, 3, mask);
-    let result = run_pass(
+    let mut result = run_pass(
         stream,
         &segment_columns,
         &encoder,
@@ -334,13 +426,21 @@ pub fn run(args: Args) -> Result<ExitCode> {
     }
     let (examples, sink) = sink.finish();
     let mut table_info = sink.finish()?;
-    for t in [
-        tables::dim_topic(&taxonomy),
-        tables::agg_nps(&result.agg),
-        tables::topic_driver(&result.drivers, set.min_n),
-    ] {
+    for t in [tables::dim_topic(&taxonomy), tables::agg_nps(&result.agg)] {
         table_info.push(TableFiles::write_whole(&out, &t, &BI_FORMATS)?);
     }
+    let counts = std::mem::replace(&mut result.counts, driver_run::empty_counts());
+    let drivers = crate::driver_stats::analyse(counts, &topic_ids, &drivers_set);
+    table_info.extend(crate::output::driver_tables::write_driver_tables(
+        &out,
+        &drivers,
+        &result.drivers,
+        &topic_ids,
+        set.min_n,
+        drivers_set.alert_z,
+        &segment_columns,
+        date_column,
+    )?);
 
     let embed_s = result.embed_time.as_secs_f64();
     let reject_rate = if result.read == 0 {
@@ -374,6 +474,10 @@ pub fn run(args: Args) -> Result<ExitCode> {
             reject_rate,
             with_comment: result.with_comment,
             unparsed_dates: result.unparsed_dates,
+            sentiment_mismatch: drivers.mismatches,
+            followup_candidates: drivers.followup_candidates,
+            followups: drivers.followups.len() as u64,
+            alerts: drivers.alerts.len() as u64,
         },
         nps: NpsInfo {
             nps: result.nps.score(),
@@ -422,6 +526,14 @@ pub fn run(args: Args) -> Result<ExitCode> {
     out.write("report.html", render(&report).as_bytes())?;
     let target = out.commit()?;
     print_summary(&result, &manifest, &taxonomy, &target);
+    print!(
+        "{}",
+        crate::output::driver_summary::driver_summary(&drivers, &|id: &str| taxonomy
+            .topics
+            .iter()
+            .find(|t| t.id == id)
+            .map_or(id.to_string(), |t| t.display_label().to_string()))
+    );
     match set.max_reject_rate {
         Some(max) if reject_rate > max => {
             eprintln!(
@@ -431,6 +543,14 @@ pub fn run(args: Args) -> Result<ExitCode> {
                 target.join("rejects.csv").display()
             );
             Ok(ExitCode::TooManyRejects)
+        }
+        _ if args.fail_on_alert && !drivers.alerts.is_empty() => {
+            eprintln!(
+                "error: {} alert(s) fired and --fail-on-alert was given; see {}",
+                drivers.alerts.len(),
+                target.join("alerts.csv").display()
+            );
+            Ok(ExitCode::AlertsFired)
         }
         _ => Ok(ExitCode::Success),
     }

@@ -67,6 +67,13 @@ pub struct Counts {
     pub reject_rate: f64,
     pub with_comment: u64,
     pub unparsed_dates: u64,
+    /// Detractors with a positive comment plus promoters with a negative one.
+    pub sentiment_mismatch: u64,
+    /// Responses that qualified for follow-up, and how many were kept.
+    pub followup_candidates: u64,
+    pub followups: u64,
+    /// Alerts fired in the last period.
+    pub alerts: u64,
 }
 
 /// NPS of the whole run.

@@ -6,6 +6,8 @@
 //! fails or is killed half-way leaves the previous outputs as they were, never
 //! a mix of old and new files.
 
+pub mod driver_summary;
+pub mod driver_tables;
 pub mod manifest;
 pub mod run;
 pub mod table;

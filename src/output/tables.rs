@@ -18,16 +18,16 @@ use crate::input::Reject;
 use crate::output::table::{Column, ColumnData, Table};
 use crate::pipeline::{AnalyzedResponse, DriverTable};
 
-fn utf8<I: IntoIterator<Item = Option<String>>>(name: &str, it: I) -> Column {
+pub(crate) fn utf8<I: IntoIterator<Item = Option<String>>>(name: &str, it: I) -> Column {
     Column::new(name, ColumnData::Utf8(it.into_iter().collect()))
 }
-fn int<I: IntoIterator<Item = Option<i64>>>(name: &str, it: I) -> Column {
+pub(crate) fn int<I: IntoIterator<Item = Option<i64>>>(name: &str, it: I) -> Column {
     Column::new(name, ColumnData::Int64(it.into_iter().collect()))
 }
-fn float<I: IntoIterator<Item = Option<f64>>>(name: &str, it: I) -> Column {
+pub(crate) fn float<I: IntoIterator<Item = Option<f64>>>(name: &str, it: I) -> Column {
     Column::new(name, ColumnData::Float64(it.into_iter().collect()))
 }
-fn boolean<I: IntoIterator<Item = Option<bool>>>(name: &str, it: I) -> Column {
+pub(crate) fn boolean<I: IntoIterator<Item = Option<bool>>>(name: &str, it: I) -> Column {
     Column::new(name, ColumnData::Bool(it.into_iter().collect()))
 }
 
@@ -85,6 +85,11 @@ pub fn fact_response(
             "sentiment_confidence",
             r.iter()
                 .map(|x| x.analysis.as_ref().map(|a| a.sentiment.confidence as f64)),
+        ),
+        boolean(
+            "sentiment_mismatch",
+            r.iter()
+                .map(|x| crate::followup::sentiment_mismatch(x.bucket, x.analysis.as_ref())),
         ),
         int(
             "clause_count",

@@ -398,6 +398,7 @@ fn run() -> (PassResult, RunManifest, Taxonomy) {
     });
     let nps = Nps::from_buckets(buckets.iter().copied());
     let result = PassResult {
+        counts: crate::driver_stats::DriverCounts::empty(),
         read: 62,
         analysed: 60,
         rejected: 2,
@@ -436,6 +437,10 @@ fn run() -> (PassResult, RunManifest, Taxonomy) {
             reject_rate: 2.0 / 62.0,
             with_comment: 50,
             unparsed_dates: 0,
+            sentiment_mismatch: 0,
+            followup_candidates: 0,
+            followups: 0,
+            alerts: 0,
         },
         nps: NpsInfo {
             nps: nps.score(),
