@@ -103,8 +103,8 @@ use crate::pipeline::{run_pass, DriverScope, PassResult, PassSettings, SegmentCh
 /// The folder is replaced as a whole at the end, so a failed run leaves the
 /// previous results untouched.
 ///
-/// Memory grows with the number of rows (about 2 KB per comment for the
-/// vectors); speed is set by the encoder: a larger --batch-tokens packs more
+/// Memory stays flat in the number of rows (the input is read, analysed and
+/// written in chunks); speed is set by the encoder: a larger --batch-tokens packs more
 /// short comments per forward pass at the cost of memory, and --threads
 /// defaults to all cores.
 ///
