@@ -9,7 +9,7 @@
 //! collide with the taxonomy's ids; existing ids are never touched, so a
 //! dashboard built on `topic_id` survives adopting a candidate.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 
 use anyhow::{ensure, Result};
 use linfa::prelude::*;
@@ -266,15 +266,16 @@ pub fn to_taxonomy_toml(d: &Discovery, lang: &str) -> String {
          # Review, rename the labels, keep or drop, then append to your taxonomy;\n\
          # the ids are new and never reuse an existing one.\n\n",
     );
+    let mut topics = Vec::new();
     for c in &d.candidates {
         let label = c.key_terms.iter().take(3).cloned().collect::<Vec<_>>().join(", ");
-        let mut t = BTreeMap::new();
-        t.insert("id", toml::Value::String(c.id.clone()));
+        let mut t = toml::map::Map::new();
+        t.insert("id".into(), toml::Value::String(c.id.clone()));
         let mut l = toml::map::Map::new();
         l.insert(lang.to_string(), toml::Value::String(label));
-        t.insert("label", toml::Value::Table(l));
+        t.insert("label".into(), toml::Value::Table(l));
         t.insert(
-            "description",
+            "description".into(),
             toml::Value::String(format!(
                 "{} unassigned texts ({:.1}%); key terms: {}",
                 c.size,
@@ -287,11 +288,12 @@ pub fn to_taxonomy_toml(d: &Discovery, lang: &str) -> String {
             lang.to_string(),
             toml::Value::Array(c.representatives.iter().cloned().map(toml::Value::String).collect()),
         );
-        t.insert("examples", toml::Value::Table(ex));
-        s.push_str("[[topic]]\n");
-        s.push_str(&toml::to_string(&t).unwrap_or_default());
-        s.push('\n');
+        t.insert("examples".into(), toml::Value::Table(ex));
+        topics.push(toml::Value::Table(t));
     }
+    let mut doc = toml::map::Map::new();
+    doc.insert("topic".into(), toml::Value::Array(topics));
+    s.push_str(&toml::to_string(&toml::Value::Table(doc)).unwrap_or_default());
     s
 }
 
