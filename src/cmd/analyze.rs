@@ -10,7 +10,7 @@ use crate::aggregate::Period;
 use crate::classify::{Classifier, ClassifierSettings, Prototypes, Taxonomy};
 use crate::config::{parse_value, FileConfig};
 use crate::dates::find_date_column;
-use crate::exit_codes::ExitCode;
+use crate::exit_codes::{ExitCode, WithCode};
 use crate::input::{InputEncoding, InputFormat, InputOptions, ResponseStream, Scale};
 use crate::model::manifest::{default_model_dir, sha256_file};
 use crate::model::transformer::{DeviceChoice, EncoderOptions, TransformerEncoder};
@@ -205,17 +205,18 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let started = Instant::now();
     let now = chrono::Utc::now();
     let started_at = now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    let set = settings(&args)?;
+    let set = settings(&args).code(ExitCode::Usage)?;
     let taxonomy = match &set.taxonomy {
-        Some(p) => Taxonomy::from_file(p)?,
+        Some(p) => Taxonomy::from_file(p).code(ExitCode::Usage)?,
         None => Taxonomy::default_contact_center(),
     };
     // Fail on the input and the output folder before the slow model load.
-    let stream = ResponseStream::open(&args.input, &set.input)?;
+    let mut stream = ResponseStream::open(&args.input, &set.input)?;
     let source = args.input.display().to_string();
     let segment_columns = stream.segment_columns().to_vec();
     let date_column = find_date_column(&segment_columns, set.date_column.as_deref())
-        .map_err(|e| anyhow::anyhow!("{source}: {e}"))?;
+        .map_err(|e| anyhow::anyhow!("{source}: {e}"))
+        .code(ExitCode::Usage)?;
     let segments = if set.segment_columns.is_empty() {
         SegmentChoice::Auto { max_values: 100 }
     } else {
@@ -229,12 +230,13 @@ pub fn run(args: Args) -> Result<ExitCode> {
                     "{source}: --segment-column `{name}` not found; the segment columns are: {}",
                     segment_columns.join(", ")
                 )
-                })?;
+                })
+                .code(ExitCode::Usage)?;
             idx.push(i);
         }
         SegmentChoice::Columns(idx)
     };
-    let input_sha256 = sha256_file(&args.input)?;
+    let input_sha256 = sha256_file(&args.input).code(ExitCode::Input)?;
     let out = OutputDir::create(&args.out)?;
 
     let enc_opts = EncoderOptions {
@@ -245,13 +247,16 @@ pub fn run(args: Args) -> Result<ExitCode> {
         device: args.device,
     };
     let encoder = TransformerEncoder::load(&set.model, &enc_opts)
-        .with_context(|| format!("loading the model from {}", set.model.display()))?;
+        .code(ExitCode::Model)
+        .with_context(|| format!("loading the model from {} (--model)", set.model.display()))?;
     let mut cls_settings = ClassifierSettings::default();
     if let Some(t) = args.topic_threshold {
         cls_settings.topic_threshold = t;
     }
     let prototypes = Prototypes::default_set();
-    let classifier = Classifier::build(&encoder, &prototypes, &taxonomy, cls_settings)?;
+    let classifier = Classifier::build(&encoder, &prototypes, &taxonomy, cls_settings)
+        .code(ExitCode::Model)
+        .with_context(|| format!("running the model from {} (--model)", set.model.display()))?;
 
     let show = !args.quiet && std::io::stderr().is_terminal();
     let mut last = Instant::now();
@@ -288,7 +293,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         &taxonomy,
     )?;
     let result = run_pass(
-        stream,
+        stream.by_ref(),
         &segment_columns,
         &encoder,
         &classifier,
@@ -352,7 +357,10 @@ pub fn run(args: Args) -> Result<ExitCode> {
         model: ModelInfo {
             name: encoder.name(),
             path: set.model.display().to_string(),
-            sha256: encoder.info().weights_sha256(&set.model)?,
+            sha256: encoder
+                .info()
+                .weights_sha256(&set.model)
+                .code(ExitCode::Model)?,
             precision: format!("{:?}", encoder.kind()),
         },
         taxonomy: TaxonomyInfo {
@@ -387,6 +395,23 @@ pub fn run(args: Args) -> Result<ExitCode> {
     )?;
     let target = out.commit()?;
     print_summary(&result, &manifest, &taxonomy, &target);
+    let truncated = stream.truncated_comments();
+    if truncated > 0 {
+        eprintln!(
+            "note: {truncated} comments longer than {} characters were cut to that length",
+            crate::input::MAX_COMMENT_CHARS
+        );
+    }
+    if result.read > 0 && result.analysed == 0 {
+        eprintln!(
+            "error: all {} rows were rejected; see the reasons in {} (is `{}` the score \
+             column? give another with --score-column)",
+            result.read,
+            target.join("rejects.csv").display(),
+            columns.score
+        );
+        return Ok(ExitCode::TooManyRejects);
+    }
     match set.max_reject_rate {
         Some(max) if reject_rate > max => {
             eprintln!(
