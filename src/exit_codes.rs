@@ -108,13 +108,23 @@ pub fn code_of(error: &anyhow::Error) -> ExitCode {
         if e.is::<crate::classify::taxonomy::TaxonomyError>() {
             return ExitCode::Usage;
         }
-        if let Some(io) = e.downcast_ref::<io::Error>() {
-            if is_out_of_space(io) {
-                return ExitCode::Output;
-            }
+        if io_error(e).is_some_and(is_out_of_space) {
+            return ExitCode::Output;
         }
     }
     ExitCode::Error
+}
+
+/// The I/O error an error is, or wraps without exposing it as its source
+/// (the `csv` crate's errors do not).
+fn io_error<'a>(e: &'a (dyn std::error::Error + 'static)) -> Option<&'a io::Error> {
+    if let Some(io) = e.downcast_ref::<io::Error>() {
+        return Some(io);
+    }
+    match e.downcast_ref::<csv::Error>()?.kind() {
+        csv::ErrorKind::Io(io) => Some(io),
+        _ => None,
+    }
 }
 
 /// Whether a write failed for lack of room or of permission to write:
@@ -157,6 +167,9 @@ mod tests {
         let e = anyhow::Error::new(crate::input::InputError::Empty { file: "x".into() });
         assert_eq!(code_of(&e), ExitCode::Input);
         assert_eq!(code_of(&anyhow::anyhow!("other")), ExitCode::Error);
+        let csv_full = csv::Error::from(io::Error::from(io::ErrorKind::FileTooLarge));
+        let e = anyhow::Error::new(csv_full).context("writing fact_response.csv");
+        assert_eq!(code_of(&e), ExitCode::Output);
         // An unrelated I/O error is not a full disk.
         let e = anyhow::Error::new(io::Error::from(io::ErrorKind::NotFound));
         assert_eq!(code_of(&e), ExitCode::Error);

@@ -301,17 +301,19 @@ pub fn run(args: Args) -> Result<ExitCode> {
         &pass,
         &mut sink,
         &mut progress,
-    )?;
+    )
+    .map_err(|e| writing(e, &out))?;
     if show {
         eprintln!();
     }
-    let mut table_info = sink.finish()?;
+    let mut table_info = sink.finish().map_err(|e| writing(e, &out))?;
     for t in [
         tables::dim_topic(&taxonomy),
         tables::agg_nps(&result.agg),
         tables::topic_driver(&result.drivers, set.min_n),
     ] {
-        table_info.push(TableFiles::write_whole(&out, &t, &BI_FORMATS)?);
+        table_info
+            .push(TableFiles::write_whole(&out, &t, &BI_FORMATS).map_err(|e| writing(e, &out))?);
     }
 
     let embed_s = result.embed_time.as_secs_f64();
@@ -424,6 +426,17 @@ pub fn run(args: Args) -> Result<ExitCode> {
         }
         _ => Ok(ExitCode::Success),
     }
+}
+
+/// Says which folder could not be written, when an error is about writing.
+fn writing(e: anyhow::Error, out: &OutputDir) -> anyhow::Error {
+    if crate::exit_codes::code_of(&e) != ExitCode::Output {
+        return e;
+    }
+    let target = out.target().display().to_string();
+    e.context(format!(
+        "writing the outputs for --out {target} (is the disk full?); the previous outputs are unchanged"
+    ))
 }
 
 fn print_summary(a: &PassResult, m: &RunManifest, tax: &Taxonomy, target: &std::path::Path) {

@@ -172,7 +172,11 @@ impl<B: BufRead> Reader<B> {
 /// `Some(true)` for a whole line, `Some(false)` for a line longer than
 /// `max` bytes, of which `buf` holds the first `max` and the rest is
 /// skipped unread into memory.
-fn next_line<B: BufRead>(reader: &mut B, buf: &mut Vec<u8>, max: usize) -> io::Result<Option<bool>> {
+fn next_line<B: BufRead>(
+    reader: &mut B,
+    buf: &mut Vec<u8>,
+    max: usize,
+) -> io::Result<Option<bool>> {
     buf.clear();
     let mut limited = io::Read::take(&mut *reader, max as u64 + 1);
     let n = limited.read_until(b'\n', buf)?;

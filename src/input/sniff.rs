@@ -127,7 +127,11 @@ const SIGNATURES: &[(&[u8], &str, &str)] = &[
         "a 7-Zip archive",
         "extract the export first",
     ),
-    (b"%PDF-", "a PDF document", "export the survey as CSV or JSON Lines"),
+    (
+        b"%PDF-",
+        "a PDF document",
+        "export the survey as CSV or JSON Lines",
+    ),
     (
         b"\x89PNG\r\n\x1A\n",
         "a PNG image",

@@ -289,10 +289,7 @@ fn clean_leftovers(parent: &Path, name: &str, target: &Path) {
         let path = entry.path();
         if n.starts_with(&previous) {
             let aside = path.join("out");
-            if !target.exists()
-                && aside.is_dir()
-                && std::fs::rename(&aside, target).is_err()
-            {
+            if !target.exists() && aside.is_dir() && std::fs::rename(&aside, target).is_err() {
                 // Keep the only copy of the previous outputs.
                 continue;
             }
@@ -431,7 +428,10 @@ mod tests {
         let code = second.as_ref().map(crate::exit_codes::code_of);
         assert_eq!(code, Some(ExitCode::Busy), "{second:?}");
         let msg = second.map(|e| format!("{e:#}")).unwrap_or_default();
-        assert!(msg.contains("another verbatim run") && msg.contains("--out"), "{msg}");
+        assert!(
+            msg.contains("another verbatim run") && msg.contains("--out"),
+            "{msg}"
+        );
         // Another folder in the same parent is not blocked.
         ok(OutputDir::create(&tmp.path().join("other")).map(drop));
         drop(first);
@@ -447,7 +447,10 @@ mod tests {
         ok(std::fs::create_dir_all(p.join(".out.partial-abc123")).map_err(Into::into));
         ok(std::fs::write(p.join(".out.partial-abc123/agg_nps.csv"), "half").map_err(Into::into));
         ok(std::fs::create_dir_all(p.join(".out.previous-xyz/out")).map_err(Into::into));
-        ok(std::fs::write(p.join(".out.previous-xyz/out/manifest.json"), "old").map_err(Into::into));
+        ok(
+            std::fs::write(p.join(".out.previous-xyz/out/manifest.json"), "old")
+                .map_err(Into::into),
+        );
         // Another output folder's staging is not ours to remove.
         ok(std::fs::create_dir_all(p.join(".other.partial-abc123")).map_err(Into::into));
         let out = ok(OutputDir::create(&p.join("out")));
@@ -489,7 +492,10 @@ mod tests {
         let e = OutputDir::create(&docs).err();
         let msg = e.as_ref().map(|e| format!("{e:#}")).unwrap_or_default();
         assert!(msg.contains("not verbatim's output"), "{msg}");
-        assert_eq!(e.as_ref().map(crate::exit_codes::code_of), Some(ExitCode::Output));
+        assert_eq!(
+            e.as_ref().map(crate::exit_codes::code_of),
+            Some(ExitCode::Output)
+        );
         let file = tmp.path().join("file");
         ok(std::fs::write(&file, "x").map_err(Into::into));
         assert!(OutputDir::create(&file).is_err());
