@@ -161,13 +161,13 @@ struct CsvCase {
 /// byte string per row).
 fn build_csv(file: &[u8], rows: &[Vec<u8>]) -> CsvCase {
     let mut g = Genome(file, 0);
-    let delimiter = g.pick(&[b',', b';', b'\t', b'|']);
+    let delimiter = g.pick(b",;\t|");
     let eol = g.pick(&["\n", "\r\n", "\r"]);
-    let utf16 = g.next() % 5 == 0;
-    let bom = utf16 || g.next() % 3 == 0;
-    let with_id = g.next() % 4 != 0;
+    let utf16 = g.next().is_multiple_of(5);
+    let bom = utf16 || g.next().is_multiple_of(3);
+    let with_id = !g.next().is_multiple_of(4);
     let leading_blank = usize::from(g.next() % 3);
-    let final_eol = g.next() % 4 != 0;
+    let final_eol = !g.next().is_multiple_of(4);
     let mut header: Vec<&str> = Vec::new();
     if with_id {
         header.push("id");
@@ -195,7 +195,7 @@ fn build_csv(file: &[u8], rows: &[Vec<u8>]) -> CsvCase {
         let mut r = Genome(row, 0);
         out.push(text(eol));
         line += 1;
-        if r.next() % 6 == 0 {
+        if r.next().is_multiple_of(6) {
             out.push(text(eol));
             line += 1;
         }
@@ -232,7 +232,7 @@ fn build_csv(file: &[u8], rows: &[Vec<u8>]) -> CsvCase {
             }
             _ => {}
         }
-        let force_quotes = r.next() % 4 == 0;
+        let force_quotes = r.next().is_multiple_of(4);
         for (i, f) in fields.iter().enumerate() {
             if i > 0 {
                 out.push(text(&d));
@@ -479,8 +479,8 @@ fn csv_rows_are_each_analysed_or_rejected_as_the_oracle_says() {
 fn build_jsonl(file: &[u8], rows: &[Vec<u8>]) -> (Vec<u8>, Vec<Expect>, bool) {
     let mut g = Genome(file, 0);
     let eol: &[u8] = g.pick(&[&b"\n"[..], b"\r\n"]);
-    let bom = g.next() % 3 == 0;
-    let with_id = g.next() % 4 != 0;
+    let bom = g.next().is_multiple_of(3);
+    let with_id = !g.next().is_multiple_of(4);
     let mut bytes = Vec::new();
     if bom {
         bytes.extend_from_slice(&[0xEF, 0xBB, 0xBF]);
@@ -503,7 +503,7 @@ fn build_jsonl(file: &[u8], rows: &[Vec<u8>]) -> (Vec<u8>, Vec<Expect>, bool) {
         let mut r = Genome(row, 0);
         bytes.extend_from_slice(eol);
         line += 1;
-        if r.next() % 6 == 0 {
+        if r.next().is_multiple_of(6) {
             bytes.extend_from_slice(eol);
             line += 1;
         }
@@ -561,7 +561,7 @@ fn build_jsonl(file: &[u8], rows: &[Vec<u8>]) -> (Vec<u8>, Vec<Expect>, bool) {
                 }
             }
         }
-        let dup_key = r.next() % 12 == 0;
+        let dup_key = r.next().is_multiple_of(12);
         let mut obj = Vec::new();
         obj.push(b'{');
         let mut members: Vec<Vec<u8>> = Vec::new();
@@ -610,7 +610,7 @@ fn build_jsonl(file: &[u8], rows: &[Vec<u8>]) -> (Vec<u8>, Vec<Expect>, bool) {
         };
         expect.push(e);
     }
-    if g.next() % 2 == 0 {
+    if g.next().is_multiple_of(2) {
         bytes.extend_from_slice(eol);
     }
     (bytes, expect, with_id)

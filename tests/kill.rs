@@ -149,7 +149,7 @@ fn export(rows: usize, seed: u64) -> String {
         let mut c: Vec<&str> = (0..n)
             .map(|_| W[(g.next() % W.len() as u64) as usize])
             .collect();
-        if g.next() % 2 == 0 {
+        if g.next().is_multiple_of(2) {
             c.push("but");
             c.extend((0..3).map(|_| W[(g.next() % W.len() as u64) as usize]));
         }
