@@ -123,6 +123,11 @@ impl Taxonomy {
             .iter()
             .map(|t| (t.id.as_str(), t.parent.as_deref()))
             .collect();
+        // Walk up from each topic, but only through topics not yet known to
+        // reach a root, so the whole check is linear in the topics (a full
+        // walk from every topic took minutes on a 20,000-topic chain).
+        // `false`: on the current walk; `true`: reaches a root.
+        let mut reaches_root: HashMap<&str, bool> = HashMap::new();
         for t in &self.topics {
             if let Some(p) = &t.parent {
                 if !parents.contains_key(p.as_str()) {
@@ -132,19 +137,23 @@ impl Taxonomy {
                     ));
                 }
             }
-            // Walk up; more steps than topics means a cycle.
-            let mut at = t.id.as_str();
-            for _ in 0..=self.topics.len() {
-                match parents.get(at).copied().flatten() {
-                    Some(p) => at = p,
-                    None => break,
+            let mut walk = Vec::new();
+            let mut at = Some(t.id.as_str());
+            while let Some(id) = at {
+                match reaches_root.insert(id, false) {
+                    Some(true) => {
+                        reaches_root.insert(id, true);
+                        break;
+                    }
+                    Some(false) => {
+                        return Err(format!("topic `{id}` is its own ancestor (parent cycle)"))
+                    }
+                    None => walk.push(id),
                 }
-                if at == t.id {
-                    return Err(format!(
-                        "topic `{}` is its own ancestor (parent cycle)",
-                        t.id
-                    ));
-                }
+                at = parents.get(id).copied().flatten();
+            }
+            for id in walk {
+                reaches_root.insert(id, true);
             }
         }
         Ok(())
