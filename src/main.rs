@@ -3,7 +3,7 @@
 
 use clap::Parser;
 use verbatim::cmd::{Cli, Command};
-use verbatim::exit_codes::ExitCode;
+use verbatim::exit_codes::code_of;
 
 fn main() {
     // Before any thread exists (libtorch's included), so setting the
@@ -22,7 +22,7 @@ fn main() {
         Ok(code) => std::process::exit(code as i32),
         Err(err) => {
             eprintln!("error: {err:#}");
-            std::process::exit(ExitCode::Error as i32);
+            std::process::exit(code_of(&err) as i32);
         }
     }
 }

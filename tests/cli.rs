@@ -483,7 +483,7 @@ fn driver_tables_are_written_and_fail_on_alert_sets_the_exit_code() {
     assert_eq!(manifest["counts"]["sentiment_mismatch"], mismatch as u64);
 
     let o = w.analyze(&input, "out2", &[&flags[..], &["--fail-on-alert"]].concat());
-    assert_eq!(o.status.code(), Some(4), "{}", text(&o));
+    assert_eq!(o.status.code(), Some(8), "{}", text(&o));
     assert!(
         w.path("out2/alerts.csv").is_file(),
         "outputs written before the exit"

@@ -37,7 +37,7 @@
 //! match (see [`super::keywords`] for how they match) and none both in `must`
 //! and `exclude`. All problems are reported at once, not the first only.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fmt;
 use std::ops::Range;
 use std::path::Path;
@@ -343,23 +343,31 @@ impl Taxonomy {
             .enumerate()
             .map(|(i, t)| (t.id.as_str(), i))
             .collect();
-        self.topics
-            .iter()
-            .map(|t| {
-                let mut level = 1;
-                let mut at = t;
-                // Validated: parents exist and there is no cycle; the bound
-                // is a guard for hand-built values.
-                while let Some(p) = at.parent.as_deref().and_then(|p| index.get(p)) {
-                    level += 1;
-                    at = &self.topics[*p];
-                    if level > self.topics.len() {
-                        break;
+        // Memoised walk up, so a deep hierarchy costs linear time.
+        // Validated: parents exist and there is no cycle; the bound on the
+        // walk is a guard for hand-built values.
+        let n = self.topics.len();
+        let mut level: Vec<usize> = vec![0; n];
+        for i in 0..n {
+            let mut chain = vec![i];
+            let mut at = i;
+            let base = loop {
+                match self.topics[at].parent.as_deref().and_then(|p| index.get(p)) {
+                    Some(&p) if level[p] > 0 => break level[p],
+                    Some(&p) if chain.len() <= n => {
+                        chain.push(p);
+                        at = p;
                     }
+                    _ => break 0,
                 }
-                level
-            })
-            .collect()
+            };
+            for (k, &t) in chain.iter().rev().enumerate() {
+                if level[t] == 0 {
+                    level[t] = base + k + 1;
+                }
+            }
+        }
+        level
     }
 
     /// Things that are allowed but probably not meant: `must` keywords that
@@ -686,17 +694,22 @@ fn check(raw: RawTaxonomy, c: &mut Checker) -> Taxonomy {
         })
         .collect();
     let mut reported = BTreeSet::new();
+    // Linear in the topics: every topic is walked once. `done` holds the
+    // topics whose ancestry is settled (reaches a root, or a cycle already
+    // reported); `on_path` the positions on the current walk.
+    let mut done: HashSet<&str> = HashSet::new();
     for start in &names {
-        let mut path = vec![start.as_str()];
+        let mut path: Vec<&str> = Vec::new();
+        let mut on_path: HashMap<&str, usize> = HashMap::new();
         let mut at = start.as_str();
-        while let Some((p, _)) = parent_of.get(at) {
-            if *p == at {
-                break; // own parent: reported above
+        loop {
+            if done.contains(at) {
+                break;
             }
-            if let Some(k) = path.iter().position(|x| x == p) {
+            if let Some(&k) = on_path.get(at) {
                 let cycle = &path[k..];
-                let min = cycle.iter().min().copied().unwrap_or(p);
-                if reported.insert(min.to_string()) {
+                let min = cycle.iter().min().copied().unwrap_or(at);
+                if cycle.len() > 1 && reported.insert(min.to_string()) {
                     let r = cycle.iter().position(|x| *x == min).unwrap_or(0);
                     let mut ring: Vec<&str> =
                         cycle[r..].iter().chain(&cycle[..r]).copied().collect();
@@ -711,9 +724,14 @@ fn check(raw: RawTaxonomy, c: &mut Checker) -> Taxonomy {
                 }
                 break;
             }
-            path.push(p);
-            at = p;
+            on_path.insert(at, path.len());
+            path.push(at);
+            match parent_of.get(at) {
+                Some((p, _)) if *p != at => at = p,
+                _ => break, // a root, or its own parent (reported above)
+            }
         }
+        done.extend(path);
     }
 
     let topics = raw

@@ -11,7 +11,7 @@ use crate::classify::head::{self, HeadOrigin};
 use crate::classify::{Classifier, ClassifierSettings, SentimentModel, Taxonomy};
 use crate::config::{parse_value, FileConfig};
 use crate::dates::find_date_column;
-use crate::exit_codes::ExitCode;
+use crate::exit_codes::{ExitCode, WithCode};
 use crate::input::{InputEncoding, InputFormat, InputOptions, ResponseStream, Scale};
 use crate::model::manifest::{default_model_dir, sha256_file};
 use crate::model::transformer::{DeviceChoice, EncoderOptions, TransformerEncoder};
@@ -192,7 +192,7 @@ pub struct Args {
     /// Alert when a topic's share of mentions or net sentiment in the last period is this many standard errors from its history [default: 3]
     #[arg(long)]
     pub alert_z: Option<f64>,
-    /// Exit with code 4 (after writing the outputs) when an alert fires.
+    /// Exit with code 8 (after writing the outputs) when an alert fires.
     #[arg(long)]
     pub fail_on_alert: bool,
     /// Rows of the followup table (the highest churn risk; memory stays bounded) [default: 1000]
@@ -298,17 +298,18 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let started = Instant::now();
     let now = chrono::Utc::now();
     let started_at = now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    let set = settings(&args)?;
+    let set = settings(&args).code(ExitCode::Usage)?;
     let taxonomy = match &set.taxonomy {
-        Some(p) => Taxonomy::from_file(p)?,
+        Some(p) => Taxonomy::from_file(p).code(ExitCode::Usage)?,
         None => Taxonomy::default_contact_center(),
     };
     // Fail on the input and the output folder before the slow model load.
-    let stream = ResponseStream::open(&args.input, &set.input)?;
+    let mut stream = ResponseStream::open(&args.input, &set.input)?;
     let source = args.input.display().to_string();
     let segment_columns = stream.segment_columns().to_vec();
     let date_column = find_date_column(&segment_columns, set.date_column.as_deref())
-        .map_err(|e| anyhow::anyhow!("{source}: {e}"))?;
+        .map_err(|e| anyhow::anyhow!("{source}: {e}"))
+        .code(ExitCode::Usage)?;
     let segments = if set.segment_columns.is_empty() {
         SegmentChoice::Auto { max_values: 100 }
     } else {
@@ -322,7 +323,8 @@ pub fn run(args: Args) -> Result<ExitCode> {
                     "{source}: --segment-column `{name}` not found; the segment columns are: {}",
                     segment_columns.join(", ")
                 )
-                })?;
+                })
+                .code(ExitCode::Usage)?;
             idx.push(i);
         }
         SegmentChoice::Columns(idx)
@@ -330,7 +332,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let team_columns = driver_run::team_columns(&args.team_columns, &segment_columns, date_column)
         .map_err(|e| anyhow::anyhow!("{source}: {e}"))?;
     let drivers_set = driver_run::settings(&args, set.min_n, set.fdr)?;
-    let input_sha256 = sha256_file(&args.input)?;
+    let input_sha256 = sha256_file(&args.input).code(ExitCode::Input)?;
     let out = OutputDir::create(&args.out)?;
 
     let enc_opts = EncoderOptions {
@@ -341,12 +343,16 @@ pub fn run(args: Args) -> Result<ExitCode> {
         device: args.device,
     };
     let encoder = TransformerEncoder::load(&set.model, &enc_opts)
-        .with_context(|| format!("loading the model from {}", set.model.display()))?;
+        .code(ExitCode::Model)
+        .with_context(|| format!("loading the model from {} (--model)", set.model.display()))?;
     let mut cls_settings = ClassifierSettings::default();
     if let Some(t) = args.topic_threshold {
         cls_settings.topic_threshold = t;
     }
-    let weights_sha256 = encoder.info().weights_sha256(&set.model)?;
+    let weights_sha256 = encoder
+        .info()
+        .weights_sha256(&set.model)
+        .code(ExitCode::Model)?;
     let (sentiment_head, head_origin) =
         head::resolve(&encoder, &weights_sha256, args.sentiment_head.as_deref())?;
     if let HeadOrigin::FittedAtStart { rows, seconds } = &head_origin {
@@ -366,7 +372,9 @@ pub fn run(args: Args) -> Result<ExitCode> {
         SentimentModel::Head(sentiment_head),
         &taxonomy,
         cls_settings,
-    )?;
+    )
+    .code(ExitCode::Model)
+    .with_context(|| format!("running the model from {} (--model)", set.model.display()))?;
 
     let show = !args.quiet && std::io::stderr().is_terminal();
     let mut last = Instant::now();
@@ -412,7 +420,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let mask = |t: &str| report_comment_text(&redactor, redact, t);
     let mut sink = ExampleCollector::new(sink, &taxonomy, 3, mask);
     let mut result = run_pass(
-        stream,
+        stream.by_ref(),
         &segment_columns,
         &encoder,
         &classifier,
@@ -420,14 +428,16 @@ pub fn run(args: Args) -> Result<ExitCode> {
         &pass,
         &mut sink,
         &mut progress,
-    )?;
+    )
+    .map_err(|e| writing(e, &out))?;
     if show {
         eprintln!();
     }
     let (examples, sink) = sink.finish();
-    let mut table_info = sink.finish()?;
+    let mut table_info = sink.finish().map_err(|e| writing(e, &out))?;
     for t in [tables::dim_topic(&taxonomy), tables::agg_nps(&result.agg)] {
-        table_info.push(TableFiles::write_whole(&out, &t, &BI_FORMATS)?);
+        table_info
+            .push(TableFiles::write_whole(&out, &t, &BI_FORMATS).map_err(|e| writing(e, &out))?);
     }
     let counts = std::mem::replace(&mut result.counts, driver_run::empty_counts());
     let drivers = crate::driver_stats::analyse(counts, &topic_ids, &drivers_set);
@@ -534,6 +544,23 @@ pub fn run(args: Args) -> Result<ExitCode> {
             .find(|t| t.id == id)
             .map_or(id.to_string(), |t| t.display_label().to_string()))
     );
+    let truncated = stream.truncated_comments();
+    if truncated > 0 {
+        eprintln!(
+            "note: {truncated} comments longer than {} characters were cut to that length",
+            crate::input::MAX_COMMENT_CHARS
+        );
+    }
+    if result.read > 0 && result.analysed == 0 {
+        eprintln!(
+            "error: all {} rows were rejected; see the reasons in {} (is `{}` the score \
+             column? give another with --score-column)",
+            result.read,
+            target.join("rejects.csv").display(),
+            columns.score
+        );
+        return Ok(ExitCode::TooManyRejects);
+    }
     match set.max_reject_rate {
         Some(max) if reject_rate > max => {
             eprintln!(
@@ -565,6 +592,17 @@ fn report_comment_text(redactor: &crate::redact::Redactor, redact: bool, text: &
     } else {
         text.to_string()
     }
+}
+
+/// Says which folder could not be written, when an error is about writing.
+fn writing(e: anyhow::Error, out: &OutputDir) -> anyhow::Error {
+    if crate::exit_codes::code_of(&e) != ExitCode::Output {
+        return e;
+    }
+    let target = out.target().display().to_string();
+    e.context(format!(
+        "writing the outputs for --out {target} (is the disk full?); the previous outputs are unchanged"
+    ))
 }
 
 fn print_summary(a: &PassResult, m: &RunManifest, tax: &Taxonomy, target: &std::path::Path) {

@@ -69,7 +69,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
                     Err(e) => {
                         eprintln!("error: {e}");
                         if code == ExitCode::Success {
-                            code = ExitCode::Invalid;
+                            code = ExitCode::Usage;
                         }
                     }
                 }

@@ -234,13 +234,23 @@ fn detect(normalised: &[String], role: Role, taken: &[usize]) -> Option<usize> {
     })
 }
 
-/// "`a`, `b`, `c`" for messages.
+/// "`a`, `b`, `c`" for messages; after the first 50, "… and N more", so
+/// that a hostile header does not make a message of megabytes.
 pub(super) fn list(names: &[String]) -> String {
-    names
+    const SHOWN: usize = 50;
+    let mut out = names
         .iter()
-        .map(|n| format!("`{n}`"))
+        .take(SHOWN)
+        .map(|n| match n.char_indices().nth(80) {
+            Some((end, _)) => format!("`{}…`", &n[..end]),
+            None => format!("`{n}`"),
+        })
         .collect::<Vec<_>>()
-        .join(", ")
+        .join(", ");
+    if names.len() > SHOWN {
+        out.push_str(&format!(" … and {} more", names.len() - SHOWN));
+    }
+    out
 }
 
 #[cfg(test)]

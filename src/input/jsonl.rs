@@ -24,7 +24,7 @@ use std::io::{self, BufRead};
 use serde::de::{Deserialize, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde_json::Value;
 
-use super::{Record, Rows};
+use super::{Record, Rows, MAX_RECORD_BYTES};
 
 /// What the first pass found.
 pub(super) struct Scan {
@@ -49,8 +49,15 @@ pub(super) fn scan<B: BufRead>(mut reader: B) -> io::Result<Scan> {
     let mut seen = HashSet::new();
     let mut buf = Vec::new();
     let mut line = 0u64;
-    while next_line(&mut reader, &mut buf)? {
+    while let Some(whole) = next_line(&mut reader, &mut buf, MAX_RECORD_BYTES)? {
         line += 1;
+        if !whole {
+            scan.lines += 1;
+            if scan.first_bad.is_none() {
+                scan.first_bad = Some((line, too_long()));
+            }
+            continue;
+        }
         let bytes = content(&buf);
         if is_blank(bytes) {
             continue;
@@ -109,9 +116,14 @@ impl<B: BufRead> Reader<B> {
 
     /// The next non-blank line as a record; `None` at the end.
     pub(super) fn next_record(&mut self, rows: &mut Rows) -> io::Result<Option<Record>> {
-        while next_line(&mut self.reader, &mut self.buf)? {
+        while let Some(whole) = next_line(&mut self.reader, &mut self.buf, MAX_RECORD_BYTES)? {
             self.line += 1;
             let line = self.line;
+            if !whole {
+                let start = String::from_utf8_lossy(&self.buf[..self.buf.len().min(200)]);
+                let record = format!("{start}…");
+                return Ok(Some(rows.reject(line, None, too_long(), record)));
+            }
             let bytes = content(&self.buf);
             if is_blank(bytes) {
                 continue;
@@ -156,10 +168,49 @@ impl<B: BufRead> Reader<B> {
     }
 }
 
-/// Reads one line (with its `\n`) into `buf`; `false` at the end.
-fn next_line<B: BufRead>(reader: &mut B, buf: &mut Vec<u8>) -> io::Result<bool> {
+/// Reads one line (with its `\n`) into `buf`: `None` at the end,
+/// `Some(true)` for a whole line, `Some(false)` for a line longer than
+/// `max` bytes, of which `buf` holds the first `max` and the rest is
+/// skipped unread into memory.
+fn next_line<B: BufRead>(
+    reader: &mut B,
+    buf: &mut Vec<u8>,
+    max: usize,
+) -> io::Result<Option<bool>> {
     buf.clear();
-    Ok(reader.read_until(b'\n', buf)? > 0)
+    let mut limited = io::Read::take(&mut *reader, max as u64 + 1);
+    let n = limited.read_until(b'\n', buf)?;
+    if n == 0 {
+        return Ok(None);
+    }
+    if buf.len() <= max || buf.last() == Some(&b'\n') {
+        return Ok(Some(true));
+    }
+    buf.truncate(max);
+    loop {
+        let chunk = reader.fill_buf()?;
+        if chunk.is_empty() {
+            break;
+        }
+        match chunk.iter().position(|&b| b == b'\n') {
+            Some(i) => {
+                reader.consume(i + 1);
+                break;
+            }
+            None => {
+                let n = chunk.len();
+                reader.consume(n);
+            }
+        }
+    }
+    Ok(Some(false))
+}
+
+fn too_long() -> String {
+    format!(
+        "line longer than {} MiB; not one JSON object per line",
+        MAX_RECORD_BYTES >> 20
+    )
 }
 
 /// The line without its `\n` or `\r\n`.
@@ -281,6 +332,26 @@ mod tests {
             .first_bad
             .map(|(l, r)| (l, r.starts_with("not a JSON object: ")));
         assert_eq!(bad, Some((4, true)));
+    }
+
+    #[test]
+    fn an_overlong_line_is_cut_and_skipped_to_its_end() {
+        let data = b"{\"a\":1}\n0123456789abcdef\n{}\nxyz";
+        let mut r = &data[..];
+        let mut buf = Vec::new();
+        let mut got = Vec::new();
+        while let Ok(Some(whole)) = next_line(&mut r, &mut buf, 8) {
+            got.push((whole, String::from_utf8_lossy(&buf).into_owned()));
+        }
+        assert_eq!(
+            got,
+            [
+                (true, "{\"a\":1}\n".to_string()),
+                (false, "01234567".to_string()),
+                (true, "{}\n".to_string()),
+                (true, "xyz".to_string()),
+            ]
+        );
     }
 
     #[test]

@@ -12,9 +12,16 @@
 //!
 //! A line ends at LF, at CRLF, or at a CR not followed by LF, as editors
 //! count them; line 1 is the first line after any BOM.
+//!
+//! Since it sees every byte of every record, it also bounds them: a record
+//! longer than [`MAX_RECORD_BYTES`] is an error naming its start line (in
+//! practice a quote left open that would swallow the rest of the file into
+//! one field, in memory).
 
 use std::collections::VecDeque;
 use std::io::{self, Read};
+
+use super::MAX_RECORD_BYTES;
 
 /// Where the splitter is, as in `csv-core`'s state machine.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -39,11 +46,21 @@ pub(super) struct LineTracker<R> {
     line: u64,
     after_cr: bool,
     starts: VecDeque<u64>,
+    /// Bytes of the current record so far, and the most allowed.
+    record_bytes: usize,
+    max_record: usize,
+    /// Start line of a record that went over `max_record`.
+    too_long: Option<u64>,
 }
 
 impl<R: Read> LineTracker<R> {
     /// Wraps `inner`, whose first byte is on line 1.
     pub(super) fn new(inner: R, delimiter: u8) -> Self {
+        Self::with_limit(inner, delimiter, MAX_RECORD_BYTES)
+    }
+
+    /// As [`LineTracker::new`], with records of at most `max_record` bytes.
+    pub(super) fn with_limit(inner: R, delimiter: u8, max_record: usize) -> Self {
         LineTracker {
             inner,
             delimiter,
@@ -51,6 +68,9 @@ impl<R: Read> LineTracker<R> {
             line: 1,
             after_cr: false,
             starts: VecDeque::new(),
+            record_bytes: 0,
+            max_record,
+            too_long: None,
         }
     }
 
@@ -85,6 +105,11 @@ impl<R: Read> LineTracker<R> {
             }
             self.starts.push_back(self.line);
             self.state = State::StartField;
+            self.record_bytes = 0;
+        }
+        self.record_bytes += 1;
+        if self.record_bytes > self.max_record && self.too_long.is_none() {
+            self.too_long = self.starts.back().copied();
         }
         self.state = match self.state {
             State::InQuoted if quote => State::QuoteInQuoted,
@@ -100,10 +125,26 @@ impl<R: Read> LineTracker<R> {
 
 impl<R: Read> Read for LineTracker<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if let Some(line) = self.too_long {
+            return Err(too_long(line, self.max_record));
+        }
+        // Bytes already read are handed over; the error comes on the next
+        // read, so the records before the runaway one are all returned.
         let n = self.inner.read(buf)?;
         self.scan(&buf[..n]);
         Ok(n)
     }
+}
+
+fn too_long(line: u64, max: usize) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidData,
+        format!(
+            "the record that starts on line {line} is longer than {} MiB; \
+             is a quote (\") left open there?",
+            max >> 20
+        ),
+    )
 }
 
 #[cfg(test)]
@@ -146,6 +187,34 @@ mod tests {
         let data = b"h\r\n\"x\r\ny\"\r\n\r\n\n\"q\"\"\n\"\nlast";
         // h on 1; "x..y" on 2-3; blank 4, 5; "q""\n" on 6-7; last on 8.
         assert_eq!(starts(data, b','), [1, 2, 6, 8]);
+    }
+
+    #[test]
+    fn a_runaway_record_stops_the_read_at_its_start_line() {
+        let mut data = b"a,b\n1,2\n3,\"open quote\n".to_vec();
+        data.extend(std::iter::repeat_n(b'x', 5000));
+        data.extend_from_slice(b"\n4,5\n");
+        let mut csv = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(LineTracker::with_limit(&data[..], b',', 1 << 20 >> 8));
+        let mut record = csv::ByteRecord::new();
+        let mut outcome = Vec::new();
+        loop {
+            match csv.read_byte_record(&mut record) {
+                Ok(true) => outcome.push(Ok(record.len())),
+                Ok(false) => break,
+                Err(e) => {
+                    outcome.push(Err(e.to_string()));
+                    break;
+                }
+            }
+        }
+        // 4 KiB limit: the two short records pass, the open quote on line 3 stops.
+        assert_eq!(outcome.len(), 3, "{outcome:?}");
+        let err = outcome[2].clone().err().unwrap_or_default();
+        assert!(err.contains("starts on line 3"), "{err}");
+        assert!(err.contains("quote"), "{err}");
     }
 
     #[test]

@@ -17,6 +17,14 @@
 //! that make the whole file unusable (cannot read it, no header, no score or
 //! comment column, no line that is a JSON object) are an [`InputError`].
 //!
+//! Hostile input is bounded, not trusted: a file that starts like an image
+//! or an archive is refused before any parsing (`sniff`), a header with a
+//! NUL byte or more than [`MAX_COLUMNS`] columns is an error, a field with
+//! a NUL byte is a reject, a comment longer than [`MAX_COMMENT_CHARS`] is
+//! cut (the score still counts), and a record longer than
+//! [`MAX_RECORD_BYTES`] (an unbalanced quote swallowing the rest of the
+//! file) stops the read with its start line instead of filling memory.
+//!
 //! Records are pulled one at a time: [`ResponseStream`] opens an input,
 //! settles its encoding, format and columns, and then yields each data
 //! record as a [`Record`] in file order, so memory does not grow with the
@@ -57,6 +65,23 @@ use sha2::{Digest, Sha256};
 pub use encoding::InputEncoding;
 pub use score::Scale;
 pub use stream::ResponseStream;
+
+/// Most columns a header may have: Excel's limit (16,384, column XFD). A
+/// wider file is not a survey export, and every column becomes a segment
+/// column of every output row.
+pub const MAX_COLUMNS: usize = 16_384;
+
+/// Comments are cut to this many characters (at a character boundary).
+/// The encoder reads at most 512 tokens of a comment anyway, but the
+/// clause splitter and the tokenizer would go through all of it: a 10 MB
+/// comment would become hundreds of thousands of clauses to embed. The
+/// longest comment in the development data sets has 3,775 characters.
+pub const MAX_COMMENT_CHARS: usize = 10_000;
+
+/// Longest CSV record or JSON line read into memory. Longer is a quote
+/// left open (CSV: the read stops with an error naming the line where the
+/// record starts) or a line that is not JSON Lines (JSON: a reject).
+pub const MAX_RECORD_BYTES: usize = 64 << 20;
 
 /// How to read the file; every field left `None` is detected.
 ///
@@ -138,6 +163,7 @@ pub struct Response {
     /// Whole score 0–10 (mapped from the input's [`Scale`]).
     pub score: u8,
     /// The comment, trimmed; may be empty (the score still counts in NPS).
+    /// Cut to its first [`MAX_COMMENT_CHARS`] characters.
     pub comment: String,
     /// Values of the other columns, trimmed, parallel to
     /// [`Ingested::segment_columns`] (or [`ResponseStream::segment_columns`]).
@@ -202,6 +228,8 @@ pub struct Ingested {
     pub rejects: Vec<Reject>,
     /// Data records seen; always `responses.len() + rejects.len()`.
     pub read: u64,
+    /// Accepted comments cut to [`MAX_COMMENT_CHARS`].
+    pub truncated_comments: u64,
 }
 
 /// Share of the records read that were rejected, 0–1; 0 when nothing was
@@ -246,6 +274,42 @@ pub enum InputError {
     Empty {
         /// File name.
         file: String,
+    },
+    /// The file starts like a binary format (an image, an archive, a PDF).
+    #[error("`{file}` is {kind}, not a CSV or JSON Lines export; {hint}")]
+    NotText {
+        /// File name.
+        file: String,
+        /// What it looks like, e.g. `a PNG image`.
+        kind: &'static str,
+        /// What to do about it.
+        hint: &'static str,
+    },
+    /// The header row holds a NUL byte.
+    #[error(
+        "`{file}` line {line}: the header row holds a NUL byte, so this is not a text export: \
+         a binary file, or UTF-16 text without a byte-order mark (then give \
+         --encoding utf-16le or --encoding utf-16be)"
+    )]
+    HeaderNul {
+        /// File name.
+        file: String,
+        /// Line of the header.
+        line: u64,
+    },
+    /// The header has more than [`MAX_COLUMNS`] columns.
+    #[error(
+        "`{file}`: the header has {columns} columns, more than the {max} a survey \
+         export can have (Excel's limit); check the delimiter (--delimiter) or \
+         remove unused columns"
+    )]
+    TooManyColumns {
+        /// File name.
+        file: String,
+        /// Columns found.
+        columns: usize,
+        /// [`MAX_COLUMNS`].
+        max: usize,
     },
     /// The header row is not UTF-8, so column names cannot be read.
     #[error(
@@ -391,6 +455,13 @@ fn open_input<R: Read>(
     format: Option<InputFormat>,
 ) -> Result<Opened<R>, InputError> {
     let (sample, at_eof) = encoding::read_sample(&mut reader).map_err(|e| io_error(source, e))?;
+    if let Some((kind, hint)) = sniff::binary_kind(&sample) {
+        return Err(InputError::NotText {
+            file: source.to_string(),
+            kind,
+            hint,
+        });
+    }
     let (encoding, bom_len) = encoding::choose(&sample, at_eof, encoding);
     let mut head = io::Cursor::new(sample);
     head.set_position(bom_len as u64);
@@ -449,6 +520,8 @@ struct Rows {
     seen_ids: HashMap<u64, u64>,
     /// Records turned into a response or a reject so far.
     read: u64,
+    /// Accepted comments cut to [`MAX_COMMENT_CHARS`].
+    truncated: u64,
 }
 
 impl Rows {
@@ -460,6 +533,13 @@ impl Rows {
         delimiter: u8,
         encoding: InputEncoding,
     ) -> Result<Rows, InputError> {
+        if header.len() > MAX_COLUMNS {
+            return Err(InputError::TooManyColumns {
+                file: source.to_string(),
+                columns: header.len(),
+                max: MAX_COLUMNS,
+            });
+        }
         let idx = columns::resolve(&header, opts, source)?;
         let segments = (0..header.len())
             .filter(|&i| i != idx.score && i != idx.text && Some(i) != idx.id)
@@ -475,6 +555,7 @@ impl Rows {
             scale: opts.scale.unwrap_or_default(),
             seen_ids: HashMap::new(),
             read: 0,
+            truncated: 0,
         })
     }
 
@@ -575,7 +656,7 @@ impl Rows {
         self.check(&fields, line, &|| join_lossy(record, delimiter))
     }
 
-    /// Checks the fields of a well-formed row: score, then id.
+    /// Checks the fields of a well-formed row: NUL bytes, score, then id.
     fn check(
         &mut self,
         fields: &[&str],
@@ -588,6 +669,10 @@ impl Rows {
             reason,
             record: record(),
         };
+        if let Some(i) = fields.iter().position(|f| f.contains('\0')) {
+            let reason = "NUL byte in the field (a damaged or binary file?)".to_string();
+            return Err(reject(i, reason));
+        }
         let score = score::parse_scaled(fields[self.score], self.scale)
             .map_err(|reason| reject(self.score, reason))?;
         let (id, key) = match self.id {
@@ -618,11 +703,19 @@ impl Rows {
             }
         };
         self.seen_ids.insert(key, line);
+        let comment = fields[self.text].trim();
+        let comment = match comment.char_indices().nth(MAX_COMMENT_CHARS) {
+            Some((end, _)) => {
+                self.truncated += 1;
+                comment[..end].trim_end()
+            }
+            None => comment,
+        };
         Ok(Response {
             line,
             id,
             score,
-            comment: fields[self.text].trim().to_string(),
+            comment: comment.to_string(),
             segments: self
                 .segments
                 .iter()

@@ -89,6 +89,91 @@ pub(super) fn read_prefix<R: BufRead>(reader: &mut R) -> io::Result<Prefix> {
     })
 }
 
+/// Leading bytes of binary formats someone might hand over instead of an
+/// export, with what to call them and what to do instead.
+const SIGNATURES: &[(&[u8], &str, &str)] = &[
+    (
+        b"PK\x03\x04",
+        "a ZIP archive (an Excel .xlsx or OpenDocument file is one)",
+        "save the sheet as CSV (in Excel: \"CSV UTF-8\"), or unzip the export first",
+    ),
+    (
+        b"PK\x05\x06",
+        "an empty ZIP archive",
+        "export the survey as CSV or JSON Lines",
+    ),
+    (
+        b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1",
+        "an old Excel (.xls) or Office file",
+        "save the sheet as CSV (in Excel: \"CSV UTF-8\")",
+    ),
+    (
+        b"\x1F\x8B",
+        "a gzip-compressed file",
+        "decompress it first (gunzip)",
+    ),
+    (
+        b"\x28\xB5\x2F\xFD",
+        "a zstd-compressed file",
+        "decompress it first (unzstd)",
+    ),
+    (
+        b"\xFD7zXZ\x00",
+        "an xz-compressed file",
+        "decompress it first (unxz)",
+    ),
+    (
+        b"7z\xBC\xAF\x27\x1C",
+        "a 7-Zip archive",
+        "extract the export first",
+    ),
+    (
+        b"%PDF-",
+        "a PDF document",
+        "export the survey as CSV or JSON Lines",
+    ),
+    (
+        b"\x89PNG\r\n\x1A\n",
+        "a PNG image",
+        "give the survey export (CSV or JSON Lines)",
+    ),
+    (
+        b"\xFF\xD8\xFF",
+        "a JPEG image",
+        "give the survey export (CSV or JSON Lines)",
+    ),
+    (
+        b"GIF8",
+        "a GIF image",
+        "give the survey export (CSV or JSON Lines)",
+    ),
+    (
+        b"PAR1",
+        "a Parquet file",
+        "give the survey export (CSV or JSON Lines); verbatim writes Parquet, it does not read it",
+    ),
+    (
+        b"SQLite format 3\x00",
+        "an SQLite database",
+        "export the survey table as CSV",
+    ),
+    (
+        b"\x7FELF",
+        "a program (ELF executable)",
+        "give the survey export (CSV or JSON Lines)",
+    ),
+];
+
+/// What a sample that starts like a binary format is, and what to do; `None`
+/// for anything else. Only exact signatures count: a text file is never
+/// refused for its content (a stray NUL byte in a row is a reject).
+pub(super) fn binary_kind(sample: &[u8]) -> Option<(&'static str, &'static str)> {
+    SIGNATURES
+        .iter()
+        .find(|(magic, _, _)| sample.starts_with(magic))
+        .map(|&(_, kind, hint)| (kind, hint))
+}
+
 /// Picks the candidate delimiter that splits `header` into the most fields,
 /// counting only delimiters outside double quotes; comma on a tie.
 pub(super) fn detect_delimiter(header: &[u8]) -> u8 {
@@ -163,6 +248,23 @@ mod tests {
         assert_eq!(prefix(b"\xEF\xBB\xBF"), (vec![], vec![]));
         assert_eq!(prefix(b"ab"), (b"ab".to_vec(), b"ab".to_vec()));
         assert_eq!(prefix(b"\n\n"), (b"\n\n".to_vec(), vec![]));
+    }
+
+    #[test]
+    fn binary_formats_are_named_and_text_is_not() {
+        let kind = |b: &[u8]| binary_kind(b).map(|k| k.0);
+        assert_eq!(kind(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR"), Some("a PNG image"));
+        assert!(kind(b"PK\x03\x04\x14\0").is_some_and(|k| k.contains("xlsx")));
+        assert_eq!(kind(b"%PDF-1.7"), Some("a PDF document"));
+        for text in [
+            &b"score,comment\n"[..],
+            b"PK,score,comment\n",
+            b"\xEF\xBB\xBFscore",
+            b"\xFF\xFEs\0",
+            b"",
+        ] {
+            assert_eq!(kind(text), None, "{text:?}");
+        }
     }
 
     #[test]

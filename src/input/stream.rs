@@ -160,6 +160,12 @@ impl ResponseStream {
         self.records.rows.read
     }
 
+    /// Comments returned so far that were cut to
+    /// [`MAX_COMMENT_CHARS`](super::MAX_COMMENT_CHARS) characters.
+    pub fn truncated_comments(&self) -> u64 {
+        self.records.rows.truncated
+    }
+
     /// Reads the rest of the stream into memory.
     pub(super) fn collect_ingested(self) -> Result<Ingested, InputError> {
         self.records.collect_ingested()
@@ -303,7 +309,13 @@ impl<R: Read> Records<R> {
             })?
             .clone();
         // The header's own start line; records are numbered from the queue after it.
-        let _ = csv.get_mut().next_start();
+        let header_line = csv.get_mut().next_start().unwrap_or(1);
+        if raw_header.iter().any(|f| f.contains(&0)) {
+            return Err(InputError::HeaderNul {
+                file: source.to_string(),
+                line: header_line,
+            });
+        }
         let header = raw_header
             .iter()
             .map(|f| std::str::from_utf8(f).map(|s| s.trim().to_string()))
@@ -382,6 +394,7 @@ impl<R: Read> Records<R> {
             responses,
             rejects,
             read: self.rows.read,
+            truncated_comments: self.rows.truncated,
         })
     }
 }

@@ -1,0 +1,621 @@
+//! Hostile inputs and environments, through the real binary with a tiny
+//! model: each one ends in a reject with its line and reason, or in a clear
+//! error that names the file, the line or the flag, with the documented exit
+//! code (`src/exit_codes.rs`, README), and never in a panic, a crash, a
+//! runaway in memory or time, a half-written output folder or a file
+//! written outside it.
+//!
+//! Permissions are tested honestly even as root (CI runs as root, and root
+//! ignores file modes): the child is started with `CAP_DAC_OVERRIDE` and
+//! `CAP_DAC_READ_SEARCH` dropped from its capability bounding set, so the
+//! modes apply to it as to any user; each such test first checks that this
+//! worked. A full disk is a file size limit (`RLIMIT_FSIZE`) on the child
+//! with `SIGXFSZ` ignored, so that writes past it fail with `EFBIG`, as
+//! writes on a full disk fail with `ENOSPC`.
+
+mod common;
+
+use std::io::Write;
+use std::os::unix::fs::PermissionsExt;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use verbatim::exit_codes::ExitCode;
+
+struct Work {
+    dir: tempfile::TempDir,
+}
+
+impl Work {
+    fn new() -> Work {
+        let dir = tempfile::tempdir().expect("temp dir");
+        common::tiny_bert_folder(&dir.path().join("model"));
+        Work { dir }
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    fn write(&self, name: &str, bytes: impl AsRef<[u8]>) -> PathBuf {
+        let p = self.path(name);
+        std::fs::write(&p, bytes).expect("write fixture");
+        p
+    }
+
+    /// `verbatim analyze INPUT --out OUT --model model` plus `extra`.
+    fn command(&self, input: &Path, out: &str, extra: &[&str]) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_verbatim"));
+        c.arg("analyze")
+            .arg(input)
+            .arg("--out")
+            .arg(self.path(out))
+            .arg("--model")
+            .arg(self.path("model"))
+            .args(["--quiet", "--threads", "1", "--min-n", "2"])
+            .args(extra);
+        c
+    }
+
+    fn analyze(&self, input: &Path, out: &str, extra: &[&str]) -> Output {
+        self.command(input, out, extra)
+            .output()
+            .expect("run verbatim")
+    }
+
+    /// Names in the work folder, except the model and inputs given.
+    fn listing(&self) -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(self.dir.path())
+            .expect("read work dir")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    }
+}
+
+fn show(o: &Output) -> String {
+    format!(
+        "status {:?}\nstdout:\n{}\nstderr:\n{}",
+        o.status,
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Asserts the exit code and that stderr holds every needle.
+fn expect_error(o: &Output, code: ExitCode, needles: &[&str]) {
+    assert_eq!(o.status.code(), Some(code as i32), "{}", show(o));
+    let err = stderr(o);
+    assert!(err.starts_with("error: "), "{}", show(o));
+    assert!(!err.contains("panicked"), "{}", show(o));
+    for n in needles {
+        assert!(err.contains(n), "stderr should name {n:?}:\n{}", show(o));
+    }
+}
+
+fn rejects(out: &Path) -> Vec<csv::StringRecord> {
+    let mut r = csv::Reader::from_path(out.join("rejects.csv")).expect("rejects.csv");
+    r.records().map(|x| x.expect("reject row")).collect()
+}
+
+fn manifest(out: &Path) -> serde_json::Value {
+    let text = std::fs::read_to_string(out.join("manifest.json")).expect("manifest.json");
+    serde_json::from_str(&text).expect("manifest is JSON")
+}
+
+/// Every file under `dir`, relative, sorted.
+fn tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut files = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).expect("read dir") {
+            let p = e.expect("entry").path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                let rel = p
+                    .strip_prefix(dir)
+                    .expect("under dir")
+                    .display()
+                    .to_string();
+                files.push((rel, std::fs::read(&p).expect("read file")));
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+const GOOD: &str = "id,score,comment,channel\n\
+                    a1,9,the agent was friendly,phone\n\
+                    a2,2,waited on hold an hour,chat\n\
+                    a3,10,great service,phone\n\
+                    a4,5,invoice wrong,chat\n";
+
+/// Makes the child see file modes as an ordinary user would (see the
+/// module documentation). Outside root this is a no-op: modes apply anyway.
+fn without_dac_override(c: &mut Command) -> &mut Command {
+    // SAFETY: only async-signal-safe calls (geteuid, prctl) between fork and exec.
+    unsafe {
+        c.pre_exec(|| {
+            if libc::geteuid() == 0 {
+                for cap in [1, 2] {
+                    // CAP_DAC_OVERRIDE = 1, CAP_DAC_READ_SEARCH = 2.
+                    if libc::prctl(libc::PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 {
+                        return Err(std::io::Error::last_os_error());
+                    }
+                }
+            }
+            Ok(())
+        })
+    }
+}
+
+/// Fails the test loudly if a child without DAC override can still write
+/// into `dir` (the environment would make the permission test vacuous).
+fn assert_modes_apply(dir: &Path) {
+    let probe = dir.join("probe");
+    let o = without_dac_override(Command::new("touch").arg(&probe))
+        .output()
+        .expect("run touch");
+    assert!(
+        !o.status.success() && !probe.exists(),
+        "a child without CAP_DAC_OVERRIDE could still write into the read-only {}; \
+         this environment cannot test permissions",
+        dir.display()
+    );
+}
+
+#[test]
+fn a_ten_megabyte_comment_is_cut_not_fatal_and_stays_bounded() {
+    let w = Work::new();
+    // 10 MB of short, distinct sentences (identical texts would be embedded
+    // once): uncut, the clause splitter makes about 450,000 clauses of
+    // them, each embedded.
+    let mut comment = String::with_capacity(10 << 20);
+    let mut i = 0u64;
+    while comment.len() < 10 << 20 {
+        comment.push_str(&format!(
+            "the agent {i} was friendly. waited {i} on hold but great service! "
+        ));
+        i += 1;
+    }
+    let mut data = format!("id,score,comment\nbig,3,\"{comment}\"\n").into_bytes();
+    data.extend_from_slice(b"small,9,the agent was friendly\n");
+    let input = w.write("big.csv", &data);
+    let o = w.analyze(&input, "out", &[]);
+    assert!(o.status.success(), "{}", show(&o));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        stdout.contains("read 2 = analysed 2 + rejected 0"),
+        "{}",
+        show(&o)
+    );
+    assert!(stderr(&o).contains("1 comments longer than 10000 characters were cut"));
+    // The first 10,000 characters hold about 10000 / 75 * 3 = 400 clauses
+    // (75 characters and 3 clauses a sentence): the work is bounded by the
+    // cut, not by the comment.
+    let m = manifest(&w.path("out"));
+    let embedded = m["timings"]["texts_embedded"].as_u64().unwrap_or(u64::MAX);
+    assert!(
+        embedded < 1_000,
+        "{embedded} texts embedded for a 10 MB comment"
+    );
+}
+
+#[test]
+fn a_million_column_header_is_refused_with_the_limit() {
+    let w = Work::new();
+    let mut header = String::from("score,comment");
+    for i in 0..1_000_000 {
+        header.push_str(&format!(",c{i}"));
+    }
+    let input = w.write(
+        "wide.csv",
+        format!("{header}\n9,ok{}\n", ",".repeat(1_000_000)),
+    );
+    let o = w.analyze(&input, "out", &[]);
+    expect_error(
+        &o,
+        ExitCode::Input,
+        &["wide.csv", "1000002 columns", "16384"],
+    );
+    // The message does not echo a million names.
+    assert!(
+        stderr(&o).len() < 2_000,
+        "{} bytes of error",
+        stderr(&o).len()
+    );
+    assert!(!w.path("out").exists());
+}
+
+#[test]
+fn a_nul_byte_in_a_row_is_a_reject_and_in_the_header_an_error() {
+    let w = Work::new();
+    let input = w.write(
+        "nul.csv",
+        b"id,score,comment\na1,9,fine\na2,3,bro\0ken\na3,7,ok\n".as_slice(),
+    );
+    let o = w.analyze(&input, "out", &[]);
+    assert!(o.status.success(), "{}", show(&o));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("read 3 = analysed 2 + rejected 1"));
+    let r = rejects(&w.path("out"));
+    assert_eq!((&r[0][1], &r[0][2]), ("3", "comment"), "{r:?}");
+    assert!(r[0][3].contains("NUL byte"), "{r:?}");
+
+    // UTF-16 saved without a byte-order mark looks like text with NULs.
+    let utf16: Vec<u8> = "score,comment\n9,ok\n"
+        .encode_utf16()
+        .flat_map(u16::to_le_bytes)
+        .collect();
+    let input = w.write("utf16.csv", utf16);
+    let o = w.analyze(&input, "out2", &[]);
+    expect_error(
+        &o,
+        ExitCode::Input,
+        &["utf16.csv", "line 1", "NUL", "--encoding utf-16le"],
+    );
+}
+
+#[test]
+fn mixed_encodings_reject_the_odd_rows_by_line() {
+    let w = Work::new();
+    // UTF-8 with umlauts, and one row pasted from a Windows-1252 file.
+    let mut data = "id,score,comment\n1,9,Grüße an das Team\n2,8,très bien\n"
+        .as_bytes()
+        .to_vec();
+    data.extend_from_slice(b"3,2,caf\xe9 froid\n");
+    data.extend_from_slice("4,10,schön\n".as_bytes());
+    let input = w.write("mixed.csv", data);
+    let o = w.analyze(&input, "out", &[]);
+    assert!(o.status.success(), "{}", show(&o));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("read 4 = analysed 3 + rejected 1"));
+    let r = rejects(&w.path("out"));
+    assert_eq!((&r[0][1], &r[0][2]), ("4", "comment"), "{r:?}");
+    assert!(
+        r[0][3].contains("invalid UTF-8") && r[0][3].contains("--encoding"),
+        "{r:?}"
+    );
+    assert_eq!(manifest(&w.path("out"))["input"]["encoding"], "UTF-8");
+}
+
+#[test]
+fn a_score_column_full_of_text_rejects_every_row_and_says_so() {
+    let w = Work::new();
+    let input = w.write(
+        "text.csv",
+        "score,comment\nvery good,fine\nbad,slow\nexcellent,great\n",
+    );
+    let o = w.analyze(&input, "out", &[]);
+    assert_eq!(
+        o.status.code(),
+        Some(ExitCode::TooManyRejects as i32),
+        "{}",
+        show(&o)
+    );
+    assert!(String::from_utf8_lossy(&o.stdout).contains("read 3 = analysed 0 + rejected 3"));
+    let err = stderr(&o);
+    assert!(
+        err.contains("all 3 rows were rejected") && err.contains("--score-column"),
+        "{err}"
+    );
+    let r = rejects(&w.path("out"));
+    let got: Vec<(&str, &str)> = r.iter().map(|x| (&x[1], &x[3])).collect();
+    assert_eq!(
+        got,
+        [
+            ("2", "score \"very good\" is not a number"),
+            ("3", "score \"bad\" is not a number"),
+            ("4", "score \"excellent\" is not a number"),
+        ]
+    );
+}
+
+#[test]
+fn an_empty_file_is_an_error_and_a_header_only_file_an_empty_run() {
+    let w = Work::new();
+    let empty = w.write("empty.csv", "");
+    let o = w.analyze(&empty, "out", &[]);
+    expect_error(&o, ExitCode::Input, &["empty.csv", "empty"]);
+    assert!(!w.path("out").exists());
+
+    let header = w.write("header.csv", "score,comment\r\n");
+    let o = w.analyze(&header, "out", &[]);
+    assert!(o.status.success(), "{}", show(&o));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("read 0 = analysed 0 + rejected 0"));
+    assert_eq!(manifest(&w.path("out"))["counts"]["read"], 0);
+    assert!(rejects(&w.path("out")).is_empty());
+}
+
+#[test]
+fn files_that_are_not_csv_are_named_for_what_they_are() {
+    let w = Work::new();
+    let mut png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
+    png.extend((0..=255u8).cycle().take(4000));
+    // A real ZIP archive, as an .xlsx workbook is.
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    zip.start_file("xl/workbook.xml", zip::write::SimpleFileOptions::default())
+        .expect("zip entry");
+    zip.write_all(b"<workbook/>").expect("zip write");
+    let zip = zip.finish().expect("zip").into_inner();
+    for (name, bytes, needle) in [
+        ("photo.csv", png, "a PNG image"),
+        ("export.xlsx", zip, "ZIP archive"),
+        (
+            "report.csv",
+            b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n".to_vec(),
+            "a PDF document",
+        ),
+    ] {
+        let input = w.write(name, bytes);
+        let o = w.analyze(&input, "out", &[]);
+        expect_error(
+            &o,
+            ExitCode::Input,
+            &[name, needle, "not a CSV or JSON Lines export"],
+        );
+    }
+    let o = w.analyze(&w.path("missing.csv"), "out", &[]);
+    expect_error(&o, ExitCode::Input, &["missing.csv"]);
+    assert!(!w.path("out").exists());
+}
+
+#[test]
+fn a_missing_unreadable_or_corrupted_model_is_exit_5_naming_it() {
+    let w = Work::new();
+    let input = w.write("export.csv", GOOD);
+    let o = w
+        .command(
+            &input,
+            "out",
+            &["--model", w.path("nowhere").to_str().unwrap_or("")],
+        )
+        .output()
+        .expect("run");
+    expect_error(&o, ExitCode::Model, &["nowhere", "--model"]);
+
+    // Unreadable: the folder's mode is 000.
+    let locked = w.path("locked");
+    common::tiny_bert_folder(&locked);
+    std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o000)).expect("chmod");
+    let probe = without_dac_override(Command::new("ls").arg(&locked))
+        .output()
+        .expect("run ls");
+    assert!(
+        !probe.status.success(),
+        "a child could still read a folder of mode 000"
+    );
+    let o = without_dac_override(
+        w.command(&input, "out", &["--model", locked.to_str().unwrap_or("")])
+            .env("RUST_BACKTRACE", "0"),
+    )
+    .output()
+    .expect("run");
+    std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    expect_error(&o, ExitCode::Model, &["locked", "Permission denied"]);
+
+    // Corrupted: the weights cut in half, and a header overwritten.
+    for (name, damage) in [("cut", 0usize), ("scribbled", 1)] {
+        let m = w.path(name);
+        common::tiny_bert_folder(&m);
+        let weights = m.join("model.safetensors");
+        let mut bytes = std::fs::read(&weights).expect("weights");
+        if damage == 0 {
+            bytes.truncate(bytes.len() / 2);
+        } else {
+            bytes[8..200].fill(b'x');
+        }
+        std::fs::write(&weights, bytes).expect("write weights");
+        let o = w
+            .command(&input, "out", &["--model", m.to_str().unwrap_or("")])
+            .output()
+            .expect("run");
+        expect_error(&o, ExitCode::Model, &["model.safetensors", "--model"]);
+    }
+    assert!(!w.path("out").exists());
+}
+
+#[test]
+fn a_taxonomy_with_duplicate_ids_or_a_cycle_is_a_usage_error() {
+    let w = Work::new();
+    let input = w.write("export.csv", GOOD);
+    let topic = |id: &str, parent: Option<&str>| {
+        let parent = parent
+            .map(|p| format!("parent = \"{p}\"\n"))
+            .unwrap_or_default();
+        format!("[[topic]]\nid = \"{id}\"\n{parent}label = {{ en = \"{id}\" }}\nexamples.en = [\"x\"]\n")
+    };
+    let head = "name = \"t\"\nversion = \"1\"\n";
+    let dup = w.write(
+        "dup.toml",
+        format!("{head}{}{}", topic("wait", None), topic("wait", None)),
+    );
+    let cycle = w.write(
+        "cycle.toml",
+        format!(
+            "{head}{}{}{}",
+            topic("a", Some("c")),
+            topic("b", Some("a")),
+            topic("c", Some("b"))
+        ),
+    );
+    for (file, needle) in [(dup, "appears twice"), (cycle, "cycle")] {
+        let name = file
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let o = w.analyze(&input, "out", &["--taxonomy", file.to_str().unwrap_or("")]);
+        expect_error(&o, ExitCode::Usage, &[&name, needle]);
+    }
+    let o = w.analyze(
+        &input,
+        "out",
+        &["--taxonomy", w.path("none.toml").to_str().unwrap_or("")],
+    );
+    expect_error(&o, ExitCode::Usage, &["none.toml"]);
+    assert!(!w.path("out").exists());
+}
+
+#[test]
+fn bad_flags_are_usage_errors() {
+    let w = Work::new();
+    let input = w.write("export.csv", GOOD);
+    let o = w.analyze(&input, "out", &["--max-reject-rate", "7"]);
+    expect_error(&o, ExitCode::Usage, &["--max-reject-rate"]);
+    let o = w.analyze(&input, "out", &["--segment-column", "nope"]);
+    expect_error(
+        &o,
+        ExitCode::Usage,
+        &["--segment-column", "nope", "export.csv"],
+    );
+    let o = w.analyze(&input, "out", &["--no-such-flag"]);
+    assert_eq!(
+        o.status.code(),
+        Some(ExitCode::Usage as i32),
+        "{}",
+        show(&o)
+    );
+}
+
+#[test]
+fn a_read_only_output_folder_fails_before_the_work_and_keeps_the_old_outputs() {
+    let w = Work::new();
+    let input = w.write("export.csv", GOOD);
+    let o = w.analyze(&input, "out", &[]);
+    assert!(o.status.success(), "{}", show(&o));
+    let before = tree(&w.path("out"));
+    let listing = w.listing();
+
+    // The output folder itself read-only.
+    let out = w.path("out");
+    std::fs::set_permissions(&out, std::fs::Permissions::from_mode(0o555)).expect("chmod");
+    assert_modes_apply(&out);
+    let o = without_dac_override(&mut w.command(&input, "out", &[]))
+        .output()
+        .expect("run");
+    std::fs::set_permissions(&out, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    expect_error(&o, ExitCode::Output, &["read-only", "--out"]);
+    assert_eq!(tree(&out), before);
+    assert_eq!(w.listing(), listing);
+
+    // The folder it would be created in read-only.
+    let parent = w.path("ro");
+    std::fs::create_dir(&parent).expect("mkdir");
+    std::fs::set_permissions(&parent, std::fs::Permissions::from_mode(0o555)).expect("chmod");
+    assert_modes_apply(&parent);
+    let o = without_dac_override(&mut w.command(&input, "ro/out", &[]))
+        .output()
+        .expect("run");
+    std::fs::set_permissions(&parent, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    expect_error(&o, ExitCode::Output, &["ro", "--out"]);
+    assert_eq!(std::fs::read_dir(&parent).map(|d| d.count()).ok(), Some(0));
+}
+
+#[test]
+fn a_full_disk_fails_with_exit_6_and_keeps_the_old_outputs() {
+    let w = Work::new();
+    // Enough rows that fact_response.csv alone passes the 16 KiB limit.
+    let mut data = String::from("id,score,comment,channel\n");
+    for i in 0..600 {
+        data.push_str(&format!("r{i},{},the agent was friendly,phone\n", i % 11));
+    }
+    let input = w.write("export.csv", &data);
+    let small = w.write("small.csv", GOOD);
+    let o = w.analyze(&small, "out", &[]);
+    assert!(o.status.success(), "{}", show(&o));
+    let before = tree(&w.path("out"));
+    let listing = w.listing();
+
+    let mut c = w.command(&input, "out", &[]);
+    // SAFETY: only async-signal-safe calls (signal, setrlimit) between fork and exec.
+    unsafe {
+        c.pre_exec(|| {
+            libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+            let limit = libc::rlimit {
+                rlim_cur: 16 * 1024,
+                rlim_max: 16 * 1024,
+            };
+            if libc::setrlimit(libc::RLIMIT_FSIZE, &limit) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let o = c.output().expect("run");
+    expect_error(&o, ExitCode::Output, &["File too large"]);
+    assert_eq!(tree(&w.path("out")), before, "previous outputs changed");
+    // The failed run removed its staging folder.
+    assert_eq!(w.listing(), listing);
+}
+
+#[test]
+fn no_output_path_comes_from_the_data() {
+    let w = Work::new();
+    // Hostile values everywhere a name could be taken from: the header
+    // (segment columns), segment values, ids, the taxonomy's labels.
+    let input = w.write(
+        "..%2F..%2Fetc%2Fpasswd.csv",
+        "id,score,comment,../../etc/passwd,/tmp/x\n\
+         ../../etc/passwd,9,the agent was friendly,../../etc/passwd,/etc/shadow\n\
+         /etc/passwd,3,waited on hold,..\\..\\windows,../../../../tmp/evil\n\
+         ..,7,ok,.,..\n",
+    );
+    let tax = w.write(
+        "tax.toml",
+        "name = \"../../etc/passwd\"\nversion = \"../1\"\n\
+         [[topic]]\nid = \"wait\"\nlabel = { en = \"../../etc/passwd\", de = \"/etc/shadow\" }\n\
+         examples.en = [\"waited on hold\"]\n",
+    );
+    let before = w.listing();
+    let o = w.analyze(
+        &input,
+        "out",
+        &[
+            "--taxonomy",
+            tax.to_str().unwrap_or(""),
+            "--segment-column",
+            "../../etc/passwd",
+        ],
+    );
+    assert!(o.status.success(), "{}", show(&o));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("read 3 = analysed 3 + rejected 0"));
+    let mut files: Vec<String> = tree(&w.path("out")).into_iter().map(|(n, _)| n).collect();
+    files.sort();
+    assert_eq!(
+        files,
+        [
+            "agg_nps.csv",
+            "agg_nps.parquet",
+            "bridge_response_topic.csv",
+            "bridge_response_topic.parquet",
+            "dim_topic.csv",
+            "dim_topic.parquet",
+            "fact_response.csv",
+            "fact_response.parquet",
+            "manifest.json",
+            "rejects.csv",
+            "topic_driver.csv",
+            "topic_driver.parquet",
+        ]
+    );
+    let mut after = w.listing();
+    after.retain(|n| !before.contains(n));
+    assert_eq!(after, [".out.lock", "out"]);
+    assert!(!Path::new("/tmp/evil").exists() && !Path::new("/tmp/x").exists());
+
+    // A topic id that is a path is refused outright.
+    let bad = w.write(
+        "bad.toml",
+        "name = \"t\"\nversion = \"1\"\n[[topic]]\nid = \"../../etc/passwd\"\n\
+         label = { en = \"x\" }\nexamples.en = [\"x\"]\n",
+    );
+    let o = w.analyze(&input, "out2", &["--taxonomy", bad.to_str().unwrap_or("")]);
+    expect_error(&o, ExitCode::Usage, &["bad.toml", "../../etc/passwd"]);
+    assert!(!w.path("out2").exists());
+}
