@@ -568,9 +568,11 @@ fn no_output_path_comes_from_the_data() {
     );
     let tax = w.write(
         "tax.toml",
-        "name = \"../../etc/passwd\"\nversion = \"../1\"\n\
+        // (The version must be numbers and dots since taxonomy 2.0, so it
+        // cannot carry a path any more; the name and labels still can.)
+        "name = \"../../etc/passwd\"\nversion = \"1.0.0\"\n\
          [[topic]]\nid = \"wait\"\nlabel = { en = \"../../etc/passwd\", de = \"/etc/shadow\" }\n\
-         examples.en = [\"waited on hold\"]\n",
+         examples.en = [\"waited on hold\"]\nexamples.de = [\"in der warteschleife\"]\n",
     );
     let before = w.listing();
     let o = w.analyze(

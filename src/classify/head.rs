@@ -490,7 +490,13 @@ pub enum HeadOrigin {
     /// The head shipped for the default model.
     Shipped,
     /// Fitted at start-up on the shipped examples (no saved head matched).
-    FittedAtStart { rows: usize, seconds: f64 },
+    FittedAtStart {
+        rows: usize,
+        /// Printed at start-up; kept out of the manifest so that a rerun
+        /// writes the same manifest apart from its timings.
+        #[serde(skip)]
+        seconds: f64,
+    },
 }
 
 /// The sentiment head for `encoder`: the file given, else the shipped head
