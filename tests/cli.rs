@@ -503,3 +503,27 @@ fn driver_tables_are_written_and_fail_on_alert_sets_the_exit_code() {
         );
     }
 }
+
+#[test]
+fn redact_masks_personal_data_in_the_raw_records_of_rejects() {
+    let w = Work::new();
+    let input = w.write(
+        "pii.csv",
+        "id,score,comment\n1,9,great agent\n2,eleven,call me on +49 171 2345678 or anna.schmidt@example.org\n",
+    );
+    let record = |out: &str| {
+        let rows = csv_rows(&w.path(&format!("{out}/rejects.csv")));
+        assert_eq!(rows.len(), 1, "one reject");
+        rows[0].iter().last().unwrap_or("").to_string()
+    };
+    // By default the raw record stays as read: rejects.csv is for fixing the input here.
+    let o = w.analyze(&input, "plain", &[]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(record("plain").contains("anna.schmidt@example.org"));
+    // --redact masks it too.
+    let o = w.analyze(&input, "masked", &["--redact"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let r = record("masked");
+    assert!(!r.contains("anna.schmidt") && !r.contains("2345678"), "{r}");
+    assert!(r.contains("[EMAIL]") && r.contains("[PHONE]"), "{r}");
+}

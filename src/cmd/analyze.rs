@@ -184,8 +184,11 @@ pub struct Args {
     #[arg(long)]
     pub sentiment_head: Option<PathBuf>,
     /// Do not mask personal data (names, phone numbers, e-mail addresses, IBANs, card and customer numbers) in the comments that the report and the follow-up file show. Masking is on by default.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "redact")]
     pub no_redact: bool,
+    /// Mask personal data everywhere comment text leaves this run, also in the raw records of rejects.csv (the report and the follow-up table are masked by default).
+    #[arg(long)]
+    pub redact: bool,
     /// Team, agent or queue column for team_view (praised for / coaching); repeat for several [default: segment columns named agent, agent_name, team, queue, employee, mitarbeiter…]
     #[arg(long = "team-column")]
     pub team_columns: Vec<String>,
@@ -418,6 +421,10 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let redactor = crate::redact::Redactor::new();
     let redact = !args.no_redact;
     let mask = |t: &str| report_comment_text(&redactor, redact, t);
+    let sink = MaskedRejects {
+        inner: sink,
+        redactor: args.redact.then_some(&redactor),
+    };
     let mut sink = ExampleCollector::new(sink, &taxonomy, 3, mask);
     let mut result = run_pass(
         stream.by_ref(),
@@ -434,6 +441,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         eprintln!();
     }
     let (examples, sink) = sink.finish();
+    let sink = sink.inner;
     let mut table_info = sink.finish().map_err(|e| writing(e, &out))?;
     for t in [tables::dim_topic(&taxonomy), tables::agg_nps(&result.agg)] {
         table_info
@@ -591,6 +599,29 @@ fn report_comment_text(redactor: &crate::redact::Redactor, redact: bool, text: &
         redactor.redact(text).text
     } else {
         text.to_string()
+    }
+}
+
+/// Forwards to `inner`, masking the raw records of rejects with `--redact`.
+struct MaskedRejects<'r, S: crate::pipeline::PassSink> {
+    inner: S,
+    redactor: Option<&'r crate::redact::Redactor>,
+}
+
+impl<S: crate::pipeline::PassSink> crate::pipeline::PassSink for MaskedRejects<'_, S> {
+    fn responses(&mut self, chunk: &[crate::pipeline::AnalyzedResponse]) -> Result<()> {
+        self.inner.responses(chunk)
+    }
+
+    fn reject(&mut self, reject: &crate::input::Reject) -> Result<()> {
+        match self.redactor {
+            Some(r) => {
+                let mut masked = reject.clone();
+                masked.record = r.redact(&reject.record).text;
+                self.inner.reject(&masked)
+            }
+            None => self.inner.reject(reject),
+        }
     }
 }
 
