@@ -514,7 +514,7 @@ fn redact_masks_personal_data_in_the_raw_records_of_rejects() {
     let record = |out: &str| {
         let rows = csv_rows(&w.path(&format!("{out}/rejects.csv")));
         assert_eq!(rows.len(), 1, "one reject");
-        rows[0].iter().last().unwrap_or("").to_string()
+        rows[0].iter().next_back().unwrap_or("").to_string()
     };
     // By default the raw record stays as read: rejects.csv is for fixing the input here.
     let o = w.analyze(&input, "plain", &[]);

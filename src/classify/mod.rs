@@ -143,12 +143,12 @@ pub enum SentimentModel {
     /// Nearest centroid of labelled example sentences (the baseline).
     Prototypes(Prototypes),
     /// A logistic-regression head on the encoder's vectors (the default).
-    Head(SentimentHead),
+    Head(Box<SentimentHead>),
 }
 
 enum SentimentScorer {
     Centroids(Vec<(Polarity, Vec<f32>)>),
-    Head(SentimentHead),
+    Head(Box<SentimentHead>),
 }
 
 /// Sentiment and topic models ready for one encoder's vectors.

@@ -372,7 +372,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     };
     let classifier = Classifier::build(
         &encoder,
-        SentimentModel::Head(sentiment_head),
+        SentimentModel::Head(Box::new(sentiment_head)),
         &taxonomy,
         cls_settings,
     )

@@ -73,7 +73,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let stream = ResponseStream::open(&args.input, &opts)?;
     let loaded = args.encoder.load()?;
     let (h, _) = head::resolve(&loaded.encoder, &loaded.weights_sha256, None)?;
-    let cls = Classifier::build(&loaded.encoder, SentimentModel::Head(h), &tax, ClassifierSettings::default())?;
+    let cls = Classifier::build(&loaded.encoder, SentimentModel::Head(Box::new(h)), &tax, ClassifierSettings::default())?;
     let mut unassigned: Vec<String> = Vec::new();
     let mut comments = 0usize;
     let mut chunk: Vec<String> = Vec::new();

@@ -270,7 +270,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
             );
             let mut tables = Vec::new();
             let head_ref = head.clone();
-            let head_cls = Classifier::build(&loaded.encoder, SentimentModel::Head(head), &tax, ClassifierSettings::default())?;
+            let head_cls = Classifier::build(&loaded.encoder, SentimentModel::Head(Box::new(head)), &tax, ClassifierSettings::default())?;
             let baseline: Prototypes = toml::from_str(BASELINE_PROTOTYPES).context("baseline prototypes")?;
             let proto_cls = Classifier::build(&loaded.encoder, SentimentModel::Prototypes(baseline), &tax, ClassifierSettings::default())?;
             // Comment-level sentiment is the head on the whole comment's
@@ -375,7 +375,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
             if let Some(t) = topic_threshold {
                 settings.topic_threshold = t;
             }
-            let cls = Classifier::build(&loaded.encoder, SentimentModel::Head(head), &tax, settings)?;
+            let cls = Classifier::build(&loaded.encoder, SentimentModel::Head(Box::new(head)), &tax, settings)?;
             let texts: Vec<&str> = rows.texts.iter().map(String::as_str).collect();
             let analyses = analyse_texts(&texts, &loaded.encoder, &cls)?;
             let pred: Vec<BTreeSet<String>> = analyses
