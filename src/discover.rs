@@ -103,7 +103,9 @@ fn silhouette(x: &Array2<f64>, labels: &[usize], seed: u64) -> Result<f64> {
         (0..n).collect()
     } else {
         let step = n as f64 / 2000.0;
-        (0..2000).map(|i| ((i as f64 * step) as usize + seed as usize % 7) % n).collect()
+        (0..2000)
+            .map(|i| ((i as f64 * step) as usize + seed as usize % 7) % n)
+            .collect()
     };
     let xs = x.select(ndarray::Axis(0), &idx);
     let ls: Array1<usize> = idx.iter().map(|&i| labels[i]).collect();
@@ -118,7 +120,13 @@ fn slug(terms: &[String]) -> String {
         .take(2)
         .map(|t| {
             t.chars()
-                .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' })
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() {
+                        c.to_ascii_lowercase()
+                    } else {
+                        '_'
+                    }
+                })
                 .collect::<String>()
         })
         .collect::<Vec<_>>()
@@ -140,7 +148,10 @@ pub fn discover(
 ) -> Result<Discovery> {
     ensure!(texts.len() == vectors.len(), "one vector per text");
     let n = texts.len();
-    ensure!(n >= 2 * settings.min_size.max(2), "only {n} unassigned texts: too few to cluster");
+    ensure!(
+        n >= 2 * settings.min_size.max(2),
+        "only {n} unassigned texts: too few to cluster"
+    );
     let dim = vectors[0].len();
     let mut x = Array2::<f64>::zeros((n, dim));
     for (i, v) in vectors.iter().enumerate() {
@@ -152,11 +163,18 @@ pub fn discover(
         Some(k) => {
             let k = k.clamp(1, n);
             let (l, c) = kmeans(&x, k, settings.seed)?;
-            let s = if k > 1 { silhouette(&x, &l, settings.seed)? } else { 0.0 };
+            let s = if k > 1 {
+                silhouette(&x, &l, settings.seed)?
+            } else {
+                0.0
+            };
             (l, c, s, k)
         }
         None => {
-            let top = settings.max_clusters.min(n / settings.min_size.max(1)).max(2);
+            let top = settings
+                .max_clusters
+                .min(n / settings.min_size.max(1))
+                .max(2);
             let mut best: Option<(f64, usize, Vec<usize>, Array2<f64>)> = None;
             for k in 2..=top {
                 let (l, c) = kmeans(&x, k, settings.seed)?;
@@ -268,7 +286,13 @@ pub fn to_taxonomy_toml(d: &Discovery, lang: &str) -> String {
     );
     let mut topics = Vec::new();
     for c in &d.candidates {
-        let label = c.key_terms.iter().take(3).cloned().collect::<Vec<_>>().join(", ");
+        let label = c
+            .key_terms
+            .iter()
+            .take(3)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(", ");
         let mut t = toml::map::Map::new();
         t.insert("id".into(), toml::Value::String(c.id.clone()));
         let mut l = toml::map::Map::new();
@@ -286,7 +310,13 @@ pub fn to_taxonomy_toml(d: &Discovery, lang: &str) -> String {
         let mut ex = toml::map::Map::new();
         ex.insert(
             lang.to_string(),
-            toml::Value::Array(c.representatives.iter().cloned().map(toml::Value::String).collect()),
+            toml::Value::Array(
+                c.representatives
+                    .iter()
+                    .cloned()
+                    .map(toml::Value::String)
+                    .collect(),
+            ),
         );
         t.insert("examples".into(), toml::Value::Table(ex));
         topics.push(toml::Value::Table(t));
@@ -327,13 +357,24 @@ mod tests {
         let d = discover(&t, &v, &existing, &DiscoverSettings::default()).unwrap();
         assert_eq!(d.clusters, 2);
         assert_eq!(d.candidates.len(), 2);
-        let parking = d.candidates.iter().find(|c| c.key_terms.contains(&"parking".into())).unwrap();
+        let parking = d
+            .candidates
+            .iter()
+            .find(|c| c.key_terms.contains(&"parking".into()))
+            .unwrap();
         assert_eq!(parking.size, 20);
-        assert!(parking.representatives.iter().all(|r| r.starts_with("parking")));
+        assert!(parking
+            .representatives
+            .iter()
+            .all(|r| r.starts_with("parking")));
         // The id never collides with an existing one.
         assert_ne!(parking.id, "candidate_parking_garage");
         assert!(parking.id.starts_with("candidate_"));
-        let points = d.candidates.iter().find(|c| c.key_terms.contains(&"points".into())).unwrap();
+        let points = d
+            .candidates
+            .iter()
+            .find(|c| c.key_terms.contains(&"points".into()))
+            .unwrap();
         assert!(!points.key_terms.contains(&"parking".into()));
         // Deterministic.
         let again = discover(&t, &v, &existing, &DiscoverSettings::default()).unwrap();
@@ -346,9 +387,14 @@ mod tests {
 
     #[test]
     fn too_few_texts_is_a_clear_error() {
-        let e = discover(&["a".into()], &[vec![1.0]], &HashSet::new(), &DiscoverSettings::default())
-            .unwrap_err()
-            .to_string();
+        let e = discover(
+            &["a".into()],
+            &[vec![1.0]],
+            &HashSet::new(),
+            &DiscoverSettings::default(),
+        )
+        .unwrap_err()
+        .to_string();
         assert!(e.contains("too few"), "{e}");
     }
 }

@@ -182,7 +182,16 @@ mod tests {
         let mut c = Confusion::new(&["neg", "neu", "pos"]);
         // truth neg: 3 right, 1 as pos; truth neu: 1 right, 1 as neg;
         // truth pos: 2 right.
-        for (t, p) in [(0, 0), (0, 0), (0, 0), (0, 2), (1, 1), (1, 0), (2, 2), (2, 2)] {
+        for (t, p) in [
+            (0, 0),
+            (0, 0),
+            (0, 0),
+            (0, 2),
+            (1, 1),
+            (1, 0),
+            (2, 2),
+            (2, 2),
+        ] {
             c.add(t, p);
         }
         assert_eq!(c.total(), 8);

@@ -214,10 +214,8 @@ pub fn analyse_texts(
     // Language per comment, on all cores before the encoder takes them:
     // lingua needs a fraction of a millisecond per comment
     // (examples/language_eval.rs prints it), which adds up over an export.
-    let languages: Vec<Option<&'static str>> = comments
-        .par_iter()
-        .map(|c| language::detect(c))
-        .collect();
+    let languages: Vec<Option<&'static str>> =
+        comments.par_iter().map(|c| language::detect(c)).collect();
     let refs: Vec<&str> = texts.list.iter().map(String::as_str).collect();
     let vectors = encoder.embed(&refs)?;
     Ok(plans
@@ -225,8 +223,7 @@ pub fn analyse_texts(
         .zip(languages)
         .map(|(plan, lang)| {
             plan.map(|(clauses, whole, ids)| {
-                let clause_vecs: Vec<Vec<f32>> =
-                    ids.iter().map(|&i| vectors[i].clone()).collect();
+                let clause_vecs: Vec<Vec<f32>> = ids.iter().map(|&i| vectors[i].clone()).collect();
                 classifier.analyse(&vectors[whole], clauses, &clause_vecs, lang)
             })
         })

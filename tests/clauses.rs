@@ -19,17 +19,26 @@ struct Clause {
 
 /// Clause text without surrounding punctuation or spaces, lower case.
 fn norm(s: &str) -> String {
-    s.trim_matches(|c: char| !c.is_alphanumeric()).to_lowercase()
+    s.trim_matches(|c: char| !c.is_alphanumeric())
+        .to_lowercase()
 }
 
 #[test]
 fn contrast_comments_split_into_their_opinions() {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/clauses/contrast.jsonl");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/clauses/contrast.jsonl"
+    );
     let text = std::fs::read_to_string(path).unwrap();
     let mut per_lang: std::collections::BTreeMap<String, (usize, usize)> = Default::default();
     let mut wrong = Vec::new();
-    for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
-        let case: Case = serde_json::from_str(line).unwrap_or_else(|e| panic!("{path}:{}: {e}", i + 1));
+    for (i, line) in text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+    {
+        let case: Case =
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("{path}:{}: {e}", i + 1));
         let got: Vec<String> = split_clauses(&case.text).iter().map(|c| norm(c)).collect();
         let want: Vec<String> = case.clauses.iter().map(|c| norm(&c.text)).collect();
         let e = per_lang.entry(case.lang.clone()).or_default();
@@ -37,10 +46,15 @@ fn contrast_comments_split_into_their_opinions() {
         if got == want {
             e.0 += 1;
         } else {
-            wrong.push(format!("[{}] {:?}\n   want {want:?}\n   got  {got:?}", case.lang, case.text));
+            wrong.push(format!(
+                "[{}] {:?}\n   want {want:?}\n   got  {got:?}",
+                case.lang, case.text
+            ));
         }
     }
-    let (right, total) = per_lang.values().fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
+    let (right, total) = per_lang
+        .values()
+        .fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
     for (l, (r, t)) in &per_lang {
         println!("{l}: {r}/{t} split right");
     }

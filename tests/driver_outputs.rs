@@ -157,8 +157,17 @@ fn run(chunk: usize) -> Run {
     .unwrap();
     let counts = std::mem::replace(
         &mut pass.counts,
-        verbatim::driver_stats::DriverCountsAccumulator::new(&[], &[], &[], None, &[], None, 0, false)
-            .finish(),
+        verbatim::driver_stats::DriverCountsAccumulator::new(
+            &[],
+            &[],
+            &[],
+            None,
+            &[],
+            None,
+            0,
+            false,
+        )
+        .finish(),
     );
     let analysis = analyse(
         counts,

@@ -101,7 +101,13 @@ fn planted_drivers_are_recovered() {
         topic_margin: 0.1,
         topic_min_gap: 0.1,
     };
-    let classifier = Classifier::build(&encoder, SentimentModel::Prototypes(prototypes), &taxonomy, settings).unwrap();
+    let classifier = Classifier::build(
+        &encoder,
+        SentimentModel::Prototypes(prototypes),
+        &taxonomy,
+        settings,
+    )
+    .unwrap();
     let topic_ids: Vec<String> = taxonomy.topics.iter().map(|t| t.id.clone()).collect();
     let mut sink = Collect::default();
     let a = run_pass(

@@ -210,7 +210,13 @@ fn classifier(taxonomy: &str) -> (Classifier, Taxonomy) {
         topic_margin: 0.1,
         topic_min_gap: 0.1,
     };
-    let c = Classifier::build(&HashEncoder { dim: 4096 }, verbatim::classify::SentimentModel::Prototypes(prototypes), &tax, settings).unwrap();
+    let c = Classifier::build(
+        &HashEncoder { dim: 4096 },
+        verbatim::classify::SentimentModel::Prototypes(prototypes),
+        &tax,
+        settings,
+    )
+    .unwrap();
     (c, tax)
 }
 

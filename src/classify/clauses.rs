@@ -95,7 +95,9 @@ struct Word<'a> {
 impl Word<'_> {
     /// The word is followed by a comma (or colon, dash) in the text.
     fn comma_after(&self) -> bool {
-        self.raw.trim_end_matches(['"', '\'', ')', '»']).ends_with([',', ':', '–'])
+        self.raw
+            .trim_end_matches(['"', '\'', ')', '»'])
+            .ends_with([',', ':', '–'])
     }
 }
 
@@ -162,8 +164,7 @@ fn is_exception(words: &[Word], from: usize, i: usize, m: usize) -> bool {
         "but" => prev.is_some_and(|p| matches!(p, "nothing" | "anything" | "all")),
         // "alleen maar positief", "toch wel tevreden"
         "maar" => {
-            prev == Some("alleen")
-                || (before.contains(&"niet") && !words[i - 1].comma_after())
+            prev == Some("alleen") || (before.contains(&"niet") && !words[i - 1].comma_after())
         }
         "toch" | "alleen" => next.is_some_and(|n| matches!(n, "wel" | "maar" | "nog")),
         _ => false,

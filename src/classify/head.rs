@@ -28,15 +28,31 @@ pub const HEAD_FORMAT: &str = "verbatim-sentiment-head/1";
 
 /// The project's own labelled examples, compiled in: (file name, contents).
 pub const DEFAULT_TRAINING: &[(&str, &str)] = &[
-    ("de.csv", include_str!("../../models/sentiment/train/de.csv")),
-    ("en.csv", include_str!("../../models/sentiment/train/en.csv")),
-    ("es.csv", include_str!("../../models/sentiment/train/es.csv")),
-    ("fr.csv", include_str!("../../models/sentiment/train/fr.csv")),
-    ("nl.csv", include_str!("../../models/sentiment/train/nl.csv")),
+    (
+        "de.csv",
+        include_str!("../../models/sentiment/train/de.csv"),
+    ),
+    (
+        "en.csv",
+        include_str!("../../models/sentiment/train/en.csv"),
+    ),
+    (
+        "es.csv",
+        include_str!("../../models/sentiment/train/es.csv"),
+    ),
+    (
+        "fr.csv",
+        include_str!("../../models/sentiment/train/fr.csv"),
+    ),
+    (
+        "nl.csv",
+        include_str!("../../models/sentiment/train/nl.csv"),
+    ),
 ];
 
 /// The head fitted for the default model, compiled in.
-pub const DEFAULT_HEAD: &str = include_str!("../../models/sentiment/head-multilingual-e5-small.json");
+pub const DEFAULT_HEAD: &str =
+    include_str!("../../models/sentiment/head-multilingual-e5-small.json");
 
 /// The three classes, in the order of the head's rows.
 pub const CLASSES: [Polarity; 3] = [Polarity::Negative, Polarity::Neutral, Polarity::Positive];
@@ -128,7 +144,11 @@ impl SentimentHead {
             "temperature must be a positive number"
         );
         ensure!(
-            head.weights.iter().flatten().chain(&head.bias).all(|x| x.is_finite()),
+            head.weights
+                .iter()
+                .flatten()
+                .chain(&head.bias)
+                .all(|x| x.is_finite()),
             "weights must be finite numbers"
         );
         Ok(head)
@@ -136,12 +156,16 @@ impl SentimentHead {
 
     /// The head shipped for the default model.
     pub fn default_head() -> SentimentHead {
-        Self::parse(DEFAULT_HEAD).expect("models/sentiment/head-multilingual-e5-small.json is valid")
+        Self::parse(DEFAULT_HEAD)
+            .expect("models/sentiment/head-multilingual-e5-small.json is valid")
     }
 
     /// Writes the head as pretty JSON (atomically: temp file, then rename).
     pub fn save(&self, path: &Path) -> Result<()> {
-        let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        let dir = path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
         let mut tmp = tempfile::NamedTempFile::new_in(dir)
             .with_context(|| format!("writing into {}", dir.display()))?;
         serde_json::to_writer_pretty(&mut tmp, self)?;
@@ -230,14 +254,20 @@ pub fn read_labelled_csv(
     label_column: &str,
 ) -> Result<Vec<Labelled>> {
     let mut rdr = csv::ReaderBuilder::new().from_reader(text.as_bytes());
-    let headers = rdr.headers().with_context(|| format!("{file}: reading the header"))?.clone();
+    let headers = rdr
+        .headers()
+        .with_context(|| format!("{file}: reading the header"))?
+        .clone();
     let find = |name: &str| {
-        headers.iter().position(|h| h.trim() == name).with_context(|| {
-            format!(
-                "{file}: no column `{name}`; the columns are: {}",
-                headers.iter().collect::<Vec<_>>().join(", ")
-            )
-        })
+        headers
+            .iter()
+            .position(|h| h.trim() == name)
+            .with_context(|| {
+                format!(
+                    "{file}: no column `{name}`; the columns are: {}",
+                    headers.iter().collect::<Vec<_>>().join(", ")
+                )
+            })
     };
     let (ti, li) = (find(text_column)?, find(label_column)?);
     let mut out = Vec::new();
@@ -357,10 +387,26 @@ fn fit_temperature(z: &[[f32; 3]], y: &[usize]) -> f32 {
 pub fn macro_f1(truth: &[usize], pred: &[usize]) -> f64 {
     let mut f = 0.0;
     for k in 0..3 {
-        let tp = truth.iter().zip(pred).filter(|(t, p)| **t == k && **p == k).count() as f64;
-        let fp = truth.iter().zip(pred).filter(|(t, p)| **t != k && **p == k).count() as f64;
-        let fn_ = truth.iter().zip(pred).filter(|(t, p)| **t == k && **p != k).count() as f64;
-        f += if tp == 0.0 { 0.0 } else { 2.0 * tp / (2.0 * tp + fp + fn_) };
+        let tp = truth
+            .iter()
+            .zip(pred)
+            .filter(|(t, p)| **t == k && **p == k)
+            .count() as f64;
+        let fp = truth
+            .iter()
+            .zip(pred)
+            .filter(|(t, p)| **t != k && **p == k)
+            .count() as f64;
+        let fn_ = truth
+            .iter()
+            .zip(pred)
+            .filter(|(t, p)| **t == k && **p != k)
+            .count() as f64;
+        f += if tp == 0.0 {
+            0.0
+        } else {
+            2.0 * tp / (2.0 * tp + fp + fn_)
+        };
     }
     f / 3.0
 }
@@ -390,7 +436,16 @@ pub struct TrainInput<'a> {
 pub fn fit(input: TrainInput, alpha: f64) -> Result<SentimentHead> {
     let y: Vec<usize> = input.labels.iter().map(|&l| class_index(l)).collect();
     let (weights, bias) = fit_raw(input.vectors, &y, alpha)?;
-    Ok(assemble(input, weights, bias, 1.0, alpha, "fixed alpha, temperature 1 (quick fit at start-up)".into(), None, None))
+    Ok(assemble(
+        input,
+        weights,
+        bias,
+        1.0,
+        alpha,
+        "fixed alpha, temperature 1 (quick fit at start-up)".into(),
+        None,
+        None,
+    ))
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -441,7 +496,11 @@ pub fn train(input: TrainInput, folds: usize) -> Result<SentimentHead> {
     let folds = folds.max(2);
     let y: Vec<usize> = input.labels.iter().map(|&l| class_index(l)).collect();
     let x = input.vectors;
-    ensure!(x.len() >= folds * 3, "too few training rows ({}) for {folds} folds", x.len());
+    ensure!(
+        x.len() >= folds * 3,
+        "too few training rows ({}) for {folds} folds",
+        x.len()
+    );
     // Stratified folds: the j-th row of each class goes to fold j mod folds.
     let mut seen = [0usize; 3];
     let fold: Vec<usize> = y
@@ -478,7 +537,16 @@ pub fn train(input: TrainInput, folds: usize) -> Result<SentimentHead> {
     let selection = format!(
         "{folds}-fold cross-validation over alpha {ALPHAS:?} by held-out log-loss; temperature fitted on the out-of-fold logits"
     );
-    Ok(assemble(input, weights, bias, t, alpha, selection, Some(f1), Some(loss)))
+    Ok(assemble(
+        input,
+        weights,
+        bias,
+        t,
+        alpha,
+        selection,
+        Some(f1),
+        Some(loss),
+    ))
 }
 
 /// Which head a run uses and why, for the manifest and the terminal.
@@ -511,7 +579,12 @@ pub fn resolve(
         let h = SentimentHead::load(p)?;
         h.check_encoder(encoder.dim(), weights_sha256)
             .with_context(|| format!("--sentiment-head {}", p.display()))?;
-        return Ok((h, HeadOrigin::File { path: p.display().to_string() }));
+        return Ok((
+            h,
+            HeadOrigin::File {
+                path: p.display().to_string(),
+            },
+        ));
     }
     let shipped = SentimentHead::default_head();
     if shipped.check_encoder(encoder.dim(), weights_sha256).is_ok() {
@@ -599,7 +672,10 @@ mod tests {
     #[test]
     fn training_is_deterministic() {
         let (x, y) = toy();
-        assert_eq!(train(input(&x, &y), 3).unwrap(), train(input(&x, &y), 3).unwrap());
+        assert_eq!(
+            train(input(&x, &y), 3).unwrap(),
+            train(input(&x, &y), 3).unwrap()
+        );
     }
 
     #[test]
@@ -630,11 +706,18 @@ mod tests {
 
     #[test]
     fn labelled_csv_errors_name_line_and_column() {
-        let e = read_labelled_csv("text,label\nok,positive\nbad,great\n", "f.csv", "text", "label")
+        let e = read_labelled_csv(
+            "text,label\nok,positive\nbad,great\n",
+            "f.csv",
+            "text",
+            "label",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("f.csv:3") && e.contains("`great`"), "{e}");
+        let e = read_labelled_csv("a,b\n", "f.csv", "text", "label")
             .unwrap_err()
             .to_string();
-        assert!(e.contains("f.csv:3") && e.contains("`great`"), "{e}");
-        let e = read_labelled_csv("a,b\n", "f.csv", "text", "label").unwrap_err().to_string();
         assert!(e.contains("no column `text`"), "{e}");
     }
 

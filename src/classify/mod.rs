@@ -212,10 +212,7 @@ impl Classifier {
             SentimentScorer::Centroids(c) => c,
         };
         let t = self.settings.sentiment_temperature;
-        let sims: Vec<f32> = centroids
-            .iter()
-            .map(|(_, c)| dot(v, c) / t)
-            .collect();
+        let sims: Vec<f32> = centroids.iter().map(|(_, c)| dot(v, c) / t).collect();
         let max = sims.iter().cloned().fold(f32::NEG_INFINITY, f32::max);
         let exps: Vec<f32> = sims.iter().map(|s| (s - max).exp()).collect();
         let total: f32 = exps.iter().sum();

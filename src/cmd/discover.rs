@@ -73,13 +73,21 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let stream = ResponseStream::open(&args.input, &opts)?;
     let loaded = args.encoder.load()?;
     let (h, _) = head::resolve(&loaded.encoder, &loaded.weights_sha256, None)?;
-    let cls = Classifier::build(&loaded.encoder, SentimentModel::Head(Box::new(h)), &tax, ClassifierSettings::default())?;
+    let cls = Classifier::build(
+        &loaded.encoder,
+        SentimentModel::Head(Box::new(h)),
+        &tax,
+        ClassifierSettings::default(),
+    )?;
     let mut unassigned: Vec<String> = Vec::new();
     let mut comments = 0usize;
     let mut chunk: Vec<String> = Vec::new();
     let flush = |chunk: &mut Vec<String>, out: &mut Vec<String>| -> Result<()> {
         let refs: Vec<&str> = chunk.iter().map(String::as_str).collect();
-        for a in analyse_texts(&refs, &loaded.encoder, &cls)?.into_iter().flatten() {
+        for a in analyse_texts(&refs, &loaded.encoder, &cls)?
+            .into_iter()
+            .flatten()
+        {
             let hit: HashSet<usize> = a.topics.iter().map(|t| t.clause).collect();
             for (i, c) in a.clauses.into_iter().enumerate() {
                 if !hit.contains(&i) && out.len() < args.max_texts {
@@ -137,11 +145,15 @@ pub fn run(args: Args) -> Result<ExitCode> {
         }
     }
     if let Some(path) = &args.out {
-        let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+        let dir = path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(std::path::Path::new("."));
         let mut tmp = tempfile::NamedTempFile::new_in(dir)
             .with_context(|| format!("writing into {}", dir.display()))?;
         std::io::Write::write_all(&mut tmp, to_taxonomy_toml(&d, &args.lang).as_bytes())?;
-        tmp.persist(path).with_context(|| format!("writing {}", path.display()))?;
+        tmp.persist(path)
+            .with_context(|| format!("writing {}", path.display()))?;
         println!("\ncandidates written to {}", path.display());
     }
     Ok(ExitCode::Success)

@@ -18,7 +18,8 @@ use crate::output::OutputDir;
 use crate::pipeline::analyse_texts;
 
 /// The baseline prototypes: a handful of obvious sentences per class and language.
-pub const BASELINE_PROTOTYPES: &str = include_str!("../../models/sentiment/baseline-prototypes.toml");
+pub const BASELINE_PROTOTYPES: &str =
+    include_str!("../../models/sentiment/baseline-prototypes.toml");
 
 /// Arguments of `verbatim eval`.
 #[derive(clap::Args, Debug)]
@@ -120,14 +121,20 @@ fn read_rows(a: &DataArgs) -> Result<Rows> {
         .delimiter(u8::try_from(a.delimiter).context("--delimiter must be one byte")?)
         .from_path(&a.data)
         .with_context(|| format!("opening {file}"))?;
-    let headers = rdr.headers().with_context(|| format!("{file}: reading the header"))?.clone();
+    let headers = rdr
+        .headers()
+        .with_context(|| format!("{file}: reading the header"))?
+        .clone();
     let find = |name: &str, flag: &str| {
-        headers.iter().position(|h| h.trim() == name).with_context(|| {
-            format!(
-                "{file}: {flag} `{name}` not found; the columns are: {}",
-                headers.iter().collect::<Vec<_>>().join(", ")
-            )
-        })
+        headers
+            .iter()
+            .position(|h| h.trim() == name)
+            .with_context(|| {
+                format!(
+                    "{file}: {flag} `{name}` not found; the columns are: {}",
+                    headers.iter().collect::<Vec<_>>().join(", ")
+                )
+            })
     };
     let ti = find(&a.text_column, "--text-column")?;
     let li = find(&a.label_column, "--label-column")?;
@@ -151,7 +158,11 @@ fn read_rows(a: &DataArgs) -> Result<Rows> {
         }
         let raw = rec.get(li).unwrap_or("").trim();
         let labels: Vec<String> = match &a.label_sep {
-            Some(sep) => raw.split(sep.as_str()).map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect(),
+            Some(sep) => raw
+                .split(sep.as_str())
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .collect(),
             None if raw.is_empty() => vec![],
             None => vec![raw.to_string()],
         };
@@ -199,13 +210,19 @@ fn row_polarity(raw: &[String], map: &BTreeMap<String, String>) -> Result<Option
             Some(p) => {
                 set.insert(p);
             }
-            None if mapped.eq_ignore_ascii_case("conflict") || mapped.eq_ignore_ascii_case("mixed") => {
+            None if mapped.eq_ignore_ascii_case("conflict")
+                || mapped.eq_ignore_ascii_case("mixed") =>
+            {
                 return Ok(None)
             }
             None => bail!("label `{r}` is not negative, neutral or positive (use --label-map)"),
         }
     }
-    Ok(if set.len() == 1 { set.into_iter().next() } else { None })
+    Ok(if set.len() == 1 {
+        set.into_iter().next()
+    } else {
+        None
+    })
 }
 
 fn print_table(name: &str, c: &Confusion) {
@@ -241,7 +258,9 @@ pub fn run(args: Args) -> Result<ExitCode> {
                     empty += 1;
                     continue;
                 }
-                match row_polarity(l, &map).with_context(|| format!("{}: data row {}", data.data.display(), i + 1))? {
+                match row_polarity(l, &map)
+                    .with_context(|| format!("{}: data row {}", data.data.display(), i + 1))?
+                {
                     Some(p) => {
                         texts.push(t.as_str());
                         truth.push(p);
@@ -249,9 +268,17 @@ pub fn run(args: Args) -> Result<ExitCode> {
                     None => mixed += 1,
                 }
             }
-            anyhow::ensure!(!texts.is_empty(), "{}: no labelled rows to score", data.data.display());
+            anyhow::ensure!(
+                !texts.is_empty(),
+                "{}: no labelled rows to score",
+                data.data.display()
+            );
             let loaded = encoder.load()?;
-            let (head, origin) = head::resolve(&loaded.encoder, &loaded.weights_sha256, sentiment_head.as_deref())?;
+            let (head, origin) = head::resolve(
+                &loaded.encoder,
+                &loaded.weights_sha256,
+                sentiment_head.as_deref(),
+            )?;
             let tax = Taxonomy::default_contact_center();
             let classes = ["negative", "neutral", "positive"];
             let idx = |p: Polarity| match p {
@@ -270,9 +297,20 @@ pub fn run(args: Args) -> Result<ExitCode> {
             );
             let mut tables = Vec::new();
             let head_ref = head.clone();
-            let head_cls = Classifier::build(&loaded.encoder, SentimentModel::Head(Box::new(head)), &tax, ClassifierSettings::default())?;
-            let baseline: Prototypes = toml::from_str(BASELINE_PROTOTYPES).context("baseline prototypes")?;
-            let proto_cls = Classifier::build(&loaded.encoder, SentimentModel::Prototypes(baseline), &tax, ClassifierSettings::default())?;
+            let head_cls = Classifier::build(
+                &loaded.encoder,
+                SentimentModel::Head(Box::new(head)),
+                &tax,
+                ClassifierSettings::default(),
+            )?;
+            let baseline: Prototypes =
+                toml::from_str(BASELINE_PROTOTYPES).context("baseline prototypes")?;
+            let proto_cls = Classifier::build(
+                &loaded.encoder,
+                SentimentModel::Prototypes(baseline),
+                &tax,
+                ClassifierSettings::default(),
+            )?;
             // Comment-level sentiment is the head on the whole comment's
             // vector, as in `analyze`; clauses do not enter it.
             let vecs = loaded.encoder.embed(&texts)?;
@@ -288,7 +326,9 @@ pub fn run(args: Args) -> Result<ExitCode> {
             let mut c_major = Confusion::new(&classes);
             let mut counts = [0usize; 3];
             truth.iter().for_each(|&p| counts[idx(p)] += 1);
-            let major = (0..3).max_by_key(|&k| (counts[k], std::cmp::Reverse(k))).unwrap_or(1);
+            let major = (0..3)
+                .max_by_key(|&k| (counts[k], std::cmp::Reverse(k)))
+                .unwrap_or(1);
             let mut at = 0;
             for ((t, v), cl) in truth.iter().zip(&vecs).zip(&clauses) {
                 let mut p = head_ref.probabilities(v);
@@ -302,7 +342,12 @@ pub fn run(args: Args) -> Result<ExitCode> {
                 c_proto.add(idx(*t), idx(proto_cls.sentiment(v).label));
                 c_major.add(idx(*t), major);
             }
-            for (name, c) in [("head", &c_head), ("head_clauses", &c_mean), ("prototypes", &c_proto), ("majority", &c_major)] {
+            for (name, c) in [
+                ("head", &c_head),
+                ("head_clauses", &c_mean),
+                ("prototypes", &c_proto),
+                ("majority", &c_major),
+            ] {
                 print_table(name, c);
                 tables.push((name, c.clone()));
             }
@@ -312,7 +357,8 @@ pub fn run(args: Args) -> Result<ExitCode> {
             );
             if let Some(dir) = out {
                 let o = OutputDir::create(&dir)?;
-                let mut summary = String::from("method,n,accuracy,macro_f1,class,precision,recall,f1,support\n");
+                let mut summary =
+                    String::from("method,n,accuracy,macro_f1,class,precision,recall,f1,support\n");
                 for (name, c) in &tables {
                     for s in c.per_class() {
                         summary.push_str(&format!(
@@ -375,14 +421,24 @@ pub fn run(args: Args) -> Result<ExitCode> {
             if let Some(t) = topic_threshold {
                 settings.topic_threshold = t;
             }
-            let cls = Classifier::build(&loaded.encoder, SentimentModel::Head(Box::new(head)), &tax, settings)?;
+            let cls = Classifier::build(
+                &loaded.encoder,
+                SentimentModel::Head(Box::new(head)),
+                &tax,
+                settings,
+            )?;
             let texts: Vec<&str> = rows.texts.iter().map(String::as_str).collect();
             let analyses = analyse_texts(&texts, &loaded.encoder, &cls)?;
             let pred: Vec<BTreeSet<String>> = analyses
                 .iter()
                 .map(|a| {
                     a.as_ref()
-                        .map(|a| a.topics.iter().map(|h| tax.topics[h.topic].id.clone()).collect())
+                        .map(|a| {
+                            a.topics
+                                .iter()
+                                .map(|h| tax.topics[h.topic].id.clone())
+                                .collect()
+                        })
                         .unwrap_or_default()
                 })
                 .collect();
@@ -431,13 +487,22 @@ mod tests {
     fn row_labels_resolve_to_one_polarity_or_mixed() {
         let map = parse_map(&["1=negative".into(), "3=neutral".into()]).unwrap();
         let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
-        assert_eq!(row_polarity(&s(&["1"]), &map).unwrap(), Some(Polarity::Negative));
+        assert_eq!(
+            row_polarity(&s(&["1"]), &map).unwrap(),
+            Some(Polarity::Negative)
+        );
         assert_eq!(
             row_polarity(&s(&["HOTEL:positiv", "LAGE:positiv"]), &map).unwrap(),
             Some(Polarity::Positive)
         );
-        assert_eq!(row_polarity(&s(&["HOTEL:positiv", "LAGE:negativ"]), &map).unwrap(), None);
-        assert_eq!(row_polarity(&s(&["FOOD#QUALITY:conflict"]), &map).unwrap(), None);
+        assert_eq!(
+            row_polarity(&s(&["HOTEL:positiv", "LAGE:negativ"]), &map).unwrap(),
+            None
+        );
+        assert_eq!(
+            row_polarity(&s(&["FOOD#QUALITY:conflict"]), &map).unwrap(),
+            None
+        );
         assert!(row_polarity(&s(&["7"]), &map).is_err());
     }
 }

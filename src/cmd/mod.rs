@@ -7,8 +7,8 @@ pub mod discover;
 pub mod encoder_args;
 pub mod eval;
 pub mod models;
-pub mod train;
 pub mod taxonomy;
+pub mod train;
 
 use clap::{Parser, Subcommand};
 

@@ -72,7 +72,8 @@ pub fn run(args: Args) -> Result<ExitCode> {
                 let mut rows: Vec<Labelled> = Vec::new();
                 let mut sources = Vec::new();
                 for p in &data {
-                    let bytes = std::fs::read(p).with_context(|| format!("reading {}", p.display()))?;
+                    let bytes =
+                        std::fs::read(p).with_context(|| format!("reading {}", p.display()))?;
                     let text = String::from_utf8(bytes.clone())
                         .with_context(|| format!("{}: not UTF-8", p.display()))?;
                     let file = p.display().to_string();
@@ -87,7 +88,11 @@ pub fn run(args: Args) -> Result<ExitCode> {
                 (rows, sources)
             };
             let loaded = encoder.load()?;
-            eprintln!("embedding {} labelled texts with {}", rows.len(), loaded.encoder.name());
+            eprintln!(
+                "embedding {} labelled texts with {}",
+                rows.len(),
+                loaded.encoder.name()
+            );
             let texts: Vec<&str> = rows.iter().map(|r| r.text.as_str()).collect();
             let vectors = loaded.encoder.embed(&texts)?;
             let labels: Vec<Polarity> = rows.iter().map(|r| r.label).collect();

@@ -61,9 +61,14 @@ impl<S: PassSink, M: Fn(&str) -> String> PassSink for ExampleCollector<'_, S, M>
                     Polarity::Positive => 1,
                     Polarity::Neutral => continue,
                 };
-                let Some(slot) = self.kept.get_mut(hit.topic) else { continue };
+                let Some(slot) = self.kept.get_mut(hit.topic) else {
+                    continue;
+                };
                 if slot[side].len() < self.per_topic {
-                    let text = a.clauses.get(hit.clause).map_or(r.response.comment.as_str(), String::as_str);
+                    let text = a
+                        .clauses
+                        .get(hit.clause)
+                        .map_or(r.response.comment.as_str(), String::as_str);
                     slot[side].push(ExampleComment {
                         text: (self.mask)(text),
                         score: Some(r.response.score),
