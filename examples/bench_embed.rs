@@ -25,7 +25,8 @@ use verbatim::model::{Encoder, Precision};
 
 fn cut(input: &str, output: &str, tokens: usize) -> Result<()> {
     let path = default_model_dir().join("tokenizer.json");
-    let tok = Tokenizer::from_file(&path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    let tok =
+        Tokenizer::from_file(&path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
     let mut rdr = csv::Reader::from_path(input).with_context(|| input.to_string())?;
     let headers = rdr.headers()?.clone();
     let col = |name: &str| {
@@ -107,6 +108,7 @@ fn embed(input: &str, output: &str, precision: Precision, forward: ForwardImpl) 
 }
 
 fn main() -> Result<()> {
+    verbatim::model::transformer::passive_openmp();
     verbatim::model::transformer::cap_kernel_caches();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let flag = |name: &str| {

@@ -8,6 +8,7 @@ use verbatim::exit_codes::code_of;
 fn main() {
     // Before any thread exists (libtorch's included), so setting the
     // environment is sound.
+    verbatim::model::transformer::passive_openmp();
     verbatim::model::transformer::cap_kernel_caches();
     let cli = Cli::parse();
     let result = match cli.command {

@@ -121,6 +121,39 @@ pub fn cap_kernel_caches() {
     }
 }
 
+/// Makes libtorch's OpenMP threads sleep, not spin, between parallel regions.
+///
+/// libgomp busy-waits for a while after each parallel region by default
+/// (`OMP_WAIT_POLICY=ACTIVE` behaviour), which pays on an idle machine running
+/// nothing but matrix products. verbatim interleaves the forward pass with
+/// tokenisation, classification and writing on other threads, and batch jobs
+/// often share their machine: spinning threads then take the cores those need
+/// (a perf profile of `analyze` on a busy 2-core machine showed 65% of samples
+/// spinning in libgomp, and the run took 4.5 times as long as with
+/// `OMP_WAIT_POLICY=PASSIVE`). libgomp reads the variable when it is loaded,
+/// before `main`, so the only way to set it from inside is to execute the
+/// program again with it set. A value the user set is left alone; on any
+/// failure the program goes on as it is.
+///
+/// Call it first thing in `main`.
+pub fn passive_openmp() {
+    use std::os::unix::process::CommandExt;
+    if std::env::var_os("OMP_WAIT_POLICY").is_some() {
+        return;
+    }
+    let Ok(exe) = std::env::current_exe() else {
+        return;
+    };
+    let mut args = std::env::args_os();
+    let arg0 = args.next().unwrap_or_else(|| exe.clone().into_os_string());
+    // `exec` only returns on failure, in which case the run goes on here.
+    let _ = std::process::Command::new(&exe)
+        .arg0(arg0)
+        .args(args)
+        .env("OMP_WAIT_POLICY", "PASSIVE")
+        .exec();
+}
+
 /// True when the CPU has native bfloat16 dot products (AVX512-BF16 or AMX).
 pub fn cpu_has_bf16() -> bool {
     std::fs::read_to_string("/proc/cpuinfo")
