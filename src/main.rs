@@ -10,6 +10,14 @@ fn main() {
     // environment is sound.
     verbatim::model::transformer::passive_openmp();
     verbatim::model::transformer::cap_kernel_caches();
+    // A reader that stops early (`verbatim analyze … | head`) ends the
+    // program quietly, as it does other Unix tools, instead of a panic in
+    // println!. Every command prints its summary after its outputs are
+    // committed, so nothing is left half-written.
+    // SAFETY: restoring the default action of a signal before any thread exists.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Analyze(args) => verbatim::cmd::analyze::run(*args),

@@ -527,3 +527,80 @@ fn redact_masks_personal_data_in_the_raw_records_of_rejects() {
     assert!(!r.contains("anna.schmidt") && !r.contains("2345678"), "{r}");
     assert!(r.contains("[EMAIL]") && r.contains("[PHONE]"), "{r}");
 }
+
+#[test]
+fn a_reader_that_stops_early_neither_panics_nor_loses_outputs() {
+    // `verbatim analyze … | head -0`: stdout is closed before the summary.
+    let w = Work::new();
+    let input = w.write("export.csv", GOOD_AND_BAD);
+    let mut child = verbatim()
+        .arg("analyze")
+        .arg(&input)
+        .arg("--out")
+        .arg(w.path("piped"))
+        .arg("--model")
+        .arg(w.path("model"))
+        .args(["--min-n", "2", "--quiet"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    // The outputs were committed before the summary was printed.
+    let manifest: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(w.path("piped").join("manifest.json")).unwrap(),
+    )
+    .unwrap();
+    assert!(manifest["counts"]["analysed"].as_u64().unwrap() > 0);
+    assert!(!std::fs::read(w.path("piped").join("rejects.csv"))
+        .unwrap()
+        .is_empty());
+}
+
+#[test]
+fn openmp_threads_are_passive_unless_the_user_says_otherwise() {
+    // main() executes itself again with OMP_WAIT_POLICY=PASSIVE (libgomp reads
+    // it before main). The run's input is a FIFO nobody writes to, so the
+    // process waits on it and its environment can be read from /proc.
+    let w = Work::new();
+    let fifo = w.path("input.csv");
+    let c_path = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o600) }, 0);
+    for (set, expected) in [(None, "PASSIVE"), (Some("ACTIVE"), "ACTIVE")] {
+        let mut cmd = verbatim();
+        cmd.arg("analyze")
+            .arg(&fifo)
+            .arg("--out")
+            .arg(w.path("x"))
+            .arg("--model")
+            .arg(w.path("model"))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null());
+        match set {
+            Some(p) => cmd.env("OMP_WAIT_POLICY", p),
+            None => cmd.env_remove("OMP_WAIT_POLICY"),
+        };
+        let mut child = cmd.spawn().unwrap();
+        let environ = format!("/proc/{}/environ", child.id());
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        let mut seen = None;
+        while seen.is_none() && std::time::Instant::now() < deadline {
+            let env = std::fs::read(&environ).unwrap_or_default();
+            seen = env
+                .split(|&b| b == 0)
+                .filter_map(|kv| std::str::from_utf8(kv).ok())
+                .find_map(|kv| kv.strip_prefix("OMP_WAIT_POLICY=").map(str::to_string));
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        child.kill().unwrap();
+        child.wait().unwrap();
+        assert_eq!(
+            seen.as_deref(),
+            Some(expected),
+            "set by the caller: {set:?}"
+        );
+    }
+}

@@ -124,6 +124,22 @@ pub fn run(args: Args) -> Result<ExitCode> {
     };
     let d = discover(&unassigned, &vectors, &existing, &settings)
         .with_context(|| format!("{}: discovering topics", args.input.display()))?;
+    // Written before anything is printed, so a reader that stops early
+    // (`| head`) does not lose the file.
+    let written = if let Some(path) = &args.out {
+        let dir = path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(std::path::Path::new("."));
+        let mut tmp = tempfile::NamedTempFile::new_in(dir)
+            .with_context(|| format!("writing into {}", dir.display()))?;
+        std::io::Write::write_all(&mut tmp, to_taxonomy_toml(&d, &args.lang).as_bytes())?;
+        tmp.persist(path)
+            .with_context(|| format!("writing {}", path.display()))?;
+        Some(path)
+    } else {
+        None
+    };
     println!(
         "{comments} comments read; {} unassigned clauses in {} clusters (silhouette {:.3}); {} candidates:",
         d.texts,
@@ -144,16 +160,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
             println!("  · {r}");
         }
     }
-    if let Some(path) = &args.out {
-        let dir = path
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(std::path::Path::new("."));
-        let mut tmp = tempfile::NamedTempFile::new_in(dir)
-            .with_context(|| format!("writing into {}", dir.display()))?;
-        std::io::Write::write_all(&mut tmp, to_taxonomy_toml(&d, &args.lang).as_bytes())?;
-        tmp.persist(path)
-            .with_context(|| format!("writing {}", path.display()))?;
+    if let Some(path) = written {
         println!("\ncandidates written to {}", path.display());
     }
     Ok(ExitCode::Success)
