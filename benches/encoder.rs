@@ -1,11 +1,12 @@
 //! Encoder benchmarks on the installed default model: loading apart from
-//! inference, float32 and bfloat16, on real comments from the example export.
+//! inference, the fused pass and rust-bert's modules in float32 and bfloat16,
+//! on real comments from the example export.
 //! `cargo bench --bench encoder` (after scripts/setup.sh).
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use verbatim::input::{read_responses, InputOptions};
 use verbatim::model::manifest::default_model_dir;
-use verbatim::model::transformer::{EncoderOptions, TransformerEncoder};
+use verbatim::model::transformer::{EncoderOptions, ForwardImpl, TransformerEncoder};
 use verbatim::model::{Encoder, Precision};
 
 fn comments() -> Vec<String> {
@@ -33,16 +34,19 @@ fn bench(c: &mut Criterion) {
     let texts = comments();
     let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
     g.throughput(Throughput::Elements(refs.len() as u64));
-    for precision in [Precision::F32, Precision::Bf16] {
-        let opts = EncoderOptions {
-            precision,
-            ..Default::default()
-        };
-        let enc = TransformerEncoder::load(&dir, &opts).unwrap();
-        g.bench_function(
-            format!("embed_{}_comments_{precision:?}", refs.len()),
-            |b| b.iter(|| enc.embed(&refs).unwrap()),
-        );
+    for forward in [ForwardImpl::Fused, ForwardImpl::RustBert] {
+        for precision in [Precision::F32, Precision::Bf16] {
+            let opts = EncoderOptions {
+                precision,
+                forward,
+                ..Default::default()
+            };
+            let enc = TransformerEncoder::load(&dir, &opts).unwrap();
+            g.bench_function(
+                format!("embed_{}_comments_{forward:?}_{precision:?}", refs.len()),
+                |b| b.iter(|| enc.embed(&refs).unwrap()),
+            );
+        }
     }
     g.finish();
 }

@@ -170,25 +170,74 @@ pub struct FusedEncoder {
     kind: Kind,
 }
 
-/// Takes tensors out of a checkpoint by canonical name, reporting all the
-/// missing and misshapen ones at once.
-struct Weights<'a> {
-    source: HashMap<String, Tensor>,
-    path: &'a Path,
+/// A safetensors checkpoint read into memory, its tensors found by
+/// canonical name (`transformer::canonical_name`) and made one at a time, so
+/// that at most one float32 tensor exists beside the converted weights.
+pub struct Checkpoint<'a> {
+    file: safetensors::SafeTensors<'a>,
+    /// Canonical name → name in the file.
+    names: HashMap<String, String>,
+}
+
+impl<'a> Checkpoint<'a> {
+    /// Indexes the bytes of a safetensors file.
+    pub fn new(
+        bytes: &'a [u8],
+        path: &Path,
+        canonical: impl Fn(&str) -> String,
+    ) -> Result<Self> {
+        let file = safetensors::SafeTensors::deserialize(bytes)
+            .map_err(|e| anyhow::anyhow!("{}: not a safetensors file: {e}", path.display()))?;
+        let names = file
+            .names()
+            .into_iter()
+            .map(|n| (canonical(n), n.clone()))
+            .collect();
+        Ok(Checkpoint { file, names })
+    }
+
+    fn shape(&self, name: &str) -> Option<Vec<i64>> {
+        let view = self.file.tensor(self.names.get(name)?).ok()?;
+        Some(view.shape().iter().map(|&d| d as i64).collect())
+    }
+
+    fn tensor(&self, name: &str) -> Option<Result<Tensor>> {
+        let view = self.file.tensor(self.names.get(name)?).ok()?;
+        let shape: Vec<i64> = view.shape().iter().map(|&d| d as i64).collect();
+        let kind = match view.dtype() {
+            safetensors::Dtype::F32 => Kind::Float,
+            safetensors::Dtype::F16 => Kind::Half,
+            safetensors::Dtype::BF16 => Kind::BFloat16,
+            safetensors::Dtype::F64 => Kind::Double,
+            other => return Some(Err(anyhow::anyhow!("`{name}` has dtype {other:?}"))),
+        };
+        Some(Tensor::f_from_data_size(view.data(), &shape, kind).map_err(Into::into))
+    }
+}
+
+/// Takes tensors out of a checkpoint, reporting all the missing and
+/// misshapen ones at once.
+struct Weights<'a, 'b> {
+    source: &'b Checkpoint<'a>,
+    path: &'b Path,
     device: Device,
     kind: Kind,
     problems: Vec<String>,
 }
 
-impl Weights<'_> {
+impl Weights<'_, '_> {
     fn take(&mut self, name: &str, shape: &[i64]) -> Tensor {
-        match self.source.remove(name) {
-            Some(t) if t.size() == shape => t.to_device(self.device).to_kind(self.kind),
-            Some(t) => {
+        match self.source.tensor(name) {
+            Some(Ok(t)) if t.size() == shape => t.to_device(self.device).to_kind(self.kind),
+            Some(Ok(t)) => {
                 self.problems.push(format!(
                     "`{name}` has shape {:?}, the config expects {shape:?}",
                     t.size()
                 ));
+                Tensor::zeros(shape, (self.kind, self.device))
+            }
+            Some(Err(e)) => {
+                self.problems.push(e.to_string());
                 Tensor::zeros(shape, (self.kind, self.device))
             }
             None => {
@@ -243,7 +292,7 @@ impl FusedEncoder {
     /// Builds the pass from checkpoint tensors (canonical names, as
     /// `transformer::canonical_name` gives them).
     pub fn new(
-        source: HashMap<String, Tensor>,
+        source: &Checkpoint,
         family: Family,
         shape: &Shape,
         config_path: &Path,
@@ -254,14 +303,12 @@ impl FusedEncoder {
         let activation = Activation::parse(&shape.activation, config_path)?;
         let h = shape.hidden;
         let vocab = source
-            .get("embeddings.word_embeddings.weight")
-            .map(|t| t.size())
+            .shape("embeddings.word_embeddings.weight")
             .filter(|s| s.len() == 2)
             .map(|s| s[0])
             .unwrap_or(0);
         let positions = source
-            .get("embeddings.position_embeddings.weight")
-            .map(|t| t.size())
+            .shape("embeddings.position_embeddings.weight")
             .filter(|s| s.len() == 2)
             .map(|s| s[0])
             .unwrap_or(0);
@@ -282,8 +329,8 @@ impl FusedEncoder {
             _ => {
                 let rows = w
                     .source
-                    .get("embeddings.token_type_embeddings.weight")
-                    .map(|t| t.size()[0])
+                    .shape("embeddings.token_type_embeddings.weight")
+                    .map(|s| s[0])
                     .unwrap_or(1);
                 Some(
                     w.take("embeddings.token_type_embeddings.weight", &[rows, h])
@@ -299,8 +346,8 @@ impl FusedEncoder {
                     let p = format!("encoder.layer.{i}");
                     let inter = w
                         .source
-                        .get(&format!("{p}.intermediate.dense.weight"))
-                        .map(|t| t.size()[0])
+                        .shape(&format!("{p}.intermediate.dense.weight"))
+                        .map(|s| s[0])
                         .unwrap_or(4 * h);
                     Layer {
                         qkv: fuse([
@@ -319,8 +366,8 @@ impl FusedEncoder {
                     let p = format!("transformer.layer.{i}");
                     let inter = w
                         .source
-                        .get(&format!("{p}.ffn.lin1.weight"))
-                        .map(|t| t.size()[0])
+                        .shape(&format!("{p}.ffn.lin1.weight"))
+                        .map(|s| s[0])
                         .unwrap_or(4 * h);
                     Layer {
                         qkv: fuse([

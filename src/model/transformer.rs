@@ -21,7 +21,7 @@ use rust_bert::roberta::RobertaEmbeddings;
 use tch::{nn, Device, Kind, Tensor};
 use tokenizers::{Tokenizer, TruncationParams};
 
-use super::fused::{Family, FusedEncoder, Shape};
+use super::fused::{Checkpoint, Family, FusedEncoder, Shape};
 use super::manifest::FolderInfo;
 use super::{Encoder, Precision};
 
@@ -226,18 +226,13 @@ fn canonical_name(name: &str) -> String {
     n.replace("LayerNorm.beta", "LayerNorm.bias")
 }
 
-/// The checkpoint's tensors by canonical name.
-fn read_weights(path: &Path) -> Result<HashMap<String, Tensor>> {
+fn load_safetensors(vs: &mut nn::VarStore, path: &Path) -> Result<()> {
     let source = Tensor::read_safetensors(path)
         .with_context(|| format!("reading weights from {}", path.display()))?;
-    Ok(source
+    let source: HashMap<String, Tensor> = source
         .into_iter()
         .map(|(n, t)| (canonical_name(&n), t))
-        .collect())
-}
-
-fn load_safetensors(vs: &mut nn::VarStore, path: &Path) -> Result<()> {
-    let source = read_weights(path)?;
+        .collect();
     let mut missing = Vec::new();
     let mut variables = vs.variables();
     tch::no_grad(|| -> Result<()> {
@@ -334,8 +329,11 @@ impl TransformerEncoder {
         let (arch, vs, dim, max_positions) = match opts.forward {
             ForwardImpl::Fused => {
                 let shape = Shape::from_config(&raw, family, &config_path)?;
+                let bytes = std::fs::read(&weights)
+                    .with_context(|| format!("reading weights from {}", weights.display()))?;
+                let checkpoint = Checkpoint::new(&bytes, &weights, canonical_name)?;
                 let fused = FusedEncoder::new(
-                    read_weights(&weights)?,
+                    &checkpoint,
                     family,
                     &shape,
                     &config_path,
