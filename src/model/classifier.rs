@@ -13,7 +13,10 @@
 //!
 //! Batches are cut as the encoder cuts them (sorted by token count, packed to
 //! a token budget), and probabilities are a softmax in float32 whatever the
-//! precision of the forward pass.
+//! precision of the forward pass. The layers are rust-bert's own modules
+//! (the encoder's `--forward fused` pass does not apply here): a second
+//! model per run is the exception, and rust-bert's heads match
+//! `transformers` as they are.
 
 use std::path::{Path, PathBuf};
 
