@@ -32,7 +32,7 @@ fn main() -> anyhow::Result<()> {
             let sims = cls.topic_similarities(v);
             let mut idx: Vec<usize> = (0..sims.len()).collect();
             idx.sort_by(|a, b| sims[*b].total_cmp(&sims[*a]));
-            let s = cls.sentiment(v);
+            let s = cls.sentiments(&[&c], std::slice::from_ref(v))?[0];
             let top: Vec<String> = idx
                 .iter()
                 .take(3)

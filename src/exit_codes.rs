@@ -29,7 +29,8 @@ pub enum ExitCode {
     /// not a text export (an image, an archive), no score or comment
     /// column, too many columns.
     Input = 4,
-    /// The model folder is missing, unreadable or damaged.
+    /// The model folder (`--model`, `--sentiment-model`) is missing,
+    /// unreadable or damaged.
     Model = 5,
     /// The outputs could not be written (read-only folder, disk full, file
     /// size limit); the previous outputs are left as they were.
@@ -48,7 +49,7 @@ pub const HELP: &str = "Exit codes:
   2  usage: unknown flag, bad flag value, invalid --config or --taxonomy file; `taxonomy check`: invalid file
   3  outputs written, but more rows rejected than --max-reject-rate allows (or all)
   4  input unusable: missing, empty, not a CSV/JSON Lines export, no score or comment column
-  5  model folder missing, unreadable or damaged (--model)
+  5  model folder missing, unreadable or damaged (--model, --sentiment-model)
   6  outputs not writable (read-only folder, disk full); previous outputs kept
   7  another run is writing to the same --out folder
   8  outputs written, but alerts fired and --fail-on-alert was given";

@@ -218,13 +218,29 @@ pub fn analyse_texts(
         comments.par_iter().map(|c| language::detect(c)).collect();
     let refs: Vec<&str> = texts.list.iter().map(String::as_str).collect();
     let vectors = encoder.embed(&refs)?;
+    // One sentiment per distinct text too: the comment's own from the whole
+    // comment, each clause's from the clause.
+    let sentiments = classifier.sentiments(&refs, &vectors)?;
+    anyhow::ensure!(
+        sentiments.len() == refs.len(),
+        "the sentiment model gave {} results for {} texts",
+        sentiments.len(),
+        refs.len()
+    );
     Ok(plans
         .into_iter()
         .zip(languages)
         .map(|(plan, lang)| {
             plan.map(|(clauses, whole, ids)| {
                 let clause_vecs: Vec<Vec<f32>> = ids.iter().map(|&i| vectors[i].clone()).collect();
-                classifier.analyse(&vectors[whole], clauses, &clause_vecs, lang)
+                let clause_sentiment = ids.iter().map(|&i| sentiments[i]).collect();
+                classifier.analyse(
+                    sentiments[whole],
+                    clauses,
+                    &clause_vecs,
+                    clause_sentiment,
+                    lang,
+                )
             })
         })
         .collect())

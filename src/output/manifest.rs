@@ -21,19 +21,27 @@ pub struct RunManifest {
     pub tables: Vec<TableInfo>,
 }
 
-/// Which sentiment head the run used, and where it came from.
+/// Where the run's sentiment came from: `"kind": "head"` with the head's
+/// origin and provenance, or `"kind": "model"` with the sentiment model's
+/// folder, checksums and label mapping (`--sentiment-model`).
 #[derive(Debug, Serialize)]
-pub struct SentimentInfo {
-    pub origin: crate::classify::head::HeadOrigin,
-    pub provenance: crate::classify::head::Provenance,
-    pub temperature: f32,
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum SentimentInfo {
+    /// The logistic-regression head on the encoder's vectors.
+    Head {
+        origin: crate::classify::head::HeadOrigin,
+        provenance: crate::classify::head::Provenance,
+        temperature: f32,
+    },
+    /// A fine-tuned classification model.
+    Model(crate::classify::sentiment_model::SentimentModelInfo),
 }
 
 impl SentimentInfo {
     /// The head shipped for the default model (for reports built by hand).
     pub fn shipped() -> SentimentInfo {
         let h = crate::classify::head::SentimentHead::default_head();
-        SentimentInfo {
+        SentimentInfo::Head {
             origin: crate::classify::head::HeadOrigin::Shipped,
             provenance: h.provenance,
             temperature: h.temperature,

@@ -4,15 +4,18 @@
 //!   model.safetensors, tokenizer.json) of a 2-layer, 32-wide BERT with seeded
 //!   random weights and a word-level vocabulary: it exercises the same loading
 //!   and inference code as the default model, in milliseconds.
+//! - [`tiny_classifier_folder`] writes a fine-tuned sequence-classification
+//!   folder of the same size (id2label, a head with a chosen bias) for
+//!   `--sentiment-model`.
 //! - [`HashEncoder`] is a deterministic bag-of-words encoder for tests of the
 //!   statistics, where the vectors must carry the words' meaning.
 #![allow(dead_code)]
 
 use std::path::Path;
 
-use rust_bert::bert::{BertConfig, BertEmbeddings, BertModel};
-use rust_bert::distilbert::{DistilBertConfig, DistilBertModel};
-use rust_bert::roberta::RobertaEmbeddings;
+use rust_bert::bert::{BertConfig, BertEmbeddings, BertForSequenceClassification, BertModel};
+use rust_bert::distilbert::{DistilBertConfig, DistilBertModel, DistilBertModelClassifier};
+use rust_bert::roberta::{RobertaEmbeddings, RobertaForSequenceClassification};
 use serde_json::json;
 use verbatim::model::{normalize, Encoder};
 
@@ -65,10 +68,25 @@ pub fn tiny_bert_folder(dir: &Path) {
     tiny_model_folder(dir, Arch::Bert)
 }
 
+/// Held while a tiny model is drawn: libtorch's random generator is one per
+/// process and the tests of a file run on parallel threads, so without it
+/// two tests drawing at once would interleave their draws and a model would
+/// not be the one its seed promises.
+static DRAWING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn drawing() -> std::sync::MutexGuard<'static, ()> {
+    DRAWING.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 /// Writes a tiny model folder of the given family into `dir`, saved the way
 /// `transformers` saves it (XLM-R pads with id 1; DistilBERT's tensors carry
 /// the `distilbert.` prefix of its task models).
 pub fn tiny_model_folder(dir: &Path, arch: Arch) {
+    let _lock = drawing();
+    write_tiny_model(dir, arch)
+}
+
+fn write_tiny_model(dir: &Path, arch: Arch) {
     std::fs::create_dir_all(dir).unwrap();
     let mut vocab = serde_json::Map::new();
     let specials: [&str; 4] = match arch {
@@ -150,6 +168,101 @@ pub fn tiny_model_folder(dir: &Path, arch: Arch) {
             let _m = DistilBertModel::new(vs.root(), &cfg);
         }
     }
+    vs.save(dir.join("model.safetensors")).unwrap();
+}
+
+/// Writes a tiny sequence-classification folder of the given family into
+/// `dir`, as `transformers` saves a fine-tuned task model: the base model
+/// under its prefix (`bert.`, `roberta.`, `distilbert.`) and the head at the
+/// root (`classifier.…`, and `classifier.dense`/`classifier.out_proj` for
+/// RoBERTa, `pre_classifier` for DistilBERT). `labels` become `id2label`
+/// (left out when `None`); the head has `bias.len()` outputs, with that
+/// bias and its weights multiplied by `head_scale` (0 makes the logits the
+/// bias for every text).
+pub fn tiny_classifier_folder(
+    dir: &Path,
+    arch: Arch,
+    labels: Option<&[&str]>,
+    bias: &[f32],
+    head_scale: f64,
+) {
+    let _lock = drawing();
+    // Tokenizer and base config as for the encoder; the weights are replaced.
+    write_tiny_model(dir, arch);
+    let config_path = dir.join("config.json");
+    let mut config: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&config_path).unwrap()).unwrap();
+    let arch_name = match arch {
+        Arch::Bert => "BertForSequenceClassification",
+        Arch::XlmRoberta => "XLMRobertaForSequenceClassification",
+        Arch::DistilBert => "DistilBertForSequenceClassification",
+    };
+    config["architectures"] = json!([arch_name]);
+    if let Some(labels) = labels {
+        let id2label: serde_json::Map<String, serde_json::Value> = labels
+            .iter()
+            .enumerate()
+            .map(|(i, l)| (i.to_string(), json!(l)))
+            .collect();
+        let label2id: serde_json::Map<String, serde_json::Value> = labels
+            .iter()
+            .enumerate()
+            .map(|(i, l)| (l.to_string(), json!(i)))
+            .collect();
+        config["id2label"] = json!(id2label);
+        config["label2id"] = json!(label2id);
+    }
+    std::fs::write(&config_path, config.to_string()).unwrap();
+    // rust-bert sizes the head from id2label: give it one of bias.len().
+    let mut full = config.as_object().unwrap().clone();
+    full.insert(
+        "id2label".into(),
+        json!((0..bias.len())
+            .map(|i| (i.to_string(), json!(format!("c{i}"))))
+            .collect::<serde_json::Map<_, _>>()),
+    );
+    full.remove("label2id");
+    for (k, v) in [
+        ("attention_probs_dropout_prob", json!(0.0)),
+        ("hidden_dropout_prob", json!(0.0)),
+        ("initializer_range", json!(0.02)),
+        ("attention_dropout", json!(0.0)),
+        ("dropout", json!(0.0)),
+        ("qa_dropout", json!(0.0)),
+        ("seq_classif_dropout", json!(0.0)),
+        ("tie_weights_", json!(true)),
+    ] {
+        full.entry(k).or_insert(v);
+    }
+    let full = serde_json::Value::Object(full);
+    tch::manual_seed(20261124);
+    let vs = tch::nn::VarStore::new(tch::Device::Cpu);
+    let (weight, bias_name) = match arch {
+        Arch::Bert => {
+            let cfg: BertConfig = serde_json::from_value(full).unwrap();
+            let _m = BertForSequenceClassification::new(vs.root(), &cfg).unwrap();
+            ("classifier.weight", "classifier.bias")
+        }
+        Arch::XlmRoberta => {
+            let cfg: BertConfig = serde_json::from_value(full).unwrap();
+            let _m = RobertaForSequenceClassification::new(vs.root(), &cfg).unwrap();
+            ("classifier.out_proj.weight", "classifier.out_proj.bias")
+        }
+        Arch::DistilBert => {
+            let cfg: DistilBertConfig = serde_json::from_value(full).unwrap();
+            let _m = DistilBertModelClassifier::new(vs.root(), &cfg).unwrap();
+            ("classifier.weight", "classifier.bias")
+        }
+    };
+    let mut vars = vs.variables();
+    tch::no_grad(|| {
+        let w = vars.get_mut(weight).expect("the head's weight");
+        let scaled = &*w * head_scale;
+        w.copy_(&scaled);
+        vars.get_mut(bias_name)
+            .expect("the head's bias")
+            .copy_(&tch::Tensor::from_slice(bias));
+    });
     vs.save(dir.join("model.safetensors")).unwrap();
 }
 
