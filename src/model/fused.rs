@@ -24,14 +24,7 @@ use std::path::Path;
 use anyhow::{bail, Result};
 use tch::{Device, Kind, Tensor};
 
-/// Which weight names and embedding rules a checkpoint follows.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Family {
-    Bert,
-    /// RoBERTa, XLM-R, CamemBERT: positions start after the padding index.
-    Roberta,
-    DistilBert,
-}
+use super::hf::{Family, HfConfig};
 
 /// The activation of the feed-forward block.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -104,8 +97,10 @@ pub struct Shape {
 }
 
 impl Shape {
-    /// Reads the shape from a parsed `config.json` of the given family.
-    pub fn from_config(raw: &serde_json::Value, family: Family, path: &Path) -> Result<Self> {
+    /// Reads the shape from a folder's `config.json`.
+    pub fn from_config(config: &HfConfig) -> Result<Self> {
+        let raw = serde_json::Value::Object(config.raw.clone());
+        let (family, path) = (config.family, config.path.as_path());
         let int = |keys: &[&str]| -> Result<i64> {
             keys.iter()
                 .find_map(|k| raw[*k].as_i64())
@@ -181,11 +176,7 @@ pub struct Checkpoint<'a> {
 
 impl<'a> Checkpoint<'a> {
     /// Indexes the bytes of a safetensors file.
-    pub fn new(
-        bytes: &'a [u8],
-        path: &Path,
-        canonical: impl Fn(&str) -> String,
-    ) -> Result<Self> {
+    pub fn new(bytes: &'a [u8], path: &Path, canonical: impl Fn(&str) -> String) -> Result<Self> {
         let file = safetensors::SafeTensors::deserialize(bytes)
             .map_err(|e| anyhow::anyhow!("{}: not a safetensors file: {e}", path.display()))?;
         let names = file
@@ -293,13 +284,13 @@ impl FusedEncoder {
     /// `transformer::canonical_name` gives them).
     pub fn new(
         source: &Checkpoint,
-        family: Family,
+        config: &HfConfig,
         shape: &Shape,
-        config_path: &Path,
         weights_path: &Path,
         device: Device,
         kind: Kind,
     ) -> Result<Self> {
+        let (family, config_path) = (config.family, config.path.as_path());
         let activation = Activation::parse(&shape.activation, config_path)?;
         let h = shape.hidden;
         let vocab = source

@@ -11,7 +11,6 @@
 //! are mean-pooled over real tokens (the attention mask) and L2-normalised, in
 //! float32 whatever the precision of the forward pass.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
@@ -19,9 +18,13 @@ use rust_bert::bert::{BertConfig, BertEmbeddings, BertModel};
 use rust_bert::distilbert::{DistilBertConfig, DistilBertModel};
 use rust_bert::roberta::RobertaEmbeddings;
 use tch::{nn, Device, Kind, Tensor};
-use tokenizers::{Tokenizer, TruncationParams};
+use tokenizers::Tokenizer;
 
-use super::fused::{Checkpoint, Family, FusedEncoder, Shape};
+use super::fused::{Checkpoint, FusedEncoder, Shape};
+use super::hf::{
+    budget_batches, canonical_name, load_safetensors, pad_id, padded_batch, read_tokenizer, Family,
+    HfConfig, WeightsError,
+};
 use super::manifest::FolderInfo;
 use super::{Encoder, Precision};
 
@@ -166,109 +169,6 @@ pub fn cpu_has_bf16() -> bool {
         .unwrap_or(false)
 }
 
-/// Keys rust-bert requires that `transformers` may leave out of a config, with
-/// the values `transformers` assumes for them.
-const BERT_DEFAULTS: &[(&str, f64)] = &[
-    ("attention_probs_dropout_prob", 0.1),
-    ("hidden_dropout_prob", 0.1),
-    ("initializer_range", 0.02),
-    ("type_vocab_size", 2.0),
-];
-const DISTILBERT_DEFAULTS: &[(&str, f64)] = &[
-    ("attention_dropout", 0.1),
-    ("dropout", 0.1),
-    ("initializer_range", 0.02),
-    ("qa_dropout", 0.1),
-    ("seq_classif_dropout", 0.2),
-];
-
-/// Deserialises a `config.json` into rust-bert's config type with the
-/// defaults above filled in (rust-bert's own `from_file` panics on a bad file).
-fn parse_config<T: serde::de::DeserializeOwned>(
-    raw: &serde_json::Value,
-    defaults: &[(&str, f64)],
-    path: &Path,
-) -> Result<T> {
-    let mut obj = raw.as_object().cloned().unwrap_or_default();
-    for (k, v) in defaults {
-        obj.entry(k.to_string())
-            .or_insert_with(|| serde_json::json!(v));
-    }
-    // Integers must stay integers for the i64 fields.
-    if let Some(v) = obj.get_mut("type_vocab_size") {
-        if let Some(f) = v.as_f64() {
-            *v = serde_json::json!(f as i64);
-        }
-    }
-    for (k, v) in [("hidden_act", "gelu"), ("activation", "gelu")] {
-        obj.entry(k.to_string())
-            .or_insert_with(|| serde_json::json!(v));
-    }
-    for (k, v) in [("sinusoidal_pos_embds", false), ("tie_weights_", true)] {
-        obj.entry(k.to_string())
-            .or_insert_with(|| serde_json::json!(v));
-    }
-    serde_json::from_value(serde_json::Value::Object(obj))
-        .map_err(|e| anyhow::anyhow!("{}: not a config verbatim can run: {e}", path.display()))
-}
-
-/// Strips the head-model prefixes (`bert.`, `roberta.`…) that a checkpoint
-/// saved from a task model carries, and maps old `gamma`/`beta` names.
-fn canonical_name(name: &str) -> String {
-    let mut n = name;
-    for prefix in ["bert.", "roberta.", "distilbert.", "model."] {
-        if let Some(rest) = n.strip_prefix(prefix) {
-            n = rest;
-            break;
-        }
-    }
-    let n = n.replace("LayerNorm.gamma", "LayerNorm.weight");
-    n.replace("LayerNorm.beta", "LayerNorm.bias")
-}
-
-fn load_safetensors(vs: &mut nn::VarStore, path: &Path) -> Result<()> {
-    let source = Tensor::read_safetensors(path)
-        .with_context(|| format!("reading weights from {}", path.display()))?;
-    let source: HashMap<String, Tensor> = source
-        .into_iter()
-        .map(|(n, t)| (canonical_name(&n), t))
-        .collect();
-    let mut missing = Vec::new();
-    let mut variables = vs.variables();
-    tch::no_grad(|| -> Result<()> {
-        for (name, var) in variables.iter_mut() {
-            match source.get(&canonical_name(name)) {
-                Some(t) if t.size() == var.size() => {
-                    var.f_copy_(t)?;
-                }
-                Some(t) => bail!(
-                    "{}: tensor `{name}` has shape {:?}, the config expects {:?}",
-                    path.display(),
-                    t.size(),
-                    var.size()
-                ),
-                None => missing.push(name.clone()),
-            }
-        }
-        Ok(())
-    })?;
-    if !missing.is_empty() {
-        missing.sort();
-        bail!(
-            "{}: {} tensors the config needs are missing, e.g. {}",
-            path.display(),
-            missing.len(),
-            missing
-                .iter()
-                .take(5)
-                .cloned()
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
-    }
-    Ok(())
-}
-
 impl TransformerEncoder {
     /// Loads the model folder `dir`.
     pub fn load(dir: &Path, opts: &EncoderOptions) -> Result<Self> {
@@ -288,25 +188,14 @@ impl TransformerEncoder {
             DeviceChoice::Auto => Device::cuda_if_available(),
         };
         let info = FolderInfo::read(dir)?;
-        let config_path = dir.join("config.json");
-        let config_text = std::fs::read_to_string(&config_path)
-            .with_context(|| format!("reading {}", config_path.display()))?;
-        let raw: serde_json::Value = serde_json::from_str(&config_text)
-            .with_context(|| format!("{} is not JSON", config_path.display()))?;
-        let model_type = raw["model_type"].as_str().unwrap_or("bert").to_string();
-
+        let config = HfConfig::read(dir)?;
         let weights = dir.join("model.safetensors");
         if !weights.is_file() {
-            bail!(
-                "{} not found: verbatim reads weights from model.safetensors (save the model \
-                 with `safe_serialization=True`)",
-                weights.display()
-            );
+            return Err(WeightsError::NotFound {
+                path: weights.display().to_string(),
+            }
+            .into());
         }
-        let tokenizer_path = dir.join("tokenizer.json");
-        let mut tokenizer = Tokenizer::from_file(&tokenizer_path)
-            .map_err(|e| anyhow::anyhow!("reading {}: {e}", tokenizer_path.display()))?;
-
         let use_bf16 = match opts.precision {
             Precision::F32 => false,
             Precision::Bf16 => true,
@@ -317,80 +206,49 @@ impl TransformerEncoder {
         } else {
             Kind::Float
         };
-        let family = match model_type.as_str() {
-            "bert" => Family::Bert,
-            "xlm-roberta" | "roberta" | "camembert" => Family::Roberta,
-            "distilbert" => Family::DistilBert,
-            other => bail!(
-                "{}: model_type `{other}` is not supported (bert, xlm-roberta, roberta, camembert, distilbert)",
-                config_path.display()
-            ),
-        };
-        let (arch, vs, dim, max_positions) = match opts.forward {
+        let (arch, vs, dim) = match opts.forward {
             ForwardImpl::Fused => {
-                let shape = Shape::from_config(&raw, family, &config_path)?;
+                let shape = Shape::from_config(&config)?;
                 let bytes = std::fs::read(&weights)
                     .with_context(|| format!("reading weights from {}", weights.display()))?;
                 let checkpoint = Checkpoint::new(&bytes, &weights, canonical_name)?;
-                let fused = FusedEncoder::new(
-                    &checkpoint,
-                    family,
-                    &shape,
-                    &config_path,
-                    &weights,
-                    device,
-                    kind,
-                )?;
-                let max_positions = fused.max_positions();
-                (Arch::Fused(fused), None, shape.hidden, max_positions)
+                let fused =
+                    FusedEncoder::new(&checkpoint, &config, &shape, &weights, device, kind)?;
+                (Arch::Fused(fused), None, shape.hidden)
             }
             ForwardImpl::RustBert => {
                 let mut vs = nn::VarStore::new(device);
                 let root = vs.root();
-                let (arch, dim, max_positions) = match family {
+                let (arch, dim) = match config.family {
                     Family::Bert => {
-                        let c: BertConfig = parse_config(&raw, BERT_DEFAULTS, &config_path)?;
+                        let c: BertConfig = config.rust_bert(&[])?;
                         let m =
                             BertModel::<BertEmbeddings>::new_with_optional_pooler(&root, &c, false);
-                        (Arch::Bert(m), c.hidden_size, c.max_position_embeddings)
+                        (Arch::Bert(m), c.hidden_size)
                     }
                     Family::Roberta => {
-                        let c: BertConfig = parse_config(&raw, BERT_DEFAULTS, &config_path)?;
+                        let c: BertConfig = config.rust_bert(&[])?;
                         let m = BertModel::<RobertaEmbeddings>::new_with_optional_pooler(
                             &root, &c, false,
                         );
-                        // RoBERTa positions start after the padding index (pad id + 1).
-                        (
-                            Arch::Roberta(m),
-                            c.hidden_size,
-                            c.max_position_embeddings - 2,
-                        )
+                        (Arch::Roberta(m), c.hidden_size)
                     }
                     Family::DistilBert => {
-                        let c: DistilBertConfig =
-                            parse_config(&raw, DISTILBERT_DEFAULTS, &config_path)?;
+                        let c: DistilBertConfig = config.rust_bert(&[])?;
                         let m = DistilBertModel::new(&root, &c);
-                        (Arch::DistilBert(m), c.dim, c.max_position_embeddings)
+                        (Arch::DistilBert(m), c.dim)
                     }
                 };
                 load_safetensors(&mut vs, &weights)?;
                 if use_bf16 {
                     vs.bfloat16();
                 }
-                (arch, Some(vs), dim, max_positions)
+                (arch, Some(vs), dim)
             }
         };
-        let max_len = max_positions.clamp(8, 512) as usize;
-        tokenizer
-            .with_truncation(Some(TruncationParams {
-                max_length: max_len,
-                ..Default::default()
-            }))
-            .map_err(|e| anyhow::anyhow!("tokenizer truncation: {e}"))?;
-        let pad_id = ["<pad>", "[PAD]"]
-            .iter()
-            .find_map(|t| tokenizer.token_to_id(t))
-            .unwrap_or(0) as i64;
+        let max_len = config.max_tokens();
+        let tokenizer = read_tokenizer(dir, max_len)?;
+        let pad_id = pad_id(&config, &tokenizer);
         let prefix = opts.prefix.clone().unwrap_or_else(|| info.prefix.clone());
         Ok(TransformerEncoder {
             arch,
@@ -446,18 +304,7 @@ impl TransformerEncoder {
 
     /// Embeds already tokenized rows (one batch, padded here).
     fn embed_batch(&self, rows: &[&[u32]]) -> Result<Vec<Vec<f32>>> {
-        let longest = rows.iter().map(|r| r.len()).max().unwrap_or(0).max(1);
-        let mut ids = vec![self.pad_id; rows.len() * longest];
-        let mut mask = vec![0i64; rows.len() * longest];
-        for (r, row) in rows.iter().enumerate() {
-            for (c, &id) in row.iter().enumerate() {
-                ids[r * longest + c] = id as i64;
-                mask[r * longest + c] = 1;
-            }
-        }
-        let shape = [rows.len() as i64, longest as i64];
-        let ids = Tensor::from_slice(&ids).view(shape).to(self.device);
-        let mask = Tensor::from_slice(&mask).view(shape).to(self.device);
+        let (ids, mask) = padded_batch(rows, self.pad_id, self.device);
         let pooled = tch::no_grad(|| -> Result<Tensor> {
             let hidden = self.hidden(&ids, &mask)?.to_kind(Kind::Float);
             let m = mask.to_kind(Kind::Float).unsqueeze(-1);
@@ -500,23 +347,13 @@ impl Encoder for TransformerEncoder {
             .encode_batch(inputs, true)
             .map_err(|e| anyhow::anyhow!("tokenizing: {e}"))?;
         let ids: Vec<&[u32]> = encodings.iter().map(|e| e.get_ids()).collect();
-        let mut order: Vec<usize> = (0..ids.len()).collect();
-        order.sort_by_key(|&i| ids[i].len());
+        let lengths: Vec<usize> = ids.iter().map(|r| r.len()).collect();
         let mut out: Vec<Vec<f32>> = vec![Vec::new(); ids.len()];
-        let mut start = 0;
-        while start < order.len() {
-            // Sorted ascending, so the last row of a batch is its longest.
-            let mut end = start + 1;
-            while end < order.len()
-                && (end + 1 - start) * ids[order[end]].len() <= self.token_budget
-            {
-                end += 1;
+        for batch in budget_batches(&lengths, self.token_budget) {
+            let rows: Vec<&[u32]> = batch.iter().map(|&i| ids[i]).collect();
+            for (&i, v) in batch.iter().zip(self.embed_batch(&rows)?) {
+                out[i] = v;
             }
-            let rows: Vec<&[u32]> = order[start..end].iter().map(|&i| ids[i]).collect();
-            for (k, v) in self.embed_batch(&rows)?.into_iter().enumerate() {
-                out[order[start + k]] = v;
-            }
-            start = end;
         }
         Ok(out)
     }
