@@ -179,15 +179,24 @@ impl Texts {
     }
 }
 
-/// Splits, embeds and classifies comments: one analysis per text, `None`
-/// for an empty one. Each distinct text (comment or clause) is embedded
-/// once. This is what `verbatim analyze` does to every comment, so
-/// `verbatim eval` calls it too.
-pub fn analyse_texts(
+/// A comment split into clauses and embedded.
+#[derive(Clone, Debug)]
+pub struct EmbeddedComment {
+    pub clauses: Vec<String>,
+    /// Vector of the whole comment.
+    pub whole: Vec<f32>,
+    /// Vector of each clause (the whole comment's when it is one clause).
+    pub clause_vecs: Vec<Vec<f32>>,
+    /// ISO 639-1 code of the comment's language, when it was detected.
+    pub language: Option<&'static str>,
+}
+
+/// Splits and embeds comments: one result per text, `None` for an empty
+/// one. Each distinct text (comment or clause) is embedded once.
+pub fn embed_comments(
     comments: &[&str],
     encoder: &dyn Encoder,
-    classifier: &Classifier,
-) -> Result<Vec<Option<CommentAnalysis>>> {
+) -> Result<Vec<Option<EmbeddedComment>>> {
     let mut texts = Texts::default();
     // Per comment: its clauses, the text index of the whole comment and of
     // each clause (the comment itself when it is one clause).
@@ -221,12 +230,29 @@ pub fn analyse_texts(
     Ok(plans
         .into_iter()
         .zip(languages)
-        .map(|(plan, lang)| {
-            plan.map(|(clauses, whole, ids)| {
-                let clause_vecs: Vec<Vec<f32>> = ids.iter().map(|&i| vectors[i].clone()).collect();
-                classifier.analyse(&vectors[whole], clauses, &clause_vecs, lang)
+        .map(|(plan, language)| {
+            plan.map(|(clauses, whole, ids)| EmbeddedComment {
+                clauses,
+                whole: vectors[whole].clone(),
+                clause_vecs: ids.iter().map(|&i| vectors[i].clone()).collect(),
+                language,
             })
         })
+        .collect())
+}
+
+/// Splits, embeds and classifies comments: one analysis per text, `None`
+/// for an empty one. Each distinct text (comment or clause) is embedded
+/// once. This is what `verbatim analyze` does to every comment, so
+/// `verbatim eval` calls it too.
+pub fn analyse_texts(
+    comments: &[&str],
+    encoder: &dyn Encoder,
+    classifier: &Classifier,
+) -> Result<Vec<Option<CommentAnalysis>>> {
+    Ok(embed_comments(comments, encoder)?
+        .into_iter()
+        .map(|e| e.map(|e| classifier.analyse(&e.whole, e.clauses, &e.clause_vecs, e.language)))
         .collect())
 }
 
