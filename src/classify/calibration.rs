@@ -426,8 +426,7 @@ pub fn resolve(
     file: Option<&Path>,
 ) -> Result<(Option<TopicCalibration>, CalibrationOrigin)> {
     if let Some(p) = file {
-        let c = TopicCalibration::load(p)
-            .with_context(|| format!("--topic-calibration {}", p.display()))?;
+        let c = TopicCalibration::load(p)?;
         c.check(taxonomy, weights_sha256)
             .with_context(|| format!("--topic-calibration {}", p.display()))?;
         return Ok((

@@ -345,6 +345,11 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let team_columns = driver_run::team_columns(&args.team_columns, &segment_columns, date_column)
         .map_err(|e| anyhow::anyhow!("{source}: {e}"))?;
     let drivers_set = driver_run::settings(&args, set.min_n, set.fdr)?;
+    // A calibration file that cannot be used at all fails before the slow
+    // model load; whether it fits the model is checked once it is loaded.
+    if let Some(p) = &set.topic_calibration {
+        calibration::TopicCalibration::load(p).code(ExitCode::Usage)?;
+    }
     let input_sha256 = sha256_file(&args.input).code(ExitCode::Input)?;
     let out = OutputDir::create(&args.out)?;
 
