@@ -21,6 +21,7 @@
 //! fdr = 0.05
 //! max_reject_rate = 0.02
 //! taxonomy = "taxonomy.toml"   # relative to this file
+//! topic_calibration = "calibration.json"   # from `verbatim train topics`
 //! model = "/opt/models/multilingual-e5-small"
 //! ```
 
@@ -64,6 +65,7 @@ pub struct AnalysisSection {
     pub fdr: Option<f64>,
     pub max_reject_rate: Option<f64>,
     pub taxonomy: Option<PathBuf>,
+    pub topic_calibration: Option<PathBuf>,
     pub model: Option<PathBuf>,
 }
 
@@ -75,9 +77,13 @@ impl FileConfig {
         let mut cfg: FileConfig = toml::from_str(&text)
             .map_err(|e| anyhow::anyhow!("--config {}: {e}", path.display()))?;
         let base = path.parent().unwrap_or(Path::new("."));
-        for p in [&mut cfg.analysis.taxonomy, &mut cfg.analysis.model]
-            .into_iter()
-            .flatten()
+        for p in [
+            &mut cfg.analysis.taxonomy,
+            &mut cfg.analysis.topic_calibration,
+            &mut cfg.analysis.model,
+        ]
+        .into_iter()
+        .flatten()
         {
             if p.is_relative() {
                 *p = base.join(&*p);

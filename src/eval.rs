@@ -129,6 +129,25 @@ pub struct MultiLabelScore {
     pub per_label: Vec<ClassScore>,
 }
 
+impl MultiLabelScore {
+    /// Unweighted mean F1 over the labels that occur in the truth (support
+    /// above 0); 0 when none does. A label that is only predicted lowers the
+    /// micro scores, not this mean.
+    pub fn macro_f1_supported(&self) -> f64 {
+        let f: Vec<f64> = self
+            .per_label
+            .iter()
+            .filter(|s| s.support > 0)
+            .map(|s| s.f1)
+            .collect();
+        if f.is_empty() {
+            0.0
+        } else {
+            f.iter().sum::<f64>() / f.len() as f64
+        }
+    }
+}
+
 /// Scores predicted label sets against true ones (same length).
 pub fn multilabel(truth: &[BTreeSet<String>], pred: &[BTreeSet<String>]) -> MultiLabelScore {
     assert_eq!(truth.len(), pred.len(), "one prediction per row");
@@ -230,5 +249,7 @@ mod tests {
         assert!((m.micro_recall - 2.0 / 3.0).abs() < 1e-12);
         assert!((m.exact_match - 1.0 / 3.0).abs() < 1e-12);
         assert_eq!(m.per_label.len(), 3);
+        // a: tp 2 -> F1 1; b: tp 0, fn 1 -> 0; c is only predicted.
+        assert!((m.macro_f1_supported() - 0.5).abs() < 1e-12);
     }
 }

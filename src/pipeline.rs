@@ -179,15 +179,24 @@ impl Texts {
     }
 }
 
-/// Splits, embeds and classifies comments: one analysis per text, `None`
-/// for an empty one. Each distinct text (comment or clause) is embedded
-/// once. This is what `verbatim analyze` does to every comment, so
-/// `verbatim eval` calls it too.
-pub fn analyse_texts(
+/// A comment split into clauses and embedded.
+#[derive(Clone, Debug)]
+pub struct EmbeddedComment {
+    pub clauses: Vec<String>,
+    /// Vector of the whole comment.
+    pub whole: Vec<f32>,
+    /// Vector of each clause (the whole comment's when it is one clause).
+    pub clause_vecs: Vec<Vec<f32>>,
+    /// ISO 639-1 code of the comment's language, when it was detected.
+    pub language: Option<&'static str>,
+}
+
+/// Splits and embeds comments: one result per text, `None` for an empty
+/// one. Each distinct text (comment or clause) is embedded once.
+pub fn embed_comments(
     comments: &[&str],
     encoder: &dyn Encoder,
-    classifier: &Classifier,
-) -> Result<Vec<Option<CommentAnalysis>>> {
+) -> Result<Vec<Option<EmbeddedComment>>> {
     let mut texts = Texts::default();
     // Per comment: its clauses, the text index of the whole comment and of
     // each clause (the comment itself when it is one clause).
@@ -218,8 +227,59 @@ pub fn analyse_texts(
         comments.par_iter().map(|c| language::detect(c)).collect();
     let refs: Vec<&str> = texts.list.iter().map(String::as_str).collect();
     let vectors = encoder.embed(&refs)?;
-    // One sentiment per distinct text too: the comment's own from the whole
-    // comment, each clause's from the clause.
+    Ok(plans
+        .into_iter()
+        .zip(languages)
+        .map(|(plan, language)| {
+            plan.map(|(clauses, whole, ids)| EmbeddedComment {
+                clauses,
+                whole: vectors[whole].clone(),
+                clause_vecs: ids.iter().map(|&i| vectors[i].clone()).collect(),
+                language,
+            })
+        })
+        .collect())
+}
+
+/// Splits, embeds and classifies comments: one analysis per text, `None`
+/// for an empty one. Each distinct text (comment or clause) is embedded
+/// once, and its sentiment taken once: the comment's own from the whole
+/// comment, each clause's from the clause. This is what `verbatim analyze`
+/// does to every comment, so `verbatim eval` calls it too.
+pub fn analyse_texts(
+    comments: &[&str],
+    encoder: &dyn Encoder,
+    classifier: &Classifier,
+) -> Result<Vec<Option<CommentAnalysis>>> {
+    let embedded = embed_comments(comments, encoder)?;
+    // The distinct texts again, with their vectors, so that a sentiment
+    // model reading the text gets them in one batch.
+    let mut texts = Texts::default();
+    let mut vectors: Vec<Vec<f32>> = Vec::new();
+    let mut plans: Vec<Option<(usize, Vec<usize>)>> = Vec::with_capacity(embedded.len());
+    for (&c, e) in comments.iter().zip(&embedded) {
+        plans.push(e.as_ref().map(|e| {
+            let mut id = |t: &str, v: &Vec<f32>| {
+                let i = texts.id(t);
+                if i == vectors.len() {
+                    vectors.push(v.clone());
+                }
+                i
+            };
+            let whole = id(c, &e.whole);
+            let clauses = if e.clauses.len() == 1 {
+                vec![whole]
+            } else {
+                e.clauses
+                    .iter()
+                    .zip(&e.clause_vecs)
+                    .map(|(t, v)| id(t, v))
+                    .collect()
+            };
+            (whole, clauses)
+        }));
+    }
+    let refs: Vec<&str> = texts.list.iter().map(String::as_str).collect();
     let sentiments = classifier.sentiments(&refs, &vectors)?;
     anyhow::ensure!(
         sentiments.len() == refs.len(),
@@ -227,21 +287,19 @@ pub fn analyse_texts(
         sentiments.len(),
         refs.len()
     );
-    Ok(plans
+    Ok(embedded
         .into_iter()
-        .zip(languages)
-        .map(|(plan, lang)| {
-            plan.map(|(clauses, whole, ids)| {
-                let clause_vecs: Vec<Vec<f32>> = ids.iter().map(|&i| vectors[i].clone()).collect();
-                let clause_sentiment = ids.iter().map(|&i| sentiments[i]).collect();
-                classifier.analyse(
-                    sentiments[whole],
-                    clauses,
-                    &clause_vecs,
-                    clause_sentiment,
-                    lang,
-                )
-            })
+        .zip(plans)
+        .map(|(e, plan)| {
+            let (e, (whole, ids)) = (e?, plan?);
+            let clause_sentiment = ids.iter().map(|&i| sentiments[i]).collect();
+            Some(classifier.analyse(
+                sentiments[whole],
+                e.clauses,
+                &e.clause_vecs,
+                clause_sentiment,
+                e.language,
+            ))
         })
         .collect())
 }

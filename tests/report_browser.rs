@@ -270,6 +270,7 @@ fn realistic_report() -> ReportData {
             topics: taxonomy.topics.len(),
         },
         sentiment: verbatim::output::manifest::SentimentInfo::shipped(),
+        topics: verbatim::output::manifest::TopicsInfo::similarity_rule(),
         thresholds: Thresholds {
             min_n,
             fdr_q: 0.05,

@@ -5,21 +5,26 @@
 //! the centroids of labelled example sentences (the baseline), or a
 //! fine-tuned classification model that reads the text itself
 //! ([`sentiment_model`], `--sentiment-model`). Topics work in every language
-//! the encoder knows and need no training run:
-//! - a topic matches a clause when the clause is close enough to one of the
-//!   topic's example phrases (`models/taxonomy/*.toml`) and the topic's
-//!   keyword rules, if it has any, allow it ([`keywords`]).
+//! the encoder knows:
+//! - a topic matches a comment when the topic's keyword rules, if it has any,
+//!   allow it ([`keywords`]) and the clause closest to the topic's example
+//!   phrases (`models/taxonomy/*.toml`) is close enough: by a probability
+//!   and a threshold per topic calibrated on labelled comments
+//!   ([`calibration`]), or, where no calibration fits the taxonomy and the
+//!   encoder, by the fixed similarity rule ([`topics`]).
 //!
 //! Comments are split into clauses first ("friendly agent but I waited 40
 //! minutes" is two opinions), so a topic gets the polarity of the clause that
 //! mentions it, not of the whole comment.
 
+pub mod calibration;
 pub mod clauses;
 pub mod head;
 pub mod keywords;
 pub mod language;
 pub mod sentiment_model;
 pub mod taxonomy;
+pub mod topics;
 
 use std::collections::BTreeMap;
 
@@ -27,10 +32,11 @@ use anyhow::Result;
 use serde::{Deserialize, Serialize};
 
 use crate::model::{centroid, dot, Encoder};
+pub use calibration::TopicCalibration;
 pub use head::SentimentHead;
-use keywords::{KeywordFilter, Normalized};
 pub use sentiment_model::ModelSentiment;
 pub use taxonomy::Taxonomy;
+use topics::TopicModel;
 
 /// The shipped sentiment prototypes, compiled in.
 pub const DEFAULT_PROTOTYPES: &str = include_str!("../../models/sentiment/prototypes.toml");
@@ -95,6 +101,9 @@ pub struct TopicHit {
     pub topic: usize,
     /// Best cosine between a clause and the topic's examples.
     pub similarity: f32,
+    /// Calibrated probability that the comment is about the topic; the
+    /// cosine under the similarity rule.
+    pub confidence: f32,
     /// Index of the clause that matched best.
     pub clause: usize,
     /// Sentiment of that clause.
@@ -112,7 +121,9 @@ pub struct CommentAnalysis {
     pub language: Option<&'static str>,
 }
 
-/// Thresholds of the classifier.
+/// Thresholds of the classifier. The `topic_*` settings are those of the
+/// similarity rule, used where no topic calibration applies
+/// ([`Classifier::with_topic_calibration`]).
 #[derive(Clone, Copy, Debug, Serialize)]
 pub struct ClassifierSettings {
     /// Softmax temperature on the cosines to the sentiment centroids.
@@ -158,13 +169,24 @@ enum SentimentScorer {
     Model(Box<ModelSentiment>),
 }
 
+/// How topics are decided from the clause scores.
+#[derive(Debug, Clone)]
+pub enum TopicRule {
+    /// The fixed thresholds of [`ClassifierSettings`].
+    Similarity,
+    /// A probability and a threshold per topic; `threshold_override`
+    /// (`--topic-threshold`) replaces every topic's threshold.
+    Calibrated {
+        calibration: Box<TopicCalibration>,
+        threshold_override: Option<f32>,
+    },
+}
+
 /// Sentiment and topic models ready for one encoder's vectors.
 pub struct Classifier {
     sentiment: SentimentScorer,
-    /// Per topic, the vectors of its example phrases.
-    topic_examples: Vec<Vec<Vec<f32>>>,
-    /// Per topic, its `must` / `exclude` keyword rules.
-    topic_keywords: Vec<KeywordFilter>,
+    topics: TopicModel,
+    topic_rule: TopicRule,
     pub settings: ClassifierSettings,
 }
 
@@ -199,18 +221,48 @@ impl Classifier {
             SentimentModel::Prototypes(p) => SentimentScorer::Centroids(centroids(encoder, &p)?),
             SentimentModel::Model(m) => SentimentScorer::Model(m),
         };
-        let mut topic_examples = Vec::new();
-        for topic in &taxonomy.topics {
-            let texts: Vec<&str> = topic.all_examples().collect();
-            topic_examples.push(encoder.embed(&texts)?);
-        }
-        let topic_keywords = taxonomy.topics.iter().map(KeywordFilter::new).collect();
         Ok(Classifier {
             sentiment,
-            topic_examples,
-            topic_keywords,
+            topics: TopicModel::build(encoder, taxonomy)?,
+            topic_rule: TopicRule::Similarity,
             settings,
         })
+    }
+
+    /// Decides topics with `calibration` (checked against the taxonomy by
+    /// [`calibration::resolve`]) instead of the similarity rule.
+    pub fn with_topic_calibration(
+        mut self,
+        calibration: TopicCalibration,
+        threshold_override: Option<f32>,
+    ) -> Result<Classifier> {
+        anyhow::ensure!(
+            calibration.topics.len() == self.topics.len(),
+            "the topic calibration has {} topics but the taxonomy {}",
+            calibration.topics.len(),
+            self.topics.len()
+        );
+        if let Some(t) = threshold_override {
+            anyhow::ensure!(
+                (0.0..=1.0).contains(&t),
+                "--topic-threshold {t}: with a topic calibration it is a probability, between 0 and 1"
+            );
+        }
+        self.topic_rule = TopicRule::Calibrated {
+            calibration: Box::new(calibration),
+            threshold_override,
+        };
+        Ok(self)
+    }
+
+    /// The rule that decides topics.
+    pub fn topic_rule(&self) -> &TopicRule {
+        &self.topic_rule
+    }
+
+    /// The topics' example vectors and keyword rules.
+    pub fn topic_model(&self) -> &TopicModel {
+        &self.topics
     }
 
     /// Sentiment of each text, given with its unit vector: from the vector
@@ -257,14 +309,7 @@ impl Classifier {
 
     /// Best cosine of `v` to each topic's examples.
     pub fn topic_similarities(&self, v: &[f32]) -> Vec<f32> {
-        self.topic_examples
-            .iter()
-            .map(|ex| {
-                ex.iter()
-                    .map(|e| dot(v, e))
-                    .fold(f32::NEG_INFINITY, f32::max)
-            })
-            .collect()
+        self.topics.similarities(v)
     }
 
     /// Classifies one comment from the sentiment of the whole comment and
@@ -282,48 +327,38 @@ impl Classifier {
     ) -> CommentAnalysis {
         let s = &self.settings;
         debug_assert_eq!(clause_sentiment.len(), clause_vecs.len());
-        let mut best: BTreeMap<usize, TopicHit> = BTreeMap::new();
-        let comment_words = Normalized::new(&clauses.join(" "));
-        for (ci, v) in clause_vecs.iter().enumerate() {
-            let mut sims = self.topic_similarities(v);
-            let mean = sims.iter().sum::<f32>() / sims.len().max(1) as f32;
-            // Keyword rules bar a topic before the margin is taken, so that a
-            // barred topic does not crowd the clause's other topics out. The
-            // mean stays that of all topics: it measures how generic the
-            // clause is, whatever the keywords say.
-            let clause_words = Normalized::new(clauses.get(ci).map_or("", String::as_str));
-            for (sim, rules) in sims.iter_mut().zip(&self.topic_keywords) {
-                if !rules.allows(&comment_words, &clause_words, language) {
-                    *sim = f32::NEG_INFINITY;
-                }
-            }
-            let top = sims.iter().cloned().fold(f32::NEG_INFINITY, f32::max);
-            for (ti, &sim) in sims.iter().enumerate() {
-                if sim < s.topic_threshold
-                    || sim < top - s.topic_margin
-                    || sim - mean < s.topic_min_gap
-                {
-                    continue;
-                }
-                let hit = TopicHit {
-                    topic: ti,
-                    similarity: sim,
-                    clause: ci,
-                    polarity: clause_sentiment[ci].label,
-                };
-                match best.get(&ti) {
-                    Some(h) if h.similarity >= sim => {}
-                    _ => {
-                        best.insert(ti, hit);
-                    }
-                }
-            }
-        }
+        let scores = self.topics.scores(&clauses, clause_vecs, language);
+        let decisions = match &self.topic_rule {
+            TopicRule::Similarity => self.topics.similarity_rule(
+                &scores,
+                s.topic_threshold,
+                s.topic_margin,
+                s.topic_min_gap,
+            ),
+            TopicRule::Calibrated {
+                calibration,
+                threshold_override,
+            } => self.topics.calibrated_rule(
+                &scores,
+                |t, f| calibration.probability(t, f),
+                |t| threshold_override.unwrap_or(calibration.topics[t].threshold),
+            ),
+        };
+        let topics = decisions
+            .into_iter()
+            .map(|d| TopicHit {
+                topic: d.topic,
+                similarity: d.similarity,
+                confidence: d.confidence,
+                clause: d.clause,
+                polarity: clause_sentiment[d.clause].label,
+            })
+            .collect();
         CommentAnalysis {
             sentiment,
             clauses,
             clause_sentiment,
-            topics: best.into_values().collect(),
+            topics,
             language,
         }
     }

@@ -57,6 +57,9 @@ pub struct Taxonomy {
     pub version: String,
     pub description: String,
     pub topics: Vec<Topic>,
+    /// sha256 of the file's text: a topic calibration belongs to exactly
+    /// this file (`super::calibration`).
+    pub sha256: String,
 }
 
 /// One topic of a taxonomy.
@@ -305,8 +308,9 @@ impl Taxonomy {
             text,
             problems: Vec::new(),
         };
-        let tax = check(raw, &mut c);
+        let mut tax = check(raw, &mut c);
         if c.problems.is_empty() {
+            tax.sha256 = crate::model::manifest::sha256_bytes(text.as_bytes());
             Ok(tax)
         } else {
             c.problems.sort_by_key(|p| p.line.unwrap_or(0));
@@ -772,6 +776,7 @@ fn check(raw: RawTaxonomy, c: &mut Checker) -> Taxonomy {
         version,
         description: raw.description,
         topics,
+        sha256: String::new(),
     }
 }
 

@@ -7,6 +7,7 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 
 use crate::aggregate::Period;
+use crate::classify::calibration::{self, CalibrationOrigin};
 use crate::classify::head::{self, HeadOrigin};
 use crate::classify::sentiment_model;
 use crate::classify::{Classifier, ClassifierSettings, ModelSentiment, SentimentModel, Taxonomy};
@@ -19,7 +20,7 @@ use crate::model::transformer::{DeviceChoice, EncoderOptions, ForwardImpl, Trans
 use crate::model::{Encoder, Precision};
 use crate::output::manifest::{
     Counts, InputInfo, ModelInfo, NpsInfo, RunManifest, SentimentInfo, TaxonomyInfo, Thresholds,
-    Timings,
+    Timings, TopicsInfo,
 };
 use crate::output::run::{StreamingOutputs, TableFiles, BI_FORMATS};
 use crate::output::tables;
@@ -182,9 +183,12 @@ pub struct Args {
     /// Drivers with fewer mentions, and NPS aggregates with fewer responses, are computed but marked suppressed [default: 30]
     #[arg(long)]
     pub min_n: Option<u64>,
-    /// Cosine a clause needs to a topic's examples to mention it.
+    /// Topic confidence a comment needs to mention a topic, overriding every topic's threshold: a probability (0–1) under a topic calibration, the cosine to the topic's examples under the similarity rule [default: each topic's calibrated threshold; 0.85 under the similarity rule]
     #[arg(long)]
     pub topic_threshold: Option<f32>,
+    /// Topic calibration from `verbatim train topics` [default: the one shipped for the taxonomy and model, if any; else the uncalibrated similarity rule, with a warning]
+    #[arg(long)]
+    pub topic_calibration: Option<PathBuf>,
     /// Sentiment head from `verbatim train sentiment` [default: the one shipped for the default model; for another model, one fitted at start-up on the shipped examples]
     #[arg(long)]
     pub sentiment_head: Option<PathBuf>,
@@ -233,6 +237,7 @@ struct Settings {
     min_n: u64,
     max_reject_rate: Option<f64>,
     taxonomy: Option<PathBuf>,
+    topic_calibration: Option<PathBuf>,
     model: PathBuf,
 }
 
@@ -299,6 +304,10 @@ fn settings(args: &Args) -> Result<Settings> {
         min_n: args.min_n.or(a.min_n).unwrap_or(30),
         max_reject_rate,
         taxonomy: args.taxonomy.clone().or(a.taxonomy.clone()),
+        topic_calibration: args
+            .topic_calibration
+            .clone()
+            .or(a.topic_calibration.clone()),
         model: args
             .model
             .clone()
@@ -346,6 +355,11 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let team_columns = driver_run::team_columns(&args.team_columns, &segment_columns, date_column)
         .map_err(|e| anyhow::anyhow!("{source}: {e}"))?;
     let drivers_set = driver_run::settings(&args, set.min_n, set.fdr)?;
+    // A calibration file that cannot be used at all fails before the slow
+    // model load; whether it fits the model is checked once it is loaded.
+    if let Some(p) = &set.topic_calibration {
+        calibration::TopicCalibration::load(p).code(ExitCode::Usage)?;
+    }
     let input_sha256 = sha256_file(&args.input).code(ExitCode::Input)?;
     let out = OutputDir::create(&args.out)?;
 
@@ -392,9 +406,27 @@ pub fn run(args: Args) -> Result<ExitCode> {
             (SentimentModel::Head(Box::new(head)), info)
         }
     };
-    let classifier = Classifier::build(&encoder, sentiment, &taxonomy, cls_settings)
+    let (topic_calibration, calibration_origin) =
+        calibration::resolve(&taxonomy, &weights_sha256, set.topic_calibration.as_deref())
+            .code(ExitCode::Usage)?;
+    if let CalibrationOrigin::None { reason } = &calibration_origin {
+        if !args.quiet {
+            eprintln!("warning: {reason}");
+        }
+    }
+    let topics_info = TopicsInfo::new(
+        calibration_origin,
+        topic_calibration.as_ref(),
+        args.topic_threshold,
+    );
+    let mut classifier = Classifier::build(&encoder, sentiment, &taxonomy, cls_settings)
         .code(ExitCode::Model)
         .with_context(|| format!("running the model from {} (--model)", set.model.display()))?;
+    if let Some(c) = topic_calibration {
+        classifier = classifier
+            .with_topic_calibration(c, args.topic_threshold)
+            .code(ExitCode::Usage)?;
+    }
 
     let show = !args.quiet && std::io::stderr().is_terminal();
     let mut last = Instant::now();
@@ -533,6 +565,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
             topics: taxonomy.topics.len(),
         },
         sentiment: sentiment_info,
+        topics: topics_info,
         thresholds: Thresholds {
             min_n: set.min_n,
             fdr_q: set.fdr,

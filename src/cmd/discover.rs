@@ -6,9 +6,10 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 
 use super::encoder_args::EncoderArgs;
+use crate::classify::calibration::{self, CalibrationOrigin};
 use crate::classify::{head, Classifier, ClassifierSettings, SentimentModel, Taxonomy};
 use crate::discover::{discover, to_taxonomy_toml, DiscoverSettings};
-use crate::exit_codes::ExitCode;
+use crate::exit_codes::{ExitCode, WithCode};
 use crate::input::{InputOptions, Record, ResponseStream};
 use crate::model::Encoder;
 use crate::pipeline::analyse_texts;
@@ -37,6 +38,9 @@ pub struct Args {
     /// Taxonomy TOML file [default: the built-in contact-center taxonomy]
     #[arg(long)]
     pub taxonomy: Option<PathBuf>,
+    /// Topic calibration from `verbatim train topics`, as for `analyze` [default: the one shipped for the taxonomy and model, if any]
+    #[arg(long)]
+    pub topic_calibration: Option<PathBuf>,
     /// Number of clusters [default: chosen by silhouette, 2 to 12]
     #[arg(long)]
     pub clusters: Option<usize>,
@@ -73,12 +77,27 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let stream = ResponseStream::open(&args.input, &opts)?;
     let loaded = args.encoder.load()?;
     let (h, _) = head::resolve(&loaded.encoder, &loaded.weights_sha256, None)?;
-    let cls = Classifier::build(
+    let mut cls = Classifier::build(
         &loaded.encoder,
         SentimentModel::Head(Box::new(h)),
         &tax,
         ClassifierSettings::default(),
     )?;
+    // The same topic rule as `analyze`, so that "unassigned" means the same.
+    let (cal, origin) = calibration::resolve(
+        &tax,
+        &loaded.weights_sha256,
+        args.topic_calibration.as_deref(),
+    )
+    .code(ExitCode::Usage)?;
+    match cal {
+        Some(c) => cls = cls.with_topic_calibration(c, None)?,
+        None => {
+            if let CalibrationOrigin::None { reason } = origin {
+                eprintln!("warning: {reason}");
+            }
+        }
+    }
     let mut unassigned: Vec<String> = Vec::new();
     let mut comments = 0usize;
     let mut chunk: Vec<String> = Vec::new();

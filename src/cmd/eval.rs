@@ -6,8 +6,10 @@ use std::path::PathBuf;
 use anyhow::{bail, Context, Result};
 
 use super::encoder_args::EncoderArgs;
+use crate::classify::calibration::{self, FitSettings, TopicCalibration};
 use crate::classify::clauses::split_clauses;
 use crate::classify::head::{self, parse_polarity};
+use crate::classify::topics::TopicModel;
 use crate::classify::{
     Classifier, ClassifierSettings, Polarity, Prototypes, SentimentModel, Taxonomy,
 };
@@ -15,7 +17,6 @@ use crate::eval::{multilabel, Confusion, MultiLabelScore};
 use crate::exit_codes::ExitCode;
 use crate::model::Encoder;
 use crate::output::OutputDir;
-use crate::pipeline::analyse_texts;
 
 /// The baseline prototypes: a handful of obvious sentences per class and language.
 pub const BASELINE_PROTOTYPES: &str =
@@ -95,7 +96,14 @@ pub enum Task {
         encoder: EncoderArgs,
     },
     /// Topics: micro-averaged precision, recall and F1 over (row, topic id)
-    /// pairs, exact-match rate and per-topic scores. Labels are topic ids.
+    /// pairs, macro-F1 over the topics in the labels, exact-match rate and
+    /// per-topic scores, for three methods on the same rows: the uncalibrated
+    /// similarity rule (nothing fitted); a calibration fitted and scored by
+    /// nested k-fold cross-validation on these rows (each fold predicted by
+    /// models and thresholds fitted on the other folds only); and the
+    /// calibration `analyze` would use (--topic-calibration or the shipped
+    /// one), marked in-sample when these rows are among its training files.
+    /// Labels are topic ids.
     ///
     /// Example: verbatim eval topics --data labelled.csv --label-column topics --label-sep '|'
     Topics {
@@ -104,9 +112,15 @@ pub enum Task {
         /// Taxonomy TOML file [default: the built-in contact-center taxonomy]
         #[arg(long)]
         taxonomy: Option<PathBuf>,
-        /// Cosine a clause needs to a topic's examples to mention it.
+        /// Cosine a clause needs to a topic's examples under the similarity rule [default: 0.85]
         #[arg(long)]
         topic_threshold: Option<f32>,
+        /// Topic calibration to score as `analyze` would use it [default: the shipped one for the taxonomy and model, if any]
+        #[arg(long)]
+        topic_calibration: Option<PathBuf>,
+        /// Folds of the cross-validated calibration.
+        #[arg(long, default_value_t = 5)]
+        folds: usize,
         /// Folder for the per-topic table (CSV).
         #[arg(long)]
         out: Option<PathBuf>,
@@ -427,6 +441,8 @@ pub fn run(args: Args) -> Result<ExitCode> {
             data,
             taxonomy,
             topic_threshold,
+            topic_calibration,
+            folds,
             out,
             encoder,
         } => {
@@ -436,89 +452,189 @@ pub fn run(args: Args) -> Result<ExitCode> {
                 Some(p) => Taxonomy::from_file(p)?,
                 None => Taxonomy::default_contact_center(),
             };
-            let known: BTreeSet<&str> = tax.topics.iter().map(|t| t.id.as_str()).collect();
-            let mut truth = Vec::new();
-            for (i, l) in rows.labels.iter().enumerate() {
+            let mut texts = Vec::new();
+            let mut truth_idx: Vec<Vec<usize>> = Vec::new();
+            let mut empty = 0;
+            for (i, (t, l)) in rows.texts.iter().zip(&rows.labels).enumerate() {
                 let mut set = BTreeSet::new();
                 for r in l {
                     let id = map.get(r).cloned().unwrap_or_else(|| r.clone());
                     if id.is_empty() || id == "none" {
                         continue;
                     }
-                    if !known.contains(id.as_str()) {
+                    let Some(k) = tax.index_of(&id) else {
                         bail!(
                             "{}: data row {}: topic `{id}` is not in the taxonomy `{}` (use --label-map)",
                             data.data.display(),
                             i + 1,
                             tax.name
                         );
-                    }
-                    set.insert(id);
+                    };
+                    set.insert(k);
                 }
-                truth.push(set);
+                if t.trim().is_empty() {
+                    empty += 1;
+                    continue;
+                }
+                texts.push(t.as_str());
+                truth_idx.push(set.into_iter().collect());
             }
+            anyhow::ensure!(
+                !texts.is_empty(),
+                "{}: no rows with text to score",
+                data.data.display()
+            );
             let loaded = encoder.load()?;
-            let (head, _) = head::resolve(&loaded.encoder, &loaded.weights_sha256, None)?;
             let mut settings = ClassifierSettings::default();
             if let Some(t) = topic_threshold {
                 settings.topic_threshold = t;
             }
-            let cls = Classifier::build(
+            let topics = TopicModel::build(&loaded.encoder, &tax)?;
+            let scored = calibration::score_labelled(
+                &texts,
+                &truth_idx,
                 &loaded.encoder,
-                SentimentModel::Head(Box::new(head)),
-                &tax,
-                settings,
+                &topics,
+                &settings,
             )?;
-            let texts: Vec<&str> = rows.texts.iter().map(String::as_str).collect();
-            let analyses = analyse_texts(&texts, &loaded.encoder, &cls)?;
-            let pred: Vec<BTreeSet<String>> = analyses
+            let truth: Vec<Vec<bool>> = scored.rows.iter().map(|r| r.truth.clone()).collect();
+            let truth_ids = calibration::id_sets(&truth, &tax);
+            let mut methods: Vec<(String, Vec<Vec<bool>>)> =
+                vec![("similarity_rule".into(), scored.similarity_rule.clone())];
+            let fit = FitSettings {
+                folds,
+                ..FitSettings::default()
+            };
+            match calibration::cross_validate(&scored.rows, &fit) {
+                Ok(p) => methods.push((format!("calibrated_cv{}", fit.folds.max(2)), p)),
+                Err(e) => eprintln!("no cross-validated calibration: {e:#}"),
+            }
+            let data_sha = crate::model::manifest::sha256_file(&data.data)?;
+            let (cal, origin) =
+                calibration::resolve(&tax, &loaded.weights_sha256, topic_calibration.as_deref())?;
+            let mut notes = Vec::new();
+            if let Some(c) = &cal {
+                let seen = fitted_on(c, &tax, &texts, &data_sha);
+                let name = if seen > 0 {
+                    notes.push(format!("calibration_in_sample: {seen} of these rows were used to fit it, so its figures are optimistic; calibrated_cv is the held-out figure"));
+                    "calibration_in_sample"
+                } else {
+                    "calibration"
+                };
+                methods.push((
+                    name.into(),
+                    scored.rows.iter().map(|r| c.assign(r, None)).collect(),
+                ));
+            }
+            println!(
+                "{}: {} rows scored ({} left out by --where, {} without text); {} topics in the labels",
+                data.data.display(),
+                texts.len(),
+                rows.filtered,
+                empty,
+                truth_ids.iter().flatten().collect::<BTreeSet<_>>().len()
+            );
+            if let calibration::CalibrationOrigin::None { reason } = &origin {
+                println!("  {reason}");
+            }
+            let scores: Vec<(String, MultiLabelScore)> = methods
                 .iter()
-                .map(|a| {
-                    a.as_ref()
-                        .map(|a| {
-                            a.topics
-                                .iter()
-                                .map(|h| tax.topics[h.topic].id.clone())
-                                .collect()
-                        })
-                        .unwrap_or_default()
+                .map(|(name, p)| {
+                    (
+                        name.clone(),
+                        multilabel(&truth_ids, &calibration::id_sets(p, &tax)),
+                    )
                 })
                 .collect();
-            let m: MultiLabelScore = multilabel(&truth, &pred);
-            println!(
-                "{}: {} rows; micro P {:.3} R {:.3} F1 {:.3}; exact match {:.3}",
-                data.data.display(),
-                truth.len(),
-                m.micro_precision,
-                m.micro_recall,
-                m.micro_f1,
-                m.exact_match
-            );
-            for s in &m.per_label {
+            for (name, m) in &scores {
                 println!(
-                    "  {:<24} support {:>5} predicted {:>5}  P {:.3} R {:.3} F1 {:.3}",
-                    s.label, s.support, s.predicted, s.precision, s.recall, s.f1
+                    "{name:<22} micro P {:.3} R {:.3} F1 {:.3}  macro-F1 {:.3}  exact match {:.3}",
+                    m.micro_precision,
+                    m.micro_recall,
+                    m.micro_f1,
+                    m.macro_f1_supported(),
+                    m.exact_match
+                );
+            }
+            for n in &notes {
+                println!("  {n}");
+            }
+            println!(
+                "per topic F1 ({}):",
+                scores
+                    .iter()
+                    .map(|(n, _)| n.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" / ")
+            );
+            for t in &tax.topics {
+                let per: Vec<Option<&crate::eval::ClassScore>> = scores
+                    .iter()
+                    .map(|(_, m)| m.per_label.iter().find(|s| s.label == t.id))
+                    .collect();
+                let support = per.iter().flatten().map(|s| s.support).next().unwrap_or(0);
+                let f1: Vec<String> = per
+                    .iter()
+                    .map(|s| format!("{:.3}", s.map_or(0.0, |s| s.f1)))
+                    .collect();
+                println!(
+                    "  {:<24} support {:>5}  F1 {}",
+                    t.id,
+                    support,
+                    f1.join(" / ")
                 );
             }
             if let Some(dir) = out {
                 let o = OutputDir::create(&dir)?;
-                let mut t = String::from("topic_id,support,predicted,precision,recall,f1\n");
-                for s in &m.per_label {
-                    t.push_str(&format!(
-                        "{},{},{},{:.4},{:.4},{:.4}\n",
-                        s.label, s.support, s.predicted, s.precision, s.recall, s.f1
+                let mut table =
+                    String::from("method,topic_id,support,predicted,precision,recall,f1\n");
+                for (name, m) in &scores {
+                    for s in &m.per_label {
+                        table.push_str(&format!(
+                            "{name},{},{},{},{:.4},{:.4},{:.4}\n",
+                            s.label, s.support, s.predicted, s.precision, s.recall, s.f1
+                        ));
+                    }
+                    table.push_str(&format!(
+                        "{name},(micro),,,{:.4},{:.4},{:.4}\n{name},(macro),,,,,{:.4}\n",
+                        m.micro_precision,
+                        m.micro_recall,
+                        m.micro_f1,
+                        m.macro_f1_supported()
                     ));
                 }
-                t.push_str(&format!(
-                    "(micro),,,{:.4},{:.4},{:.4}\n",
-                    m.micro_precision, m.micro_recall, m.micro_f1
-                ));
-                o.write("eval_topics.csv", t.as_bytes())?;
+                o.write("eval_topics.csv", table.as_bytes())?;
                 println!("tables in {}", o.commit()?.display());
             }
             Ok(ExitCode::Success)
         }
     }
+}
+
+/// How many of `texts` the calibration was fitted on: all of them when the
+/// data file is one of its training files, else those among the shipped
+/// labelled comments when it was fitted on those.
+fn fitted_on(c: &TopicCalibration, tax: &Taxonomy, texts: &[&str], data_sha: &str) -> usize {
+    let files: BTreeSet<&str> = c
+        .provenance
+        .training
+        .iter()
+        .map(|s| s.sha256.as_str())
+        .collect();
+    if files.contains(data_sha) {
+        return texts.len();
+    }
+    let shipped = calibration::DEFAULT_TRAINING
+        .iter()
+        .any(|(_, t)| files.contains(crate::model::manifest::sha256_bytes(t.as_bytes()).as_str()));
+    if !shipped {
+        return 0;
+    }
+    let Ok((rows, _)) = calibration::default_training(tax) else {
+        return 0;
+    };
+    let known: BTreeSet<&str> = rows.iter().map(|r| r.text.as_str()).collect();
+    texts.iter().filter(|t| known.contains(t.trim())).count()
 }
 
 #[cfg(test)]

@@ -16,6 +16,7 @@ pub struct RunManifest {
     pub model: ModelInfo,
     pub taxonomy: TaxonomyInfo,
     pub sentiment: SentimentInfo,
+    pub topics: TopicsInfo,
     pub thresholds: Thresholds,
     pub timings: Timings,
     pub tables: Vec<TableInfo>,
@@ -46,6 +47,53 @@ impl SentimentInfo {
             provenance: h.provenance,
             temperature: h.temperature,
         }
+    }
+}
+
+/// How topics were decided: the calibration and where it came from, or
+/// the similarity rule (`thresholds.topic_*`) when none applied.
+#[derive(Debug, Serialize)]
+pub struct TopicsInfo {
+    /// `calibrated` or `similarity`.
+    pub rule: String,
+    pub calibration: crate::classify::calibration::CalibrationOrigin,
+    pub provenance: Option<crate::classify::calibration::CalibrationProvenance>,
+    /// Each topic's threshold on the calibrated probability.
+    pub thresholds: Option<std::collections::BTreeMap<String, f32>>,
+    /// `--topic-threshold`, which replaces every topic's threshold.
+    pub threshold_override: Option<f32>,
+}
+
+impl TopicsInfo {
+    /// The record of a run that used `calibration` (None: the similarity rule).
+    pub fn new(
+        origin: crate::classify::calibration::CalibrationOrigin,
+        calibration: Option<&crate::classify::TopicCalibration>,
+        threshold_override: Option<f32>,
+    ) -> TopicsInfo {
+        TopicsInfo {
+            rule: if calibration.is_some() {
+                "calibrated"
+            } else {
+                "similarity"
+            }
+            .into(),
+            calibration: origin,
+            provenance: calibration.map(|c| c.provenance.clone()),
+            thresholds: calibration.map(|c| c.thresholds()),
+            threshold_override,
+        }
+    }
+
+    /// The similarity rule, for reports built by hand.
+    pub fn similarity_rule() -> TopicsInfo {
+        TopicsInfo::new(
+            crate::classify::calibration::CalibrationOrigin::None {
+                reason: "no topic calibration".into(),
+            },
+            None,
+            None,
+        )
     }
 }
 
@@ -111,7 +159,9 @@ pub struct TaxonomyInfo {
     pub topics: usize,
 }
 
-/// Thresholds in force.
+/// Thresholds in force. `topic_threshold`, `topic_margin` and
+/// `topic_min_gap` are the similarity rule's (`topics.rule` says whether it
+/// decided); `topic_threshold` is `--topic-threshold` when given.
 #[derive(Debug, Serialize)]
 pub struct Thresholds {
     pub min_n: u64,

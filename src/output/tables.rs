@@ -136,7 +136,7 @@ pub fn bridge_response_topic(responses: &[AnalyzedResponse], tax: &Taxonomy) -> 
             id.push(Some(r.response.id.clone()));
             topic.push(Some(tax.topics[h.topic].id.clone()));
             pol.push(Some(h.polarity.as_str().to_string()));
-            conf.push(Some(h.similarity as f64));
+            conf.push(Some(h.confidence as f64));
             clause.push(Some(h.clause as i64));
             weight.push(Some(1.0 / k));
         }

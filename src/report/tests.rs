@@ -461,6 +461,7 @@ fn run() -> (PassResult, RunManifest, Taxonomy) {
             topics: 3,
         },
         sentiment: crate::output::manifest::SentimentInfo::shipped(),
+        topics: crate::output::manifest::TopicsInfo::similarity_rule(),
         thresholds: Thresholds {
             min_n: 10,
             fdr_q: 0.05,

@@ -1,0 +1,410 @@
+//! Topic scores of a comment's clauses, and the two rules that turn them
+//! into topics.
+//!
+//! Every clause is compared with every topic's example phrases (best
+//! cosine), after the topic's keyword rules ([`super::keywords`]) have said
+//! whether the topic may be assigned to it at all. Then one of two rules
+//! decides:
+//! - the calibrated rule (the default where a calibration exists for the
+//!   taxonomy and the encoder): for each topic, the clause closest to its
+//!   examples gives four features ([`FEATURES`]), a per-topic logistic model
+//!   turns them into a probability, and the topic is assigned when that
+//!   probability reaches the topic's threshold; both were fitted and chosen
+//!   by cross-validation on labelled comments ([`super::calibration`]);
+//! - the similarity rule (the fallback): a cosine of at least a fixed
+//!   threshold, within a margin of the clause's best topic and a fixed gap
+//!   above the clause's mean cosine. Its settings are hand-picked, and the gap
+//!   depends on how many topics the taxonomy has, which is why calibration
+//!   replaced it.
+
+use std::collections::{BTreeMap, HashSet};
+
+use anyhow::Result;
+
+use super::keywords::{KeywordFilter, Normalized, Pattern};
+use super::taxonomy::Taxonomy;
+use crate::model::{dot, Encoder};
+
+/// Names of the features of a (clause, topic) pair, in the order of
+/// [`Candidate::features`]; a calibration file lists them to say what its
+/// weights multiply.
+pub const FEATURES: [&str; 4] = [
+    "similarity",
+    "above_mean",
+    "above_best_other",
+    "keyword_hit",
+];
+
+/// Number of features.
+pub const N_FEATURES: usize = FEATURES.len();
+
+/// Example words shorter than this do not make a keyword hit.
+const MIN_STEM: usize = 4;
+/// Example words are matched on their first this many letters, so that
+/// "Rechnung" in the examples matches "Rechnungen" in a comment and
+/// "crashes" matches "crashing".
+const MAX_STEM: usize = 5;
+/// An example word that occurs in the examples of more topics than this is
+/// not distinctive ("service", "immer") and makes no keyword hit.
+const MAX_TOPICS_PER_STEM: usize = 2;
+
+/// The words that make a keyword hit for one topic.
+#[derive(Debug, Clone, Default)]
+struct Lexicon {
+    /// The topic's `must` keywords, every language.
+    must: Vec<Pattern>,
+    /// Stems of its distinctive example words.
+    stems: HashSet<String>,
+}
+
+/// The best clause of a comment for one topic, and its features.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Candidate {
+    pub clause: usize,
+    /// Best cosine between that clause and the topic's examples.
+    pub similarity: f32,
+    /// The features named by [`FEATURES`]: the cosine; the cosine minus the
+    /// clause's mean cosine over all topics (how much more this clause is
+    /// about this topic than about any); the cosine minus the best cosine of
+    /// the clause's other allowed topics (competition); 1 when the clause
+    /// contains one of the topic's `must` keywords or distinctive example
+    /// words, else 0.
+    pub features: [f32; N_FEATURES],
+}
+
+/// Cosines of each clause of one comment to each topic, with the keyword
+/// rules applied.
+#[derive(Clone, Debug)]
+pub struct ClauseScores {
+    /// `sims[clause][topic]`: best cosine to the topic's examples, or
+    /// negative infinity where the keyword rules bar the topic.
+    pub sims: Vec<Vec<f32>>,
+    /// Mean cosine of each clause over all topics, barred or not: how generic
+    /// the clause is.
+    pub means: Vec<f32>,
+    /// Normalized text of each clause.
+    words: Vec<Normalized>,
+}
+
+/// A topic assigned to a comment by one of the rules.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Decision {
+    pub topic: usize,
+    pub clause: usize,
+    pub similarity: f32,
+    /// Calibrated probability, or the cosine under the similarity rule.
+    pub confidence: f32,
+}
+
+/// The taxonomy's topics ready for one encoder's vectors.
+#[derive(Debug, Clone)]
+pub struct TopicModel {
+    /// Per topic, the vectors of its example phrases.
+    examples: Vec<Vec<Vec<f32>>>,
+    /// Per topic, its `must` / `exclude` keyword rules.
+    keywords: Vec<KeywordFilter>,
+    lexicons: Vec<Lexicon>,
+}
+
+impl TopicModel {
+    /// Embeds the example phrases of every topic with `encoder`.
+    pub fn build(encoder: &dyn Encoder, taxonomy: &Taxonomy) -> Result<TopicModel> {
+        let mut examples = Vec::new();
+        for topic in &taxonomy.topics {
+            let texts: Vec<&str> = topic.all_examples().collect();
+            examples.push(encoder.embed(&texts)?);
+        }
+        Ok(TopicModel {
+            examples,
+            keywords: taxonomy.topics.iter().map(KeywordFilter::new).collect(),
+            lexicons: lexicons(taxonomy),
+        })
+    }
+
+    /// Number of topics.
+    pub fn len(&self) -> usize {
+        self.examples.len()
+    }
+
+    /// True for a taxonomy without topics (never built by the parser).
+    pub fn is_empty(&self) -> bool {
+        self.examples.is_empty()
+    }
+
+    /// Best cosine of `v` to each topic's examples.
+    pub fn similarities(&self, v: &[f32]) -> Vec<f32> {
+        self.examples
+            .iter()
+            .map(|ex| {
+                ex.iter()
+                    .map(|e| dot(v, e))
+                    .fold(f32::NEG_INFINITY, f32::max)
+            })
+            .collect()
+    }
+
+    /// Cosines of each clause to each topic, barred where the keyword rules
+    /// say so. `language` only selects which `must` rules apply.
+    pub fn scores(
+        &self,
+        clauses: &[String],
+        clause_vecs: &[Vec<f32>],
+        language: Option<&str>,
+    ) -> ClauseScores {
+        let comment_words = Normalized::new(&clauses.join(" "));
+        let mut out = ClauseScores {
+            sims: Vec::with_capacity(clause_vecs.len()),
+            means: Vec::with_capacity(clause_vecs.len()),
+            words: Vec::with_capacity(clause_vecs.len()),
+        };
+        for (ci, v) in clause_vecs.iter().enumerate() {
+            let mut sims = self.similarities(v);
+            let mean = sims.iter().sum::<f32>() / sims.len().max(1) as f32;
+            // Keyword rules bar a topic before any comparison between topics,
+            // so that a barred topic does not crowd the clause's other
+            // topics out. The mean stays that of all topics: it measures how
+            // generic the clause is, whatever the keywords say.
+            let clause_words = Normalized::new(clauses.get(ci).map_or("", String::as_str));
+            for (sim, rules) in sims.iter_mut().zip(&self.keywords) {
+                if !rules.allows(&comment_words, &clause_words, language) {
+                    *sim = f32::NEG_INFINITY;
+                }
+            }
+            out.sims.push(sims);
+            out.means.push(mean);
+            out.words.push(clause_words);
+        }
+        out
+    }
+
+    /// Per topic, the allowed clause closest to its examples and its
+    /// features; `None` where every clause is barred.
+    pub fn candidates(&self, scores: &ClauseScores) -> Vec<Option<Candidate>> {
+        (0..self.len())
+            .map(|ti| {
+                let (ci, sim) = scores
+                    .sims
+                    .iter()
+                    .enumerate()
+                    .map(|(ci, s)| (ci, s[ti]))
+                    .filter(|(_, s)| s.is_finite())
+                    .fold(None, |best: Option<(usize, f32)>, (ci, s)| match best {
+                        Some((_, b)) if b >= s => best,
+                        _ => Some((ci, s)),
+                    })?;
+                let others = scores.sims[ci]
+                    .iter()
+                    .enumerate()
+                    .filter(|&(tj, s)| tj != ti && s.is_finite())
+                    .map(|(_, &s)| s)
+                    .fold(f32::NEG_INFINITY, f32::max);
+                let mean = scores.means[ci];
+                // Alone among the allowed topics: compare with the mean.
+                let best_other = if others.is_finite() { others } else { mean };
+                let hit = self.lexicons[ti].hits(&scores.words[ci]);
+                Some(Candidate {
+                    clause: ci,
+                    similarity: sim,
+                    features: [sim, sim - mean, sim - best_other, f32::from(u8::from(hit))],
+                })
+            })
+            .collect()
+    }
+
+    /// The similarity rule: a clause mentions a topic when its cosine is at
+    /// least `threshold`, within `margin` of the clause's best allowed topic
+    /// and at least `min_gap` above the clause's mean cosine. Per topic, the
+    /// clause with the highest cosine is kept.
+    pub fn similarity_rule(
+        &self,
+        scores: &ClauseScores,
+        threshold: f32,
+        margin: f32,
+        min_gap: f32,
+    ) -> Vec<Decision> {
+        let mut best: BTreeMap<usize, Decision> = BTreeMap::new();
+        for (ci, (sims, &mean)) in scores.sims.iter().zip(&scores.means).enumerate() {
+            let top = sims.iter().cloned().fold(f32::NEG_INFINITY, f32::max);
+            for (ti, &sim) in sims.iter().enumerate() {
+                if sim < threshold || sim < top - margin || sim - mean < min_gap {
+                    continue;
+                }
+                match best.get(&ti) {
+                    Some(d) if d.similarity >= sim => {}
+                    _ => {
+                        best.insert(
+                            ti,
+                            Decision {
+                                topic: ti,
+                                clause: ci,
+                                similarity: sim,
+                                confidence: sim,
+                            },
+                        );
+                    }
+                }
+            }
+        }
+        best.into_values().collect()
+    }
+
+    /// The calibrated rule: a topic is assigned when the probability from
+    /// its best clause's features reaches `threshold(topic)`.
+    pub fn calibrated_rule(
+        &self,
+        scores: &ClauseScores,
+        probability: impl Fn(usize, &[f32; N_FEATURES]) -> f32,
+        threshold: impl Fn(usize) -> f32,
+    ) -> Vec<Decision> {
+        self.candidates(scores)
+            .into_iter()
+            .enumerate()
+            .filter_map(|(ti, c)| {
+                let c = c?;
+                let p = probability(ti, &c.features);
+                (p >= threshold(ti)).then_some(Decision {
+                    topic: ti,
+                    clause: c.clause,
+                    similarity: c.similarity,
+                    confidence: p,
+                })
+            })
+            .collect()
+    }
+}
+
+impl Lexicon {
+    /// Whether the clause contains a `must` keyword or a distinctive example
+    /// word of the topic.
+    fn hits(&self, clause: &Normalized) -> bool {
+        if self.must.iter().any(|p| clause.contains(p)) {
+            return true;
+        }
+        clause
+            .as_str()
+            .split(' ')
+            .any(|w| prefixes(w).any(|p| self.stems.contains(p)))
+    }
+}
+
+/// The stems a word can match: its prefixes of MIN_STEM..=MAX_STEM letters,
+/// longest first.
+fn prefixes(word: &str) -> impl Iterator<Item = &str> {
+    let ends: Vec<usize> = word
+        .char_indices()
+        .map(|(i, c)| i + c.len_utf8())
+        .take(MAX_STEM)
+        .collect();
+    (MIN_STEM..=ends.len())
+        .rev()
+        .map(move |n| &word[..ends[n - 1]])
+}
+
+/// The stem of an example word: its first MAX_STEM letters (all of a
+/// shorter word), or `None` for a word under MIN_STEM letters.
+fn stem(word: &str) -> Option<String> {
+    let n = word.chars().count();
+    (n >= MIN_STEM).then(|| word.chars().take(MAX_STEM).collect())
+}
+
+/// The keyword-hit vocabulary of every topic: its `must` keywords and the
+/// stems of example words that at most [`MAX_TOPICS_PER_STEM`] topics use.
+fn lexicons(taxonomy: &Taxonomy) -> Vec<Lexicon> {
+    let stems: Vec<HashSet<String>> = taxonomy
+        .topics
+        .iter()
+        .map(|t| {
+            t.all_examples()
+                .flat_map(|e| {
+                    Normalized::new(e)
+                        .as_str()
+                        .split(' ')
+                        .filter_map(stem)
+                        .collect::<Vec<_>>()
+                })
+                .collect()
+        })
+        .collect();
+    let mut topics_per_stem: BTreeMap<&str, usize> = BTreeMap::new();
+    for s in stems.iter().flatten() {
+        *topics_per_stem.entry(s).or_default() += 1;
+    }
+    taxonomy
+        .topics
+        .iter()
+        .zip(&stems)
+        .map(|(t, own)| Lexicon {
+            must: t
+                .keywords
+                .values()
+                .flat_map(|k| &k.must)
+                .filter_map(|k| Pattern::parse(k).ok())
+                .collect(),
+            stems: own
+                .iter()
+                .filter(|s| topics_per_stem[s.as_str()] <= MAX_TOPICS_PER_STEM)
+                .cloned()
+                .collect(),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefixes_are_four_to_five_letters_longest_first() {
+        assert_eq!(
+            prefixes("rechnungen").collect::<Vec<_>>(),
+            ["rechn", "rech"]
+        );
+        assert_eq!(prefixes("bill").collect::<Vec<_>>(), ["bill"]);
+        assert_eq!(prefixes("app").count(), 0);
+        assert_eq!(prefixes("").count(), 0);
+        // Letters, not bytes.
+        assert_eq!(prefixes("счётчик").next(), Some("счётч"));
+        assert_eq!(stem("rechnung").as_deref(), Some("rechn"));
+        assert_eq!(stem("app"), None);
+    }
+
+    fn taxonomy() -> Taxonomy {
+        Taxonomy::parse(
+            r#"
+name = "t"
+version = "1"
+[[topic]]
+id = "billing"
+label = { en = "Billing" }
+examples.en = ["the invoice was wrong", "service"]
+[[topic]]
+id = "app"
+label = { en = "App" }
+examples.en = ["the app crashes", "service"]
+keywords.en.must = ["app"]
+[[topic]]
+id = "agent"
+label = { en = "Agent" }
+examples.en = ["friendly agent", "service"]
+"#,
+            "t.toml",
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn keyword_hits_come_from_must_words_and_distinctive_example_words() {
+        let l = lexicons(&taxonomy());
+        let n = Normalized::new;
+        assert!(l[0].hits(&n("two INVOICES this month")));
+        assert!(!l[0].hits(&n("the app")));
+        assert!(l[1].hits(&n("the app")), "must keyword");
+        assert!(
+            l[1].hits(&n("it keeps crashing")),
+            "crash* from the examples"
+        );
+        // "service" is in every topic's examples: not distinctive.
+        assert!(!l[2].hits(&n("service")));
+        assert!(l[2].hits(&n("the agents")));
+    }
+}

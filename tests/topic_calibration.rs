@@ -1,0 +1,644 @@
+//! Topic calibration: what `verbatim train topics` fits, what ships, and how
+//! `analyze` resolves it (the shipped file, a given file, or the similarity
+//! rule with a warning).
+//!
+//! The fitting tests use the bag-of-words [`HashEncoder`]: comments that
+//! share words with a topic's examples are close to it, so planted positives
+//! are separable and the chosen thresholds can be checked against them. The
+//! command-line tests run the binary on the tiny BERT folder.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use common::HashEncoder;
+use verbatim::classify::calibration::{
+    self, resolve, CalibrationOrigin, FitSettings, TopicCalibration, TrainInput,
+};
+use verbatim::classify::topics::TopicModel;
+use verbatim::classify::{
+    Classifier, ClassifierSettings, Prototypes, SentimentHead, SentimentModel, Taxonomy,
+};
+use verbatim::model::manifest::sha256_bytes;
+use verbatim::model::Encoder;
+
+const TAXONOMY: &str = r#"
+name = "planted"
+version = "1.0.0"
+[[topic]]
+id = "billing"
+label = { en = "Billing" }
+examples.en = ["invoice wrong", "bill incorrect"]
+[[topic]]
+id = "wait"
+label = { en = "Wait" }
+examples.en = ["waited on hold", "queue endless"]
+[[topic]]
+id = "agent"
+label = { en = "Agent" }
+examples.en = ["friendly advisor", "rude advisor"]
+[[topic]]
+id = "app"
+label = { en = "App" }
+examples.en = ["app crashes", "app slow"]
+"#;
+
+/// Words that carry no topic, to vary the planted comments.
+const FILLER: [&str; 6] = ["today", "again", "really", "honestly", "sadly", "yesterday"];
+
+/// Planted comments: per topic, twelve that use its example words, then
+/// twelve generic ones with no topic, and a few with two topics.
+fn planted() -> Vec<(String, Vec<usize>)> {
+    let phrases = [
+        ["invoice wrong", "bill incorrect", "invoice incorrect"],
+        ["waited on hold", "queue endless", "hold queue"],
+        ["friendly advisor", "rude advisor", "advisor friendly"],
+        ["app crashes", "app slow", "slow app"],
+    ];
+    let mut rows = Vec::new();
+    for (t, list) in phrases.iter().enumerate() {
+        for i in 0..12 {
+            let text = format!("{} {}", list[i % 3], FILLER[i % FILLER.len()]);
+            rows.push((text, vec![t]));
+        }
+    }
+    for i in 0..12 {
+        let generic = [
+            "great experience",
+            "nothing to add",
+            "all fine",
+            "no comment",
+        ];
+        rows.push((
+            format!("{} {}", generic[i % 4], FILLER[i % FILLER.len()]),
+            vec![],
+        ));
+    }
+    for filler in &FILLER[..4] {
+        rows.push((
+            format!("invoice wrong, waited on hold {filler}"),
+            vec![0, 1],
+        ));
+    }
+    rows
+}
+
+fn prototypes() -> Prototypes {
+    toml::from_str(
+        r#"
+name = "test"
+version = "0.1.0"
+[[class]]
+name = "negative"
+examples.en = ["bad terrible awful"]
+[[class]]
+name = "neutral"
+examples.en = ["okay fine average"]
+[[class]]
+name = "positive"
+examples.en = ["great excellent lovely"]
+"#,
+    )
+    .unwrap()
+}
+
+fn fitted() -> (Taxonomy, TopicCalibration, calibration::Scored) {
+    let tax = Taxonomy::parse(TAXONOMY, "planted.toml").unwrap();
+    let enc = HashEncoder { dim: 4096 };
+    let topics = TopicModel::build(&enc, &tax).unwrap();
+    let rows = planted();
+    let texts: Vec<&str> = rows.iter().map(|r| r.0.as_str()).collect();
+    let labels: Vec<Vec<usize>> = rows.iter().map(|r| r.1.clone()).collect();
+    let scored = calibration::score_labelled(
+        &texts,
+        &labels,
+        &enc,
+        &topics,
+        &ClassifierSettings::default(),
+    )
+    .unwrap();
+    let cal = calibration::train(
+        TrainInput {
+            rows: &scored.rows,
+            taxonomy: &tax,
+            sources: vec![],
+            model: enc.name(),
+            model_sha256: "hash-weights".into(),
+            similarity_rule: Some(scored.similarity_rule.clone()),
+        },
+        &FitSettings {
+            folds: 4,
+            ..FitSettings::default()
+        },
+    )
+    .unwrap();
+    (tax, cal, scored)
+}
+
+#[test]
+fn calibration_picks_thresholds_that_separate_planted_positives() {
+    let (tax, cal, scored) = fitted();
+    for (t, topic) in tax.topics.iter().enumerate() {
+        let params = &cal.topics[t];
+        assert_eq!(params.id, topic.id);
+        assert!(params.positives >= 12, "{params:?}");
+        let (mut lowest_positive, mut highest_negative) = (f32::INFINITY, f32::NEG_INFINITY);
+        for row in &scored.rows {
+            let Some(f) = row.features[t] else { continue };
+            let p = cal.probability(t, &f);
+            if row.truth[t] {
+                lowest_positive = lowest_positive.min(p);
+            } else {
+                highest_negative = highest_negative.max(p);
+            }
+        }
+        assert!(
+            highest_negative < params.threshold && params.threshold <= lowest_positive,
+            "{}: negatives up to {highest_negative}, threshold {}, positives from {lowest_positive}",
+            topic.id,
+            params.threshold
+        );
+    }
+    // Held out, the calibrated rule finds the planted topics; the nested
+    // cross-validation says so and is recorded with the provenance.
+    let p = &cal.provenance;
+    assert!(p.cv.micro_f1 > 0.95 && p.cv.macro_f1 > 0.95, "{:?}", p.cv);
+    assert_eq!((p.rows, p.rows_without_topic), (64, 12));
+    assert_eq!(p.taxonomy.sha256, sha256_bytes(TAXONOMY.as_bytes()));
+    assert_eq!(p.model_sha256, "hash-weights");
+    assert!(p.similarity_rule.is_some());
+}
+
+#[test]
+fn a_calibrated_classifier_reports_the_probability_as_confidence() {
+    let (tax, cal, _) = fitted();
+    let enc = HashEncoder { dim: 4096 };
+    let c = Classifier::build(
+        &enc,
+        SentimentModel::Prototypes(prototypes()),
+        &tax,
+        ClassifierSettings::default(),
+    )
+    .unwrap()
+    .with_topic_calibration(cal.clone(), None)
+    .unwrap();
+    let topics_of = |text: &str| {
+        let v = enc.embed(&[text]).unwrap().remove(0);
+        let s = c.sentiments(&[text], std::slice::from_ref(&v)).unwrap();
+        c.analyse(
+            s[0],
+            vec![text.to_string()],
+            std::slice::from_ref(&v),
+            s,
+            Some("en"),
+        )
+        .topics
+    };
+    let hits = topics_of("the bill was incorrect");
+    assert_eq!(hits.len(), 1, "{hits:?}");
+    assert_eq!(tax.topics[hits[0].topic].id, "billing");
+    assert!(hits[0].confidence >= cal.topics[0].threshold && hits[0].confidence <= 1.0);
+    assert!(topics_of("lovely weather").is_empty());
+    // --topic-threshold replaces every topic's threshold.
+    let c = Classifier::build(
+        &enc,
+        SentimentModel::Prototypes(prototypes()),
+        &tax,
+        ClassifierSettings::default(),
+    )
+    .unwrap()
+    .with_topic_calibration(cal, Some(0.0))
+    .unwrap();
+    let v = enc.embed(&["lovely weather"]).unwrap().remove(0);
+    let s = c
+        .sentiments(&["lovely weather"], std::slice::from_ref(&v))
+        .unwrap();
+    let a = c.analyse(
+        s[0],
+        vec!["lovely weather".into()],
+        std::slice::from_ref(&v),
+        s,
+        None,
+    );
+    assert_eq!(a.topics.len(), tax.topics.len());
+}
+
+#[test]
+fn the_shipped_calibration_fits_the_shipped_taxonomy_model_and_examples() {
+    let tax = Taxonomy::default_contact_center();
+    let head = SentimentHead::default_head();
+    let model_sha = head.provenance.model_sha256.clone();
+    let (cal, origin) = resolve(&tax, &model_sha, None).unwrap();
+    let cal = cal.expect("a calibration for the default taxonomy and model");
+    assert_eq!(
+        origin,
+        CalibrationOrigin::Shipped {
+            file: "models/taxonomy/calibration-contact-center-multilingual-e5-small.json".into()
+        }
+    );
+    // Fitted on exactly the labelled comments in the repository.
+    let (rows, sources) = calibration::default_training(&tax).unwrap();
+    assert_eq!(cal.provenance.training, sources);
+    assert_eq!(cal.provenance.rows, rows.len());
+    // Its recorded held-out figures beat the similarity rule on the same rows.
+    let old = cal.provenance.similarity_rule.unwrap();
+    assert!(
+        cal.provenance.cv.micro_f1 > old.micro_f1,
+        "{:?}",
+        cal.provenance
+    );
+    assert!(
+        cal.provenance.cv.macro_f1 > old.macro_f1,
+        "{:?}",
+        cal.provenance
+    );
+}
+
+#[test]
+fn the_shipped_labelled_comments_cover_every_topic_in_five_languages() {
+    let tax = Taxonomy::default_contact_center();
+    for (file, text) in calibration::DEFAULT_TRAINING {
+        let lang = Path::new(file).file_stem().unwrap().to_str().unwrap();
+        let rows = calibration::read_topic_csv(text, file, &tax, "text", "topics", "|").unwrap();
+        let want = if ["de", "en", "nl"].contains(&lang) {
+            8
+        } else {
+            4
+        };
+        for (t, topic) in tax.topics.iter().enumerate() {
+            let n = rows.iter().filter(|r| r.topics.contains(&t)).count();
+            assert!(n >= want, "{file}: {} has {n} positives", topic.id);
+        }
+        let none = rows.iter().filter(|r| r.topics.is_empty()).count();
+        assert!(none >= 20, "{file}: {none} comments without a topic");
+        assert!(
+            rows.iter().any(|r| r.topics.len() > 1),
+            "{file}: no multi-label row"
+        );
+        let mut rdr = csv::Reader::from_reader(text.as_bytes());
+        for rec in rdr.records() {
+            assert_eq!(rec.unwrap().get(2), Some(lang), "{file}");
+        }
+    }
+}
+
+#[test]
+fn without_a_matching_calibration_the_similarity_rule_decides_with_a_reason() {
+    let tax = Taxonomy::default_contact_center();
+    // Other weights: the shipped calibration does not apply.
+    let (cal, origin) = resolve(&tax, "other-weights", None).unwrap();
+    assert!(cal.is_none());
+    let CalibrationOrigin::None { reason } = origin else {
+        panic!("{origin:?}")
+    };
+    assert!(
+        reason.contains("similarity rule") && reason.contains("verbatim train topics"),
+        "{reason}"
+    );
+    // Another taxonomy, the default model's weights: none either.
+    let other = Taxonomy::parse(TAXONOMY, "planted.toml").unwrap();
+    let model_sha = SentimentHead::default_head().provenance.model_sha256;
+    assert!(resolve(&other, &model_sha, None).unwrap().0.is_none());
+}
+
+#[test]
+fn a_calibration_for_another_taxonomy_or_model_is_refused_when_given() {
+    let (_, cal, _) = fitted();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("planted.json");
+    cal.save(&path).unwrap();
+    assert_eq!(TopicCalibration::load(&path).unwrap(), cal);
+    let planted = Taxonomy::parse(TAXONOMY, "planted.toml").unwrap();
+    assert!(resolve(&planted, "hash-weights", Some(&path))
+        .unwrap()
+        .0
+        .is_some());
+    let e = format!(
+        "{:#}",
+        resolve(
+            &Taxonomy::default_contact_center(),
+            "hash-weights",
+            Some(&path)
+        )
+        .unwrap_err()
+    );
+    assert!(
+        e.contains(&path.display().to_string()) && e.contains("fitted for the taxonomy `planted`"),
+        "{e}"
+    );
+    let e = format!("{:#}", resolve(&planted, "other", Some(&path)).unwrap_err());
+    assert!(e.contains("not for these weights"), "{e}");
+}
+
+// ---- the binary, on the tiny BERT folder ----
+
+/// A taxonomy in the tiny model's vocabulary (tests/common `WORDS`).
+const TINY_TAXONOMY: &str = r#"
+name = "tiny"
+version = "1.0.0"
+[[topic]]
+id = "billing"
+label = { en = "Billing" }
+examples.en = ["invoice wrong", "rechnung falsch", "factuur"]
+[[topic]]
+id = "wait"
+label = { en = "Wait" }
+examples.en = ["waited on hold", "wartezeit lang", "wachten"]
+[[topic]]
+id = "agent"
+label = { en = "Agent" }
+examples.en = ["friendly agent", "rude agent", "mitarbeiter freundlich"]
+"#;
+
+fn tiny_labelled() -> String {
+    let mut s = String::from("text,topics,language\n");
+    let rows = [
+        ("the invoice was wrong", "billing"),
+        ("rechnung falsch", "billing"),
+        ("factuur wrong", "billing"),
+        ("invoice too high", "billing"),
+        ("waited an hour on hold", "wait"),
+        ("wartezeit too lang", "wait"),
+        ("wachten", "wait"),
+        ("on hold an hour", "wait"),
+        ("the agent was rude", "agent"),
+        ("friendly agent", "agent"),
+        ("mitarbeiter freundlich", "agent"),
+        ("medewerker vriendelijk", "agent"),
+        ("invoice wrong and waited on hold", "billing|wait"),
+        ("great service", ""),
+        ("ok", "none"),
+        ("bad", ""),
+    ];
+    for round in 0..3 {
+        for (text, topics) in rows {
+            let extra = ["", " ok", " great"][round];
+            s.push_str(&format!("{text}{extra},{topics},en\n"));
+        }
+    }
+    s
+}
+
+struct Work {
+    dir: tempfile::TempDir,
+}
+
+impl Work {
+    fn new() -> Work {
+        let dir = tempfile::tempdir().unwrap();
+        common::tiny_bert_folder(&dir.path().join("model"));
+        Work { dir }
+    }
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+    fn write(&self, name: &str, text: &str) -> PathBuf {
+        let p = self.path(name);
+        std::fs::write(&p, text).unwrap();
+        p
+    }
+    fn run(&self, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_verbatim"))
+            .args(args)
+            .arg("--model")
+            .arg(self.path("model"))
+            .output()
+            .unwrap()
+    }
+    fn manifest(&self, out: &str) -> serde_json::Value {
+        let text = std::fs::read_to_string(self.path(out).join("manifest.json")).unwrap();
+        serde_json::from_str(&text).unwrap()
+    }
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "status {:?}\nstdout:\n{}\nstderr:\n{}",
+        o.status,
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+const EXPORT: &str = "id,score,comment\n\
+1,9,friendly agent\n\
+2,2,waited on hold an hour\n\
+3,3,invoice wrong\n\
+4,8,ok\n";
+
+#[test]
+fn train_topics_writes_a_calibration_that_analyze_and_eval_use() {
+    let w = Work::new();
+    let tax = w.write("tiny.toml", TINY_TAXONOMY);
+    let data = w.write("labelled.csv", &tiny_labelled());
+    let cal = w.path("cal.json");
+    let s = |p: &Path| p.display().to_string();
+    let o = w.run(&[
+        "train",
+        "topics",
+        "--taxonomy",
+        &s(&tax),
+        "--data",
+        &s(&data),
+        "--out",
+        &s(&cal),
+        "--folds",
+        "3",
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("nested 3-fold cross-validation"));
+    let c = TopicCalibration::load(&cal).unwrap();
+    let p = &c.provenance;
+    assert_eq!(p.taxonomy.sha256, sha256_bytes(TINY_TAXONOMY.as_bytes()));
+    assert_eq!(p.training.len(), 1);
+    assert_eq!(
+        p.training[0].sha256,
+        sha256_bytes(tiny_labelled().as_bytes())
+    );
+    assert_eq!(p.rows, 48);
+
+    // analyze uses it and records it.
+    let input = w.write("export.csv", EXPORT);
+    let o = w.run(&[
+        "analyze",
+        &s(&input),
+        "--out",
+        &s(&w.path("out")),
+        "--taxonomy",
+        &s(&tax),
+        "--topic-calibration",
+        &s(&cal),
+        "--min-n",
+        "2",
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(!String::from_utf8_lossy(&o.stderr).contains("warning: no topic calibration"));
+    let m = w.manifest("out");
+    assert_eq!(m["topics"]["rule"], "calibrated");
+    assert_eq!(m["topics"]["calibration"]["kind"], "file");
+    assert_eq!(m["topics"]["calibration"]["path"], s(&cal));
+    assert_eq!(
+        m["topics"]["provenance"]["model_sha256"],
+        m["model"]["sha256"]
+    );
+    assert_eq!(
+        m["topics"]["thresholds"]["billing"].as_f64().unwrap() as f32,
+        c.topics[0].threshold
+    );
+    // --topic-threshold 0 overrides every threshold: every comment gets
+    // every topic (the tiny taxonomy has no keyword rules), with its
+    // probability as confidence.
+    let o = w.run(&[
+        "analyze",
+        &s(&input),
+        "--out",
+        &s(&w.path("all")),
+        "--taxonomy",
+        &s(&tax),
+        "--topic-calibration",
+        &s(&cal),
+        "--topic-threshold",
+        "0",
+        "--quiet",
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(w.manifest("all")["topics"]["threshold_override"], 0.0);
+    let mut r = csv::Reader::from_path(w.path("all/bridge_response_topic.csv")).unwrap();
+    let conf = r
+        .headers()
+        .unwrap()
+        .iter()
+        .position(|h| h == "confidence")
+        .unwrap();
+    let rows: Vec<csv::StringRecord> = r.records().map(|x| x.unwrap()).collect();
+    assert_eq!(rows.len(), 4 * 3);
+    for row in &rows {
+        let v: f64 = row[conf].parse().unwrap();
+        assert!((0.0..=1.0).contains(&v), "{row:?}");
+    }
+
+    // eval topics compares the rule, the cross-validated fit and the file.
+    let o = w.run(&[
+        "eval",
+        "topics",
+        "--data",
+        &s(&data),
+        "--taxonomy",
+        &s(&tax),
+        "--label-column",
+        "topics",
+        "--label-sep",
+        "|",
+        "--folds",
+        "3",
+        "--topic-calibration",
+        &s(&cal),
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    for line in [
+        "similarity_rule ",
+        "calibrated_cv3 ",
+        "calibration_in_sample ",
+    ] {
+        assert!(stdout.contains(line), "{line}: {stdout}");
+    }
+}
+
+#[test]
+fn without_a_calibration_analyze_warns_and_records_the_similarity_rule() {
+    let w = Work::new();
+    let input = w.write("export.csv", EXPORT);
+    let out = w.path("out").display().to_string();
+    let o = w.run(&["analyze", &input.display().to_string(), "--out", &out]);
+    assert!(o.status.success(), "{}", text(&o));
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        stderr.contains("warning: no topic calibration for the taxonomy `contact-center`"),
+        "{stderr}"
+    );
+    let m = w.manifest("out");
+    assert_eq!(m["topics"]["rule"], "similarity");
+    assert_eq!(m["topics"]["calibration"]["kind"], "none");
+    assert!(m["topics"]["provenance"].is_null());
+}
+
+#[test]
+fn a_bad_calibration_file_is_a_usage_error_naming_the_file() {
+    let w = Work::new();
+    let input = w.write("export.csv", EXPORT);
+    let out = w.path("out").display().to_string();
+    let good = TopicCalibration::parse(calibration::SHIPPED[0].1).unwrap();
+    let mut wrong_features = serde_json::to_value(&good).unwrap();
+    wrong_features["topics"][0]["weights"] = serde_json::json!([1.0, 2.0]);
+    let cases = [
+        ("broken.json", "{ not json".to_string(), "topic calibration"),
+        (
+            "format.json",
+            serde_json::to_string(&serde_json::json!({"format": "other"})).unwrap(),
+            "topic calibration",
+        ),
+        (
+            "weights.json",
+            wrong_features.to_string(),
+            "topic `reachability`: 2 weights, expected 4",
+        ),
+    ];
+    for (name, body, says) in cases {
+        let path = w.write(name, &body);
+        let p = path.display().to_string();
+        let o = w.run(&[
+            "analyze",
+            &input.display().to_string(),
+            "--out",
+            &out,
+            "--topic-calibration",
+            &p,
+        ]);
+        assert_eq!(o.status.code(), Some(2), "{name}: {}", text(&o));
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            stderr.contains(&p) && stderr.contains(says),
+            "{name}: {stderr}"
+        );
+        assert!(
+            !w.path("out").exists(),
+            "no output folder after a usage error"
+        );
+    }
+    let missing = w.path("missing.json").display().to_string();
+    let o = w.run(&[
+        "analyze",
+        &input.display().to_string(),
+        "--out",
+        &out,
+        "--topic-calibration",
+        &missing,
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(String::from_utf8_lossy(&o.stderr).contains(&missing));
+}
+
+#[test]
+fn labels_that_are_not_topic_ids_name_the_file_line_and_column() {
+    let tax = Taxonomy::parse(TAXONOMY, "planted.toml").unwrap();
+    let e = calibration::read_topic_csv(
+        "text,topics\ninvoice wrong,billing\nslow app,app|apps\n",
+        "labelled.csv",
+        &tax,
+        "text",
+        "topics",
+        "|",
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.contains("labelled.csv:3") && e.contains("column `topics`") && e.contains("`apps`"),
+        "{e}"
+    );
+    let e = calibration::read_topic_csv("a,b\n", "labelled.csv", &tax, "text", "topics", "|")
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("no column `text`"), "{e}");
+}
