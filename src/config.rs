@@ -22,6 +22,7 @@
 //! max_reject_rate = 0.02
 //! taxonomy = "taxonomy.toml"   # relative to this file
 //! model = "/opt/models/multilingual-e5-small"
+//! cache = "embeddings.sqlite"  # relative to this file; see `--cache`
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -65,6 +66,8 @@ pub struct AnalysisSection {
     pub max_reject_rate: Option<f64>,
     pub taxonomy: Option<PathBuf>,
     pub model: Option<PathBuf>,
+    /// Embedding cache file (`--cache`).
+    pub cache: Option<PathBuf>,
 }
 
 impl FileConfig {
@@ -75,9 +78,13 @@ impl FileConfig {
         let mut cfg: FileConfig = toml::from_str(&text)
             .map_err(|e| anyhow::anyhow!("--config {}: {e}", path.display()))?;
         let base = path.parent().unwrap_or(Path::new("."));
-        for p in [&mut cfg.analysis.taxonomy, &mut cfg.analysis.model]
-            .into_iter()
-            .flatten()
+        for p in [
+            &mut cfg.analysis.taxonomy,
+            &mut cfg.analysis.model,
+            &mut cfg.analysis.cache,
+        ]
+        .into_iter()
+        .flatten()
         {
             if p.is_relative() {
                 *p = base.join(&*p);
@@ -107,7 +114,7 @@ mod tests {
         let p = dir.path().join("verbatim.toml");
         std::fs::write(
             &p,
-            "[input]\nscore_column = \"Q1\"\nsegment_columns = [\"Team\"]\n[analysis]\nmin_n = 5\ntaxonomy = \"t.toml\"\n",
+            "[input]\nscore_column = \"Q1\"\nsegment_columns = [\"Team\"]\n[analysis]\nmin_n = 5\ntaxonomy = \"t.toml\"\ncache = \"c.sqlite\"\n",
         )
         .unwrap();
         let c = FileConfig::read(&p).unwrap();
@@ -115,6 +122,7 @@ mod tests {
         assert_eq!(c.input.segment_columns, ["Team"]);
         assert_eq!(c.analysis.min_n, Some(5));
         assert_eq!(c.analysis.taxonomy.unwrap(), dir.path().join("t.toml"));
+        assert_eq!(c.analysis.cache.unwrap(), dir.path().join("c.sqlite"));
     }
 
     #[test]

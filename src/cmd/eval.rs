@@ -13,7 +13,6 @@ use crate::classify::{
 };
 use crate::eval::{multilabel, Confusion, MultiLabelScore};
 use crate::exit_codes::ExitCode;
-use crate::model::Encoder;
 use crate::output::OutputDir;
 use crate::pipeline::analyse_texts;
 
@@ -274,8 +273,9 @@ pub fn run(args: Args) -> Result<ExitCode> {
                 data.data.display()
             );
             let loaded = encoder.load()?;
+            let embedder = loaded.embedder()?;
             let (head, origin) = head::resolve(
-                &loaded.encoder,
+                &*embedder,
                 &loaded.weights_sha256,
                 sentiment_head.as_deref(),
             )?;
@@ -298,7 +298,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
             let mut tables = Vec::new();
             let head_ref = head.clone();
             let head_cls = Classifier::build(
-                &loaded.encoder,
+                &*embedder,
                 SentimentModel::Head(Box::new(head)),
                 &tax,
                 ClassifierSettings::default(),
@@ -306,20 +306,20 @@ pub fn run(args: Args) -> Result<ExitCode> {
             let baseline: Prototypes =
                 toml::from_str(BASELINE_PROTOTYPES).context("baseline prototypes")?;
             let proto_cls = Classifier::build(
-                &loaded.encoder,
+                &*embedder,
                 SentimentModel::Prototypes(baseline),
                 &tax,
                 ClassifierSettings::default(),
             )?;
             // Comment-level sentiment is the head on the whole comment's
             // vector, as in `analyze`; clauses do not enter it.
-            let vecs = loaded.encoder.embed(&texts)?;
+            let vecs = embedder.embed(&texts)?;
             // Also the mean of the head's probabilities over the whole
             // comment and its clauses (sentences and contrast parts): long
             // reviews dilute in one mean-pooled vector.
             let clauses: Vec<Vec<String>> = texts.iter().map(|t| split_clauses(t)).collect();
             let flat: Vec<&str> = clauses.iter().flatten().map(String::as_str).collect();
-            let clause_vecs = loaded.encoder.embed(&flat)?;
+            let clause_vecs = embedder.embed(&flat)?;
             let mut c_mean = Confusion::new(&classes);
             let mut c_head = Confusion::new(&classes);
             let mut c_proto = Confusion::new(&classes);
@@ -416,19 +416,20 @@ pub fn run(args: Args) -> Result<ExitCode> {
                 truth.push(set);
             }
             let loaded = encoder.load()?;
-            let (head, _) = head::resolve(&loaded.encoder, &loaded.weights_sha256, None)?;
+            let embedder = loaded.embedder()?;
+            let (head, _) = head::resolve(&*embedder, &loaded.weights_sha256, None)?;
             let mut settings = ClassifierSettings::default();
             if let Some(t) = topic_threshold {
                 settings.topic_threshold = t;
             }
             let cls = Classifier::build(
-                &loaded.encoder,
+                &*embedder,
                 SentimentModel::Head(Box::new(head)),
                 &tax,
                 settings,
             )?;
             let texts: Vec<&str> = rows.texts.iter().map(String::as_str).collect();
-            let analyses = analyse_texts(&texts, &loaded.encoder, &cls)?;
+            let analyses = analyse_texts(&texts, &*embedder, &cls)?;
             let pred: Vec<BTreeSet<String>> = analyses
                 .iter()
                 .map(|a| {
