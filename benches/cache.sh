@@ -16,6 +16,9 @@
 #                                         cache, outputs) instead of a temp dir
 #   VERBATIM_BENCH_PERF=1                 also record the rerun with perf and
 #                                         print the top symbols
+#   VERBATIM_BENCH_TEXT=short             short NPS-like comments (0-14 words of a
+#                                         small vocabulary, the row number appended)
+#                                         instead of the reviews
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export VIRTUAL_ENV="$PWD/.venv" PATH="$PWD/.venv/bin:$PATH" LIBTORCH_USE_PYTORCH=1
@@ -39,12 +42,18 @@ case "${VERBATIM_BENCH_MODEL:-tiny}" in
   *) model=$VERBATIM_BENCH_MODEL ;;
 esac
 
-if [ ! -f "$work/in-$rows.csv" ]; then
-  python3 - "$rows" "$reviews" "$work/in-$rows.csv" <<'PY'
+text=${VERBATIM_BENCH_TEXT:-reviews}
+if [ ! -f "$work/in-$text-$rows.csv" ]; then
+  python3 - "$rows" "$reviews" "$work/in-$text-$rows.csv" "$text" <<'PY'
 import csv, random, sys
-n, src, path = int(sys.argv[1]), sys.argv[2], sys.argv[3]
-reviews = [r["review_body"] for r in csv.DictReader(open(src, encoding="utf-8"))]
+n, src, path, kind = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
 rnd = random.Random(11)
+if kind == "short":
+    words = ("the agent was friendly rude waited on hold an hour invoice wrong price too high "
+             "app crashes great service bad ok but and").split()
+    reviews = [" ".join(rnd.choice(words) for _ in range(rnd.randint(0, 14))) for _ in range(20000)]
+else:
+    reviews = [r["review_body"] for r in csv.DictReader(open(src, encoding="utf-8"))]
 with open(path, "w", newline="", encoding="utf-8") as f:
     w = csv.writer(f)
     w.writerow(["id", "date", "score", "comment", "channel", "team"])
@@ -55,22 +64,24 @@ with open(path, "w", newline="", encoding="utf-8") as f:
                     rnd.choice(["phone", "chat", "email"]), f"T{rnd.randint(1, 20)}"])
 PY
 fi
-input="$work/in-$rows.csv"
+input="$work/in-$text-$rows.csv"
+cache="$work/cache-$text-$rows.sqlite"
 run() { # OUT_DIR -- runs analyze on the export with the cache
   target/release/verbatim analyze "$input" --out "$1" --model "$model" \
-    --cache "$work/cache.sqlite" --quiet --threads 2
+    --cache "$cache" --quiet --threads 2
 }
 
-echo "rows: $rows; model: $model; input: $(du -h "$input" | cut -f1)" >&2
-if [ ! -f "$work/cache.sqlite" ]; then
+echo "rows: $rows ($text); model: $model; input: $(du -h "$input" | cut -f1)" >&2
+if [ ! -f "$cache" ]; then
   start=$(date +%s.%N)
   run "$work/fill" >/dev/null 2>"$work/fill.err"
   fill_s=$(echo "$(date +%s.%N) - $start" | bc)
   echo "fill: ${fill_s} s; $(grep 'from cache' "$work/fill.err")" >&2
 fi
-cache_mib=$(du -m "$work/cache.sqlite" | cut -f1)
+cache_mib=$(du -m "$cache" | cut -f1)
+[ -f "$cache-wal" ] && cache_mib=$((cache_mib + $(du -m "$cache-wal" | cut -f1)))
 
-/usr/bin/time -v -o "$work/time" bash -c "$(declare -f run); input='$input' model='$model' work='$work'; run '$work/rerun'" \
+/usr/bin/time -v -o "$work/time" bash -c "$(declare -f run); input='$input' model='$model' cache='$cache'; run '$work/rerun'" \
   >"$work/rerun.out" 2>"$work/rerun.err"
 wall=$(awk -F': ' '/Elapsed \(wall clock\)/ { n = split($2, t, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + t[i]; print s }' "$work/time")
 rss=$(awk -F': ' '/Maximum resident set size/ { print $2 / 1024 }' "$work/time")
@@ -81,7 +92,7 @@ awk -v n="$rows" -v s="$wall" -v r="$rss" -v c="$cache_mib" \
 
 if [ -n "${VERBATIM_BENCH_PERF:-}" ]; then
   perf record -g -o "$work/perf.data" -- target/release/verbatim analyze "$input" \
-    --out "$work/perf-out" --model "$model" --cache "$work/cache.sqlite" --quiet \
+    --out "$work/perf-out" --model "$model" --cache "$cache" --quiet \
     --threads 2 >/dev/null 2>&1
   perf report -i "$work/perf.data" --no-children --sort dso,symbol --stdio 2>/dev/null \
     | grep -v '^#' | grep -v '^$' | head -40

@@ -936,6 +936,35 @@ mod tests {
         let e = EmbeddingCache::open(&newer).err().unwrap();
         assert!(e.to_string().contains("version 99"), "{e}");
 
+        // A damaged cache: its header is right, its pages are garbage.
+        let damaged = dir.path().join("damaged.sqlite");
+        {
+            let cache = EmbeddingCache::open(&damaged).unwrap();
+            let inner = Counting::new();
+            let enc = CachedEncoder::new(&inner, &cache, &spec("f32")).unwrap();
+            let many: Vec<String> = (0..500).map(|i| format!("text {i}")).collect();
+            enc.embed(&many.iter().map(String::as_str).collect::<Vec<_>>())
+                .unwrap();
+        }
+        let mut bytes = std::fs::read(&damaged).unwrap();
+        assert!(bytes.len() > 4 * 4096, "{} bytes", bytes.len());
+        for b in &mut bytes[2 * 4096..] {
+            *b = 0xA5;
+        }
+        std::fs::write(&damaged, bytes).unwrap();
+        let result = EmbeddingCache::open(&damaged).and_then(|cache| {
+            let inner = Counting::new();
+            let enc = CachedEncoder::new(&inner, &cache, &spec("f32"))?;
+            enc.embed(&["text 1", "text 2"])
+                .map_err(|e| e.downcast::<CacheError>().unwrap())?;
+            Ok(())
+        });
+        let msg = result.unwrap_err().to_string();
+        assert!(
+            msg.contains("--cache") && msg.contains("damaged.sqlite") && msg.contains("delete"),
+            "{msg}"
+        );
+
         let missing = dir.path().join("missing.sqlite");
         let e = EmbeddingCache::open_existing(&missing).err().unwrap();
         assert!(e.to_string().contains("no cache"), "{e}");

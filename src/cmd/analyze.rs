@@ -218,8 +218,8 @@ pub struct Args {
     /// Embedding cache (SQLite file, made when missing, safe to delete): texts embedded by an earlier run with the same model and precision are read from it, not embedded again [default: none; `cache` in the config file]
     #[arg(long, env = "VERBATIM_CACHE")]
     pub cache: Option<PathBuf>,
-    /// Do not use an embedding cache, even if VERBATIM_CACHE or the config file names one.
-    #[arg(long, conflicts_with = "cache")]
+    /// Do not use an embedding cache, even if --cache, VERBATIM_CACHE or the config file names one.
+    #[arg(long)]
     pub no_cache: bool,
     /// No progress bar on stderr (there is none either when stderr is not a terminal).
     #[arg(long, short)]
