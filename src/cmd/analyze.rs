@@ -112,9 +112,10 @@ use crate::pipeline::{run_pass, DriverScope, PassResult, PassSettings, SegmentCh
 ///
 /// Nightly reruns over a growing export: --cache FILE keeps every vector the
 /// encoder made in an SQLite file, so a rerun only embeds the comments it has
-/// not seen (the file grows by about 4 bytes × the model's dimension per
-/// distinct comment or clause; `verbatim cache prune` trims it). The results
-/// are the same as without the cache.
+/// not seen; a rerun that reads its vectors from the cache writes the same
+/// tables as the run that stored them. The file grows by about 2 KiB per
+/// distinct comment or clause with the default model; `verbatim cache prune
+/// --older-than 30d` trims it.
 ///
 /// Example: verbatim analyze export.csv --out results --score-column Score --text-column Comment
 #[derive(clap::Args, Debug)]
