@@ -23,6 +23,7 @@
 //! taxonomy = "taxonomy.toml"   # relative to this file
 //! topic_calibration = "calibration.json"   # from `verbatim train topics`
 //! model = "/opt/models/multilingual-e5-small"
+//! cache = "embeddings.sqlite"  # relative to this file; see `--cache`
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -67,6 +68,8 @@ pub struct AnalysisSection {
     pub taxonomy: Option<PathBuf>,
     pub topic_calibration: Option<PathBuf>,
     pub model: Option<PathBuf>,
+    /// Embedding cache file (`--cache`).
+    pub cache: Option<PathBuf>,
 }
 
 impl FileConfig {
@@ -81,6 +84,7 @@ impl FileConfig {
             &mut cfg.analysis.taxonomy,
             &mut cfg.analysis.topic_calibration,
             &mut cfg.analysis.model,
+            &mut cfg.analysis.cache,
         ]
         .into_iter()
         .flatten()
@@ -113,7 +117,7 @@ mod tests {
         let p = dir.path().join("verbatim.toml");
         std::fs::write(
             &p,
-            "[input]\nscore_column = \"Q1\"\nsegment_columns = [\"Team\"]\n[analysis]\nmin_n = 5\ntaxonomy = \"t.toml\"\n",
+            "[input]\nscore_column = \"Q1\"\nsegment_columns = [\"Team\"]\n[analysis]\nmin_n = 5\ntaxonomy = \"t.toml\"\ncache = \"c.sqlite\"\n",
         )
         .unwrap();
         let c = FileConfig::read(&p).unwrap();
@@ -121,6 +125,7 @@ mod tests {
         assert_eq!(c.input.segment_columns, ["Team"]);
         assert_eq!(c.analysis.min_n, Some(5));
         assert_eq!(c.analysis.taxonomy.unwrap(), dir.path().join("t.toml"));
+        assert_eq!(c.analysis.cache.unwrap(), dir.path().join("c.sqlite"));
     }
 
     #[test]

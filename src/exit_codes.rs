@@ -19,8 +19,9 @@ pub enum ExitCode {
     /// Any other failure (an internal error, or one not classified below).
     Error = 1,
     /// Usage: an unknown flag, a missing argument or a bad flag value
-    /// (clap exits with 2 too), an invalid `--config` or `--taxonomy` file, or a file that
-    /// `verbatim taxonomy check` found invalid.
+    /// (clap exits with 2 too), an invalid `--config` or `--taxonomy` file, a
+    /// `--cache` file that is not a verbatim cache (or is from a newer
+    /// verbatim), or a file that `verbatim taxonomy check` found invalid.
     Usage = 2,
     /// The run finished and wrote its outputs, but rejected more rows than
     /// `--max-reject-rate` allows, or every row it read.
@@ -46,7 +47,7 @@ pub enum ExitCode {
 pub const HELP: &str = "Exit codes:
   0  success (rejected rows are reported in rejects.csv, not fatal)
   1  other error
-  2  usage: unknown flag, bad flag value, invalid --config or --taxonomy file; `taxonomy check`: invalid file
+  2  usage: unknown flag, bad flag value, invalid --config or --taxonomy file, a --cache file that is not a verbatim cache; `taxonomy check`: invalid file
   3  outputs written, but more rows rejected than --max-reject-rate allows (or all)
   4  input unusable: missing, empty, not a CSV/JSON Lines export, no score or comment column
   5  model folder missing, unreadable or damaged (--model, --sentiment-model)

@@ -15,6 +15,7 @@
 pub mod aggregate;
 pub mod alerts;
 pub mod bootstrap;
+pub mod cache;
 pub mod classify;
 pub mod cmd;
 pub mod config;

@@ -26,6 +26,7 @@ fn main() {
         Command::Train(args) => verbatim::cmd::train::run(args),
         Command::Discover(args) => verbatim::cmd::discover::run(*args),
         Command::Taxonomy(args) => verbatim::cmd::taxonomy::run(args),
+        Command::Cache(args) => verbatim::cmd::cache::run(args),
     };
     match result {
         Ok(code) => std::process::exit(code as i32),

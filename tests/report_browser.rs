@@ -285,6 +285,7 @@ fn realistic_report() -> ReportData {
             texts_per_second: with_comment as f64 / 5.4,
             total_seconds: 41.0,
         },
+        cache: None,
         tables: vec![TableInfo {
             name: "fact_response".into(),
             rows: n,

@@ -1,12 +1,13 @@
 //! `verbatim analyze`: one pass over a survey export.
 
-use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::{Context, Result};
 
+use super::progress::RunProgress;
 use crate::aggregate::Period;
+use crate::cache::{CachedEncoder, EmbeddingCache, ModelSpec};
 use crate::classify::calibration::{self, CalibrationOrigin};
 use crate::classify::head::{self, HeadOrigin};
 use crate::classify::sentiment_model;
@@ -19,8 +20,8 @@ use crate::model::manifest::{default_model_dir, sha256_file};
 use crate::model::transformer::{DeviceChoice, EncoderOptions, ForwardImpl, TransformerEncoder};
 use crate::model::{Encoder, Precision};
 use crate::output::manifest::{
-    Counts, InputInfo, ModelInfo, NpsInfo, RunManifest, SentimentInfo, TaxonomyInfo, Thresholds,
-    Timings, TopicsInfo,
+    CacheInfo, Counts, InputInfo, ModelInfo, NpsInfo, RunManifest, SentimentInfo, TaxonomyInfo,
+    Thresholds, Timings, TopicsInfo,
 };
 use crate::output::run::{StreamingOutputs, TableFiles, BI_FORMATS};
 use crate::output::tables;
@@ -110,6 +111,13 @@ use crate::pipeline::{run_pass, DriverScope, PassResult, PassSettings, SegmentCh
 /// written in chunks); speed is set by the encoder: a larger --batch-tokens packs more
 /// short comments per forward pass at the cost of memory, and --threads
 /// defaults to all cores.
+///
+/// Nightly reruns over a growing export: --cache FILE keeps every vector the
+/// encoder made in an SQLite file, so a rerun only embeds the comments it has
+/// not seen; a rerun that reads its vectors from the cache writes the same
+/// tables as the run that stored them. The file grows by about 2 KiB per
+/// distinct comment or clause with the default model; `verbatim cache prune
+/// --older-than 30d` trims it.
 ///
 /// Example: verbatim analyze export.csv --out results --score-column Score --text-column Comment
 #[derive(clap::Args, Debug)]
@@ -222,7 +230,13 @@ pub struct Args {
     /// Seed of the bootstrap (reruns with the same seed give identical tables) [default: fixed]
     #[arg(long)]
     pub seed: Option<u64>,
-    /// No progress on stderr.
+    /// Embedding cache (SQLite file, made when missing, safe to delete): texts embedded by an earlier run with the same model and precision are read from it, not embedded again [default: none; `cache` in the config file]
+    #[arg(long, env = "VERBATIM_CACHE")]
+    pub cache: Option<PathBuf>,
+    /// Do not use an embedding cache, even if --cache, VERBATIM_CACHE or the config file names one.
+    #[arg(long)]
+    pub no_cache: bool,
+    /// No progress bar on stderr (there is none either when stderr is not a terminal).
     #[arg(long, short)]
     pub quiet: bool,
 }
@@ -239,6 +253,7 @@ struct Settings {
     taxonomy: Option<PathBuf>,
     topic_calibration: Option<PathBuf>,
     model: PathBuf,
+    cache: Option<PathBuf>,
 }
 
 fn settings(args: &Args) -> Result<Settings> {
@@ -313,6 +328,11 @@ fn settings(args: &Args) -> Result<Settings> {
             .clone()
             .or(a.model.clone())
             .unwrap_or_else(default_model_dir),
+        cache: if args.no_cache {
+            None
+        } else {
+            args.cache.clone().or(a.cache.clone())
+        },
     })
 }
 
@@ -362,6 +382,10 @@ pub fn run(args: Args) -> Result<ExitCode> {
     }
     let input_sha256 = sha256_file(&args.input).code(ExitCode::Input)?;
     let out = OutputDir::create(&args.out)?;
+    let cache = match &set.cache {
+        Some(p) => Some(EmbeddingCache::open(p).map_err(super::cache::coded)?),
+        None => None,
+    };
 
     let enc_opts = EncoderOptions {
         precision: args.precision,
@@ -382,6 +406,20 @@ pub fn run(args: Args) -> Result<ExitCode> {
         .info()
         .weights_sha256(&set.model)
         .code(ExitCode::Model)?;
+    let cached = match &cache {
+        Some(c) => {
+            let spec =
+                ModelSpec::of_transformer(&encoder, enc_opts.prefix.as_deref(), &weights_sha256);
+            Some(CachedEncoder::new(&encoder, c, &spec).map_err(super::cache::coded)?)
+        }
+        None => None,
+    };
+    // The sentiment head fitted at start-up and the taxonomy's examples go
+    // through the cache too; the counts reported are those of the pass.
+    let embedder: &dyn Encoder = match &cached {
+        Some(c) => c,
+        None => &encoder,
+    };
     let (sentiment, sentiment_info) = match &args.sentiment_model {
         Some(dir) => {
             let m = load_sentiment_model(dir, &args.sentiment_labels, &enc_opts)?;
@@ -390,7 +428,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         }
         None => {
             let (head, origin) =
-                head::resolve(&encoder, &weights_sha256, args.sentiment_head.as_deref())?;
+                head::resolve(embedder, &weights_sha256, args.sentiment_head.as_deref())?;
             if let HeadOrigin::FittedAtStart { rows, seconds } = &origin {
                 if !args.quiet {
                     eprintln!(
@@ -419,7 +457,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         topic_calibration.as_ref(),
         args.topic_threshold,
     );
-    let mut classifier = Classifier::build(&encoder, sentiment, &taxonomy, cls_settings)
+    let mut classifier = Classifier::build(embedder, sentiment, &taxonomy, cls_settings)
         .code(ExitCode::Model)
         .with_context(|| format!("running the model from {} (--model)", set.model.display()))?;
     if let Some(c) = topic_calibration {
@@ -428,15 +466,8 @@ pub fn run(args: Args) -> Result<ExitCode> {
             .code(ExitCode::Usage)?;
     }
 
-    let show = !args.quiet && std::io::stderr().is_terminal();
-    let mut last = Instant::now();
-    let mut progress = |done: u64| {
-        if show && last.elapsed().as_millis() > 500 {
-            last = Instant::now();
-            eprint!("\ranalysed {done} responses");
-            let _ = std::io::stderr().flush();
-        }
-    };
+    let bar = RunProgress::new(args.quiet, stream.byte_progress());
+    let mut progress = |done: u64| bar.update(done);
     let pass = PassSettings {
         min_n: set.min_n,
         date_column,
@@ -475,10 +506,11 @@ pub fn run(args: Args) -> Result<ExitCode> {
         redactor: args.redact.then_some(&redactor),
     };
     let mut sink = ExampleCollector::new(sink, &taxonomy, 3, mask);
+    let cache_before = cached.as_ref().map(CachedEncoder::counts);
     let mut result = run_pass(
         stream.by_ref(),
         &segment_columns,
-        &encoder,
+        embedder,
         &classifier,
         &topic_ids,
         &pass,
@@ -486,9 +518,15 @@ pub fn run(args: Args) -> Result<ExitCode> {
         &mut progress,
     )
     .map_err(|e| writing(e, &out))?;
-    if show {
-        eprintln!();
-    }
+    drop(bar);
+    let cache_info = cached.as_ref().zip(cache_before).map(|(c, before)| {
+        let after = c.counts();
+        CacheInfo {
+            path: c.path().display().to_string(),
+            hits: after.hits - before.hits,
+            misses: after.misses - before.misses,
+        }
+    });
     let (examples, sink) = sink.finish();
     let sink = sink.inner;
     let mut table_info = sink.finish().map_err(|e| writing(e, &out))?;
@@ -584,6 +622,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
             },
             total_seconds: started.elapsed().as_secs_f64(),
         },
+        cache: cache_info,
         tables: table_info,
     };
     out.write(
@@ -594,6 +633,12 @@ pub fn run(args: Args) -> Result<ExitCode> {
     out.write("report.html", render(&report).as_bytes())?;
     let target = out.commit()?;
     print_summary(&result, &manifest, &taxonomy, &target);
+    if let Some(c) = &manifest.cache {
+        eprintln!(
+            "embedded {} new texts, {} from cache ({})",
+            c.misses, c.hits, c.path
+        );
+    }
     print!(
         "{}",
         crate::output::driver_summary::driver_summary(&drivers, &|id: &str| taxonomy

@@ -11,7 +11,6 @@ use crate::classify::{head, Classifier, ClassifierSettings, SentimentModel, Taxo
 use crate::discover::{discover, to_taxonomy_toml, DiscoverSettings};
 use crate::exit_codes::{ExitCode, WithCode};
 use crate::input::{InputOptions, Record, ResponseStream};
-use crate::model::Encoder;
 use crate::pipeline::analyse_texts;
 
 /// Propose new topics from the comments that no topic matched.
@@ -76,9 +75,10 @@ pub fn run(args: Args) -> Result<ExitCode> {
     };
     let stream = ResponseStream::open(&args.input, &opts)?;
     let loaded = args.encoder.load()?;
-    let (h, _) = head::resolve(&loaded.encoder, &loaded.weights_sha256, None)?;
+    let embedder = loaded.embedder()?;
+    let (h, _) = head::resolve(&*embedder, &loaded.weights_sha256, None)?;
     let mut cls = Classifier::build(
-        &loaded.encoder,
+        &*embedder,
         SentimentModel::Head(Box::new(h)),
         &tax,
         ClassifierSettings::default(),
@@ -103,7 +103,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let mut chunk: Vec<String> = Vec::new();
     let flush = |chunk: &mut Vec<String>, out: &mut Vec<String>| -> Result<()> {
         let refs: Vec<&str> = chunk.iter().map(String::as_str).collect();
-        for a in analyse_texts(&refs, &loaded.encoder, &cls)?
+        for a in analyse_texts(&refs, &*embedder, &cls)?
             .into_iter()
             .flatten()
         {
@@ -133,7 +133,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     }
     flush(&mut chunk, &mut unassigned)?;
     let refs: Vec<&str> = unassigned.iter().map(String::as_str).collect();
-    let vectors = loaded.encoder.embed(&refs)?;
+    let vectors = embedder.embed(&refs)?;
     let existing: HashSet<String> = tax.topics.iter().map(|t| t.id.clone()).collect();
     let settings = DiscoverSettings {
         clusters: args.clusters,

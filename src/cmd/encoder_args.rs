@@ -4,9 +4,10 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 
+use crate::cache::{CachedEncoder, EmbeddingCache, ModelSpec};
 use crate::model::manifest::default_model_dir;
 use crate::model::transformer::{DeviceChoice, EncoderOptions, ForwardImpl, TransformerEncoder};
-use crate::model::Precision;
+use crate::model::{Encoder, Precision};
 
 /// Which encoder to load and how to run it.
 #[derive(clap::Args, Debug, Clone)]
@@ -29,6 +30,9 @@ pub struct EncoderArgs {
     /// Implementation of the transformer layers: verbatim's fused pass, or rust-bert's modules.
     #[arg(long, value_enum, default_value = "fused")]
     pub forward: ForwardImpl,
+    /// Embedding cache shared with `analyze --cache` (SQLite file, made when missing) [default: none]
+    #[arg(long, env = "VERBATIM_CACHE")]
+    pub cache: Option<PathBuf>,
 }
 
 /// A loaded encoder with the folder it came from and its weights checksum.
@@ -36,6 +40,21 @@ pub struct LoadedEncoder {
     pub encoder: TransformerEncoder,
     pub dir: PathBuf,
     pub weights_sha256: String,
+    /// The `--cache` file, open, and the key of this encoder's vectors.
+    cache: Option<(EmbeddingCache, ModelSpec)>,
+}
+
+impl LoadedEncoder {
+    /// The encoder to embed with: the transformer, behind the cache when
+    /// `--cache` was given.
+    pub fn embedder(&self) -> Result<Box<dyn Encoder + '_>> {
+        Ok(match &self.cache {
+            Some((cache, spec)) => Box::new(
+                CachedEncoder::new(&self.encoder, cache, spec).map_err(super::cache::coded)?,
+            ),
+            None => Box::new(&self.encoder),
+        })
+    }
 }
 
 impl EncoderArgs {
@@ -54,14 +73,23 @@ impl EncoderArgs {
     /// Loads the encoder these flags name.
     pub fn load(&self) -> Result<LoadedEncoder> {
         let dir = self.model.clone().unwrap_or_else(default_model_dir);
+        let cache = match &self.cache {
+            Some(p) => Some(EmbeddingCache::open(p).map_err(super::cache::coded)?),
+            None => None,
+        };
         let opts = self.options();
         let encoder = TransformerEncoder::load(&dir, &opts)
             .with_context(|| format!("loading the model from {}", dir.display()))?;
         let weights_sha256 = encoder.info().weights_sha256(&dir)?;
+        let cache = cache.map(|c| {
+            let spec = ModelSpec::of_transformer(&encoder, opts.prefix.as_deref(), &weights_sha256);
+            (c, spec)
+        });
         Ok(LoadedEncoder {
             encoder,
             dir,
             weights_sha256,
+            cache,
         })
     }
 }

@@ -15,7 +15,6 @@ use crate::classify::{
 };
 use crate::eval::{multilabel, Confusion, MultiLabelScore};
 use crate::exit_codes::ExitCode;
-use crate::model::Encoder;
 use crate::output::OutputDir;
 
 /// The baseline prototypes: a handful of obvious sentences per class and language.
@@ -298,6 +297,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
                 data.data.display()
             );
             let loaded = encoder.load()?;
+            let embedder = loaded.embedder()?;
             let model = match &sentiment_model {
                 Some(dir) => Some(super::analyze::load_sentiment_model(
                     dir,
@@ -307,7 +307,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
                 None => None,
             };
             let (head, origin) = head::resolve(
-                &loaded.encoder,
+                &*embedder,
                 &loaded.weights_sha256,
                 sentiment_head.as_deref(),
             )?;
@@ -330,7 +330,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
             let mut tables = Vec::new();
             let head_ref = head.clone();
             let head_cls = Classifier::build(
-                &loaded.encoder,
+                &*embedder,
                 SentimentModel::Head(Box::new(head)),
                 &tax,
                 ClassifierSettings::default(),
@@ -338,20 +338,20 @@ pub fn run(args: Args) -> Result<ExitCode> {
             let baseline: Prototypes =
                 toml::from_str(BASELINE_PROTOTYPES).context("baseline prototypes")?;
             let proto_cls = Classifier::build(
-                &loaded.encoder,
+                &*embedder,
                 SentimentModel::Prototypes(baseline),
                 &tax,
                 ClassifierSettings::default(),
             )?;
             // Comment-level sentiment is the head on the whole comment's
             // vector, as in `analyze`; clauses do not enter it.
-            let vecs = loaded.encoder.embed(&texts)?;
+            let vecs = embedder.embed(&texts)?;
             // Also the mean of the head's probabilities over the whole
             // comment and its clauses (sentences and contrast parts): long
             // reviews dilute in one mean-pooled vector.
             let clauses: Vec<Vec<String>> = texts.iter().map(|t| split_clauses(t)).collect();
             let flat: Vec<&str> = clauses.iter().flatten().map(String::as_str).collect();
-            let clause_vecs = loaded.encoder.embed(&flat)?;
+            let clause_vecs = embedder.embed(&flat)?;
             let head_s = head_cls.sentiments(&texts, &vecs)?;
             let proto_s = proto_cls.sentiments(&texts, &vecs)?;
             // The model reads each whole comment, as `analyze` takes a
@@ -485,18 +485,14 @@ pub fn run(args: Args) -> Result<ExitCode> {
                 data.data.display()
             );
             let loaded = encoder.load()?;
+            let embedder = loaded.embedder()?;
             let mut settings = ClassifierSettings::default();
             if let Some(t) = topic_threshold {
                 settings.topic_threshold = t;
             }
-            let topics = TopicModel::build(&loaded.encoder, &tax)?;
-            let scored = calibration::score_labelled(
-                &texts,
-                &truth_idx,
-                &loaded.encoder,
-                &topics,
-                &settings,
-            )?;
+            let topics = TopicModel::build(&*embedder, &tax)?;
+            let scored =
+                calibration::score_labelled(&texts, &truth_idx, &*embedder, &topics, &settings)?;
             let truth: Vec<Vec<bool>> = scored.rows.iter().map(|r| r.truth.clone()).collect();
             let truth_ids = calibration::id_sets(&truth, &tax);
             let mut methods: Vec<(String, Vec<Vec<bool>>)> =

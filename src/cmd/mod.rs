@@ -3,10 +3,12 @@
 //! nothing below this module sees clap.
 
 pub mod analyze;
+pub mod cache;
 pub mod discover;
 pub mod encoder_args;
 pub mod eval;
 pub mod models;
+pub mod progress;
 pub mod taxonomy;
 pub mod train;
 
@@ -39,4 +41,7 @@ pub enum Command {
     /// Check topic taxonomy files.
     #[command(subcommand_required = true)]
     Taxonomy(taxonomy::Args),
+    /// Inspect or prune the embedding cache of `analyze --cache`.
+    #[command(subcommand_required = true)]
+    Cache(cache::Args),
 }

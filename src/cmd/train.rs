@@ -240,13 +240,14 @@ pub fn run(args: Args) -> Result<ExitCode> {
                 (rows, sources)
             };
             let loaded = encoder.load()?;
+            let embedder = loaded.embedder()?;
             eprintln!(
                 "embedding {} labelled texts with {}",
                 rows.len(),
                 loaded.encoder.name()
             );
             let texts: Vec<&str> = rows.iter().map(|r| r.text.as_str()).collect();
-            let vectors = loaded.encoder.embed(&texts)?;
+            let vectors = embedder.embed(&texts)?;
             let labels: Vec<Polarity> = rows.iter().map(|r| r.label).collect();
             let head = head::train(
                 TrainInput {

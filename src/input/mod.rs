@@ -64,7 +64,7 @@ use sha2::{Digest, Sha256};
 
 pub use encoding::InputEncoding;
 pub use score::Scale;
-pub use stream::ResponseStream;
+pub use stream::{ByteProgress, ResponseStream};
 
 /// Most columns a header may have: Excel's limit (16,384, column XFD). A
 /// wider file is not a survey export, and every column becomes a segment

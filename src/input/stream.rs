@@ -14,6 +14,8 @@ use std::fmt;
 use std::io::{self, Read};
 use std::iter::FusedIterator;
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 use super::lines::LineTracker;
 use super::{
@@ -72,6 +74,50 @@ use super::{
 /// `-LINE` suffix.
 pub struct ResponseStream {
     records: Records<Box<dyn Read + Send>>,
+    progress: ByteProgress,
+}
+
+/// How far reading has come through the raw bytes of an input, for a
+/// progress bar; a clone can be read from anywhere while the stream runs.
+#[derive(Clone, Debug, Default)]
+pub struct ByteProgress {
+    read: Arc<AtomicU64>,
+    total: Option<u64>,
+}
+
+impl ByteProgress {
+    /// Bytes read from the input so far (reading runs a little ahead of
+    /// the records returned: the buffers of the decoder and the parser).
+    pub fn read(&self) -> u64 {
+        self.read.load(Ordering::Relaxed)
+    }
+
+    /// Size of the input, when it is a regular file.
+    pub fn total(&self) -> Option<u64> {
+        self.total
+    }
+
+    /// A reader that adds what it reads to this progress.
+    fn counting<R: Read>(&self, inner: R) -> Counted<R> {
+        Counted {
+            inner,
+            read: Arc::clone(&self.read),
+        }
+    }
+}
+
+/// A reader that counts its bytes into a [`ByteProgress`].
+struct Counted<R> {
+    inner: R,
+    read: Arc<AtomicU64>,
+}
+
+impl<R: Read> Read for Counted<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.read.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
 }
 
 impl ResponseStream {
@@ -84,14 +130,22 @@ impl ResponseStream {
         let file = path.display().to_string();
         let open = || std::fs::File::open(path).map_err(|error| io_error(&file, error));
         let f = open()?;
-        let regular = f.metadata().is_ok_and(|m| m.is_file());
+        let meta = f.metadata().ok().filter(|m| m.is_file());
+        let regular = meta.is_some();
+        let progress = ByteProgress {
+            read: Arc::default(),
+            total: meta.map(|m| m.len()),
+        };
         let format = opts.format.or_else(|| InputFormat::from_path(path));
-        let opened = open_input(boxed(f), &file, opts.encoding, format)?;
+        let first = progress.counting(f);
+        let opened = open_input(boxed(first), &file, opts.encoding, format)?;
         let records = if opened.format == InputFormat::Jsonl && regular {
             let encoding = opened.encoding;
             let scan = jsonl::scan(opened.stream).map_err(|e| io_error(&file, e))?;
+            // The first pass only collected the keys: progress is the second.
+            progress.read.store(0, Ordering::Relaxed);
             let again = open_input(
-                boxed(open()?),
+                boxed(progress.counting(open()?)),
                 &file,
                 Some(encoding),
                 Some(InputFormat::Jsonl),
@@ -100,7 +154,7 @@ impl ResponseStream {
         } else {
             Records::start(opened, &file, opts)?
         };
-        Ok(ResponseStream { records })
+        Ok(ResponseStream { records, progress })
     }
 
     /// Opens a survey export from any reader; `source` names it in messages.
@@ -112,10 +166,23 @@ impl ResponseStream {
         source: &str,
         opts: &InputOptions,
     ) -> Result<ResponseStream, InputError> {
-        let opened = open_input(boxed(reader), source, opts.encoding, opts.format)?;
+        let progress = ByteProgress::default();
+        let opened = open_input(
+            boxed(progress.counting(reader)),
+            source,
+            opts.encoding,
+            opts.format,
+        )?;
         Ok(ResponseStream {
             records: Records::start(opened, source, opts)?,
+            progress,
         })
+    }
+
+    /// A handle on how many bytes of the input have been read, and of how
+    /// many (see [`ByteProgress`]).
+    pub fn byte_progress(&self) -> ByteProgress {
+        self.progress.clone()
     }
 
     /// The file name (or label) as given, used in messages.

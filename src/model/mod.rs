@@ -30,6 +30,19 @@ pub trait Encoder {
     fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>>;
 }
 
+/// A borrowed encoder is an encoder (so a wrapper can hold either).
+impl<E: Encoder + ?Sized> Encoder for &E {
+    fn name(&self) -> String {
+        (**self).name()
+    }
+    fn dim(&self) -> usize {
+        (**self).dim()
+    }
+    fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>> {
+        (**self).embed(texts)
+    }
+}
+
 /// Numeric precision of the forward pass.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
 #[serde(rename_all = "lowercase")]

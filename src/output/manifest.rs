@@ -19,7 +19,19 @@ pub struct RunManifest {
     pub topics: TopicsInfo,
     pub thresholds: Thresholds,
     pub timings: Timings,
+    /// The embedding cache, when `--cache` was given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cache: Option<CacheInfo>,
     pub tables: Vec<TableInfo>,
+}
+
+/// The embedding cache a run used: texts of the pass (comments and clauses,
+/// distinct per chunk) found in it, and embedded anew.
+#[derive(Debug, Serialize)]
+pub struct CacheInfo {
+    pub path: String,
+    pub hits: u64,
+    pub misses: u64,
 }
 
 /// Where the run's sentiment came from: `"kind": "head"` with the head's

@@ -476,6 +476,7 @@ fn run() -> (PassResult, RunManifest, Taxonomy) {
             texts_per_second: 0.0,
             total_seconds: 0.0,
         },
+        cache: None,
         tables: vec![],
     };
     let taxonomy = Taxonomy::parse(
