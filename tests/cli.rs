@@ -561,17 +561,34 @@ fn a_reader_that_stops_early_neither_panics_nor_loses_outputs() {
 }
 
 #[test]
+fn a_pipe_as_input_is_refused_rather_than_read_in_part() {
+    // The input is read twice (rows, then its checksum); from a pipe the
+    // second reading would find it drained. The refusal names the path.
+    let w = Work::new();
+    let fifo = w.path("pipe.csv");
+    let c_path = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o600) }, 0);
+    let o = w.analyze(&fifo, "out", &[]);
+    assert_eq!(o.status.code(), Some(4), "{}", text(&o));
+    assert!(text(&o).contains("pipe.csv") && text(&o).contains("not a regular file"));
+    assert!(!w.path("out").exists());
+}
+
+#[test]
 fn openmp_threads_are_passive_unless_the_user_says_otherwise() {
     // main() executes itself again with OMP_WAIT_POLICY=PASSIVE (libgomp reads
-    // it before main). The run's input is a FIFO nobody writes to, so the
-    // process waits on it and its environment can be read from /proc.
+    // it before main). The run's config file is a FIFO nobody writes to, so
+    // the process waits on it and its environment can be read from /proc.
     let w = Work::new();
-    let fifo = w.path("input.csv");
+    let input = w.write("export.csv", GOOD_AND_BAD);
+    let fifo = w.path("config.toml");
     let c_path = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
     assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o600) }, 0);
     for (set, expected) in [(None, "PASSIVE"), (Some("ACTIVE"), "ACTIVE")] {
         let mut cmd = verbatim();
         cmd.arg("analyze")
+            .arg(&input)
+            .arg("--config")
             .arg(&fifo)
             .arg("--out")
             .arg(w.path("x"))

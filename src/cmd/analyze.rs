@@ -347,6 +347,20 @@ pub fn run(args: Args) -> Result<ExitCode> {
         None => Taxonomy::default_contact_center(),
     };
     // Fail on the input and the output folder before the slow model load.
+    // The input is read twice (rows, then its checksum for the manifest), so
+    // a pipe would lose every row the first reading took: refuse it.
+    if let Ok(meta) = std::fs::metadata(&args.input) {
+        if !meta.is_file() {
+            return Err(crate::exit_codes::coded(
+                ExitCode::Input,
+                anyhow::anyhow!(
+                    "{}: not a regular file; analyze reads its input twice (rows, then the \
+                     checksum for the manifest), so save a pipe or device to a file first",
+                    args.input.display()
+                ),
+            ));
+        }
+    }
     let mut stream = ResponseStream::open(&args.input, &set.input)?;
     let source = args.input.display().to_string();
     let segment_columns = stream.segment_columns().to_vec();
