@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 
 use super::encoder_args::EncoderArgs;
-use crate::classify::calibration::{self, FitSettings, TopicLabelled};
-use crate::classify::head::{self, read_labelled_csv, Labelled, TrainInput, TrainingSource};
+use crate::classify::calibration::{self, FitSettings};
+use crate::classify::head::{self, read_labelled_csv, TrainInput, TrainingSource};
 use crate::classify::topics::TopicModel;
 use crate::classify::{ClassifierSettings, Polarity, Taxonomy};
 use crate::exit_codes::{ExitCode, WithCode};
@@ -129,30 +129,16 @@ pub fn run(args: Args) -> Result<ExitCode> {
                 );
                 calibration::default_training(&tax)?
             } else {
-                let mut rows: Vec<TopicLabelled> = Vec::new();
-                let mut sources = Vec::new();
-                for p in &data {
-                    let bytes =
-                        std::fs::read(p).with_context(|| format!("reading {}", p.display()))?;
-                    let text = String::from_utf8(bytes.clone())
-                        .with_context(|| format!("{}: not UTF-8", p.display()))?;
-                    let file = p.display().to_string();
-                    let r = calibration::read_topic_csv(
-                        &text,
-                        &file,
+                read_training(&data, |text, file| {
+                    calibration::read_topic_csv(
+                        text,
+                        file,
                         &tax,
                         &text_column,
                         &label_column,
                         &label_sep,
-                    )?;
-                    sources.push(TrainingSource {
-                        file,
-                        sha256: sha256_bytes(&bytes),
-                        rows: r.len(),
-                    });
-                    rows.extend(r);
-                }
-                (rows, sources)
+                    )
+                })?
             };
             let loaded = encoder.load()?;
             eprintln!(
@@ -221,23 +207,9 @@ pub fn run(args: Args) -> Result<ExitCode> {
             let (rows, sources) = if data.is_empty() {
                 head::default_training()?
             } else {
-                let mut rows: Vec<Labelled> = Vec::new();
-                let mut sources = Vec::new();
-                for p in &data {
-                    let bytes =
-                        std::fs::read(p).with_context(|| format!("reading {}", p.display()))?;
-                    let text = String::from_utf8(bytes.clone())
-                        .with_context(|| format!("{}: not UTF-8", p.display()))?;
-                    let file = p.display().to_string();
-                    let r = read_labelled_csv(&text, &file, &text_column, &label_column)?;
-                    sources.push(TrainingSource {
-                        file,
-                        sha256: sha256_bytes(&bytes),
-                        rows: r.len(),
-                    });
-                    rows.extend(r);
-                }
-                (rows, sources)
+                read_training(&data, |text, file| {
+                    read_labelled_csv(text, file, &text_column, &label_column)
+                })?
             };
             let loaded = encoder.load()?;
             let embedder = loaded.embedder()?;
@@ -274,4 +246,28 @@ pub fn run(args: Args) -> Result<ExitCode> {
             Ok(ExitCode::Success)
         }
     }
+}
+
+/// Reads labelled CSV files with `parse` (text, file name), keeping each
+/// file's checksum and row count for the provenance of what is trained.
+fn read_training<R>(
+    data: &[PathBuf],
+    parse: impl Fn(&str, &str) -> Result<Vec<R>>,
+) -> Result<(Vec<R>, Vec<TrainingSource>)> {
+    let mut rows = Vec::new();
+    let mut sources = Vec::new();
+    for p in data {
+        let bytes = std::fs::read(p).with_context(|| format!("reading {}", p.display()))?;
+        let text =
+            std::str::from_utf8(&bytes).with_context(|| format!("{}: not UTF-8", p.display()))?;
+        let file = p.display().to_string();
+        let r = parse(text, &file)?;
+        sources.push(TrainingSource {
+            file,
+            sha256: sha256_bytes(&bytes),
+            rows: r.len(),
+        });
+        rows.extend(r);
+    }
+    Ok((rows, sources))
 }
