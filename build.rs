@@ -36,7 +36,32 @@ fn libtorch_lib_dir() -> Option<PathBuf> {
     Some(PathBuf::from(dir))
 }
 
+/// The version of `name` in Cargo.lock, if the lock file lists it once.
+fn locked_version(lock: &str, name: &str) -> Option<String> {
+    let mut versions = lock.split("[[package]]").filter_map(|p| {
+        let mut lines = p.lines().map(str::trim);
+        let n = lines.find(|l| l.starts_with("name = "))?;
+        if n != format!("name = \"{name}\"") {
+            return None;
+        }
+        let v = lines.find(|l| l.starts_with("version = "))?;
+        Some(
+            v.trim_start_matches("version = ")
+                .trim_matches('"')
+                .to_string(),
+        )
+    });
+    let first = versions.next()?;
+    versions.next().is_none().then_some(first)
+}
+
 fn main() {
+    // The language detector's version goes into the cache keys of detected
+    // languages (src/cache.rs): another lingua may detect otherwise.
+    println!("cargo:rerun-if-changed=Cargo.lock");
+    let lock = std::fs::read_to_string("Cargo.lock").unwrap_or_default();
+    let lingua = locked_version(&lock, "lingua").unwrap_or_else(|| "unknown".into());
+    println!("cargo:rustc-env=VERBATIM_LINGUA_VERSION={lingua}");
     println!("cargo:rerun-if-env-changed=LIBTORCH");
     println!("cargo:rerun-if-env-changed=VIRTUAL_ENV");
     println!("cargo:rerun-if-changed=build.rs");

@@ -29,6 +29,14 @@
 //!   whose time is older than [`REFRESH_SECS`]: a second run within the hour
 //!   writes nothing. `verbatim cache prune --older-than` reads it.
 //! - `models`: one row per (weights, precision, prefix), for the statistics.
+//!
+//! Detected languages live in the same tables under a `models` row of their
+//! own ([`LANGUAGE_PRECISION`]), whose "weights" are the SHA-256 of the
+//! detector's identity (lingua's version, the languages and the thresholds,
+//! [`language::detector_identity`]); the stored value is the ISO code, empty
+//! for none. On a rerun where every vector is a hit, detection would
+//! otherwise be most of the time (lingua: about two thirds of a cached
+//! rerun's CPU time before they were kept).
 //! - `schema`: the layout version; `PRAGMA application_id` marks the file as
 //!   a verbatim cache.
 //!
@@ -61,6 +69,7 @@ use rusqlite::{params, Connection, OpenFlags, OptionalExtension, TransactionBeha
 use sha2::{Digest, Sha256};
 use unicode_normalization::{is_nfc_quick, IsNormalized, UnicodeNormalization};
 
+use crate::classify::language;
 use crate::model::Encoder;
 
 /// Layout version written in the `schema` table.
@@ -220,10 +229,10 @@ pub struct EmbeddingCache {
     path: PathBuf,
 }
 
-/// One text looked up.
-enum Found {
+/// One text looked up: its stored value (a vector, or a language).
+enum Found<T> {
     Hit {
-        vector: Vec<f32>,
+        value: T,
         stale: bool,
     },
     Miss,
@@ -425,8 +434,14 @@ impl EmbeddingCache {
         .map_err(self.err("reading the model"))
     }
 
-    /// Looks up `keys` (distinct), with one prepared statement.
-    fn lookup(&self, keys: &[[u8; 32]], dim: usize, now: i64) -> Result<Vec<Found>, CacheError> {
+    /// Looks up `keys` (distinct), with one prepared statement; `decode`
+    /// reads a stored value or says why it cannot.
+    fn lookup<T>(
+        &self,
+        keys: &[[u8; 32]],
+        now: i64,
+        decode: impl Fn(&[u8]) -> Result<T, String>,
+    ) -> Result<Vec<Found<T>>, CacheError> {
         let conn = self.conn();
         let mut stmt = conn
             .prepare_cached(
@@ -437,7 +452,7 @@ impl EmbeddingCache {
         // In rowid order, so that neighbouring lookups share pages.
         let mut order: Vec<usize> = (0..keys.len()).collect();
         order.sort_unstable_by_key(|&i| id_of(&keys[i]));
-        let mut out: Vec<Option<Found>> = (0..keys.len()).map(|_| None).collect();
+        let mut out: Vec<Option<Found<T>>> = (0..keys.len()).map(|_| None).collect();
         for i in order {
             let key = &keys[i];
             let row = stmt
@@ -448,24 +463,15 @@ impl EmbeddingCache {
                     }
                     let bytes = r.get_ref(1)?.as_blob()?;
                     let at: Option<i64> = r.get(2)?;
-                    if bytes.len() != dim * 4 {
-                        return Err(rusqlite::Error::FromSqlConversionFailure(
+                    let value = decode(bytes).map_err(|why| {
+                        rusqlite::Error::FromSqlConversionFailure(
                             1,
                             rusqlite::types::Type::Blob,
-                            format!(
-                                "a stored vector has {} bytes where dimension {dim} needs {}",
-                                bytes.len(),
-                                dim * 4
-                            )
-                            .into(),
-                        ));
-                    }
-                    let vector = bytes
-                        .chunks_exact(4)
-                        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-                        .collect();
+                            why.into(),
+                        )
+                    })?;
                     Ok(Found::Hit {
-                        vector,
+                        value,
                         stale: at.is_none_or(|at| at < now - REFRESH_SECS),
                     })
                 })
@@ -481,7 +487,7 @@ impl EmbeddingCache {
     fn store(
         &self,
         model: i64,
-        new: &[([u8; 32], &[f32])],
+        new: &[([u8; 32], Vec<u8>)],
         touched: &[[u8; 32]],
         now: i64,
     ) -> Result<(), CacheError> {
@@ -504,13 +510,10 @@ impl EmbeddingCache {
                      ON CONFLICT (id) DO UPDATE SET at = max(at, excluded.at)",
                 )
                 .map_err(self.err("storing vectors"))?;
-            let mut bytes = Vec::new();
-            for (key, vector) in new {
-                bytes.clear();
-                bytes.extend(vector.iter().flat_map(|x| x.to_le_bytes()));
+            for (key, bytes) in new {
                 let id = id_of(key);
                 let added = insert
-                    .execute(params![id, &key[..], model, &bytes])
+                    .execute(params![id, &key[..], model, bytes])
                     .map_err(self.err("storing vectors"))?;
                 if added == 1 {
                     used.execute(params![id, model, now])
@@ -649,26 +652,18 @@ pub struct CacheCounts {
     pub misses: u64,
 }
 
-/// An [`Encoder`] that answers from an [`EmbeddingCache`] and sends only
-/// the texts it has not seen to `inner`, in one call.
-pub struct CachedEncoder<'a> {
-    inner: &'a dyn Encoder,
-    cache: &'a EmbeddingCache,
+/// The `precision` of the `models` row that holds detected languages.
+pub const LANGUAGE_PRECISION: &str = "language";
+
+/// One kind of per-text result in the cache: its row in `models` and the
+/// hash state of the key before the text.
+struct Store {
     model: i64,
-    dim: usize,
-    /// SHA-256 state after the model's part of the key.
     seed: Sha256,
-    hits: AtomicU64,
-    misses: AtomicU64,
 }
 
-impl<'a> CachedEncoder<'a> {
-    /// Wraps `inner`, whose vectors `spec` describes.
-    pub fn new(
-        inner: &'a dyn Encoder,
-        cache: &'a EmbeddingCache,
-        spec: &ModelSpec,
-    ) -> Result<CachedEncoder<'a>, CacheError> {
+impl Store {
+    fn new(cache: &EmbeddingCache, spec: &ModelSpec) -> Result<Store, CacheError> {
         let model = cache.model_id(spec)?;
         let mut seed = Sha256::new();
         for part in [
@@ -680,12 +675,58 @@ impl<'a> CachedEncoder<'a> {
             seed.update((part.len() as u64).to_le_bytes());
             seed.update(part.as_bytes());
         }
+        Ok(Store { model, seed })
+    }
+
+    fn key(&self, text: &str) -> [u8; 32] {
+        let mut h = self.seed.clone();
+        h.update(normalized(text).as_bytes());
+        h.finalize().into()
+    }
+}
+
+/// The `models` row of detected languages: what decides a detection
+/// ([`language::detector_identity`]) stands where a model's weights do.
+fn language_spec() -> ModelSpec {
+    let identity = language::detector_identity();
+    ModelSpec {
+        weights_sha256: crate::model::manifest::sha256_bytes(identity.as_bytes()),
+        precision: LANGUAGE_PRECISION.into(),
+        prefix: String::new(),
+        name: format!("language detection ({identity})"),
+        dim: 0,
+    }
+}
+
+/// An [`Encoder`] that answers from an [`EmbeddingCache`] and sends only
+/// the texts it has not seen to `inner`, in one call. It keeps the
+/// detected language of each comment too ([`Encoder::languages`]): on a
+/// rerun where every vector is a hit, detection would otherwise take most
+/// of the time.
+pub struct CachedEncoder<'a> {
+    inner: &'a dyn Encoder,
+    cache: &'a EmbeddingCache,
+    vectors: Store,
+    /// Made on the first call of [`Encoder::languages`].
+    languages: std::sync::OnceLock<Store>,
+    dim: usize,
+    hits: AtomicU64,
+    misses: AtomicU64,
+}
+
+impl<'a> CachedEncoder<'a> {
+    /// Wraps `inner`, whose vectors `spec` describes.
+    pub fn new(
+        inner: &'a dyn Encoder,
+        cache: &'a EmbeddingCache,
+        spec: &ModelSpec,
+    ) -> Result<CachedEncoder<'a>, CacheError> {
         Ok(CachedEncoder {
             inner,
             cache,
-            model,
+            vectors: Store::new(cache, spec)?,
+            languages: std::sync::OnceLock::new(),
             dim: inner.dim(),
-            seed,
             hits: AtomicU64::new(0),
             misses: AtomicU64::new(0),
         })
@@ -693,12 +734,10 @@ impl<'a> CachedEncoder<'a> {
 
     /// The cache key of `text` for this model.
     pub fn key(&self, text: &str) -> [u8; 32] {
-        let mut h = self.seed.clone();
-        h.update(normalized(text).as_bytes());
-        h.finalize().into()
+        self.vectors.key(text)
     }
 
-    /// Hits and misses so far.
+    /// Hits and misses of vectors so far.
     pub fn counts(&self) -> CacheCounts {
         CacheCounts {
             hits: self.hits.load(Ordering::Relaxed),
@@ -709,6 +748,81 @@ impl<'a> CachedEncoder<'a> {
     /// The cache file.
     pub fn path(&self) -> &Path {
         self.cache.path()
+    }
+
+    /// One value per text: distinct keys are looked up, `compute` gets the
+    /// texts of the misses (the first text of each key) in one call, and
+    /// what it returns is stored. Returns the values and the hits.
+    fn through<T: Clone>(
+        &self,
+        store: &Store,
+        texts: &[&str],
+        compute: impl FnOnce(&[&str]) -> Result<Vec<T>>,
+        encode: impl Fn(&T) -> Vec<u8>,
+        decode: impl Fn(&[u8]) -> Result<T, String>,
+    ) -> Result<(Vec<T>, u64)> {
+        let now = now();
+        // Distinct keys, each with the first text that has it.
+        let mut slot_of = Vec::with_capacity(texts.len());
+        let mut keys: Vec<[u8; 32]> = Vec::new();
+        let mut first: Vec<usize> = Vec::new();
+        let mut seen: HashMap<[u8; 32], usize> = HashMap::with_capacity(texts.len());
+        for (i, t) in texts.iter().enumerate() {
+            let key = store.key(t);
+            let slot = *seen.entry(key).or_insert_with(|| {
+                keys.push(key);
+                first.push(i);
+                keys.len() - 1
+            });
+            slot_of.push(slot);
+        }
+        let found = self.cache.lookup(&keys, now, decode)?;
+        let mut values: Vec<Option<T>> = Vec::with_capacity(keys.len());
+        let (mut missing, mut stale) = (Vec::new(), Vec::new());
+        for (slot, f) in found.into_iter().enumerate() {
+            match f {
+                Found::Hit { value, stale: s } => {
+                    if s {
+                        stale.push(keys[slot]);
+                    }
+                    values.push(Some(value));
+                }
+                Found::Miss | Found::Taken => {
+                    missing.push((slot, matches!(f, Found::Miss)));
+                    values.push(None);
+                }
+            }
+        }
+        let hits = (keys.len() - missing.len()) as u64;
+        let miss_texts: Vec<&str> = missing.iter().map(|&(s, _)| texts[first[s]]).collect();
+        let computed = if miss_texts.is_empty() {
+            Vec::new()
+        } else {
+            compute(&miss_texts)?
+        };
+        anyhow::ensure!(
+            computed.len() == miss_texts.len(),
+            "{} results for {} texts",
+            computed.len(),
+            miss_texts.len()
+        );
+        let new: Vec<([u8; 32], Vec<u8>)> = missing
+            .iter()
+            .zip(&computed)
+            .filter(|((_, storable), _)| *storable)
+            .map(|(&(s, _), v)| (keys[s], encode(v)))
+            .collect();
+        self.cache.store(store.model, &new, &stale, now)?;
+        for (&(s, _), v) in missing.iter().zip(computed) {
+            values[s] = Some(v);
+        }
+        Ok((
+            slot_of
+                .into_iter()
+                .map(|s| values[s].clone().expect("every slot is filled"))
+                .collect(),
+            hits,
+        ))
     }
 }
 
@@ -722,68 +836,75 @@ impl Encoder for CachedEncoder<'_> {
     }
 
     fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>> {
-        let now = now();
-        // Distinct keys, each with the first text that has it.
-        let mut slot_of = Vec::with_capacity(texts.len());
-        let mut keys: Vec<[u8; 32]> = Vec::new();
-        let mut first: Vec<usize> = Vec::new();
-        let mut seen: HashMap<[u8; 32], usize> = HashMap::with_capacity(texts.len());
-        for (i, t) in texts.iter().enumerate() {
-            let key = self.key(t);
-            let slot = *seen.entry(key).or_insert_with(|| {
-                keys.push(key);
-                first.push(i);
-                keys.len() - 1
-            });
-            slot_of.push(slot);
-        }
-        let found = self.cache.lookup(&keys, self.dim, now)?;
-        let mut vectors: Vec<Option<Vec<f32>>> = Vec::with_capacity(keys.len());
-        let (mut missing, mut stale) = (Vec::new(), Vec::new());
-        for (slot, f) in found.into_iter().enumerate() {
-            match f {
-                Found::Hit { vector, stale: s } => {
-                    if s {
-                        stale.push(keys[slot]);
-                    }
-                    vectors.push(Some(vector));
+        let dim = self.dim;
+        let mut misses = 0;
+        let (vectors, hits) = self.through(
+            &self.vectors,
+            texts,
+            |miss| {
+                misses = miss.len() as u64;
+                let embedded = self.inner.embed(miss)?;
+                anyhow::ensure!(
+                    embedded.iter().all(|v| v.len() == dim),
+                    "the encoder returned vectors of another dimension than {dim}"
+                );
+                Ok(embedded)
+            },
+            |v: &Vec<f32>| v.iter().flat_map(|x| x.to_le_bytes()).collect(),
+            |bytes| {
+                if bytes.len() != dim * 4 {
+                    return Err(format!(
+                        "a stored vector has {} bytes where dimension {dim} needs {}",
+                        bytes.len(),
+                        dim * 4
+                    ));
                 }
-                Found::Miss | Found::Taken => {
-                    missing.push((slot, matches!(f, Found::Miss)));
-                    vectors.push(None);
-                }
-            }
-        }
-        let hits = (keys.len() - missing.len()) as u64;
-        let miss_texts: Vec<&str> = missing.iter().map(|&(s, _)| texts[first[s]]).collect();
-        let embedded = if miss_texts.is_empty() {
-            Vec::new()
-        } else {
-            self.inner.embed(&miss_texts)?
-        };
-        anyhow::ensure!(
-            embedded.len() == miss_texts.len() && embedded.iter().all(|v| v.len() == self.dim),
-            "the encoder returned {} vectors for {} texts (dimension {})",
-            embedded.len(),
-            miss_texts.len(),
-            self.dim
-        );
-        let new: Vec<([u8; 32], &[f32])> = missing
-            .iter()
-            .zip(&embedded)
-            .filter(|((_, storable), _)| *storable)
-            .map(|(&(s, _), v)| (keys[s], v.as_slice()))
-            .collect();
-        self.cache.store(self.model, &new, &stale, now)?;
-        for (&(s, _), v) in missing.iter().zip(embedded) {
-            vectors[s] = Some(v);
-        }
+                Ok(bytes
+                    .chunks_exact(4)
+                    .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+                    .collect())
+            },
+        )?;
         self.hits.fetch_add(hits, Ordering::Relaxed);
-        self.misses
-            .fetch_add(miss_texts.len() as u64, Ordering::Relaxed);
-        Ok(slot_of
-            .into_iter()
-            .map(|s| vectors[s].clone().expect("every slot is filled"))
+        self.misses.fetch_add(misses, Ordering::Relaxed);
+        Ok(vectors)
+    }
+
+    fn languages(&self, texts: &[&str]) -> Result<Vec<Option<&'static str>>> {
+        let store = match self.languages.get() {
+            Some(s) => s,
+            None => {
+                let s = Store::new(self.cache, &language_spec())?;
+                self.languages.get_or_init(|| s)
+            }
+        };
+        // Texts too short to have a language are not worth a lookup.
+        let short = |t: &str| t.len() < language::MIN_LETTERS;
+        let long: Vec<&str> = texts.iter().copied().filter(|t| !short(t)).collect();
+        let (found, _) = self.through(
+            store,
+            &long,
+            |miss| self.inner.languages(miss),
+            |l: &Option<&'static str>| l.unwrap_or("").as_bytes().to_vec(),
+            |bytes| match bytes {
+                [] => Ok(None),
+                code => std::str::from_utf8(code)
+                    .ok()
+                    .and_then(language::known)
+                    .map(Some)
+                    .ok_or_else(|| format!("a stored language {code:?} is not one of verbatim's")),
+            },
+        )?;
+        let mut found = found.into_iter();
+        Ok(texts
+            .iter()
+            .map(|t| {
+                if short(t) {
+                    None
+                } else {
+                    found.next().expect("one per long text")
+                }
+            })
             .collect())
     }
 }
@@ -859,6 +980,84 @@ mod tests {
         let calls = inner.calls.load(Ordering::Relaxed);
         enc.embed(&["ab", "c"]).unwrap();
         assert_eq!(inner.calls.load(Ordering::Relaxed), calls);
+    }
+
+    /// Languages from a fixed table; counts the texts it is asked about.
+    struct Languages {
+        asked: AtomicUsize,
+    }
+
+    impl Encoder for Languages {
+        fn name(&self) -> String {
+            "languages".into()
+        }
+        fn dim(&self) -> usize {
+            3
+        }
+        fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>> {
+            Ok(texts.iter().map(|_| vec![1.0, 0.0, 0.0]).collect())
+        }
+        fn languages(&self, texts: &[&str]) -> Result<Vec<Option<&'static str>>> {
+            self.asked.fetch_add(texts.len(), Ordering::Relaxed);
+            Ok(texts
+                .iter()
+                .map(|t| match t.trim() {
+                    t if t.starts_with("Die ") => Some("de"),
+                    t if t.starts_with("The ") => Some("en"),
+                    _ => None,
+                })
+                .collect())
+        }
+    }
+
+    #[test]
+    fn languages_are_kept_and_only_new_comments_are_detected() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.sqlite");
+        let texts = [
+            "Die Hotline war gut",
+            "The hotline was fine",
+            "something unclear here",
+            "ok",
+            "The hotline was fine",
+        ];
+        let expected = [Some("de"), Some("en"), None, None, Some("en")];
+        let inner = Languages {
+            asked: AtomicUsize::new(0),
+        };
+        {
+            let cache = EmbeddingCache::open(&path).unwrap();
+            let enc = CachedEncoder::new(&inner, &cache, &spec("f32")).unwrap();
+            assert_eq!(enc.languages(&texts).unwrap(), expected);
+            // "ok" is too short to ask; the repeated text is asked once.
+            assert_eq!(inner.asked.load(Ordering::Relaxed), 3);
+        }
+        let cache = EmbeddingCache::open(&path).unwrap();
+        let enc = CachedEncoder::new(&inner, &cache, &spec("bf16")).unwrap();
+        // Another model, the same languages: detection does not depend on it.
+        let again = [
+            " The hotline was fine ",
+            "Die Hotline war gut",
+            "Neu hier, alles gut",
+        ];
+        assert_eq!(
+            enc.languages(&again).unwrap(),
+            [Some("en"), Some("de"), None]
+        );
+        assert_eq!(inner.asked.load(Ordering::Relaxed), 4, "only the new text");
+        assert_eq!(
+            enc.counts(),
+            CacheCounts::default(),
+            "no vector was looked up"
+        );
+        let stats = cache.stats().unwrap();
+        let lang = stats
+            .models
+            .iter()
+            .find(|m| m.precision == LANGUAGE_PRECISION)
+            .expect("a language row");
+        assert_eq!(lang.rows, 4);
+        assert!(lang.name.contains("lingua"), "{}", lang.name);
     }
 
     #[test]

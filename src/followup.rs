@@ -93,30 +93,43 @@ impl Signals {
     }
 }
 
-/// True when `phrase` (lower case, optionally ending in `$`) occurs in
-/// `text` (lower case) where a word starts, and, with `$`, where it ends.
-fn phrase_found(text: &str, phrase: &str) -> bool {
-    let (p, whole) = match phrase.strip_suffix('$') {
+/// A phrase (lower case, optionally ending in `$`) without its `$`, and
+/// whether it must end where a word ends.
+fn phrase_parts(phrase: &str) -> (&str, bool) {
+    match phrase.strip_suffix('$') {
         Some(p) => (p, true),
         None => (phrase, false),
-    };
+    }
+}
+
+/// Whether `text[start..end]` starts where a word starts and, when
+/// `whole`, ends where a word ends.
+fn at_word(text: &str, start: usize, end: usize, whole: bool) -> bool {
+    let starts = text[..start]
+        .chars()
+        .next_back()
+        .is_none_or(|c| !c.is_alphanumeric());
+    let ends = !whole
+        || text[end..]
+            .chars()
+            .next()
+            .is_none_or(|c| !c.is_alphanumeric());
+    starts && ends
+}
+
+/// True when `phrase` (lower case, optionally ending in `$`) occurs in
+/// `text` (lower case) where a word starts, and, with `$`, where it ends.
+/// One phrase at a time: [`SignalMatcher`] looks for all of them at once.
+#[cfg(test)]
+fn phrase_found(text: &str, phrase: &str) -> bool {
+    let (p, whole) = phrase_parts(phrase);
     if p.is_empty() {
         return false;
     }
     let mut from = 0;
     while let Some(i) = text[from..].find(p) {
         let at = from + i;
-        let starts = text[..at]
-            .chars()
-            .next_back()
-            .is_none_or(|c| !c.is_alphanumeric());
-        let end = at + p.len();
-        let ends = !whole
-            || text[end..]
-                .chars()
-                .next()
-                .is_none_or(|c| !c.is_alphanumeric());
-        if starts && ends {
+        if at_word(text, at, at + p.len(), whole) {
             return true;
         }
         from = at + p.chars().next().map_or(1, char::len_utf8);
@@ -124,13 +137,18 @@ fn phrase_found(text: &str, phrase: &str) -> bool {
     false
 }
 
-/// Compiled matcher: phrases lower-cased, topic names resolved to indices.
+/// Compiled matcher: phrases lower-cased, topic names resolved to indices,
+/// and every phrase of every signal in one Aho-Corasick automaton, so a
+/// comment is read once however many phrases the signals file has.
 #[derive(Clone, Debug)]
 pub struct SignalMatcher {
     names: Vec<String>,
     weights: Vec<f64>,
     phrases: Vec<Vec<String>>,
     topics: Vec<Vec<usize>>,
+    automaton: aho_corasick::AhoCorasick,
+    /// Per pattern of the automaton: (signal, phrase index).
+    owner: Vec<(usize, usize)>,
 }
 
 impl SignalMatcher {
@@ -138,13 +156,29 @@ impl SignalMatcher {
     /// ignored: a custom taxonomy may have no cancellation topic).
     pub fn new(signals: &Signals, topic_ids: &[String]) -> SignalMatcher {
         let s = &signals.signals;
+        let phrases: Vec<Vec<String>> = s
+            .iter()
+            .map(|x| x.phrases().map(|p| p.to_lowercase()).collect())
+            .collect();
+        let mut patterns = Vec::new();
+        let mut owner = Vec::new();
+        for (si, list) in phrases.iter().enumerate() {
+            for (pi, p) in list.iter().enumerate() {
+                let (p, _) = phrase_parts(p);
+                // An empty phrase would match everywhere; it matches nothing.
+                if !p.is_empty() {
+                    patterns.push(p.to_string());
+                    owner.push((si, pi));
+                }
+            }
+        }
         SignalMatcher {
             names: s.iter().map(|x| x.name.clone()).collect(),
             weights: s.iter().map(|x| x.weight).collect(),
-            phrases: s
-                .iter()
-                .map(|x| x.phrases().map(|p| p.to_lowercase()).collect())
-                .collect(),
+            automaton: aho_corasick::AhoCorasick::new(&patterns)
+                .expect("signal phrases fit an automaton"),
+            owner,
+            phrases,
             topics: s
                 .iter()
                 .map(|x| {
@@ -167,13 +201,22 @@ impl SignalMatcher {
         topic_ids: &[String],
     ) -> Vec<(usize, String)> {
         let text = comment.to_lowercase();
+        // Per signal, the first of its phrases (in file order) found.
+        let mut first: Vec<Option<usize>> = vec![None; self.names.len()];
+        for m in self.automaton.find_overlapping_iter(&text) {
+            let (si, pi) = self.owner[m.pattern().as_usize()];
+            let (_, whole) = phrase_parts(&self.phrases[si][pi]);
+            if first[si].is_none_or(|f| pi < f) && at_word(&text, m.start(), m.end(), whole) {
+                first[si] = Some(pi);
+            }
+        }
         let mut out = Vec::new();
-        for i in 0..self.names.len() {
+        for (i, first) in first.into_iter().enumerate() {
             if let Some(&t) = self.topics[i].iter().find(|t| topics.contains(t)) {
                 let id = topic_ids.get(t).map_or("?", String::as_str);
                 out.push((i, format!("topic:{id}")));
-            } else if let Some(p) = self.phrases[i].iter().find(|p| phrase_found(&text, p)) {
-                out.push((i, p.trim_end_matches('$').to_string()));
+            } else if let Some(pi) = first {
+                out.push((i, self.phrases[i][pi].trim_end_matches('$').to_string()));
             }
         }
         out
@@ -415,6 +458,43 @@ mod tests {
             "schon wieder"
         ));
         assert!(phrase_found("déjà la troisième fois", "troisième fois"));
+    }
+
+    #[test]
+    fn the_automaton_finds_what_each_phrase_alone_finds() {
+        let ids: Vec<String> = Vec::new();
+        let signals = Signals::shipped();
+        let m = SignalMatcher::new(&signals, &ids);
+        // Every shipped phrase inside, at the start and glued to a word,
+        // plus a few comments with several phrases.
+        let mut texts: Vec<String> = vec![
+            "ich kündige, anwalt ist informiert und schon wieder angerufen".into(),
+            "see you in court! courteous agents, recancel, cancel".into(),
+            "déjà la troisième fois, encore une fois".into(),
+            String::new(),
+        ];
+        for p in signals.signals.iter().flat_map(|s| s.phrases()) {
+            let p = p.to_lowercase();
+            let bare = p.trim_end_matches('$');
+            texts.push(format!("well, {bare}. thanks"));
+            texts.push(format!("x{bare}"));
+            texts.push(format!("{bare}s and more"));
+        }
+        for t in &texts {
+            let expected: Vec<(usize, String)> = signals
+                .signals
+                .iter()
+                .enumerate()
+                .filter_map(|(i, s)| {
+                    s.phrases()
+                        .map(|p| p.to_lowercase())
+                        .find(|p| phrase_found(&t.to_lowercase(), p))
+                        .map(|p| (i, p.trim_end_matches('$').to_string()))
+                })
+                .collect();
+            assert_eq!(m.find(t, &[], &ids), expected, "{t:?}");
+        }
+        assert!(texts.len() > 30);
     }
 
     #[test]

@@ -17,7 +17,6 @@ use rayon::prelude::*;
 
 use crate::aggregate::{AggAccumulator, AggRow, Period};
 use crate::classify::clauses::split_clauses;
-use crate::classify::language;
 use crate::classify::{Classifier, CommentAnalysis, Polarity};
 use crate::dates::{parse_when, When};
 use crate::driver_stats::{finest, DriverCounts, DriverCountsAccumulator};
@@ -220,11 +219,16 @@ pub fn embed_comments(
             Some((clauses, whole, ids))
         })
         .collect();
-    // Language per comment, on all cores before the encoder takes them:
-    // lingua needs a fraction of a millisecond per comment
+    // Language per comment, before the encoder takes the cores: lingua
+    // needs a fraction of a millisecond per comment
     // (examples/language_eval.rs prints it), which adds up over an export.
-    let languages: Vec<Option<&'static str>> =
-        comments.par_iter().map(|c| language::detect(c)).collect();
+    let languages = encoder.languages(comments)?;
+    anyhow::ensure!(
+        languages.len() == comments.len(),
+        "{} languages for {} comments",
+        languages.len(),
+        comments.len()
+    );
     let refs: Vec<&str> = texts.list.iter().map(String::as_str).collect();
     let vectors = encoder.embed(&refs)?;
     Ok(plans
@@ -287,16 +291,36 @@ pub fn analyse_texts(
         sentiments.len(),
         refs.len()
     );
+    // Cosines to the topics' examples, once per distinct clause, in one
+    // matrix product.
+    let mut sims_at: Vec<Option<usize>> = vec![None; refs.len()];
+    let mut clause_vecs: Vec<&[f32]> = Vec::new();
+    for (_, ids) in plans.iter().flatten() {
+        for &i in ids {
+            if sims_at[i].is_none() {
+                sims_at[i] = Some(clause_vecs.len());
+                clause_vecs.push(&vectors[i]);
+            }
+        }
+    }
+    let sims = classifier.topic_model().similarities_many(&clause_vecs);
+    // Keyword rules and topic decisions per comment, on all cores: on a
+    // rerun where every vector comes from the cache, this is most of what is
+    // left.
     Ok(embedded
-        .into_iter()
+        .into_par_iter()
         .zip(plans)
         .map(|(e, plan)| {
             let (e, (whole, ids)) = (e?, plan?);
             let clause_sentiment = ids.iter().map(|&i| sentiments[i]).collect();
-            Some(classifier.analyse(
+            let clause_sims = ids
+                .iter()
+                .map(|&i| sims[sims_at[i].expect("every clause has cosines")].clone())
+                .collect();
+            Some(classifier.analyse_scored(
                 sentiments[whole],
                 e.clauses,
-                &e.clause_vecs,
+                clause_sims,
                 clause_sentiment,
                 e.language,
             ))

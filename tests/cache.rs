@@ -188,9 +188,19 @@ fn stats_and_prune_see_what_runs_stored_and_pruned_texts_come_back() {
     // sentiment fit, which go through the cache too.
     let rows: u64 = text
         .lines()
-        .find_map(|l| l.split_once(" vectors; ")?.0.parse().ok())
+        .find_map(|l| l.split_once(" entries: ")?.0.parse().ok())
         .expect("a row count");
     assert!(rows > stored, "{text}");
+    // The detected language of each comment is kept too.
+    assert!(text.contains("  language detection (lingua "), "{text}");
+    let languages: u64 = text
+        .lines()
+        .find_map(|l| {
+            let (_, rest) = l.split_once(" vectors, ")?;
+            rest.split_once(" detected languages")?.0.parse().ok()
+        })
+        .expect("a language count");
+    assert!(languages > 0 && languages < rows, "{text}");
     // Keyed by the precision the encoder runs in (bf16 on CPUs with native
     // bfloat16, else f32).
     assert!(
@@ -212,7 +222,7 @@ fn stats_and_prune_see_what_runs_stored_and_pruned_texts_come_back() {
     assert!(prune.status.success(), "{}", show(&prune));
     let text = String::from_utf8_lossy(&prune.stdout);
     assert!(
-        text.contains(&format!("removed {aged} vectors"))
+        text.contains(&format!("removed {aged} entries"))
             && text.contains(&format!("{} remain", rows - aged))
             && text.contains("vacuumed"),
         "{text}"

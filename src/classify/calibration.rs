@@ -488,6 +488,13 @@ pub fn score_labelled(
     ensure!(texts.len() == labels.len(), "one label set per text");
     let n = topics.len();
     let embedded = crate::pipeline::embed_comments(texts, encoder)?;
+    // Every clause's cosines in one matrix product, as in a run.
+    let clause_vecs: Vec<&[f32]> = embedded
+        .iter()
+        .flatten()
+        .flat_map(|e| e.clause_vecs.iter().map(Vec::as_slice))
+        .collect();
+    let mut sims = topics.similarities_many(&clause_vecs).into_iter();
     let mut rows = Vec::with_capacity(texts.len());
     let mut similarity_rule = Vec::with_capacity(texts.len());
     for (e, l) in embedded.iter().zip(labels) {
@@ -498,7 +505,8 @@ pub fn score_labelled(
         let mut old = vec![false; n];
         let features = match e {
             Some(e) => {
-                let scores = topics.scores(&e.clauses, &e.clause_vecs, e.language);
+                let clause_sims = sims.by_ref().take(e.clause_vecs.len()).collect();
+                let scores = topics.scores_of(&e.clauses, clause_sims, e.language);
                 for d in topics.similarity_rule(
                     &scores,
                     rule.topic_threshold,

@@ -73,18 +73,29 @@ impl Normalized {
 
     /// Whether `pattern` occurs as a whole word or phrase (or word start).
     pub fn contains(&self, pattern: &Pattern) -> bool {
-        self.0.contains(&pattern.needle)
+        pattern.finder.find(self.0.as_bytes()).is_some()
     }
 }
 
 /// One keyword, ready to match a [`Normalized`] text.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Pattern {
     /// `" word "`, or `" word"` for a prefix keyword.
     needle: String,
+    /// The needle's searcher, made once: every clause of a run is checked
+    /// against every keyword of every topic.
+    finder: memchr::memmem::Finder<'static>,
     /// The keyword as written.
     pub source: String,
 }
+
+impl PartialEq for Pattern {
+    fn eq(&self, other: &Pattern) -> bool {
+        self.needle == other.needle && self.source == other.source
+    }
+}
+
+impl Eq for Pattern {}
 
 impl Pattern {
     /// The normalized form: two keywords with the same key match the same texts.
@@ -122,6 +133,7 @@ impl Pattern {
             format!(" {words} ")
         };
         Ok(Pattern {
+            finder: memchr::memmem::Finder::new(needle.as_bytes()).into_owned(),
             needle,
             source: keyword.to_string(),
         })

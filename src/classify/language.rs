@@ -14,9 +14,11 @@
 //! Topic matching does not depend on the language; it only selects which
 //! keyword lists apply (see [`super::keywords`]).
 
+use std::borrow::Cow;
 use std::sync::OnceLock;
 
 use lingua::{Language, LanguageDetector, LanguageDetectorBuilder};
+use unicode_normalization::{is_nfc_quick, IsNormalized, UnicodeNormalization};
 
 /// The languages a comment can be detected as, in ISO 639-1.
 pub const LANGUAGES: [&str; 11] = [
@@ -60,9 +62,38 @@ fn letters(text: &str) -> usize {
     text.chars().filter(|c| c.is_alphabetic()).count()
 }
 
+/// What decides [`detect`]'s answer besides the text: the detector and its
+/// version, the languages and the two thresholds. A cached language
+/// ([`crate::cache`]) is only valid for the same identity.
+pub fn detector_identity() -> String {
+    format!(
+        "lingua {}; {}; min letters {MIN_LETTERS}; min confidence {MIN_CONFIDENCE}",
+        env!("VERBATIM_LINGUA_VERSION"),
+        LANGUAGES.join(",")
+    )
+}
+
+/// The language of a code in [`LANGUAGES`], as the static string.
+pub fn known(code: &str) -> Option<&'static str> {
+    LANGUAGES.iter().copied().find(|&c| c == code)
+}
+
+/// The text in Unicode NFC: decomposed accents would otherwise count as
+/// non-letters and change the n-grams. Most texts are NFC and not copied.
+fn nfc(text: &str) -> Cow<'_, str> {
+    if is_nfc_quick(text.chars()) == IsNormalized::Yes {
+        Cow::Borrowed(text)
+    } else {
+        Cow::Owned(text.nfc().collect())
+    }
+}
+
 /// The language of `text` (ISO 639-1, one of [`LANGUAGES`]), or `None` when
-/// the text is too short or the detector is unsure.
+/// the text is too short or the detector is unsure. Composed and decomposed
+/// forms of the same text get the same answer.
 pub fn detect(text: &str) -> Option<&'static str> {
+    let text = nfc(text);
+    let text = text.as_ref();
     if letters(text) < MIN_LETTERS {
         return None;
     }
@@ -120,5 +151,23 @@ mod tests {
             assert_eq!(detect(text), None, "{text:?}");
         }
         assert_eq!(detect_forced("12345 !!"), None);
+    }
+
+    #[test]
+    fn decomposed_accents_are_detected_as_composed() {
+        use unicode_normalization::UnicodeNormalization;
+        let text = "La conseillère était très aimable et m'a aidé rapidement";
+        let decomposed: String = text.nfd().collect();
+        assert_ne!(decomposed, text);
+        assert_eq!(detect(&decomposed), detect(text));
+        assert_eq!(detect(&decomposed), Some("fr"));
+    }
+
+    #[test]
+    fn the_identity_names_the_detector_version_and_thresholds() {
+        let id = detector_identity();
+        assert!(id.starts_with("lingua 1."), "{id}");
+        assert!(!id.contains("unknown"), "{id}");
+        assert!(id.contains("de,nl,en,fr,es"), "{id}");
     }
 }

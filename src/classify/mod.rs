@@ -325,9 +325,25 @@ impl Classifier {
         clause_sentiment: Vec<Sentiment>,
         language: Option<&'static str>,
     ) -> CommentAnalysis {
+        let refs: Vec<&[f32]> = clause_vecs.iter().map(Vec::as_slice).collect();
+        let sims = self.topics.similarities_many(&refs);
+        self.analyse_scored(sentiment, clauses, sims, clause_sentiment, language)
+    }
+
+    /// [`Classifier::analyse`] from each clause's cosines to the topics
+    /// ([`TopicModel::similarities_many`], computed for many comments at
+    /// once).
+    pub fn analyse_scored(
+        &self,
+        sentiment: Sentiment,
+        clauses: Vec<String>,
+        clause_sims: Vec<Vec<f32>>,
+        clause_sentiment: Vec<Sentiment>,
+        language: Option<&'static str>,
+    ) -> CommentAnalysis {
         let s = &self.settings;
-        debug_assert_eq!(clause_sentiment.len(), clause_vecs.len());
-        let scores = self.topics.scores(&clauses, clause_vecs, language);
+        debug_assert_eq!(clause_sentiment.len(), clause_sims.len());
+        let scores = self.topics.scores_of(&clauses, clause_sims, language);
         let decisions = match &self.topic_rule {
             TopicRule::Similarity => self.topics.similarity_rule(
                 &scores,

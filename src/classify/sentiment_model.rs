@@ -308,10 +308,12 @@ pub struct SentimentModelInfo {
     pub labels: LabelMapping,
 }
 
-/// A sentiment model ready to score texts.
+/// A sentiment model ready to score texts. The libtorch modules are not
+/// `Sync`; the lock lets a [`super::Classifier`] be shared by the threads
+/// that classify comments (the model itself runs one batch at a time).
 #[derive(Debug)]
 pub struct ModelSentiment {
-    classifier: SequenceClassifier,
+    classifier: std::sync::Mutex<SequenceClassifier>,
     pub info: SentimentModelInfo,
 }
 
@@ -334,13 +336,16 @@ impl ModelSentiment {
             precision: format!("{:?}", classifier.kind()),
             labels: mapping,
         };
-        Ok(ModelSentiment { classifier, info })
+        Ok(ModelSentiment {
+            classifier: std::sync::Mutex::new(classifier),
+            info,
+        })
     }
 
     /// Sentiment of each text, in the order of `texts`.
     pub fn sentiments(&self, texts: &[&str]) -> Result<Vec<Sentiment>> {
-        Ok(self
-            .classifier
+        let classifier = self.classifier.lock().unwrap_or_else(|e| e.into_inner());
+        Ok(classifier
             .probabilities(texts)?
             .iter()
             .map(|p| self.info.labels.sentiment(p))

@@ -23,7 +23,7 @@ use anyhow::Result;
 
 use super::keywords::{KeywordFilter, Normalized, Pattern};
 use super::taxonomy::Taxonomy;
-use crate::model::{dot, Encoder};
+use crate::model::Encoder;
 
 /// Names of the features of a (clause, topic) pair, in the order of
 /// [`Candidate::features`]; a calibration file lists them to say what its
@@ -99,8 +99,12 @@ pub struct Decision {
 /// The taxonomy's topics ready for one encoder's vectors.
 #[derive(Debug, Clone)]
 pub struct TopicModel {
-    /// Per topic, the vectors of its example phrases.
-    examples: Vec<Vec<Vec<f32>>>,
+    /// The vectors of every topic's example phrases, one row each, topic
+    /// after topic (row-major, `dim` columns).
+    examples: Vec<f32>,
+    /// Per topic, its rows of `examples`.
+    rows: Vec<std::ops::Range<usize>>,
+    dim: usize,
     /// Per topic, its `must` / `exclude` keyword rules.
     keywords: Vec<KeywordFilter>,
     lexicons: Vec<Lexicon>,
@@ -109,13 +113,24 @@ pub struct TopicModel {
 impl TopicModel {
     /// Embeds the example phrases of every topic with `encoder`.
     pub fn build(encoder: &dyn Encoder, taxonomy: &Taxonomy) -> Result<TopicModel> {
-        let mut examples = Vec::new();
+        let (mut examples, mut rows) = (Vec::new(), Vec::new());
+        let dim = encoder.dim();
         for topic in &taxonomy.topics {
             let texts: Vec<&str> = topic.all_examples().collect();
-            examples.push(encoder.embed(&texts)?);
+            let start = examples.len() / dim.max(1);
+            for v in encoder.embed(&texts)? {
+                anyhow::ensure!(
+                    v.len() == dim,
+                    "the encoder gave a vector of another length"
+                );
+                examples.extend(v);
+            }
+            rows.push(start..examples.len() / dim.max(1));
         }
         Ok(TopicModel {
             examples,
+            rows,
+            dim,
             keywords: taxonomy.topics.iter().map(KeywordFilter::new).collect(),
             lexicons: lexicons(taxonomy),
         })
@@ -123,22 +138,57 @@ impl TopicModel {
 
     /// Number of topics.
     pub fn len(&self) -> usize {
-        self.examples.len()
+        self.rows.len()
     }
 
     /// True for a taxonomy without topics (never built by the parser).
     pub fn is_empty(&self) -> bool {
-        self.examples.is_empty()
+        self.rows.is_empty()
     }
 
     /// Best cosine of `v` to each topic's examples.
     pub fn similarities(&self, v: &[f32]) -> Vec<f32> {
-        self.examples
-            .iter()
-            .map(|ex| {
-                ex.iter()
-                    .map(|e| dot(v, e))
-                    .fold(f32::NEG_INFINITY, f32::max)
+        self.similarities_many(&[v])
+            .pop()
+            .expect("one row per vector")
+    }
+
+    /// Best cosine of each vector to each topic's examples:
+    /// `out[vector][topic]`, `-inf` for a topic without examples. One
+    /// matrix product through libtorch for all the vectors: a chunk of
+    /// comments has thousands of clauses and the default taxonomy hundreds
+    /// of examples, which is most of the work of a rerun whose vectors all
+    /// come from the cache.
+    pub fn similarities_many(&self, vectors: &[&[f32]]) -> Vec<Vec<f32>> {
+        let (n, e) = (vectors.len(), self.examples.len() / self.dim.max(1));
+        if n == 0 {
+            return Vec::new();
+        }
+        let cosines: Vec<f32> = if e == 0 {
+            Vec::new()
+        } else {
+            let mut flat = Vec::with_capacity(n * self.dim);
+            for v in vectors {
+                assert_eq!(v.len(), self.dim, "a vector of another length");
+                flat.extend_from_slice(v);
+            }
+            let q = tch::Tensor::from_slice(&flat).view([n as i64, self.dim as i64]);
+            let x = tch::Tensor::from_slice(&self.examples).view([e as i64, self.dim as i64]);
+            let product = q.matmul(&x.tr()).contiguous().view([-1]);
+            Vec::<f32>::try_from(product).expect("a float32 matrix")
+        };
+        (0..n)
+            .map(|i| {
+                let row = &cosines[i * e..(i + 1) * e];
+                self.rows
+                    .iter()
+                    .map(|r| {
+                        row[r.clone()]
+                            .iter()
+                            .copied()
+                            .fold(f32::NEG_INFINITY, f32::max)
+                    })
+                    .collect()
             })
             .collect()
     }
@@ -151,14 +201,25 @@ impl TopicModel {
         clause_vecs: &[Vec<f32>],
         language: Option<&str>,
     ) -> ClauseScores {
+        let refs: Vec<&[f32]> = clause_vecs.iter().map(Vec::as_slice).collect();
+        self.scores_of(clauses, self.similarities_many(&refs), language)
+    }
+
+    /// [`TopicModel::scores`] from the clauses' cosines to each topic
+    /// ([`TopicModel::similarities_many`]).
+    pub fn scores_of(
+        &self,
+        clauses: &[String],
+        clause_sims: Vec<Vec<f32>>,
+        language: Option<&str>,
+    ) -> ClauseScores {
         let comment_words = Normalized::new(&clauses.join(" "));
         let mut out = ClauseScores {
-            sims: Vec::with_capacity(clause_vecs.len()),
-            means: Vec::with_capacity(clause_vecs.len()),
-            words: Vec::with_capacity(clause_vecs.len()),
+            sims: Vec::with_capacity(clause_sims.len()),
+            means: Vec::with_capacity(clause_sims.len()),
+            words: Vec::with_capacity(clause_sims.len()),
         };
-        for (ci, v) in clause_vecs.iter().enumerate() {
-            let mut sims = self.similarities(v);
+        for (ci, mut sims) in clause_sims.into_iter().enumerate() {
             let mean = sims.iter().sum::<f32>() / sims.len().max(1) as f32;
             // Keyword rules bar a topic before any comparison between topics,
             // so that a barred topic does not crowd the clause's other

@@ -84,14 +84,32 @@ pub fn run(args: Args) -> Result<ExitCode> {
                 cache.display(),
                 s.schema_version
             );
+            let languages: u64 = s
+                .models
+                .iter()
+                .filter(|m| m.precision == crate::cache::LANGUAGE_PRECISION)
+                .map(|m| m.rows)
+                .sum();
             println!(
-                "{} vectors; file {} + log {}, of which {} free",
+                "{} entries: {} vectors, {} detected languages; file {} + log {}, of which {} free",
                 s.rows,
+                s.rows - languages,
+                languages,
                 mib(s.file_bytes),
                 mib(s.wal_bytes),
                 mib(s.free_bytes)
             );
             for m in &s.models {
+                if m.precision == crate::cache::LANGUAGE_PRECISION {
+                    println!(
+                        "  {}: {} comments, last used {} to {}",
+                        m.name,
+                        m.rows,
+                        date(m.oldest_use),
+                        date(m.newest_use)
+                    );
+                    continue;
+                }
                 println!(
                     "  {} {} (weights {}, prefix {:?}, dim {}): {} vectors, last used {} to {}",
                     m.name,
@@ -114,7 +132,8 @@ pub fn run(args: Args) -> Result<ExitCode> {
             let cutoff = now() - older_than.as_secs() as i64;
             let r = c.prune(cutoff).map_err(coded)?;
             println!(
-                "removed {} vectors last used before {} from {}; {} remain",
+                "removed {} entries (vectors and detected languages) last used before {} from {}; \
+                 {} remain",
                 r.total(),
                 date(Some(cutoff)),
                 cache.display(),

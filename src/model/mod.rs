@@ -28,6 +28,17 @@ pub trait Encoder {
     fn dim(&self) -> usize;
     /// One unit-length vector per text, in the order of `texts`.
     fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>>;
+    /// The language of each text ([`crate::classify::language::detect`]),
+    /// on all cores. It sits here so that an encoder that keeps per-text
+    /// results ([`crate::cache::CachedEncoder`]) answers it from its store
+    /// too: on a rerun, detection costs more than looking vectors up.
+    fn languages(&self, texts: &[&str]) -> Result<Vec<Option<&'static str>>> {
+        use rayon::prelude::*;
+        Ok(texts
+            .par_iter()
+            .map(|t| crate::classify::language::detect(t))
+            .collect())
+    }
 }
 
 /// A borrowed encoder is an encoder (so a wrapper can hold either).
@@ -40,6 +51,9 @@ impl<E: Encoder + ?Sized> Encoder for &E {
     }
     fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>> {
         (**self).embed(texts)
+    }
+    fn languages(&self, texts: &[&str]) -> Result<Vec<Option<&'static str>>> {
+        (**self).languages(texts)
     }
 }
 
