@@ -255,7 +255,23 @@ pub fn analyse_texts(
     encoder: &dyn Encoder,
     classifier: &Classifier,
 ) -> Result<Vec<Option<CommentAnalysis>>> {
-    let embedded = embed_comments(comments, encoder)?;
+    classify_embedded(comments, embed_comments(comments, encoder)?, classifier)
+}
+
+/// The second half of [`analyse_texts`]: classifies comments that
+/// [`embed_comments`] split and embedded. It needs no encoder, so it can
+/// run on another thread while the encoder embeds the next chunk.
+pub fn classify_embedded(
+    comments: &[&str],
+    embedded: Vec<Option<EmbeddedComment>>,
+    classifier: &Classifier,
+) -> Result<Vec<Option<CommentAnalysis>>> {
+    anyhow::ensure!(
+        comments.len() == embedded.len(),
+        "{} embedded comments for {} comments",
+        embedded.len(),
+        comments.len()
+    );
     // The distinct texts again, with their vectors, so that a sentiment
     // model reading the text gets them in one batch.
     let mut texts = Texts::default();
@@ -328,142 +344,225 @@ pub fn analyse_texts(
         .collect())
 }
 
-/// Embeds and classifies one chunk of responses; also returns how many
-/// distinct texts were embedded.
-fn analyse_chunk(
+/// A chunk between the embedding and the classifying stage of a pass: the
+/// rows read, in input order, with the responses' comments split and
+/// embedded.
+struct EmbeddedChunk {
+    read: u64,
+    rejects: Vec<Reject>,
     responses: Vec<Response>,
-    encoder: &dyn Encoder,
-    classifier: &Classifier,
-    date_column: Option<usize>,
-) -> Result<(Vec<AnalyzedResponse>, usize)> {
-    let comments: Vec<&str> = responses.iter().map(|r| r.comment.as_str()).collect();
-    let analyses = analyse_texts(&comments, encoder, classifier)?;
-    let mut distinct = std::collections::HashSet::new();
-    for (c, a) in comments.iter().zip(&analyses) {
-        if let Some(a) = a {
-            distinct.insert(*c);
-            if a.clauses.len() > 1 {
-                distinct.extend(a.clauses.iter().map(String::as_str));
-            }
-        }
-    }
-    let embedded = distinct.len();
-    let mut out = Vec::with_capacity(responses.len());
-    for (r, analysis) in responses.into_iter().zip(analyses) {
-        let bucket = Bucket::from_score(r.score)
-            .ok_or_else(|| anyhow::anyhow!("line {}: score {} out of range", r.line, r.score))?;
-        let when = date_column
-            .and_then(|c| r.segments.get(c))
-            .map_or_else(When::default, |v| parse_when(v));
-        out.push(AnalyzedResponse {
-            response: r,
-            bucket,
-            when,
-            analysis,
-        });
-    }
-    Ok((out, embedded))
+    embedded: Vec<Option<EmbeddedComment>>,
+    /// Distinct texts (comments and clauses) in the chunk.
+    texts: usize,
+    embed_time: Duration,
 }
 
-/// Runs the pass over `records`; `progress` is told the responses done.
-#[allow(clippy::too_many_arguments)]
-pub fn run_pass(
-    records: impl Iterator<Item = Result<Record, InputError>>,
-    segment_columns: &[String],
-    encoder: &dyn Encoder,
-    classifier: &Classifier,
-    topic_ids: &[String],
-    settings: &PassSettings,
-    sink: &mut dyn PassSink,
-    progress: &mut dyn FnMut(u64),
-) -> Result<PassResult> {
-    let agg_index: Vec<usize> = match &settings.segments {
-        SegmentChoice::Columns(c) => c.clone(),
-        SegmentChoice::Auto { .. } => (0..segment_columns.len())
-            .filter(|&c| Some(c) != settings.date_column)
-            .collect(),
-    };
-    let max_values = match settings.segments {
-        SegmentChoice::Auto { max_values } => Some(max_values),
-        SegmentChoice::Columns(_) => None,
-    };
-    let periods = if settings.date_column.is_some() {
-        settings.periods.clone()
-    } else {
+/// The embedding stage: splits and embeds the comments of one batch.
+fn embed_chunk(batch: Vec<Record>, encoder: &dyn Encoder) -> Result<EmbeddedChunk> {
+    let read = batch.len() as u64;
+    let (mut rejects, mut responses) = (Vec::new(), Vec::with_capacity(batch.len()));
+    for record in batch {
+        match record {
+            Record::Reject(r) => rejects.push(r),
+            Record::Response(r) => responses.push(r),
+        }
+    }
+    let comments: Vec<&str> = responses.iter().map(|r| r.comment.as_str()).collect();
+    let started = Instant::now();
+    let embedded = if comments.is_empty() {
         Vec::new()
+    } else {
+        embed_comments(&comments, encoder)?
     };
-    let mut counts = DriverCountsAccumulator::new(
-        topic_ids,
-        segment_columns,
-        &agg_index,
-        max_values,
-        &settings.team_columns,
-        finest(&periods),
-        settings.followup_limit,
-        settings.redact,
-    );
-    let mut agg = AggAccumulator::new(
-        agg_index
-            .iter()
-            .map(|&i| segment_columns[i].clone())
-            .collect(),
-        periods,
-        max_values,
-    );
-    let mut drivers: Vec<DriverAccumulator> = DriverScope::ALL
-        .iter()
-        .map(|_| DriverAccumulator::new(topic_ids.to_vec()))
-        .collect();
-    let mut nps = Nps::default();
-    let (mut read, mut analysed, mut rejected, mut with_comment, mut unparsed) = (0, 0, 0, 0, 0);
-    let mut texts_embedded = 0;
-    let mut embed_time = Duration::ZERO;
+    let embed_time = started.elapsed();
+    let mut distinct = std::collections::HashSet::new();
+    for (c, e) in comments.iter().zip(&embedded) {
+        if let Some(e) = e {
+            distinct.insert(*c);
+            if e.clauses.len() > 1 {
+                distinct.extend(e.clauses.iter().map(String::as_str));
+            }
+        }
+    }
+    let texts = distinct.len();
+    Ok(EmbeddedChunk {
+        read,
+        rejects,
+        responses,
+        embedded,
+        texts,
+        embed_time,
+    })
+}
 
-    let mut records = records.peekable();
-    let chunk_size = settings.chunk.max(1);
-    while records.peek().is_some() {
-        let mut chunk = Vec::with_capacity(chunk_size);
-        while chunk.len() < chunk_size {
-            match records.next() {
-                None => break,
-                Some(Err(e)) => return Err(e.into()),
-                Some(Ok(Record::Reject(r))) => {
-                    read += 1;
-                    rejected += 1;
-                    sink.reject(&r)?;
-                }
-                Some(Ok(Record::Response(r))) => {
-                    read += 1;
-                    chunk.push(r);
-                }
+/// What the reading thread hands over: up to a chunk of responses, with
+/// the rejects met on the way, in input order; or the error that stopped
+/// the reading.
+type Batch = Result<Vec<Record>, InputError>;
+
+/// Reads `records` into batches of `chunk` responses and sends them until
+/// the input ends, an error stops it, or the receiver is gone.
+fn read_batches(
+    records: impl Iterator<Item = Result<Record, InputError>>,
+    chunk: usize,
+    tx: std::sync::mpsc::SyncSender<Batch>,
+) {
+    let mut batch = Vec::with_capacity(chunk);
+    let mut responses = 0;
+    for r in records {
+        match r {
+            Err(e) => {
+                // The run stops here: the batch read so far is not wanted.
+                let _ = tx.send(Err(e));
+                return;
+            }
+            Ok(r) => {
+                responses += usize::from(matches!(r, Record::Response(_)));
+                batch.push(r);
             }
         }
-        if chunk.is_empty() {
-            continue;
+        if responses == chunk {
+            if tx.send(Ok(std::mem::take(&mut batch))).is_err() {
+                return;
+            }
+            responses = 0;
         }
-        let started = Instant::now();
-        let (done, n_texts) = analyse_chunk(chunk, encoder, classifier, settings.date_column)?;
-        embed_time += started.elapsed();
-        texts_embedded += n_texts;
+    }
+    if !batch.is_empty() {
+        let _ = tx.send(Ok(batch));
+    }
+}
+
+/// Everything a pass counts, fed one chunk at a time by the classifying
+/// stage.
+struct Tally<'a> {
+    settings: &'a PassSettings,
+    agg_index: Vec<usize>,
+    counts: DriverCountsAccumulator,
+    agg: AggAccumulator,
+    drivers: Vec<DriverAccumulator>,
+    nps: Nps,
+    read: u64,
+    analysed: u64,
+    rejected: u64,
+    with_comment: u64,
+    unparsed: u64,
+    texts_embedded: usize,
+    embed_time: Duration,
+}
+
+impl<'a> Tally<'a> {
+    fn new(segment_columns: &[String], topic_ids: &[String], settings: &'a PassSettings) -> Self {
+        let agg_index: Vec<usize> = match &settings.segments {
+            SegmentChoice::Columns(c) => c.clone(),
+            SegmentChoice::Auto { .. } => (0..segment_columns.len())
+                .filter(|&c| Some(c) != settings.date_column)
+                .collect(),
+        };
+        let max_values = match settings.segments {
+            SegmentChoice::Auto { max_values } => Some(max_values),
+            SegmentChoice::Columns(_) => None,
+        };
+        let periods = if settings.date_column.is_some() {
+            settings.periods.clone()
+        } else {
+            Vec::new()
+        };
+        let counts = DriverCountsAccumulator::new(
+            topic_ids,
+            segment_columns,
+            &agg_index,
+            max_values,
+            &settings.team_columns,
+            finest(&periods),
+            settings.followup_limit,
+            settings.redact,
+        );
+        let agg = AggAccumulator::new(
+            agg_index
+                .iter()
+                .map(|&i| segment_columns[i].clone())
+                .collect(),
+            periods,
+            max_values,
+        );
+        Tally {
+            settings,
+            agg_index,
+            counts,
+            agg,
+            drivers: DriverScope::ALL
+                .iter()
+                .map(|_| DriverAccumulator::new(topic_ids.to_vec()))
+                .collect(),
+            nps: Nps::default(),
+            read: 0,
+            analysed: 0,
+            rejected: 0,
+            with_comment: 0,
+            unparsed: 0,
+            texts_embedded: 0,
+            embed_time: Duration::ZERO,
+        }
+    }
+
+    /// The classifying stage for one chunk: classifies its comments, counts
+    /// its responses and hands rejects and responses to the sink.
+    fn add(
+        &mut self,
+        chunk: EmbeddedChunk,
+        classifier: &Classifier,
+        sink: &mut dyn PassSink,
+        progress: &mut dyn FnMut(u64),
+    ) -> Result<()> {
+        self.read += chunk.read;
+        self.texts_embedded += chunk.texts;
+        self.embed_time += chunk.embed_time;
+        for r in &chunk.rejects {
+            self.rejected += 1;
+            sink.reject(r)?;
+        }
+        if chunk.responses.is_empty() {
+            return Ok(());
+        }
+        let comments: Vec<&str> = chunk.responses.iter().map(|r| r.comment.as_str()).collect();
+        let analyses = classify_embedded(&comments, chunk.embedded, classifier)?;
+        let date_column = self.settings.date_column;
+        let mut done = Vec::with_capacity(chunk.responses.len());
+        for (r, analysis) in chunk.responses.into_iter().zip(analyses) {
+            let bucket = Bucket::from_score(r.score).ok_or_else(|| {
+                anyhow::anyhow!("line {}: score {} out of range", r.line, r.score)
+            })?;
+            let when = date_column
+                .and_then(|c| r.segments.get(c))
+                .map_or_else(When::default, |v| parse_when(v));
+            done.push(AnalyzedResponse {
+                response: r,
+                bucket,
+                when,
+                analysis,
+            });
+        }
         for a in &done {
-            nps.add(a.bucket);
-            analysed += 1;
+            self.nps.add(a.bucket);
+            self.analysed += 1;
             if a.analysis.is_some() {
-                with_comment += 1;
+                self.with_comment += 1;
             }
-            if let Some(c) = settings.date_column {
+            if let Some(c) = date_column {
                 let raw = a.response.segments.get(c).map_or("", |v| v.trim());
                 if a.when.date.is_none() && !raw.is_empty() {
-                    unparsed += 1;
+                    self.unparsed += 1;
                 }
             }
-            let values: Vec<&str> = agg_index
+            let values: Vec<&str> = self
+                .agg_index
                 .iter()
                 .map(|&i| a.response.segments.get(i).map_or("", String::as_str))
                 .collect();
-            agg.add(a.bucket, a.when.date, &values);
-            counts.add(a);
-            for (scope, acc) in DriverScope::ALL.iter().zip(drivers.iter_mut()) {
+            self.agg.add(a.bucket, a.when.date, &values);
+            self.counts.add(a);
+            for (scope, acc) in DriverScope::ALL.iter().zip(self.drivers.iter_mut()) {
                 let mentions: Vec<usize> = a.analysis.as_ref().map_or_else(Vec::new, |an| {
                     an.topics
                         .iter()
@@ -475,36 +574,92 @@ pub fn run_pass(
             }
         }
         sink.responses(&done)?;
-        progress(analysed);
+        progress(self.analysed);
+        Ok(())
     }
 
-    let agg_columns = agg.kept_columns();
-    let agg_rows = agg.finish(settings.min_n, settings.fdr);
-    let drivers = DriverScope::ALL
-        .iter()
-        .zip(drivers)
-        .map(|(&scope, acc)| {
-            let table = acc.finish(settings.min_n);
-            let ranking = rank(&table);
-            DriverTable {
-                scope,
-                drivers: table,
-                ranking,
+    fn finish(self) -> PassResult {
+        let settings = self.settings;
+        let agg_columns = self.agg.kept_columns();
+        let agg_rows = self.agg.finish(settings.min_n, settings.fdr);
+        let drivers = DriverScope::ALL
+            .iter()
+            .zip(self.drivers)
+            .map(|(&scope, acc)| {
+                let table = acc.finish(settings.min_n);
+                let ranking = rank(&table);
+                DriverTable {
+                    scope,
+                    drivers: table,
+                    ranking,
+                }
+            })
+            .collect();
+        PassResult {
+            read: self.read,
+            analysed: self.analysed,
+            rejected: self.rejected,
+            with_comment: self.with_comment,
+            nps: self.nps,
+            unparsed_dates: self.unparsed,
+            agg_columns,
+            agg: agg_rows,
+            drivers,
+            counts: self.counts.finish(),
+            texts_embedded: self.texts_embedded,
+            embed_time: self.embed_time,
+        }
+    }
+}
+
+/// Runs the pass over `records`; `progress` is told the responses done.
+///
+/// Three stages, one chunk apart, so that the cores do not wait on each
+/// other: a thread reads and parses the input; this thread splits and
+/// embeds the comments (the encoder stays on the thread that made it); a
+/// third classifies them, counts them and writes them to the sink. The
+/// results are those of one chunk after the other: every stage keeps the
+/// input order. An error in any stage stops the others and is returned.
+#[allow(clippy::too_many_arguments)]
+pub fn run_pass(
+    records: impl Iterator<Item = Result<Record, InputError>> + Send,
+    segment_columns: &[String],
+    encoder: &dyn Encoder,
+    classifier: &Classifier,
+    topic_ids: &[String],
+    settings: &PassSettings,
+    sink: &mut (dyn PassSink + Send),
+    progress: &mut (dyn FnMut(u64) + Send),
+) -> Result<PassResult> {
+    let chunk_size = settings.chunk.max(1);
+    let mut tally = Tally::new(segment_columns, topic_ids, settings);
+    std::thread::scope(|scope| -> Result<()> {
+        // One batch waiting in each channel while the next is worked on.
+        let (read_tx, read_rx) = std::sync::mpsc::sync_channel::<Batch>(1);
+        scope.spawn(move || read_batches(records, chunk_size, read_tx));
+        let (tx, rx) = std::sync::mpsc::sync_channel::<EmbeddedChunk>(1);
+        let tally = &mut tally;
+        let classify = scope.spawn(move || -> Result<()> {
+            for chunk in rx {
+                tally.add(chunk, classifier, sink, progress)?;
             }
-        })
-        .collect();
-    Ok(PassResult {
-        read,
-        analysed,
-        rejected,
-        with_comment,
-        nps,
-        unparsed_dates: unparsed,
-        agg_columns,
-        agg: agg_rows,
-        drivers,
-        counts: counts.finish(),
-        texts_embedded,
-        embed_time,
-    })
+            Ok(())
+        });
+        let embedding = (|| -> Result<()> {
+            for batch in read_rx {
+                let chunk = embed_chunk(batch?, encoder)?;
+                if tx.send(chunk).is_err() {
+                    // The classifying stage stopped; its error is returned.
+                    break;
+                }
+            }
+            Ok(())
+        })();
+        drop(tx);
+        let classified = classify
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        embedding.and(classified)
+    })?;
+    Ok(tally.finish())
 }

@@ -85,30 +85,8 @@ impl PassSink for Collect {
 
 #[test]
 fn planted_drivers_are_recovered() {
-    let stream = ResponseStream::from_reader(
-        std::io::Cursor::new(planted_csv().into_bytes()),
-        "planted.csv",
-        &InputOptions::default(),
-    )
-    .unwrap();
-    let segment_columns = stream.segment_columns().to_vec();
+    let (stream, segment_columns, classifier, topic_ids) = planted();
     let encoder = HashEncoder { dim: 512 };
-    let taxonomy = Taxonomy::parse(TAXONOMY, "test.toml").unwrap();
-    let prototypes: Prototypes = toml::from_str(PROTOTYPES).unwrap();
-    let settings = ClassifierSettings {
-        sentiment_temperature: 0.05,
-        topic_threshold: 0.5,
-        topic_margin: 0.1,
-        topic_min_gap: 0.1,
-    };
-    let classifier = Classifier::build(
-        &encoder,
-        SentimentModel::Prototypes(prototypes),
-        &taxonomy,
-        settings,
-    )
-    .unwrap();
-    let topic_ids: Vec<String> = taxonomy.topics.iter().map(|t| t.id.clone()).collect();
     let mut sink = Collect::default();
     let a = run_pass(
         stream,
@@ -177,4 +155,194 @@ fn planted_drivers_are_recovered() {
             .mentions,
         60
     );
+}
+
+/// The planted export's stream, the classifier and the topic ids.
+fn planted() -> (ResponseStream, Vec<String>, Classifier, Vec<String>) {
+    let stream = ResponseStream::from_reader(
+        std::io::Cursor::new(planted_csv().into_bytes()),
+        "planted.csv",
+        &InputOptions::default(),
+    )
+    .unwrap();
+    let segment_columns = stream.segment_columns().to_vec();
+    let taxonomy = Taxonomy::parse(TAXONOMY, "test.toml").unwrap();
+    let prototypes: Prototypes = toml::from_str(PROTOTYPES).unwrap();
+    let settings = ClassifierSettings {
+        sentiment_temperature: 0.05,
+        topic_threshold: 0.5,
+        topic_margin: 0.1,
+        topic_min_gap: 0.1,
+    };
+    let classifier = Classifier::build(
+        &HashEncoder { dim: 512 },
+        SentimentModel::Prototypes(prototypes),
+        &taxonomy,
+        settings,
+    )
+    .unwrap();
+    let topic_ids = taxonomy.topics.iter().map(|t| t.id.clone()).collect();
+    (stream, segment_columns, classifier, topic_ids)
+}
+
+/// What a pass gave each response: id, sentiment, topics with polarity.
+fn per_response(sink: &Collect) -> Vec<(String, String, Vec<String>)> {
+    sink.responses
+        .iter()
+        .map(|r| {
+            let a = r
+                .analysis
+                .as_ref()
+                .expect("every planted row has a comment");
+            (
+                r.response.id.clone(),
+                format!("{:?} {:.6}", a.sentiment.label, a.sentiment.score),
+                a.topics
+                    .iter()
+                    .map(|h| format!("{}:{:?}:{}", h.topic, h.polarity, h.clause))
+                    .collect(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn chunk_size_changes_nothing_but_the_chunks() {
+    let mut seen = Vec::new();
+    for chunk in [1, 7, 4096] {
+        let (stream, segment_columns, classifier, topic_ids) = planted();
+        let mut sink = Collect::default();
+        let mut progress = Vec::new();
+        let a = run_pass(
+            stream,
+            &segment_columns,
+            &HashEncoder { dim: 512 },
+            &classifier,
+            &topic_ids,
+            &PassSettings {
+                min_n: 30,
+                chunk,
+                ..Default::default()
+            },
+            &mut sink,
+            &mut |done| progress.push(done),
+        )
+        .unwrap();
+        assert_eq!(sink.chunks, 210usize.div_ceil(chunk), "chunk {chunk}");
+        // Progress after every chunk, rising to every response.
+        assert_eq!(progress.len(), sink.chunks);
+        assert!(progress.windows(2).all(|w| w[0] < w[1]));
+        assert_eq!(progress.last(), Some(&210));
+        let any = a
+            .drivers
+            .iter()
+            .find(|t| t.scope == DriverScope::Any)
+            .unwrap();
+        let impacts: Vec<String> = any
+            .drivers
+            .iter()
+            .map(|d| format!("{} {} {:?}", d.topic, d.mentions, d.impact))
+            .collect();
+        seen.push((per_response(&sink), impacts, a.nps.score(), a.read));
+    }
+    assert_eq!(seen[0], seen[1]);
+    assert_eq!(seen[0], seen[2]);
+}
+
+/// A sink that fails on its `fail_at`-th chunk.
+struct FailingSink {
+    inner: Collect,
+    fail_at: usize,
+}
+
+impl PassSink for FailingSink {
+    fn responses(&mut self, chunk: &[AnalyzedResponse]) -> anyhow::Result<()> {
+        if self.inner.chunks + 1 == self.fail_at {
+            anyhow::bail!("disk full while writing chunk {}", self.fail_at);
+        }
+        self.inner.responses(chunk)
+    }
+    fn reject(&mut self, reject: &Reject) -> anyhow::Result<()> {
+        self.inner.reject(reject)
+    }
+}
+
+/// An encoder that fails on its `fail_at`-th call.
+struct FailingEncoder {
+    inner: HashEncoder,
+    calls: std::sync::atomic::AtomicUsize,
+    fail_at: usize,
+}
+
+impl verbatim::model::Encoder for FailingEncoder {
+    fn name(&self) -> String {
+        "failing".into()
+    }
+    fn dim(&self) -> usize {
+        self.inner.dim
+    }
+    fn embed(&self, texts: &[&str]) -> anyhow::Result<Vec<Vec<f32>>> {
+        let n = self.calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+        anyhow::ensure!(n != self.fail_at, "the encoder failed on call {n}");
+        self.inner.embed(texts)
+    }
+}
+
+#[test]
+fn a_failing_stage_stops_the_pass_with_its_own_error() {
+    let settings = PassSettings {
+        min_n: 30,
+        chunk: 10,
+        ..Default::default()
+    };
+    // The writing stage fails on its third chunk: the pass returns that
+    // error (and does not wait for the other stages forever).
+    let (stream, segment_columns, classifier, topic_ids) = planted();
+    let mut sink = FailingSink {
+        inner: Collect::default(),
+        fail_at: 3,
+    };
+    let e = run_pass(
+        stream,
+        &segment_columns,
+        &HashEncoder { dim: 512 },
+        &classifier,
+        &topic_ids,
+        &settings,
+        &mut sink,
+        &mut |_| {},
+    )
+    .unwrap_err();
+    assert!(
+        e.to_string().contains("disk full while writing chunk 3"),
+        "{e:#}"
+    );
+    assert_eq!(sink.inner.chunks, 2);
+
+    // The embedding stage fails on its fourth chunk: the chunks before it
+    // were handed on, none after.
+    let (stream, segment_columns, classifier, topic_ids) = planted();
+    let encoder = FailingEncoder {
+        inner: HashEncoder { dim: 512 },
+        calls: Default::default(),
+        fail_at: 4,
+    };
+    let mut sink = Collect::default();
+    let e = run_pass(
+        stream,
+        &segment_columns,
+        &encoder,
+        &classifier,
+        &topic_ids,
+        &settings,
+        &mut sink,
+        &mut |_| {},
+    )
+    .unwrap_err();
+    assert!(
+        e.to_string().contains("the encoder failed on call 4"),
+        "{e:#}"
+    );
+    assert_eq!(sink.chunks, 3);
+    assert_eq!(encoder.calls.load(std::sync::atomic::Ordering::SeqCst), 4);
 }

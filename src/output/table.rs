@@ -181,7 +181,7 @@ pub trait Exporter {
 }
 
 /// An open file of one table, written chunk by chunk.
-pub trait TableWriter {
+pub trait TableWriter: Send {
     /// Appends the rows of `chunk` (same columns as the shape).
     fn append(&mut self, chunk: &Table) -> Result<()>;
     /// Completes the file (footer, flush).
