@@ -7,44 +7,12 @@ mod common;
 
 use std::sync::{Arc, Mutex};
 
-use common::HashEncoder;
-use verbatim::classify::{Classifier, ClassifierSettings, Prototypes, SentimentModel, Taxonomy};
+use common::{hash_classifier, HashEncoder, PLANTED_TAXONOMY};
 use verbatim::driver_stats::{analyse, AnalysisSettings, DriverAnalysis};
 use verbatim::input::{InputOptions, Reject, ResponseStream};
 use verbatim::output::driver_tables;
 use verbatim::output::table::{export_whole, CsvExporter, Table};
 use verbatim::pipeline::{run_pass, AnalyzedResponse, PassResult, PassSettings, PassSink};
-
-const TAXONOMY: &str = r#"
-name = "test"
-version = "0.1.0"
-[[topic]]
-id = "wait_time"
-label = { en = "Wait time" }
-examples.en = ["waited on hold", "hold queue waited"]
-[[topic]]
-id = "agent_friendliness"
-label = { en = "Agent friendliness" }
-examples.en = ["friendly agent", "agent friendly"]
-[[topic]]
-id = "billing"
-label = { en = "Billing" }
-examples.en = ["invoice wrong", "wrong invoice"]
-"#;
-
-const PROTOTYPES: &str = r#"
-name = "test"
-version = "0.1.0"
-[[class]]
-name = "negative"
-examples.en = ["bad terrible awful"]
-[[class]]
-name = "neutral"
-examples.en = ["okay fine average"]
-[[class]]
-name = "positive"
-examples.en = ["great excellent lovely"]
-"#;
 
 const LEGAL: &str = "terrible, my lawyer will hear from me and I cancel";
 
@@ -120,21 +88,7 @@ fn run(chunk: usize) -> Run {
     let date = segment_columns.iter().position(|c| c == "date");
     let agent = segment_columns.iter().position(|c| c == "agent").unwrap();
     let encoder = HashEncoder { dim: 512 };
-    let taxonomy = Taxonomy::parse(TAXONOMY, "test.toml").unwrap();
-    let prototypes: Prototypes = toml::from_str(PROTOTYPES).unwrap();
-    let settings = ClassifierSettings {
-        sentiment_temperature: 0.05,
-        topic_threshold: 0.5,
-        topic_margin: 0.1,
-        topic_min_gap: 0.1,
-    };
-    let classifier = Classifier::build(
-        &encoder,
-        SentimentModel::Prototypes(prototypes),
-        &taxonomy,
-        settings,
-    )
-    .unwrap();
+    let (classifier, taxonomy) = hash_classifier(PLANTED_TAXONOMY, 512);
     let topics: Vec<String> = taxonomy.topics.iter().map(|t| t.id.clone()).collect();
     let mut sink = Collect::default();
     let mut pass = run_pass(

@@ -5,41 +5,10 @@
 
 mod common;
 
-use common::HashEncoder;
-use verbatim::classify::{Classifier, ClassifierSettings, Prototypes, SentimentModel, Taxonomy};
+use common::{hash_classifier, HashEncoder, PLANTED_TAXONOMY};
+use verbatim::classify::Classifier;
 use verbatim::input::{InputOptions, Reject, ResponseStream};
 use verbatim::pipeline::{run_pass, AnalyzedResponse, DriverScope, PassSettings, PassSink};
-
-const TAXONOMY: &str = r#"
-name = "test"
-version = "0.1.0"
-[[topic]]
-id = "wait_time"
-label = { en = "Wait time" }
-examples.en = ["waited on hold", "hold queue waited"]
-[[topic]]
-id = "agent_friendliness"
-label = { en = "Agent friendliness" }
-examples.en = ["friendly agent", "agent friendly"]
-[[topic]]
-id = "billing"
-label = { en = "Billing" }
-examples.en = ["invoice wrong", "wrong invoice"]
-"#;
-
-const PROTOTYPES: &str = r#"
-name = "test"
-version = "0.1.0"
-[[class]]
-name = "negative"
-examples.en = ["bad terrible awful"]
-[[class]]
-name = "neutral"
-examples.en = ["okay fine average"]
-[[class]]
-name = "positive"
-examples.en = ["great excellent lovely"]
-"#;
 
 fn planted_csv() -> String {
     let mut s = String::from("id,score,comment\n");
@@ -166,21 +135,7 @@ fn planted() -> (ResponseStream, Vec<String>, Classifier, Vec<String>) {
     )
     .unwrap();
     let segment_columns = stream.segment_columns().to_vec();
-    let taxonomy = Taxonomy::parse(TAXONOMY, "test.toml").unwrap();
-    let prototypes: Prototypes = toml::from_str(PROTOTYPES).unwrap();
-    let settings = ClassifierSettings {
-        sentiment_temperature: 0.05,
-        topic_threshold: 0.5,
-        topic_margin: 0.1,
-        topic_min_gap: 0.1,
-    };
-    let classifier = Classifier::build(
-        &HashEncoder { dim: 512 },
-        SentimentModel::Prototypes(prototypes),
-        &taxonomy,
-        settings,
-    )
-    .unwrap();
+    let (classifier, taxonomy) = hash_classifier(PLANTED_TAXONOMY, 512);
     let topic_ids = taxonomy.topics.iter().map(|t| t.id.clone()).collect();
     (stream, segment_columns, classifier, topic_ids)
 }

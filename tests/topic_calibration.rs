@@ -85,22 +85,7 @@ fn planted() -> Vec<(String, Vec<usize>)> {
 }
 
 fn prototypes() -> Prototypes {
-    toml::from_str(
-        r#"
-name = "test"
-version = "0.1.0"
-[[class]]
-name = "negative"
-examples.en = ["bad terrible awful"]
-[[class]]
-name = "neutral"
-examples.en = ["okay fine average"]
-[[class]]
-name = "positive"
-examples.en = ["great excellent lovely"]
-"#,
-    )
-    .unwrap()
+    common::test_prototypes()
 }
 
 fn fitted() -> (Taxonomy, TopicCalibration, calibration::Scored) {

@@ -11,8 +11,8 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::HashEncoder;
-use verbatim::classify::{Classifier, ClassifierSettings, Prototypes, Taxonomy};
+use common::{hash_classifier, HashEncoder};
+use verbatim::classify::{Classifier, Taxonomy};
 use verbatim::input::{InputOptions, Reject, ResponseStream};
 use verbatim::model::Encoder;
 use verbatim::output::table::ColumnData;
@@ -187,37 +187,8 @@ fn an_invalid_taxonomy_exits_2_and_names_file_line_topic_and_field() {
     assert_eq!(out.status.code(), Some(1));
 }
 
-const PROTOTYPES: &str = r#"
-name = "test"
-version = "0.1.0"
-[[class]]
-name = "negative"
-examples.en = ["bad terrible awful"]
-[[class]]
-name = "neutral"
-examples.en = ["okay fine average"]
-[[class]]
-name = "positive"
-examples.en = ["great excellent lovely"]
-"#;
-
 fn classifier(taxonomy: &str) -> (Classifier, Taxonomy) {
-    let tax = Taxonomy::parse(taxonomy, "test.toml").unwrap();
-    let prototypes: Prototypes = toml::from_str(PROTOTYPES).unwrap();
-    let settings = ClassifierSettings {
-        sentiment_temperature: 0.05,
-        topic_threshold: 0.5,
-        topic_margin: 0.1,
-        topic_min_gap: 0.1,
-    };
-    let c = Classifier::build(
-        &HashEncoder { dim: 4096 },
-        verbatim::classify::SentimentModel::Prototypes(prototypes),
-        &tax,
-        settings,
-    )
-    .unwrap();
-    (c, tax)
+    hash_classifier(taxonomy, 4096)
 }
 
 /// Topic ids found in a one-clause comment.

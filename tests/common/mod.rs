@@ -17,6 +17,7 @@ use rust_bert::bert::{BertConfig, BertEmbeddings, BertForSequenceClassification,
 use rust_bert::distilbert::{DistilBertConfig, DistilBertModel, DistilBertModelClassifier};
 use rust_bert::roberta::{RobertaEmbeddings, RobertaForSequenceClassification};
 use serde_json::json;
+use verbatim::classify::{Classifier, ClassifierSettings, Prototypes, SentimentModel, Taxonomy};
 use verbatim::model::{normalize, Encoder};
 
 /// Words the tiny model knows; everything else is `[UNK]`.
@@ -300,4 +301,64 @@ impl Encoder for HashEncoder {
             })
             .collect())
     }
+}
+
+/// Sentiment prototypes for tests on [`HashEncoder`]: one obvious sentence
+/// per class, whose words the planted comments reuse.
+pub const TEST_PROTOTYPES: &str = r#"
+name = "test"
+version = "0.1.0"
+[[class]]
+name = "negative"
+examples.en = ["bad terrible awful"]
+[[class]]
+name = "neutral"
+examples.en = ["okay fine average"]
+[[class]]
+name = "positive"
+examples.en = ["great excellent lovely"]
+"#;
+
+/// The taxonomy of the planted exports: wait time, agent friendliness and
+/// billing, with examples made of the planted comments' words.
+pub const PLANTED_TAXONOMY: &str = r#"
+name = "test"
+version = "0.1.0"
+[[topic]]
+id = "wait_time"
+label = { en = "Wait time" }
+examples.en = ["waited on hold", "hold queue waited"]
+[[topic]]
+id = "agent_friendliness"
+label = { en = "Agent friendliness" }
+examples.en = ["friendly agent", "agent friendly"]
+[[topic]]
+id = "billing"
+label = { en = "Billing" }
+examples.en = ["invoice wrong", "wrong invoice"]
+"#;
+
+/// [`TEST_PROTOTYPES`], parsed.
+pub fn test_prototypes() -> Prototypes {
+    toml::from_str(TEST_PROTOTYPES).expect("the test prototypes parse")
+}
+
+/// A classifier on a [`HashEncoder`] of `dim` for `taxonomy` (TOML), with
+/// [`TEST_PROTOTYPES`] and the similarity rule of the statistics tests.
+pub fn hash_classifier(taxonomy: &str, dim: usize) -> (Classifier, Taxonomy) {
+    let taxonomy = Taxonomy::parse(taxonomy, "test.toml").expect("the test taxonomy parses");
+    let settings = ClassifierSettings {
+        sentiment_temperature: 0.05,
+        topic_threshold: 0.5,
+        topic_margin: 0.1,
+        topic_min_gap: 0.1,
+    };
+    let classifier = Classifier::build(
+        &HashEncoder { dim },
+        SentimentModel::Prototypes(test_prototypes()),
+        &taxonomy,
+        settings,
+    )
+    .expect("the test classifier builds");
+    (classifier, taxonomy)
 }
