@@ -22,6 +22,10 @@
 //! max_reject_rate = 0.02
 //! taxonomy = "taxonomy.toml"   # relative to this file
 //! topic_calibration = "calibration.json"   # from `verbatim train topics`
+//! sentiment_head = "head.json"   # from `verbatim train sentiment`
+//! # or a fine-tuned classifier instead of the head:
+//! # sentiment_model = "/opt/models/sentiment"
+//! # sentiment_labels = ["neg", "neu", "pos"]
 //! model = "/opt/models/multilingual-e5-small"
 //! cache = "embeddings.sqlite"  # relative to this file; see `--cache`
 //! ```
@@ -67,6 +71,12 @@ pub struct AnalysisSection {
     pub max_reject_rate: Option<f64>,
     pub taxonomy: Option<PathBuf>,
     pub topic_calibration: Option<PathBuf>,
+    /// `--sentiment-head`.
+    pub sentiment_head: Option<PathBuf>,
+    /// `--sentiment-model`.
+    pub sentiment_model: Option<PathBuf>,
+    /// `--sentiment-labels`, one polarity per class id.
+    pub sentiment_labels: Option<Vec<String>>,
     pub model: Option<PathBuf>,
     /// Embedding cache file (`--cache`).
     pub cache: Option<PathBuf>,
@@ -79,10 +89,25 @@ impl FileConfig {
             .with_context(|| format!("reading --config {}", path.display()))?;
         let mut cfg: FileConfig = toml::from_str(&text)
             .map_err(|e| anyhow::anyhow!("--config {}: {e}", path.display()))?;
+        let a = &cfg.analysis;
+        if a.sentiment_head.is_some() && a.sentiment_model.is_some() {
+            anyhow::bail!(
+                "--config {}: `sentiment_head` and `sentiment_model` are alternatives; give one",
+                path.display()
+            );
+        }
+        if a.sentiment_labels.is_some() && a.sentiment_model.is_none() {
+            anyhow::bail!(
+                "--config {}: `sentiment_labels` needs `sentiment_model` (it names that model's classes)",
+                path.display()
+            );
+        }
         let base = path.parent().unwrap_or(Path::new("."));
         for p in [
             &mut cfg.analysis.taxonomy,
             &mut cfg.analysis.topic_calibration,
+            &mut cfg.analysis.sentiment_head,
+            &mut cfg.analysis.sentiment_model,
             &mut cfg.analysis.model,
             &mut cfg.analysis.cache,
         ]
@@ -126,6 +151,28 @@ mod tests {
         assert_eq!(c.analysis.min_n, Some(5));
         assert_eq!(c.analysis.taxonomy.unwrap(), dir.path().join("t.toml"));
         assert_eq!(c.analysis.cache.unwrap(), dir.path().join("c.sqlite"));
+    }
+
+    #[test]
+    fn sentiment_keys_resolve_and_contradictions_name_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("v.toml");
+        std::fs::write(
+            &p,
+            "[analysis]\nsentiment_model = \"m\"\nsentiment_labels = [\"neg\", \"pos\"]\n",
+        )
+        .unwrap();
+        let c = FileConfig::read(&p).unwrap();
+        assert_eq!(c.analysis.sentiment_model.unwrap(), dir.path().join("m"));
+        assert_eq!(c.analysis.sentiment_labels.unwrap(), ["neg", "pos"]);
+        for bad in [
+            "[analysis]\nsentiment_model = \"m\"\nsentiment_head = \"h.json\"\n",
+            "[analysis]\nsentiment_labels = [\"neg\", \"pos\"]\n",
+        ] {
+            std::fs::write(&p, bad).unwrap();
+            let e = FileConfig::read(&p).unwrap_err().to_string();
+            assert!(e.contains("v.toml") && e.contains("sentiment_"), "{e}");
+        }
     }
 
     #[test]

@@ -252,8 +252,17 @@ struct Settings {
     max_reject_rate: Option<f64>,
     taxonomy: Option<PathBuf>,
     topic_calibration: Option<PathBuf>,
+    sentiment: SentimentChoice,
     model: PathBuf,
     cache: Option<PathBuf>,
+}
+
+/// Where sentiment comes from: flags first, else the config file, else the
+/// head that ships (or is fitted at start-up).
+#[derive(Debug, Clone, PartialEq)]
+enum SentimentChoice {
+    Head(Option<PathBuf>),
+    Model { dir: PathBuf, labels: Vec<String> },
 }
 
 fn settings(args: &Args) -> Result<Settings> {
@@ -323,6 +332,22 @@ fn settings(args: &Args) -> Result<Settings> {
             .topic_calibration
             .clone()
             .or(a.topic_calibration.clone()),
+        // A sentiment flag replaces the file's choice whole: a head on the
+        // command line does not inherit the file's model, nor its labels.
+        sentiment: match (&args.sentiment_model, &args.sentiment_head) {
+            (Some(dir), _) => SentimentChoice::Model {
+                dir: dir.clone(),
+                labels: args.sentiment_labels.clone(),
+            },
+            (None, Some(h)) => SentimentChoice::Head(Some(h.clone())),
+            (None, None) => match &a.sentiment_model {
+                Some(dir) => SentimentChoice::Model {
+                    dir: dir.clone(),
+                    labels: a.sentiment_labels.clone().unwrap_or_default(),
+                },
+                None => SentimentChoice::Head(a.sentiment_head.clone()),
+            },
+        },
         model: args
             .model
             .clone()
@@ -434,15 +459,14 @@ pub fn run(args: Args) -> Result<ExitCode> {
         Some(c) => c,
         None => &encoder,
     };
-    let (sentiment, sentiment_info) = match &args.sentiment_model {
-        Some(dir) => {
-            let m = load_sentiment_model(dir, &args.sentiment_labels, &enc_opts)?;
+    let (sentiment, sentiment_info) = match &set.sentiment {
+        SentimentChoice::Model { dir, labels } => {
+            let m = load_sentiment_model(dir, labels, &enc_opts)?;
             let info = SentimentInfo::Model(m.info.clone());
             (SentimentModel::Model(Box::new(m)), info)
         }
-        None => {
-            let (head, origin) =
-                head::resolve(embedder, &weights_sha256, args.sentiment_head.as_deref())?;
+        SentimentChoice::Head(path) => {
+            let (head, origin) = head::resolve(embedder, &weights_sha256, path.as_deref())?;
             if let HeadOrigin::FittedAtStart { rows, seconds } = &origin {
                 if !args.quiet {
                     eprintln!(
@@ -846,4 +870,67 @@ fn print_summary(a: &PassResult, m: &RunManifest, tax: &Taxonomy, target: &std::
         }
     }
     println!("results in {}", target.display());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        args: Args,
+    }
+
+    fn sentiment_of(config: &str, flags: &[&str]) -> SentimentChoice {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = dir.path().join("verbatim.toml");
+        std::fs::write(&cfg, config).unwrap();
+        let mut argv = vec!["verbatim", "in.csv", "--config", cfg.to_str().unwrap()];
+        argv.extend_from_slice(flags);
+        let cli = Cli::try_parse_from(argv).unwrap();
+        let s = settings(&cli.args).unwrap().sentiment;
+        // Paths from the file are relative to its folder.
+        match s {
+            SentimentChoice::Head(Some(p)) => {
+                SentimentChoice::Head(Some(p.strip_prefix(dir.path()).unwrap_or(&p).into()))
+            }
+            SentimentChoice::Model { dir: m, labels } => SentimentChoice::Model {
+                dir: m.strip_prefix(dir.path()).unwrap_or(&m).into(),
+                labels,
+            },
+            other => other,
+        }
+    }
+
+    #[test]
+    fn the_sentiment_source_comes_from_flags_then_the_config_file() {
+        let model = "[analysis]\nsentiment_model = \"m\"\nsentiment_labels = [\"neg\", \"pos\"]\n";
+        assert_eq!(
+            sentiment_of(model, &[]),
+            SentimentChoice::Model {
+                dir: "m".into(),
+                labels: vec!["neg".into(), "pos".into()]
+            }
+        );
+        // A head on the command line replaces the file's model whole.
+        assert_eq!(
+            sentiment_of(model, &["--sentiment-head", "h.json"]),
+            SentimentChoice::Head(Some("h.json".into()))
+        );
+        // A model on the command line does not take the file's labels.
+        assert_eq!(
+            sentiment_of(model, &["--sentiment-model", "other"]),
+            SentimentChoice::Model {
+                dir: "other".into(),
+                labels: vec![]
+            }
+        );
+        assert_eq!(
+            sentiment_of("[analysis]\nsentiment_head = \"h.json\"\n", &[]),
+            SentimentChoice::Head(Some("h.json".into()))
+        );
+        assert_eq!(sentiment_of("", &[]), SentimentChoice::Head(None));
+    }
 }
