@@ -277,19 +277,13 @@ pub struct TopicCalibration {
 impl TopicCalibration {
     /// Reads a calibration file written by [`TopicCalibration::save`].
     pub fn load(path: &Path) -> Result<TopicCalibration> {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("reading the topic calibration {}", path.display()))?;
-        Self::parse(&text).with_context(|| format!("topic calibration {}", path.display()))
+        super::load_fitted(path, "topic calibration", Self::parse)
     }
 
     /// Parses and checks a calibration from JSON text.
     pub fn parse(text: &str) -> Result<TopicCalibration> {
-        let c: TopicCalibration = serde_json::from_str(text)?;
-        ensure!(
-            c.format == CALIBRATION_FORMAT,
-            "format `{}`, expected `{CALIBRATION_FORMAT}`",
-            c.format
-        );
+        let c: TopicCalibration =
+            super::parse_fitted(text, CALIBRATION_FORMAT, |c: &TopicCalibration| &c.format)?;
         ensure!(
             c.features == FEATURES,
             "features {:?}, expected {FEATURES:?}",

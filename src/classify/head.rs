@@ -111,19 +111,13 @@ pub struct SentimentHead {
 impl SentimentHead {
     /// Reads a head file written by [`SentimentHead::save`].
     pub fn load(path: &Path) -> Result<SentimentHead> {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("reading the sentiment head {}", path.display()))?;
-        Self::parse(&text).with_context(|| format!("sentiment head {}", path.display()))
+        super::load_fitted(path, "sentiment head", Self::parse)
     }
 
     /// Parses and checks a head from JSON text.
     pub fn parse(text: &str) -> Result<SentimentHead> {
-        let head: SentimentHead = serde_json::from_str(text)?;
-        ensure!(
-            head.format == HEAD_FORMAT,
-            "format `{}`, expected `{HEAD_FORMAT}`",
-            head.format
-        );
+        let head: SentimentHead =
+            super::parse_fitted(text, HEAD_FORMAT, |h: &SentimentHead| &h.format)?;
         let want: Vec<&str> = CLASSES.iter().map(|c| c.as_str()).collect();
         ensure!(
             head.classes == want,

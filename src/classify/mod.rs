@@ -38,6 +38,32 @@ pub use sentiment_model::ModelSentiment;
 pub use taxonomy::Taxonomy;
 use topics::TopicModel;
 
+/// Reads a fitted model file (a sentiment head, a topic calibration) and
+/// parses it with `parse`; errors name `what` and the path.
+pub(crate) fn load_fitted<T>(
+    path: &std::path::Path,
+    what: &str,
+    parse: fn(&str) -> Result<T>,
+) -> Result<T> {
+    use anyhow::Context;
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading the {what} {}", path.display()))?;
+    parse(&text).with_context(|| format!("{what} {}", path.display()))
+}
+
+/// Parses the JSON of a fitted model file whose `format` field (read by
+/// `format`) must be `expected`; the caller checks the rest.
+pub(crate) fn parse_fitted<T: serde::de::DeserializeOwned>(
+    text: &str,
+    expected: &str,
+    format: fn(&T) -> &str,
+) -> Result<T> {
+    let value: T = serde_json::from_str(text)?;
+    let found = format(&value);
+    anyhow::ensure!(found == expected, "format `{found}`, expected `{expected}`");
+    Ok(value)
+}
+
 /// The shipped sentiment prototypes, compiled in.
 pub const DEFAULT_PROTOTYPES: &str = include_str!("../../models/sentiment/prototypes.toml");
 
