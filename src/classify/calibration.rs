@@ -99,17 +99,7 @@ pub fn read_topic_csv(
         .headers()
         .with_context(|| format!("{file}: reading the header"))?
         .clone();
-    let find = |name: &str, flag: &str| {
-        headers
-            .iter()
-            .position(|h| h.trim() == name)
-            .with_context(|| {
-                format!(
-                    "{file}: no column `{name}` ({flag}); the columns are: {}",
-                    headers.iter().collect::<Vec<_>>().join(", ")
-                )
-            })
-    };
+    let find = |name: &str, flag: &str| crate::input::header_index(&headers, file, name, flag);
     let (ti, li) = (
         find(text_column, "--text-column")?,
         find(label_column, "--label-column")?,

@@ -252,18 +252,11 @@ pub fn read_labelled_csv(
         .headers()
         .with_context(|| format!("{file}: reading the header"))?
         .clone();
-    let find = |name: &str| {
-        headers
-            .iter()
-            .position(|h| h.trim() == name)
-            .with_context(|| {
-                format!(
-                    "{file}: no column `{name}`; the columns are: {}",
-                    headers.iter().collect::<Vec<_>>().join(", ")
-                )
-            })
-    };
-    let (ti, li) = (find(text_column)?, find(label_column)?);
+    let find = |name: &str, flag: &str| crate::input::header_index(&headers, file, name, flag);
+    let (ti, li) = (
+        find(text_column, "--text-column")?,
+        find(label_column, "--label-column")?,
+    );
     let mut out = Vec::new();
     for rec in rdr.records() {
         let rec = rec.with_context(|| format!("{file}: reading a row"))?;

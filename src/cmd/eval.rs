@@ -146,17 +146,7 @@ fn read_rows(a: &DataArgs) -> Result<Rows> {
         .headers()
         .with_context(|| format!("{file}: reading the header"))?
         .clone();
-    let find = |name: &str, flag: &str| {
-        headers
-            .iter()
-            .position(|h| h.trim() == name)
-            .with_context(|| {
-                format!(
-                    "{file}: {flag} `{name}` not found; the columns are: {}",
-                    headers.iter().collect::<Vec<_>>().join(", ")
-                )
-            })
-    };
+    let find = |name: &str, flag: &str| crate::input::header_index(&headers, &file, name, flag);
     let ti = find(&a.text_column, "--text-column")?;
     let li = find(&a.label_column, "--label-column")?;
     let mut filters = Vec::new();
