@@ -372,56 +372,14 @@ fn spiking_export() -> String {
     s
 }
 
-const SPIKE_TAXONOMY: &str = r#"
-name = "spike"
-version = "1"
-[[topic]]
-id = "billing"
-label = { en = "Billing" }
-examples.en = ["invoice wrong"]
-[[topic]]
-id = "service"
-label = { en = "Service" }
-examples.en = ["great service"]
-[[topic]]
-id = "other0"
-label = { en = "Other 0" }
-examples.en = ["rude"]
-[[topic]]
-id = "other1"
-label = { en = "Other 1" }
-examples.en = ["app crashes"]
-[[topic]]
-id = "other2"
-label = { en = "Other 2" }
-examples.en = ["price too high"]
-[[topic]]
-id = "other3"
-label = { en = "Other 3" }
-examples.en = ["wartezeit lang"]
-[[topic]]
-id = "other4"
-label = { en = "Other 4" }
-examples.en = ["medewerker vriendelijk"]
-[[topic]]
-id = "other5"
-label = { en = "Other 5" }
-examples.en = ["factuur"]
-[[topic]]
-id = "other6"
-label = { en = "Other 6" }
-examples.en = ["hold"]
-[[topic]]
-id = "other7"
-label = { en = "Other 7" }
-examples.en = ["the agent was friendly"]
-"#;
-
 #[test]
 fn driver_tables_are_written_and_fail_on_alert_sets_the_exit_code() {
     let w = Work::new();
     let input = w.write("spike.csv", &spiking_export());
-    let tax = w.write("spike.toml", SPIKE_TAXONOMY);
+    let tax = w.write(
+        "spike.toml",
+        &common::tiny_words_taxonomy("spike", "other7", "Other 7"),
+    );
     let tax = tax.to_str().unwrap();
     let flags = [
         "--taxonomy",

@@ -37,53 +37,6 @@ r5,6,
 r6,10,the agent was friendly
 ";
 
-/// Two topics whose examples are the clauses themselves (cosine 1), and
-/// unrelated ones that keep the mean cosine low (as in tests/cli.rs).
-const TAXONOMY: &str = r#"
-name = "sentiment-model-test"
-version = "1"
-[[topic]]
-id = "billing"
-label = { en = "Billing" }
-examples.en = ["invoice wrong"]
-[[topic]]
-id = "service"
-label = { en = "Service" }
-examples.en = ["great service"]
-[[topic]]
-id = "other0"
-label = { en = "Other 0" }
-examples.en = ["rude"]
-[[topic]]
-id = "other1"
-label = { en = "Other 1" }
-examples.en = ["app crashes"]
-[[topic]]
-id = "other2"
-label = { en = "Other 2" }
-examples.en = ["price too high"]
-[[topic]]
-id = "other3"
-label = { en = "Other 3" }
-examples.en = ["wartezeit lang"]
-[[topic]]
-id = "other4"
-label = { en = "Other 4" }
-examples.en = ["medewerker vriendelijk"]
-[[topic]]
-id = "other5"
-label = { en = "Other 5" }
-examples.en = ["factuur"]
-[[topic]]
-id = "other6"
-label = { en = "Other 6" }
-examples.en = ["hold"]
-[[topic]]
-id = "agent"
-label = { en = "Agent" }
-examples.en = ["the agent was friendly"]
-"#;
-
 struct Work {
     dir: tempfile::TempDir,
 }
@@ -93,7 +46,9 @@ impl Work {
         let dir = tempfile::tempdir().unwrap();
         common::tiny_bert_folder(&dir.path().join("model"));
         std::fs::write(dir.path().join("export.csv"), EXPORT).unwrap();
-        std::fs::write(dir.path().join("taxonomy.toml"), TAXONOMY).unwrap();
+        // Two topics whose examples are the clauses themselves (cosine 1).
+        let taxonomy = common::tiny_words_taxonomy("sentiment-model-test", "agent", "Agent");
+        std::fs::write(dir.path().join("taxonomy.toml"), taxonomy).unwrap();
         Work { dir }
     }
 

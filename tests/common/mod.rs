@@ -362,3 +362,30 @@ pub fn hash_classifier(taxonomy: &str, dim: usize) -> (Classifier, Taxonomy) {
     .expect("the test classifier builds");
     (classifier, taxonomy)
 }
+
+/// A taxonomy whose examples are made of the tiny model's words ([`WORDS`]):
+/// `billing` ("invoice wrong") and `service` ("great service"), whose examples
+/// are whole clauses of the test comments (cosine 1), seven unrelated topics
+/// that keep a clause's mean cosine low, and a last topic `last_id`
+/// ("the agent was friendly").
+pub fn tiny_words_taxonomy(name: &str, last_id: &str, last_label: &str) -> String {
+    let mut t = format!("name = \"{name}\"\nversion = \"1\"\n");
+    let topics = [
+        ("billing", "Billing", "invoice wrong"),
+        ("service", "Service", "great service"),
+        ("other0", "Other 0", "rude"),
+        ("other1", "Other 1", "app crashes"),
+        ("other2", "Other 2", "price too high"),
+        ("other3", "Other 3", "wartezeit lang"),
+        ("other4", "Other 4", "medewerker vriendelijk"),
+        ("other5", "Other 5", "factuur"),
+        ("other6", "Other 6", "hold"),
+        (last_id, last_label, "the agent was friendly"),
+    ];
+    for (id, label, example) in topics {
+        t.push_str(&format!(
+            "[[topic]]\nid = \"{id}\"\nlabel = {{ en = \"{label}\" }}\nexamples.en = [\"{example}\"]\n"
+        ));
+    }
+    t
+}
