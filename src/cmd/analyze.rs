@@ -670,7 +670,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let report = ReportData::from_run(&result, &manifest, &taxonomy, examples);
     out.write("report.html", render(&report).as_bytes())?;
     let target = out.commit()?;
-    print_summary(&result, &manifest, &taxonomy, &target);
+    print_summary(&result, &manifest, &taxonomy);
     if let Some(c) = &manifest.cache {
         eprintln!(
             "embedded {} new texts, {} from cache ({})",
@@ -685,6 +685,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
             .find(|t| t.id == id)
             .map_or(id.to_string(), |t| t.display_label().to_string()))
     );
+    println!("results in {}", target.display());
     let truncated = stream.truncated_comments();
     if truncated > 0 {
         eprintln!(
@@ -791,7 +792,7 @@ fn writing(e: anyhow::Error, out: &OutputDir) -> anyhow::Error {
     ))
 }
 
-fn print_summary(a: &PassResult, m: &RunManifest, tax: &Taxonomy, target: &std::path::Path) {
+fn print_summary(a: &PassResult, m: &RunManifest, tax: &Taxonomy) {
     let c = &m.counts;
     println!(
         "read {} = analysed {} + rejected {}",
@@ -849,7 +850,7 @@ fn print_summary(a: &PassResult, m: &RunManifest, tax: &Taxonomy, target: &std::
         ("Drivers of low scores", true),
         ("Drivers of high scores", false),
     ] {
-        println!("{title} (impact on NPS, 95% CI, mentions):");
+        println!("{title} (impact on NPS, 95% CI by the delta method, mentions):");
         let list = pick(low);
         if list.is_empty() {
             println!("  none with an interval clear of 0 and at least {min_n} mentions");
@@ -869,7 +870,6 @@ fn print_summary(a: &PassResult, m: &RunManifest, tax: &Taxonomy, target: &std::
             );
         }
     }
-    println!("results in {}", target.display());
 }
 
 #[cfg(test)]

@@ -1117,7 +1117,7 @@ A comment can mention several topics, so impacts overlap and do not add up.</p>\
         let boot = rows.iter().any(|r| r.bootstrap_ci.is_some());
         let _ = write!(
             h,
-            "<div class=\"table-wrap\"><table class=\"sortable drivers\" id=\"{id}-table\">\n<caption>{heading}: figures</caption>\n<thead><tr><th scope=\"col\">Topic</th><th scope=\"col\" class=\"num\">Impact</th><th scope=\"col\" class=\"num\">95% CI{}</th><th scope=\"col\" class=\"num\">Mentions</th><th scope=\"col\" class=\"num\">{share_label}</th></tr></thead>\n<tbody>\n",
+            "<div class=\"table-wrap\"><table class=\"sortable drivers\" id=\"{id}-table\">\n<caption>{heading}: figures</caption>\n<thead><tr><th scope=\"col\">Topic</th><th scope=\"col\" class=\"num\">Impact</th><th scope=\"col\" class=\"num\">95% CI<br><span class=\"sub\">delta method</span>{}</th><th scope=\"col\" class=\"num\">Mentions</th><th scope=\"col\" class=\"num\">{share_label}</th></tr></thead>\n<tbody>\n",
             if boot {
                 "<br><span class=\"sub\">bootstrap</span>"
             } else {

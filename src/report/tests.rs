@@ -274,7 +274,8 @@ fn full_page_is_balanced_and_has_every_section() {
     }
     // Headline rounded to one decimal.
     assert!(html.contains("<div class=\"nps-value\" id=\"nps-value\">12.3</div>"));
-    // Bootstrap intervals only when a row has one.
+    // The interval says its method; bootstrap intervals only when a row has one.
+    assert!(html.contains("95% CI<br><span class=\"sub\">delta method</span>"));
     assert!(!html.contains("bootstrap</span>"));
     let mut d = sample();
     d.detractor_drivers[0].bootstrap_ci = iv(-12.0, -5.0);
