@@ -519,17 +519,67 @@ fn a_reader_that_stops_early_neither_panics_nor_loses_outputs() {
 }
 
 #[test]
-fn a_pipe_as_input_is_refused_rather_than_read_in_part() {
-    // The input is read twice (rows, then its checksum); from a pipe the
-    // second reading would find it drained. The refusal names the path.
+fn a_pipe_or_standard_input_is_read_once_and_gives_the_file_s_results() {
+    // The input is read twice (rows, then its checksum): a pipe is first
+    // copied to a temporary file beside --out, which is gone afterwards.
     let w = Work::new();
+    let input = w.write("export.csv", GOOD_AND_BAD);
+    let o = w.analyze(&input, "file", &[]);
+    assert!(o.status.success(), "{}", text(&o));
+    let manifest = |out: &str| -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(w.path(out).join("manifest.json")).unwrap())
+            .unwrap()
+    };
+    let expected = manifest("file");
+
     let fifo = w.path("pipe.csv");
     let c_path = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
     assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o600) }, 0);
-    let o = w.analyze(&fifo, "out", &[]);
-    assert_eq!(o.status.code(), Some(4), "{}", text(&o));
-    assert!(text(&o).contains("pipe.csv") && text(&o).contains("not a regular file"));
-    assert!(!w.path("out").exists());
+    let writer = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::write(fifo, GOOD_AND_BAD).unwrap())
+    };
+    let o = w.analyze(&fifo, "fifo", &[]);
+    writer.join().unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+
+    let mut child = verbatim()
+        .arg("analyze")
+        .arg("-")
+        .arg("--out")
+        .arg(w.path("stdin"))
+        .arg("--model")
+        .arg(w.path("model"))
+        .args(["--min-n", "2", "--quiet"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().unwrap();
+        stdin.write_all(GOOD_AND_BAD.as_bytes()).unwrap();
+    }
+    let o = child.wait_with_output().unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+
+    for (out, path) in [
+        ("fifo", fifo.display().to_string()),
+        ("stdin", "stdin".into()),
+    ] {
+        let m = manifest(out);
+        assert_eq!(m["input"]["path"], path.as_str());
+        assert_eq!(m["input"]["sha256"], expected["input"]["sha256"], "{out}");
+        assert_eq!(m["counts"], expected["counts"], "{out}");
+    }
+    // No temporary copy is left beside the outputs.
+    let left: Vec<String> = std::fs::read_dir(w.path(""))
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| n.starts_with(".verbatim-input-"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
 }
 
 #[test]

@@ -1,6 +1,6 @@
 //! `verbatim analyze`: one pass over a survey export.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, Result};
@@ -123,7 +123,7 @@ use crate::pipeline::{run_pass, DriverScope, PassResult, PassSettings, SegmentCh
 #[derive(clap::Args, Debug)]
 #[command(verbatim_doc_comment, args_override_self = true)]
 pub struct Args {
-    /// Survey export: CSV or TSV with a header row (comma, semicolon or tab).
+    /// Survey export: CSV or TSV with a header row (comma, semicolon or tab), or JSON Lines; `-` reads standard input (a pipe is copied to a temporary file beside --out first).
     pub input: PathBuf,
     /// Output folder (replaced as a whole when the run succeeds).
     #[arg(long, short, default_value = "verbatim-out")]
@@ -373,21 +373,17 @@ pub fn run(args: Args) -> Result<ExitCode> {
     };
     // Fail on the input and the output folder before the slow model load.
     // The input is read twice (rows, then its checksum for the manifest), so
-    // a pipe would lose every row the first reading took: refuse it.
-    if let Ok(meta) = std::fs::metadata(&args.input) {
-        if !meta.is_file() {
-            return Err(crate::exit_codes::coded(
-                ExitCode::Input,
-                anyhow::anyhow!(
-                    "{}: not a regular file; analyze reads its input twice (rows, then the \
-                     checksum for the manifest), so save a pipe or device to a file first",
-                    args.input.display()
-                ),
-            ));
-        }
-    }
-    let mut stream = ResponseStream::open(&args.input, &set.input)?;
-    let source = args.input.display().to_string();
+    // a pipe, a device or `-` (standard input) is first read once into a
+    // temporary file beside the output folder.
+    let spooled = spool(&args.input, &args.out)?;
+    let name = if args.input == Path::new("-") {
+        PathBuf::from("stdin")
+    } else {
+        args.input.clone()
+    };
+    let input_path = spooled.as_ref().map_or(args.input.as_path(), |t| t.path());
+    let mut stream = ResponseStream::open_named(input_path, &name, &set.input)?;
+    let source = name.display().to_string();
     let segment_columns = stream.segment_columns().to_vec();
     let date_column = find_date_column(&segment_columns, set.date_column.as_deref())
         .map_err(|e| anyhow::anyhow!("{source}: {e}"))
@@ -419,7 +415,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     if let Some(p) = &set.topic_calibration {
         calibration::TopicCalibration::load(p).code(ExitCode::Usage)?;
     }
-    let input_sha256 = sha256_file(&args.input).code(ExitCode::Input)?;
+    let input_sha256 = sha256_file(input_path).code(ExitCode::Input)?;
     let out = OutputDir::create(&args.out)?;
     let cache = match &set.cache {
         Some(p) => Some(EmbeddingCache::open(p).map_err(super::cache::coded)?),
@@ -723,6 +719,46 @@ pub fn run(args: Args) -> Result<ExitCode> {
         }
         _ => Ok(ExitCode::Success),
     }
+}
+
+/// Reads a pipe, a device or `-` (standard input) once, into a hidden
+/// temporary file in the folder of `out` (the export may not fit in memory,
+/// and the output's disk has room for its tables); `None` for a regular file
+/// or a path that does not open (the reader then names the problem). The
+/// file is removed when the returned handle is dropped.
+fn spool(input: &Path, out: &Path) -> Result<Option<tempfile::NamedTempFile>> {
+    let stdin = input == Path::new("-");
+    if !stdin {
+        match std::fs::metadata(input) {
+            Ok(m) if !m.is_file() && !m.is_dir() => {}
+            _ => return Ok(None),
+        }
+    }
+    let dir = out
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".verbatim-input-")
+        .tempfile_in(dir)
+        .with_context(|| {
+            format!(
+                "making a temporary copy of {} in {} (--out's folder)",
+                input.display(),
+                dir.display()
+            )
+        })
+        .code(ExitCode::Output)?;
+    let copied = if stdin {
+        std::io::copy(&mut std::io::stdin().lock(), &mut tmp)
+    } else {
+        std::fs::File::open(input).and_then(|mut f| std::io::copy(&mut f, &mut tmp))
+    };
+    copied
+        .and_then(|_| tmp.as_file().sync_data())
+        .with_context(|| format!("reading {} into {}", input.display(), tmp.path().display()))
+        .code(ExitCode::Input)?;
+    Ok(Some(tmp))
 }
 
 /// Loads `--sentiment-model` with its `--sentiment-labels`: a bad flag value

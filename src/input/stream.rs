@@ -127,7 +127,18 @@ impl ResponseStream {
     /// except that a JSON Lines file is first read through once for its
     /// columns (see the type's documentation).
     pub fn open(path: &Path, opts: &InputOptions) -> Result<ResponseStream, InputError> {
-        let file = path.display().to_string();
+        Self::open_named(path, path, opts)
+    }
+
+    /// [`ResponseStream::open`] on `path`, with `name` in messages and for
+    /// the format by extension: the file may be a copy of what `name` gave
+    /// (a pipe read once into a temporary file).
+    pub fn open_named(
+        path: &Path,
+        name: &Path,
+        opts: &InputOptions,
+    ) -> Result<ResponseStream, InputError> {
+        let file = name.display().to_string();
         let open = || std::fs::File::open(path).map_err(|error| io_error(&file, error));
         let f = open()?;
         let meta = f.metadata().ok().filter(|m| m.is_file());
@@ -136,7 +147,7 @@ impl ResponseStream {
             read: Arc::default(),
             total: meta.map(|m| m.len()),
         };
-        let format = opts.format.or_else(|| InputFormat::from_path(path));
+        let format = opts.format.or_else(|| InputFormat::from_path(name));
         let first = progress.counting(f);
         let opened = open_input(boxed(first), &file, opts.encoding, format)?;
         let records = if opened.format == InputFormat::Jsonl && regular {
