@@ -96,6 +96,9 @@ pub struct Decision {
     pub confidence: f32,
 }
 
+/// Rows of [`TopicModel::similarities_many`] in one matrix product.
+const SIMILARITY_BLOCK: usize = 512;
+
 /// The taxonomy's topics ready for one encoder's vectors.
 #[derive(Debug, Clone)]
 pub struct TopicModel {
@@ -160,37 +163,56 @@ impl TopicModel {
     /// of examples, which is most of the work of a rerun whose vectors all
     /// come from the cache.
     pub fn similarities_many(&self, vectors: &[&[f32]]) -> Vec<Vec<f32>> {
-        let (n, e) = (vectors.len(), self.examples.len() / self.dim.max(1));
-        if n == 0 {
-            return Vec::new();
+        let e = self.examples.len() / self.dim.max(1);
+        if e == 0 {
+            return vec![vec![f32::NEG_INFINITY; self.len()]; vectors.len()];
         }
-        let cosines: Vec<f32> = if e == 0 {
-            Vec::new()
-        } else {
-            let mut flat = Vec::with_capacity(n * self.dim);
-            for v in vectors {
+        let x = tch::Tensor::from_slice(&self.examples).view([e as i64, self.dim as i64]);
+        let xt = x.tr();
+        let mut out = Vec::with_capacity(vectors.len());
+        // A block of rows at a time: the product of a whole chunk would be
+        // tens of MB, and freeing blocks that large raises the allocator's
+        // threshold for returning memory, so the run's memory would creep.
+        // Every block has the same number of rows (the last is padded with
+        // zeros): the matrix library picks its kernel by shape, and a row's
+        // cosines must not depend on how many other rows came with it, down
+        // to the last bit (a comment gets the same topics in any chunk).
+        let n = SIMILARITY_BLOCK;
+        for block in vectors.chunks(SIMILARITY_BLOCK) {
+            let mut flat = vec![0f32; n * self.dim];
+            for (row, v) in flat.chunks_mut(self.dim).zip(block) {
                 assert_eq!(v.len(), self.dim, "a vector of another length");
-                flat.extend_from_slice(v);
+                row.copy_from_slice(v);
             }
             let q = tch::Tensor::from_slice(&flat).view([n as i64, self.dim as i64]);
-            let x = tch::Tensor::from_slice(&self.examples).view([e as i64, self.dim as i64]);
-            let product = q.matmul(&x.tr()).contiguous().view([-1]);
-            Vec::<f32>::try_from(product).expect("a float32 matrix")
-        };
-        (0..n)
-            .map(|i| {
-                let row = &cosines[i * e..(i + 1) * e];
-                self.rows
-                    .iter()
-                    .map(|r| {
-                        row[r.clone()]
-                            .iter()
-                            .copied()
-                            .fold(f32::NEG_INFINITY, f32::max)
-                    })
-                    .collect()
-            })
-            .collect()
+            let product = q.matmul(&xt);
+            // Best cosine per topic: the max over the topic's columns.
+            let best: Vec<tch::Tensor> = self
+                .rows
+                .iter()
+                .map(|r| {
+                    if r.is_empty() {
+                        tch::Tensor::full(
+                            [n as i64],
+                            f64::NEG_INFINITY,
+                            (tch::Kind::Float, tch::Device::Cpu),
+                        )
+                    } else {
+                        product
+                            .narrow(1, r.start as i64, r.len() as i64)
+                            .amax([1i64].as_slice(), false)
+                    }
+                })
+                .collect();
+            let best = tch::Tensor::stack(&best, 1).contiguous().view([-1]);
+            let best = Vec::<f32>::try_from(best).expect("a float32 matrix");
+            out.extend(
+                best.chunks(self.len())
+                    .take(block.len())
+                    .map(<[f32]>::to_vec),
+            );
+        }
+        out
     }
 
     /// Cosines of each clause to each topic, barred where the keyword rules
@@ -467,5 +489,68 @@ examples.en = ["friendly agent", "service"]
         // "service" is in every topic's examples: not distinctive.
         assert!(!l[2].hits(&n("service")));
         assert!(l[2].hits(&n("the agents")));
+    }
+
+    /// Unit vectors from a seeded generator.
+    struct Seeded(u64);
+
+    impl Seeded {
+        fn vector(&mut self, dim: usize) -> Vec<f32> {
+            let mut v: Vec<f32> = (0..dim)
+                .map(|_| {
+                    self.0 = self
+                        .0
+                        .wrapping_mul(6364136223846793005)
+                        .wrapping_add(1442695040888963407);
+                    ((self.0 >> 40) as f32 / (1u64 << 24) as f32) - 0.5
+                })
+                .collect();
+            crate::model::normalize(&mut v);
+            v
+        }
+    }
+
+    impl Encoder for std::cell::RefCell<Seeded> {
+        fn name(&self) -> String {
+            "seeded".into()
+        }
+        fn dim(&self) -> usize {
+            24
+        }
+        fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>> {
+            Ok(texts.iter().map(|_| self.borrow_mut().vector(24)).collect())
+        }
+    }
+
+    #[test]
+    fn one_matrix_product_gives_each_vector_its_best_cosine_per_topic() {
+        let encoder = std::cell::RefCell::new(Seeded(7));
+        let model = TopicModel::build(&encoder, &taxonomy()).unwrap();
+        // More vectors than one block, so blocks are joined in order.
+        let vectors: Vec<Vec<f32>> = (0..SIMILARITY_BLOCK * 2 + 17)
+            .map(|_| encoder.borrow_mut().vector(24))
+            .collect();
+        let refs: Vec<&[f32]> = vectors.iter().map(Vec::as_slice).collect();
+        let sims = model.similarities_many(&refs);
+        assert_eq!(sims.len(), vectors.len());
+        for (v, got) in vectors.iter().zip(&sims) {
+            let expected: Vec<f32> = model
+                .rows
+                .iter()
+                .map(|r| {
+                    r.clone()
+                        .map(|i| crate::model::dot(v, &model.examples[i * 24..(i + 1) * 24]))
+                        .fold(f32::NEG_INFINITY, f32::max)
+                })
+                .collect();
+            assert_eq!(got.len(), 3);
+            for (g, e) in got.iter().zip(&expected) {
+                assert!((g - e).abs() < 1e-5, "{got:?} vs {expected:?}");
+            }
+        }
+        // Bit for bit the same, whatever other vectors come with it.
+        assert_eq!(model.similarities(refs[5]), sims[5]);
+        assert_eq!(model.similarities_many(&refs[600..700]), sims[600..700]);
+        assert!(model.similarities_many(&[]).is_empty());
     }
 }
