@@ -345,6 +345,7 @@ impl EmbeddingCache {
             conn: Mutex::new(conn),
             path: path.to_path_buf(),
         };
+        prefetch(path);
         if app != APPLICATION_ID {
             cache.create_schema()?;
         }
@@ -632,6 +633,77 @@ impl EmbeddingCache {
         let conn = self.conn();
         conn.execute_batch("VACUUM; PRAGMA wal_checkpoint(TRUNCATE);")
             .map_err(self.err("vacuuming"))
+    }
+}
+
+/// Asks the kernel to read the cache file into its page cache, in the
+/// background, when the file takes less than half of the memory available.
+/// A rerun looks up every text, and keys are hashes, so its reads land all
+/// over the file: from a cold page cache each would be a random disk read
+/// (a 1M-row rerun took 67 s cold against 37 s warm before this).
+fn prefetch(path: &Path) {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::fd::AsRawFd;
+        let Ok(file) = std::fs::File::open(path) else {
+            return;
+        };
+        let Some(len) = file.metadata().ok().map(|m| m.len()) else {
+            return;
+        };
+        let available = std::fs::read_to_string("/proc/meminfo")
+            .ok()
+            .and_then(|m| {
+                m.lines()
+                    .find_map(|l| l.strip_prefix("MemAvailable:"))
+                    .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+            })
+            .map(|kib| kib * 1024);
+        if len == 0 || available.is_none_or(|a| len > a / 2) || mostly_cached(&file, len) {
+            return;
+        }
+        // One sequential read on a thread of its own (posix_fadvise's
+        // WILLNEED reads only the first megabytes): 2.7 GiB took 7 s from
+        // disk, and far less when the pages are cached already.
+        std::thread::spawn(move || {
+            use std::io::Read;
+            // SAFETY: the descriptor is open for the whole call.
+            unsafe { libc::posix_fadvise(file.as_raw_fd(), 0, 0, libc::POSIX_FADV_SEQUENTIAL) };
+            let mut file = file;
+            let mut buf = vec![0u8; 1 << 20];
+            while matches!(file.read(&mut buf), Ok(n) if n > 0) {}
+        });
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = path;
+}
+
+/// Whether at least 90% of `file`'s pages are in the page cache already
+/// (`mincore` on a read-only mapping; no page is read to find out).
+#[cfg(target_os = "linux")]
+fn mostly_cached(file: &std::fs::File, len: u64) -> bool {
+    use std::os::fd::AsRawFd;
+    // SAFETY: sysconf has no preconditions.
+    let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) }.max(1) as u64;
+    let pages = len.div_ceil(page) as usize;
+    // SAFETY: a private read-only mapping of an open file, unmapped below;
+    // mincore writes one byte per page into a buffer of that many bytes.
+    unsafe {
+        let addr = libc::mmap(
+            std::ptr::null_mut(),
+            len as usize,
+            libc::PROT_READ,
+            libc::MAP_PRIVATE,
+            file.as_raw_fd(),
+            0,
+        );
+        if addr == libc::MAP_FAILED {
+            return false;
+        }
+        let mut resident = vec![0u8; pages];
+        let ok = libc::mincore(addr, len as usize, resident.as_mut_ptr()) == 0;
+        libc::munmap(addr, len as usize);
+        ok && resident.iter().filter(|&&b| b & 1 == 1).count() * 10 >= pages * 9
     }
 }
 
