@@ -13,13 +13,13 @@ use std::time::Instant;
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use verbatim::bootstrap::{bootstrap_impacts, BootstrapSettings};
+use verbatim::stats::bootstrap::{bootstrap_impacts, BootstrapSettings};
 use verbatim::classify::Polarity;
-use verbatim::keydrivers::{key_drivers, KeyDriverSettings};
-use verbatim::nps::Bucket;
-use verbatim::patterns::{PatternCounts, SegmentPatterns};
-use verbatim::segment_drivers::{segment_impacts, team_view, Denominator, MentionLabel};
-use verbatim::shift_share::shift_share;
+use verbatim::stats::keydrivers::{key_drivers, KeyDriverSettings};
+use verbatim::stats::nps::Bucket;
+use verbatim::stats::patterns::{PatternCounts, SegmentPatterns};
+use verbatim::stats::segment_drivers::{segment_impacts, team_view, Denominator, MentionLabel};
+use verbatim::stats::shift_share::shift_share;
 
 const K: usize = 20;
 

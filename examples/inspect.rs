@@ -1,7 +1,7 @@
 //! Prints clause-level topic similarities and sentiment for the first rows of
 //! a CSV: a look under the hood when tuning a taxonomy.
 //! `cargo run --release --example inspect -- FILE [N]`
-use verbatim::classify::clauses::split_clauses;
+use verbatim::text::clauses::split_clauses;
 use verbatim::classify::{Classifier, ClassifierSettings, Prototypes, SentimentModel, Taxonomy};
 use verbatim::input::{read_responses, InputOptions};
 use verbatim::model::manifest::default_model_dir;

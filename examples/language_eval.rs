@@ -12,7 +12,7 @@
 //! with its "unsure" rule (text too short or answer not reliable → no
 //! language), the share of texts it answered and the accuracy of those
 //! answers; then per-language accuracy and the time per text. The last row
-//! is `verbatim::classify::language::detect`, the function the pipeline uses.
+//! is `verbatim::text::language::detect`, the function the pipeline uses.
 //!
 //! Run: cargo run --release --example language_eval [-- FILE.jsonl]
 
@@ -137,9 +137,9 @@ fn main() -> anyhow::Result<()> {
             0.5,
         ),
         Candidate {
-            name: "verbatim::classify::language::detect",
-            forced: Box::new(|t| verbatim::classify::language::detect_forced(t).map(String::from)),
-            careful: Box::new(|t| verbatim::classify::language::detect(t).map(String::from)),
+            name: "verbatim::text::language::detect",
+            forced: Box::new(|t| verbatim::text::language::detect_forced(t).map(String::from)),
+            careful: Box::new(|t| verbatim::text::language::detect(t).map(String::from)),
         },
     ];
 

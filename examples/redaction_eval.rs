@@ -6,7 +6,7 @@
 //! (`-v` lists every miss and false positive).
 use std::time::Instant;
 
-use verbatim::redact::Redactor;
+use verbatim::text::redact::Redactor;
 
 #[path = "../tests/support/redaction_score.rs"]
 mod score;

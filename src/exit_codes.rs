@@ -88,6 +88,15 @@ pub fn coded(code: ExitCode, error: impl Into<anyhow::Error>) -> anyhow::Error {
     anyhow::Error::new(Coded { code, error })
 }
 
+/// A cache error with its exit code: 2 for a wrong `--cache`, else 1.
+pub fn cache_error(e: crate::model::cache::CacheError) -> anyhow::Error {
+    if e.is_usage() {
+        coded(ExitCode::Usage, e)
+    } else {
+        e.into()
+    }
+}
+
 /// Marks the error of a `Result` with an exit code: `.code(ExitCode::Model)?`.
 pub trait WithCode<T> {
     /// The same result, its error marked with `code`.

@@ -2,7 +2,7 @@
 //! All the work lives in the library; see `src/cmd/` for each subcommand.
 
 use clap::Parser;
-use verbatim::cmd::{Cli, Command};
+use verbatim::cli::{Cli, Command};
 use verbatim::exit_codes::code_of;
 
 fn main() {
@@ -20,13 +20,13 @@ fn main() {
     }
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Analyze(args) => verbatim::cmd::analyze::run(*args),
-        Command::Models(args) => verbatim::cmd::models::run(args),
-        Command::Eval(args) => verbatim::cmd::eval::run(args),
-        Command::Train(args) => verbatim::cmd::train::run(args),
-        Command::Discover(args) => verbatim::cmd::discover::run(*args),
-        Command::Taxonomy(args) => verbatim::cmd::taxonomy::run(args),
-        Command::Cache(args) => verbatim::cmd::cache::run(args),
+        Command::Analyze(args) => verbatim::cli::analyze::run(*args),
+        Command::Models(args) => verbatim::cli::models::run(args),
+        Command::Eval(args) => verbatim::cli::eval::run(args),
+        Command::Train(args) => verbatim::cli::train::run(args),
+        Command::Discover(args) => verbatim::cli::discover::run(*args),
+        Command::Taxonomy(args) => verbatim::cli::taxonomy::run(args),
+        Command::Cache(args) => verbatim::cli::cache::run(args),
     };
     match result {
         Ok(code) => std::process::exit(code as i32),

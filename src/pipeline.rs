@@ -9,78 +9,21 @@
 //! value, period and topic, which [`AggAccumulator`] and
 //! [`DriverAccumulator`] keep. Nothing here knows about clap or file formats.
 
-use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use anyhow::Result;
-use rayon::prelude::*;
 
-use crate::aggregate::{AggAccumulator, AggRow, Period};
-use crate::classify::clauses::split_clauses;
-use crate::classify::{Classifier, CommentAnalysis, Polarity};
-use crate::dates::{parse_when, When};
-use crate::driver_stats::{finest, DriverCounts, DriverCountsAccumulator};
-use crate::drivers::{rank, Driver, DriverAccumulator, Ranking};
+use crate::classify::embed::{classify_embedded, embed_comments, EmbeddedTexts};
+use crate::classify::Classifier;
+use crate::stats::aggregate::{AggAccumulator, AggRow, Period};
+use crate::input::dates::{parse_when, When};
+use crate::stats::driver_stats::{finest, DriverCounts, DriverCountsAccumulator};
+use crate::stats::drivers::{rank, DriverAccumulator};
 use crate::input::{InputError, Record, Reject, Response};
 use crate::model::Encoder;
-use crate::nps::{Bucket, Nps};
+use crate::stats::nps::{Bucket, Nps};
 
-/// One response after analysis.
-#[derive(Debug, Clone)]
-pub struct AnalyzedResponse {
-    pub response: Response,
-    pub bucket: Bucket,
-    /// Time of the response, from the date column (empty without one).
-    pub when: When,
-    /// `None` when the comment is empty (the score still counts in NPS).
-    pub analysis: Option<CommentAnalysis>,
-}
-
-/// Which driver table a row belongs to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum DriverScope {
-    /// Any mention of the topic.
-    Any,
-    /// Mentions in a negative clause.
-    Negative,
-    /// Mentions in a positive clause.
-    Positive,
-}
-
-impl DriverScope {
-    /// All scopes, in output order.
-    pub const ALL: [DriverScope; 3] = [
-        DriverScope::Any,
-        DriverScope::Negative,
-        DriverScope::Positive,
-    ];
-
-    /// Name as written in the outputs.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DriverScope::Any => "any",
-            DriverScope::Negative => "negative",
-            DriverScope::Positive => "positive",
-        }
-    }
-
-    fn admits(self, p: Polarity) -> bool {
-        match self {
-            DriverScope::Any => true,
-            DriverScope::Negative => p == Polarity::Negative,
-            DriverScope::Positive => p == Polarity::Positive,
-        }
-    }
-}
-
-/// Drivers of one scope with their ranking.
-#[derive(Debug, Clone)]
-pub struct DriverTable {
-    pub scope: DriverScope,
-    pub drivers: Vec<Driver>,
-    pub ranking: Ranking,
-}
+use crate::stats::response::{AnalyzedResponse, DriverScope, DriverTable};
 
 /// Which segment columns get NPS aggregates.
 #[derive(Debug, Clone, PartialEq)]
@@ -126,7 +69,7 @@ impl Default for PassSettings {
             segments: SegmentChoice::Auto { max_values: 100 },
             fdr: 0.05,
             team_columns: Vec::new(),
-            followup_limit: crate::followup::DEFAULT_LIMIT,
+            followup_limit: crate::stats::followup::DEFAULT_LIMIT,
             redact: true,
         }
     }
@@ -154,194 +97,10 @@ pub struct PassResult {
     pub agg_columns: Vec<String>,
     pub agg: Vec<AggRow>,
     pub drivers: Vec<DriverTable>,
-    /// Counts for the further driver statistics ([`crate::driver_stats`]).
+    /// Counts for the further driver statistics ([`crate::stats::driver_stats`]).
     pub counts: DriverCounts,
     pub texts_embedded: usize,
     pub embed_time: Duration,
-}
-
-/// The distinct texts of a chunk: each text once, with its index.
-#[derive(Default)]
-struct Texts {
-    index: HashMap<String, usize>,
-    list: Vec<String>,
-}
-
-impl Texts {
-    fn id(&mut self, t: &str) -> usize {
-        if let Some(&i) = self.index.get(t) {
-            return i;
-        }
-        self.list.push(t.to_string());
-        self.index.insert(t.to_string(), self.list.len() - 1);
-        self.list.len() - 1
-    }
-}
-
-/// A comment split into clauses and embedded.
-#[derive(Clone, Debug)]
-pub struct EmbeddedComment {
-    pub clauses: Vec<String>,
-    /// Vector of the whole comment.
-    pub whole: Vec<f32>,
-    /// Vector of each clause (the whole comment's when it is one clause).
-    pub clause_vecs: Vec<Vec<f32>>,
-    /// ISO 639-1 code of the comment's language, when it was detected.
-    pub language: Option<&'static str>,
-}
-
-/// Splits and embeds comments: one result per text, `None` for an empty
-/// one. Each distinct text (comment or clause) is embedded once.
-pub fn embed_comments(
-    comments: &[&str],
-    encoder: &dyn Encoder,
-) -> Result<Vec<Option<EmbeddedComment>>> {
-    let mut texts = Texts::default();
-    // Per comment: its clauses, the text index of the whole comment and of
-    // each clause (the comment itself when it is one clause).
-    type Plan = Option<(Vec<String>, usize, Vec<usize>)>;
-    let plans: Vec<Plan> = comments
-        .iter()
-        .map(|&c| {
-            if c.trim().is_empty() {
-                return None;
-            }
-            let mut clauses = split_clauses(c);
-            if clauses.is_empty() {
-                clauses.push(c.to_string());
-            }
-            let whole = texts.id(c);
-            let ids = if clauses.len() == 1 {
-                vec![whole]
-            } else {
-                clauses.iter().map(|c| texts.id(c)).collect()
-            };
-            Some((clauses, whole, ids))
-        })
-        .collect();
-    // Language per comment, before the encoder takes the cores: lingua
-    // needs a fraction of a millisecond per comment
-    // (examples/language_eval.rs prints it), which adds up over an export.
-    let languages = encoder.languages(comments)?;
-    anyhow::ensure!(
-        languages.len() == comments.len(),
-        "{} languages for {} comments",
-        languages.len(),
-        comments.len()
-    );
-    let refs: Vec<&str> = texts.list.iter().map(String::as_str).collect();
-    let vectors = encoder.embed(&refs)?;
-    Ok(plans
-        .into_iter()
-        .zip(languages)
-        .map(|(plan, language)| {
-            plan.map(|(clauses, whole, ids)| EmbeddedComment {
-                clauses,
-                whole: vectors[whole].clone(),
-                clause_vecs: ids.iter().map(|&i| vectors[i].clone()).collect(),
-                language,
-            })
-        })
-        .collect())
-}
-
-/// Splits, embeds and classifies comments: one analysis per text, `None`
-/// for an empty one. Each distinct text (comment or clause) is embedded
-/// once, and its sentiment taken once: the comment's own from the whole
-/// comment, each clause's from the clause. This is what `verbatim analyze`
-/// does to every comment, so `verbatim eval` calls it too.
-pub fn analyse_texts(
-    comments: &[&str],
-    encoder: &dyn Encoder,
-    classifier: &Classifier,
-) -> Result<Vec<Option<CommentAnalysis>>> {
-    classify_embedded(comments, embed_comments(comments, encoder)?, classifier)
-}
-
-/// The second half of [`analyse_texts`]: classifies comments that
-/// [`embed_comments`] split and embedded. It needs no encoder, so it can
-/// run on another thread while the encoder embeds the next chunk.
-pub fn classify_embedded(
-    comments: &[&str],
-    embedded: Vec<Option<EmbeddedComment>>,
-    classifier: &Classifier,
-) -> Result<Vec<Option<CommentAnalysis>>> {
-    anyhow::ensure!(
-        comments.len() == embedded.len(),
-        "{} embedded comments for {} comments",
-        embedded.len(),
-        comments.len()
-    );
-    // The distinct texts again, with their vectors, so that a sentiment
-    // model reading the text gets them in one batch.
-    let mut texts = Texts::default();
-    let mut vectors: Vec<Vec<f32>> = Vec::new();
-    let mut plans: Vec<Option<(usize, Vec<usize>)>> = Vec::with_capacity(embedded.len());
-    for (&c, e) in comments.iter().zip(&embedded) {
-        plans.push(e.as_ref().map(|e| {
-            let mut id = |t: &str, v: &Vec<f32>| {
-                let i = texts.id(t);
-                if i == vectors.len() {
-                    vectors.push(v.clone());
-                }
-                i
-            };
-            let whole = id(c, &e.whole);
-            let clauses = if e.clauses.len() == 1 {
-                vec![whole]
-            } else {
-                e.clauses
-                    .iter()
-                    .zip(&e.clause_vecs)
-                    .map(|(t, v)| id(t, v))
-                    .collect()
-            };
-            (whole, clauses)
-        }));
-    }
-    let refs: Vec<&str> = texts.list.iter().map(String::as_str).collect();
-    let sentiments = classifier.sentiments(&refs, &vectors)?;
-    anyhow::ensure!(
-        sentiments.len() == refs.len(),
-        "the sentiment model gave {} results for {} texts",
-        sentiments.len(),
-        refs.len()
-    );
-    // Cosines to the topics' examples, once per distinct clause, in one
-    // matrix product.
-    let mut sims_at: Vec<Option<usize>> = vec![None; refs.len()];
-    let mut clause_vecs: Vec<&[f32]> = Vec::new();
-    for (_, ids) in plans.iter().flatten() {
-        for &i in ids {
-            if sims_at[i].is_none() {
-                sims_at[i] = Some(clause_vecs.len());
-                clause_vecs.push(&vectors[i]);
-            }
-        }
-    }
-    let sims = classifier.topic_model().similarities_many(&clause_vecs);
-    // Keyword rules and topic decisions per comment, on all cores: on a
-    // rerun where every vector comes from the cache, this is most of what is
-    // left.
-    Ok(embedded
-        .into_par_iter()
-        .zip(plans)
-        .map(|(e, plan)| {
-            let (e, (whole, ids)) = (e?, plan?);
-            let clause_sentiment = ids.iter().map(|&i| sentiments[i]).collect();
-            let clause_sims = ids
-                .iter()
-                .map(|&i| sims[sims_at[i].expect("every clause has cosines")].clone())
-                .collect();
-            Some(classifier.analyse_scored(
-                sentiments[whole],
-                e.clauses,
-                clause_sims,
-                clause_sentiment,
-                e.language,
-            ))
-        })
-        .collect())
 }
 
 /// A chunk between the embedding and the classifying stage of a pass: the
@@ -351,9 +110,7 @@ struct EmbeddedChunk {
     read: u64,
     rejects: Vec<Reject>,
     responses: Vec<Response>,
-    embedded: Vec<Option<EmbeddedComment>>,
-    /// Distinct texts (comments and clauses) in the chunk.
-    texts: usize,
+    embedded: EmbeddedTexts,
     embed_time: Duration,
 }
 
@@ -370,27 +127,16 @@ fn embed_chunk(batch: Vec<Record>, encoder: &dyn Encoder) -> Result<EmbeddedChun
     let comments: Vec<&str> = responses.iter().map(|r| r.comment.as_str()).collect();
     let started = Instant::now();
     let embedded = if comments.is_empty() {
-        Vec::new()
+        EmbeddedTexts::default()
     } else {
         embed_comments(&comments, encoder)?
     };
     let embed_time = started.elapsed();
-    let mut distinct = std::collections::HashSet::new();
-    for (c, e) in comments.iter().zip(&embedded) {
-        if let Some(e) = e {
-            distinct.insert(*c);
-            if e.clauses.len() > 1 {
-                distinct.extend(e.clauses.iter().map(String::as_str));
-            }
-        }
-    }
-    let texts = distinct.len();
     Ok(EmbeddedChunk {
         read,
         rejects,
         responses,
         embedded,
-        texts,
         embed_time,
     })
 }
@@ -516,7 +262,7 @@ impl<'a> Tally<'a> {
         progress: &mut dyn FnMut(u64),
     ) -> Result<()> {
         self.read += chunk.read;
-        self.texts_embedded += chunk.texts;
+        self.texts_embedded += chunk.embedded.distinct_texts();
         self.embed_time += chunk.embed_time;
         for r in &chunk.rejects {
             self.rejected += 1;
@@ -525,8 +271,13 @@ impl<'a> Tally<'a> {
         if chunk.responses.is_empty() {
             return Ok(());
         }
-        let comments: Vec<&str> = chunk.responses.iter().map(|r| r.comment.as_str()).collect();
-        let analyses = classify_embedded(&comments, chunk.embedded, classifier)?;
+        let analyses = classify_embedded(chunk.embedded, classifier)?;
+        anyhow::ensure!(
+            analyses.len() == chunk.responses.len(),
+            "{} analyses for {} responses",
+            analyses.len(),
+            chunk.responses.len()
+        );
         let date_column = self.settings.date_column;
         let mut done = Vec::with_capacity(chunk.responses.len());
         for (r, analysis) in chunk.responses.into_iter().zip(analyses) {

@@ -3,7 +3,7 @@
 //! waited 40 minutes" must give two opinions, "not only fast but also
 //! friendly" one. The issue's bar is 90% of comments split exactly right.
 
-use verbatim::classify::clauses::split_clauses;
+use verbatim::text::clauses::split_clauses;
 
 #[derive(serde::Deserialize)]
 struct Case {

@@ -8,11 +8,12 @@ mod common;
 use std::sync::{Arc, Mutex};
 
 use common::{hash_classifier, HashEncoder, PLANTED_TAXONOMY};
-use verbatim::driver_stats::{analyse, AnalysisSettings, DriverAnalysis};
+use verbatim::stats::driver_stats::{analyse, AnalysisSettings, DriverAnalysis};
 use verbatim::input::{InputOptions, Reject, ResponseStream};
 use verbatim::output::driver_tables;
 use verbatim::output::table::{export_whole, CsvExporter, Table};
-use verbatim::pipeline::{run_pass, AnalyzedResponse, PassResult, PassSettings, PassSink};
+use verbatim::pipeline::{run_pass, PassResult, PassSettings, PassSink};
+use verbatim::stats::response::AnalyzedResponse;
 
 const LEGAL: &str = "terrible, my lawyer will hear from me and I cancel";
 
@@ -101,7 +102,7 @@ fn run(chunk: usize) -> Run {
             min_n: 5,
             chunk,
             date_column: date,
-            periods: vec![verbatim::aggregate::Period::Week],
+            periods: vec![verbatim::stats::aggregate::Period::Week],
             team_columns: vec![agent],
             ..Default::default()
         },
@@ -111,7 +112,7 @@ fn run(chunk: usize) -> Run {
     .unwrap();
     let counts = std::mem::replace(
         &mut pass.counts,
-        verbatim::driver_stats::DriverCountsAccumulator::new(
+        verbatim::stats::driver_stats::DriverCountsAccumulator::new(
             &[],
             &[],
             &[],

@@ -8,7 +8,8 @@ mod common;
 use common::{hash_classifier, HashEncoder, PLANTED_TAXONOMY};
 use verbatim::classify::Classifier;
 use verbatim::input::{InputOptions, Reject, ResponseStream};
-use verbatim::pipeline::{run_pass, AnalyzedResponse, DriverScope, PassSettings, PassSink};
+use verbatim::pipeline::{run_pass, PassSettings, PassSink};
+use verbatim::stats::response::{AnalyzedResponse, DriverScope};
 
 fn planted_csv() -> String {
     let mut s = String::from("id,score,comment\n");

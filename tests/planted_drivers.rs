@@ -33,12 +33,12 @@
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use verbatim::bootstrap::{bootstrap_impacts, BootstrapSettings, DEFAULT_SEED};
-use verbatim::drivers::DriverAccumulator;
-use verbatim::keydrivers::{key_drivers, Issue, KeyDriverSettings};
-use verbatim::nps::Bucket;
-use verbatim::patterns::PatternCounts;
-use verbatim::shift_share::shift_share;
+use verbatim::stats::bootstrap::{bootstrap_impacts, BootstrapSettings, DEFAULT_SEED};
+use verbatim::stats::drivers::DriverAccumulator;
+use verbatim::stats::keydrivers::{key_drivers, Issue, KeyDriverSettings};
+use verbatim::stats::nps::Bucket;
+use verbatim::stats::patterns::PatternCounts;
+use verbatim::stats::shift_share::shift_share;
 
 const WAIT: usize = 0;
 const RUDE: usize = 1;
@@ -359,7 +359,7 @@ fn regression_recovers_planted_effects_and_warns() {
     let det = kd.detractor.as_ref().expect("detractor model");
     let pro = kd.promoter.as_ref().expect("promoter model");
     assert!(det.converged && pro.converged);
-    let lo = |m: &verbatim::keydrivers::LogisticModel, name: &str| {
+    let lo = |m: &verbatim::stats::keydrivers::LogisticModel, name: &str| {
         m.coefficients
             .iter()
             .find(|c| c.topic == name)

@@ -1,6 +1,6 @@
 //! Named set that runs the real default model (multilingual-e5-small, as
 //! installed by `verbatim models install`) against the reference vectors in
-//! ../shared/data/reference (computed by PyTorch/transformers on the same
+//! tests/data/reference (computed by PyTorch/transformers on the same
 //! dequantized weights). Run with `cargo test --release --test real_model`.
 //!
 //! Without the installed model these tests fail with the command to run: a
@@ -22,7 +22,7 @@ struct Reference {
 
 fn reference() -> Vec<Reference> {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/data/reference/e5-small-reference.jsonl");
+        .join("tests/data/reference/e5-small-reference.jsonl");
     let text = std::fs::read_to_string(&path)
         .unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
     text.lines()

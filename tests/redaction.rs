@@ -19,7 +19,7 @@ mod score;
 
 use std::path::Path;
 
-use verbatim::redact::{PiiKind, Redactor};
+use verbatim::text::redact::{PiiKind, Redactor};
 
 fn floors(set: &str, min_recall: f64, min_precision: f64) -> score::Score {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))

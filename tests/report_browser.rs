@@ -24,15 +24,16 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use verbatim::aggregate::{aggregate, AggInput, Period};
+use verbatim::stats::aggregate::{aggregate, AggInput, Period};
 use verbatim::classify::Taxonomy;
-use verbatim::drivers::{rank, topic_drivers, DriverInput};
-use verbatim::nps::{Bucket, Nps, Z95};
+use verbatim::stats::drivers::{rank, topic_drivers, DriverInput};
+use verbatim::stats::nps::{Bucket, Nps, Z95};
 use verbatim::output::manifest::{
     Counts, InputInfo, ModelInfo, NpsInfo, RunManifest, TableInfo, TaxonomyInfo, Thresholds,
     Timings,
 };
-use verbatim::pipeline::{DriverScope, DriverTable, PassResult};
+use verbatim::stats::response::{DriverScope, DriverTable};
+use verbatim::pipeline::PassResult;
 use verbatim::report::{
     render, ExampleComment, Importance, ImportanceRow, Interval, ReportData, TopicExamples,
     Waterfall, WaterfallPart,
@@ -207,7 +208,7 @@ fn realistic_report() -> ReportData {
     let nps = Nps::from_buckets(buckets.iter().copied());
     let (read, rejected) = (n as u64 + 9, 9);
     let result = PassResult {
-        counts: verbatim::driver_stats::DriverCounts::empty(),
+        counts: verbatim::stats::driver_stats::DriverCounts::empty(),
         read,
         analysed: n as u64,
         rejected,

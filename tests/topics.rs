@@ -16,7 +16,8 @@ use verbatim::classify::{Classifier, Taxonomy};
 use verbatim::input::{InputOptions, Reject, ResponseStream};
 use verbatim::model::Encoder;
 use verbatim::output::table::ColumnData;
-use verbatim::pipeline::{run_pass, AnalyzedResponse, PassSettings, PassSink};
+use verbatim::pipeline::{run_pass, PassSettings, PassSink};
+use verbatim::stats::response::AnalyzedResponse;
 
 /// The ids of contact-center 1.0.0: dashboards are built on them.
 const CONTACT_CENTER_1X_IDS: [&str; 15] = [

@@ -39,7 +39,7 @@ use serde::{Deserialize, Serialize};
 use super::head::TrainingSource;
 use super::taxonomy::Taxonomy;
 use super::topics::{FEATURES, N_FEATURES};
-use crate::eval::{multilabel, MultiLabelScore};
+use crate::classify::metrics::{multilabel, MultiLabelScore};
 
 /// File format tag written into every calibration file.
 pub const CALIBRATION_FORMAT: &str = "verbatim-topic-calibration/1";
@@ -471,17 +471,18 @@ pub fn score_labelled(
 ) -> Result<Scored> {
     ensure!(texts.len() == labels.len(), "one label set per text");
     let n = topics.len();
-    let embedded = crate::pipeline::embed_comments(texts, encoder)?;
+    let embedded = super::embed::embed_comments(texts, encoder)?;
     // Every clause's cosines in one matrix product, as in a run.
     let clause_vecs: Vec<&[f32]> = embedded
+        .comments()
         .iter()
         .flatten()
-        .flat_map(|e| e.clause_vecs.iter().map(Vec::as_slice))
+        .flat_map(|e| e.clause_ids.iter().map(|&i| embedded.vector(i)))
         .collect();
     let mut sims = topics.similarities_many(&clause_vecs).into_iter();
     let mut rows = Vec::with_capacity(texts.len());
     let mut similarity_rule = Vec::with_capacity(texts.len());
-    for (e, l) in embedded.iter().zip(labels) {
+    for (e, l) in embedded.comments().iter().zip(labels) {
         let mut truth = vec![false; n];
         for &t in l {
             truth[t] = true;
@@ -489,7 +490,7 @@ pub fn score_labelled(
         let mut old = vec![false; n];
         let features = match e {
             Some(e) => {
-                let clause_sims = sims.by_ref().take(e.clause_vecs.len()).collect();
+                let clause_sims = sims.by_ref().take(e.clause_ids.len()).collect();
                 let scores = topics.scores_of(&e.clauses, clause_sims, e.language);
                 for d in topics.similarity_rule(
                     &scores,

@@ -18,10 +18,11 @@
 //! mentions it, not of the whole comment.
 
 pub mod calibration;
-pub mod clauses;
+pub mod discover;
+pub mod embed;
 pub mod head;
 pub mod keywords;
-pub mod language;
+pub mod metrics;
 pub mod sentiment_model;
 pub mod taxonomy;
 pub mod topics;

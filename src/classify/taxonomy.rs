@@ -288,6 +288,15 @@ impl Checker<'_> {
 }
 
 impl Taxonomy {
+    /// The display label of topic `id` ([`Topic::display_label`]), or the id
+    /// itself when no topic has it (a table row of another taxonomy).
+    pub fn label_of(&self, id: &str) -> String {
+        self.topics
+            .iter()
+            .find(|t| t.id == id)
+            .map_or_else(|| id.to_string(), |t| t.display_label().to_string())
+    }
+
     /// Parses and validates TOML text; `source_name` names it in errors.
     pub fn parse(text: &str, source_name: &str) -> Result<Taxonomy, TaxonomyError> {
         let invalid = |problems| TaxonomyError::Invalid {

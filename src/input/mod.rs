@@ -41,9 +41,11 @@
 //! is read twice and a stream is buffered.
 
 mod columns;
+pub mod dates;
 mod encoding;
 mod jsonl;
 mod lines;
+pub mod names;
 mod score;
 mod sniff;
 mod stream;

@@ -9,6 +9,7 @@
 //! Hugging Face folder for it (config, tensor names, safetensors, batches cut
 //! to a token budget).
 
+pub mod cache;
 pub mod classifier;
 pub mod convert;
 pub mod fused;
@@ -28,15 +29,15 @@ pub trait Encoder {
     fn dim(&self) -> usize;
     /// One unit-length vector per text, in the order of `texts`.
     fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>>;
-    /// The language of each text ([`crate::classify::language::detect`]),
+    /// The language of each text ([`crate::text::language::detect`]),
     /// on all cores. It sits here so that an encoder that keeps per-text
-    /// results ([`crate::cache::CachedEncoder`]) answers it from its store
+    /// results ([`crate::model::cache::CachedEncoder`]) answers it from its store
     /// too: on a rerun, detection costs more than looking vectors up.
     fn languages(&self, texts: &[&str]) -> Result<Vec<Option<&'static str>>> {
         use rayon::prelude::*;
         Ok(texts
             .par_iter()
-            .map(|t| crate::classify::language::detect(t))
+            .map(|t| crate::text::language::detect(t))
             .collect())
     }
 }

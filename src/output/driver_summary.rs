@@ -6,9 +6,9 @@
 
 use std::fmt::Write;
 
-use crate::bootstrap::TopicImpact;
-use crate::driver_stats::DriverAnalysis;
-use crate::pipeline::DriverScope;
+use crate::stats::bootstrap::TopicImpact;
+use crate::stats::driver_stats::DriverAnalysis;
+use crate::stats::response::DriverScope;
 
 /// The summary lines, `label` turning a topic id into its display label.
 pub fn driver_summary(a: &DriverAnalysis, label: &dyn Fn(&str) -> String) -> String {

@@ -1,5 +1,5 @@
 //! The driver tables of `verbatim analyze`, built from
-//! [`crate::driver_stats::DriverAnalysis`]:
+//! [`crate::stats::driver_stats::DriverAnalysis`]:
 //!
 //! | table | grain | key |
 //! |---|---|---|
@@ -19,15 +19,16 @@ use anyhow::Result;
 use super::manifest::TableInfo;
 use super::run::{TableFiles, BI_FORMATS};
 use super::table::{Column, ColumnData, Table};
-use super::tables::{boolean, float, int, snake, utf8};
+use super::tables::{boolean, float, int, utf8};
+use crate::input::names::snake;
 use super::OutputDir;
-use crate::alerts::Alert;
-use crate::bootstrap::{ImpactBootstrap, TopicImpact};
-use crate::driver_stats::{DriverAnalysis, PeriodChange};
-use crate::followup::Followup;
-use crate::keydrivers::{KeyDrivers, LogisticModel, LogitCoefficient};
-use crate::pipeline::{DriverScope, DriverTable};
-use crate::segment_drivers::{MentionRate, SegmentImpact, TeamView};
+use crate::stats::alerts::Alert;
+use crate::stats::bootstrap::{ImpactBootstrap, TopicImpact};
+use crate::stats::driver_stats::{DriverAnalysis, PeriodChange};
+use crate::stats::followup::Followup;
+use crate::stats::keydrivers::{KeyDrivers, LogisticModel, LogitCoefficient};
+use crate::stats::response::{DriverScope, DriverTable};
+use crate::stats::segment_drivers::{MentionRate, SegmentImpact, TeamView};
 
 fn s(x: &str) -> Option<String> {
     Some(x.to_string())
@@ -240,7 +241,7 @@ pub fn driver_change(change: Option<&PeriodChange>) -> Table {
                 "is_remainder",
                 parts
                     .iter()
-                    .map(|p| Some(p.group == crate::shift_share::REMAINDER)),
+                    .map(|p| Some(p.group == crate::stats::shift_share::REMAINDER)),
             ),
             int(
                 "n_before",
@@ -339,7 +340,7 @@ pub fn team_view(view: &TeamView, min_n: u64) -> Table {
 }
 
 /// `followup`: the ranked call-back list (rank 1 = highest churn risk).
-/// Carries the comment, through [`crate::followup::followup_comment_text`].
+/// Carries the comment, through [`crate::stats::followup::followup_comment_text`].
 pub fn followup(
     rows: &[Followup],
     segment_columns: &[String],

@@ -12,11 +12,12 @@
 //! (Parquet and CSV). Comment text is not in the fact table: it carries
 //! personal data; `response_id` joins back to the export.
 
-use crate::aggregate::AggRow;
+use crate::stats::aggregate::AggRow;
 use crate::classify::Taxonomy;
 use crate::input::Reject;
 use crate::output::table::{Column, ColumnData, Table};
-use crate::pipeline::{AnalyzedResponse, DriverTable};
+use crate::stats::response::{AnalyzedResponse, DriverTable};
+use crate::input::names::snake;
 
 pub(crate) fn utf8<I: IntoIterator<Item = Option<String>>>(name: &str, it: I) -> Column {
     Column::new(name, ColumnData::Utf8(it.into_iter().collect()))
@@ -62,12 +63,12 @@ pub fn fact_response(
         boolean(
             "is_promoter",
             r.iter()
-                .map(|x| Some(x.bucket == crate::nps::Bucket::Promoter)),
+                .map(|x| Some(x.bucket == crate::stats::nps::Bucket::Promoter)),
         ),
         boolean(
             "is_detractor",
             r.iter()
-                .map(|x| Some(x.bucket == crate::nps::Bucket::Detractor)),
+                .map(|x| Some(x.bucket == crate::stats::nps::Bucket::Detractor)),
         ),
         boolean("has_comment", r.iter().map(|x| Some(x.analysis.is_some()))),
         // ISO 639-1, null when the comment is empty, too short or unclear.
@@ -89,7 +90,7 @@ pub fn fact_response(
         boolean(
             "sentiment_mismatch",
             r.iter()
-                .map(|x| crate::followup::sentiment_mismatch(x.bucket, x.analysis.as_ref())),
+                .map(|x| crate::stats::followup::sentiment_mismatch(x.bucket, x.analysis.as_ref())),
         ),
         int(
             "clause_count",
@@ -240,7 +241,7 @@ pub fn topic_driver(drivers: &[DriverTable], min_n: u64) -> Table {
     let mut rows = Vec::new();
     for table in drivers {
         for d in &table.drivers {
-            let rank = |list: &[crate::drivers::Driver]| {
+            let rank = |list: &[crate::stats::drivers::Driver]| {
                 list.iter()
                     .position(|x| x.topic == d.topic)
                     .map(|p| p as i64 + 1)
@@ -253,7 +254,7 @@ pub fn topic_driver(drivers: &[DriverTable], min_n: u64) -> Table {
             ));
         }
     }
-    let direction = |d: &crate::drivers::Driver| {
+    let direction = |d: &crate::stats::drivers::Driver| {
         serde_json::to_value(d.direction)
             .ok()
             .and_then(|v| v.as_str().map(str::to_string))
@@ -300,25 +301,6 @@ pub fn rejects(source: &str, r: &[Reject]) -> Table {
     }
 }
 
-/// Lower-case snake_case of a column name, for BI tools.
-pub fn snake(name: &str) -> String {
-    let mut out = String::new();
-    let mut prev_us = true;
-    for c in name.chars() {
-        if c.is_alphanumeric() {
-            if c.is_uppercase() && !prev_us && out.chars().last().is_some_and(char::is_lowercase) {
-                out.push('_');
-            }
-            out.extend(c.to_lowercase());
-            prev_us = false;
-        } else if !prev_us {
-            out.push('_');
-            prev_us = true;
-        }
-    }
-    out.trim_end_matches('_').to_string()
-}
-
 #[cfg(test)]
 mod tests {
     #[test]
@@ -346,13 +328,5 @@ mod tests {
              in.csv,2,score,score 11 is out of range 0-10,\"11,too, high\"\n\
              in.csv,3,,\"expected 2 fields, found 3\",\"9,ok,extra\"\n"
         );
-    }
-
-    #[test]
-    fn snake_case_names() {
-        assert_eq!(super::snake("OverallRating"), "overall_rating");
-        assert_eq!(super::snake("Agent Name"), "agent_name");
-        assert_eq!(super::snake("queue"), "queue");
-        assert_eq!(super::snake("Food&Beverages"), "food_beverages");
     }
 }

@@ -10,7 +10,8 @@ use anyhow::Result;
 use super::{ExampleComment, TopicExamples};
 use crate::classify::{Polarity, Taxonomy};
 use crate::input::Reject;
-use crate::pipeline::{AnalyzedResponse, PassSink};
+use crate::stats::response::AnalyzedResponse;
+use crate::pipeline::PassSink;
 
 /// A [`PassSink`] that forwards to `inner` and keeps example comments.
 pub struct ExampleCollector<'a, S: PassSink, M: Fn(&str) -> String> {

@@ -38,11 +38,12 @@ use std::fmt::Write;
 
 use serde::{Deserialize, Serialize};
 
-use crate::aggregate::{AggRow, Period};
+use crate::stats::aggregate::{AggRow, Period};
 use crate::classify::Taxonomy;
-use crate::drivers::{Direction, Driver};
+use crate::stats::drivers::{Direction, Driver};
 use crate::output::manifest::RunManifest;
-use crate::pipeline::{DriverScope, DriverTable, PassResult};
+use crate::stats::response::{DriverScope, DriverTable};
+use crate::pipeline::PassResult;
 
 /// Most drivers [`ReportData::from_run`] puts on each side.
 pub const MAX_DRIVERS_PER_SIDE: usize = 10;
@@ -289,19 +290,13 @@ impl ReportData {
         taxonomy: &Taxonomy,
         examples: Vec<TopicExamples>,
     ) -> ReportData {
-        let label = |id: &str| -> String {
-            taxonomy
-                .topics
-                .iter()
-                .find(|t| t.id == id)
-                .map_or_else(|| id.to_string(), |t| t.display_label().to_string())
-        };
+        let label = |id: &str| taxonomy.label_of(id);
         let min_n = manifest.thresholds.min_n;
         let nps = &result.nps;
         let headline = Headline {
             nps: nps.score(),
             ci: nps
-                .adjusted_wald(crate::nps::Z95)
+                .adjusted_wald(crate::stats::nps::Z95)
                 .map(|(low, high)| Interval { low, high }),
             n: nps.n,
             promoters: nps.promoters,

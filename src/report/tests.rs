@@ -2,9 +2,9 @@
 //! determinism, and `from_run` on a hand-built run.
 
 use super::*;
-use crate::aggregate::{aggregate, AggInput};
-use crate::drivers::{rank, topic_drivers, DriverInput};
-use crate::nps::{Bucket, Nps};
+use crate::stats::aggregate::{aggregate, AggInput};
+use crate::stats::drivers::{rank, topic_drivers, DriverInput};
+use crate::stats::nps::{Bucket, Nps};
 use crate::output::manifest::{
     Counts, InputInfo, ModelInfo, NpsInfo, TaxonomyInfo, Thresholds, Timings,
 };
@@ -399,7 +399,7 @@ fn run() -> (PassResult, RunManifest, Taxonomy) {
     });
     let nps = Nps::from_buckets(buckets.iter().copied());
     let result = PassResult {
-        counts: crate::driver_stats::DriverCounts::empty(),
+        counts: crate::stats::driver_stats::DriverCounts::empty(),
         read: 62,
         analysed: 60,
         rejected: 2,
@@ -445,7 +445,7 @@ fn run() -> (PassResult, RunManifest, Taxonomy) {
         },
         nps: NpsInfo {
             nps: nps.score(),
-            ci95: nps.adjusted_wald(crate::nps::Z95),
+            ci95: nps.adjusted_wald(crate::stats::nps::Z95),
             promoters: 30,
             passives: 10,
             detractors: 20,

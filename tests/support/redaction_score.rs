@@ -13,7 +13,7 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
-use verbatim::redact::{PiiKind, Redactor};
+use verbatim::text::redact::{PiiKind, Redactor};
 
 /// The labelled set shipped with the project.
 pub fn labelled_set() -> PathBuf {

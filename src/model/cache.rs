@@ -69,7 +69,7 @@ use rusqlite::{params, Connection, OpenFlags, OptionalExtension, TransactionBeha
 use sha2::{Digest, Sha256};
 use unicode_normalization::{is_nfc_quick, IsNormalized, UnicodeNormalization};
 
-use crate::classify::language;
+use crate::text::language;
 use crate::model::Encoder;
 
 /// Layout version written in the `schema` table.

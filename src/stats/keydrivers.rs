@@ -45,9 +45,9 @@ use std::collections::HashMap;
 use nalgebra::{DMatrix, DVector, SymmetricEigen};
 use serde::Serialize;
 
-use crate::bootstrap::{run_replicates, summarise, topic_name, z_test, BootstrapSettings};
-use crate::nps::{Nps, Z95};
-use crate::patterns::{PatternCounts, PatternTable};
+use crate::stats::bootstrap::{run_replicates, summarise, topic_name, z_test, BootstrapSettings};
+use crate::stats::nps::{Nps, Z95};
+use crate::stats::patterns::{PatternCounts, PatternTable};
 
 /// General dominance is computed when the linear model has at most this
 /// many topics (2^12 = 4,096 subset regressions).
@@ -275,7 +275,7 @@ impl SetRows {
     fn tally(&self, table: &PatternTable, counts: &[u64]) -> Vec<Nps> {
         let mut rows = vec![Nps::default(); self.topics.len()];
         for (j, &c) in counts.iter().enumerate() {
-            crate::patterns::add_n(&mut rows[self.of_pattern[j]], table.buckets[j], c);
+            crate::stats::patterns::add_n(&mut rows[self.of_pattern[j]], table.buckets[j], c);
         }
         rows
     }
@@ -948,7 +948,7 @@ fn fit_logistic(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::nps::Bucket;
+    use crate::stats::nps::Bucket;
 
     const D: Bucket = Bucket::Detractor;
     const PA: Bucket = Bucket::Passive;

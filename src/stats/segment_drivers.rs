@@ -2,15 +2,15 @@
 //! team, a channel) than in the rest, and what is an agent or a team praised
 //! for, or to be coached on, more often than the others?
 //!
-//! Both read [`SegmentPatterns`] (one [`crate::patterns::PatternCounts`] per
+//! Both read [`SegmentPatterns`] (one [`crate::stats::patterns::PatternCounts`] per
 //! value of a segment column) and compare each value with the *rest* of the
 //! column (all other values), never with the whole, so the two sides are
-//! independent, as in [`crate::aggregate`].
+//! independent, as in [`crate::stats::aggregate`].
 //!
 //! * [`segment_impacts`]: the impact of each topic (NPS(all) − NPS(¬T),
-//!   [`crate::drivers`]) in the value and in the rest, their difference and
+//!   [`crate::stats::drivers`]) in the value and in the rest, their difference and
 //!   a z-test with the delta-method variance of each impact with the
-//!   prevalence not held fixed (see [`crate::bootstrap`] and
+//!   prevalence not held fixed (see [`crate::stats::bootstrap`] and
 //!   `docs/METHODS.md`).
 //! * [`team_view`]: for topic × polarity "topics" ("agent, negative",
 //!   "agent, positive"), the share of the value's responses that mention
@@ -23,15 +23,15 @@
 //! METHODS.md ("Many tests at once") asks. A comparison with a side below
 //! `min_n` keeps its figures but is flagged `suppressed` and stays out of
 //! the family (`bh_significant = None`), for the reasons given in
-//! [`crate::aggregate`].
+//! [`crate::stats::aggregate`].
 
 use serde::Serialize;
 
-use crate::aggregate::benjamini_hochberg;
-use crate::bootstrap::{impact, impact_se, topic_name, z_test};
+use crate::stats::aggregate::benjamini_hochberg;
+use crate::stats::bootstrap::{impact, impact_se, topic_name, z_test};
 use crate::classify::Polarity;
-use crate::nps::Nps;
-use crate::patterns::{minus, PatternCounts, SegmentPatterns};
+use crate::stats::nps::Nps;
+use crate::stats::patterns::{minus, PatternCounts, SegmentPatterns};
 
 /// A topic's impact in one segment value against the rest of its column.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -351,7 +351,7 @@ pub fn team_view(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::nps::Bucket;
+    use crate::stats::nps::Bucket;
 
     const D: Bucket = Bucket::Detractor;
     const PA: Bucket = Bucket::Passive;

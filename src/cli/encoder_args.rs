@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 
-use crate::cache::{CachedEncoder, EmbeddingCache, ModelSpec};
+use crate::model::cache::{CachedEncoder, EmbeddingCache, ModelSpec};
 use crate::model::manifest::default_model_dir;
 use crate::model::transformer::{DeviceChoice, EncoderOptions, ForwardImpl, TransformerEncoder};
 use crate::model::{Encoder, Precision};
@@ -50,7 +50,7 @@ impl LoadedEncoder {
     pub fn embedder(&self) -> Result<Box<dyn Encoder + '_>> {
         Ok(match &self.cache {
             Some((cache, spec)) => Box::new(
-                CachedEncoder::new(&self.encoder, cache, spec).map_err(super::cache::coded)?,
+                CachedEncoder::new(&self.encoder, cache, spec).map_err(crate::exit_codes::cache_error)?,
             ),
             None => Box::new(&self.encoder),
         })
@@ -74,7 +74,7 @@ impl EncoderArgs {
     pub fn load(&self) -> Result<LoadedEncoder> {
         let dir = self.model.clone().unwrap_or_else(default_model_dir);
         let cache = match &self.cache {
-            Some(p) => Some(EmbeddingCache::open(p).map_err(super::cache::coded)?),
+            Some(p) => Some(EmbeddingCache::open(p).map_err(crate::exit_codes::cache_error)?),
             None => None,
         };
         let opts = self.options();

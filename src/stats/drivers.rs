@@ -1,7 +1,7 @@
 //! Topic drivers: how much each topic moves NPS ("what would NPS be without
 //! this topic?"), with an interval, a direction and a small-base flag.
 //!
-//! The figures are those of `/work/shared/METHODS.md`, "Topic impact on NPS":
+//! The figures are those of `docs/METHODS.md` §0, "Topic impact on NPS":
 //! Impact_T = NPS(all) − NPS(¬T), which by the identity
 //! NPS(all) = w·NPS(T) + (1 − w)·NPS(¬T) equals w·(NPS(T) − NPS(¬T)),
 //! prevalence times score gap. The interval is the delta method with the
@@ -23,7 +23,7 @@
 
 use serde::Serialize;
 
-use crate::nps::{Bucket, Nps, Z95};
+use crate::stats::nps::{Bucket, Nps, Z95};
 
 /// What [`topic_drivers`] reads.
 #[derive(Clone, Copy, Debug)]

@@ -19,7 +19,7 @@
 //! bit-identical intervals, whatever the number of threads, the chunking of
 //! the input or the order of the responses.
 //!
-//! The impact is the one of [`crate::drivers`]: Impact_T = NPS(all) −
+//! The impact is the one of [`crate::stats::drivers`]: Impact_T = NPS(all) −
 //! NPS(¬T), exactly 0 when nobody mentions T and undefined when everybody
 //! does. Intervals are percentile intervals over the replicates in which the
 //! statistic is defined (a replicate without any mention of T has no NPS of
@@ -29,7 +29,7 @@
 //! impact with the prevalence w *not* held fixed (see `docs/METHODS.md`):
 //! Var(Impact) = [w·V_T + w²/(1 − w)·V_¬T + w(1 − w)·g²]/N, where V are the
 //! per-response variances of the ±100 code and g = NPS(T) − NPS(¬T). The
-//! first two terms are the fixed-w variance of [`crate::drivers`]; the last
+//! first two terms are the fixed-w variance of [`crate::stats::drivers`]; the last
 //! is the sampling variation of the prevalence, which the bootstrap also
 //! sees. A z is used rather than the bootstrap's own two-sided p because it
 //! does not depend on the seed and is not floored at 1/B, which matters when
@@ -41,9 +41,9 @@ use rand_distr::{Binomial, Distribution};
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::aggregate::benjamini_hochberg;
-use crate::nps::{normal_cdf, Nps};
-use crate::patterns::{minus, PatternCounts, PatternTable};
+use crate::stats::aggregate::benjamini_hochberg;
+use crate::stats::nps::{normal_cdf, Nps};
+use crate::stats::patterns::{minus, PatternCounts, PatternTable};
 
 /// The seed used when none is set: reruns of the same data give the same
 /// intervals.
@@ -98,7 +98,7 @@ pub struct TopicImpact {
     pub nps_mentions_ci_low: Option<f64>,
     /// Percentile interval of NPS(T).
     pub nps_mentions_ci_high: Option<f64>,
-    /// Impact_T = NPS(all) − NPS(¬T), as in [`crate::drivers`].
+    /// Impact_T = NPS(all) − NPS(¬T), as in [`crate::stats::drivers`].
     pub impact: Option<f64>,
     /// Percentile interval of the impact.
     pub impact_ci_low: Option<f64>,
@@ -140,7 +140,7 @@ pub(crate) fn topic_name(topics: &[String], i: usize) -> String {
 }
 
 /// Impact_T = NPS(all) − NPS(¬T) from the counts of all responses and of
-/// T's mentioners, with the conventions of [`crate::drivers`].
+/// T's mentioners, with the conventions of [`crate::stats::drivers`].
 pub(crate) fn impact(all: &Nps, t: &Nps) -> Option<f64> {
     if all.n == 0 {
         return None;
@@ -171,7 +171,7 @@ pub(crate) fn impact_se(all: &Nps, t: &Nps) -> Option<f64> {
     Some((fixed + w * (1.0 - w) * g * g / n).sqrt())
 }
 
-/// z and two-sided p for an estimate and its SE, as [`crate::nps::compare`]
+/// z and two-sided p for an estimate and its SE, as [`crate::stats::nps::compare`]
 /// does: ±∞ and p = 0 when the SE is 0 and the estimate is not; z = 0 and
 /// p = 1 when both are 0.
 pub(crate) fn z_test(estimate: f64, se: f64) -> (f64, f64) {
@@ -422,8 +422,8 @@ pub fn bootstrap_impacts(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::drivers::{topic_drivers, DriverInput};
-    use crate::nps::Bucket;
+    use crate::stats::drivers::{topic_drivers, DriverInput};
+    use crate::stats::nps::Bucket;
 
     const D: Bucket = Bucket::Detractor;
     const PA: Bucket = Bucket::Passive;

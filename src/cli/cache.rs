@@ -5,8 +5,8 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 
-use crate::cache::{now, CacheError, EmbeddingCache};
-use crate::exit_codes::ExitCode;
+use crate::model::cache::{now, EmbeddingCache};
+use crate::exit_codes::{cache_error, ExitCode};
 
 /// Inspect or prune the embedding cache of `analyze --cache`.
 #[derive(clap::Args, Debug)]
@@ -50,16 +50,7 @@ pub enum CacheCommand {
 }
 
 fn open(path: &std::path::Path) -> Result<EmbeddingCache> {
-    EmbeddingCache::open_existing(path).map_err(coded)
-}
-
-/// A cache error with its exit code: 2 for a wrong `--cache`, else 1.
-pub fn coded(e: CacheError) -> anyhow::Error {
-    if e.is_usage() {
-        crate::exit_codes::coded(ExitCode::Usage, e)
-    } else {
-        e.into()
-    }
+    EmbeddingCache::open_existing(path).map_err(cache_error)
 }
 
 fn mib(bytes: u64) -> String {
@@ -78,7 +69,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     match args.command {
         CacheCommand::Stats { cache } => {
             let c = open(&cache)?;
-            let s = c.stats().map_err(coded)?;
+            let s = c.stats().map_err(cache_error)?;
             println!(
                 "cache {} (layout version {})",
                 cache.display(),
@@ -87,7 +78,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
             let languages: u64 = s
                 .models
                 .iter()
-                .filter(|m| m.precision == crate::cache::LANGUAGE_PRECISION)
+                .filter(|m| m.precision == crate::model::cache::LANGUAGE_PRECISION)
                 .map(|m| m.rows)
                 .sum();
             println!(
@@ -100,7 +91,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
                 mib(s.free_bytes)
             );
             for m in &s.models {
-                if m.precision == crate::cache::LANGUAGE_PRECISION {
+                if m.precision == crate::model::cache::LANGUAGE_PRECISION {
                     println!(
                         "  {}: {} comments, last used {} to {}",
                         m.name,
@@ -130,7 +121,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         } => {
             let c = open(&cache)?;
             let cutoff = now() - older_than.as_secs() as i64;
-            let r = c.prune(cutoff).map_err(coded)?;
+            let r = c.prune(cutoff).map_err(cache_error)?;
             println!(
                 "removed {} entries (vectors and detected languages) last used before {} from {}; \
                  {} remain",
@@ -143,9 +134,9 @@ pub fn run(args: Args) -> Result<ExitCode> {
                 println!("  {name} {precision}: {n}");
             }
             if vacuum {
-                let before = c.stats().map_err(coded)?;
-                c.vacuum().map_err(coded)?;
-                let after = c.stats().map_err(coded)?;
+                let before = c.stats().map_err(cache_error)?;
+                c.vacuum().map_err(cache_error)?;
+                let after = c.stats().map_err(cache_error)?;
                 println!(
                     "vacuumed: file {} -> {}",
                     mib(before.file_bytes + before.wal_bytes),

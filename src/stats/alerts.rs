@@ -30,8 +30,8 @@
 use chrono::NaiveDate;
 use serde::Serialize;
 
-use crate::bootstrap::topic_name;
-use crate::patterns::PatternCounts;
+use crate::stats::bootstrap::topic_name;
+use crate::stats::patterns::PatternCounts;
 
 /// Periods of history used at most.
 pub const HISTORY_MAX: usize = 8;
@@ -45,7 +45,7 @@ pub const DEFAULT_Z: f64 = 3.0;
 pub struct PeriodCounts {
     /// First day of the period.
     pub start: NaiveDate,
-    /// [`crate::aggregate::Period::label`] of the period.
+    /// [`crate::stats::aggregate::Period::label`] of the period.
     pub label: String,
     /// Any-mention counts over the topics.
     pub any: PatternCounts,
@@ -107,7 +107,7 @@ fn series(periods: &[PeriodCounts], k: usize) -> Vec<PeriodSeries> {
         .map(|p| {
             let any = p.any.topic_nps();
             let pol = p.polar.topic_nps();
-            let get = |v: &[crate::nps::Nps], i: usize| v.get(i).map_or(0, |x| x.n);
+            let get = |v: &[crate::stats::nps::Nps], i: usize| v.get(i).map_or(0, |x| x.n);
             (
                 p.any.total(),
                 (0..k)
@@ -214,7 +214,7 @@ pub fn alerts(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::nps::Bucket;
+    use crate::stats::nps::Bucket;
 
     /// A period of `n` responses, `m` of them mentioning topic 0 (all
     /// negative) and none topic 1.

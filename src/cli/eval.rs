@@ -7,13 +7,13 @@ use anyhow::{bail, Context, Result};
 
 use super::encoder_args::EncoderArgs;
 use crate::classify::calibration::{self, FitSettings, TopicCalibration};
-use crate::classify::clauses::split_clauses;
+use crate::text::clauses::split_clauses;
 use crate::classify::head::{self, parse_polarity};
 use crate::classify::topics::TopicModel;
 use crate::classify::{
     Classifier, ClassifierSettings, Polarity, Prototypes, SentimentModel, Taxonomy,
 };
-use crate::eval::{multilabel, Confusion, MultiLabelScore};
+use crate::classify::metrics::{multilabel, Confusion, MultiLabelScore};
 use crate::exit_codes::ExitCode;
 use crate::output::OutputDir;
 
@@ -289,7 +289,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
             let loaded = encoder.load()?;
             let embedder = loaded.embedder()?;
             let model = match &sentiment_model {
-                Some(dir) => Some(super::analyze::load_sentiment_model(
+                Some(dir) => Some(crate::app::analyze::load_sentiment_model(
                     dir,
                     &sentiment_labels,
                     &encoder.options(),
@@ -554,7 +554,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
                     .join(" / ")
             );
             for t in &tax.topics {
-                let per: Vec<Option<&crate::eval::ClassScore>> = scores
+                let per: Vec<Option<&crate::classify::metrics::ClassScore>> = scores
                     .iter()
                     .map(|(_, m)| m.per_label.iter().find(|s| s.label == t.id))
                     .collect();

@@ -4,11 +4,11 @@
 
 pub mod analyze;
 pub mod cache;
+pub mod config;
 pub mod discover;
 pub mod encoder_args;
 pub mod eval;
 pub mod models;
-pub mod progress;
 pub mod taxonomy;
 pub mod train;
 

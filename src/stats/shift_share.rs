@@ -29,9 +29,9 @@
 
 use serde::Serialize;
 
-use crate::bootstrap::topic_name;
-use crate::nps::Bucket;
-use crate::patterns::PatternCounts;
+use crate::stats::bootstrap::topic_name;
+use crate::stats::nps::Bucket;
+use crate::stats::patterns::PatternCounts;
 
 /// Name of the remainder group in outputs.
 pub const REMAINDER: &str = "(no topic)";

@@ -12,7 +12,7 @@
 //! "10/10", "👍") or when the best language is not clearly ahead: a missing
 //! language is honest, a wrong one sends keyword rules and reports astray.
 //! Topic matching does not depend on the language; it only selects which
-//! keyword lists apply (see [`super::keywords`]).
+//! keyword lists apply (see [`crate::classify::keywords`]).
 
 use std::borrow::Cow;
 use std::sync::OnceLock;
@@ -64,7 +64,7 @@ fn letters(text: &str) -> usize {
 
 /// What decides [`detect`]'s answer besides the text: the detector and its
 /// version, the languages and the two thresholds. A cached language
-/// ([`crate::cache`]) is only valid for the same identity.
+/// ([`crate::model::cache`]) is only valid for the same identity.
 pub fn detector_identity() -> String {
     format!(
         "lingua {}; {}; min letters {MIN_LETTERS}; min confidence {MIN_CONFIDENCE}",

@@ -16,7 +16,7 @@
 //! pipeline can count per chunk or per worker and combine, and a segment's
 //! counts plus the rest's are the whole. [`SegmentPatterns`] holds one
 //! [`PatternCounts`] per value of one segment column, with the same guard
-//! against free-text columns as [`crate::aggregate::AggAccumulator`].
+//! against free-text columns as [`crate::stats::aggregate::AggAccumulator`].
 //!
 //! Everything that reads the counts sees the patterns in one canonical order
 //! (bucket, then the sorted topic list; see [`PatternCounts::patterns`]), so
@@ -27,7 +27,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde::Serialize;
 
-use crate::nps::{Bucket, Nps};
+use crate::stats::nps::{Bucket, Nps};
 
 /// The position of a bucket in a pattern key and in the canonical order:
 /// detractor, passive, promoter.
@@ -63,7 +63,7 @@ pub struct Pattern {
 ///
 /// Topic indices run from 0 to `n_topics − 1`; [`add`](PatternCounts::add)
 /// ignores an index past the end and counts a repeated index once, as
-/// [`crate::drivers::DriverAccumulator`] does, so the two agree on every
+/// [`crate::stats::drivers::DriverAccumulator`] does, so the two agree on every
 /// count.
 #[derive(Clone, Debug, Default)]
 pub struct PatternCounts {
@@ -301,11 +301,11 @@ impl PatternTable {
 }
 
 /// One [`PatternCounts`] per value of one segment column (an agent, a team,
-/// a channel), for the segment analyses of [`crate::segment_drivers`].
+/// a channel), for the segment analyses of [`crate::stats::segment_drivers`].
 ///
 /// Memory grows with the number of values times their distinct patterns. A
 /// column that turns out to be free text (one value per response) would
-/// grow with the rows, so, as in [`crate::aggregate::AggAccumulator`], a
+/// grow with the rows, so, as in [`crate::stats::aggregate::AggAccumulator`], a
 /// column that shows more than `max_values` distinct values is dropped and
 /// its counts freed; [`is_dropped`](SegmentPatterns::is_dropped) tells the
 /// caller so it can report it. The empty value (a blank cell) is a value of
@@ -482,7 +482,7 @@ mod tests {
 
     #[test]
     fn agrees_with_the_driver_accumulator() {
-        use crate::drivers::DriverAccumulator;
+        use crate::stats::drivers::DriverAccumulator;
         let topics: Vec<String> = ["a", "b", "c"].iter().map(|s| s.to_string()).collect();
         let mut acc = DriverAccumulator::new(topics);
         let mut c = PatternCounts::new(3);

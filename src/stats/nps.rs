@@ -1,7 +1,7 @@
 //! Net Promoter Score arithmetic: buckets, the score, its variance, the
 //! adjusted-Wald interval and the two-group z-test.
 //!
-//! Everything here follows `/work/shared/METHODS.md` ("NPS and its
+//! Everything here follows `docs/METHODS.md` ("NPS and its
 //! uncertainty") to the letter, because CX analysts check our figures against
 //! those published definitions. The module holds counts, not responses: an
 //! [`Nps`] is four integers, so segment and topic code can build many of them

@@ -30,10 +30,10 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 
 use crate::classify::{CommentAnalysis, Polarity};
-use crate::nps::Bucket;
+use crate::stats::nps::Bucket;
 
 /// The signal lists shipped with verbatim.
-pub const DEFAULT_SIGNALS: &str = include_str!("../models/followup/signals.toml");
+pub const DEFAULT_SIGNALS: &str = include_str!("../../models/followup/signals.toml");
 
 /// A passive qualifies for follow-up when its comment sentiment score is at
 /// most this (−1..1 scale of [`crate::classify::Sentiment::score`]).
@@ -263,7 +263,7 @@ pub fn sentiment_mismatch(bucket: Bucket, analysis: Option<&CommentAnalysis>) ->
 /// comment text enters a table. With a redactor, names, phone numbers,
 /// e-mail addresses, IBANs, card and customer numbers are masked (the
 /// default of `analyze`; `--no-redact` turns it off).
-pub fn followup_comment_text(comment: &str, redactor: Option<&crate::redact::Redactor>) -> String {
+pub fn followup_comment_text(comment: &str, redactor: Option<&crate::text::redact::Redactor>) -> String {
     match redactor {
         Some(r) => r.redact(comment).text,
         None => comment.to_string(),
@@ -323,7 +323,7 @@ pub struct FollowupQueue {
     matcher: SignalMatcher,
     topic_ids: Vec<String>,
     candidates: u64,
-    redactor: Option<crate::redact::Redactor>,
+    redactor: Option<crate::text::redact::Redactor>,
 }
 
 impl FollowupQueue {
@@ -341,12 +341,12 @@ impl FollowupQueue {
 
     /// Masks personal data in the comments kept (see [`followup_comment_text`]).
     pub fn with_redaction(mut self, on: bool) -> FollowupQueue {
-        self.redactor = on.then(crate::redact::Redactor::new);
+        self.redactor = on.then(crate::text::redact::Redactor::new);
         self
     }
 
     /// Considers one analysed response.
-    pub fn add(&mut self, r: &crate::pipeline::AnalyzedResponse) {
+    pub fn add(&mut self, r: &crate::stats::response::AnalyzedResponse) {
         let an = r.analysis.as_ref();
         if !eligible(r.bucket, an) {
             return;

@@ -13,24 +13,24 @@
 //!
 //! Topic × polarity counts index topic `t`'s negative mentions as `t` and
 //! its positive mentions as `k + t` (neutral mentions count only in the
-//! any-mention counts); [`crate::alerts::PeriodCounts`] uses the same layout.
+//! any-mention counts); [`crate::stats::alerts::PeriodCounts`] uses the same layout.
 
 use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 
-use crate::aggregate::Period;
-use crate::alerts::{alerts, Alert, PeriodCounts};
-use crate::bootstrap::{bootstrap_impacts, BootstrapSettings, ImpactBootstrap};
+use crate::stats::aggregate::Period;
+use crate::stats::alerts::{alerts, Alert, PeriodCounts};
+use crate::stats::bootstrap::{bootstrap_impacts, BootstrapSettings, ImpactBootstrap};
 use crate::classify::Polarity;
-use crate::followup::{sentiment_mismatch, Followup, FollowupQueue};
-use crate::keydrivers::{key_drivers, KeyDriverSettings, KeyDrivers};
-use crate::patterns::{PatternCounts, SegmentPatterns};
-use crate::pipeline::{AnalyzedResponse, DriverScope};
-use crate::segment_drivers::{
+use crate::stats::followup::{sentiment_mismatch, Followup, FollowupQueue};
+use crate::stats::keydrivers::{key_drivers, KeyDriverSettings, KeyDrivers};
+use crate::stats::patterns::{PatternCounts, SegmentPatterns};
+use crate::stats::response::{AnalyzedResponse, DriverScope};
+use crate::stats::segment_drivers::{
     segment_impacts, team_view, Denominator, MentionLabel, SegmentImpact, TeamView,
 };
-use crate::shift_share::{shift_share, ShiftShare};
+use crate::stats::shift_share::{shift_share, ShiftShare};
 
 /// A team column keeps at most this many values (agents) before it is
 /// dropped as free text.
@@ -65,8 +65,8 @@ pub const TEAM_COLUMN_NAMES: &[&str] = &[
 pub fn is_team_column(name: &str) -> bool {
     // Snake-case as written (agentName → agent_name) and in lower case
     // (TEAM → team).
-    let as_written = crate::output::tables::snake(name);
-    let lower = crate::output::tables::snake(&name.to_lowercase());
+    let as_written = crate::input::names::snake(name);
+    let lower = crate::input::names::snake(&name.to_lowercase());
     TEAM_COLUMN_NAMES.contains(&as_written.as_str()) || TEAM_COLUMN_NAMES.contains(&lower.as_str())
 }
 
@@ -407,7 +407,7 @@ mod tests {
 
     #[test]
     fn scope_counts_read_polarity_as_topics() {
-        use crate::nps::Bucket;
+        use crate::stats::nps::Bucket;
         let mut polar = PatternCounts::new(4); // k = 2
         polar.add(Bucket::Detractor, &[0, 3]); // topic 0 negative, topic 1 positive
         polar.add(Bucket::Promoter, &[2]); // topic 0 positive

@@ -20,7 +20,7 @@ use rand_xoshiro::Xoshiro256Plus;
 use serde::Serialize;
 
 /// Words that say nothing about a topic, in the five survey languages.
-const STOPWORDS: &str = include_str!("../models/discover/stopwords.txt");
+const STOPWORDS: &str = include_str!("../../models/discover/stopwords.txt");
 
 /// One proposed topic.
 #[derive(Clone, Debug, PartialEq, Serialize)]

@@ -1,0 +1,655 @@
+//! `verbatim analyze` as a function of its settings: one pass over a survey
+//! export, then the driver statistics, the tables, the report and the
+//! manifest. [`AnalyzeConfig`] is the flags and the config file merged and
+//! checked once by `cli::analyze`; nothing here sees clap.
+//!
+//! The order of the steps is part of the promise: everything that can be
+//! refused (settings, taxonomy, input, output folder, calibration file) is
+//! refused before the slow model load, and the output folder is replaced
+//! only at the end of a successful run.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+
+use super::progress::RunProgress;
+use super::summary;
+use crate::classify::calibration::{self, CalibrationOrigin, TopicCalibration};
+use crate::classify::head::{self, HeadOrigin};
+use crate::classify::sentiment_model;
+use crate::classify::{Classifier, ClassifierSettings, ModelSentiment, SentimentModel, Taxonomy};
+use crate::exit_codes::{ExitCode, WithCode};
+use crate::input::dates::find_date_column;
+use super::spool::spool;
+use crate::input::{InputFormat, InputOptions, Reject, ResponseStream};
+use crate::exit_codes::cache_error;
+use crate::model::cache::{CachedEncoder, EmbeddingCache, ModelSpec};
+use crate::model::manifest::sha256_file;
+use crate::model::transformer::{EncoderOptions, TransformerEncoder};
+use crate::model::Encoder;
+use crate::output::manifest::{
+    CacheInfo, Counts, InputInfo, ModelInfo, NpsInfo, RunManifest, SentimentInfo, TableInfo,
+    TaxonomyInfo, Thresholds, Timings, TopicsInfo,
+};
+use crate::output::run::{StreamingOutputs, TableFiles, BI_FORMATS};
+use crate::output::tables;
+use crate::output::OutputDir;
+use crate::pipeline::{run_pass, PassResult, PassSettings, PassSink, SegmentChoice};
+use crate::report::examples::ExampleCollector;
+use crate::report::{render, ReportData, TopicExamples};
+use crate::stats::aggregate::Period;
+use crate::stats::bootstrap::BootstrapSettings;
+use crate::stats::driver_stats::{is_team_column, AnalysisSettings, DriverAnalysis, DriverCounts};
+use crate::stats::response::AnalyzedResponse;
+use crate::text::redact::Redactor;
+
+/// Where personal data is masked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Masking {
+    /// Nowhere (`--no-redact`).
+    Off,
+    /// In the comments the report and the follow-up table show (the default).
+    #[default]
+    Shown,
+    /// Also in the raw records of rejects.csv (`--redact`).
+    Everywhere,
+}
+
+impl Masking {
+    /// Comments shown in the report and the follow-up table are masked.
+    pub fn shown(self) -> bool {
+        self != Masking::Off
+    }
+}
+
+/// Where sentiment comes from: flags first, else the config file, else the
+/// head that ships (or is fitted at start-up).
+#[derive(Debug, Clone, PartialEq)]
+pub enum SentimentChoice {
+    Head(Option<PathBuf>),
+    Model { dir: PathBuf, labels: Vec<String> },
+}
+
+/// Everything `analyze` needs to know, flags merged over the config file,
+/// defaults filled in, checked once.
+#[derive(Debug, Clone)]
+pub struct AnalyzeConfig {
+    /// The export; `-` is standard input.
+    pub input: PathBuf,
+    pub out: PathBuf,
+    pub read: InputOptions,
+    pub date_column: Option<String>,
+    pub segment_columns: Vec<String>,
+    pub team_columns: Vec<String>,
+    pub periods: Vec<Period>,
+    pub min_n: u64,
+    pub fdr: f64,
+    pub max_reject_rate: Option<f64>,
+    pub taxonomy: Option<PathBuf>,
+    pub topic_calibration: Option<PathBuf>,
+    pub topic_threshold: Option<f32>,
+    pub sentiment: SentimentChoice,
+    /// Encoder folder.
+    pub model: PathBuf,
+    pub encoder: EncoderOptions,
+    pub cache: Option<PathBuf>,
+    pub masking: Masking,
+    pub alert_z: f64,
+    pub fail_on_alert: bool,
+    pub followup_limit: usize,
+    pub bootstrap: BootstrapSettings,
+    /// No progress bar and no notes on stderr.
+    pub quiet: bool,
+}
+
+impl AnalyzeConfig {
+    fn analysis_settings(&self) -> AnalysisSettings {
+        AnalysisSettings {
+            min_n: self.min_n,
+            fdr: self.fdr,
+            bootstrap: self.bootstrap,
+            alert_z: self.alert_z,
+        }
+    }
+}
+
+/// Runs `verbatim analyze`.
+pub fn run(cfg: &AnalyzeConfig) -> Result<ExitCode> {
+    let started = Instant::now();
+    let now = chrono::Utc::now();
+    let started_at = now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let taxonomy = match &cfg.taxonomy {
+        Some(p) => Taxonomy::from_file(p).code(ExitCode::Usage)?,
+        None => Taxonomy::default_contact_center(),
+    };
+    // Fail on the input and the output folder before the slow model load.
+    let mut input = Input::open(cfg)?;
+    // A calibration file that cannot be used at all fails before the slow
+    // model load; whether it fits the model is checked once it is loaded.
+    if let Some(p) = &cfg.topic_calibration {
+        TopicCalibration::load(p).code(ExitCode::Usage)?;
+    }
+    let input_sha256 = sha256_file(input.path()).code(ExitCode::Input)?;
+    let out = OutputDir::create(&cfg.out)?;
+    let cache = match &cfg.cache {
+        Some(p) => Some(EmbeddingCache::open(p).map_err(cache_error)?),
+        None => None,
+    };
+    let encoder = TransformerEncoder::load(&cfg.model, &cfg.encoder)
+        .code(ExitCode::Model)
+        .with_context(|| format!("loading the model from {} (--model)", cfg.model.display()))?;
+    let weights_sha256 = encoder
+        .info()
+        .weights_sha256(&cfg.model)
+        .code(ExitCode::Model)?;
+    let cached = match &cache {
+        Some(c) => {
+            let prefix = cfg.encoder.prefix.as_deref();
+            let spec = ModelSpec::of_transformer(&encoder, prefix, &weights_sha256);
+            Some(CachedEncoder::new(&encoder, c, &spec).map_err(cache_error)?)
+        }
+        None => None,
+    };
+    // The sentiment head fitted at start-up and the taxonomy's examples go
+    // through the cache too; the counts reported are those of the pass.
+    let embedder: &dyn Encoder = match &cached {
+        Some(c) => c,
+        None => &encoder,
+    };
+    let models = Models::build(cfg, embedder, &weights_sha256, &taxonomy)?;
+    let run_id = format!("{}-{}", now.format("%Y%m%dT%H%M%SZ"), &input_sha256[..8]);
+    let cache_before = cached.as_ref().map(CachedEncoder::counts);
+    let written = write_pass(cfg, &mut input, &out, &run_id, &taxonomy, embedder, &models)?;
+    let cache = cached.as_ref().zip(cache_before).map(|(c, before)| {
+        let after = c.counts();
+        CacheInfo {
+            path: c.path().display().to_string(),
+            hits: after.hits - before.hits,
+            misses: after.misses - before.misses,
+        }
+    });
+    let manifest = RunManifest {
+        run_id,
+        tool: format!("verbatim {}", env!("CARGO_PKG_VERSION")),
+        started_at,
+        finished_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        input: input.info(input_sha256, &written.result),
+        counts: counts(&written.result, &written.drivers),
+        nps: NpsInfo {
+            nps: written.result.nps.score(),
+            ci95: written.result.nps.adjusted_wald(crate::stats::nps::Z95),
+            promoters: written.result.nps.promoters,
+            passives: written.result.nps.passives,
+            detractors: written.result.nps.detractors,
+        },
+        model: ModelInfo {
+            name: encoder.name(),
+            path: cfg.model.display().to_string(),
+            sha256: weights_sha256.clone(),
+            precision: format!("{:?}", encoder.kind()),
+        },
+        taxonomy: TaxonomyInfo {
+            name: taxonomy.name.clone(),
+            version: taxonomy.version.clone(),
+            topics: taxonomy.topics.len(),
+        },
+        sentiment: models.sentiment_info,
+        topics: models.topics_info,
+        thresholds: Thresholds {
+            min_n: cfg.min_n,
+            fdr_q: cfg.fdr,
+            max_reject_rate: cfg.max_reject_rate,
+            topic_threshold: models.settings.topic_threshold,
+            topic_margin: models.settings.topic_margin,
+            topic_min_gap: models.settings.topic_min_gap,
+        },
+        timings: timings(&written.result, started),
+        cache,
+        tables: written.tables,
+    };
+    out.write(
+        "manifest.json",
+        serde_json::to_string_pretty(&manifest)?.as_bytes(),
+    )?;
+    let report = ReportData::from_run(&written.result, &manifest, &taxonomy, written.examples);
+    out.write("report.html", render(&report).as_bytes())?;
+    let target = out.commit()?;
+    summary::print(&written.result, &manifest, &taxonomy, &written.drivers, &target);
+    let truncated = input.stream.truncated_comments();
+    if truncated > 0 {
+        eprintln!(
+            "note: {truncated} comments longer than {} characters were cut to that length",
+            crate::input::MAX_COMMENT_CHARS
+        );
+    }
+    Ok(exit_code(cfg, &manifest, &written.drivers, &target))
+}
+
+/// The export, open, with the columns the run reads.
+struct Input {
+    /// The copy of a pipe or of standard input, removed when dropped.
+    spooled: Option<tempfile::NamedTempFile>,
+    /// The path as given (`-` for standard input).
+    given: PathBuf,
+    /// Name in messages and in the manifest.
+    source: String,
+    stream: ResponseStream,
+    segment_columns: Vec<String>,
+    date_column: Option<usize>,
+    segments: SegmentChoice,
+    team_columns: Vec<usize>,
+}
+
+impl Input {
+    fn open(cfg: &AnalyzeConfig) -> Result<Input> {
+        // The input is read twice (rows, then its checksum for the
+        // manifest), so a pipe, a device or `-` (standard input) is first
+        // read once into a temporary file beside the output folder.
+        let spooled = spool(&cfg.input, &cfg.out)?;
+        let name = if cfg.input == Path::new("-") {
+            PathBuf::from("stdin")
+        } else {
+            cfg.input.clone()
+        };
+        let path = spooled.as_ref().map_or(cfg.input.as_path(), |t| t.path());
+        let stream = ResponseStream::open_named(path, &name, &cfg.read)?;
+        let source = name.display().to_string();
+        let segment_columns = stream.segment_columns().to_vec();
+        let date_column = find_date_column(&segment_columns, cfg.date_column.as_deref())
+            .map_err(|e| anyhow::anyhow!("{source}: {e}"))
+            .code(ExitCode::Usage)?;
+        let segments = segment_choice(&cfg.segment_columns, &segment_columns)
+            .map_err(|e| anyhow::anyhow!("{source}: {e}"))
+            .code(ExitCode::Usage)?;
+        let team_columns = team_columns(&cfg.team_columns, &segment_columns, date_column)
+            .map_err(|e| anyhow::anyhow!("{source}: {e}"))?;
+        Ok(Input {
+            spooled,
+            given: cfg.input.clone(),
+            source,
+            stream,
+            segment_columns,
+            date_column,
+            segments,
+            team_columns,
+        })
+    }
+
+    /// The file the rows are read from.
+    fn path(&self) -> &Path {
+        self.spooled
+            .as_ref()
+            .map_or(self.given.as_path(), |t| t.path())
+    }
+
+    fn info(&self, sha256: String, result: &PassResult) -> InputInfo {
+        let s = &self.stream;
+        let columns = s.columns();
+        InputInfo {
+            path: self.source.clone(),
+            sha256,
+            format: s.format().name().into(),
+            encoding: s.encoding().name().into(),
+            delimiter: (s.format() == InputFormat::Csv).then(|| (s.delimiter() as char).to_string()),
+            score_column: columns.score.clone(),
+            text_column: columns.text.clone(),
+            id_column: columns.id.clone(),
+            date_column: self.date_column.map(|i| self.segment_columns[i].clone()),
+            segment_columns: self.segment_columns.clone(),
+            aggregated_segment_columns: result.agg_columns.clone(),
+            scale: s.scale().label().into(),
+        }
+    }
+}
+
+/// The segment columns named by the settings, else every column with few
+/// enough distinct values.
+fn segment_choice(named: &[String], columns: &[String]) -> Result<SegmentChoice, String> {
+    if named.is_empty() {
+        return Ok(SegmentChoice::Auto { max_values: 100 });
+    }
+    named
+        .iter()
+        .map(|name| {
+            columns.iter().position(|c| c == name).ok_or_else(|| {
+                format!(
+                    "--segment-column `{name}` not found; the segment columns are: {}",
+                    columns.join(", ")
+                )
+            })
+        })
+        .collect::<Result<_, _>>()
+        .map(SegmentChoice::Columns)
+}
+
+/// Team columns: the `--team-column` flags, else the segment columns whose
+/// names read as agent, team or queue.
+fn team_columns(
+    named: &[String],
+    columns: &[String],
+    date_column: Option<usize>,
+) -> Result<Vec<usize>, String> {
+    if named.is_empty() {
+        return Ok((0..columns.len())
+            .filter(|&i| Some(i) != date_column && is_team_column(&columns[i]))
+            .collect());
+    }
+    named
+        .iter()
+        .map(|name| {
+            columns.iter().position(|c| c == name).ok_or_else(|| {
+                format!(
+                    "--team-column `{name}` not found; the segment columns are: {}",
+                    columns.join(", ")
+                )
+            })
+        })
+        .collect()
+}
+
+/// The sentiment source, the topic calibration and the classifier built on
+/// them, with what the manifest says of each.
+struct Models {
+    classifier: Classifier,
+    settings: ClassifierSettings,
+    sentiment_info: SentimentInfo,
+    topics_info: TopicsInfo,
+}
+
+impl Models {
+    fn build(
+        cfg: &AnalyzeConfig,
+        embedder: &dyn Encoder,
+        weights_sha256: &str,
+        taxonomy: &Taxonomy,
+    ) -> Result<Models> {
+        let mut settings = ClassifierSettings::default();
+        if let Some(t) = cfg.topic_threshold {
+            settings.topic_threshold = t;
+        }
+        let (sentiment, sentiment_info) = sentiment(cfg, embedder, weights_sha256)?;
+        let (calibration, origin) =
+            calibration::resolve(taxonomy, weights_sha256, cfg.topic_calibration.as_deref())
+                .code(ExitCode::Usage)?;
+        if let CalibrationOrigin::None { reason } = &origin {
+            if !cfg.quiet {
+                eprintln!("warning: {reason}");
+            }
+        }
+        let topics_info = TopicsInfo::new(origin, calibration.as_ref(), cfg.topic_threshold);
+        let mut classifier = Classifier::build(embedder, sentiment, taxonomy, settings)
+            .code(ExitCode::Model)
+            .with_context(|| format!("running the model from {} (--model)", cfg.model.display()))?;
+        if let Some(c) = calibration {
+            classifier = classifier
+                .with_topic_calibration(c, cfg.topic_threshold)
+                .code(ExitCode::Usage)?;
+        }
+        Ok(Models {
+            classifier,
+            settings,
+            sentiment_info,
+            topics_info,
+        })
+    }
+}
+
+/// The sentiment model of the settings, loaded, and what the manifest says
+/// of it.
+fn sentiment(
+    cfg: &AnalyzeConfig,
+    embedder: &dyn Encoder,
+    weights_sha256: &str,
+) -> Result<(SentimentModel, SentimentInfo)> {
+    Ok(match &cfg.sentiment {
+        SentimentChoice::Model { dir, labels } => {
+            let m = load_sentiment_model(dir, labels, &cfg.encoder)?;
+            let info = SentimentInfo::Model(m.info.clone());
+            (SentimentModel::Model(Box::new(m)), info)
+        }
+        SentimentChoice::Head(path) => {
+            let (head, origin) = head::resolve(embedder, weights_sha256, path.as_deref())?;
+            if let HeadOrigin::FittedAtStart { rows, seconds } = &origin {
+                if !cfg.quiet {
+                    eprintln!(
+                        "no saved sentiment head for this model: fitted one on {rows} shipped examples in {seconds:.1} s (save one with `verbatim train sentiment`)"
+                    );
+                }
+            }
+            let info = SentimentInfo::Head {
+                origin,
+                provenance: head.provenance.clone(),
+                temperature: head.temperature,
+            };
+            (SentimentModel::Head(Box::new(head)), info)
+        }
+    })
+}
+
+/// Loads `--sentiment-model` with its `--sentiment-labels`: a bad flag value
+/// is a usage error, a folder that cannot be used a model error.
+pub fn load_sentiment_model(
+    dir: &Path,
+    labels: &[String],
+    opts: &EncoderOptions,
+) -> Result<ModelSentiment> {
+    let labels = if labels.is_empty() {
+        None
+    } else {
+        Some(sentiment_model::parse_flag(labels).code(ExitCode::Usage)?)
+    };
+    ModelSentiment::load(dir, labels.as_deref(), opts)
+        .code(ExitCode::Model)
+        .with_context(|| {
+            format!(
+                "loading the sentiment model from {} (--sentiment-model)",
+                dir.display()
+            )
+        })
+}
+
+/// What the pass and the statistics wrote into the output folder.
+struct Written {
+    result: PassResult,
+    drivers: DriverAnalysis,
+    examples: Vec<TopicExamples>,
+    tables: Vec<TableInfo>,
+}
+
+/// The pass over the export, streaming its tables into `out`, then the
+/// whole-run tables and the driver statistics.
+fn write_pass(
+    cfg: &AnalyzeConfig,
+    input: &mut Input,
+    out: &OutputDir,
+    run_id: &str,
+    taxonomy: &Taxonomy,
+    embedder: &dyn Encoder,
+    models: &Models,
+) -> Result<Written> {
+    let bar = RunProgress::new(cfg.quiet, input.stream.byte_progress());
+    let mut progress = |done: u64| bar.update(done);
+    let pass = PassSettings {
+        min_n: cfg.min_n,
+        date_column: input.date_column,
+        periods: cfg.periods.clone(),
+        segments: input.segments.clone(),
+        fdr: cfg.fdr,
+        team_columns: input.team_columns.clone(),
+        followup_limit: cfg.followup_limit,
+        redact: cfg.masking.shown(),
+        ..Default::default()
+    };
+    let topic_ids: Vec<String> = taxonomy.topics.iter().map(|t| t.id.clone()).collect();
+    let sink = StreamingOutputs::create(
+        out,
+        &input.source,
+        &input.segment_columns,
+        input.date_column,
+        run_id,
+        taxonomy,
+    )?;
+    let redactor = Redactor::new();
+    let shown = cfg.masking.shown();
+    let mask = |t: &str| {
+        if shown {
+            redactor.redact(t).text
+        } else {
+            t.to_string()
+        }
+    };
+    let sink = MaskedRejects {
+        inner: sink,
+        redactor: (cfg.masking == Masking::Everywhere).then_some(&redactor),
+    };
+    let mut sink = ExampleCollector::new(sink, taxonomy, 3, mask);
+    let mut result = run_pass(
+        input.stream.by_ref(),
+        &input.segment_columns,
+        embedder,
+        &models.classifier,
+        &topic_ids,
+        &pass,
+        &mut sink,
+        &mut progress,
+    )
+    .map_err(|e| writing(e, out))?;
+    drop(bar);
+    let (examples, sink) = sink.finish();
+    let mut tables = sink.inner.finish().map_err(|e| writing(e, out))?;
+    for t in [tables::dim_topic(taxonomy), tables::agg_nps(&result.agg)] {
+        tables.push(TableFiles::write_whole(out, &t, &BI_FORMATS).map_err(|e| writing(e, out))?);
+    }
+    let counts = std::mem::replace(&mut result.counts, DriverCounts::empty());
+    let settings = cfg.analysis_settings();
+    let drivers = crate::stats::driver_stats::analyse(counts, &topic_ids, &settings);
+    tables.extend(crate::output::driver_tables::write_driver_tables(
+        out,
+        &drivers,
+        &result.drivers,
+        &topic_ids,
+        cfg.min_n,
+        settings.alert_z,
+        &input.segment_columns,
+        input.date_column,
+    )?);
+    Ok(Written {
+        result,
+        drivers,
+        examples,
+        tables,
+    })
+}
+
+fn timings(result: &PassResult, started: Instant) -> Timings {
+    let embed_s = result.embed_time.as_secs_f64();
+    Timings {
+        texts_embedded: result.texts_embedded,
+        embed_seconds: embed_s,
+        texts_per_second: if embed_s > 0.0 {
+            result.texts_embedded as f64 / embed_s
+        } else {
+            0.0
+        },
+        total_seconds: started.elapsed().as_secs_f64(),
+    }
+}
+
+fn counts(result: &PassResult, drivers: &DriverAnalysis) -> Counts {
+    Counts {
+        read: result.read,
+        analysed: result.analysed,
+        rejected: result.rejected,
+        reject_rate: reject_rate(result),
+        with_comment: result.with_comment,
+        unparsed_dates: result.unparsed_dates,
+        sentiment_mismatch: drivers.mismatches,
+        followup_candidates: drivers.followup_candidates,
+        followups: drivers.followups.len() as u64,
+        alerts: drivers.alerts.len() as u64,
+    }
+}
+
+fn reject_rate(result: &PassResult) -> f64 {
+    if result.read == 0 {
+        0.0
+    } else {
+        result.rejected as f64 / result.read as f64
+    }
+}
+
+/// The exit code of a run whose outputs are written, with the message that
+/// explains it.
+fn exit_code(
+    cfg: &AnalyzeConfig,
+    manifest: &RunManifest,
+    drivers: &DriverAnalysis,
+    target: &Path,
+) -> ExitCode {
+    let c = &manifest.counts;
+    if c.read > 0 && c.analysed == 0 {
+        eprintln!(
+            "error: all {} rows were rejected; see the reasons in {} (is `{}` the score \
+             column? give another with --score-column)",
+            c.read,
+            target.join("rejects.csv").display(),
+            manifest.input.score_column
+        );
+        return ExitCode::TooManyRejects;
+    }
+    match cfg.max_reject_rate {
+        Some(max) if c.reject_rate > max => {
+            eprintln!(
+                "error: {:.1}% of the rows were rejected, more than --max-reject-rate {:.1}%; see {}",
+                100.0 * c.reject_rate,
+                100.0 * max,
+                target.join("rejects.csv").display()
+            );
+            ExitCode::TooManyRejects
+        }
+        _ if cfg.fail_on_alert && !drivers.alerts.is_empty() => {
+            eprintln!(
+                "error: {} alert(s) fired and --fail-on-alert was given; see {}",
+                drivers.alerts.len(),
+                target.join("alerts.csv").display()
+            );
+            ExitCode::AlertsFired
+        }
+        _ => ExitCode::Success,
+    }
+}
+
+/// Forwards to `inner`, masking the raw records of rejects with `--redact`.
+struct MaskedRejects<'r, S: PassSink> {
+    inner: S,
+    redactor: Option<&'r Redactor>,
+}
+
+impl<S: PassSink> PassSink for MaskedRejects<'_, S> {
+    fn responses(&mut self, chunk: &[AnalyzedResponse]) -> Result<()> {
+        self.inner.responses(chunk)
+    }
+
+    fn reject(&mut self, reject: &Reject) -> Result<()> {
+        match self.redactor {
+            Some(r) => {
+                let mut masked = reject.clone();
+                masked.record = r.redact(&reject.record).text;
+                self.inner.reject(&masked)
+            }
+            None => self.inner.reject(reject),
+        }
+    }
+}
+
+/// Says which folder could not be written, when an error is about writing.
+fn writing(e: anyhow::Error, out: &OutputDir) -> anyhow::Error {
+    if crate::exit_codes::code_of(&e) != ExitCode::Output {
+        return e;
+    }
+    let target = out.target().display().to_string();
+    e.context(format!(
+        "writing the outputs for --out {target} (is the disk full?); the previous outputs are unchanged"
+    ))
+}

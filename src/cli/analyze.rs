@@ -1,0 +1,354 @@
+//! `verbatim analyze`: the flags, merged over the config file and checked
+//! once into an [`AnalyzeConfig`]; the run itself is [`crate::app::analyze`].
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+
+use super::config::{parse_value, FileConfig};
+use super::encoder_args::EncoderArgs;
+use crate::app::analyze::{AnalyzeConfig, Masking, SentimentChoice};
+use crate::exit_codes::{ExitCode, WithCode};
+use crate::input::{InputEncoding, InputFormat, InputOptions, Scale};
+use crate::model::manifest::default_model_dir;
+use crate::stats::aggregate::Period;
+use crate::stats::bootstrap::BootstrapSettings;
+
+/// Analyse a survey export (CSV with a header): sentiment and topics per
+/// comment, NPS, and the topics that drive low and high scores.
+///
+/// Writes into --out, each table as Parquet and CSV: fact_response (one row
+/// per response), bridge_response_topic (response × topic), dim_topic,
+/// agg_nps (NPS per segment and period, with intervals, comparisons and
+/// Benjamini–Hochberg flags), topic_driver (with seeded bootstrap intervals),
+/// key_driver, driver_change, segment_driver, team_view, followup (call-back
+/// list by churn risk) and alerts; plus rejects.csv (rows that
+/// could not be read, with file, line, column and reason) and manifest.json.
+/// The folder is replaced as a whole at the end, so a failed run leaves the
+/// previous results untouched.
+///
+/// Memory stays flat in the number of rows (the input is read, analysed and
+/// written in chunks); speed is set by the encoder: a larger --batch-tokens packs more
+/// short comments per forward pass at the cost of memory, and --threads
+/// defaults to all cores.
+///
+/// Nightly reruns over a growing export: --cache FILE keeps every vector the
+/// encoder made in an SQLite file, so a rerun only embeds the comments it has
+/// not seen; a rerun that reads its vectors from the cache writes the same
+/// tables as the run that stored them. The file grows by about 2 KiB per
+/// distinct comment or clause with the default model; `verbatim cache prune
+/// --older-than 30d` trims it.
+///
+/// Example: verbatim analyze export.csv --out results --score-column Score --text-column Comment
+#[derive(clap::Args, Debug)]
+#[command(verbatim_doc_comment, args_override_self = true)]
+pub struct Args {
+    /// Survey export: CSV or TSV with a header row (comma, semicolon or tab), or JSON Lines; `-` reads standard input (a pipe is copied to a temporary file beside --out first).
+    pub input: PathBuf,
+    /// Output folder (replaced as a whole when the run succeeds).
+    #[arg(long, short, default_value = "verbatim-out")]
+    pub out: PathBuf,
+    /// Column with the 0–10 score [default: found by name: score, nps, rating…]
+    #[arg(long)]
+    pub score_column: Option<String>,
+    /// Column with the comment [default: found by name: comment, text, feedback…]
+    #[arg(long)]
+    pub text_column: Option<String>,
+    /// Column with a unique response id [default: found by name, else derived from the row]
+    #[arg(long)]
+    pub id_column: Option<String>,
+    /// Column with the response date or date-time [default: found by name: date, responded_at, RecordedDate, Datum…]
+    #[arg(long)]
+    pub date_column: Option<String>,
+    /// Segment column for NPS aggregates; repeat for several [default: every other column with at most 100 distinct values]
+    #[arg(long = "segment-column")]
+    pub segment_columns: Vec<String>,
+    /// Periods of the NPS aggregates, comma-separated: day, week, month, quarter [default: week,month,quarter]
+    #[arg(long, value_delimiter = ',')]
+    pub periods: Option<Vec<Period>>,
+    /// False discovery rate for the Benjamini–Hochberg flags of agg_nps [default: 0.05]
+    #[arg(long)]
+    pub fdr: Option<f64>,
+    /// Config file with the column mapping and settings (see the README); flags win over it.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Exit with code 3 (after writing the outputs) when more than this share of rows is rejected, e.g. 0.05.
+    #[arg(long)]
+    pub max_reject_rate: Option<f64>,
+    /// Input format: csv or jsonl [default: jsonl for .jsonl/.ndjson or a file starting with `{`, else csv]
+    #[arg(long)]
+    pub format: Option<InputFormat>,
+    /// Text encoding: UTF-8, UTF-16LE, UTF-16BE or windows-1252 [default: detected from a byte-order mark or the bytes]
+    #[arg(long)]
+    pub encoding: Option<InputEncoding>,
+    /// Answer scale of the score column: 0-10, 1-5 or 1-10 (mapped onto 0-10; never guessed) [default: 0-10]
+    #[arg(long)]
+    pub scale: Option<Scale>,
+    /// Field delimiter, one character [default: detected among , ; tab |]
+    #[arg(long)]
+    pub delimiter: Option<char>,
+    #[command(flatten)]
+    pub encoder: EncoderArgs,
+    /// Taxonomy TOML file [default: the built-in contact-center taxonomy]
+    #[arg(long)]
+    pub taxonomy: Option<PathBuf>,
+    /// Drivers with fewer mentions, and NPS aggregates with fewer responses, are computed but marked suppressed [default: 30]
+    #[arg(long)]
+    pub min_n: Option<u64>,
+    /// Topic confidence a comment needs to mention a topic, overriding every topic's threshold: a probability (0–1) under a topic calibration, the cosine to the topic's examples under the similarity rule [default: each topic's calibrated threshold; 0.85 under the similarity rule]
+    #[arg(long)]
+    pub topic_threshold: Option<f32>,
+    /// Topic calibration from `verbatim train topics` [default: the one shipped for the taxonomy and model, if any; else the uncalibrated similarity rule, with a warning]
+    #[arg(long)]
+    pub topic_calibration: Option<PathBuf>,
+    /// Sentiment head from `verbatim train sentiment` [default: the one shipped for the default model; for another model, one fitted at start-up on the shipped examples]
+    #[arg(long)]
+    pub sentiment_head: Option<PathBuf>,
+    /// Fine-tuned Hugging Face sequence-classification folder (BERT, XLM-RoBERTa, RoBERTa, CamemBERT or DistilBERT; config.json with id2label, model.safetensors, tokenizer.json) to take sentiment from instead of the head; classes are mapped by name (negative/neutral/positive, neg/neu/pos, bad/mixed/good, 1–5 stars). Runs with --precision, --device and --batch-tokens.
+    #[arg(long, conflicts_with = "sentiment_head")]
+    pub sentiment_model: Option<PathBuf>,
+    /// Polarity of each class of --sentiment-model, in class-id order, for a model whose id2label says LABEL_0, LABEL_1…: e.g. neg,neu,pos
+    #[arg(long, value_delimiter = ',', requires = "sentiment_model")]
+    pub sentiment_labels: Vec<String>,
+    /// Do not mask personal data (names, phone numbers, e-mail addresses, IBANs, card and customer numbers) in the comments that the report and the follow-up file show. Masking is on by default.
+    #[arg(long, conflicts_with = "redact")]
+    pub no_redact: bool,
+    /// Mask personal data everywhere comment text leaves this run, also in the raw records of rejects.csv (the report and the follow-up table are masked by default).
+    #[arg(long)]
+    pub redact: bool,
+    /// Team, agent or queue column for team_view (praised for / coaching); repeat for several [default: segment columns named agent, agent_name, team, queue, employee, mitarbeiter…]
+    #[arg(long = "team-column")]
+    pub team_columns: Vec<String>,
+    /// Alert when a topic's share of mentions or net sentiment in the last period is this many standard errors from its history [default: 3]
+    #[arg(long)]
+    pub alert_z: Option<f64>,
+    /// Exit with code 8 (after writing the outputs) when an alert fires.
+    #[arg(long)]
+    pub fail_on_alert: bool,
+    /// Rows of the followup table (the highest churn risk; memory stays bounded) [default: 1000]
+    #[arg(long)]
+    pub followup_limit: Option<usize>,
+    /// Bootstrap replicates of the driver intervals [default: 1000]
+    #[arg(long)]
+    pub bootstrap_replicates: Option<usize>,
+    /// Seed of the bootstrap (reruns with the same seed give identical tables) [default: fixed]
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Do not use an embedding cache, even if --cache, VERBATIM_CACHE or the config file names one.
+    #[arg(long)]
+    pub no_cache: bool,
+    /// No progress bar on stderr (there is none either when stderr is not a terminal).
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+
+/// Runs `verbatim analyze`.
+pub fn run(args: Args) -> Result<ExitCode> {
+    let cfg = args.config().code(ExitCode::Usage)?;
+    crate::app::analyze::run(&cfg)
+}
+
+impl Args {
+    /// The flags merged over the config file (`--config`), defaults filled
+    /// in: a flag wins over the file, the file over the default.
+    pub fn config(&self) -> Result<AnalyzeConfig> {
+        let cfg = match &self.config {
+            Some(p) => FileConfig::read(p)?,
+            None => FileConfig::default(),
+        };
+        let cfg_path = self.config.clone().unwrap_or_default();
+        let a = &cfg.analysis;
+        let periods = match (&self.periods, &a.periods) {
+            (Some(p), _) => p.clone(),
+            (None, Some(v)) => v
+                .iter()
+                .map(|p| parse_value::<Period>(&cfg_path, "periods", p))
+                .collect::<Result<_>>()?,
+            _ => vec![Period::Week, Period::Month, Period::Quarter],
+        };
+        let max_reject_rate = self.max_reject_rate.or(a.max_reject_rate);
+        if let Some(r) = max_reject_rate {
+            anyhow::ensure!(
+                (0.0..=1.0).contains(&r),
+                "--max-reject-rate {r} must be between 0 and 1"
+            );
+        }
+        let alert_z = self.alert_z.unwrap_or(crate::stats::alerts::DEFAULT_Z);
+        anyhow::ensure!(
+            alert_z.is_finite() && alert_z > 0.0,
+            "--alert-z {alert_z} must be a positive number"
+        );
+        let mut bootstrap = BootstrapSettings::default();
+        if let Some(b) = self.bootstrap_replicates {
+            bootstrap.replicates = b;
+        }
+        if let Some(seed) = self.seed {
+            bootstrap.seed = seed;
+        }
+        Ok(AnalyzeConfig {
+            input: self.input.clone(),
+            out: self.out.clone(),
+            read: self.read_options(&cfg, &cfg_path)?,
+            date_column: self.date_column.clone().or(cfg.input.date_column.clone()),
+            segment_columns: if self.segment_columns.is_empty() {
+                cfg.input.segment_columns.clone()
+            } else {
+                self.segment_columns.clone()
+            },
+            team_columns: self.team_columns.clone(),
+            periods,
+            min_n: self.min_n.or(a.min_n).unwrap_or(30),
+            fdr: self.fdr.or(a.fdr).unwrap_or(0.05),
+            max_reject_rate,
+            taxonomy: self.taxonomy.clone().or(a.taxonomy.clone()),
+            topic_calibration: self
+                .topic_calibration
+                .clone()
+                .or(a.topic_calibration.clone()),
+            topic_threshold: self.topic_threshold,
+            sentiment: self.sentiment(&cfg),
+            model: self
+                .encoder
+                .model
+                .clone()
+                .or(a.model.clone())
+                .unwrap_or_else(default_model_dir),
+            encoder: self.encoder.options(),
+            cache: if self.no_cache {
+                None
+            } else {
+                self.encoder.cache.clone().or(a.cache.clone())
+            },
+            masking: match (self.no_redact, self.redact) {
+                (true, _) => Masking::Off,
+                (false, true) => Masking::Everywhere,
+                (false, false) => Masking::Shown,
+            },
+            alert_z,
+            fail_on_alert: self.fail_on_alert,
+            followup_limit: self
+                .followup_limit
+                .unwrap_or(crate::stats::followup::DEFAULT_LIMIT),
+            bootstrap,
+            quiet: self.quiet,
+        })
+    }
+
+    /// How to read the export: flags over the `[input]` table of the file.
+    fn read_options(&self, cfg: &FileConfig, cfg_path: &std::path::Path) -> Result<InputOptions> {
+        let i = &cfg.input;
+        let delimiter = match self.delimiter.or(i.delimiter) {
+            Some(c) if c.is_ascii() => Some(c as u8),
+            Some(c) => anyhow::bail!("--delimiter `{c}` must be one ASCII character"),
+            None => None,
+        };
+        let encoding = match (self.encoding, &i.encoding) {
+            (Some(e), _) => Some(e),
+            (None, Some(v)) => Some(parse_value::<InputEncoding>(cfg_path, "encoding", v)?),
+            _ => None,
+        };
+        let format = match (self.format, &i.format) {
+            (Some(f), _) => Some(f),
+            (None, Some(v)) => Some(parse_value::<InputFormat>(cfg_path, "format", v)?),
+            _ => None,
+        };
+        let scale = match (self.scale, &i.scale) {
+            (Some(s), _) => Some(s),
+            (None, Some(v)) => Some(parse_value::<Scale>(cfg_path, "scale", v)?),
+            _ => None,
+        };
+        Ok(InputOptions {
+            score_column: self.score_column.clone().or(i.score_column.clone()),
+            text_column: self.text_column.clone().or(i.text_column.clone()),
+            id_column: self.id_column.clone().or(i.id_column.clone()),
+            delimiter,
+            encoding,
+            format,
+            scale,
+        })
+    }
+
+    /// A sentiment flag replaces the file's choice whole: a head on the
+    /// command line does not inherit the file's model, nor its labels.
+    fn sentiment(&self, cfg: &FileConfig) -> SentimentChoice {
+        let a = &cfg.analysis;
+        match (&self.sentiment_model, &self.sentiment_head) {
+            (Some(dir), _) => SentimentChoice::Model {
+                dir: dir.clone(),
+                labels: self.sentiment_labels.clone(),
+            },
+            (None, Some(h)) => SentimentChoice::Head(Some(h.clone())),
+            (None, None) => match &a.sentiment_model {
+                Some(dir) => SentimentChoice::Model {
+                    dir: dir.clone(),
+                    labels: a.sentiment_labels.clone().unwrap_or_default(),
+                },
+                None => SentimentChoice::Head(a.sentiment_head.clone()),
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        args: Args,
+    }
+
+    fn sentiment_of(config: &str, flags: &[&str]) -> SentimentChoice {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = dir.path().join("verbatim.toml");
+        std::fs::write(&cfg, config).unwrap();
+        let mut argv = vec!["verbatim", "in.csv", "--config", cfg.to_str().unwrap()];
+        argv.extend_from_slice(flags);
+        let cli = Cli::try_parse_from(argv).unwrap();
+        let s = cli.args.config().unwrap().sentiment;
+        // Paths from the file are relative to its folder.
+        match s {
+            SentimentChoice::Head(Some(p)) => {
+                SentimentChoice::Head(Some(p.strip_prefix(dir.path()).unwrap_or(&p).into()))
+            }
+            SentimentChoice::Model { dir: m, labels } => SentimentChoice::Model {
+                dir: m.strip_prefix(dir.path()).unwrap_or(&m).into(),
+                labels,
+            },
+            other => other,
+        }
+    }
+
+    #[test]
+    fn the_sentiment_source_comes_from_flags_then_the_config_file() {
+        let model = "[analysis]\nsentiment_model = \"m\"\nsentiment_labels = [\"neg\", \"pos\"]\n";
+        assert_eq!(
+            sentiment_of(model, &[]),
+            SentimentChoice::Model {
+                dir: "m".into(),
+                labels: vec!["neg".into(), "pos".into()]
+            }
+        );
+        // A head on the command line replaces the file's model whole.
+        assert_eq!(
+            sentiment_of(model, &["--sentiment-head", "h.json"]),
+            SentimentChoice::Head(Some("h.json".into()))
+        );
+        // A model on the command line does not take the file's labels.
+        assert_eq!(
+            sentiment_of(model, &["--sentiment-model", "other"]),
+            SentimentChoice::Model {
+                dir: "other".into(),
+                labels: vec![]
+            }
+        );
+        assert_eq!(
+            sentiment_of("[analysis]\nsentiment_head = \"h.json\"\n", &[]),
+            SentimentChoice::Head(Some("h.json".into()))
+        );
+        assert_eq!(sentiment_of("", &[]), SentimentChoice::Head(None));
+    }
+}

@@ -1,0 +1,7 @@
+//! Plain text, before any model: [`clauses`] splits a comment into the
+//! opinions it holds, [`language`] tells its language, [`redact`] masks the
+//! personal data in it. Nothing here reads a model or the statistics.
+
+pub mod clauses;
+pub mod language;
+pub mod redact;
