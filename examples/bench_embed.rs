@@ -17,7 +17,6 @@
 use std::io::Write;
 
 use anyhow::{bail, Context, Result};
-use clap::ValueEnum;
 use tokenizers::Tokenizer;
 use verbatim::model::manifest::default_model_dir;
 use verbatim::model::transformer::{EncoderOptions, ForwardImpl, TransformerEncoder};
@@ -120,11 +119,11 @@ fn main() -> Result<()> {
         Some("cut") if args.len() == 4 => cut(&args[1], &args[2], args[3].parse()?),
         Some("embed") if args.len() >= 3 => {
             let precision = match flag("--precision") {
-                Some(p) => Precision::from_str(p, true).map_err(anyhow::Error::msg)?,
+                Some(p) => p.parse::<Precision>().map_err(anyhow::Error::msg)?,
                 None => Precision::Auto,
             };
             let forward = match flag("--forward") {
-                Some(f) => ForwardImpl::from_str(f, true).map_err(anyhow::Error::msg)?,
+                Some(f) => f.parse::<ForwardImpl>().map_err(anyhow::Error::msg)?,
                 None => ForwardImpl::Fused,
             };
             embed(&args[1], &args[2], precision, forward)

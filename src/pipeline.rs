@@ -35,6 +35,13 @@ pub enum SegmentChoice {
     Columns(Vec<usize>),
 }
 
+/// The models a pass runs: the encoder, and the classifier on its vectors.
+#[derive(Clone, Copy)]
+pub struct PassModels<'a> {
+    pub encoder: &'a dyn Encoder,
+    pub classifier: &'a Classifier,
+}
+
 /// Settings of one pass.
 #[derive(Debug, Clone)]
 pub struct PassSettings {
@@ -371,17 +378,19 @@ impl<'a> Tally<'a> {
 /// third classifies them, counts them and writes them to the sink. The
 /// results are those of one chunk after the other: every stage keeps the
 /// input order. An error in any stage stops the others and is returned.
-#[allow(clippy::too_many_arguments)]
 pub fn run_pass(
     records: impl Iterator<Item = Result<Record, InputError>> + Send,
     segment_columns: &[String],
-    encoder: &dyn Encoder,
-    classifier: &Classifier,
+    models: PassModels<'_>,
     topic_ids: &[String],
     settings: &PassSettings,
     sink: &mut (dyn PassSink + Send),
     progress: &mut (dyn FnMut(u64) + Send),
 ) -> Result<PassResult> {
+    let PassModels {
+        encoder,
+        classifier,
+    } = models;
     let chunk_size = settings.chunk.max(1);
     let mut tally = Tally::new(segment_columns, topic_ids, settings);
     std::thread::scope(|scope| -> Result<()> {

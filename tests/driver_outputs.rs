@@ -12,7 +12,7 @@ use verbatim::stats::driver_stats::{analyse, AnalysisSettings, DriverAnalysis};
 use verbatim::input::{InputOptions, Reject, ResponseStream};
 use verbatim::output::driver_tables;
 use verbatim::output::table::{export_whole, CsvExporter, Table};
-use verbatim::pipeline::{run_pass, PassResult, PassSettings, PassSink};
+use verbatim::pipeline::{run_pass, PassModels, PassResult, PassSettings, PassSink};
 use verbatim::stats::response::AnalyzedResponse;
 
 const LEGAL: &str = "terrible, my lawyer will hear from me and I cancel";
@@ -95,8 +95,10 @@ fn run(chunk: usize) -> Run {
     let mut pass = run_pass(
         stream,
         &segment_columns,
-        &encoder,
-        &classifier,
+        PassModels {
+            encoder: &encoder,
+            classifier: &classifier,
+        },
         &topics,
         &PassSettings {
             min_n: 5,

@@ -8,7 +8,7 @@ mod common;
 use common::{hash_classifier, HashEncoder, PLANTED_TAXONOMY};
 use verbatim::classify::Classifier;
 use verbatim::input::{InputOptions, Reject, ResponseStream};
-use verbatim::pipeline::{run_pass, PassSettings, PassSink};
+use verbatim::pipeline::{run_pass, PassModels, PassSettings, PassSink};
 use verbatim::stats::response::{AnalyzedResponse, DriverScope};
 
 fn planted_csv() -> String {
@@ -61,8 +61,10 @@ fn planted_drivers_are_recovered() {
     let a = run_pass(
         stream,
         &segment_columns,
-        &encoder,
-        &classifier,
+        PassModels {
+            encoder: &encoder,
+            classifier: &classifier,
+        },
         &topic_ids,
         &PassSettings {
             min_n: 30,
@@ -172,8 +174,10 @@ fn chunk_size_changes_nothing_but_the_chunks() {
         let a = run_pass(
             stream,
             &segment_columns,
-            &HashEncoder { dim: 512 },
-            &classifier,
+            PassModels {
+                encoder: &HashEncoder { dim: 512 },
+                classifier: &classifier,
+            },
             &topic_ids,
             &PassSettings {
                 min_n: 30,
@@ -261,8 +265,10 @@ fn a_failing_stage_stops_the_pass_with_its_own_error() {
     let e = run_pass(
         stream,
         &segment_columns,
-        &HashEncoder { dim: 512 },
-        &classifier,
+        PassModels {
+            encoder: &HashEncoder { dim: 512 },
+            classifier: &classifier,
+        },
         &topic_ids,
         &settings,
         &mut sink,
@@ -287,8 +293,10 @@ fn a_failing_stage_stops_the_pass_with_its_own_error() {
     let e = run_pass(
         stream,
         &segment_columns,
-        &encoder,
-        &classifier,
+        PassModels {
+            encoder: &encoder,
+            classifier: &classifier,
+        },
         &topic_ids,
         &settings,
         &mut sink,

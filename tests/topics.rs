@@ -16,7 +16,7 @@ use verbatim::classify::{Classifier, Taxonomy};
 use verbatim::input::{InputOptions, Reject, ResponseStream};
 use verbatim::model::Encoder;
 use verbatim::output::table::ColumnData;
-use verbatim::pipeline::{run_pass, PassSettings, PassSink};
+use verbatim::pipeline::{run_pass, PassModels, PassSettings, PassSink};
 use verbatim::stats::response::AnalyzedResponse;
 
 /// The ids of contact-center 1.0.0: dashboards are built on them.
@@ -347,8 +347,10 @@ r7,5,\n";
     run_pass(
         stream,
         &segment_columns,
-        &HashEncoder { dim: 4096 },
-        &c,
+        PassModels {
+            encoder: &HashEncoder { dim: 4096 },
+            classifier: &c,
+        },
         &ids,
         &PassSettings::default(),
         &mut sink,

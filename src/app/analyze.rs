@@ -35,7 +35,7 @@ use crate::output::manifest::{
 use crate::output::run::{StreamingOutputs, TableFiles, BI_FORMATS};
 use crate::output::tables;
 use crate::output::OutputDir;
-use crate::pipeline::{run_pass, PassResult, PassSettings, PassSink, SegmentChoice};
+use crate::pipeline::{run_pass, PassModels, PassResult, PassSettings, PassSink, SegmentChoice};
 use crate::report::examples::ExampleCollector;
 use crate::report::{render, ReportData, TopicExamples};
 use crate::stats::aggregate::Period;
@@ -507,8 +507,10 @@ fn write_pass(
     let mut result = run_pass(
         input.stream.by_ref(),
         &input.segment_columns,
-        embedder,
-        &models.classifier,
+        PassModels {
+            encoder: embedder,
+            classifier: &models.classifier,
+        },
         &topic_ids,
         &pass,
         &mut sink,

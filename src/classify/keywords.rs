@@ -28,7 +28,6 @@ use std::collections::BTreeSet;
 use unicode_normalization::char::is_combining_mark;
 use unicode_normalization::UnicodeNormalization;
 
-use super::taxonomy::Topic;
 
 /// A text prepared for whole-word matching: lower case, no accents, words
 /// separated by single spaces, with a space at each end.
@@ -152,22 +151,22 @@ pub struct KeywordFilter {
 }
 
 impl KeywordFilter {
-    /// Compiles the keywords of `topic`. Keywords that cannot match are
-    /// skipped here; [`super::Taxonomy::parse`] has already refused them.
-    pub fn new(topic: &Topic) -> KeywordFilter {
+    /// Compiles a topic's keywords: per language, its `must` and `exclude`
+    /// lists ([`super::taxonomy::Topic::keyword_filter`] passes them).
+    /// Keywords that cannot match are skipped here;
+    /// [`super::Taxonomy::parse`] has already refused them.
+    pub fn new<'a>(
+        rules: impl IntoIterator<Item = (&'a str, &'a [String], &'a [String])>,
+    ) -> KeywordFilter {
         let mut f = KeywordFilter::default();
-        for (lang, kw) in &topic.keywords {
-            let must: Vec<Pattern> = kw
-                .must
-                .iter()
-                .filter_map(|k| Pattern::parse(k).ok())
-                .collect();
+        for (lang, must, exclude) in rules {
+            let must: Vec<Pattern> = must.iter().filter_map(|k| Pattern::parse(k).ok()).collect();
             if !must.is_empty() {
-                f.must_languages.insert(lang.clone());
+                f.must_languages.insert(lang.to_string());
             }
             f.must.extend(must);
             f.exclude
-                .extend(kw.exclude.iter().filter_map(|k| Pattern::parse(k).ok()));
+                .extend(exclude.iter().filter_map(|k| Pattern::parse(k).ok()));
         }
         f
     }
@@ -210,7 +209,7 @@ impl KeywordFilter {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::classify::taxonomy::Keywords;
+    use crate::classify::taxonomy::{Keywords, Topic};
 
     fn pat(k: &str) -> Pattern {
         Pattern::parse(k).unwrap()
@@ -255,7 +254,7 @@ mod tests {
         assert!(Pattern::parse("app *").is_err());
     }
 
-    fn topic(keywords: &[(&str, &[&str], &[&str])]) -> Topic {
+    fn topic(keywords: &[(&str, &[&str], &[&str])]) -> KeywordFilter {
         Topic {
             id: "t".into(),
             parent: None,
@@ -275,14 +274,15 @@ mod tests {
                 })
                 .collect(),
         }
+        .keyword_filter()
     }
 
     #[test]
     fn must_uses_every_language_and_skips_uncovered_ones() {
-        let f = KeywordFilter::new(&topic(&[
+        let f = topic(&[
             ("de", &["chatbot", "bot"], &[]),
             ("fr", &["robot"], &[]),
-        ]));
+        ]);
         let n = Normalized::new;
         // Known language with a list: any language's keyword counts.
         assert!(f.must_allows(&n("der Robot war nutzlos"), Some("de")));
@@ -293,15 +293,15 @@ mod tests {
         assert!(f.must_allows(&n("bot kaputt"), None));
         // A language the topic has no `must` words for is not restricted.
         assert!(f.must_allows(&n("nessuno ha risposto"), Some("it")));
-        assert!(KeywordFilter::new(&topic(&[])).is_empty());
+        assert!(topic(&[]).is_empty());
     }
 
     #[test]
     fn exclude_applies_to_the_clause_in_every_language() {
-        let f = KeywordFilter::new(&topic(&[
+        let f = topic(&[
             ("de", &[], &["empfang"]),
             ("en", &[], &["signal"]),
-        ]));
+        ]);
         let n = Normalized::new;
         assert!(!f.exclude_allows(&n("kein Empfang im Keller")));
         assert!(!f.exclude_allows(&n("no signal")));

@@ -89,6 +89,15 @@ pub struct Keywords {
 }
 
 impl Topic {
+    /// The topic's keyword rules, compiled.
+    pub fn keyword_filter(&self) -> super::keywords::KeywordFilter {
+        super::keywords::KeywordFilter::new(
+            self.keywords
+                .iter()
+                .map(|(l, k)| (l.as_str(), k.must.as_slice(), k.exclude.as_slice())),
+        )
+    }
+
     /// The English label, else any label, else the id.
     pub fn display_label(&self) -> &str {
         self.label
@@ -419,7 +428,7 @@ impl Taxonomy {
         // without a `must` word, or with an `exclude` word, describes
         // comments the topic can never be assigned to.
         for t in &self.topics {
-            let rules = super::keywords::KeywordFilter::new(t);
+            let rules = t.keyword_filter();
             if rules.is_empty() {
                 continue;
             }

@@ -134,7 +134,7 @@ impl TopicModel {
             examples,
             rows,
             dim,
-            keywords: taxonomy.topics.iter().map(KeywordFilter::new).collect(),
+            keywords: taxonomy.topics.iter().map(|t| t.keyword_filter()).collect(),
             lexicons: lexicons(taxonomy),
         })
     }

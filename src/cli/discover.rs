@@ -8,7 +8,7 @@ use anyhow::{Context, Result};
 use super::encoder_args::EncoderArgs;
 use crate::classify::calibration::{self, CalibrationOrigin};
 use crate::classify::{head, Classifier, ClassifierSettings, SentimentModel, Taxonomy};
-use crate::classify::discover::{discover, to_taxonomy_toml, DiscoverSettings};
+use crate::classify::discover::{discover, to_taxonomy_toml, DiscoverSettings, Discovery};
 use crate::exit_codes::{ExitCode, WithCode};
 use crate::input::{InputOptions, Record, ResponseStream};
 use crate::classify::embed::analyse_texts;
@@ -145,20 +145,32 @@ pub fn run(args: Args) -> Result<ExitCode> {
         .with_context(|| format!("{}: discovering topics", args.input.display()))?;
     // Written before anything is printed, so a reader that stops early
     // (`| head`) does not lose the file.
-    let written = if let Some(path) = &args.out {
-        let dir = path
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(std::path::Path::new("."));
-        let mut tmp = tempfile::NamedTempFile::new_in(dir)
-            .with_context(|| format!("writing into {}", dir.display()))?;
-        std::io::Write::write_all(&mut tmp, to_taxonomy_toml(&d, &args.lang).as_bytes())?;
-        tmp.persist(path)
-            .with_context(|| format!("writing {}", path.display()))?;
-        Some(path)
-    } else {
-        None
-    };
+    if let Some(path) = &args.out {
+        write_candidates(path, &to_taxonomy_toml(&d, &args.lang))?;
+    }
+    print_candidates(&d, comments);
+    if let Some(path) = &args.out {
+        println!("\ncandidates written to {}", path.display());
+    }
+    Ok(ExitCode::Success)
+}
+
+/// Writes `toml` to `path` whole, through a temporary file beside it.
+fn write_candidates(path: &std::path::Path, toml: &str) -> Result<()> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)
+        .with_context(|| format!("writing into {}", dir.display()))?;
+    std::io::Write::write_all(&mut tmp, toml.as_bytes())?;
+    tmp.persist(path)
+        .with_context(|| format!("writing {}", path.display()))?;
+    Ok(())
+}
+
+/// The candidate topics with their key terms and representative clauses.
+fn print_candidates(d: &Discovery, comments: usize) {
     println!(
         "{comments} comments read; {} unassigned clauses in {} clusters (silhouette {:.3}); {} candidates:",
         d.texts,
@@ -179,8 +191,4 @@ pub fn run(args: Args) -> Result<ExitCode> {
             println!("  · {r}");
         }
     }
-    if let Some(path) = written {
-        println!("\ncandidates written to {}", path.display());
-    }
-    Ok(ExitCode::Success)
 }

@@ -9,6 +9,25 @@ use crate::model::manifest::default_model_dir;
 use crate::model::transformer::{DeviceChoice, EncoderOptions, ForwardImpl, TransformerEncoder};
 use crate::model::{Encoder, Precision};
 
+/// A parser for one of a domain enum's values, listed with their help in
+/// `--help`: the enum itself knows nothing of clap.
+fn one_of<T: Copy + Send + Sync + 'static>(
+    all: &'static [T],
+    name: fn(T) -> &'static str,
+    help: &'static [&'static str],
+) -> impl clap::builder::TypedValueParser<Value = T> {
+    use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
+    let values = all
+        .iter()
+        .zip(help)
+        .map(move |(v, h)| PossibleValue::new(name(*v)).help(*h));
+    PossibleValuesParser::new(values).map(move |s| {
+        *all.iter()
+            .find(|v| name(**v) == s)
+            .expect("clap accepts only the listed values")
+    })
+}
+
 /// Which encoder to load and how to run it.
 #[derive(clap::Args, Debug, Clone)]
 pub struct EncoderArgs {
@@ -16,10 +35,18 @@ pub struct EncoderArgs {
     #[arg(long, env = "VERBATIM_MODEL")]
     pub model: Option<PathBuf>,
     /// Numeric precision of the encoder: auto uses bfloat16 where the CPU has native support.
-    #[arg(long, value_enum, default_value = "auto")]
+    #[arg(long, default_value = "auto", value_parser = one_of(&Precision::ALL, Precision::as_str, &[
+        "bfloat16 where the CPU has native bfloat16 instructions, else float32",
+        "float32 everywhere (the reference numerics)",
+        "bfloat16 weights and activations, whatever the CPU",
+    ]))]
     pub precision: Precision,
     /// Device of the encoder.
-    #[arg(long, value_enum, default_value = "cpu")]
+    #[arg(long, default_value = "cpu", value_parser = one_of(&DeviceChoice::ALL, DeviceChoice::as_str, &[
+        "CPU",
+        "The first CUDA GPU, failing if there is none",
+        "CUDA when libtorch sees a GPU, else CPU",
+    ]))]
     pub device: DeviceChoice,
     /// Threads for the encoder [default: all cores]
     #[arg(long)]
@@ -28,9 +55,12 @@ pub struct EncoderArgs {
     #[arg(long, default_value_t = 4096)]
     pub batch_tokens: usize,
     /// Implementation of the transformer layers: verbatim's fused pass, or rust-bert's modules.
-    #[arg(long, value_enum, default_value = "fused")]
+    #[arg(long, default_value = "fused", value_parser = one_of(&ForwardImpl::ALL, ForwardImpl::as_str, &[
+        "verbatim's fused pass (one QKV projection, fused attention; see `model::fused`)",
+        "rust-bert's BertModel / DistilBertModel modules",
+    ]))]
     pub forward: ForwardImpl,
-    /// Embedding cache shared with `analyze --cache` (SQLite file, made when missing) [default: none]
+    /// Embedding cache (SQLite file, made when missing, safe to delete): texts embedded earlier with the same model and precision are read from it, not embedded again [default: none; for analyze, `cache` in the config file]
     #[arg(long, env = "VERBATIM_CACHE")]
     pub cache: Option<PathBuf>,
 }

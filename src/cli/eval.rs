@@ -76,24 +76,7 @@ pub enum Task {
     ///
     /// Example: verbatim eval sentiment --data reviews.csv --text-column review_body
     ///   --label-column stars --label-map 1=negative,2=negative,3=neutral,4=positive,5=positive
-    Sentiment {
-        #[command(flatten)]
-        data: DataArgs,
-        /// Sentiment head file [default: as `analyze` chooses]
-        #[arg(long)]
-        sentiment_head: Option<PathBuf>,
-        /// Fine-tuned sequence-classification folder to score as well, as `analyze --sentiment-model` runs it.
-        #[arg(long)]
-        sentiment_model: Option<PathBuf>,
-        /// Polarity of each class of --sentiment-model in class-id order (e.g. neg,neu,pos), for LABEL_0-style class names.
-        #[arg(long, value_delimiter = ',', requires = "sentiment_model")]
-        sentiment_labels: Vec<String>,
-        /// Folder for the summary and the confusion tables (CSV).
-        #[arg(long)]
-        out: Option<PathBuf>,
-        #[command(flatten)]
-        encoder: EncoderArgs,
-    },
+    Sentiment(SentimentArgs),
     /// Topics: micro-averaged precision, recall and F1 over (row, topic id)
     /// pairs, macro-F1 over the topics in the labels, exact-match rate and
     /// per-topic scores, for three methods on the same rows: the uncalibrated
@@ -105,27 +88,52 @@ pub enum Task {
     /// Labels are topic ids.
     ///
     /// Example: verbatim eval topics --data labelled.csv --label-column topics --label-sep '|'
-    Topics {
-        #[command(flatten)]
-        data: DataArgs,
-        /// Taxonomy TOML file [default: the built-in contact-center taxonomy]
-        #[arg(long)]
-        taxonomy: Option<PathBuf>,
-        /// Cosine a clause needs to a topic's examples under the similarity rule [default: 0.85]
-        #[arg(long)]
-        topic_threshold: Option<f32>,
-        /// Topic calibration to score as `analyze` would use it [default: the shipped one for the taxonomy and model, if any]
-        #[arg(long)]
-        topic_calibration: Option<PathBuf>,
-        /// Folds of the cross-validated calibration.
-        #[arg(long, default_value_t = 5)]
-        folds: usize,
-        /// Folder for the per-topic table (CSV).
-        #[arg(long)]
-        out: Option<PathBuf>,
-        #[command(flatten)]
-        encoder: EncoderArgs,
-    },
+    Topics(TopicsArgs),
+}
+
+/// Arguments of `verbatim eval sentiment`.
+#[derive(clap::Args, Debug)]
+pub struct SentimentArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// Sentiment head file [default: as `analyze` chooses]
+    #[arg(long)]
+    pub sentiment_head: Option<PathBuf>,
+    /// Fine-tuned sequence-classification folder to score as well, as `analyze --sentiment-model` runs it.
+    #[arg(long)]
+    pub sentiment_model: Option<PathBuf>,
+    /// Polarity of each class of --sentiment-model in class-id order (e.g. neg,neu,pos), for LABEL_0-style class names.
+    #[arg(long, value_delimiter = ',', requires = "sentiment_model")]
+    pub sentiment_labels: Vec<String>,
+    /// Folder for the summary and the confusion tables (CSV).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub encoder: EncoderArgs,
+}
+
+/// Arguments of `verbatim eval topics`.
+#[derive(clap::Args, Debug)]
+pub struct TopicsArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// Taxonomy TOML file [default: the built-in contact-center taxonomy]
+    #[arg(long)]
+    pub taxonomy: Option<PathBuf>,
+    /// Cosine a clause needs to a topic's examples under the similarity rule [default: 0.85]
+    #[arg(long)]
+    pub topic_threshold: Option<f32>,
+    /// Topic calibration to score as `analyze` would use it [default: the shipped one for the taxonomy and model, if any]
+    #[arg(long)]
+    pub topic_calibration: Option<PathBuf>,
+    /// Folds of the cross-validated calibration.
+    #[arg(long, default_value_t = 5)]
+    pub folds: usize,
+    /// Folder for the per-topic table (CSV).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub encoder: EncoderArgs,
 }
 
 /// Labelled rows read from the file: text and raw label strings.
@@ -254,347 +262,407 @@ fn print_table(name: &str, c: &Confusion) {
 /// Runs `verbatim eval`.
 pub fn run(args: Args) -> Result<ExitCode> {
     match args.task {
-        Task::Sentiment {
-            data,
-            sentiment_head,
-            sentiment_model,
-            sentiment_labels,
-            out,
-            encoder,
-        } => {
-            let rows = read_rows(&data)?;
-            let map = parse_map(&data.label_map)?;
-            let (mut texts, mut truth) = (Vec::new(), Vec::new());
-            let (mut mixed, mut empty) = (0, 0);
-            for (i, (t, l)) in rows.texts.iter().zip(&rows.labels).enumerate() {
-                if t.trim().is_empty() || l.is_empty() {
-                    empty += 1;
-                    continue;
-                }
-                match row_polarity(l, &map)
-                    .with_context(|| format!("{}: data row {}", data.data.display(), i + 1))?
-                {
-                    Some(p) => {
-                        texts.push(t.as_str());
-                        truth.push(p);
-                    }
-                    None => mixed += 1,
-                }
-            }
-            anyhow::ensure!(
-                !texts.is_empty(),
-                "{}: no labelled rows to score",
-                data.data.display()
-            );
-            let loaded = encoder.load()?;
-            let embedder = loaded.embedder()?;
-            let model = match &sentiment_model {
-                Some(dir) => Some(crate::app::analyze::load_sentiment_model(
-                    dir,
-                    &sentiment_labels,
-                    &encoder.options(),
-                )?),
-                None => None,
-            };
-            let (head, origin) = head::resolve(
-                &*embedder,
-                &loaded.weights_sha256,
-                sentiment_head.as_deref(),
-            )?;
-            let tax = Taxonomy::default_contact_center();
-            let classes = ["negative", "neutral", "positive"];
-            let idx = |p: Polarity| match p {
-                Polarity::Negative => 0,
-                Polarity::Neutral => 1,
-                Polarity::Positive => 2,
-            };
-            println!(
-                "{}: {} rows scored ({} left out by --where, {} without text or label, {} with mixed labels); sentiment head: {}",
-                data.data.display(),
-                texts.len(),
-                rows.filtered,
-                empty,
-                mixed,
-                serde_json::to_string(&origin)?
-            );
-            let mut tables = Vec::new();
-            let head_ref = head.clone();
-            let head_cls = Classifier::build(
-                &*embedder,
-                SentimentModel::Head(Box::new(head)),
-                &tax,
-                ClassifierSettings::default(),
-            )?;
-            let baseline: Prototypes =
-                toml::from_str(BASELINE_PROTOTYPES).context("baseline prototypes")?;
-            let proto_cls = Classifier::build(
-                &*embedder,
-                SentimentModel::Prototypes(baseline),
-                &tax,
-                ClassifierSettings::default(),
-            )?;
-            // Comment-level sentiment is the head on the whole comment's
-            // vector, as in `analyze`; clauses do not enter it.
-            let vecs = embedder.embed(&texts)?;
-            // Also the mean of the head's probabilities over the whole
-            // comment and its clauses (sentences and contrast parts): long
-            // reviews dilute in one mean-pooled vector.
-            let clauses: Vec<Vec<String>> = texts.iter().map(|t| split_clauses(t)).collect();
-            let flat: Vec<&str> = clauses.iter().flatten().map(String::as_str).collect();
-            let clause_vecs = embedder.embed(&flat)?;
-            let head_s = head_cls.sentiments(&texts, &vecs)?;
-            let proto_s = proto_cls.sentiments(&texts, &vecs)?;
-            // The model reads each whole comment, as `analyze` takes a
-            // comment's sentiment.
-            let model_s = match &model {
-                Some(m) => Some(m.sentiments(&texts)?),
-                None => None,
-            };
-            let mut c_mean = Confusion::new(&classes);
-            let mut c_head = Confusion::new(&classes);
-            let mut c_proto = Confusion::new(&classes);
-            let mut c_major = Confusion::new(&classes);
-            let mut c_model = Confusion::new(&classes);
-            let mut counts = [0usize; 3];
-            truth.iter().for_each(|&p| counts[idx(p)] += 1);
-            let major = (0..3)
-                .max_by_key(|&k| (counts[k], std::cmp::Reverse(k)))
-                .unwrap_or(1);
-            let mut at = 0;
-            for (i, ((t, v), cl)) in truth.iter().zip(&vecs).zip(&clauses).enumerate() {
-                let mut p = head_ref.probabilities(v);
-                for cv in &clause_vecs[at..at + cl.len()] {
-                    let q = head_ref.probabilities(cv);
-                    (0..3).for_each(|k| p[k] += q[k]);
-                }
-                at += cl.len();
-                c_mean.add(idx(*t), idx(head::sentiment_of(p).label));
-                c_head.add(idx(*t), idx(head_s[i].label));
-                c_proto.add(idx(*t), idx(proto_s[i].label));
-                c_major.add(idx(*t), major);
-                if let Some(m) = &model_s {
-                    c_model.add(idx(*t), idx(m[i].label));
-                }
-            }
-            let mut methods = vec![
-                ("head", &c_head),
-                ("head_clauses", &c_mean),
-                ("prototypes", &c_proto),
-                ("majority", &c_major),
-            ];
-            if model.is_some() {
-                methods.insert(0, ("model", &c_model));
-            }
-            for (name, c) in methods {
-                print_table(name, c);
-                tables.push((name, c.clone()));
-            }
-            println!(
-                "head − prototypes: macro-F1 {:+.3}",
-                c_head.macro_f1() - c_proto.macro_f1()
-            );
-            if let Some(m) = &model {
-                println!(
-                    "model − head: macro-F1 {:+.3} (model {}, labels {})",
-                    c_model.macro_f1() - c_head.macro_f1(),
-                    m.info.path,
-                    serde_json::to_string(&m.info.labels)?
-                );
-            }
-            if let Some(dir) = out {
-                let o = OutputDir::create(&dir)?;
-                let mut summary =
-                    String::from("method,n,accuracy,macro_f1,class,precision,recall,f1,support\n");
-                for (name, c) in &tables {
-                    for s in c.per_class() {
-                        summary.push_str(&format!(
-                            "{name},{},{:.4},{:.4},{},{:.4},{:.4},{:.4},{}\n",
-                            c.total(),
-                            c.accuracy(),
-                            c.macro_f1(),
-                            s.label,
-                            s.precision,
-                            s.recall,
-                            s.f1,
-                            s.support
-                        ));
-                    }
-                    o.write(&format!("confusion_{name}.csv"), c.to_csv().as_bytes())?;
-                }
-                o.write("eval_summary.csv", summary.as_bytes())?;
-                let target = o.commit()?;
-                println!("tables in {}", target.display());
-            }
-            Ok(ExitCode::Success)
+        Task::Sentiment(a) => eval_sentiment(a),
+        Task::Topics(a) => eval_topics(a),
+    }
+}
+
+/// Texts with their labelled polarity, and the rows left out.
+struct SentimentRows<'r> {
+    texts: Vec<&'r str>,
+    truth: Vec<Polarity>,
+    /// Rows whose labels disagree.
+    mixed: usize,
+    /// Rows without text or label.
+    empty: usize,
+}
+
+fn sentiment_rows<'r>(rows: &'r Rows, data: &DataArgs) -> Result<SentimentRows<'r>> {
+    let map = parse_map(&data.label_map)?;
+    let (mut texts, mut truth) = (Vec::new(), Vec::new());
+    let (mut mixed, mut empty) = (0, 0);
+    for (i, (t, l)) in rows.texts.iter().zip(&rows.labels).enumerate() {
+        if t.trim().is_empty() || l.is_empty() {
+            empty += 1;
+            continue;
         }
-        Task::Topics {
-            data,
-            taxonomy,
-            topic_threshold,
-            topic_calibration,
-            folds,
-            out,
-            encoder,
-        } => {
-            let rows = read_rows(&data)?;
-            let map = parse_map(&data.label_map)?;
-            let tax = match &taxonomy {
-                Some(p) => Taxonomy::from_file(p)?,
-                None => Taxonomy::default_contact_center(),
-            };
-            let mut texts = Vec::new();
-            let mut truth_idx: Vec<Vec<usize>> = Vec::new();
-            let mut empty = 0;
-            for (i, (t, l)) in rows.texts.iter().zip(&rows.labels).enumerate() {
-                let mut set = BTreeSet::new();
-                for r in l {
-                    let id = map.get(r).cloned().unwrap_or_else(|| r.clone());
-                    if id.is_empty() || id == "none" {
-                        continue;
-                    }
-                    let Some(k) = tax.index_of(&id) else {
-                        bail!(
-                            "{}: data row {}: topic `{id}` is not in the taxonomy `{}` (use --label-map)",
-                            data.data.display(),
-                            i + 1,
-                            tax.name
-                        );
-                    };
-                    set.insert(k);
-                }
-                if t.trim().is_empty() {
-                    empty += 1;
-                    continue;
-                }
+        match row_polarity(l, &map)
+            .with_context(|| format!("{}: data row {}", data.data.display(), i + 1))?
+        {
+            Some(p) => {
                 texts.push(t.as_str());
-                truth_idx.push(set.into_iter().collect());
+                truth.push(p);
             }
-            anyhow::ensure!(
-                !texts.is_empty(),
-                "{}: no rows with text to score",
-                data.data.display()
-            );
-            let loaded = encoder.load()?;
-            let embedder = loaded.embedder()?;
-            let mut settings = ClassifierSettings::default();
-            if let Some(t) = topic_threshold {
-                settings.topic_threshold = t;
-            }
-            let topics = TopicModel::build(&*embedder, &tax)?;
-            let scored =
-                calibration::score_labelled(&texts, &truth_idx, &*embedder, &topics, &settings)?;
-            let truth: Vec<Vec<bool>> = scored.rows.iter().map(|r| r.truth.clone()).collect();
-            let truth_ids = calibration::id_sets(&truth, &tax);
-            let mut methods: Vec<(String, Vec<Vec<bool>>)> =
-                vec![("similarity_rule".into(), scored.similarity_rule.clone())];
-            let fit = FitSettings {
-                folds,
-                ..FitSettings::default()
-            };
-            match calibration::cross_validate(&scored.rows, &fit) {
-                Ok(p) => methods.push((format!("calibrated_cv{}", fit.folds.max(2)), p)),
-                Err(e) => eprintln!("no cross-validated calibration: {e:#}"),
-            }
-            let data_sha = crate::model::manifest::sha256_file(&data.data)?;
-            let (cal, origin) =
-                calibration::resolve(&tax, &loaded.weights_sha256, topic_calibration.as_deref())?;
-            let mut notes = Vec::new();
-            if let Some(c) = &cal {
-                let seen = fitted_on(c, &tax, &texts, &data_sha);
-                let name = if seen > 0 {
-                    notes.push(format!("calibration_in_sample: {seen} of these rows were used to fit it, so its figures are optimistic; calibrated_cv is the held-out figure"));
-                    "calibration_in_sample"
-                } else {
-                    "calibration"
-                };
-                methods.push((
-                    name.into(),
-                    scored.rows.iter().map(|r| c.assign(r, None)).collect(),
-                ));
-            }
-            println!(
-                "{}: {} rows scored ({} left out by --where, {} without text); {} topics in the labels",
-                data.data.display(),
-                texts.len(),
-                rows.filtered,
-                empty,
-                truth_ids.iter().flatten().collect::<BTreeSet<_>>().len()
-            );
-            if let calibration::CalibrationOrigin::None { reason } = &origin {
-                println!("  {reason}");
-            }
-            let scores: Vec<(String, MultiLabelScore)> = methods
-                .iter()
-                .map(|(name, p)| {
-                    (
-                        name.clone(),
-                        multilabel(&truth_ids, &calibration::id_sets(p, &tax)),
-                    )
-                })
-                .collect();
-            for (name, m) in &scores {
-                println!(
-                    "{name:<22} micro P {:.3} R {:.3} F1 {:.3}  macro-F1 {:.3}  exact match {:.3}",
-                    m.micro_precision,
-                    m.micro_recall,
-                    m.micro_f1,
-                    m.macro_f1_supported(),
-                    m.exact_match
-                );
-            }
-            for n in &notes {
-                println!("  {n}");
-            }
-            println!(
-                "per topic F1 ({}):",
-                scores
-                    .iter()
-                    .map(|(n, _)| n.as_str())
-                    .collect::<Vec<_>>()
-                    .join(" / ")
-            );
-            for t in &tax.topics {
-                let per: Vec<Option<&crate::classify::metrics::ClassScore>> = scores
-                    .iter()
-                    .map(|(_, m)| m.per_label.iter().find(|s| s.label == t.id))
-                    .collect();
-                let support = per.iter().flatten().map(|s| s.support).next().unwrap_or(0);
-                let f1: Vec<String> = per
-                    .iter()
-                    .map(|s| format!("{:.3}", s.map_or(0.0, |s| s.f1)))
-                    .collect();
-                println!(
-                    "  {:<24} support {:>5}  F1 {}",
-                    t.id,
-                    support,
-                    f1.join(" / ")
-                );
-            }
-            if let Some(dir) = out {
-                let o = OutputDir::create(&dir)?;
-                let mut table =
-                    String::from("method,topic_id,support,predicted,precision,recall,f1\n");
-                for (name, m) in &scores {
-                    for s in &m.per_label {
-                        table.push_str(&format!(
-                            "{name},{},{},{},{:.4},{:.4},{:.4}\n",
-                            s.label, s.support, s.predicted, s.precision, s.recall, s.f1
-                        ));
-                    }
-                    table.push_str(&format!(
-                        "{name},(micro),,,{:.4},{:.4},{:.4}\n{name},(macro),,,,,{:.4}\n",
-                        m.micro_precision,
-                        m.micro_recall,
-                        m.micro_f1,
-                        m.macro_f1_supported()
-                    ));
-                }
-                o.write("eval_topics.csv", table.as_bytes())?;
-                println!("tables in {}", o.commit()?.display());
-            }
-            Ok(ExitCode::Success)
+            None => mixed += 1,
         }
     }
+    anyhow::ensure!(
+        !texts.is_empty(),
+        "{}: no labelled rows to score",
+        data.data.display()
+    );
+    Ok(SentimentRows {
+        texts,
+        truth,
+        mixed,
+        empty,
+    })
+}
+
+const CLASSES: [&str; 3] = ["negative", "neutral", "positive"];
+
+fn class_index(p: Polarity) -> usize {
+    match p {
+        Polarity::Negative => 0,
+        Polarity::Neutral => 1,
+        Polarity::Positive => 2,
+    }
+}
+
+/// `verbatim eval sentiment`.
+fn eval_sentiment(a: SentimentArgs) -> Result<ExitCode> {
+    let rows = read_rows(&a.data)?;
+    let r = sentiment_rows(&rows, &a.data)?;
+    let loaded = a.encoder.load()?;
+    let embedder = loaded.embedder()?;
+    let model = match &a.sentiment_model {
+        Some(dir) => Some(crate::app::analyze::load_sentiment_model(
+            dir,
+            &a.sentiment_labels,
+            &a.encoder.options(),
+        )?),
+        None => None,
+    };
+    let (head, origin) = head::resolve(
+        &*embedder,
+        &loaded.weights_sha256,
+        a.sentiment_head.as_deref(),
+    )?;
+    println!(
+        "{}: {} rows scored ({} left out by --where, {} without text or label, {} with mixed labels); sentiment head: {}",
+        a.data.data.display(),
+        r.texts.len(),
+        rows.filtered,
+        r.empty,
+        r.mixed,
+        serde_json::to_string(&origin)?
+    );
+    let methods = sentiment_confusions(&r, &*embedder, head, model.as_ref())?;
+    for (name, c) in &methods {
+        print_table(name, c);
+    }
+    let f1 = |n: &str| methods.iter().find(|(m, _)| *m == n).map(|(_, c)| c.macro_f1());
+    println!(
+        "head − prototypes: macro-F1 {:+.3}",
+        f1("head").unwrap_or(0.0) - f1("prototypes").unwrap_or(0.0)
+    );
+    if let Some(m) = &model {
+        println!(
+            "model − head: macro-F1 {:+.3} (model {}, labels {})",
+            f1("model").unwrap_or(0.0) - f1("head").unwrap_or(0.0),
+            m.info.path,
+            serde_json::to_string(&m.info.labels)?
+        );
+    }
+    if let Some(dir) = &a.out {
+        write_sentiment_tables(dir, &methods)?;
+    }
+    Ok(ExitCode::Success)
+}
+
+/// The confusion table of each method on the same rows, in the order they
+/// are printed: the model (when given), the head, the head averaged over
+/// the clauses, the prototypes and the majority class.
+fn sentiment_confusions(
+    r: &SentimentRows,
+    embedder: &dyn crate::model::Encoder,
+    head: head::SentimentHead,
+    model: Option<&crate::classify::ModelSentiment>,
+) -> Result<Vec<(&'static str, Confusion)>> {
+    let tax = Taxonomy::default_contact_center();
+    let head_ref = head.clone();
+    let head_cls = Classifier::build(
+        embedder,
+        SentimentModel::Head(Box::new(head)),
+        &tax,
+        ClassifierSettings::default(),
+    )?;
+    let baseline: Prototypes =
+        toml::from_str(BASELINE_PROTOTYPES).context("baseline prototypes")?;
+    let proto_cls = Classifier::build(
+        embedder,
+        SentimentModel::Prototypes(baseline),
+        &tax,
+        ClassifierSettings::default(),
+    )?;
+    let texts = &r.texts;
+    // Comment-level sentiment is the head on the whole comment's
+    // vector, as in `analyze`; clauses do not enter it.
+    let vecs = embedder.embed(texts)?;
+    // Also the mean of the head's probabilities over the whole
+    // comment and its clauses (sentences and contrast parts): long
+    // reviews dilute in one mean-pooled vector.
+    let clauses: Vec<Vec<String>> = texts.iter().map(|t| split_clauses(t)).collect();
+    let flat: Vec<&str> = clauses.iter().flatten().map(String::as_str).collect();
+    let clause_vecs = embedder.embed(&flat)?;
+    let head_s = head_cls.sentiments(texts, &vecs)?;
+    let proto_s = proto_cls.sentiments(texts, &vecs)?;
+    // The model reads each whole comment, as `analyze` takes a
+    // comment's sentiment.
+    let model_s = match model {
+        Some(m) => Some(m.sentiments(texts)?),
+        None => None,
+    };
+    let idx = class_index;
+    let mut c_mean = Confusion::new(&CLASSES);
+    let mut c_head = Confusion::new(&CLASSES);
+    let mut c_proto = Confusion::new(&CLASSES);
+    let mut c_major = Confusion::new(&CLASSES);
+    let mut c_model = Confusion::new(&CLASSES);
+    let mut counts = [0usize; 3];
+    r.truth.iter().for_each(|&p| counts[idx(p)] += 1);
+    let major = (0..3)
+        .max_by_key(|&k| (counts[k], std::cmp::Reverse(k)))
+        .unwrap_or(1);
+    let mut at = 0;
+    for (i, ((t, v), cl)) in r.truth.iter().zip(&vecs).zip(&clauses).enumerate() {
+        let mut p = head_ref.probabilities(v);
+        for cv in &clause_vecs[at..at + cl.len()] {
+            let q = head_ref.probabilities(cv);
+            (0..3).for_each(|k| p[k] += q[k]);
+        }
+        at += cl.len();
+        c_mean.add(idx(*t), idx(head::sentiment_of(p).label));
+        c_head.add(idx(*t), idx(head_s[i].label));
+        c_proto.add(idx(*t), idx(proto_s[i].label));
+        c_major.add(idx(*t), major);
+        if let Some(m) = &model_s {
+            c_model.add(idx(*t), idx(m[i].label));
+        }
+    }
+    let mut methods = vec![
+        ("head", c_head),
+        ("head_clauses", c_mean),
+        ("prototypes", c_proto),
+        ("majority", c_major),
+    ];
+    if model.is_some() {
+        methods.insert(0, ("model", c_model));
+    }
+    Ok(methods)
+}
+
+/// `eval_summary.csv` and a confusion table per method in `dir`.
+fn write_sentiment_tables(dir: &std::path::Path, methods: &[(&str, Confusion)]) -> Result<()> {
+    let o = OutputDir::create(dir)?;
+    let mut summary = String::from("method,n,accuracy,macro_f1,class,precision,recall,f1,support\n");
+    for (name, c) in methods {
+        for s in c.per_class() {
+            summary.push_str(&format!(
+                "{name},{},{:.4},{:.4},{},{:.4},{:.4},{:.4},{}\n",
+                c.total(),
+                c.accuracy(),
+                c.macro_f1(),
+                s.label,
+                s.precision,
+                s.recall,
+                s.f1,
+                s.support
+            ));
+        }
+        o.write(&format!("confusion_{name}.csv"), c.to_csv().as_bytes())?;
+    }
+    o.write("eval_summary.csv", summary.as_bytes())?;
+    let target = o.commit()?;
+    println!("tables in {}", target.display());
+    Ok(())
+}
+
+/// Texts with the indices of their labelled topics, and the rows without
+/// text.
+struct TopicRows<'r> {
+    texts: Vec<&'r str>,
+    truth: Vec<Vec<usize>>,
+    empty: usize,
+}
+
+fn topic_rows<'r>(rows: &'r Rows, data: &DataArgs, tax: &Taxonomy) -> Result<TopicRows<'r>> {
+    let map = parse_map(&data.label_map)?;
+    let mut texts = Vec::new();
+    let mut truth: Vec<Vec<usize>> = Vec::new();
+    let mut empty = 0;
+    for (i, (t, l)) in rows.texts.iter().zip(&rows.labels).enumerate() {
+        let mut set = BTreeSet::new();
+        for r in l {
+            let id = map.get(r).cloned().unwrap_or_else(|| r.clone());
+            if id.is_empty() || id == "none" {
+                continue;
+            }
+            let Some(k) = tax.index_of(&id) else {
+                bail!(
+                    "{}: data row {}: topic `{id}` is not in the taxonomy `{}` (use --label-map)",
+                    data.data.display(),
+                    i + 1,
+                    tax.name
+                );
+            };
+            set.insert(k);
+        }
+        if t.trim().is_empty() {
+            empty += 1;
+            continue;
+        }
+        texts.push(t.as_str());
+        truth.push(set.into_iter().collect());
+    }
+    anyhow::ensure!(
+        !texts.is_empty(),
+        "{}: no rows with text to score",
+        data.data.display()
+    );
+    Ok(TopicRows {
+        texts,
+        truth,
+        empty,
+    })
+}
+
+/// `verbatim eval topics`.
+fn eval_topics(a: TopicsArgs) -> Result<ExitCode> {
+    let rows = read_rows(&a.data)?;
+    let tax = match &a.taxonomy {
+        Some(p) => Taxonomy::from_file(p)?,
+        None => Taxonomy::default_contact_center(),
+    };
+    let r = topic_rows(&rows, &a.data, &tax)?;
+    let loaded = a.encoder.load()?;
+    let embedder = loaded.embedder()?;
+    let mut settings = ClassifierSettings::default();
+    if let Some(t) = a.topic_threshold {
+        settings.topic_threshold = t;
+    }
+    let topics = TopicModel::build(&*embedder, &tax)?;
+    let scored = calibration::score_labelled(&r.texts, &r.truth, &*embedder, &topics, &settings)?;
+    let truth: Vec<Vec<bool>> = scored.rows.iter().map(|r| r.truth.clone()).collect();
+    let truth_ids = calibration::id_sets(&truth, &tax);
+    let mut methods: Vec<(String, Vec<Vec<bool>>)> =
+        vec![("similarity_rule".into(), scored.similarity_rule.clone())];
+    let fit = FitSettings {
+        folds: a.folds,
+        ..FitSettings::default()
+    };
+    match calibration::cross_validate(&scored.rows, &fit) {
+        Ok(p) => methods.push((format!("calibrated_cv{}", fit.folds.max(2)), p)),
+        Err(e) => eprintln!("no cross-validated calibration: {e:#}"),
+    }
+    let data_sha = crate::model::manifest::sha256_file(&a.data.data)?;
+    let (cal, origin) =
+        calibration::resolve(&tax, &loaded.weights_sha256, a.topic_calibration.as_deref())?;
+    let mut notes = Vec::new();
+    if let Some(c) = &cal {
+        let seen = fitted_on(c, &tax, &r.texts, &data_sha);
+        let name = if seen > 0 {
+            notes.push(format!("calibration_in_sample: {seen} of these rows were used to fit it, so its figures are optimistic; calibrated_cv is the held-out figure"));
+            "calibration_in_sample"
+        } else {
+            "calibration"
+        };
+        methods.push((
+            name.into(),
+            scored.rows.iter().map(|r| c.assign(r, None)).collect(),
+        ));
+    }
+    println!(
+        "{}: {} rows scored ({} left out by --where, {} without text); {} topics in the labels",
+        a.data.data.display(),
+        r.texts.len(),
+        rows.filtered,
+        r.empty,
+        truth_ids.iter().flatten().collect::<BTreeSet<_>>().len()
+    );
+    if let calibration::CalibrationOrigin::None { reason } = &origin {
+        println!("  {reason}");
+    }
+    let scores: Vec<(String, MultiLabelScore)> = methods
+        .iter()
+        .map(|(name, p)| {
+            (
+                name.clone(),
+                multilabel(&truth_ids, &calibration::id_sets(p, &tax)),
+            )
+        })
+        .collect();
+    print_topic_scores(&scores, &notes, &tax);
+    if let Some(dir) = &a.out {
+        write_topic_table(dir, &scores)?;
+    }
+    Ok(ExitCode::Success)
+}
+
+/// Each method's micro and macro figures, then per topic the F1 of each.
+fn print_topic_scores(scores: &[(String, MultiLabelScore)], notes: &[String], tax: &Taxonomy) {
+    for (name, m) in scores {
+        println!(
+            "{name:<22} micro P {:.3} R {:.3} F1 {:.3}  macro-F1 {:.3}  exact match {:.3}",
+            m.micro_precision,
+            m.micro_recall,
+            m.micro_f1,
+            m.macro_f1_supported(),
+            m.exact_match
+        );
+    }
+    for n in notes {
+        println!("  {n}");
+    }
+    println!(
+        "per topic F1 ({}):",
+        scores
+            .iter()
+            .map(|(n, _)| n.as_str())
+            .collect::<Vec<_>>()
+            .join(" / ")
+    );
+    for t in &tax.topics {
+        let per: Vec<Option<&crate::classify::metrics::ClassScore>> = scores
+            .iter()
+            .map(|(_, m)| m.per_label.iter().find(|s| s.label == t.id))
+            .collect();
+        let support = per.iter().flatten().map(|s| s.support).next().unwrap_or(0);
+        let f1: Vec<String> = per
+            .iter()
+            .map(|s| format!("{:.3}", s.map_or(0.0, |s| s.f1)))
+            .collect();
+        println!(
+            "  {:<24} support {:>5}  F1 {}",
+            t.id,
+            support,
+            f1.join(" / ")
+        );
+    }
+}
+
+/// `eval_topics.csv` in `dir`: per method and topic, and micro and macro.
+fn write_topic_table(dir: &std::path::Path, scores: &[(String, MultiLabelScore)]) -> Result<()> {
+    let o = OutputDir::create(dir)?;
+    let mut table = String::from("method,topic_id,support,predicted,precision,recall,f1\n");
+    for (name, m) in scores {
+        for s in &m.per_label {
+            table.push_str(&format!(
+                "{name},{},{},{},{:.4},{:.4},{:.4}\n",
+                s.label, s.support, s.predicted, s.precision, s.recall, s.f1
+            ));
+        }
+        table.push_str(&format!(
+            "{name},(micro),,,{:.4},{:.4},{:.4}\n{name},(macro),,,,,{:.4}\n",
+            m.micro_precision,
+            m.micro_recall,
+            m.micro_f1,
+            m.macro_f1_supported()
+        ));
+    }
+    o.write("eval_topics.csv", table.as_bytes())?;
+    println!("tables in {}", o.commit()?.display());
+    Ok(())
 }
 
 /// How many of `texts` the calibration was fitted on: all of them when the

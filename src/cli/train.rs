@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 
 use super::encoder_args::EncoderArgs;
-use crate::classify::calibration::{self, FitSettings};
+use crate::classify::calibration::{self, FitSettings, TopicCalibration};
 use crate::classify::head::{self, read_labelled_csv, TrainInput, TrainingSource};
 use crate::classify::topics::TopicModel;
 use crate::classify::{ClassifierSettings, Polarity, Taxonomy};
@@ -37,25 +37,7 @@ pub enum Task {
     /// Without --data, fits on the project's own examples (models/sentiment/train).
     ///
     /// Example: verbatim train sentiment --data labelled.csv --out my-head.json
-    Sentiment {
-        /// Labelled CSV file; repeat for several [default: the shipped examples]
-        #[arg(long = "data")]
-        data: Vec<PathBuf>,
-        /// Column with the text.
-        #[arg(long, default_value = "text")]
-        text_column: String,
-        /// Column with the label.
-        #[arg(long, default_value = "label")]
-        label_column: String,
-        /// Where to write the head (JSON).
-        #[arg(long, short)]
-        out: PathBuf,
-        /// Cross-validation folds.
-        #[arg(long, default_value_t = 5)]
-        folds: usize,
-        #[command(flatten)]
-        encoder: EncoderArgs,
-    },
+    Sentiment(SentimentArgs),
     /// Calibrate topic decisions on comments labelled with topic ids.
     ///
     /// Reads CSV files with a header, a text column and a column of topic ids
@@ -77,175 +59,196 @@ pub enum Task {
     /// Embedding is the slow part: about as long as analysing as many comments.
     ///
     /// Example: verbatim train topics --taxonomy my-topics.toml --data labelled.csv --out my-calibration.json
-    Topics {
-        /// Labelled CSV file; repeat for several [default: the shipped examples, built-in taxonomy only]
-        #[arg(long = "data")]
-        data: Vec<PathBuf>,
-        /// Taxonomy TOML file [default: the built-in contact-center taxonomy]
-        #[arg(long)]
-        taxonomy: Option<PathBuf>,
-        /// Column with the text.
-        #[arg(long, default_value = "text")]
-        text_column: String,
-        /// Column with the topic ids.
-        #[arg(long, default_value = "topics")]
-        label_column: String,
-        /// Separator of several topic ids in one cell.
-        #[arg(long, default_value = "|")]
-        label_sep: String,
-        /// Where to write the calibration (JSON).
-        #[arg(long, short)]
-        out: PathBuf,
-        /// Cross-validation folds.
-        #[arg(long, default_value_t = 5)]
-        folds: usize,
-        #[command(flatten)]
-        encoder: EncoderArgs,
-    },
+    Topics(TopicsArgs),
+}
+
+/// Arguments of `verbatim train sentiment`.
+#[derive(clap::Args, Debug)]
+pub struct SentimentArgs {
+    /// Labelled CSV file; repeat for several [default: the shipped examples]
+    #[arg(long = "data")]
+    pub data: Vec<PathBuf>,
+    /// Column with the text.
+    #[arg(long, default_value = "text")]
+    pub text_column: String,
+    /// Column with the label.
+    #[arg(long, default_value = "label")]
+    pub label_column: String,
+    /// Where to write the head (JSON).
+    #[arg(long, short)]
+    pub out: PathBuf,
+    /// Cross-validation folds.
+    #[arg(long, default_value_t = 5)]
+    pub folds: usize,
+    #[command(flatten)]
+    pub encoder: EncoderArgs,
+}
+
+/// Arguments of `verbatim train topics`.
+#[derive(clap::Args, Debug)]
+pub struct TopicsArgs {
+    /// Labelled CSV file; repeat for several [default: the shipped examples, built-in taxonomy only]
+    #[arg(long = "data")]
+    pub data: Vec<PathBuf>,
+    /// Taxonomy TOML file [default: the built-in contact-center taxonomy]
+    #[arg(long)]
+    pub taxonomy: Option<PathBuf>,
+    /// Column with the text.
+    #[arg(long, default_value = "text")]
+    pub text_column: String,
+    /// Column with the topic ids.
+    #[arg(long, default_value = "topics")]
+    pub label_column: String,
+    /// Separator of several topic ids in one cell.
+    #[arg(long, default_value = "|")]
+    pub label_sep: String,
+    /// Where to write the calibration (JSON).
+    #[arg(long, short)]
+    pub out: PathBuf,
+    /// Cross-validation folds.
+    #[arg(long, default_value_t = 5)]
+    pub folds: usize,
+    #[command(flatten)]
+    pub encoder: EncoderArgs,
 }
 
 /// Runs `verbatim train`.
 pub fn run(args: Args) -> Result<ExitCode> {
     match args.task {
-        Task::Topics {
-            data,
-            taxonomy,
-            text_column,
-            label_column,
-            label_sep,
-            out,
-            folds,
-            encoder,
-        } => {
-            let tax = match &taxonomy {
-                Some(p) => Taxonomy::from_file(p).code(ExitCode::Usage)?,
-                None => Taxonomy::default_contact_center(),
-            };
-            let (rows, sources) = if data.is_empty() {
-                anyhow::ensure!(
-                    tax.sha256 == Taxonomy::default_contact_center().sha256,
-                    "--data is needed: the shipped labelled comments are for the built-in contact-center taxonomy, not for `{}`",
-                    tax.name
-                );
-                calibration::default_training(&tax)?
-            } else {
-                read_training(&data, |text, file| {
-                    calibration::read_topic_csv(
-                        text,
-                        file,
-                        &tax,
-                        &text_column,
-                        &label_column,
-                        &label_sep,
-                    )
-                })?
-            };
-            let loaded = encoder.load()?;
-            eprintln!(
-                "embedding {} labelled comments with {}",
-                rows.len(),
-                loaded.encoder.name()
-            );
-            let topics = TopicModel::build(&loaded.encoder, &tax)?;
-            let texts: Vec<&str> = rows.iter().map(|r| r.text.as_str()).collect();
-            let labels: Vec<Vec<usize>> = rows.iter().map(|r| r.topics.clone()).collect();
-            let scored = calibration::score_labelled(
-                &texts,
-                &labels,
-                &loaded.encoder,
-                &topics,
-                &ClassifierSettings::default(),
-            )?;
-            let settings = FitSettings {
-                folds,
-                ..FitSettings::default()
-            };
-            let cal = calibration::train(
-                calibration::TrainInput {
-                    rows: &scored.rows,
-                    taxonomy: &tax,
-                    sources,
-                    model: loaded.encoder.name(),
-                    model_sha256: loaded.weights_sha256.clone(),
-                    similarity_rule: Some(scored.similarity_rule),
-                },
-                &settings,
-            )?;
-            cal.save(&out)?;
-            let p = &cal.provenance;
-            println!(
-                "wrote {}: {} rows ({} without a topic), {} topics; nested {}-fold cross-validation: micro-F1 {:.3}, macro-F1 {:.3} (similarity rule on the same rows: micro-F1 {:.3}, macro-F1 {:.3})",
-                out.display(),
-                p.rows,
-                p.rows_without_topic,
-                cal.topics.len(),
-                p.folds,
-                p.cv.micro_f1,
-                p.cv.macro_f1,
-                p.similarity_rule.map_or(f64::NAN, |s| s.micro_f1),
-                p.similarity_rule.map_or(f64::NAN, |s| s.macro_f1),
-            );
-            for t in &cal.topics {
-                println!(
-                    "  {:<24} positives {:>4}  threshold {:.3}{}",
-                    t.id,
-                    t.positives,
-                    t.threshold,
-                    if t.pooled { "  (pooled model)" } else { "" }
-                );
-            }
-            Ok(ExitCode::Success)
-        }
-        Task::Sentiment {
-            data,
-            text_column,
-            label_column,
-            out,
-            folds,
-            encoder,
-        } => {
-            let (rows, sources) = if data.is_empty() {
-                head::default_training()?
-            } else {
-                read_training(&data, |text, file| {
-                    read_labelled_csv(text, file, &text_column, &label_column)
-                })?
-            };
-            let loaded = encoder.load()?;
-            let embedder = loaded.embedder()?;
-            eprintln!(
-                "embedding {} labelled texts with {}",
-                rows.len(),
-                loaded.encoder.name()
-            );
-            let texts: Vec<&str> = rows.iter().map(|r| r.text.as_str()).collect();
-            let vectors = embedder.embed(&texts)?;
-            let labels: Vec<Polarity> = rows.iter().map(|r| r.label).collect();
-            let head = head::train(
-                TrainInput {
-                    vectors: &vectors,
-                    labels: &labels,
-                    sources,
-                    model: loaded.encoder.name(),
-                    model_sha256: loaded.weights_sha256.clone(),
-                },
-                folds,
-            )?;
-            head.save(&out)?;
-            let p = &head.provenance;
-            println!(
-                "wrote {}: {} rows {:?}, alpha {}, temperature {:.3}, cross-validated macro-F1 {:.3}, log-loss {:.3}",
-                out.display(),
-                labels.len(),
-                p.rows_per_class,
-                p.alpha,
-                head.temperature,
-                p.cv_macro_f1.unwrap_or(f64::NAN),
-                p.cv_log_loss.unwrap_or(f64::NAN)
-            );
-            Ok(ExitCode::Success)
-        }
+        Task::Topics(a) => train_topics(a),
+        Task::Sentiment(a) => train_sentiment(a),
     }
+}
+
+/// `verbatim train topics`.
+fn train_topics(a: TopicsArgs) -> Result<ExitCode> {
+    let tax = match &a.taxonomy {
+        Some(p) => Taxonomy::from_file(p).code(ExitCode::Usage)?,
+        None => Taxonomy::default_contact_center(),
+    };
+    let (rows, sources) = if a.data.is_empty() {
+        anyhow::ensure!(
+            tax.sha256 == Taxonomy::default_contact_center().sha256,
+            "--data is needed: the shipped labelled comments are for the built-in contact-center taxonomy, not for `{}`",
+            tax.name
+        );
+        calibration::default_training(&tax)?
+    } else {
+        read_training(&a.data, |text, file| {
+            calibration::read_topic_csv(
+                text,
+                file,
+                &tax,
+                &a.text_column,
+                &a.label_column,
+                &a.label_sep,
+            )
+        })?
+    };
+    let loaded = a.encoder.load()?;
+    eprintln!(
+        "embedding {} labelled comments with {}",
+        rows.len(),
+        loaded.encoder.name()
+    );
+    let topics = TopicModel::build(&loaded.encoder, &tax)?;
+    let texts: Vec<&str> = rows.iter().map(|r| r.text.as_str()).collect();
+    let labels: Vec<Vec<usize>> = rows.iter().map(|r| r.topics.clone()).collect();
+    let scored = calibration::score_labelled(
+        &texts,
+        &labels,
+        &loaded.encoder,
+        &topics,
+        &ClassifierSettings::default(),
+    )?;
+    let settings = FitSettings {
+        folds: a.folds,
+        ..FitSettings::default()
+    };
+    let cal = calibration::train(
+        calibration::TrainInput {
+            rows: &scored.rows,
+            taxonomy: &tax,
+            sources,
+            model: loaded.encoder.name(),
+            model_sha256: loaded.weights_sha256.clone(),
+            similarity_rule: Some(scored.similarity_rule),
+        },
+        &settings,
+    )?;
+    cal.save(&a.out)?;
+    print_calibration(&a.out, &cal);
+    Ok(ExitCode::Success)
+}
+
+/// What a fitted calibration scored, per topic.
+fn print_calibration(out: &std::path::Path, cal: &TopicCalibration) {
+    let p = &cal.provenance;
+    println!(
+        "wrote {}: {} rows ({} without a topic), {} topics; nested {}-fold cross-validation: micro-F1 {:.3}, macro-F1 {:.3} (similarity rule on the same rows: micro-F1 {:.3}, macro-F1 {:.3})",
+        out.display(),
+        p.rows,
+        p.rows_without_topic,
+        cal.topics.len(),
+        p.folds,
+        p.cv.micro_f1,
+        p.cv.macro_f1,
+        p.similarity_rule.map_or(f64::NAN, |s| s.micro_f1),
+        p.similarity_rule.map_or(f64::NAN, |s| s.macro_f1),
+    );
+    for t in &cal.topics {
+        println!(
+            "  {:<24} positives {:>4}  threshold {:.3}{}",
+            t.id,
+            t.positives,
+            t.threshold,
+            if t.pooled { "  (pooled model)" } else { "" }
+        );
+    }
+}
+
+/// `verbatim train sentiment`.
+fn train_sentiment(a: SentimentArgs) -> Result<ExitCode> {
+    let (rows, sources) = if a.data.is_empty() {
+        head::default_training()?
+    } else {
+        read_training(&a.data, |text, file| {
+            read_labelled_csv(text, file, &a.text_column, &a.label_column)
+        })?
+    };
+    let loaded = a.encoder.load()?;
+    let embedder = loaded.embedder()?;
+    eprintln!(
+        "embedding {} labelled texts with {}",
+        rows.len(),
+        loaded.encoder.name()
+    );
+    let texts: Vec<&str> = rows.iter().map(|r| r.text.as_str()).collect();
+    let vectors = embedder.embed(&texts)?;
+    let labels: Vec<Polarity> = rows.iter().map(|r| r.label).collect();
+    let head = head::train(
+        TrainInput {
+            vectors: &vectors,
+            labels: &labels,
+            sources,
+            model: loaded.encoder.name(),
+            model_sha256: loaded.weights_sha256.clone(),
+        },
+        a.folds,
+    )?;
+    head.save(&a.out)?;
+    let p = &head.provenance;
+    println!(
+        "wrote {}: {} rows {:?}, alpha {}, temperature {:.3}, cross-validated macro-F1 {:.3}, log-loss {:.3}",
+        a.out.display(),
+        labels.len(),
+        p.rows_per_class,
+        p.alpha,
+        head.temperature,
+        p.cv_macro_f1.unwrap_or(f64::NAN),
+        p.cv_log_loss.unwrap_or(f64::NAN)
+    );
+    Ok(ExitCode::Success)
 }
 
 /// Reads labelled CSV files with `parse` (text, file name), keeping each

@@ -59,7 +59,7 @@ impl<E: Encoder + ?Sized> Encoder for &E {
 }
 
 /// Numeric precision of the forward pass.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Precision {
     /// bfloat16 where the CPU has native bfloat16 instructions, else float32.
@@ -68,6 +68,35 @@ pub enum Precision {
     F32,
     /// bfloat16 weights and activations, whatever the CPU.
     Bf16,
+}
+
+impl Precision {
+    /// Every precision, in the order `--help` lists them.
+    pub const ALL: [Precision; 3] = [Precision::Auto, Precision::F32, Precision::Bf16];
+
+    /// Name as written on the command line and in config files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Precision::Auto => "auto",
+            Precision::F32 => "f32",
+            Precision::Bf16 => "bf16",
+        }
+    }
+}
+
+impl std::str::FromStr for Precision {
+    type Err = String;
+
+    /// A name of [`Precision::as_str`], in any case.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Precision::ALL
+            .into_iter()
+            .find(|v| v.as_str().eq_ignore_ascii_case(s.trim()))
+            .ok_or_else(|| {
+                let names: Vec<&str> = Precision::ALL.iter().map(|v| v.as_str()).collect();
+                format!("unknown precision `{s}`; use one of {}", names.join(", "))
+            })
+    }
 }
 
 /// Dot product of two vectors (the cosine when both are unit length).

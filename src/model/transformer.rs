@@ -29,7 +29,7 @@ use super::manifest::FolderInfo;
 use super::{Encoder, Precision};
 
 /// Where the forward pass runs.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum DeviceChoice {
     /// CPU.
@@ -38,6 +38,35 @@ pub enum DeviceChoice {
     Cuda,
     /// CUDA when libtorch sees a GPU, else CPU.
     Auto,
+}
+
+impl DeviceChoice {
+    /// Every choice, in the order `--help` lists them.
+    pub const ALL: [DeviceChoice; 3] = [DeviceChoice::Cpu, DeviceChoice::Cuda, DeviceChoice::Auto];
+
+    /// Name as written on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeviceChoice::Cpu => "cpu",
+            DeviceChoice::Cuda => "cuda",
+            DeviceChoice::Auto => "auto",
+        }
+    }
+}
+
+impl std::str::FromStr for DeviceChoice {
+    type Err = String;
+
+    /// A name of [`DeviceChoice::as_str`], in any case.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        DeviceChoice::ALL
+            .into_iter()
+            .find(|v| v.as_str().eq_ignore_ascii_case(s.trim()))
+            .ok_or_else(|| {
+                let names: Vec<&str> = DeviceChoice::ALL.iter().map(|v| v.as_str()).collect();
+                format!("unknown device `{s}`; use one of {}", names.join(", "))
+            })
+    }
 }
 
 /// How to load and run an encoder.
@@ -56,7 +85,7 @@ pub struct EncoderOptions {
 }
 
 /// Which implementation runs the transformer layers.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ForwardImpl {
     /// verbatim's fused pass (one QKV projection, fused attention; see `model::fused`).
@@ -64,6 +93,34 @@ pub enum ForwardImpl {
     Fused,
     /// rust-bert's BertModel / DistilBertModel modules.
     RustBert,
+}
+
+impl ForwardImpl {
+    /// Every implementation, in the order `--help` lists them.
+    pub const ALL: [ForwardImpl; 2] = [ForwardImpl::Fused, ForwardImpl::RustBert];
+
+    /// Name as written on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ForwardImpl::Fused => "fused",
+            ForwardImpl::RustBert => "rust-bert",
+        }
+    }
+}
+
+impl std::str::FromStr for ForwardImpl {
+    type Err = String;
+
+    /// A name of [`ForwardImpl::as_str`], in any case.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        ForwardImpl::ALL
+            .into_iter()
+            .find(|v| v.as_str().eq_ignore_ascii_case(s.trim()))
+            .ok_or_else(|| {
+                let names: Vec<&str> = ForwardImpl::ALL.iter().map(|v| v.as_str()).collect();
+                format!("unknown forward implementation `{s}`; use one of {}", names.join(", "))
+            })
+    }
 }
 
 impl Default for EncoderOptions {
