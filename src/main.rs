@@ -1,5 +1,5 @@
 //! The `verbatim` binary: parses arguments and hands over to a subcommand.
-//! All the work lives in the library; see `src/cmd/` for each subcommand.
+//! All the work lives in the library; see `src/cli/` for each subcommand's flags and `src/app/` for the runs.
 
 use clap::Parser;
 use verbatim::cli::{Cli, Command};

@@ -143,6 +143,35 @@ pub struct Args {
 }
 
 
+/// Largest `--min-n`.
+const MAX_MIN_N: u64 = 1_000_000_000;
+/// Largest `--alert-z`: past this no alert can fire.
+const MAX_ALERT_Z: f64 = 1_000.0;
+/// Largest `--followup-limit` (the list is kept in memory while the run
+/// goes).
+const MAX_FOLLOWUPS: usize = 10_000_000;
+/// Largest `--bootstrap-replicates`: each replicate is kept per topic and
+/// scope (100 million took 21 GB).
+const MAX_REPLICATES: usize = 100_000;
+
+/// `value` if it lies in `lo..=hi`, else an error naming the flag (and its
+/// config key) and the range.
+fn in_range<T: PartialOrd + std::fmt::Display + Copy>(name: &str, value: T, lo: T, hi: T) -> Result<T> {
+    // `--fdr (fdr)`: the flag, then the config file's key.
+    let (flag, key) = match name.split_once(" (") {
+        Some((f, k)) => (f, Some(k.trim_end_matches(')'))),
+        None => (name, None),
+    };
+    let from = key.map_or(String::new(), |k| {
+        format!(" (from the flag, or `{k}` in the config file)")
+    });
+    anyhow::ensure!(
+        lo <= value && value <= hi,
+        "{flag} {value} must be between {lo} and {hi}{from}"
+    );
+    Ok(value)
+}
+
 /// Runs `verbatim analyze`.
 pub fn run(args: Args) -> Result<ExitCode> {
     let cfg = args.config().code(ExitCode::Usage)?;
@@ -168,17 +197,12 @@ impl Args {
             _ => vec![Period::Week, Period::Month, Period::Quarter],
         };
         let max_reject_rate = self.max_reject_rate.or(a.max_reject_rate);
-        if let Some(r) = max_reject_rate {
-            anyhow::ensure!(
-                (0.0..=1.0).contains(&r),
-                "--max-reject-rate {r} must be between 0 and 1"
-            );
-        }
+        let min_n = self.min_n.or(a.min_n).unwrap_or(30);
+        let fdr = self.fdr.or(a.fdr).unwrap_or(0.05);
         let alert_z = self.alert_z.unwrap_or(crate::stats::alerts::DEFAULT_Z);
-        anyhow::ensure!(
-            alert_z.is_finite() && alert_z > 0.0,
-            "--alert-z {alert_z} must be a positive number"
-        );
+        let followup_limit = self
+            .followup_limit
+            .unwrap_or(crate::stats::followup::DEFAULT_LIMIT);
         let mut bootstrap = BootstrapSettings::default();
         if let Some(b) = self.bootstrap_replicates {
             bootstrap.replicates = b;
@@ -186,6 +210,31 @@ impl Args {
         if let Some(seed) = self.seed {
             bootstrap.seed = seed;
         }
+        // Every number gets its range here, once, for the flag and the
+        // config key alike; NaN is outside every range.
+        if let Some(r) = max_reject_rate {
+            in_range("--max-reject-rate (max_reject_rate)", r, 0.0, 1.0)?;
+        }
+        in_range("--min-n (min_n)", min_n, 0, MAX_MIN_N)?;
+        anyhow::ensure!(
+            fdr > 0.0 && fdr <= 1.0,
+            "--fdr {fdr} must be above 0 and at most 1 (from the flag, or `fdr` in the config file)"
+        );
+        anyhow::ensure!(
+            alert_z.is_finite() && alert_z > 0.0,
+            "--alert-z {alert_z} must be a positive number"
+        );
+        in_range("--alert-z", alert_z, 0.0, MAX_ALERT_Z)?;
+        if let Some(t) = self.topic_threshold {
+            in_range("--topic-threshold", t, 0.0, 1.0)?;
+        }
+        in_range("--followup-limit", followup_limit, 0, MAX_FOLLOWUPS)?;
+        in_range(
+            "--bootstrap-replicates",
+            bootstrap.replicates,
+            0,
+            MAX_REPLICATES,
+        )?;
         Ok(AnalyzeConfig {
             input: self.input.clone(),
             out: self.out.clone(),
@@ -198,8 +247,8 @@ impl Args {
             },
             team_columns: self.team_columns.clone(),
             periods,
-            min_n: self.min_n.or(a.min_n).unwrap_or(30),
-            fdr: self.fdr.or(a.fdr).unwrap_or(0.05),
+            min_n,
+            fdr,
             max_reject_rate,
             taxonomy: self.taxonomy.clone().or(a.taxonomy.clone()),
             topic_calibration: self
@@ -227,9 +276,7 @@ impl Args {
             },
             alert_z,
             fail_on_alert: self.fail_on_alert,
-            followup_limit: self
-                .followup_limit
-                .unwrap_or(crate::stats::followup::DEFAULT_LIMIT),
+            followup_limit,
             bootstrap,
             quiet: self.quiet,
         })

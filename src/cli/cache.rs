@@ -1,5 +1,5 @@
 //! `verbatim cache`: statistics and pruning of the embedding cache that
-//! `verbatim analyze --cache` fills (see `src/cache.rs`).
+//! `verbatim analyze --cache` fills (see `src/model/cache.rs`).
 
 use std::path::PathBuf;
 

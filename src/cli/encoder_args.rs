@@ -9,6 +9,28 @@ use crate::model::manifest::default_model_dir;
 use crate::model::transformer::{DeviceChoice, EncoderOptions, ForwardImpl, TransformerEncoder};
 use crate::model::{Encoder, Precision};
 
+/// Most encoder threads: more only waits on the cores (`--threads 100000`
+/// used to hang the start-up).
+pub const MAX_THREADS: usize = 256;
+/// Largest token budget per forward pass (rows × longest row).
+pub const MAX_BATCH_TOKENS: usize = 1 << 20;
+
+/// A parser for a whole number in `lo..=hi`, which says the range when a
+/// value is outside it (clap then exits with code 2, naming the flag).
+pub fn count_in(lo: usize, hi: usize) -> impl Fn(&str) -> Result<usize, String> + Clone {
+    move |s: &str| {
+        let v: usize = s
+            .trim()
+            .parse()
+            .map_err(|_| format!("`{s}` is not a whole number from {lo} to {hi}"))?;
+        if (lo..=hi).contains(&v) {
+            Ok(v)
+        } else {
+            Err(format!("{v} is outside {lo} to {hi}"))
+        }
+    }
+}
+
 /// A parser for one of a domain enum's values, listed with their help in
 /// `--help`: the enum itself knows nothing of clap.
 fn one_of<T: Copy + Send + Sync + 'static>(
@@ -48,11 +70,11 @@ pub struct EncoderArgs {
         "CUDA when libtorch sees a GPU, else CPU",
     ]))]
     pub device: DeviceChoice,
-    /// Threads for the encoder [default: all cores]
-    #[arg(long)]
+    /// Threads for the encoder, 1 to 256 [default: all cores]
+    #[arg(long, value_parser = count_in(1, MAX_THREADS))]
     pub threads: Option<usize>,
-    /// Token budget per forward pass (rows × longest row).
-    #[arg(long, default_value_t = 4096)]
+    /// Token budget per forward pass (rows × longest row), 1 to 1048576.
+    #[arg(long, default_value_t = 4096, value_parser = count_in(1, MAX_BATCH_TOKENS))]
     pub batch_tokens: usize,
     /// Implementation of the transformer layers: verbatim's fused pass, or rust-bert's modules.
     #[arg(long, default_value = "fused", value_parser = one_of(&ForwardImpl::ALL, ForwardImpl::as_str, &[

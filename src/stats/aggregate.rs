@@ -336,16 +336,6 @@ impl Builder {
     }
 }
 
-/// `a − b` field by field; `b` must be a subset of `a`.
-fn minus(a: &Nps, b: &Nps) -> Nps {
-    Nps {
-        n: a.n.saturating_sub(b.n),
-        promoters: a.promoters.saturating_sub(b.promoters),
-        passives: a.passives.saturating_sub(b.passives),
-        detractors: a.detractors.saturating_sub(b.detractors),
-    }
-}
-
 /// One segment column of an [`AggAccumulator`].
 #[derive(Clone, Debug)]
 struct Column {
@@ -479,7 +469,7 @@ impl AggAccumulator {
                 continue;
             };
             for (value, g) in groups {
-                let rest = minus(&self.overall.whole, &g.whole);
+                let rest = self.overall.whole.minus(&g.whole);
                 b.group(&column.name, value, g, Some(&rest));
             }
         }
@@ -1136,7 +1126,7 @@ mod tests {
                 add(g, i, bucket, &starts);
             }
             for (value, g) in &groups {
-                let rest = minus(&overall.whole, &g.whole);
+                let rest = overall.whole.minus(&g.whole);
                 b.group(column, value, g, Some(&rest));
             }
         }

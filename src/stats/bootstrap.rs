@@ -43,7 +43,7 @@ use serde::Serialize;
 
 use crate::stats::aggregate::benjamini_hochberg;
 use crate::stats::nps::{normal_cdf, Nps};
-use crate::stats::patterns::{minus, PatternCounts, PatternTable};
+use crate::stats::patterns::{PatternCounts, PatternTable};
 
 /// The seed used when none is set: reruns of the same data give the same
 /// intervals.
@@ -148,7 +148,7 @@ pub(crate) fn impact(all: &Nps, t: &Nps) -> Option<f64> {
     if t.n == 0 {
         return Some(0.0);
     }
-    Some(all.score()? - minus(all, t).score()?)
+    Some(all.score()? - all.minus(t).score()?)
 }
 
 /// Delta-method SE of the impact with the prevalence not held fixed:
@@ -156,7 +156,7 @@ pub(crate) fn impact(all: &Nps, t: &Nps) -> Option<f64> {
 /// per-response variance of the ±100 code (module docs). 0 when nobody
 /// mentions T; `None` when everybody does or there are no responses.
 pub(crate) fn impact_se(all: &Nps, t: &Nps) -> Option<f64> {
-    let without = minus(all, t);
+    let without = all.minus(t);
     if all.n == 0 || without.n == 0 {
         return None;
     }

@@ -70,6 +70,17 @@ pub struct Nps {
 }
 
 impl Nps {
+    /// The counts of `self` less those of `part`, bucket by bucket
+    /// (saturating: `part` is always a subset of `self` where it is used).
+    pub fn minus(&self, part: &Nps) -> Nps {
+        Nps {
+            n: self.n.saturating_sub(part.n),
+            promoters: self.promoters.saturating_sub(part.promoters),
+            passives: self.passives.saturating_sub(part.passives),
+            detractors: self.detractors.saturating_sub(part.detractors),
+        }
+    }
+
     /// Counts one more response.
     pub fn add(&mut self, b: Bucket) {
         self.n += 1;

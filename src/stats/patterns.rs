@@ -245,16 +245,6 @@ pub(crate) fn add_n(nps: &mut Nps, b: Bucket, c: u64) {
     }
 }
 
-/// `a − b` bucket by bucket (saturating: `b` is always a part of `a` here).
-pub(crate) fn minus(a: &Nps, b: &Nps) -> Nps {
-    Nps {
-        n: a.n.saturating_sub(b.n),
-        promoters: a.promoters.saturating_sub(b.promoters),
-        passives: a.passives.saturating_sub(b.passives),
-        detractors: a.detractors.saturating_sub(b.detractors),
-    }
-}
-
 /// [`PatternCounts`] frozen in canonical order: pattern `j` has bucket
 /// `buckets[j]`, count `counts[j]` and topics `topics[start[j]..start[j+1]]`.
 /// A resampled replicate is just another `counts` vector over the same

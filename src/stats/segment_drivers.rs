@@ -31,7 +31,7 @@ use crate::stats::aggregate::benjamini_hochberg;
 use crate::stats::bootstrap::{impact, impact_se, topic_name, z_test};
 use crate::classify::Polarity;
 use crate::stats::nps::Nps;
-use crate::stats::patterns::{minus, PatternCounts, SegmentPatterns};
+use crate::stats::patterns::{PatternCounts, SegmentPatterns};
 
 /// A topic's impact in one segment value against the rest of its column.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -117,11 +117,11 @@ fn sides(columns: &[SegmentPatterns]) -> Vec<Sides> {
             out.push(Sides {
                 column: col.column().to_string(),
                 value: value.clone(),
-                all_rest: minus(&total, &all),
+                all_rest: total.minus(&all),
                 with_rest: total_with
                     .iter()
                     .zip(&with)
-                    .map(|(t, w)| minus(t, w))
+                    .map(|(t, w)| t.minus(w))
                     .collect(),
                 all,
                 with,
