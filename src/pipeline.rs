@@ -223,10 +223,12 @@ impl<'a> Tally<'a> {
         };
         let counts = DriverCountsAccumulator::new(
             topic_ids,
-            segment_columns,
-            &agg_index,
-            max_values,
-            &settings.team_columns,
+            &crate::stats::driver_stats::SegmentColumns {
+                names: segment_columns,
+                aggregated: &agg_index,
+                max_values,
+                teams: &settings.team_columns,
+            },
             finest(&periods),
             settings.followup_limit,
             settings.redact,

@@ -114,17 +114,7 @@ fn run(chunk: usize) -> Run {
     .unwrap();
     let counts = std::mem::replace(
         &mut pass.counts,
-        verbatim::stats::driver_stats::DriverCountsAccumulator::new(
-            &[],
-            &[],
-            &[],
-            None,
-            &[],
-            None,
-            0,
-            false,
-        )
-        .finish(),
+        verbatim::stats::driver_stats::DriverCounts::empty(),
     );
     let analysis = analyse(
         counts,

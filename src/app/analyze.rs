@@ -530,11 +530,13 @@ fn write_pass(
         out,
         &drivers,
         &result.drivers,
-        &topic_ids,
-        cfg.min_n,
-        settings.alert_z,
-        &input.segment_columns,
-        input.date_column,
+        &crate::output::driver_tables::DriverTableContext {
+            topics: &topic_ids,
+            min_n: cfg.min_n,
+            alert_z: settings.alert_z,
+            segment_columns: &input.segment_columns,
+            date_column: input.date_column,
+        },
     )?);
     Ok(Written {
         result,

@@ -14,7 +14,7 @@ use std::collections::{HashMap, HashSet};
 use anyhow::{ensure, Result};
 use linfa::prelude::*;
 use linfa_clustering::KMeans;
-use ndarray::{Array1, Array2};
+use ndarray::{Array1, Array2, ArrayView1};
 use rand_xoshiro::rand_core::SeedableRng;
 use rand_xoshiro::Xoshiro256Plus;
 use serde::Serialize;
@@ -152,19 +152,78 @@ pub fn discover(
         n >= 2 * settings.min_size.max(2),
         "only {n} unassigned texts: too few to cluster"
     );
+    let x = matrix(vectors);
+    let clustering = cluster(&x, settings)?;
+    let (labels, k) = (&clustering.labels, clustering.k);
+    let terms = TermCounts::new(texts, labels, k);
+    let mut used: HashSet<String> = existing_ids.clone();
+    let mut candidates = Vec::new();
+    for c in 0..k {
+        let members: Vec<usize> = (0..n).filter(|&i| labels[i] == c).collect();
+        if members.len() < settings.min_size {
+            continue;
+        }
+        let key_terms = terms.key_terms(c, settings.key_terms);
+        let (representatives, cohesion) = nearest_centre(
+            &x,
+            clustering.centroids.row(c),
+            &members,
+            texts,
+            settings.representatives,
+        );
+        let id = fresh_id(slug(&key_terms), &mut used);
+        candidates.push(Candidate {
+            id,
+            size: members.len(),
+            share: members.len() as f64 / n as f64,
+            key_terms,
+            representatives,
+            cohesion,
+        });
+    }
+    candidates.sort_by(|a, b| b.size.cmp(&a.size).then(a.id.cmp(&b.id)));
+    Ok(Discovery {
+        texts: n,
+        clusters: k,
+        silhouette: clustering.silhouette,
+        candidates,
+    })
+}
+
+/// The vectors as the rows of a matrix.
+fn matrix(vectors: &[Vec<f32>]) -> Array2<f64> {
     let dim = vectors[0].len();
-    let mut x = Array2::<f64>::zeros((n, dim));
+    let mut x = Array2::<f64>::zeros((vectors.len(), dim));
     for (i, v) in vectors.iter().enumerate() {
         for (j, &f) in v.iter().enumerate() {
             x[(i, j)] = f as f64;
         }
     }
+    x
+}
+
+/// A k-means clustering of the texts.
+struct Clustering {
+    /// Cluster of each text.
+    labels: Vec<usize>,
+    /// One centre per cluster (rows).
+    centroids: Array2<f64>,
+    /// Silhouette score (0 for a single cluster).
+    silhouette: f64,
+    /// Number of clusters.
+    k: usize,
+}
+
+/// Clusters the rows of `x` into the number of clusters asked for, or
+/// else into the number from 2 up with the best silhouette score.
+fn cluster(x: &Array2<f64>, settings: &DiscoverSettings) -> Result<Clustering> {
+    let n = x.nrows();
     let (labels, centroids, score, k) = match settings.clusters {
         Some(k) => {
             let k = k.clamp(1, n);
-            let (l, c) = kmeans(&x, k, settings.seed)?;
+            let (l, c) = kmeans(x, k, settings.seed)?;
             let s = if k > 1 {
-                silhouette(&x, &l, settings.seed)?
+                silhouette(x, &l, settings.seed)?
             } else {
                 0.0
             };
@@ -177,8 +236,8 @@ pub fn discover(
                 .max(2);
             let mut best: Option<(f64, usize, Vec<usize>, Array2<f64>)> = None;
             for k in 2..=top {
-                let (l, c) = kmeans(&x, k, settings.seed)?;
-                let s = silhouette(&x, &l, settings.seed)?;
+                let (l, c) = kmeans(x, k, settings.seed)?;
+                let s = silhouette(x, &l, settings.seed)?;
                 if best.as_ref().is_none_or(|b| s > b.0) {
                     best = Some((s, k, l, c));
                 }
@@ -187,93 +246,121 @@ pub fn discover(
             (l, c, s, k)
         }
     };
-    let stop: HashSet<&str> = STOPWORDS
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .collect();
-    // Term counts per cluster (each text counts a term once).
-    let mut tf: Vec<HashMap<String, f64>> = vec![HashMap::new(); k];
-    let mut words_in: Vec<f64> = vec![0.0; k];
-    for (t, &c) in texts.iter().zip(&labels) {
-        let set: HashSet<String> = tokens(t, &stop).into_iter().collect();
-        words_in[c] += set.len() as f64;
-        for w in set {
-            *tf[c].entry(w).or_default() += 1.0;
+    Ok(Clustering {
+        labels,
+        centroids,
+        silhouette: score,
+        k,
+    })
+}
+
+/// Term counts per cluster, for class-based TF-IDF.
+struct TermCounts {
+    /// Texts of each cluster that contain each term.
+    tf: Vec<HashMap<String, f64>>,
+    /// Sum over each cluster's texts of their distinct terms.
+    words_in: Vec<f64>,
+    /// Count of each term over all clusters.
+    total: HashMap<String, f64>,
+    /// Mean of `words_in`.
+    avg_words: f64,
+}
+
+impl TermCounts {
+    /// Counts the terms of `texts` in their clusters `labels` (each text
+    /// counts a term once), leaving out stopwords.
+    fn new(texts: &[String], labels: &[usize], k: usize) -> TermCounts {
+        let stop: HashSet<&str> = STOPWORDS
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .collect();
+        let mut tf: Vec<HashMap<String, f64>> = vec![HashMap::new(); k];
+        let mut words_in: Vec<f64> = vec![0.0; k];
+        for (t, &c) in texts.iter().zip(labels) {
+            let set: HashSet<String> = tokens(t, &stop).into_iter().collect();
+            words_in[c] += set.len() as f64;
+            for w in set {
+                *tf[c].entry(w).or_default() += 1.0;
+            }
+        }
+        let mut total: HashMap<String, f64> = HashMap::new();
+        for m in &tf {
+            for (w, f) in m {
+                *total.entry(w.clone()).or_default() += f;
+            }
+        }
+        let avg_words = words_in.iter().sum::<f64>() / k as f64;
+        TermCounts {
+            tf,
+            words_in,
+            total,
+            avg_words,
         }
     }
-    let mut total: HashMap<&str, f64> = HashMap::new();
-    for m in &tf {
-        for (w, f) in m {
-            *total.entry(w.as_str()).or_default() += f;
-        }
-    }
-    let avg_words = words_in.iter().sum::<f64>() / k as f64;
-    let mut used: HashSet<String> = existing_ids.clone();
-    let mut candidates = Vec::new();
-    for c in 0..k {
-        let members: Vec<usize> = (0..n).filter(|&i| labels[i] == c).collect();
-        if members.len() < settings.min_size {
-            continue;
-        }
+
+    /// The `how_many` terms (in at least two texts) that best set cluster
+    /// `c` apart, best first.
+    fn key_terms(&self, c: usize, how_many: usize) -> Vec<String> {
         // c-TF-IDF (Grootendorst 2022): tf in the class × log(1 + A / f_t),
         // A the average words per class, f_t the term's count over all classes.
-        let mut scored: Vec<(f64, &String)> = tf[c]
+        let mut scored: Vec<(f64, &String)> = self.tf[c]
             .iter()
             .filter(|(_, &f)| f >= 2.0)
             .map(|(w, &f)| {
-                let idf = (1.0 + avg_words / total[w.as_str()]).ln();
-                (f / words_in[c].max(1.0) * idf, w)
+                let idf = (1.0 + self.avg_words / self.total[w.as_str()]).ln();
+                (f / self.words_in[c].max(1.0) * idf, w)
             })
             .collect();
         scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(b.1)));
-        let key_terms: Vec<String> = scored
+        scored
             .iter()
-            .take(settings.key_terms)
+            .take(how_many)
             .map(|(_, w)| (*w).clone())
-            .collect();
-        let centre = centroids.row(c);
-        let norm = centre.dot(&centre).sqrt().max(1e-12);
-        let mut near: Vec<(f64, usize)> = members
-            .iter()
-            .map(|&i| (x.row(i).dot(&centre) / norm, i))
-            .collect();
-        let cohesion = near.iter().map(|p| p.0).sum::<f64>() / near.len() as f64;
-        near.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-        let mut reps = Vec::new();
-        let mut seen = HashSet::new();
-        for (_, i) in &near {
-            if reps.len() == settings.representatives {
-                break;
-            }
-            if seen.insert(texts[*i].to_lowercase()) {
-                reps.push(texts[*i].clone());
-            }
-        }
-        let base = slug(&key_terms);
-        let mut id = base.clone();
-        let mut k2 = 2;
-        while used.contains(&id) {
-            id = format!("{base}_{k2}");
-            k2 += 1;
-        }
-        used.insert(id.clone());
-        candidates.push(Candidate {
-            id,
-            size: members.len(),
-            share: members.len() as f64 / n as f64,
-            key_terms,
-            representatives: reps,
-            cohesion,
-        });
+            .collect()
     }
-    candidates.sort_by(|a, b| b.size.cmp(&a.size).then(a.id.cmp(&b.id)));
-    Ok(Discovery {
-        texts: n,
-        clusters: k,
-        silhouette: score,
-        candidates,
-    })
+}
+
+/// Up to `how_many` distinct texts of a cluster (its `members`) nearest
+/// its `centre`, and the cluster's cohesion (mean cosine to the centre).
+fn nearest_centre(
+    x: &Array2<f64>,
+    centre: ArrayView1<f64>,
+    members: &[usize],
+    texts: &[String],
+    how_many: usize,
+) -> (Vec<String>, f64) {
+    let norm = centre.dot(&centre).sqrt().max(1e-12);
+    let mut near: Vec<(f64, usize)> = members
+        .iter()
+        .map(|&i| (x.row(i).dot(&centre) / norm, i))
+        .collect();
+    let cohesion = near.iter().map(|p| p.0).sum::<f64>() / near.len() as f64;
+    near.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    let mut reps = Vec::new();
+    let mut seen = HashSet::new();
+    for (_, i) in &near {
+        if reps.len() == how_many {
+            break;
+        }
+        if seen.insert(texts[*i].to_lowercase()) {
+            reps.push(texts[*i].clone());
+        }
+    }
+    (reps, cohesion)
+}
+
+/// `base`, or `base_2`, `base_3`, … if taken: the first id not in `used`,
+/// which it joins.
+fn fresh_id(base: String, used: &mut HashSet<String>) -> String {
+    let mut id = base.clone();
+    let mut k2 = 2;
+    while used.contains(&id) {
+        id = format!("{base}_{k2}");
+        k2 += 1;
+    }
+    used.insert(id.clone());
+    id
 }
 
 /// The candidates as taxonomy TOML to review and append: one `[[topic]]`

@@ -425,27 +425,42 @@ pub fn fit(input: TrainInput, alpha: f64) -> Result<SentimentHead> {
     let (weights, bias) = fit_raw(input.vectors, &y, alpha)?;
     Ok(assemble(
         input,
-        weights,
-        bias,
-        1.0,
-        alpha,
-        "fixed alpha, temperature 1 (quick fit at start-up)".into(),
-        None,
-        None,
+        Parameters {
+            weights,
+            bias,
+            temperature: 1.0,
+        },
+        Selection {
+            alpha,
+            how: "fixed alpha, temperature 1 (quick fit at start-up)".into(),
+            cv_macro_f1: None,
+            cv_log_loss: None,
+        },
     ))
 }
 
-#[allow(clippy::too_many_arguments)]
-fn assemble(
-    input: TrainInput,
+/// The fitted numbers of a head.
+struct Parameters {
+    /// One row of weights per class.
     weights: Vec<Vec<f32>>,
     bias: Vec<f32>,
+    /// Calibration temperature of the logits.
     temperature: f32,
+}
+
+/// How the penalty and the temperature were chosen, for the provenance.
+struct Selection {
+    /// L2 penalty of the final fit.
     alpha: f64,
-    selection: String,
+    /// In words.
+    how: String,
+    /// Out-of-fold figures of the chosen setting, when cross-validated.
     cv_macro_f1: Option<f64>,
     cv_log_loss: Option<f64>,
-) -> SentimentHead {
+}
+
+/// The head of `params` for the encoder and data of `input`.
+fn assemble(input: TrainInput, params: Parameters, selection: Selection) -> SentimentHead {
     let mut rows_per_class = BTreeMap::new();
     for l in input.labels {
         *rows_per_class.entry(l.as_str().to_string()).or_insert(0) += 1;
@@ -457,17 +472,17 @@ fn assemble(
             model_sha256: input.model_sha256,
             training: input.sources,
             rows_per_class,
-            alpha,
-            selection,
-            cv_macro_f1,
-            cv_log_loss,
+            alpha: selection.alpha,
+            selection: selection.how,
+            cv_macro_f1: selection.cv_macro_f1,
+            cv_log_loss: selection.cv_log_loss,
             tool_version: env!("CARGO_PKG_VERSION").into(),
         },
         dim: input.vectors.first().map_or(0, Vec::len),
         classes: CLASSES.iter().map(|c| c.as_str().to_string()).collect(),
-        weights,
-        bias,
-        temperature,
+        weights: params.weights,
+        bias: params.bias,
+        temperature: params.temperature,
     }
 }
 
@@ -521,18 +536,22 @@ pub fn train(input: TrainInput, folds: usize) -> Result<SentimentHead> {
     }
     let (loss, alpha, f1, t) = best.expect("ALPHAS is not empty");
     let (weights, bias) = fit_raw(x, &y, alpha)?;
-    let selection = format!(
+    let how = format!(
         "{folds}-fold cross-validation over alpha {ALPHAS:?} by held-out log-loss; temperature fitted on the out-of-fold logits"
     );
     Ok(assemble(
         input,
-        weights,
-        bias,
-        t,
-        alpha,
-        selection,
-        Some(f1),
-        Some(loss),
+        Parameters {
+            weights,
+            bias,
+            temperature: t,
+        },
+        Selection {
+            alpha,
+            how,
+            cv_macro_f1: Some(f1),
+            cv_log_loss: Some(loss),
+        },
     ))
 }
 

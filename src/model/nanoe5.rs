@@ -144,24 +144,20 @@ impl<'a> Cursor<'a> {
     }
 }
 
-impl<'a> Q4Model<'a> {
-    /// Parses the header, vocabulary and tensor directory of `data`.
-    pub fn parse(data: &'a [u8]) -> Result<Self, Q4Error> {
-        let mut c = Cursor { data, pos: 0 };
-        let magic: [u8; 4] = c.take(4)?.try_into().expect("4 bytes");
-        if &magic != b"E5S1" {
-            return Err(Q4Error::BadMagic(magic));
-        }
-        let version = c.u32()?;
-        let hidden = c.count("hidden size")?;
-        let layers = c.count("layer count")?;
-        let heads = c.count("head count")?;
-        let ffn = c.count("ffn size")?;
-        let vocab = c.count("vocab size")?;
-        let max_positions = c.count("max positions")?;
-        let type_vocab = c.count("type vocab size")?;
-        let eps = c.f32()?;
-        let qk = c.count("block size")?;
+/// The sections of the file, read in order by [`Q4Model::parse`].
+impl Cursor<'_> {
+    /// The hyper-parameters, checked against the 32-weight blocks.
+    fn header(&mut self) -> Result<Header, Q4Error> {
+        let version = self.u32()?;
+        let hidden = self.count("hidden size")?;
+        let layers = self.count("layer count")?;
+        let heads = self.count("head count")?;
+        let ffn = self.count("ffn size")?;
+        let vocab = self.count("vocab size")?;
+        let max_positions = self.count("max positions")?;
+        let type_vocab = self.count("type vocab size")?;
+        let eps = self.f32()?;
+        let qk = self.count("block size")?;
         if qk != QK {
             return Err(Q4Error::Inconsistent(format!(
                 "block size {qk}, expected {QK}"
@@ -172,7 +168,7 @@ impl<'a> Q4Model<'a> {
                 "hidden {hidden}, heads {heads}, ffn {ffn} do not fit 32-blocks"
             )));
         }
-        let header = Header {
+        Ok(Header {
             version,
             hidden,
             layers,
@@ -182,18 +178,43 @@ impl<'a> Q4Model<'a> {
             max_positions,
             type_vocab,
             eps,
-        };
+        })
+    }
 
-        let n_pieces = c.count("piece count")?;
-        let bos = c.u32()?;
-        let eos = c.u32()?;
-        let pad = c.u32()?;
-        let unk = c.u32()?;
-        let blob_len = usize::try_from(c.u64()?)
+    /// The tokenizer's pieces and special ids, then the normalizer.
+    fn vocab(&mut self) -> Result<Vocab, Q4Error> {
+        let n_pieces = self.count("piece count")?;
+        let bos = self.u32()?;
+        let eos = self.u32()?;
+        let pad = self.u32()?;
+        let unk = self.u32()?;
+        let pieces = self.pieces(n_pieces)?;
+        for (what, id) in [("bos", bos), ("eos", eos), ("pad", pad), ("unk", unk)] {
+            if id as usize >= n_pieces {
+                return Err(Q4Error::Inconsistent(format!(
+                    "{what} id {id} ≥ {n_pieces} pieces"
+                )));
+            }
+        }
+        let normalization = self.normalization()?;
+        Ok(Vocab {
+            pieces,
+            bos,
+            eos,
+            pad,
+            unk,
+            normalization,
+        })
+    }
+
+    /// `n_pieces` pieces with their scores: blob length, offsets, scores,
+    /// then the blob of piece bytes.
+    fn pieces(&mut self, n_pieces: usize) -> Result<Vec<(String, f32)>, Q4Error> {
+        let blob_len = usize::try_from(self.u64()?)
             .map_err(|_| Q4Error::Inconsistent("piece blob too large".into()))?;
-        let offs_bytes = c.take((n_pieces + 1) * 4)?;
-        let score_bytes = c.take(n_pieces * 4)?;
-        let blob = c.take(blob_len)?;
+        let offs_bytes = self.take((n_pieces + 1) * 4)?;
+        let score_bytes = self.take(n_pieces * 4)?;
+        let blob = self.take(blob_len)?;
         let mut pieces = Vec::with_capacity(n_pieces);
         for i in 0..n_pieces {
             let at =
@@ -207,17 +228,14 @@ impl<'a> Q4Model<'a> {
             let score = f32::from_le_bytes(score_bytes[i * 4..i * 4 + 4].try_into().expect("4"));
             pieces.push((piece.to_string(), score));
         }
-        for (what, id) in [("bos", bos), ("eos", eos), ("pad", pad), ("unk", unk)] {
-            if id as usize >= n_pieces {
-                return Err(Q4Error::Inconsistent(format!(
-                    "{what} id {id} ≥ {n_pieces} pieces"
-                )));
-            }
-        }
+        Ok(pieces)
+    }
 
-        let n_norm = c.count("normalizer entries")?;
-        let norm_bytes = c.u32()? as usize;
-        let norm = c.take(norm_bytes)?;
+    /// The normalizer: codepoint → replacement entries.
+    fn normalization(&mut self) -> Result<BTreeMap<u32, String>, Q4Error> {
+        let n_norm = self.count("normalizer entries")?;
+        let norm_bytes = self.u32()? as usize;
+        let norm = self.take(norm_bytes)?;
         let mut nc = Cursor { data: norm, pos: 0 };
         let mut normalization = BTreeMap::new();
         for _ in 0..n_norm {
@@ -233,51 +251,68 @@ impl<'a> Q4Model<'a> {
             }
             normalization.insert(cp, out);
         }
+        Ok(normalization)
+    }
 
-        let n_dir = c.count("tensor count")?;
+    /// The tensor directory, each entry checked against its dtype and the
+    /// file length `file_len`.
+    fn directory(&mut self, file_len: usize) -> Result<Vec<TensorEntry>, Q4Error> {
+        let n_dir = self.count("tensor count")?;
         let mut tensors = Vec::with_capacity(n_dir);
         for _ in 0..n_dir {
-            let name_len = c.u16()? as usize;
-            let name = String::from_utf8_lossy(c.take(name_len)?).into_owned();
-            let dtype = c.u8()?;
-            let elements = c.u32()? as usize;
-            let offset = usize::try_from(c.u64()?)
-                .map_err(|_| Q4Error::Inconsistent(format!("offset of `{name}`")))?;
-            let bytes = usize::try_from(c.u64()?)
-                .map_err(|_| Q4Error::Inconsistent(format!("size of `{name}`")))?;
-            let expected = match dtype {
-                0 => elements * 4,
-                1 if elements.is_multiple_of(QK) => elements / QK * Q4_BLOCK_BYTES,
-                _ => {
-                    return Err(Q4Error::Inconsistent(format!(
-                        "tensor `{name}`: dtype {dtype} with {elements} elements"
-                    )))
-                }
-            };
-            if bytes != expected || offset.checked_add(bytes).is_none_or(|e| e > data.len()) {
-                return Err(Q4Error::Inconsistent(format!(
-                    "tensor `{name}`: {bytes} bytes at {offset} (expected {expected}, file {})",
-                    data.len()
-                )));
-            }
-            tensors.push(TensorEntry {
-                name,
-                dtype,
-                elements,
-                offset,
-                bytes,
-            });
+            tensors.push(self.tensor_entry(file_len)?);
         }
+        Ok(tensors)
+    }
+
+    /// One directory entry.
+    fn tensor_entry(&mut self, file_len: usize) -> Result<TensorEntry, Q4Error> {
+        let name_len = self.u16()? as usize;
+        let name = String::from_utf8_lossy(self.take(name_len)?).into_owned();
+        let dtype = self.u8()?;
+        let elements = self.u32()? as usize;
+        let offset = usize::try_from(self.u64()?)
+            .map_err(|_| Q4Error::Inconsistent(format!("offset of `{name}`")))?;
+        let bytes = usize::try_from(self.u64()?)
+            .map_err(|_| Q4Error::Inconsistent(format!("size of `{name}`")))?;
+        let expected = match dtype {
+            0 => elements * 4,
+            1 if elements.is_multiple_of(QK) => elements / QK * Q4_BLOCK_BYTES,
+            _ => {
+                return Err(Q4Error::Inconsistent(format!(
+                    "tensor `{name}`: dtype {dtype} with {elements} elements"
+                )))
+            }
+        };
+        if bytes != expected || offset.checked_add(bytes).is_none_or(|e| e > file_len) {
+            return Err(Q4Error::Inconsistent(format!(
+                "tensor `{name}`: {bytes} bytes at {offset} (expected {expected}, file {file_len})"
+            )));
+        }
+        Ok(TensorEntry {
+            name,
+            dtype,
+            elements,
+            offset,
+            bytes,
+        })
+    }
+}
+
+impl<'a> Q4Model<'a> {
+    /// Parses the header, vocabulary and tensor directory of `data`.
+    pub fn parse(data: &'a [u8]) -> Result<Self, Q4Error> {
+        let mut c = Cursor { data, pos: 0 };
+        let magic: [u8; 4] = c.take(4)?.try_into().expect("4 bytes");
+        if &magic != b"E5S1" {
+            return Err(Q4Error::BadMagic(magic));
+        }
+        let header = c.header()?;
+        let vocab = c.vocab()?;
+        let tensors = c.directory(data.len())?;
         Ok(Q4Model {
             header,
-            vocab: Vocab {
-                pieces,
-                bos,
-                eos,
-                pad,
-                unk,
-                normalization,
-            },
+            vocab,
             tensors,
             data,
         })

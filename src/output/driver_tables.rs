@@ -417,26 +417,36 @@ pub fn alerts(rows: &[Alert], z_threshold: f64) -> Table {
     }
 }
 
+/// What the driver tables read besides the analysis: the run's topics,
+/// thresholds and input columns.
+pub struct DriverTableContext<'a> {
+    /// Topic ids, in index order.
+    pub topics: &'a [String],
+    /// Minimum base below which figures are suppressed.
+    pub min_n: u64,
+    /// z threshold of the alerts.
+    pub alert_z: f64,
+    /// Segment columns of the input, echoed in `followup`.
+    pub segment_columns: &'a [String],
+    /// The input's date column, if any.
+    pub date_column: Option<usize>,
+}
+
 /// Writes every driver table (Parquet and CSV) into `out`.
-#[allow(clippy::too_many_arguments)]
 pub fn write_driver_tables(
     out: &OutputDir,
     a: &DriverAnalysis,
     drivers: &[DriverTable],
-    topics: &[String],
-    min_n: u64,
-    alert_z: f64,
-    segment_columns: &[String],
-    date_column: Option<usize>,
+    run: &DriverTableContext,
 ) -> Result<Vec<TableInfo>> {
     let tables = [
-        topic_driver(drivers, min_n, &a.impacts),
-        key_driver(&a.key, topics),
+        topic_driver(drivers, run.min_n, &a.impacts),
+        key_driver(&a.key, run.topics),
         driver_change(a.change.as_ref()),
         segment_driver(&a.segments),
-        team_view(&a.team, min_n),
-        followup(&a.followups, segment_columns, date_column),
-        alerts(&a.alerts, alert_z),
+        team_view(&a.team, run.min_n),
+        followup(&a.followups, run.segment_columns, run.date_column),
+        alerts(&a.alerts, run.alert_z),
     ];
     tables
         .iter()

@@ -1038,7 +1038,25 @@ A comment can mention several topics, so impacts overlap and do not add up.</p>\
         })
         .filter(|v| v.is_finite())
         .fold(0.0f64, |m, v| m.max(v.abs()));
-    for (low, rows) in [(true, &d.detractor_drivers), (false, &d.promoter_drivers)] {
+    for low in [true, false] {
+        driver_side(h, d, &DriverSide::of(low), extent);
+    }
+    h.push_str("</div>\n</section>\n");
+}
+
+/// One side of the drivers section: the detractor drivers (`low`, pulling
+/// NPS down) or the promoter drivers (pulling it up).
+struct DriverSide {
+    low: bool,
+    id: &'static str,
+    heading: &'static str,
+    class: &'static str,
+    share_label: &'static str,
+}
+
+impl DriverSide {
+    /// The detractor side when `low`, else the promoter side.
+    fn of(low: bool) -> DriverSide {
         let (id, heading, class, share_label) = if low {
             (
                 "drivers-down",
@@ -1054,111 +1072,148 @@ A comment can mention several topics, so impacts overlap and do not add up.</p>\
                 "% of promoters",
             )
         };
-        let _ = write!(
-            h,
-            "<div class=\"side\" id=\"{id}\">\n<h3 class=\"{class}\">{heading}</h3>\n"
-        );
-        if rows.is_empty() {
-            let _ = writeln!(
-                h,
-                "<p class=\"note\">No topic with an interval clear of 0 and at least {} mentions.</p>",
-                d.min_n
-            );
-            h.push_str("</div>\n");
-            continue;
+        DriverSide {
+            low,
+            id,
+            heading,
+            class,
+            share_label,
         }
-        let bars: Vec<svg::Bar> = rows
-            .iter()
-            .map(|r| svg::Bar {
-                label: format!("{}{}", r.topic, short_scope(&r.scope)),
-                value: r.impact,
-                interval: r.ci.map(|i| (i.low, i.high)),
-                suppressed: r.suppressed,
-                faint: !r.significant,
-                tooltip: format!(
-                    "{}{}: impact {} points (95% CI {}), {} mentions, NPS {} among them{}",
-                    r.topic,
-                    scope_words(&r.scope),
-                    fmt_signed(r.impact),
-                    fmt_interval(r.ci),
-                    fmt_int(r.mentions),
-                    fmt_value(r.nps_mentions),
-                    if r.suppressed {
-                        format!(", fewer than {}", d.min_n)
-                    } else {
-                        String::new()
-                    }
-                ),
-            })
-            .collect();
-        let ext = [if low { -extent } else { extent }];
-        let desc = format!(
-            "Horizontal bars: impact on NPS in points of {} topics, with 95% interval whiskers; the vertical line is 0.",
-            rows.len()
-        );
-        h.push_str("<figure>\n");
-        h.push_str(&svg::bar_chart(&svg::BarChart {
-            id: &format!("{id}-chart"),
-            title: heading,
-            desc: &desc,
-            bars: &bars,
-            negative_fill: svg::RED,
-            positive_fill: svg::GREEN,
-            extent: &ext,
-            suppressed_note: &suppressed_note(d),
-            percent: false,
-        }));
-        h.push_str("\n</figure>\n");
-        let boot = rows.iter().any(|r| r.bootstrap_ci.is_some());
-        let _ = write!(
-            h,
-            "<div class=\"table-wrap\"><table class=\"sortable drivers\" id=\"{id}-table\">\n<caption>{heading}: figures</caption>\n<thead><tr><th scope=\"col\">Topic</th><th scope=\"col\" class=\"num\">Impact</th><th scope=\"col\" class=\"num\">95% CI<br><span class=\"sub\">delta method</span>{}</th><th scope=\"col\" class=\"num\">Mentions</th><th scope=\"col\" class=\"num\">{share_label}</th></tr></thead>\n<tbody>\n",
-            if boot {
-                "<br><span class=\"sub\">bootstrap</span>"
-            } else {
-                ""
-            }
-        );
-        for r in rows.iter() {
-            let share = if low {
-                r.share_of_detractors
-            } else {
-                r.share_of_promoters
-            };
-            let class = match (r.suppressed, r.significant) {
-                (true, _) => " class=\"suppressed\"",
-                (false, false) => " class=\"faint\"",
-                _ => "",
-            };
-            let boot_line = match (boot, r.bootstrap_ci) {
-                (true, Some(b)) => format!(
-                    "<br><span class=\"sub\">{}</span>",
-                    escape(&fmt_interval(Some(b)))
-                ),
-                _ => String::new(),
-            };
-            let _ = writeln!(
-                h,
-                "<tr{class}><th scope=\"row\">{}{}</th><td class=\"num\" data-sort=\"{}\">{}</td><td class=\"num\">{}{boot_line}</td><td class=\"num\" data-sort=\"{}\">{}{}</td><td class=\"num\" data-sort=\"{}\">{}</td></tr>",
-                escape(&r.topic),
-                scope_tag(&r.scope),
-                sort_key(r.impact),
-                escape(&fmt_signed(r.impact)),
-                escape(&fmt_interval(r.ci)),
-                r.mentions,
-                fmt_int(r.mentions),
-                if r.suppressed { small_base(d) } else { String::new() },
-                sort_key(share),
-                escape(&fmt_pct(share)),
-            );
-        }
-        h.push_str("</tbody>\n</table></div>\n");
-        if rows.iter().any(|r| !r.significant && !r.suppressed) {
-            h.push_str("<p class=\"note\">Lighter rows: the interval includes 0.</p>\n");
-        }
-        h.push_str("</div>\n");
     }
-    h.push_str("</div>\n</section>\n");
+
+    /// The side's driver rows.
+    fn rows<'d>(&self, d: &'d ReportData) -> &'d [DriverRow] {
+        if self.low {
+            &d.detractor_drivers
+        } else {
+            &d.promoter_drivers
+        }
+    }
+}
+
+/// Writes one side: its heading, then its chart and table, or a note when
+/// no topic qualifies.
+fn driver_side(h: &mut String, d: &ReportData, side: &DriverSide, extent: f64) {
+    let (id, class, heading) = (side.id, side.class, side.heading);
+    let rows = side.rows(d);
+    let _ = write!(
+        h,
+        "<div class=\"side\" id=\"{id}\">\n<h3 class=\"{class}\">{heading}</h3>\n"
+    );
+    if rows.is_empty() {
+        let _ = writeln!(
+            h,
+            "<p class=\"note\">No topic with an interval clear of 0 and at least {} mentions.</p>",
+            d.min_n
+        );
+        h.push_str("</div>\n");
+        return;
+    }
+    driver_chart(h, d, side, extent);
+    driver_table(h, d, side);
+    if rows.iter().any(|r| !r.significant && !r.suppressed) {
+        h.push_str("<p class=\"note\">Lighter rows: the interval includes 0.</p>\n");
+    }
+    h.push_str("</div>\n");
+}
+
+/// The side's impacts as horizontal bars with interval whiskers, on the
+/// `extent` shared by both sides.
+fn driver_chart(h: &mut String, d: &ReportData, side: &DriverSide, extent: f64) {
+    let rows = side.rows(d);
+    let bars: Vec<svg::Bar> = rows
+        .iter()
+        .map(|r| svg::Bar {
+            label: format!("{}{}", r.topic, short_scope(&r.scope)),
+            value: r.impact,
+            interval: r.ci.map(|i| (i.low, i.high)),
+            suppressed: r.suppressed,
+            faint: !r.significant,
+            tooltip: format!(
+                "{}{}: impact {} points (95% CI {}), {} mentions, NPS {} among them{}",
+                r.topic,
+                scope_words(&r.scope),
+                fmt_signed(r.impact),
+                fmt_interval(r.ci),
+                fmt_int(r.mentions),
+                fmt_value(r.nps_mentions),
+                if r.suppressed {
+                    format!(", fewer than {}", d.min_n)
+                } else {
+                    String::new()
+                }
+            ),
+        })
+        .collect();
+    let ext = [if side.low { -extent } else { extent }];
+    let desc = format!(
+        "Horizontal bars: impact on NPS in points of {} topics, with 95% interval whiskers; the vertical line is 0.",
+        rows.len()
+    );
+    h.push_str("<figure>\n");
+    h.push_str(&svg::bar_chart(&svg::BarChart {
+        id: &format!("{}-chart", side.id),
+        title: side.heading,
+        desc: &desc,
+        bars: &bars,
+        negative_fill: svg::RED,
+        positive_fill: svg::GREEN,
+        extent: &ext,
+        suppressed_note: &suppressed_note(d),
+        percent: false,
+    }));
+    h.push_str("\n</figure>\n");
+}
+
+/// The side's figures as a sortable table, with the bootstrap interval
+/// under the delta-method one when there is one.
+fn driver_table(h: &mut String, d: &ReportData, side: &DriverSide) {
+    let (id, heading, share_label) = (side.id, side.heading, side.share_label);
+    let rows = side.rows(d);
+    let boot = rows.iter().any(|r| r.bootstrap_ci.is_some());
+    let _ = write!(
+        h,
+        "<div class=\"table-wrap\"><table class=\"sortable drivers\" id=\"{id}-table\">\n<caption>{heading}: figures</caption>\n<thead><tr><th scope=\"col\">Topic</th><th scope=\"col\" class=\"num\">Impact</th><th scope=\"col\" class=\"num\">95% CI<br><span class=\"sub\">delta method</span>{}</th><th scope=\"col\" class=\"num\">Mentions</th><th scope=\"col\" class=\"num\">{share_label}</th></tr></thead>\n<tbody>\n",
+        if boot {
+            "<br><span class=\"sub\">bootstrap</span>"
+        } else {
+            ""
+        }
+    );
+    for r in rows.iter() {
+        let share = if side.low {
+            r.share_of_detractors
+        } else {
+            r.share_of_promoters
+        };
+        let class = match (r.suppressed, r.significant) {
+            (true, _) => " class=\"suppressed\"",
+            (false, false) => " class=\"faint\"",
+            _ => "",
+        };
+        let boot_line = match (boot, r.bootstrap_ci) {
+            (true, Some(b)) => format!(
+                "<br><span class=\"sub\">{}</span>",
+                escape(&fmt_interval(Some(b)))
+            ),
+            _ => String::new(),
+        };
+        let _ = writeln!(
+            h,
+            "<tr{class}><th scope=\"row\">{}{}</th><td class=\"num\" data-sort=\"{}\">{}</td><td class=\"num\">{}{boot_line}</td><td class=\"num\" data-sort=\"{}\">{}{}</td><td class=\"num\" data-sort=\"{}\">{}</td></tr>",
+            escape(&r.topic),
+            scope_tag(&r.scope),
+            sort_key(r.impact),
+            escape(&fmt_signed(r.impact)),
+            escape(&fmt_interval(r.ci)),
+            r.mentions,
+            fmt_int(r.mentions),
+            if r.suppressed { small_base(d) } else { String::new() },
+            sort_key(share),
+            escape(&fmt_pct(share)),
+        );
+    }
+    h.push_str("</tbody>\n</table></div>\n");
 }
 
 fn short_scope(scope: &str) -> &'static str {

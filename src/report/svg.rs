@@ -456,18 +456,7 @@ pub fn line_chart(c: &LineChart) -> String {
         c.desc,
     );
     let (px0, px1) = x.range;
-    for &t in &ticks {
-        let ty = n(y.map(t));
-        let _ = write!(
-            s,
-            r#"<line class="grid" x1="{}" y1="{ty}" x2="{}" y2="{ty}" stroke="{GRID}"/><text x="{}" y="{}" text-anchor="end" fill="{AXIS}">{}</text>"#,
-            n(px0),
-            n(px1),
-            n(px0 - 6.0),
-            n(y.map(t) + 4.0),
-            escape(&tick_label(t, &ticks))
-        );
-    }
+    horizontal_grid(&mut s, &y, &ticks, px0, px1);
     if y.domain.0 < 0.0 && y.domain.1 > 0.0 {
         let zy = n(y.map(0.0));
         let _ = write!(
@@ -478,8 +467,45 @@ pub fn line_chart(c: &LineChart) -> String {
         );
     }
     let pts = c.points;
-    let ok = |v: f64| v.is_finite();
-    for r in runs(pts, |p| p.interval.is_some_and(|(a, b)| ok(a) && ok(b))) {
+    confidence_bands(&mut s, pts, &x, &y);
+    value_lines(&mut s, pts, &x, &y);
+    period_marks(&mut s, pts, &x, &y);
+    if pts.is_empty() {
+        let _ = write!(
+            s,
+            r#"<text x="{}" y="{}" text-anchor="middle" fill="{AXIS}">No data</text>"#,
+            n(LINE_WIDTH / 2.0),
+            n(LINE_HEIGHT / 2.0)
+        );
+    }
+    s.push_str("</svg>");
+    s
+}
+
+/// Gridlines at `ticks` across `px0..px1`, each labelled left of `px0`.
+fn horizontal_grid(s: &mut String, y: &Scale, ticks: &[f64], px0: f64, px1: f64) {
+    for &t in ticks {
+        let ty = n(y.map(t));
+        let _ = write!(
+            s,
+            r#"<line class="grid" x1="{}" y1="{ty}" x2="{}" y2="{ty}" stroke="{GRID}"/><text x="{}" y="{}" text-anchor="end" fill="{AXIS}">{}</text>"#,
+            n(px0),
+            n(px1),
+            n(px0 - 6.0),
+            n(y.map(t) + 4.0),
+            escape(&tick_label(t, ticks))
+        );
+    }
+}
+
+/// The interval band of each run of consecutive points with a finite
+/// interval; a lone point's interval as a vertical whisker.
+fn confidence_bands(s: &mut String, pts: &[LinePoint], x: &Scale, y: &Scale) {
+    let finite = |p: &LinePoint| {
+        p.interval
+            .is_some_and(|(a, b)| a.is_finite() && b.is_finite())
+    };
+    for r in runs(pts, finite) {
         let mut d = String::new();
         for i in r.clone() {
             let (_, hi) = pts[i].interval.unwrap_or_default();
@@ -513,7 +539,11 @@ pub fn line_chart(c: &LineChart) -> String {
             );
         }
     }
-    for r in runs(pts, |p| p.value.is_some_and(ok)) {
+}
+
+/// A line through each run of at least two consecutive finite values.
+fn value_lines(s: &mut String, pts: &[LinePoint], x: &Scale, y: &Scale) {
+    for r in runs(pts, |p| p.value.is_some_and(f64::is_finite)) {
         if r.len() < 2 {
             continue;
         }
@@ -533,6 +563,11 @@ pub fn line_chart(c: &LineChart) -> String {
             d.trim_end()
         );
     }
+}
+
+/// Each point with a finite value as a circle with its tooltip, and the
+/// period labels under the axis, as many as fit.
+fn period_marks(s: &mut String, pts: &[LinePoint], x: &Scale, y: &Scale) {
     // As many period labels as fit side by side (about 7 px a character
     // plus a gap), evenly spread.
     let longest = pts
@@ -544,7 +579,7 @@ pub fn line_chart(c: &LineChart) -> String {
     let every = pts.len().div_ceil(fit).max(1);
     for (i, p) in pts.iter().enumerate() {
         let px = x.map(i as f64);
-        if let Some(v) = p.value.filter(|v| ok(*v)) {
+        if let Some(v) = p.value.filter(|v| v.is_finite()) {
             let (fill, stroke, class) = if p.suppressed {
                 ("#ffffff", "#8a949e", "point suppressed")
             } else {
@@ -568,16 +603,6 @@ pub fn line_chart(c: &LineChart) -> String {
             );
         }
     }
-    if pts.is_empty() {
-        let _ = write!(
-            s,
-            r#"<text x="{}" y="{}" text-anchor="middle" fill="{AXIS}">No data</text>"#,
-            n(LINE_WIDTH / 2.0),
-            n(LINE_HEIGHT / 2.0)
-        );
-    }
-    s.push_str("</svg>");
-    s
 }
 
 /// One step of a [`waterfall`].
@@ -651,18 +676,7 @@ pub fn waterfall(w: &Waterfall) -> String {
     let mut s = String::new();
     open(&mut s, w.id, "waterfall", width, height, w.title, w.desc);
     let (px0, px1) = (WF_LEFT, width - WF_RIGHT);
-    for &t in &ticks {
-        let ty = n(y.map(t));
-        let _ = write!(
-            s,
-            r#"<line class="grid" x1="{}" y1="{ty}" x2="{}" y2="{ty}" stroke="{GRID}"/><text x="{}" y="{}" text-anchor="end" fill="{AXIS}">{}</text>"#,
-            n(px0),
-            n(px1),
-            n(px0 - 6.0),
-            n(y.map(t) + 4.0),
-            escape(&tick_label(t, &ticks))
-        );
-    }
+    horizontal_grid(&mut s, &y, &ticks, px0, px1);
     let base = if y.domain.0 <= 0.0 && y.domain.1 >= 0.0 {
         0.0
     } else if y.domain.0 > 0.0 {
@@ -670,94 +684,8 @@ pub fn waterfall(w: &Waterfall) -> String {
     } else {
         y.domain.1
     };
-    let bar_w = WF_COL * 0.62;
-    let mut run = w.start.value;
-    let column = |s: &mut String,
-                  i: usize,
-                  from: f64,
-                  to: f64,
-                  fill: &str,
-                  class: &str,
-                  label: &str,
-                  text: &str,
-                  tip: &str| {
-        let cx = WF_LEFT + WF_COL * (i as f64 + 0.5);
-        let (ya, yb) = (y.map(from), y.map(to));
-        let _ = write!(
-            s,
-            r##"<g class="step"><title>{}</title><rect class="bar {class}" x="{}" y="{}" width="{}" height="{}" fill="{fill}"/><text class="value" x="{}" y="{}" text-anchor="middle" fill="#1f2933">{}</text><text class="tick" transform="translate({} {}) rotate(-35)" text-anchor="end" fill="{AXIS}">{}</text></g>"##,
-            escape(tip),
-            n(cx - bar_w / 2.0),
-            n(ya.min(yb)),
-            n(bar_w),
-            n((ya - yb).abs().max(0.5)),
-            n(cx),
-            n(ya.min(yb) - 5.0),
-            escape(text),
-            n(cx + 4.0),
-            n(WF_TOP + WF_PLOT_H + 14.0),
-            escape(&truncate(label, 16)),
-        );
-    };
-    column(
-        &mut s,
-        0,
-        base,
-        w.start.value,
-        BLUE,
-        "total",
-        &w.start.label,
-        &fmt_value(Some(w.start.value)),
-        &format!("{}: NPS {}", w.start.label, fmt_value(Some(w.start.value))),
-    );
-    for (i, p) in w.parts.iter().enumerate() {
-        let next = run + p.value;
-        let (fill, class) = if p.value < 0.0 {
-            (RED, "down")
-        } else {
-            (GREEN, "up")
-        };
-        column(
-            &mut s,
-            i + 1,
-            run,
-            next,
-            fill,
-            class,
-            &p.label,
-            &fmt_signed(Some(p.value)),
-            &format!("{}: {} points", p.label, fmt_signed(Some(p.value))),
-        );
-        run = next;
-    }
-    let k = w.parts.len() + 1;
-    column(
-        &mut s,
-        k,
-        base,
-        w.end.value,
-        BLUE,
-        "total",
-        &w.end.label,
-        &fmt_value(Some(w.end.value)),
-        &format!("{}: NPS {}", w.end.label, fmt_value(Some(w.end.value))),
-    );
-    // Connectors at each running level, from one column to the next.
-    let mut level = w.start.value;
-    for i in 0..=w.parts.len() {
-        if i > 0 {
-            level += w.parts[i - 1].value;
-        }
-        let ly = n(y.map(level));
-        let xa = WF_LEFT + WF_COL * (i as f64 + 0.5) + bar_w / 2.0;
-        let xb = WF_LEFT + WF_COL * (i as f64 + 1.5) - bar_w / 2.0;
-        let _ = write!(
-            s,
-            r##"<line class="connector" x1="{}" y1="{ly}" x2="{}" y2="{ly}" stroke="#6b7680" stroke-dasharray="2 2"/>"##,
-            n(xa),
-            n(xb)
-        );
-    }
+    waterfall_columns(&mut s, w, &y, base);
+    waterfall_connectors(&mut s, w, &y);
     if y.domain.0 <= 0.0 && y.domain.1 >= 0.0 {
         let zy = n(y.map(0.0));
         let _ = write!(
@@ -769,6 +697,111 @@ pub fn waterfall(w: &Waterfall) -> String {
     }
     s.push_str("</svg>");
     s
+}
+
+/// Width of a waterfall column's bar.
+const WF_BAR_W: f64 = WF_COL * 0.62;
+
+/// One column of a waterfall: a bar from `from` to `to` with `text` above
+/// it, `label` under the axis and `tip` as its tooltip.
+struct WaterfallColumn<'a> {
+    from: f64,
+    to: f64,
+    fill: &'a str,
+    class: &'a str,
+    label: &'a str,
+    text: &'a str,
+    tip: &'a str,
+}
+
+/// Draws `c` as the `i`-th column.
+fn waterfall_column(s: &mut String, y: &Scale, i: usize, c: &WaterfallColumn) {
+    let (class, fill) = (c.class, c.fill);
+    let cx = WF_LEFT + WF_COL * (i as f64 + 0.5);
+    let (ya, yb) = (y.map(c.from), y.map(c.to));
+    let _ = write!(
+        s,
+        r##"<g class="step"><title>{}</title><rect class="bar {class}" x="{}" y="{}" width="{}" height="{}" fill="{fill}"/><text class="value" x="{}" y="{}" text-anchor="middle" fill="#1f2933">{}</text><text class="tick" transform="translate({} {}) rotate(-35)" text-anchor="end" fill="{AXIS}">{}</text></g>"##,
+        escape(c.tip),
+        n(cx - WF_BAR_W / 2.0),
+        n(ya.min(yb)),
+        n(WF_BAR_W),
+        n((ya - yb).abs().max(0.5)),
+        n(cx),
+        n(ya.min(yb) - 5.0),
+        escape(c.text),
+        n(cx + 4.0),
+        n(WF_TOP + WF_PLOT_H + 14.0),
+        escape(&truncate(c.label, 16)),
+    );
+}
+
+/// The start total from `base`, each part from the running level, and
+/// the end total from `base`.
+fn waterfall_columns(s: &mut String, w: &Waterfall, y: &Scale, base: f64) {
+    total_column(s, y, 0, &w.start, base);
+    let mut run = w.start.value;
+    for (i, p) in w.parts.iter().enumerate() {
+        let next = run + p.value;
+        let (fill, class) = if p.value < 0.0 {
+            (RED, "down")
+        } else {
+            (GREEN, "up")
+        };
+        waterfall_column(
+            s,
+            y,
+            i + 1,
+            &WaterfallColumn {
+                from: run,
+                to: next,
+                fill,
+                class,
+                label: &p.label,
+                text: &fmt_signed(Some(p.value)),
+                tip: &format!("{}: {} points", p.label, fmt_signed(Some(p.value))),
+            },
+        );
+        run = next;
+    }
+    total_column(s, y, w.parts.len() + 1, &w.end, base);
+}
+
+/// Draws the NPS level `step` as the `i`-th column, a bar from `base`.
+fn total_column(s: &mut String, y: &Scale, i: usize, step: &Step, base: f64) {
+    waterfall_column(
+        s,
+        y,
+        i,
+        &WaterfallColumn {
+            from: base,
+            to: step.value,
+            fill: BLUE,
+            class: "total",
+            label: &step.label,
+            text: &fmt_value(Some(step.value)),
+            tip: &format!("{}: NPS {}", step.label, fmt_value(Some(step.value))),
+        },
+    );
+}
+
+/// Connectors at each running level, from one column to the next.
+fn waterfall_connectors(s: &mut String, w: &Waterfall, y: &Scale) {
+    let mut level = w.start.value;
+    for i in 0..=w.parts.len() {
+        if i > 0 {
+            level += w.parts[i - 1].value;
+        }
+        let ly = n(y.map(level));
+        let xa = WF_LEFT + WF_COL * (i as f64 + 0.5) + WF_BAR_W / 2.0;
+        let xb = WF_LEFT + WF_COL * (i as f64 + 1.5) - WF_BAR_W / 2.0;
+        let _ = write!(
+            s,
+            r##"<line class="connector" x1="{}" y1="{ly}" x2="{}" y2="{ly}" stroke="#6b7680" stroke-dasharray="2 2"/>"##,
+            n(xa),
+            n(xb)
+        );
+    }
 }
 
 /// One segment of a [`stacked_bar`].

@@ -138,34 +138,44 @@ impl DriverCounts {
     }
 }
 
+/// The segment columns of the input and which of them get driver counts.
+pub struct SegmentColumns<'a> {
+    /// Names of all segment columns, in input order.
+    pub names: &'a [String],
+    /// Aggregated columns (indices into `names`).
+    pub aggregated: &'a [usize],
+    /// An aggregated column past this many values is dropped (as the NPS
+    /// aggregates do).
+    pub max_values: Option<usize>,
+    /// Team columns (indices into `names`).
+    pub teams: &'a [usize],
+}
+
 impl DriverCountsAccumulator {
-    /// Empty counts. `agg_columns` and `team_columns` index
-    /// `segment_columns`; `max_values` drops an aggregated column past that
-    /// many values (as the NPS aggregates do); `period` is the kind of the
-    /// per-period counts (`None`: no dates); at most `followup_limit`
-    /// follow-ups are kept, their comments masked when `redact`.
-    #[allow(clippy::too_many_arguments)]
+    /// Empty counts, with a [`SegmentPatterns`] per aggregated and per team
+    /// column of `segments`; `period` is the kind of the per-period counts
+    /// (`None`: no dates); at most `followup_limit` follow-ups are kept,
+    /// their comments masked when `redact`.
     pub fn new(
         topic_ids: &[String],
-        segment_columns: &[String],
-        agg_columns: &[usize],
-        max_values: Option<usize>,
-        team_columns: &[usize],
+        segments: &SegmentColumns,
         period: Option<Period>,
         followup_limit: usize,
         redact: bool,
     ) -> Self {
         let k = topic_ids.len();
-        let name = |i: usize| segment_columns.get(i).cloned().unwrap_or_default();
+        let name = |i: usize| segments.names.get(i).cloned().unwrap_or_default();
         DriverCountsAccumulator {
             k,
             any: PatternCounts::new(k),
             polar: PatternCounts::new(2 * k),
-            segments: agg_columns
+            segments: segments
+                .aggregated
                 .iter()
-                .map(|&i| (i, SegmentPatterns::new(name(i), k, max_values)))
+                .map(|&i| (i, SegmentPatterns::new(name(i), k, segments.max_values)))
                 .collect(),
-            teams: team_columns
+            teams: segments
+                .teams
                 .iter()
                 .map(|&i| {
                     (

@@ -455,196 +455,20 @@ pub fn key_drivers(
     settings: &KeyDriverSettings,
 ) -> KeyDrivers {
     let table = counts.table();
-    let k = table.n_topics;
-    let name = |t: usize| topic_name(topics, t);
-    let rows = SetRows::new(&table);
-    let row_nps = rows.tally(&table, &table.counts);
-    let mut with = Vec::new();
-    let all = table.tally(&table.counts, &mut with);
-    let n = all.n;
+    let data = Responses::new(&table, topics);
+    let name = |t: usize| data.name(t);
     let mut warnings = Vec::new();
-
-    // Screening: constant, rare, then exact collinearity in index order.
-    let mut candidates = Vec::new();
-    for (t, w) in with.iter().enumerate() {
-        if w.n == 0 || w.n == n {
-            let who = if w.n == 0 {
-                "no response"
-            } else {
-                "every response"
-            };
-            warnings.push(Warning {
-                issue: Issue::Constant,
-                topic: Some(name(t)),
-                model: None,
-                dropped: true,
-                message: format!("topic `{}` is mentioned by {who}: it cannot explain differences and is left out of the models", name(t)),
-            });
-        } else if w.n < settings.min_n {
-            warnings.push(Warning {
-                issue: Issue::Rare,
-                topic: Some(name(t)),
-                model: None,
-                dropped: true,
-                message: format!(
-                    "topic `{}` has {} mentions, fewer than min_n = {}: left out of the models",
-                    name(t),
-                    w.n,
-                    settings.min_n
-                ),
-            });
-        } else {
-            candidates.push(t);
-        }
-    }
-    let weights: Vec<f64> = row_nps.iter().map(|r| r.n as f64).collect();
-    let cov = covariance(&gram(
-        &rows.positions(&candidates, k),
-        &weights,
-        candidates.len(),
-    ));
-    let corr = |a: usize, b: usize| cov[(a, b)] / (cov[(a, a)] * cov[(b, b)]).sqrt();
-    let mut kept_pos: Vec<usize> = Vec::new();
-    for j in 0..candidates.len() {
-        let resid = if kept_pos.is_empty() {
-            cov[(j, j)]
-        } else {
-            let ckk = DMatrix::from_fn(kept_pos.len(), kept_pos.len(), |a, b| {
-                cov[(kept_pos[a], kept_pos[b])]
-            });
-            let ckj = DVector::from_fn(kept_pos.len(), |a, _| cov[(kept_pos[a], j)]);
-            match ckk.cholesky() {
-                Some(ch) => cov[(j, j)] - ckj.dot(&ch.solve(&ckj)),
-                None => 0.0,
-            }
-        };
-        if resid > COLLINEAR_TOL * cov[(j, j)] {
-            kept_pos.push(j);
-            continue;
-        }
-        let partner = kept_pos
-            .iter()
-            .copied()
-            .max_by(|&a, &b| corr(a, j).abs().total_cmp(&corr(b, j).abs()))
-            .map(|a| name(candidates[a]))
-            .unwrap_or_default();
-        warnings.push(Warning {
-            issue: Issue::Collinear,
-            topic: Some(name(candidates[j])),
-            model: None,
-            dropped: true,
-            message: format!(
-                "topic `{}` is an exact linear combination of topics already in the model (most correlated: `{partner}`): left out",
-                name(candidates[j])
-            ),
-        });
-    }
-    let cols: Vec<usize> = kept_pos.iter().map(|&j| candidates[j]).collect();
-
-    // Variance inflation factors of the kept topics.
-    if cols.len() > 1 {
-        let rxx = DMatrix::from_fn(cols.len(), cols.len(), |a, b| {
-            corr(kept_pos[a], kept_pos[b])
-        });
-        if let Some(inv) = spd_inverse(rxx.clone()) {
-            for a in 0..cols.len() {
-                let vif = inv[(a, a)];
-                if vif >= settings.vif_warn {
-                    let partner = (0..cols.len())
-                        .filter(|&b| b != a)
-                        .max_by(|&x, &y| rxx[(a, x)].abs().total_cmp(&rxx[(a, y)].abs()))
-                        .unwrap_or(a);
-                    warnings.push(Warning {
-                        issue: Issue::HighVif,
-                        topic: Some(name(cols[a])),
-                        model: None,
-                        dropped: false,
-                        message: format!(
-                            "topic `{}` is strongly collinear (VIF {vif:.1}; correlation {:.2} with `{}`): kept, but its coefficient and its partner's are unstable",
-                            name(cols[a]),
-                            rxx[(a, partner)],
-                            name(cols[partner])
-                        ),
-                    });
-                }
-            }
-        }
-    }
-
-    let x = rows.positions(&cols, k);
-    let linear = fit_linear(&x, &row_nps, &cols, &name, &mut warnings);
-    let detractor = fit_logistic(
-        Model::Detractor,
-        &rows,
-        &row_nps,
-        &with,
-        &all,
-        &cols,
-        k,
-        &name,
-        &mut warnings,
-    );
-    let promoter = fit_logistic(
-        Model::Promoter,
-        &rows,
-        &row_nps,
-        &with,
-        &all,
-        &cols,
-        k,
-        &name,
-        &mut warnings,
-    );
-
-    // Relative weights and their bootstrap.
-    let mut relative_weights = Vec::new();
-    let mut valid_replicates = 0;
-    if let Some(lin) = &linear {
-        let moments = |rn: &[Nps]| {
-            let w: Vec<f64> = rn.iter().map(|r| r.n as f64).collect();
-            let s: Vec<f64> = rn
-                .iter()
-                .map(|r| 100.0 * (r.promoters as f64 - r.detractors as f64))
-                .collect();
-            let syy: f64 = rn
-                .iter()
-                .map(|r| 1e4 * (r.promoters + r.detractors) as f64)
-                .sum();
-            correlations(&gram(&x, &w, cols.len()), &xt(&x, &s, cols.len()), syy)
-        };
-        if let Some((rxx, rxy)) = moments(&row_nps) {
-            if let Some(weights) = johnson_weights(&rxx, &rxy) {
-                let dominance = general_dominance(&rxx, &rxy);
-                let reps: Vec<Option<Vec<f64>>> =
-                    run_replicates(&table, &settings.bootstrap, |draw| {
-                        let (rxx, rxy) = moments(&rows.tally(&table, draw))?;
-                        johnson_weights(&rxx, &rxy)
-                    });
-                let valid: Vec<&Vec<f64>> = reps.iter().flatten().collect();
-                valid_replicates = valid.len();
-                let level = settings.bootstrap.level();
-                for (a, &t) in cols.iter().enumerate() {
-                    let mut v: Vec<f64> = valid.iter().map(|w| w[a]).collect();
-                    let (ci_low, ci_high, _) = summarise(&mut v, level);
-                    relative_weights.push(RelativeWeight {
-                        topic: name(t),
-                        weight: weights[a],
-                        share: if lin.r_squared > 0.0 {
-                            weights[a] / lin.r_squared
-                        } else {
-                            0.0
-                        },
-                        ci_low,
-                        ci_high,
-                        general_dominance: dominance.as_ref().map(|d| d[a]),
-                    });
-                }
-            }
-        }
-    }
-
+    let cols = data.screen(settings, &mut warnings);
+    let x = data.rows.positions(&cols, table.n_topics);
+    let linear = fit_linear(&x, &data.row_nps, &cols, &name, &mut warnings);
+    let detractor = data.fit_logistic(Model::Detractor, &cols, &mut warnings);
+    let promoter = data.fit_logistic(Model::Promoter, &cols, &mut warnings);
+    let (relative_weights, valid_replicates) = match &linear {
+        Some(lin) => data.relative_weights(&x, &cols, lin.r_squared, &settings.bootstrap),
+        None => (Vec::new(), 0),
+    };
     KeyDrivers {
-        n,
+        n: data.all.n,
         topics_in_model: cols.iter().map(|&t| name(t)).collect(),
         warnings,
         linear,
@@ -656,6 +480,259 @@ pub fn key_drivers(
     }
 }
 
+/// The responses as the models read them: grouped by topic set, with the
+/// bucket counts of each row, of each topic's mentioners and of everyone.
+struct Responses<'a> {
+    table: &'a PatternTable,
+    /// Topic names in index order.
+    topics: &'a [String],
+    rows: SetRows,
+    /// Bucket counts of each row of `rows`.
+    row_nps: Vec<Nps>,
+    /// Bucket counts of each topic's mentioners.
+    with: Vec<Nps>,
+    /// Bucket counts of all responses.
+    all: Nps,
+}
+
+impl<'a> Responses<'a> {
+    /// Groups the responses of `table` by topic set and counts them.
+    fn new(table: &'a PatternTable, topics: &'a [String]) -> Responses<'a> {
+        let rows = SetRows::new(table);
+        let row_nps = rows.tally(table, &table.counts);
+        let mut with = Vec::new();
+        let all = table.tally(&table.counts, &mut with);
+        Responses {
+            table,
+            topics,
+            rows,
+            row_nps,
+            with,
+            all,
+        }
+    }
+
+    /// Name of topic `t` (`#t` when it has none).
+    fn name(&self, t: usize) -> String {
+        topic_name(self.topics, t)
+    }
+
+    /// Screening: drops constant and rare topics, then exact linear
+    /// combinations in index order, and warns about strong collinearity.
+    /// Returns the topics of the linear model, in index order.
+    fn screen(&self, settings: &KeyDriverSettings, warnings: &mut Vec<Warning>) -> Vec<usize> {
+        let candidates = self.varying_topics(settings.min_n, warnings);
+        let weights: Vec<f64> = self.row_nps.iter().map(|r| r.n as f64).collect();
+        let cov = covariance(&gram(
+            &self.rows.positions(&candidates, self.table.n_topics),
+            &weights,
+            candidates.len(),
+        ));
+        let kept_pos = self.independent_topics(&cov, &candidates, warnings);
+        let cols: Vec<usize> = kept_pos.iter().map(|&j| candidates[j]).collect();
+        self.warn_high_vif(&cov, &kept_pos, &cols, settings.vif_warn, warnings);
+        cols
+    }
+
+    /// The topics mentioned by some but not all responses and by at least
+    /// `min_n`; a warning for each of the others.
+    fn varying_topics(&self, min_n: u64, warnings: &mut Vec<Warning>) -> Vec<usize> {
+        let n = self.all.n;
+        let mut candidates = Vec::new();
+        for (t, w) in self.with.iter().enumerate() {
+            if w.n == 0 || w.n == n {
+                let who = if w.n == 0 {
+                    "no response"
+                } else {
+                    "every response"
+                };
+                warnings.push(Warning {
+                    issue: Issue::Constant,
+                    topic: Some(self.name(t)),
+                    model: None,
+                    dropped: true,
+                    message: format!("topic `{}` is mentioned by {who}: it cannot explain differences and is left out of the models", self.name(t)),
+                });
+            } else if w.n < min_n {
+                warnings.push(Warning {
+                    issue: Issue::Rare,
+                    topic: Some(self.name(t)),
+                    model: None,
+                    dropped: true,
+                    message: format!(
+                        "topic `{}` has {} mentions, fewer than min_n = {}: left out of the models",
+                        self.name(t),
+                        w.n,
+                        min_n
+                    ),
+                });
+            } else {
+                candidates.push(t);
+            }
+        }
+        candidates
+    }
+
+    /// Positions in `candidates` (whose indicators have the covariance
+    /// `cov`) of the topics that are not an exact linear combination of
+    /// those kept before them; a warning for each of the others.
+    fn independent_topics(
+        &self,
+        cov: &DMatrix<f64>,
+        candidates: &[usize],
+        warnings: &mut Vec<Warning>,
+    ) -> Vec<usize> {
+        let mut kept_pos: Vec<usize> = Vec::new();
+        for j in 0..candidates.len() {
+            let resid = if kept_pos.is_empty() {
+                cov[(j, j)]
+            } else {
+                let ckk = DMatrix::from_fn(kept_pos.len(), kept_pos.len(), |a, b| {
+                    cov[(kept_pos[a], kept_pos[b])]
+                });
+                let ckj = DVector::from_fn(kept_pos.len(), |a, _| cov[(kept_pos[a], j)]);
+                match ckk.cholesky() {
+                    Some(ch) => cov[(j, j)] - ckj.dot(&ch.solve(&ckj)),
+                    None => 0.0,
+                }
+            };
+            if resid > COLLINEAR_TOL * cov[(j, j)] {
+                kept_pos.push(j);
+                continue;
+            }
+            let partner = kept_pos
+                .iter()
+                .copied()
+                .max_by(|&a, &b| {
+                    correlation(cov, a, j)
+                        .abs()
+                        .total_cmp(&correlation(cov, b, j).abs())
+                })
+                .map(|a| self.name(candidates[a]))
+                .unwrap_or_default();
+            warnings.push(Warning {
+                issue: Issue::Collinear,
+                topic: Some(self.name(candidates[j])),
+                model: None,
+                dropped: true,
+                message: format!(
+                    "topic `{}` is an exact linear combination of topics already in the model (most correlated: `{partner}`): left out",
+                    self.name(candidates[j])
+                ),
+            });
+        }
+        kept_pos
+    }
+
+    /// Warns about each kept topic `cols[a]` (at position `kept_pos[a]` of
+    /// `cov`) whose variance inflation factor is at least `vif_warn`.
+    fn warn_high_vif(
+        &self,
+        cov: &DMatrix<f64>,
+        kept_pos: &[usize],
+        cols: &[usize],
+        vif_warn: f64,
+        warnings: &mut Vec<Warning>,
+    ) {
+        if cols.len() <= 1 {
+            return;
+        }
+        let rxx = DMatrix::from_fn(cols.len(), cols.len(), |a, b| {
+            correlation(cov, kept_pos[a], kept_pos[b])
+        });
+        let Some(inv) = spd_inverse(rxx.clone()) else {
+            return;
+        };
+        for a in 0..cols.len() {
+            let vif = inv[(a, a)];
+            if vif >= vif_warn {
+                let partner = (0..cols.len())
+                    .filter(|&b| b != a)
+                    .max_by(|&x, &y| rxx[(a, x)].abs().total_cmp(&rxx[(a, y)].abs()))
+                    .unwrap_or(a);
+                warnings.push(Warning {
+                    issue: Issue::HighVif,
+                    topic: Some(self.name(cols[a])),
+                    model: None,
+                    dropped: false,
+                    message: format!(
+                        "topic `{}` is strongly collinear (VIF {vif:.1}; correlation {:.2} with `{}`): kept, but its coefficient and its partner's are unstable",
+                        self.name(cols[a]),
+                        rxx[(a, partner)],
+                        self.name(cols[partner])
+                    ),
+                });
+            }
+        }
+    }
+
+    /// Johnson's relative weights of the linear model on the topics `cols`
+    /// (row positions `x`, R² `r_squared`) with their bootstrap intervals,
+    /// and the number of replicates in which they were defined. Empty when
+    /// the weights are not defined on the data themselves.
+    fn relative_weights(
+        &self,
+        x: &[Vec<usize>],
+        cols: &[usize],
+        r_squared: f64,
+        bootstrap: &BootstrapSettings,
+    ) -> (Vec<RelativeWeight>, usize) {
+        let (table, rows) = (self.table, &self.rows);
+        let moments = |rn: &[Nps]| {
+            let w: Vec<f64> = rn.iter().map(|r| r.n as f64).collect();
+            let s: Vec<f64> = rn
+                .iter()
+                .map(|r| 100.0 * (r.promoters as f64 - r.detractors as f64))
+                .collect();
+            let syy: f64 = rn
+                .iter()
+                .map(|r| 1e4 * (r.promoters + r.detractors) as f64)
+                .sum();
+            correlations(&gram(x, &w, cols.len()), &xt(x, &s, cols.len()), syy)
+        };
+        let Some((rxx, rxy)) = moments(&self.row_nps) else {
+            return (Vec::new(), 0);
+        };
+        let Some(weights) = johnson_weights(&rxx, &rxy) else {
+            return (Vec::new(), 0);
+        };
+        let dominance = general_dominance(&rxx, &rxy);
+        let reps: Vec<Option<Vec<f64>>> = run_replicates(table, bootstrap, |draw| {
+            let (rxx, rxy) = moments(&rows.tally(table, draw))?;
+            johnson_weights(&rxx, &rxy)
+        });
+        let valid: Vec<&Vec<f64>> = reps.iter().flatten().collect();
+        let level = bootstrap.level();
+        let relative_weights = cols
+            .iter()
+            .enumerate()
+            .map(|(a, &t)| {
+                let mut v: Vec<f64> = valid.iter().map(|w| w[a]).collect();
+                let (ci_low, ci_high, _) = summarise(&mut v, level);
+                RelativeWeight {
+                    topic: self.name(t),
+                    weight: weights[a],
+                    share: if r_squared > 0.0 {
+                        weights[a] / r_squared
+                    } else {
+                        0.0
+                    },
+                    ci_low,
+                    ci_high,
+                    general_dominance: dominance.as_ref().map(|d| d[a]),
+                }
+            })
+            .collect();
+        (relative_weights, valid.len())
+    }
+}
+
+/// Correlation of indicators `a` and `b`, from their covariance matrix.
+fn correlation(cov: &DMatrix<f64>, a: usize, b: usize) -> f64 {
+    cov[(a, b)] / (cov[(a, a)] * cov[(b, b)]).sqrt()
+}
+
+/// A warning that `model` could not be fitted.
 fn no_model(model: Model, message: String) -> Warning {
     Warning {
         issue: Issue::NoModel,
@@ -759,190 +836,283 @@ fn log_sigmoid(eta: f64) -> f64 {
     -((-eta).max(0.0) + (-eta.abs()).exp().ln_1p())
 }
 
-/// Logistic regression of one outcome by IRLS with step halving.
-#[allow(clippy::too_many_arguments)]
-fn fit_logistic(
-    outcome: Model,
-    rows: &SetRows,
-    row_nps: &[Nps],
-    with: &[Nps],
-    all: &Nps,
-    kept: &[usize],
-    n_topics: usize,
-    name: &dyn Fn(usize) -> String,
-    warnings: &mut Vec<Warning>,
-) -> Option<LogisticModel> {
-    let success = |c: &Nps| match outcome {
+/// The outcome count of a logistic model among the responses counted in `c`.
+fn successes(outcome: Model, c: &Nps) -> u64 {
+    match outcome {
         Model::Promoter => c.promoters,
         _ => c.detractors,
-    };
-    let what = match outcome {
+    }
+}
+
+/// The responses a logistic model is about, in words.
+fn outcome_words(outcome: Model) -> &'static str {
+    match outcome {
         Model::Promoter => "promoters",
         _ => "detractors",
-    };
-    let (n, total) = (all.n, success(all));
-    if total == 0 || total == n {
-        warnings.push(no_model(
-            outcome,
-            format!("logistic model of {what} not fitted: {total} of {n} responses are {what}"),
-        ));
-        return None;
     }
-    // Perfect prediction by one topic, on either side, has no finite MLE.
-    let mut cols = Vec::new();
-    for &t in kept {
-        let (in_t, out_t) = (success(&with[t]), total - success(&with[t]));
-        let (n_t, n_out) = (with[t].n, n - with[t].n);
-        if in_t == 0 || in_t == n_t || out_t == 0 || out_t == n_out {
-            let side = if in_t == 0 || in_t == n_t {
-                "mentioning"
-            } else {
-                "not mentioning"
-            };
-            let share = if in_t == 0 || out_t == 0 {
-                "none"
-            } else {
-                "all"
-            };
-            warnings.push(Warning {
-                issue: Issue::Separation,
-                topic: Some(name(t)),
-                model: Some(outcome),
-                dropped: true,
-                message: format!(
-                    "topic `{}`: {share} of the responses {side} it are {what}, so its log-odds are infinite: left out of the {what} model",
-                    name(t)
+}
+
+impl Responses<'_> {
+    /// Logistic regression of one outcome by IRLS with step halving.
+    fn fit_logistic(
+        &self,
+        outcome: Model,
+        kept: &[usize],
+        warnings: &mut Vec<Warning>,
+    ) -> Option<LogisticModel> {
+        let what = outcome_words(outcome);
+        let (n, total) = (self.all.n, successes(outcome, &self.all));
+        if total == 0 || total == n {
+            warnings.push(no_model(
+                outcome,
+                format!("logistic model of {what} not fitted: {total} of {n} responses are {what}"),
+            ));
+            return None;
+        }
+        let cols = self.unseparated_topics(outcome, kept, warnings);
+        let m = cols.len();
+        if n as usize <= m + 1 {
+            warnings.push(no_model(
+                outcome,
+                format!(
+                    "logistic model of {what} not fitted: {n} responses for {} parameters",
+                    m + 1
                 ),
+            ));
+            return None;
+        }
+        let data = Binomial {
+            x: self.rows.positions(&cols, self.table.n_topics),
+            trials: self.row_nps.iter().map(|r| r.n as f64).collect(),
+            succ: self
+                .row_nps
+                .iter()
+                .map(|r| successes(outcome, r) as f64)
+                .collect(),
+            m,
+        };
+        let fit = data.irls(total as f64 / n as f64);
+        let (info, _) = data.information(&fit.beta);
+        let Some(cov) = spd_inverse(info) else {
+            warnings.push(no_model(
+                outcome,
+                format!("logistic model of {what} not fitted: singular information matrix"),
+            ));
+            return None;
+        };
+        self.warn_unreliable_fit(outcome, &cols, &fit, warnings);
+        Some(self.logistic_model(outcome, &cols, &fit, &cov))
+    }
+
+    /// The topics of `kept` that do not predict the outcome perfectly on
+    /// either side (such a topic has no finite MLE); a warning for each of
+    /// the others.
+    fn unseparated_topics(
+        &self,
+        outcome: Model,
+        kept: &[usize],
+        warnings: &mut Vec<Warning>,
+    ) -> Vec<usize> {
+        let what = outcome_words(outcome);
+        let (n, total) = (self.all.n, successes(outcome, &self.all));
+        let with = &self.with;
+        let mut cols = Vec::new();
+        for &t in kept {
+            let in_t = successes(outcome, &with[t]);
+            let out_t = total - in_t;
+            let (n_t, n_out) = (with[t].n, n - with[t].n);
+            if in_t == 0 || in_t == n_t || out_t == 0 || out_t == n_out {
+                let side = if in_t == 0 || in_t == n_t {
+                    "mentioning"
+                } else {
+                    "not mentioning"
+                };
+                let share = if in_t == 0 || out_t == 0 {
+                    "none"
+                } else {
+                    "all"
+                };
+                warnings.push(Warning {
+                    issue: Issue::Separation,
+                    topic: Some(self.name(t)),
+                    model: Some(outcome),
+                    dropped: true,
+                    message: format!(
+                        "topic `{}`: {share} of the responses {side} it are {what}, so its log-odds are infinite: left out of the {what} model",
+                        self.name(t)
+                    ),
+                });
+            } else {
+                cols.push(t);
+            }
+        }
+        cols
+    }
+
+    /// Warns when the fit did not converge, and about each topic of `cols`
+    /// whose log-odds ran past [`LOG_ODDS_LIMIT`] (quasi-separation).
+    fn warn_unreliable_fit(
+        &self,
+        outcome: Model,
+        cols: &[usize],
+        fit: &IrlsFit,
+        warnings: &mut Vec<Warning>,
+    ) {
+        let what = outcome_words(outcome);
+        if !fit.converged {
+            warnings.push(Warning {
+                issue: Issue::NotConverged,
+                topic: None,
+                model: Some(outcome),
+                dropped: false,
+                message: format!("logistic model of {what} did not converge in 50 iterations: read its coefficients with care"),
             });
-        } else {
-            cols.push(t);
+        }
+        for (a, &t) in cols.iter().enumerate() {
+            if fit.beta[a + 1].abs() > LOG_ODDS_LIMIT {
+                warnings.push(Warning {
+                    issue: Issue::Separation,
+                    topic: Some(self.name(t)),
+                    model: Some(outcome),
+                    dropped: false,
+                    message: format!(
+                        "topic `{}`: log-odds {:.1} in the {what} model (quasi-separation with other topics): unreliable",
+                        self.name(t),
+                        fit.beta[a + 1]
+                    ),
+                });
+            }
         }
     }
-    let m = cols.len();
-    if n as usize <= m + 1 {
-        warnings.push(no_model(
+
+    /// The coefficients of `fit` on the topics `cols`, with Wald intervals
+    /// from the covariance matrix `cov`.
+    fn logistic_model(
+        &self,
+        outcome: Model,
+        cols: &[usize],
+        fit: &IrlsFit,
+        cov: &DMatrix<f64>,
+    ) -> LogisticModel {
+        let beta = &fit.beta;
+        let coef = |i: usize, topic: String| {
+            let se = cov[(i, i)].max(0.0).sqrt();
+            let (ci_low, ci_high) = (beta[i] - Z95 * se, beta[i] + Z95 * se);
+            let (_, p_value) = z_test(beta[i], se);
+            LogitCoefficient {
+                topic,
+                log_odds: beta[i],
+                se,
+                ci_low,
+                ci_high,
+                odds_ratio: beta[i].exp(),
+                odds_ratio_ci_low: ci_low.exp(),
+                odds_ratio_ci_high: ci_high.exp(),
+                p_value,
+            }
+        };
+        LogisticModel {
             outcome,
-            format!(
-                "logistic model of {what} not fitted: {n} responses for {} parameters",
-                m + 1
-            ),
-        ));
-        return None;
+            n: self.all.n,
+            converged: fit.converged,
+            iterations: fit.iterations,
+            intercept: coef(0, "(intercept)".into()),
+            coefficients: cols
+                .iter()
+                .enumerate()
+                .map(|(a, &t)| coef(a + 1, self.name(t)))
+                .collect(),
+        }
     }
-    let x = rows.positions(&cols, n_topics);
-    let trials: Vec<f64> = row_nps.iter().map(|r| r.n as f64).collect();
-    let succ: Vec<f64> = row_nps.iter().map(|r| success(r) as f64).collect();
-    let deviance = |beta: &DVector<f64>| -> f64 {
-        -2.0 * x
+}
+
+/// The data of one logistic model, row by row: model positions of the
+/// row's topics, responses (trials) and responses in the outcome
+/// (successes).
+struct Binomial {
+    x: Vec<Vec<usize>>,
+    trials: Vec<f64>,
+    succ: Vec<f64>,
+    /// Topics in the model.
+    m: usize,
+}
+
+/// Where IRLS stopped.
+struct IrlsFit {
+    /// Intercept, then one log-odds per topic.
+    beta: DVector<f64>,
+    /// Whether the relative change of the deviance fell below 1e-10.
+    converged: bool,
+    /// Iterations used (at most 50).
+    iterations: usize,
+}
+
+impl Binomial {
+    /// −2 × the log-likelihood at `beta`.
+    fn deviance(&self, beta: &DVector<f64>) -> f64 {
+        -2.0 * self
+            .x
             .iter()
-            .zip(trials.iter().zip(&succ))
+            .zip(self.trials.iter().zip(&self.succ))
             .map(|(xr, (&nr, &sr))| {
                 let eta = linear_predictor(xr, beta);
                 sr * log_sigmoid(eta) + (nr - sr) * log_sigmoid(-eta)
             })
             .sum::<f64>()
-    };
-    let information = |beta: &DVector<f64>| -> (DMatrix<f64>, DVector<f64>) {
+    }
+
+    /// The information matrix X'WX at `beta` and X'Wz, z the IRLS working
+    /// response.
+    fn information(&self, beta: &DVector<f64>) -> (DMatrix<f64>, DVector<f64>) {
+        let x = &self.x;
         let mut w = Vec::with_capacity(x.len());
         let mut wz = Vec::with_capacity(x.len());
-        for (xr, (&nr, &sr)) in x.iter().zip(trials.iter().zip(&succ)) {
+        for (xr, (&nr, &sr)) in x.iter().zip(self.trials.iter().zip(&self.succ)) {
             let eta = linear_predictor(xr, beta);
             let mu = 1.0 / (1.0 + (-eta).exp());
             let v = (mu * (1.0 - mu)).max(1e-300);
             w.push(nr * v);
             wz.push(nr * v * eta + (sr - nr * mu));
         }
-        (gram(&x, &w, m), xt(&x, &wz, m))
-    };
+        (gram(x, &w, self.m), xt(x, &wz, self.m))
+    }
 
-    let rate = total as f64 / n as f64;
-    let mut beta = DVector::zeros(m + 1);
-    beta[0] = (rate / (1.0 - rate)).ln();
-    let mut dev = deviance(&beta);
-    let mut converged = false;
-    let mut iterations = 0;
-    while iterations < 50 {
-        iterations += 1;
-        let (info, score) = information(&beta);
-        let Some(ch) = info.cholesky() else {
-            break;
-        };
-        let mut next = ch.solve(&score);
-        let mut next_dev = deviance(&next);
-        let mut halvings = 0;
-        while (next_dev.is_nan() || next_dev > dev + 1e-12 * dev.abs()) && halvings < 30 {
-            next = (&next + &beta) * 0.5;
-            next_dev = deviance(&next);
-            halvings += 1;
+    /// IRLS with step halving, from the intercept-only fit of the outcome
+    /// rate `rate`, for at most 50 iterations.
+    fn irls(&self, rate: f64) -> IrlsFit {
+        let mut beta = DVector::zeros(self.m + 1);
+        beta[0] = (rate / (1.0 - rate)).ln();
+        let mut dev = self.deviance(&beta);
+        let mut converged = false;
+        let mut iterations = 0;
+        while iterations < 50 {
+            iterations += 1;
+            let (info, score) = self.information(&beta);
+            let Some(ch) = info.cholesky() else {
+                break;
+            };
+            let mut next = ch.solve(&score);
+            let mut next_dev = self.deviance(&next);
+            let mut halvings = 0;
+            while (next_dev.is_nan() || next_dev > dev + 1e-12 * dev.abs()) && halvings < 30 {
+                next = (&next + &beta) * 0.5;
+                next_dev = self.deviance(&next);
+                halvings += 1;
+            }
+            let change = (next_dev - dev).abs() / (next_dev.abs() + 0.1);
+            beta = next;
+            dev = next_dev;
+            if change < 1e-10 {
+                converged = true;
+                break;
+            }
         }
-        let change = (next_dev - dev).abs() / (next_dev.abs() + 0.1);
-        beta = next;
-        dev = next_dev;
-        if change < 1e-10 {
-            converged = true;
-            break;
-        }
-    }
-    let (info, _) = information(&beta);
-    let Some(cov) = spd_inverse(info) else {
-        warnings.push(no_model(
-            outcome,
-            format!("logistic model of {what} not fitted: singular information matrix"),
-        ));
-        return None;
-    };
-    if !converged {
-        warnings.push(Warning {
-            issue: Issue::NotConverged,
-            topic: None,
-            model: Some(outcome),
-            dropped: false,
-            message: format!("logistic model of {what} did not converge in 50 iterations: read its coefficients with care"),
-        });
-    }
-    for (a, &t) in cols.iter().enumerate() {
-        if beta[a + 1].abs() > LOG_ODDS_LIMIT {
-            warnings.push(Warning {
-                issue: Issue::Separation,
-                topic: Some(name(t)),
-                model: Some(outcome),
-                dropped: false,
-                message: format!(
-                    "topic `{}`: log-odds {:.1} in the {what} model (quasi-separation with other topics): unreliable",
-                    name(t),
-                    beta[a + 1]
-                ),
-            });
+        IrlsFit {
+            beta,
+            converged,
+            iterations,
         }
     }
-    let coef = |i: usize, topic: String| {
-        let se = cov[(i, i)].max(0.0).sqrt();
-        let (ci_low, ci_high) = (beta[i] - Z95 * se, beta[i] + Z95 * se);
-        let (_, p_value) = z_test(beta[i], se);
-        LogitCoefficient {
-            topic,
-            log_odds: beta[i],
-            se,
-            ci_low,
-            ci_high,
-            odds_ratio: beta[i].exp(),
-            odds_ratio_ci_low: ci_low.exp(),
-            odds_ratio_ci_high: ci_high.exp(),
-            p_value,
-        }
-    };
-    Some(LogisticModel {
-        outcome,
-        n,
-        converged,
-        iterations,
-        intercept: coef(0, "(intercept)".into()),
-        coefficients: cols
-            .iter()
-            .enumerate()
-            .map(|(a, &t)| coef(a + 1, name(t)))
-            .collect(),
-    })
 }
 
 #[cfg(test)]
