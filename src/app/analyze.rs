@@ -21,7 +21,7 @@ use crate::classify::sentiment_model;
 use crate::classify::{Classifier, ClassifierSettings, ModelSentiment, SentimentModel, Taxonomy};
 use crate::exit_codes::{ExitCode, WithCode};
 use crate::input::dates::find_date_column;
-use super::spool::spool;
+use super::spool::{spool, Spooled};
 use crate::input::{InputFormat, InputOptions, Reject, ResponseStream};
 use crate::exit_codes::cache_error;
 use crate::model::cache::{CachedEncoder, EmbeddingCache, ModelSpec};
@@ -77,6 +77,9 @@ pub enum SentimentChoice {
 pub struct AnalyzeConfig {
     /// The export; `-` is standard input.
     pub input: PathBuf,
+    /// Largest copy of standard input or a pipe, in bytes [default: half
+    /// the free space beside the output folder].
+    pub max_input_size: Option<u64>,
     pub out: PathBuf,
     pub read: InputOptions,
     pub date_column: Option<String>,
@@ -229,7 +232,7 @@ pub fn run(cfg: &AnalyzeConfig) -> Result<ExitCode> {
 /// The export, open, with the columns the run reads.
 struct Input {
     /// The copy of a pipe or of standard input, removed when dropped.
-    spooled: Option<tempfile::NamedTempFile>,
+    spooled: Option<Spooled>,
     /// The path as given (`-` for standard input).
     given: PathBuf,
     /// Name in messages and in the manifest.
@@ -246,7 +249,7 @@ impl Input {
         // The input is read twice (rows, then its checksum for the
         // manifest), so a pipe, a device or `-` (standard input) is first
         // read once into a temporary file beside the output folder.
-        let spooled = spool(&cfg.input, &cfg.out)?;
+        let spooled = spool(&cfg.input, &cfg.out, cfg.max_input_size)?;
         let name = if cfg.input == Path::new("-") {
             PathBuf::from("stdin")
         } else {

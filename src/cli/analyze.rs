@@ -45,6 +45,9 @@ use crate::stats::bootstrap::BootstrapSettings;
 pub struct Args {
     /// Survey export: CSV or TSV with a header row (comma, semicolon or tab), or JSON Lines; `-` reads standard input (a pipe is copied to a temporary file beside --out first).
     pub input: PathBuf,
+    /// Largest input read from standard input, a pipe or a device, copied beside --out first: bytes, or with K, M, G, T (e.g. 20G) [default: half the free space of --out's folder]
+    #[arg(long, value_parser = crate::app::spool::parse_size)]
+    pub max_input_size: Option<u64>,
     /// Output folder (replaced as a whole when the run succeeds).
     #[arg(long, short, default_value = "verbatim-out")]
     pub out: PathBuf,
@@ -237,6 +240,7 @@ impl Args {
         )?;
         Ok(AnalyzeConfig {
             input: self.input.clone(),
+            max_input_size: self.max_input_size,
             out: self.out.clone(),
             read: self.read_options(&cfg, &cfg_path)?,
             date_column: self.date_column.clone().or(cfg.input.date_column.clone()),
