@@ -27,6 +27,7 @@
 //! [`resolve`] uses the shipped calibration only where both match, else falls
 //! back to the similarity rule with a warning.
 
+use crate::input::labelled::{read_labelled, LabelledSpec};
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::path::Path;
 
@@ -94,26 +95,16 @@ pub fn read_topic_csv(
     sep: &str,
 ) -> Result<Vec<TopicLabelled>> {
     ensure!(!sep.is_empty(), "--label-sep must not be empty");
-    let mut rdr = csv::ReaderBuilder::new().from_reader(text.as_bytes());
-    let headers = rdr
-        .headers()
-        .with_context(|| format!("{file}: reading the header"))?
-        .clone();
-    let find = |name: &str, flag: &str| crate::input::header_index(&headers, file, name, flag);
-    let (ti, li) = (
-        find(text_column, "--text-column")?,
-        find(label_column, "--label-column")?,
-    );
+    let spec = LabelledSpec::csv(text_column, label_column);
     let mut out = Vec::new();
-    for rec in rdr.records() {
-        let rec = rec.with_context(|| format!("{file}: reading a row"))?;
-        let line = rec.position().map_or(0, |p| p.line());
-        let t = rec.get(ti).unwrap_or("").trim();
+    for row in read_labelled(text.as_bytes(), file, &spec)?.rows {
+        let line = row.line;
+        let t = row.text.trim();
         if t.is_empty() {
             bail!("{file}:{line}: column `{text_column}` is empty");
         }
         let mut topics = BTreeSet::new();
-        for id in rec.get(li).unwrap_or("").split(sep).map(str::trim) {
+        for id in row.label.split(sep).map(str::trim) {
             if id.is_empty() || id.eq_ignore_ascii_case("none") {
                 continue;
             }

@@ -12,6 +12,7 @@
 //! softmax temperature on the out-of-fold predictions, so the probabilities
 //! it reports are calibrated on text the head has not seen.
 
+use crate::input::labelled::{read_labelled, LabelledSpec};
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -247,25 +248,15 @@ pub fn read_labelled_csv(
     text_column: &str,
     label_column: &str,
 ) -> Result<Vec<Labelled>> {
-    let mut rdr = csv::ReaderBuilder::new().from_reader(text.as_bytes());
-    let headers = rdr
-        .headers()
-        .with_context(|| format!("{file}: reading the header"))?
-        .clone();
-    let find = |name: &str, flag: &str| crate::input::header_index(&headers, file, name, flag);
-    let (ti, li) = (
-        find(text_column, "--text-column")?,
-        find(label_column, "--label-column")?,
-    );
+    let spec = LabelledSpec::csv(text_column, label_column);
     let mut out = Vec::new();
-    for rec in rdr.records() {
-        let rec = rec.with_context(|| format!("{file}: reading a row"))?;
-        let line = rec.position().map_or(0, |p| p.line());
-        let label_text = rec.get(li).unwrap_or("");
+    for row in read_labelled(text.as_bytes(), file, &spec)?.rows {
+        let line = row.line;
+        let label_text = row.label.as_str();
         let label = parse_polarity(label_text).with_context(|| {
             format!("{file}:{line}: column `{label_column}`: `{label_text}` is not negative, neutral or positive")
         })?;
-        let t = rec.get(ti).unwrap_or("").trim();
+        let t = row.text.trim();
         if t.is_empty() {
             bail!("{file}:{line}: column `{text_column}` is empty");
         }

@@ -1,5 +1,6 @@
 //! `verbatim eval`: score sentiment or topic predictions against labels.
 
+use crate::input::labelled::{read_labelled, LabelledSpec};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
@@ -146,36 +147,21 @@ struct Rows {
 
 fn read_rows(a: &DataArgs) -> Result<Rows> {
     let file = a.data.display().to_string();
-    let mut rdr = csv::ReaderBuilder::new()
-        .delimiter(u8::try_from(a.delimiter).context("--delimiter must be one byte")?)
-        .from_path(&a.data)
-        .with_context(|| format!("opening {file}"))?;
-    let headers = rdr
-        .headers()
-        .with_context(|| format!("{file}: reading the header"))?
-        .clone();
-    let find = |name: &str, flag: &str| crate::input::header_index(&headers, &file, name, flag);
-    let ti = find(&a.text_column, "--text-column")?;
-    let li = find(&a.label_column, "--label-column")?;
-    let mut filters = Vec::new();
-    for f in &a.filters {
-        let (c, v) = f
-            .split_once('=')
-            .with_context(|| format!("--where `{f}`: expected COLUMN=VALUE"))?;
-        filters.push((find(c, "--where")?, v.to_string()));
-    }
+    let spec = LabelledSpec {
+        text_column: &a.text_column,
+        label_column: &a.label_column,
+        delimiter: u8::try_from(a.delimiter).context("--delimiter must be one byte")?,
+        filters: &a.filters,
+    };
+    let reader = std::fs::File::open(&a.data).with_context(|| format!("opening {file}"))?;
+    let read = read_labelled(reader, &file, &spec)?;
     let mut rows = Rows {
         texts: vec![],
         labels: vec![],
-        filtered: 0,
+        filtered: read.filtered,
     };
-    for rec in rdr.records() {
-        let rec = rec.with_context(|| format!("{file}: reading a row"))?;
-        if filters.iter().any(|(c, v)| rec.get(*c) != Some(v.as_str())) {
-            rows.filtered += 1;
-            continue;
-        }
-        let raw = rec.get(li).unwrap_or("").trim();
+    for row in read.rows {
+        let raw = row.label.trim();
         let labels: Vec<String> = match &a.label_sep {
             Some(sep) => raw
                 .split(sep.as_str())
@@ -185,7 +171,7 @@ fn read_rows(a: &DataArgs) -> Result<Rows> {
             None if raw.is_empty() => vec![],
             None => vec![raw.to_string()],
         };
-        rows.texts.push(rec.get(ti).unwrap_or("").to_string());
+        rows.texts.push(row.text);
         rows.labels.push(labels);
     }
     if let Some(n) = a.sample {

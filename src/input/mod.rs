@@ -44,31 +44,12 @@ mod columns;
 pub mod dates;
 mod encoding;
 mod jsonl;
+pub mod labelled;
 mod lines;
 pub mod names;
 mod score;
 mod sniff;
 mod stream;
-
-/// The position of column `name` in the header of a labelled CSV (`verbatim
-/// train`, `verbatim eval`); the error names the file, the flag that gave the
-/// name and the columns there are.
-pub fn header_index(
-    headers: &csv::StringRecord,
-    file: &str,
-    name: &str,
-    flag: &str,
-) -> anyhow::Result<usize> {
-    headers
-        .iter()
-        .position(|h| h.trim() == name)
-        .ok_or_else(|| {
-            anyhow::anyhow!(
-                "{file}: no column `{name}` ({flag}); the columns are: {}",
-                headers.iter().collect::<Vec<_>>().join(", ")
-            )
-        })
-}
 
 #[cfg(test)]
 mod format_tests;
