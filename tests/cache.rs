@@ -17,43 +17,32 @@ mod run_outputs;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
+use common::workdir::{show, Workdir};
 use run_outputs::{export, files, same_run, SplitMix};
 
-struct Work {
-    dir: tempfile::TempDir,
-}
+/// The shared work folder; runs with one thread and a minimum n of 5.
+struct Work(Workdir);
 
 impl Work {
     fn new() -> Work {
-        let dir = tempfile::tempdir().expect("temp dir");
-        common::tiny_bert_folder(&dir.path().join("model"));
-        Work { dir }
+        Work(Workdir::new())
     }
 
     fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
+        self.0.path(name)
     }
 
     fn verbatim(&self) -> Command {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_verbatim"));
-        c.env_remove("VERBATIM_CACHE")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        c
+        self.0.verbatim()
     }
 
     fn analyze(&self, input: &str, out: &str, cache: Option<&str>) -> Command {
-        let mut c = self.verbatim();
-        c.arg("analyze")
-            .arg(self.path(input))
-            .arg("--out")
-            .arg(self.path(out))
-            .arg("--model")
-            .arg(self.path("model"))
-            .args(["--quiet", "--threads", "1", "--min-n", "5"]);
+        let mut c = self
+            .0
+            .analyze_command(&self.path(input), out, &["--threads", "1", "--min-n", "5"]);
         if let Some(cache) = cache {
             c.arg("--cache").arg(self.path(cache));
         }
@@ -80,14 +69,6 @@ impl Work {
     }
 }
 
-fn show(o: &Output) -> String {
-    format!(
-        "status {:?}\nstdout:\n{}\nstderr:\n{}",
-        o.status,
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
 
 /// `(hits, misses)` from the manifest of an output folder.
 fn hits_misses(out: &Path) -> (u64, u64) {

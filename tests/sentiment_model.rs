@@ -37,39 +37,30 @@ r5,6,
 r6,10,the agent was friendly
 ";
 
-struct Work {
-    dir: tempfile::TempDir,
-}
+/// The shared work folder, with the export and a two-topic taxonomy.
+struct Work(common::workdir::Workdir);
 
 impl Work {
     fn new() -> Work {
-        let dir = tempfile::tempdir().unwrap();
-        common::tiny_bert_folder(&dir.path().join("model"));
-        std::fs::write(dir.path().join("export.csv"), EXPORT).unwrap();
+        let w = common::workdir::Workdir::new();
+        w.write("export.csv", EXPORT);
         // Two topics whose examples are the clauses themselves (cosine 1).
-        let taxonomy = common::tiny_words_taxonomy("sentiment-model-test", "agent", "Agent");
-        std::fs::write(dir.path().join("taxonomy.toml"), taxonomy).unwrap();
-        Work { dir }
+        w.write(
+            "taxonomy.toml",
+            common::tiny_words_taxonomy("sentiment-model-test", "agent", "Agent"),
+        );
+        Work(w)
     }
 
     fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
+        self.0.path(name)
     }
 
     fn analyze(&self, out: &str, extra: &[&str]) -> Output {
-        verbatim()
-            .arg("analyze")
-            .arg(self.path("export.csv"))
-            .arg("--out")
-            .arg(self.path(out))
-            .arg("--model")
-            .arg(self.path("model"))
-            .arg("--taxonomy")
-            .arg(self.path("taxonomy.toml"))
-            .args(["--topic-threshold", "0.99", "--min-n", "2", "--quiet"])
-            .args(extra)
-            .output()
-            .unwrap()
+        let taxonomy = self.path("taxonomy.toml");
+        let mut args = vec!["--taxonomy", taxonomy.to_str().unwrap(), "--topic-threshold", "0.99"];
+        args.extend_from_slice(extra);
+        self.0.analyze(&self.path("export.csv"), out, &args)
     }
 
     fn with_model(&self, out: &str, model: &Path, extra: &[&str]) -> Output {

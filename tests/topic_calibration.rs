@@ -9,8 +9,8 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
+use std::process::Output;
 
 use common::HashEncoder;
 use verbatim::classify::calibration::{
@@ -365,37 +365,7 @@ fn tiny_labelled() -> String {
     s
 }
 
-struct Work {
-    dir: tempfile::TempDir,
-}
-
-impl Work {
-    fn new() -> Work {
-        let dir = tempfile::tempdir().unwrap();
-        common::tiny_bert_folder(&dir.path().join("model"));
-        Work { dir }
-    }
-    fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
-    }
-    fn write(&self, name: &str, text: &str) -> PathBuf {
-        let p = self.path(name);
-        std::fs::write(&p, text).unwrap();
-        p
-    }
-    fn run(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_verbatim"))
-            .args(args)
-            .arg("--model")
-            .arg(self.path("model"))
-            .output()
-            .unwrap()
-    }
-    fn manifest(&self, out: &str) -> serde_json::Value {
-        let text = std::fs::read_to_string(self.path(out).join("manifest.json")).unwrap();
-        serde_json::from_str(&text).unwrap()
-    }
-}
+use common::workdir::Workdir as Work;
 
 fn text(o: &Output) -> String {
     format!(
