@@ -12,6 +12,8 @@
 //! - two runs sharing one cache at once both succeed.
 
 mod common;
+#[path = "common/workdir.rs"]
+mod workdir;
 #[path = "support/run_outputs.rs"]
 mod run_outputs;
 
@@ -20,7 +22,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-use common::workdir::{show, Workdir};
+use workdir::{show, Workdir};
 use run_outputs::{export, files, same_run, SplitMix};
 
 /// The shared work folder; runs with one thread and a minimum n of 5.

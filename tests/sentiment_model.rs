@@ -7,6 +7,8 @@
 //! names the file.
 
 mod common;
+#[path = "common/workdir.rs"]
+mod workdir;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -38,11 +40,11 @@ r6,10,the agent was friendly
 ";
 
 /// The shared work folder, with the export and a two-topic taxonomy.
-struct Work(common::workdir::Workdir);
+struct Work(workdir::Workdir);
 
 impl Work {
     fn new() -> Work {
-        let w = common::workdir::Workdir::new();
+        let w = workdir::Workdir::new();
         w.write("export.csv", EXPORT);
         // Two topics whose examples are the clauses themselves (cosine 1).
         w.write(

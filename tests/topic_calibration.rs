@@ -8,6 +8,8 @@
 //! command-line tests run the binary on the tiny BERT folder.
 
 mod common;
+#[path = "common/workdir.rs"]
+mod workdir;
 
 use std::path::Path;
 use std::process::Output;
@@ -365,7 +367,7 @@ fn tiny_labelled() -> String {
     s
 }
 
-use common::workdir::Workdir as Work;
+use workdir::Workdir as Work;
 
 fn text(o: &Output) -> String {
     format!(
@@ -386,7 +388,7 @@ const EXPORT: &str = "id,score,comment\n\
 fn train_topics_writes_a_calibration_that_analyze_and_eval_use() {
     let w = Work::new();
     let tax = w.write("tiny.toml", TINY_TAXONOMY);
-    let data = w.write("labelled.csv", &tiny_labelled());
+    let data = w.write("labelled.csv", tiny_labelled());
     let cal = w.path("cal.json");
     let s = |p: &Path| p.display().to_string();
     let o = w.run(&[

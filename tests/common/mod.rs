@@ -11,8 +11,6 @@
 //!   statistics, where the vectors must carry the words' meaning.
 #![allow(dead_code)]
 
-pub mod workdir;
-
 use std::path::Path;
 
 use rust_bert::bert::{BertConfig, BertEmbeddings, BertForSequenceClassification, BertModel};

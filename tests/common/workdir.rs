@@ -2,7 +2,9 @@
 //! tiny model in `model/`, fixtures written into it, and `verbatim` run on
 //! them with the environment cleared of the variables a user may have set.
 //! Shared by every test file that runs the binary (after xsv's
-//! `tests/workdir.rs`).
+//! `tests/workdir.rs`). Included with `#[path = "common/workdir.rs"] mod workdir;`
+//! beside `mod common;` (examples include `common` too, and have no binary).
+#![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -15,7 +17,7 @@ impl Workdir {
     /// A new folder with the tiny model in `model/`.
     pub fn new() -> Workdir {
         let dir = tempfile::tempdir().expect("temp dir");
-        super::tiny_bert_folder(&dir.path().join("model"));
+        crate::common::tiny_bert_folder(&dir.path().join("model"));
         Workdir { dir }
     }
 
