@@ -374,3 +374,70 @@ r7,5,\n";
         ]
     );
 }
+
+/// Counts the calls and texts an encoder is asked for.
+struct CountingEncoder {
+    inner: HashEncoder,
+    calls: std::cell::Cell<usize>,
+}
+
+impl Encoder for CountingEncoder {
+    fn name(&self) -> String {
+        "counting".into()
+    }
+    fn dim(&self) -> usize {
+        self.inner.dim()
+    }
+    fn embed(&self, texts: &[&str]) -> anyhow::Result<Vec<Vec<f32>>> {
+        self.calls.set(self.calls.get() + 1);
+        self.inner.embed(texts)
+    }
+}
+
+#[test]
+fn a_ten_thousand_topic_taxonomy_is_embedded_in_a_few_encoder_calls() {
+    // One encoder call per topic made a 10,000-topic taxonomy run 10,000
+    // forward passes of two phrases each before the first row was read
+    // (minutes with the real model, 10 s with the tiny one).
+    let mut text = String::from("name = \"big\"\nversion = \"1.0.0\"\n");
+    for i in 0..10_000 {
+        text.push_str(&format!(
+            "[[topic]]\nid = \"t{i}\"\nlabel = {{ en = \"T{i}\" }}\n\
+             examples.en = [\"alpha{i} beta{i}\", \"gamma{i}\"]\n"
+        ));
+    }
+    let taxonomy = Taxonomy::parse(&text, "big.toml").expect("the taxonomy parses");
+    let encoder = CountingEncoder {
+        inner: HashEncoder { dim: 256 },
+        calls: std::cell::Cell::new(0),
+    };
+    let classifier = Classifier::build(
+        &encoder,
+        verbatim::classify::SentimentModel::Prototypes(common::test_prototypes()),
+        &taxonomy,
+        verbatim::classify::ClassifierSettings::default(),
+    )
+    .expect("the classifier builds");
+    let calls = encoder.calls.get();
+    assert!(calls <= 10, "{calls} encoder calls for 20,000 example phrases");
+    // The vectors stay with their topics: each topic's cosine is the best
+    // of its own phrases' (worked out here phrase by phrase).
+    let model = classifier.topic_model();
+    assert_eq!(model.len(), 10_000);
+    let cos = |a: &[f32], b: &[f32]| a.iter().zip(b).map(|(x, y)| x * y).sum::<f32>();
+    for i in [0usize, 1, 4095, 4096, 9_999] {
+        let v = encoder.inner.embed(&[&format!("alpha{i} gamma{i}")]).expect("embed");
+        let sims = model.similarities(&v[0]);
+        for (k, t) in taxonomy.topics.iter().enumerate() {
+            let phrases: Vec<&str> = t.all_examples().collect();
+            let want = encoder
+                .inner
+                .embed(&phrases)
+                .expect("embed")
+                .iter()
+                .map(|e| cos(&v[0], e))
+                .fold(f32::NEG_INFINITY, f32::max);
+            assert!((sims[k] - want).abs() < 1e-4, "probe {i}, topic {k}: {} vs {want}", sims[k]);
+        }
+    }
+}
