@@ -441,3 +441,96 @@ fn a_ten_thousand_topic_taxonomy_is_embedded_in_a_few_encoder_calls() {
         }
     }
 }
+
+/// `verbatim taxonomy check FILE`.
+fn taxonomy_check(file: &Path) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_verbatim"))
+        .args(["taxonomy", "check"])
+        .arg(file)
+        .output()
+        .expect("run verbatim")
+}
+
+/// A chain of `n` topics, `t0` the root and each `tK` the parent of `tK+1`.
+fn chain(n: usize) -> String {
+    let mut text = String::from("name = \"deep\"\nversion = \"1.0.0\"\n");
+    for i in 0..n {
+        let parent = if i > 0 {
+            format!("parent = \"t{}\"\n", i - 1)
+        } else {
+            String::new()
+        };
+        text.push_str(&format!(
+            "[[topic]]\nid = \"t{i}\"\n{parent}label = {{ en = \"T{i}\" }}\nexamples.en = [\"x\"]\n"
+        ));
+    }
+    text
+}
+
+#[test]
+fn a_parent_chain_deeper_than_32_levels_is_refused_naming_its_topic() {
+    // The tree of `taxonomy check` indented each topic by its level and
+    // padded every line to the deepest one: a 30,000-deep chain printed
+    // 1.8 GB (3,000 deep: 18 MB here).
+    let dir = tempfile::tempdir().expect("temp dir");
+    let deep = dir.path().join("deep.toml");
+    std::fs::write(&deep, chain(3_000)).expect("write");
+    let o = taxonomy_check(&deep);
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr),
+    );
+    assert!(
+        o.stdout.len() + o.stderr.len() < 4_000,
+        "{} bytes printed",
+        o.stdout.len() + o.stderr.len()
+    );
+    assert_eq!(o.status.code(), Some(2), "{stdout}\n{stderr}");
+    assert!(
+        stderr.contains("topic `t32`, field `parent`")
+            && stderr.contains("level 33")
+            && stderr.contains("32 levels")
+            && stderr.contains("t0"),
+        "{stderr}"
+    );
+    // analyze refuses it too (exit 2), before any work.
+    let o = Command::new(env!("CARGO_BIN_EXE_verbatim"))
+        .args(["analyze", "none.csv", "--taxonomy"])
+        .arg(&deep)
+        .arg("--out")
+        .arg(dir.path().join("out"))
+        .output()
+        .expect("run verbatim");
+    assert_eq!(o.status.code(), Some(2), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("level 33"));
+
+    // 32 levels are valid, and the tree stays small.
+    std::fs::write(&deep, chain(32)).expect("write");
+    let o = taxonomy_check(&deep);
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(stdout.contains("level 32: 1"), "{stdout}");
+    assert!(stdout.len() < 8_000, "{} bytes", stdout.len());
+}
+
+#[test]
+fn a_long_topic_id_does_not_pad_every_line_of_the_tree() {
+    // Every line was padded to the longest id: one id of 100,000
+    // characters among 1,000 topics printed 100 MB.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("long.toml");
+    let mut text = String::from("name = \"long\"\nversion = \"1.0.0\"\n");
+    let long = "x".repeat(100_000);
+    for id in std::iter::once(long.clone()).chain((0..1_000).map(|i| format!("t{i}"))) {
+        let example = &id[..id.len().min(8)];
+        text.push_str(&format!(
+            "[[topic]]\nid = \"{id}\"\nlabel = {{ en = \"L\" }}\nexamples.en = [\"{example}\"]\n"
+        ));
+    }
+    std::fs::write(&file, text).expect("write");
+    let o = taxonomy_check(&file);
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(stdout.contains(&long), "the long id is shown whole");
+    assert!(stdout.len() < 200_000, "{} bytes", stdout.len());
+}
