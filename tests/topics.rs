@@ -377,3 +377,163 @@ r7,5,\n";
         ]
     );
 }
+
+/// Counts the calls and texts an encoder is asked for.
+struct CountingEncoder {
+    inner: HashEncoder,
+    calls: std::cell::Cell<usize>,
+}
+
+impl Encoder for CountingEncoder {
+    fn name(&self) -> String {
+        "counting".into()
+    }
+    fn dim(&self) -> usize {
+        self.inner.dim()
+    }
+    fn embed(&self, texts: &[&str]) -> anyhow::Result<Vec<Vec<f32>>> {
+        self.calls.set(self.calls.get() + 1);
+        self.inner.embed(texts)
+    }
+}
+
+#[test]
+fn a_ten_thousand_topic_taxonomy_is_embedded_in_a_few_encoder_calls() {
+    // One encoder call per topic made a 10,000-topic taxonomy run 10,000
+    // forward passes of two phrases each before the first row was read
+    // (minutes with the real model, 10 s with the tiny one).
+    let mut text = String::from("name = \"big\"\nversion = \"1.0.0\"\n");
+    for i in 0..10_000 {
+        text.push_str(&format!(
+            "[[topic]]\nid = \"t{i}\"\nlabel = {{ en = \"T{i}\" }}\n\
+             examples.en = [\"alpha{i} beta{i}\", \"gamma{i}\"]\n"
+        ));
+    }
+    let taxonomy = Taxonomy::parse(&text, "big.toml").expect("the taxonomy parses");
+    let encoder = CountingEncoder {
+        inner: HashEncoder { dim: 256 },
+        calls: std::cell::Cell::new(0),
+    };
+    let classifier = Classifier::build(
+        &encoder,
+        verbatim::classify::SentimentModel::Prototypes(common::test_prototypes()),
+        &taxonomy,
+        verbatim::classify::ClassifierSettings::default(),
+    )
+    .expect("the classifier builds");
+    let calls = encoder.calls.get();
+    assert!(calls <= 10, "{calls} encoder calls for 20,000 example phrases");
+    // The vectors stay with their topics: each topic's cosine is the best
+    // of its own phrases' (worked out here phrase by phrase).
+    let model = classifier.topic_model();
+    assert_eq!(model.len(), 10_000);
+    let cos = |a: &[f32], b: &[f32]| a.iter().zip(b).map(|(x, y)| x * y).sum::<f32>();
+    for i in [0usize, 1, 4095, 4096, 9_999] {
+        let v = encoder.inner.embed(&[&format!("alpha{i} gamma{i}")]).expect("embed");
+        let sims = model.similarities(&v[0]);
+        for (k, t) in taxonomy.topics.iter().enumerate() {
+            let phrases: Vec<&str> = t.all_examples().collect();
+            let want = encoder
+                .inner
+                .embed(&phrases)
+                .expect("embed")
+                .iter()
+                .map(|e| cos(&v[0], e))
+                .fold(f32::NEG_INFINITY, f32::max);
+            assert!((sims[k] - want).abs() < 1e-4, "probe {i}, topic {k}: {} vs {want}", sims[k]);
+        }
+    }
+}
+
+/// `verbatim taxonomy check FILE`.
+fn taxonomy_check(file: &Path) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_verbatim"))
+        .args(["taxonomy", "check"])
+        .arg(file)
+        .output()
+        .expect("run verbatim")
+}
+
+/// A chain of `n` topics, `t0` the root and each `tK` the parent of `tK+1`.
+fn chain(n: usize) -> String {
+    let mut text = String::from("name = \"deep\"\nversion = \"1.0.0\"\n");
+    for i in 0..n {
+        let parent = if i > 0 {
+            format!("parent = \"t{}\"\n", i - 1)
+        } else {
+            String::new()
+        };
+        text.push_str(&format!(
+            "[[topic]]\nid = \"t{i}\"\n{parent}label = {{ en = \"T{i}\" }}\nexamples.en = [\"x\"]\n"
+        ));
+    }
+    text
+}
+
+#[test]
+fn a_parent_chain_deeper_than_32_levels_is_refused_naming_its_topic() {
+    // The tree of `taxonomy check` indented each topic by its level and
+    // padded every line to the deepest one: a 30,000-deep chain printed
+    // 1.8 GB (3,000 deep: 18 MB here).
+    let dir = tempfile::tempdir().expect("temp dir");
+    let deep = dir.path().join("deep.toml");
+    std::fs::write(&deep, chain(3_000)).expect("write");
+    let o = taxonomy_check(&deep);
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr),
+    );
+    assert!(
+        o.stdout.len() + o.stderr.len() < 4_000,
+        "{} bytes printed",
+        o.stdout.len() + o.stderr.len()
+    );
+    assert_eq!(o.status.code(), Some(2), "{stdout}\n{stderr}");
+    assert!(
+        stderr.contains("topic `t32`, field `parent`")
+            && stderr.contains("level 33")
+            && stderr.contains("32 levels")
+            && stderr.contains("t0"),
+        "{stderr}"
+    );
+    // analyze refuses it too (exit 2), before any work.
+    let o = Command::new(env!("CARGO_BIN_EXE_verbatim"))
+        .args(["analyze", "none.csv", "--taxonomy"])
+        .arg(&deep)
+        .arg("--out")
+        .arg(dir.path().join("out"))
+        .output()
+        .expect("run verbatim");
+    assert_eq!(o.status.code(), Some(2), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("level 33"));
+
+    // 32 levels are valid, and the tree stays small.
+    std::fs::write(&deep, chain(32)).expect("write");
+    let o = taxonomy_check(&deep);
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(stdout.contains("level 32: 1"), "{stdout}");
+    assert!(stdout.len() < 8_000, "{} bytes", stdout.len());
+}
+
+#[test]
+fn a_long_topic_id_does_not_pad_every_line_of_the_tree() {
+    // Every line was padded to the longest id: one id of 100,000
+    // characters among 1,000 topics printed 100 MB.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("long.toml");
+    let mut text = String::from("name = \"long\"\nversion = \"1.0.0\"\n");
+    let long = "x".repeat(100_000);
+    for id in std::iter::once(long.clone()).chain((0..1_000).map(|i| format!("t{i}"))) {
+        let example = &id[..id.len().min(8)];
+        text.push_str(&format!(
+            "[[topic]]\nid = \"{id}\"\nlabel = {{ en = \"L\" }}\nexamples.en = [\"{example}\"]\n"
+        ));
+    }
+    std::fs::write(&file, text).expect("write");
+    let o = taxonomy_check(&file);
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(stdout.contains(&long), "the long id is shown whole");
+    assert!(stdout.len() < 200_000, "{} bytes", stdout.len());
+}

@@ -99,6 +99,10 @@ pub struct Decision {
 /// Rows of [`TopicModel::similarities_many`] in one matrix product.
 const SIMILARITY_BLOCK: usize = 512;
 
+/// Example phrases embedded per encoder call by [`TopicModel::build`] (the
+/// encoder packs them into forward passes by its token budget).
+const EMBED_CALL: usize = 4096;
+
 /// The taxonomy's topics ready for one encoder's vectors.
 #[derive(Debug, Clone)]
 pub struct TopicModel {
@@ -114,21 +118,34 @@ pub struct TopicModel {
 }
 
 impl TopicModel {
-    /// Embeds the example phrases of every topic with `encoder`.
+    /// Embeds the example phrases of every topic with `encoder`, many
+    /// topics to a call: one call per topic made a 10,000-topic taxonomy
+    /// run 10,000 tiny forward passes (minutes with a real model).
     pub fn build(encoder: &dyn Encoder, taxonomy: &Taxonomy) -> Result<TopicModel> {
-        let (mut examples, mut rows) = (Vec::new(), Vec::new());
         let dim = encoder.dim();
+        let mut texts: Vec<&str> = Vec::new();
+        let mut rows = Vec::with_capacity(taxonomy.topics.len());
         for topic in &taxonomy.topics {
-            let texts: Vec<&str> = topic.all_examples().collect();
-            let start = examples.len() / dim.max(1);
-            for v in encoder.embed(&texts)? {
+            let start = texts.len();
+            texts.extend(topic.all_examples());
+            rows.push(start..texts.len());
+        }
+        let mut examples = Vec::with_capacity(texts.len() * dim);
+        for part in texts.chunks(EMBED_CALL) {
+            let vectors = encoder.embed(part)?;
+            anyhow::ensure!(
+                vectors.len() == part.len(),
+                "the encoder gave {} vectors for {} texts",
+                vectors.len(),
+                part.len()
+            );
+            for v in vectors {
                 anyhow::ensure!(
                     v.len() == dim,
                     "the encoder gave a vector of another length"
                 );
                 examples.extend(v);
             }
-            rows.push(start..examples.len() / dim.max(1));
         }
         Ok(TopicModel {
             examples,

@@ -27,7 +27,7 @@ pub enum Action {
     ///
     /// Lists every problem of a file at once, each with file, line, topic and
     /// field: missing name or version, invalid or duplicate ids, a parent that
-    /// is not a topic or a parent cycle, a label language without examples,
+    /// is not a topic, a parent cycle or more than 32 levels, a label language without examples,
     /// empty phrases, keywords that can never match or that are both `must`
     /// and `exclude`. A valid file gets its name and version, the topics per
     /// level of the hierarchy, example phrases and keywords per language, the
@@ -185,13 +185,17 @@ pub fn render_summary(tax: &Taxonomy, source: &str, tree: bool) -> String {
         let levels = tax.levels();
         let mut order = Vec::new();
         push_subtree(tax, None, &mut order);
+        // Labels line up after the ids, but a long id pads no line but its
+        // own (every line padded to it made the tree its size times the
+        // topics).
         let width = tax
             .topics
             .iter()
             .zip(&levels)
             .map(|(t, l)| t.id.len() + 2 * l)
             .max()
-            .unwrap_or(0);
+            .unwrap_or(0)
+            .min(TREE_ALIGN);
         for i in order {
             let t = &tax.topics[i];
             let indent = "  ".repeat(levels[i]);
@@ -224,6 +228,9 @@ pub fn render_summary(tax: &Taxonomy, source: &str, tree: bool) -> String {
     }
     out
 }
+
+/// Column up to which the tree pads ids so that labels line up.
+const TREE_ALIGN: usize = 48;
 
 /// Topics in tree order: each parent followed by its children, file order.
 fn push_subtree(tax: &Taxonomy, parent: Option<&str>, out: &mut Vec<usize>) {

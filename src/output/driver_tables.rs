@@ -14,6 +14,8 @@
 //! A figure that does not exist is a null, never `NaN` (the table layer
 //! writes non-finite floats as nulls too).
 
+use std::collections::HashMap;
+
 use anyhow::Result;
 
 use super::manifest::TableInfo;
@@ -29,6 +31,16 @@ use crate::stats::followup::Followup;
 use crate::stats::keydrivers::{KeyDrivers, LogisticModel, LogitCoefficient};
 use crate::stats::response::{DriverScope, DriverTable};
 use crate::stats::segment_drivers::{MentionRate, SegmentImpact, TeamView};
+
+/// Each item by its key; the first one where a key repeats (as a search
+/// of the list would find).
+fn first_by<'a, T>(items: &'a [T], key: impl Fn(&'a T) -> &'a str) -> HashMap<&'a str, &'a T> {
+    let mut map = HashMap::with_capacity(items.len());
+    for item in items {
+        map.entry(key(item)).or_insert(item);
+    }
+    map
+}
 
 fn s(x: &str) -> Option<String> {
     Some(x.to_string())
@@ -55,9 +67,9 @@ pub fn topic_driver(
         let boot = impacts
             .iter()
             .find(|(s, _)| *s == table.scope)
-            .map(|x| &x.1);
+            .map(|x| first_by(&x.1.topics, |t| t.topic.as_str()));
         for d in &table.drivers {
-            rows.push(boot.and_then(|b| b.topics.iter().find(|x| x.topic == d.topic)));
+            rows.push(boot.as_ref().and_then(|b| b.get(d.topic.as_str()).copied()));
         }
     }
     let f = |name: &str, g: &dyn Fn(&TopicImpact) -> Option<f64>| {
@@ -91,24 +103,39 @@ pub fn topic_driver(
 /// `warning_messages`: sentences, both `; `-separated). Model-level
 /// warnings come as extra rows with an empty `topic_id`.
 pub fn key_driver(k: &KeyDrivers, topics: &[String]) -> Table {
-    let lin = |t: &str| {
-        k.linear
-            .as_ref()
-            .and_then(|m| m.coefficients.iter().find(|c| c.topic == t))
-    };
-    let logit = |m: &Option<LogisticModel>, t: &str| -> Option<LogitCoefficient> {
+    // Looked up by topic through maps: with 10,000 topics, a search of
+    // each list per topic took seconds.
+    let lin_of = k
+        .linear
+        .as_ref()
+        .map(|m| first_by(&m.coefficients, |c| c.topic.as_str()))
+        .unwrap_or_default();
+    let lin = |t: &str| lin_of.get(t).copied();
+    fn logit_of(m: &Option<LogisticModel>) -> HashMap<&str, &LogitCoefficient> {
         m.as_ref()
-            .and_then(|m| m.coefficients.iter().find(|c| c.topic == t).cloned())
-    };
-    let rw = |t: &str| k.relative_weights.iter().find(|c| c.topic == t);
+            .map(|m| first_by(&m.coefficients, |c| c.topic.as_str()))
+            .unwrap_or_default()
+    }
+    let (det_of, pro_of) = (logit_of(&k.detractor), logit_of(&k.promoter));
+    let rw_of = first_by(&k.relative_weights, |c| c.topic.as_str());
+    let rw = |t: &str| rw_of.get(t).copied();
+    let in_model: std::collections::HashSet<&str> =
+        k.topics_in_model.iter().map(String::as_str).collect();
+    let mut warnings_of: HashMap<&str, Vec<&crate::keydrivers::Warning>> = HashMap::new();
+    for w in &k.warnings {
+        if let Some(t) = &w.topic {
+            warnings_of.entry(t.as_str()).or_default().push(w);
+        }
+    }
     let mut ids: Vec<String> = topics.to_vec();
     let model_warnings: Vec<_> = k.warnings.iter().filter(|w| w.topic.is_none()).collect();
     ids.extend(model_warnings.iter().map(|_| String::new()));
     let warn = |i: usize, t: &str, msg: bool| -> Option<String> {
         let list: Vec<String> = if i < topics.len() {
-            k.warnings
-                .iter()
-                .filter(|w| w.topic.as_deref() == Some(t))
+            warnings_of
+                .get(t)
+                .into_iter()
+                .flatten()
                 .map(|w| {
                     if msg {
                         w.message.clone()
@@ -127,13 +154,19 @@ pub fn key_driver(k: &KeyDrivers, topics: &[String]) -> Table {
         };
         Some(list.join("; "))
     };
-    let det: Vec<Option<LogitCoefficient>> = ids.iter().map(|t| logit(&k.detractor, t)).collect();
-    let pro: Vec<Option<LogitCoefficient>> = ids.iter().map(|t| logit(&k.promoter, t)).collect();
+    let det: Vec<Option<LogitCoefficient>> = ids
+        .iter()
+        .map(|t| det_of.get(t.as_str()).map(|&c| c.clone()))
+        .collect();
+    let pro: Vec<Option<LogitCoefficient>> = ids
+        .iter()
+        .map(|t| pro_of.get(t.as_str()).map(|&c| c.clone()))
+        .collect();
     let mut columns = vec![
         utf8("topic_id", ids.iter().map(|t| Some(t.clone()))),
         boolean(
             "in_model",
-            ids.iter().map(|t| Some(k.topics_in_model.contains(t))),
+            ids.iter().map(|t| Some(in_model.contains(t.as_str()))),
         ),
         int("n", ids.iter().map(|_| Some(k.n as i64))),
         float(
