@@ -574,9 +574,33 @@ fn too_deep(
 }
 
 /// Checks the raw file, recording every problem in `c`, and returns the
-/// taxonomy (only meaningful when no problem was found).
+/// taxonomy (only meaningful when no problem was found). Problems come in
+/// file order: the header, the ids, each topic's fields, then the parent
+/// chains.
 fn check(raw: RawTaxonomy, c: &mut Checker) -> Taxonomy {
-    let name = match raw.name {
+    let (name, version) = check_header(&raw, c);
+    // Ids first: the other rules name topics by id.
+    let (names, first_line) = check_ids(&raw.topics, c);
+    let ids: BTreeSet<&str> = first_line.keys().map(String::as_str).collect();
+    for (t, who) in raw.topics.iter().zip(&names) {
+        let who = Some(who.as_str());
+        check_parent(t, who, &ids, c);
+        check_labels_and_examples(t, who, c);
+        check_keywords(t, who, c);
+    }
+    check_parent_chains(&raw.topics, &names, c);
+    Taxonomy {
+        name,
+        version,
+        description: raw.description,
+        topics: build_topics(raw.topics, names),
+        sha256: String::new(),
+    }
+}
+
+/// The taxonomy's name and version, each checked.
+fn check_header(raw: &RawTaxonomy, c: &mut Checker) -> (String, String) {
+    let name = match &raw.name {
         None => {
             c.at(
                 None,
@@ -590,10 +614,10 @@ fn check(raw: RawTaxonomy, c: &mut Checker) -> Taxonomy {
             if n.get_ref().trim().is_empty() {
                 c.at(Some(n.span()), None, "name", "is empty".into());
             }
-            n.into_inner()
+            n.get_ref().clone()
         }
     };
-    let version = match raw.version {
+    let version = match &raw.version {
         None => {
             c.at(None, None, "version", "missing; add `version = \"1.0.0\"` before the first [[topic]] and raise it with every change".into());
             String::new()
@@ -610,17 +634,25 @@ fn check(raw: RawTaxonomy, c: &mut Checker) -> Taxonomy {
                     ),
                 );
             }
-            v.into_inner()
+            v.get_ref().clone()
         }
     };
     if raw.topics.is_empty() {
         c.at(None, None, "topic", "no [[topic]] tables".into());
     }
 
-    // Ids first: the other rules name topics by id.
+    (name, version)
+}
+
+/// Each topic's id (or `#N` where it has no valid one), and where each id
+/// is first defined; missing, invalid and repeated ids are problems.
+fn check_ids(
+    topics: &[RawTopic],
+    c: &mut Checker,
+) -> (Vec<String>, HashMap<String, Option<Range<usize>>>) {
     let mut first_line: HashMap<String, Option<Range<usize>>> = HashMap::new();
-    let mut names = Vec::with_capacity(raw.topics.len());
-    for (i, t) in raw.topics.iter().enumerate() {
+    let mut names = Vec::with_capacity(topics.len());
+    for (i, t) in topics.iter().enumerate() {
         let pos = format!("#{}", i + 1);
         let any_span = t
             .parent
@@ -675,140 +707,152 @@ fn check(raw: RawTaxonomy, c: &mut Checker) -> Taxonomy {
         names.push(name);
     }
 
-    let ids: BTreeSet<&str> = first_line.keys().map(String::as_str).collect();
-    for (t, who) in raw.topics.iter().zip(&names) {
-        let who = Some(who.as_str());
-        if let Some(p) = &t.parent {
-            let ps = p.get_ref();
-            if Some(ps.as_str()) == who {
-                c.at(
-                    Some(p.span()),
-                    who,
-                    "parent",
-                    "a topic cannot be its own parent (parent cycle)".into(),
-                );
-            } else if !ids.contains(ps.as_str()) {
-                let near = ids
-                    .iter()
-                    .map(|id| (distance(ps, id), *id))
-                    .filter(|(d, _)| *d <= 2)
-                    .min()
-                    .map(|(_, id)| format!(" (did you mean `{id}`?)"))
-                    .unwrap_or_default();
-                c.at(
-                    Some(p.span()),
-                    who,
-                    "parent",
-                    format!("`{ps}` is not a topic id of this file{near}"),
-                );
-            }
-        }
-        if t.label.is_empty() {
-            let span = t.id.as_ref().map(|i| i.span());
+    (names, first_line)
+}
+
+/// The parent exists and is not the topic itself.
+fn check_parent(t: &RawTopic, who: Option<&str>, ids: &BTreeSet<&str>, c: &mut Checker) {
+    if let Some(p) = &t.parent {
+        let ps = p.get_ref();
+        if Some(ps.as_str()) == who {
             c.at(
-                span,
+                Some(p.span()),
                 who,
-                "label",
-                "missing; give at least one language, e.g. label = { en = \"…\" }".into(),
+                "parent",
+                "a topic cannot be its own parent (parent cycle)".into(),
+            );
+        } else if !ids.contains(ps.as_str()) {
+            let near = ids
+                .iter()
+                .map(|id| (distance(ps, id), *id))
+                .filter(|(d, _)| *d <= 2)
+                .min()
+                .map(|(_, id)| format!(" (did you mean `{id}`?)"))
+                .unwrap_or_default();
+            c.at(
+                Some(p.span()),
+                who,
+                "parent",
+                format!("`{ps}` is not a topic id of this file{near}"),
             );
         }
-        for (lang, l) in &t.label {
-            if !valid_language(lang) {
-                c.at(
-                    Some(l.span()),
-                    who,
-                    &format!("label.{lang}"),
-                    format!("`{lang}` is not a language code like `de` or `pt-br`"),
-                );
-            }
-            if l.get_ref().trim().is_empty() {
-                c.at(
-                    Some(l.span()),
-                    who,
-                    &format!("label.{lang}"),
-                    "is empty".into(),
-                );
-            }
-        }
-        if t.examples.values().all(|e| e.get_ref().is_empty()) {
-            let span = t.id.as_ref().map(|i| i.span());
+    }
+}
+
+/// Labels and examples: present, valid language codes, not empty, and no
+/// label without examples in its language.
+fn check_labels_and_examples(t: &RawTopic, who: Option<&str>, c: &mut Checker) {
+    if t.label.is_empty() {
+        let span = t.id.as_ref().map(|i| i.span());
+        c.at(
+            span,
+            who,
+            "label",
+            "missing; give at least one language, e.g. label = { en = \"…\" }".into(),
+        );
+    }
+    for (lang, l) in &t.label {
+        if !valid_language(lang) {
             c.at(
-                span,
+                Some(l.span()),
                 who,
-                "examples",
-                "no example phrases; a topic is defined by its examples".into(),
+                &format!("label.{lang}"),
+                format!("`{lang}` is not a language code like `de` or `pt-br`"),
             );
         }
-        for (lang, ex) in &t.examples {
-            let field = format!("examples.{lang}");
-            if !valid_language(lang) {
-                c.at(
-                    Some(ex.span()),
-                    who,
-                    &field,
-                    format!("`{lang}` is not a language code like `de` or `pt-br`"),
-                );
-            }
-            if ex.get_ref().iter().any(|e| e.trim().is_empty()) {
-                c.at(
-                    Some(ex.span()),
-                    who,
-                    &field,
-                    "contains an empty phrase".into(),
-                );
-            }
+        if l.get_ref().trim().is_empty() {
+            c.at(
+                Some(l.span()),
+                who,
+                &format!("label.{lang}"),
+                "is empty".into(),
+            );
         }
-        for (lang, l) in &t.label {
-            if t.examples.get(lang).is_none_or(|e| e.get_ref().is_empty()) {
-                c.at(
-                    Some(l.span()),
-                    who,
-                    &format!("examples.{lang}"),
-                    format!("the topic has a `{lang}` label but no `{lang}` examples; add examples.{lang} = [\"…\"] or drop the label"),
-                );
-            }
+    }
+    if t.examples.values().all(|e| e.get_ref().is_empty()) {
+        let span = t.id.as_ref().map(|i| i.span());
+        c.at(
+            span,
+            who,
+            "examples",
+            "no example phrases; a topic is defined by its examples".into(),
+        );
+    }
+    for (lang, ex) in &t.examples {
+        let field = format!("examples.{lang}");
+        if !valid_language(lang) {
+            c.at(
+                Some(ex.span()),
+                who,
+                &field,
+                format!("`{lang}` is not a language code like `de` or `pt-br`"),
+            );
         }
-        for (lang, kw) in &t.keywords {
-            let span = kw.must.as_ref().or(kw.exclude.as_ref()).map(|s| s.span());
-            if !valid_language(lang) {
-                c.at(
-                    span.clone(),
-                    who,
-                    &format!("keywords.{lang}"),
-                    format!("`{lang}` is not a language code like `de` or `pt-br`"),
-                );
-            }
-            let mut must_norm = BTreeSet::new();
-            for (kind, list) in [("must", &kw.must), ("exclude", &kw.exclude)] {
-                let Some(list) = list else { continue };
-                let field = format!("keywords.{lang}.{kind}");
-                for k in list.get_ref() {
-                    match Pattern::parse(k) {
-                        Err(m) => c.at(Some(list.span()), who, &field, m),
-                        Ok(p) if kind == "must" => {
-                            must_norm.insert(p.key().to_string());
-                        }
-                        Ok(p) => {
-                            if must_norm.contains(p.key()) {
-                                c.at(
-                                    Some(list.span()),
-                                    who,
-                                    &field,
-                                    format!("`{k}` is also a `must` keyword; it cannot be both"),
-                                );
-                            }
+        if ex.get_ref().iter().any(|e| e.trim().is_empty()) {
+            c.at(
+                Some(ex.span()),
+                who,
+                &field,
+                "contains an empty phrase".into(),
+            );
+        }
+    }
+    for (lang, l) in &t.label {
+        if t.examples.get(lang).is_none_or(|e| e.get_ref().is_empty()) {
+            c.at(
+                Some(l.span()),
+                who,
+                &format!("examples.{lang}"),
+                format!("the topic has a `{lang}` label but no `{lang}` examples; add examples.{lang} = [\"…\"] or drop the label"),
+            );
+        }
+    }
+}
+
+/// Keyword rules that can match, none both `must` and `exclude`.
+fn check_keywords(t: &RawTopic, who: Option<&str>, c: &mut Checker) {
+    for (lang, kw) in &t.keywords {
+        let span = kw.must.as_ref().or(kw.exclude.as_ref()).map(|s| s.span());
+        if !valid_language(lang) {
+            c.at(
+                span.clone(),
+                who,
+                &format!("keywords.{lang}"),
+                format!("`{lang}` is not a language code like `de` or `pt-br`"),
+            );
+        }
+        let mut must_norm = BTreeSet::new();
+        for (kind, list) in [("must", &kw.must), ("exclude", &kw.exclude)] {
+            let Some(list) = list else { continue };
+            let field = format!("keywords.{lang}.{kind}");
+            for k in list.get_ref() {
+                match Pattern::parse(k) {
+                    Err(m) => c.at(Some(list.span()), who, &field, m),
+                    Ok(p) if kind == "must" => {
+                        must_norm.insert(p.key().to_string());
+                    }
+                    Ok(p) => {
+                        if must_norm.contains(p.key()) {
+                            c.at(
+                                Some(list.span()),
+                                who,
+                                &field,
+                                format!("`{k}` is also a `must` keyword; it cannot be both"),
+                            );
                         }
                     }
                 }
             }
         }
     }
+}
 
-    // Parent cycles of any length, each reported once, on its smallest id.
-    let parent_of: HashMap<&str, (&str, Range<usize>)> = raw
-        .topics
+/// Parent cycles of any length, each reported once on its smallest id, and
+/// chains deeper than [`MAX_LEVELS`].
+fn check_parent_chains(topics: &[RawTopic], names: &[String], c: &mut Checker) {
+    let parent_of: HashMap<&str, (&str, Range<usize>)> = topics
         .iter()
-        .zip(&names)
+        .zip(names)
         .filter_map(|(t, n)| {
             t.parent
                 .as_ref()
@@ -820,7 +864,7 @@ fn check(raw: RawTaxonomy, c: &mut Checker) -> Taxonomy {
     // topics whose ancestry is settled (reaches a root, or a cycle already
     // reported); `on_path` the positions on the current walk.
     let mut done: HashSet<&str> = HashSet::new();
-    for start in &names {
+    for start in names {
         let mut path: Vec<&str> = Vec::new();
         let mut on_path: HashMap<&str, usize> = HashMap::new();
         let mut at = start.as_str();
@@ -855,11 +899,12 @@ fn check(raw: RawTaxonomy, c: &mut Checker) -> Taxonomy {
         }
         done.extend(path);
     }
-    too_deep(&names, &parent_of, c);
+    too_deep(names, &parent_of, c);
+}
 
-    let topics = raw
-        .topics
-        .into_iter()
+/// The checked topics as the library uses them.
+fn build_topics(raw: Vec<RawTopic>, names: Vec<String>) -> Vec<Topic> {
+    raw.into_iter()
         .zip(names)
         .map(|(t, id)| Topic {
             id,
@@ -889,14 +934,7 @@ fn check(raw: RawTaxonomy, c: &mut Checker) -> Taxonomy {
                 })
                 .collect(),
         })
-        .collect();
-    Taxonomy {
-        name,
-        version,
-        description: raw.description,
-        topics,
-        sha256: String::new(),
-    }
+        .collect()
 }
 
 impl fmt::Display for Taxonomy {

@@ -103,66 +103,40 @@ pub fn topic_driver(
 /// `warning_messages`: sentences, both `; `-separated). Model-level
 /// warnings come as extra rows with an empty `topic_id`.
 pub fn key_driver(k: &KeyDrivers, topics: &[String]) -> Table {
-    // Looked up by topic through maps: with 10,000 topics, a search of
-    // each list per topic took seconds.
+    // One row per topic, then one per model-level warning (empty id).
+    let mut ids: Vec<String> = topics.to_vec();
+    ids.extend(
+        k.warnings
+            .iter()
+            .filter(|w| w.topic.is_none())
+            .map(|_| String::new()),
+    );
+    let mut columns = linear_columns(k, &ids);
+    for (name, model) in [("detractor", &k.detractor), ("promoter", &k.promoter)] {
+        columns.extend(logistic_columns(name, model, &ids));
+    }
+    columns.extend(relative_weight_columns(k, &ids));
+    columns.extend(warning_columns(k, topics, &ids));
+    Table {
+        name: "key_driver".into(),
+        columns,
+    }
+}
+
+// Looked up by topic through maps: with 10,000 topics, a search of each
+// list per topic took seconds.
+
+/// `topic_id`, `in_model`, `n` and the linear model's columns.
+fn linear_columns(k: &KeyDrivers, ids: &[String]) -> Vec<Column> {
     let lin_of = k
         .linear
         .as_ref()
         .map(|m| first_by(&m.coefficients, |c| c.topic.as_str()))
         .unwrap_or_default();
     let lin = |t: &str| lin_of.get(t).copied();
-    fn logit_of(m: &Option<LogisticModel>) -> HashMap<&str, &LogitCoefficient> {
-        m.as_ref()
-            .map(|m| first_by(&m.coefficients, |c| c.topic.as_str()))
-            .unwrap_or_default()
-    }
-    let (det_of, pro_of) = (logit_of(&k.detractor), logit_of(&k.promoter));
-    let rw_of = first_by(&k.relative_weights, |c| c.topic.as_str());
-    let rw = |t: &str| rw_of.get(t).copied();
     let in_model: std::collections::HashSet<&str> =
         k.topics_in_model.iter().map(String::as_str).collect();
-    let mut warnings_of: HashMap<&str, Vec<&crate::keydrivers::Warning>> = HashMap::new();
-    for w in &k.warnings {
-        if let Some(t) = &w.topic {
-            warnings_of.entry(t.as_str()).or_default().push(w);
-        }
-    }
-    let mut ids: Vec<String> = topics.to_vec();
-    let model_warnings: Vec<_> = k.warnings.iter().filter(|w| w.topic.is_none()).collect();
-    ids.extend(model_warnings.iter().map(|_| String::new()));
-    let warn = |i: usize, t: &str, msg: bool| -> Option<String> {
-        let list: Vec<String> = if i < topics.len() {
-            warnings_of
-                .get(t)
-                .into_iter()
-                .flatten()
-                .map(|w| {
-                    if msg {
-                        w.message.clone()
-                    } else {
-                        json_name(&w.issue).unwrap_or_default()
-                    }
-                })
-                .collect()
-        } else {
-            let w = model_warnings[i - topics.len()];
-            vec![if msg {
-                w.message.clone()
-            } else {
-                json_name(&w.issue).unwrap_or_default()
-            }]
-        };
-        Some(list.join("; "))
-    };
-    let det: Vec<Option<LogitCoefficient>> = ids
-        .iter()
-        .map(|t| det_of.get(t.as_str()).map(|&c| c.clone()))
-        .collect();
-    let pro: Vec<Option<LogitCoefficient>> = ids
-        .iter()
-        .map(|t| pro_of.get(t.as_str()).map(|&c| c.clone()))
-        .collect();
-    let mut columns = vec![
+    vec![
         utf8("topic_id", ids.iter().map(|t| Some(t.clone()))),
         boolean(
             "in_model",
@@ -186,28 +160,42 @@ pub fn key_driver(k: &KeyDrivers, topics: &[String]) -> Table {
             "linear_p_value",
             ids.iter().map(|t| lin(t).map(|c| c.p_value)),
         ),
-    ];
-    for (name, coefs) in [("detractor", &det), ("promoter", &pro)] {
-        let c = |f: &dyn Fn(&LogitCoefficient) -> f64| -> Vec<Option<f64>> {
-            coefs.iter().map(|x| x.as_ref().map(f)).collect()
-        };
-        columns.extend([
-            float(&format!("{name}_log_odds"), c(&|x| x.log_odds)),
-            float(&format!("{name}_log_odds_ci_low"), c(&|x| x.ci_low)),
-            float(&format!("{name}_log_odds_ci_high"), c(&|x| x.ci_high)),
-            float(&format!("{name}_odds_ratio"), c(&|x| x.odds_ratio)),
-            float(
-                &format!("{name}_odds_ratio_ci_low"),
-                c(&|x| x.odds_ratio_ci_low),
-            ),
-            float(
-                &format!("{name}_odds_ratio_ci_high"),
-                c(&|x| x.odds_ratio_ci_high),
-            ),
-            float(&format!("{name}_p_value"), c(&|x| x.p_value)),
-        ]);
-    }
-    columns.extend([
+    ]
+}
+
+/// The columns of one logistic model (`detractor_…` or `promoter_…`).
+fn logistic_columns(name: &str, model: &Option<LogisticModel>, ids: &[String]) -> Vec<Column> {
+    let of: HashMap<&str, &LogitCoefficient> = model
+        .as_ref()
+        .map(|m| first_by(&m.coefficients, |c| c.topic.as_str()))
+        .unwrap_or_default();
+    let coefs: Vec<Option<&LogitCoefficient>> =
+        ids.iter().map(|t| of.get(t.as_str()).copied()).collect();
+    let c = |f: &dyn Fn(&LogitCoefficient) -> f64| -> Vec<Option<f64>> {
+        coefs.iter().map(|x| x.map(f)).collect()
+    };
+    vec![
+        float(&format!("{name}_log_odds"), c(&|x| x.log_odds)),
+        float(&format!("{name}_log_odds_ci_low"), c(&|x| x.ci_low)),
+        float(&format!("{name}_log_odds_ci_high"), c(&|x| x.ci_high)),
+        float(&format!("{name}_odds_ratio"), c(&|x| x.odds_ratio)),
+        float(
+            &format!("{name}_odds_ratio_ci_low"),
+            c(&|x| x.odds_ratio_ci_low),
+        ),
+        float(
+            &format!("{name}_odds_ratio_ci_high"),
+            c(&|x| x.odds_ratio_ci_high),
+        ),
+        float(&format!("{name}_p_value"), c(&|x| x.p_value)),
+    ]
+}
+
+/// Relative weights with their intervals, and general dominance.
+fn relative_weight_columns(k: &KeyDrivers, ids: &[String]) -> Vec<Column> {
+    let rw_of = first_by(&k.relative_weights, |c| c.topic.as_str());
+    let rw = |t: &str| rw_of.get(t).copied();
+    vec![
         float(
             "relative_weight",
             ids.iter().map(|t| rw(t).map(|r| r.weight)),
@@ -228,6 +216,40 @@ pub fn key_driver(k: &KeyDrivers, topics: &[String]) -> Table {
             "general_dominance",
             ids.iter().map(|t| rw(t).and_then(|r| r.general_dominance)),
         ),
+    ]
+}
+
+/// `warnings` (issue names) and `warning_messages` (sentences): a topic's
+/// own on its row, each model-level warning on a row of its own.
+fn warning_columns(k: &KeyDrivers, topics: &[String], ids: &[String]) -> Vec<Column> {
+    let mut warnings_of: HashMap<&str, Vec<&crate::stats::keydrivers::Warning>> = HashMap::new();
+    for w in &k.warnings {
+        if let Some(t) = &w.topic {
+            warnings_of.entry(t.as_str()).or_default().push(w);
+        }
+    }
+    let model_warnings: Vec<_> = k.warnings.iter().filter(|w| w.topic.is_none()).collect();
+    let text = |w: &crate::stats::keydrivers::Warning, msg: bool| {
+        if msg {
+            w.message.clone()
+        } else {
+            json_name(&w.issue).unwrap_or_default()
+        }
+    };
+    let warn = |i: usize, t: &str, msg: bool| -> Option<String> {
+        let list: Vec<String> = if i < topics.len() {
+            warnings_of
+                .get(t)
+                .into_iter()
+                .flatten()
+                .map(|w| text(w, msg))
+                .collect()
+        } else {
+            vec![text(model_warnings[i - topics.len()], msg)]
+        };
+        Some(list.join("; "))
+    };
+    vec![
         utf8(
             "warnings",
             ids.iter().enumerate().map(|(i, t)| warn(i, t, false)),
@@ -236,11 +258,7 @@ pub fn key_driver(k: &KeyDrivers, topics: &[String]) -> Table {
             "warning_messages",
             ids.iter().enumerate().map(|(i, t)| warn(i, t, true)),
         ),
-    ]);
-    Table {
-        name: "key_driver".into(),
-        columns,
-    }
+    ]
 }
 
 /// `driver_change`: ΔNPS from the period before the last to the last, one
