@@ -318,19 +318,54 @@ fn a_score_column_full_of_text_rejects_every_row_and_says_so() {
 }
 
 #[test]
-fn an_empty_file_is_an_error_and_a_header_only_file_an_empty_run() {
+fn an_empty_file_and_a_header_only_file_are_errors_that_keep_the_old_outputs() {
     let w = Work::new();
     let empty = w.write("empty.csv", "");
     let o = w.analyze(&empty, "out", &[]);
     expect_error(&o, ExitCode::Input, &["empty.csv", "empty"]);
     assert!(!w.path("out").exists());
 
-    let header = w.write("header.csv", "score,comment\r\n");
-    let o = w.analyze(&header, "out", &[]);
+    // A header and no rows is empty too (exit 4, as the README says): it
+    // used to be a run of 0 rows, exit 0, that replaced yesterday's tables
+    // with empty ones.
+    let o = w.analyze(&w.write("export.csv", GOOD), "out", &[]);
     assert!(o.status.success(), "{}", show(&o));
-    assert!(String::from_utf8_lossy(&o.stdout).contains("read 0 = analysed 0 + rejected 0"));
-    assert_eq!(manifest(&w.path("out"))["counts"]["read"], 0);
-    assert!(rejects(&w.path("out")).is_empty());
+    let before = tree(&w.path("out"));
+    let listing = w.listing();
+    for (name, text) in [
+        ("header.csv", "score,comment\r\n"),
+        ("blank-lines.csv", "score,comment\n\n\n"),
+        ("header.jsonl", "\n"),
+    ] {
+        let header = w.write(name, text);
+        let o = w.analyze(&header, "out", &[]);
+        let needles: &[&str] = if name == "header.jsonl" {
+            &[name, "empty"]
+        } else {
+            &[name, "no rows", "header"]
+        };
+        expect_error(&o, ExitCode::Input, needles);
+        assert_eq!(tree(&w.path("out")), before, "{name}");
+    }
+    // From standard input too.
+    let mut child = w
+        .command(Path::new("-"), "out", &[])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    if let Some(mut stdin) = child.stdin.take() {
+        stdin.write_all(b"score,comment\n").expect("write stdin");
+    }
+    let o = child.wait_with_output().expect("wait");
+    expect_error(&o, ExitCode::Input, &["stdin", "no rows"]);
+    assert_eq!(tree(&w.path("out")), before);
+    // Headers-only runs leave nothing beside the folder (the files written
+    // above are inputs).
+    let mut now = w.listing();
+    now.retain(|n| !n.starts_with("header") && !n.starts_with("blank-lines"));
+    assert_eq!(now, listing);
 }
 
 #[test]

@@ -383,6 +383,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     };
     let input_path = spooled.as_ref().map_or(args.input.as_path(), |t| t.path());
     let mut stream = ResponseStream::open_named(input_path, &name, &set.input)?;
+    stream.ensure_rows()?;
     let source = name.display().to_string();
     let segment_columns = stream.segment_columns().to_vec();
     let date_column = find_date_column(&segment_columns, set.date_column.as_deref())
