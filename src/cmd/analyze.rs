@@ -367,6 +367,10 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let now = chrono::Utc::now();
     let started_at = now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let set = settings(&args).code(ExitCode::Usage)?;
+    if let Some(c) = &set.cache {
+        let (flag, config) = (args.cache.as_deref(), args.config.as_deref());
+        crate::output::owned::check_cache_outside(c, &args.out, flag, config)?;
+    }
     let taxonomy = match &set.taxonomy {
         Some(p) => Taxonomy::from_file(p).code(ExitCode::Usage)?,
         None => Taxonomy::default_contact_center(),
@@ -660,12 +664,9 @@ pub fn run(args: Args) -> Result<ExitCode> {
         cache: cache_info,
         tables: table_info,
     };
-    out.write(
-        "manifest.json",
-        serde_json::to_string_pretty(&manifest)?.as_bytes(),
-    )?;
     let report = ReportData::from_run(&result, &manifest, &taxonomy, examples);
     out.write("report.html", render(&report).as_bytes())?;
+    out.write_manifest(&manifest)?;
     let target = out.commit()?;
     print_summary(&result, &manifest, &taxonomy);
     if let Some(c) = &manifest.cache {
