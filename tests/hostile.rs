@@ -890,3 +890,37 @@ fn a_cache_inside_the_output_folder_is_refused_however_it_is_given() {
     let o = w.analyze(&input, "out", &["--cache", cache_arg]);
     expect_error(&o, ExitCode::Usage, &["--cache", "--out"]);
 }
+
+#[test]
+fn a_taxonomy_with_thousands_of_examples_says_that_it_embeds_them() {
+    let w = Work::new();
+    let input = w.write("export.csv", GOOD);
+    let mut tax = String::from("name = \"big\"\nversion = \"1.0.0\"\n");
+    for i in 0..3_000 {
+        tax.push_str(&format!(
+            "[[topic]]\nid = \"t{i}\"\nlabel = {{ en = \"T{i}\" }}\n\
+             examples.en = [\"the agent {i}\", \"waited {i}\"]\n"
+        ));
+    }
+    let tax = w.write("big.toml", tax);
+    let c = w.command(&input, "out", &["--taxonomy", tax.to_str().unwrap_or("")]);
+    let args: Vec<_> = c
+        .get_args()
+        .filter(|a| *a != "--quiet")
+        .map(|a| a.to_os_string())
+        .collect();
+    let o = Command::new(c.get_program())
+        .args(args)
+        .output()
+        .expect("run");
+    assert!(o.status.success(), "{}", show(&o));
+    assert!(
+        stderr(&o).contains("6000 example phrases of 3000 topics"),
+        "{}",
+        show(&o)
+    );
+    // Quiet runs stay quiet.
+    let o = w.analyze(&input, "out", &["--taxonomy", tax.to_str().unwrap_or("")]);
+    assert!(o.status.success(), "{}", show(&o));
+    assert!(!stderr(&o).contains("example phrases"), "{}", show(&o));
+}

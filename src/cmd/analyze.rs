@@ -496,6 +496,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         topic_calibration.as_ref(),
         args.topic_threshold,
     );
+    super::progress::note_taxonomy_examples(&taxonomy, args.quiet);
     let mut classifier = Classifier::build(embedder, sentiment, &taxonomy, cls_settings)
         .code(ExitCode::Model)
         .with_context(|| format!("running the model from {} (--model)", set.model.display()))?;
