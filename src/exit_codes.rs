@@ -21,20 +21,23 @@ pub enum ExitCode {
     /// Usage: an unknown flag, a missing argument or a bad flag value
     /// (clap exits with 2 too), an invalid `--config` or `--taxonomy` file, a
     /// `--cache` file that is not a verbatim cache (or is from a newer
-    /// verbatim), or a file that `verbatim taxonomy check` found invalid.
+    /// verbatim), a cache inside `--out`, or a file that `verbatim taxonomy
+    /// check` found invalid.
     Usage = 2,
     /// The run finished and wrote its outputs, but rejected more rows than
     /// `--max-reject-rate` allows, or every row it read.
     TooManyRejects = 3,
-    /// The input cannot be used as a whole: missing or unreadable, empty,
-    /// not a text export (an image, an archive), no score or comment
-    /// column, too many columns.
+    /// The input cannot be used as a whole: missing or unreadable, empty
+    /// (or a header row with no rows below it), not a text export (an
+    /// image, an archive), no score or comment column, too many columns.
     Input = 4,
     /// The model folder (`--model`, `--sentiment-model`) is missing,
     /// unreadable or damaged.
     Model = 5,
     /// The outputs could not be written (read-only folder, disk full, file
-    /// size limit); the previous outputs are left as they were.
+    /// size limit), or `--out` is not verbatim's to replace (not empty and
+    /// not a previous output, or holding entries verbatim did not write);
+    /// the previous outputs are left as they were.
     Output = 6,
     /// Another run is writing to the same output folder.
     Busy = 7,
@@ -47,11 +50,11 @@ pub enum ExitCode {
 pub const HELP: &str = "Exit codes:
   0  success (rejected rows are reported in rejects.csv, not fatal)
   1  other error
-  2  usage: unknown flag, bad flag value, invalid --config or --taxonomy file, a --cache file that is not a verbatim cache; `taxonomy check`: invalid file
+  2  usage: unknown flag, bad flag value, invalid --config or --taxonomy file, a --cache file that is not a verbatim cache or is inside --out; `taxonomy check`: invalid file
   3  outputs written, but more rows rejected than --max-reject-rate allows (or all)
-  4  input unusable: missing, empty, not a CSV/JSON Lines export, no score or comment column
+  4  input unusable: missing, empty (or a header and no rows), not a CSV/JSON Lines export, no score or comment column
   5  model folder missing, unreadable or damaged (--model, --sentiment-model)
-  6  outputs not writable (read-only folder, disk full); previous outputs kept
+  6  outputs not writable (read-only folder, disk full), or --out holds files verbatim did not write (none is deleted); previous outputs kept
   7  another run is writing to the same --out folder
   8  outputs written, but alerts fired and --fail-on-alert was given";
 

@@ -318,19 +318,54 @@ fn a_score_column_full_of_text_rejects_every_row_and_says_so() {
 }
 
 #[test]
-fn an_empty_file_is_an_error_and_a_header_only_file_an_empty_run() {
+fn an_empty_file_and_a_header_only_file_are_errors_that_keep_the_old_outputs() {
     let w = Work::new();
     let empty = w.write("empty.csv", "");
     let o = w.analyze(&empty, "out", &[]);
     expect_error(&o, ExitCode::Input, &["empty.csv", "empty"]);
     assert!(!w.path("out").exists());
 
-    let header = w.write("header.csv", "score,comment\r\n");
-    let o = w.analyze(&header, "out", &[]);
+    // A header and no rows is empty too (exit 4, as the README says): it
+    // used to be a run of 0 rows, exit 0, that replaced yesterday's tables
+    // with empty ones.
+    let o = w.analyze(&w.write("export.csv", GOOD), "out", &[]);
     assert!(o.status.success(), "{}", show(&o));
-    assert!(String::from_utf8_lossy(&o.stdout).contains("read 0 = analysed 0 + rejected 0"));
-    assert_eq!(manifest(&w.path("out"))["counts"]["read"], 0);
-    assert!(rejects(&w.path("out")).is_empty());
+    let before = tree(&w.path("out"));
+    let listing = w.listing();
+    for (name, text) in [
+        ("header.csv", "score,comment\r\n"),
+        ("blank-lines.csv", "score,comment\n\n\n"),
+        ("header.jsonl", "\n"),
+    ] {
+        let header = w.write(name, text);
+        let o = w.analyze(&header, "out", &[]);
+        let needles: &[&str] = if name == "header.jsonl" {
+            &[name, "empty"]
+        } else {
+            &[name, "no rows", "header"]
+        };
+        expect_error(&o, ExitCode::Input, needles);
+        assert_eq!(tree(&w.path("out")), before, "{name}");
+    }
+    // From standard input too.
+    let mut child = w
+        .command(Path::new("-"), "out", &[])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    if let Some(mut stdin) = child.stdin.take() {
+        stdin.write_all(b"score,comment\n").expect("write stdin");
+    }
+    let o = child.wait_with_output().expect("wait");
+    expect_error(&o, ExitCode::Input, &["stdin", "no rows"]);
+    assert_eq!(tree(&w.path("out")), before);
+    // Headers-only runs leave nothing beside the folder (the files written
+    // above are inputs).
+    let mut now = w.listing();
+    now.retain(|n| !n.starts_with("header") && !n.starts_with("blank-lines"));
+    assert_eq!(now, listing);
 }
 
 #[test]
@@ -633,4 +668,259 @@ fn no_output_path_comes_from_the_data() {
     let o = w.analyze(&input, "out2", &["--taxonomy", bad.to_str().unwrap_or("")]);
     expect_error(&o, ExitCode::Usage, &["bad.toml", "../../etc/passwd"]);
     assert!(!w.path("out2").exists());
+}
+
+/// Everything under `dir`, folders too (`name/`), with file contents.
+fn everything(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut all = tree(dir);
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).expect("read dir") {
+            let p = e.expect("entry").path();
+            if p.is_dir() {
+                let rel = p.strip_prefix(dir).expect("under dir").display();
+                all.push((format!("{rel}/"), Vec::new()));
+                stack.push(p);
+            }
+        }
+    }
+    all.sort();
+    all
+}
+
+/// A browser extension's folder: its own `manifest.json` and files.
+fn browser_extension(dir: &Path) {
+    std::fs::create_dir_all(dir.join("icons")).expect("mkdir");
+    std::fs::write(
+        dir.join("manifest.json"),
+        r#"{"manifest_version": 3, "name": "Tab helper", "version": "1.0"}"#,
+    )
+    .expect("write");
+    std::fs::write(dir.join("background.js"), "chrome.tabs.query({}, () => {});").expect("write");
+    std::fs::write(dir.join("icons/icon16.png"), b"\x89PNG").expect("write");
+}
+
+#[test]
+fn a_folder_with_someone_else_s_manifest_is_refused_and_left_untouched() {
+    let w = Work::new();
+    let input = w.write("export.csv", GOOD);
+    // A browser extension given as --out: it has a manifest.json, but not
+    // one verbatim wrote. It used to lose everything but verbatim's files,
+    // with exit 0.
+    let ext = w.path("extension");
+    browser_extension(&ext);
+    let before = everything(&ext);
+    let listing = w.listing();
+    let o = w.analyze(&input, "extension", &[]);
+    expect_error(
+        &o,
+        ExitCode::Output,
+        &[
+            "extension",
+            "not verbatim's output",
+            "background.js",
+            "icons/",
+            "manifest.json",
+            "--out",
+        ],
+    );
+    assert_eq!(everything(&ext), before);
+    // Nothing beside it either (no lock file, no staging folder).
+    assert_eq!(w.listing(), listing);
+
+    // `{}` is not a verbatim manifest, even alone, nor is one with
+    // verbatim's tool name but no schema.
+    for manifest in ["{}", r#"{"tool": "verbatim 0.1.0", "tables": []}"#] {
+        let odd = w.path("odd");
+        std::fs::create_dir_all(&odd).expect("mkdir");
+        std::fs::write(odd.join("manifest.json"), manifest).expect("write");
+        let o = w.analyze(&input, "odd", &[]);
+        expect_error(&o, ExitCode::Output, &["odd", "manifest.json"]);
+        assert_eq!(
+            std::fs::read_to_string(odd.join("manifest.json")).ok().as_deref(),
+            Some(manifest)
+        );
+    }
+}
+
+#[test]
+fn files_a_user_put_into_an_output_folder_are_never_deleted() {
+    let w = Work::new();
+    let input = w.write("export.csv", GOOD);
+    let o = w.analyze(&input, "out", &[]);
+    assert!(o.status.success(), "{}", show(&o));
+    let m = manifest(&w.path("out"));
+    assert_eq!(m["schema"], "verbatim-output/1", "{m}");
+    let listed: Vec<&str> = m["files"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|f| f.as_str()).collect())
+        .unwrap_or_default();
+    assert!(
+        listed.contains(&"report.html") && listed.contains(&"fact_response.parquet"),
+        "{listed:?}"
+    );
+    // Every file of the folder but the manifest is listed in it.
+    let mut on_disk: Vec<String> = tree(&w.path("out")).into_iter().map(|(n, _)| n).collect();
+    on_disk.retain(|n| n != "manifest.json");
+    assert_eq!(on_disk, listed);
+
+    let out = w.path("out");
+    std::fs::write(out.join("notes.txt"), "call the Berlin team").expect("write");
+    std::fs::create_dir_all(out.join("drafts")).expect("mkdir");
+    std::fs::write(out.join("drafts/plan.md"), "# plan").expect("write");
+    let before = everything(&out);
+    let listing = w.listing();
+    let o = w.analyze(&input, "out", &[]);
+    expect_error(
+        &o,
+        ExitCode::Output,
+        &["out", "notes.txt", "drafts/", "verbatim did not write"],
+    );
+    assert!(!stderr(&o).contains("plan.md"), "{}", show(&o));
+    assert_eq!(everything(&out), before);
+    assert_eq!(w.listing(), listing);
+
+    // A file in place of one of verbatim's tables is not one it wrote
+    // either: a folder named like a table.
+    std::fs::remove_file(out.join("notes.txt")).expect("rm");
+    std::fs::remove_dir_all(out.join("drafts")).expect("rm");
+    std::fs::remove_file(out.join("agg_nps.csv")).expect("rm");
+    std::fs::create_dir(out.join("agg_nps.csv")).expect("mkdir");
+    let o = w.analyze(&input, "out", &[]);
+    expect_error(&o, ExitCode::Output, &["agg_nps.csv/"]);
+    std::fs::remove_dir(out.join("agg_nps.csv")).expect("rmdir");
+
+    // Moved out, the folder is verbatim's again.
+    let o = w.analyze(&input, "out", &[]);
+    assert!(o.status.success(), "{}", show(&o));
+}
+
+#[test]
+fn eval_output_folders_follow_the_same_rule() {
+    let w = Work::new();
+    let data = w.write(
+        "labelled.csv",
+        "text,label\ngreat service,positive\nthe agent was friendly,positive\n\
+         invoice wrong,negative\nok,neutral\n",
+    );
+    let eval = |out: &str| {
+        Command::new(env!("CARGO_BIN_EXE_verbatim"))
+            .args(["eval", "sentiment", "--data"])
+            .arg(&data)
+            .arg("--model")
+            .arg(w.path("model"))
+            .arg("--out")
+            .arg(w.path(out))
+            .args(["--threads", "1"])
+            .output()
+            .expect("run verbatim eval")
+    };
+    // A rerun replaces its own folder (it used to be refused: eval wrote
+    // no manifest).
+    for _ in 0..2 {
+        let o = eval("ev");
+        assert!(o.status.success(), "{}", show(&o));
+    }
+    let m = manifest(&w.path("ev"));
+    assert_eq!(m["schema"], "verbatim-output/1", "{m}");
+    assert!(w.path("ev/eval_summary.csv").is_file());
+
+    let ext = w.path("extension");
+    browser_extension(&ext);
+    let before = everything(&ext);
+    let o = eval("extension");
+    expect_error(
+        &o,
+        ExitCode::Output,
+        &["extension", "background.js", "icons/"],
+    );
+    assert_eq!(everything(&ext), before);
+
+    // An analyze folder with a user's file is refused by eval too.
+    let input = w.write("export.csv", GOOD);
+    let o = w.analyze(&input, "out", &[]);
+    assert!(o.status.success(), "{}", show(&o));
+    std::fs::write(w.path("out/notes.txt"), "mine").expect("write");
+    let o = eval("out");
+    expect_error(&o, ExitCode::Output, &["notes.txt"]);
+    assert!(w.path("out/notes.txt").is_file());
+}
+
+#[test]
+fn a_cache_inside_the_output_folder_is_refused_however_it_is_given() {
+    let w = Work::new();
+    let input = w.write("export.csv", GOOD);
+    let cache = w.path("out/embeddings.sqlite");
+    let cache_arg = cache.to_str().unwrap_or("");
+    let o = w.analyze(&input, "out", &["--cache", cache_arg]);
+    expect_error(&o, ExitCode::Usage, &["--cache", "--out", "embeddings.sqlite"]);
+    assert!(!w.path("out").exists(), "{}", show(&o));
+
+    // Through VERBATIM_CACHE.
+    let o = w
+        .command(&input, "out", &[])
+        .env("VERBATIM_CACHE", &cache)
+        .output()
+        .expect("run");
+    expect_error(&o, ExitCode::Usage, &["--cache", "--out", "VERBATIM_CACHE"]);
+    assert!(!w.path("out").exists());
+
+    // Through the config file (paths relative to it).
+    let config = w.write("verbatim.toml", "[analysis]\ncache = \"out/embeddings.sqlite\"\n");
+    let o = w.analyze(&input, "out", &["--config", config.to_str().unwrap_or("")]);
+    expect_error(&o, ExitCode::Usage, &["--cache", "--out", "verbatim.toml"]);
+    assert!(!w.path("out").exists());
+
+    // The same folder reached through a symbolic link, and a cache in a
+    // subfolder of an output folder that exists.
+    std::os::unix::fs::symlink(w.dir.path(), w.path("link")).expect("symlink");
+    let o = w.analyze(
+        &input,
+        "link/out",
+        &["--cache", w.path("out/sub/c.sqlite").to_str().unwrap_or("")],
+    );
+    expect_error(&o, ExitCode::Usage, &["--cache", "--out"]);
+    assert!(!w.path("out").exists());
+
+    // Beside the output folder is fine, and a run may then use it.
+    let beside = w.path("out-cache.sqlite");
+    let o = w.analyze(&input, "out", &["--cache", beside.to_str().unwrap_or("")]);
+    assert!(o.status.success(), "{}", show(&o));
+    assert!(beside.is_file());
+    let o = w.analyze(&input, "out", &["--cache", cache_arg]);
+    expect_error(&o, ExitCode::Usage, &["--cache", "--out"]);
+}
+
+#[test]
+fn a_taxonomy_with_thousands_of_examples_says_that_it_embeds_them() {
+    let w = Work::new();
+    let input = w.write("export.csv", GOOD);
+    let mut tax = String::from("name = \"big\"\nversion = \"1.0.0\"\n");
+    for i in 0..3_000 {
+        tax.push_str(&format!(
+            "[[topic]]\nid = \"t{i}\"\nlabel = {{ en = \"T{i}\" }}\n\
+             examples.en = [\"the agent {i}\", \"waited {i}\"]\n"
+        ));
+    }
+    let tax = w.write("big.toml", tax);
+    let c = w.command(&input, "out", &["--taxonomy", tax.to_str().unwrap_or("")]);
+    let args: Vec<_> = c
+        .get_args()
+        .filter(|a| *a != "--quiet")
+        .map(|a| a.to_os_string())
+        .collect();
+    let o = Command::new(c.get_program())
+        .args(args)
+        .output()
+        .expect("run");
+    assert!(o.status.success(), "{}", show(&o));
+    assert!(
+        stderr(&o).contains("6000 example phrases of 3000 topics"),
+        "{}",
+        show(&o)
+    );
+    // Quiet runs stay quiet.
+    let o = w.analyze(&input, "out", &["--taxonomy", tax.to_str().unwrap_or("")]);
+    assert!(o.status.success(), "{}", show(&o));
+    assert!(!stderr(&o).contains("example phrases"), "{}", show(&o));
 }

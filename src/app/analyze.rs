@@ -211,12 +211,9 @@ pub fn run(cfg: &AnalyzeConfig) -> Result<ExitCode> {
         cache,
         tables: written.tables,
     };
-    out.write(
-        "manifest.json",
-        serde_json::to_string_pretty(&manifest)?.as_bytes(),
-    )?;
     let report = ReportData::from_run(&written.result, &manifest, &taxonomy, written.examples);
     out.write("report.html", render(&report).as_bytes())?;
+    out.write_manifest(&manifest)?;
     let target = out.commit()?;
     summary::print(&written.result, &manifest, &taxonomy, &written.drivers, &target);
     let truncated = input.stream.truncated_comments();
@@ -256,7 +253,8 @@ impl Input {
             cfg.input.clone()
         };
         let path = spooled.as_ref().map_or(cfg.input.as_path(), |t| t.path());
-        let stream = ResponseStream::open_named(path, &name, &cfg.read)?;
+        let mut stream = ResponseStream::open_named(path, &name, &cfg.read)?;
+        stream.ensure_rows()?;
         let source = name.display().to_string();
         let segment_columns = stream.segment_columns().to_vec();
         let date_column = find_date_column(&segment_columns, cfg.date_column.as_deref())
@@ -381,6 +379,7 @@ impl Models {
             }
         }
         let topics_info = TopicsInfo::new(origin, calibration.as_ref(), cfg.topic_threshold);
+        super::progress::note_taxonomy_examples(taxonomy, cfg.quiet);
         let mut classifier = Classifier::build(embedder, sentiment, taxonomy, settings)
             .code(ExitCode::Model)
             .with_context(|| format!("running the model from {} (--model)", cfg.model.display()))?;

@@ -78,3 +78,27 @@ impl Drop for RunProgress {
         self.bar.finish_and_clear();
     }
 }
+
+/// Example phrases from which `analyze` says, before it embeds them, that
+/// it does (no bar moves meanwhile: 20,000 took about a minute on two cores
+/// with the default model).
+pub const MANY_EXAMPLES: usize = 5_000;
+
+/// Says on stderr that the taxonomy's example phrases are embedded first,
+/// when there are [`MANY_EXAMPLES`] or more, unless `quiet`. Unlike the bar
+/// it is printed to a log too: a nightly job's log then tells where the
+/// time went.
+pub fn note_taxonomy_examples(taxonomy: &crate::classify::Taxonomy, quiet: bool) {
+    let phrases: usize = taxonomy
+        .topics
+        .iter()
+        .map(|t| t.all_examples().count())
+        .sum();
+    if !quiet && phrases >= MANY_EXAMPLES {
+        eprintln!(
+            "embedding the taxonomy's {phrases} example phrases of {} topics before the \
+             first row (a --cache keeps them for the next run)…",
+            taxonomy.topics.len()
+        );
+    }
+}

@@ -238,6 +238,15 @@ impl Args {
             0,
             MAX_REPLICATES,
         )?;
+        let cache = if self.no_cache {
+            None
+        } else {
+            self.encoder.cache.clone().or(a.cache.clone())
+        };
+        if let Some(c) = &cache {
+            let (flag, config) = (self.encoder.cache.as_deref(), self.config.as_deref());
+            crate::output::owned::check_cache_outside(c, &self.out, flag, config)?;
+        }
         Ok(AnalyzeConfig {
             input: self.input.clone(),
             max_input_size: self.max_input_size,
@@ -268,11 +277,7 @@ impl Args {
                 .or(a.model.clone())
                 .unwrap_or_else(default_model_dir),
             encoder: self.encoder.options(),
-            cache: if self.no_cache {
-                None
-            } else {
-                self.encoder.cache.clone().or(a.cache.clone())
-            },
+            cache,
             masking: match (self.no_redact, self.redact) {
                 (true, _) => Masking::Off,
                 (false, true) => Masking::Everywhere,

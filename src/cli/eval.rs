@@ -245,8 +245,19 @@ fn print_table(name: &str, c: &Confusion) {
     );
 }
 
+/// The manifest of an `eval` output folder: the tool and the command (the
+/// output folder adds its schema and files).
+fn eval_manifest(command: &str) -> serde_json::Value {
+    serde_json::json!({ "tool": crate::output::owned::tool(), "command": command })
+}
+
 /// Runs `verbatim eval`.
 pub fn run(args: Args) -> Result<ExitCode> {
+    let (Task::Sentiment(SentimentArgs { out, encoder, .. })
+    | Task::Topics(TopicsArgs { out, encoder, .. })) = &args.task;
+    if let (Some(out), Some(cache)) = (out, &encoder.cache) {
+        crate::output::owned::check_cache_outside(cache, out, Some(cache), None)?;
+    }
     match args.task {
         Task::Sentiment(a) => eval_sentiment(a),
         Task::Topics(a) => eval_topics(a),
@@ -459,6 +470,7 @@ fn write_sentiment_tables(dir: &std::path::Path, methods: &[(&str, Confusion)]) 
         o.write(&format!("confusion_{name}.csv"), c.to_csv().as_bytes())?;
     }
     o.write("eval_summary.csv", summary.as_bytes())?;
+    o.write_manifest(&eval_manifest("eval sentiment"))?;
     let target = o.commit()?;
     println!("tables in {}", target.display());
     Ok(())
@@ -647,6 +659,7 @@ fn write_topic_table(dir: &std::path::Path, scores: &[(String, MultiLabelScore)]
         ));
     }
     o.write("eval_topics.csv", table.as_bytes())?;
+    o.write_manifest(&eval_manifest("eval topics"))?;
     println!("tables in {}", o.commit()?.display());
     Ok(())
 }

@@ -278,6 +278,15 @@ pub enum InputError {
         /// File name.
         file: String,
     },
+    /// A header row, and no record after it.
+    #[error(
+        "`{file}` has a header row but no rows below it: nothing to analyse \
+         (an export of a period without responses?)"
+    )]
+    NoRows {
+        /// File name.
+        file: String,
+    },
     /// The file starts like a binary format (an image, an archive, a PDF).
     #[error("`{file}` is {kind}, not a CSV or JSON Lines export; {hint}")]
     NotText {

@@ -75,6 +75,8 @@ use super::{
 pub struct ResponseStream {
     records: Records<Box<dyn Read + Send>>,
     progress: ByteProgress,
+    /// A record read ahead by [`ResponseStream::ensure_rows`].
+    ahead: Option<Result<Record, InputError>>,
 }
 
 /// How far reading has come through the raw bytes of an input, for a
@@ -165,7 +167,11 @@ impl ResponseStream {
         } else {
             Records::start(opened, &file, opts)?
         };
-        Ok(ResponseStream { records, progress })
+        Ok(ResponseStream {
+            records,
+            progress,
+            ahead: None,
+        })
     }
 
     /// Opens a survey export from any reader; `source` names it in messages.
@@ -187,6 +193,7 @@ impl ResponseStream {
         Ok(ResponseStream {
             records: Records::start(opened, source, opts)?,
             progress,
+            ahead: None,
         })
     }
 
@@ -246,7 +253,23 @@ impl ResponseStream {
 
     /// Reads the rest of the stream into memory.
     pub(super) fn collect_ingested(self) -> Result<Ingested, InputError> {
+        debug_assert!(self.ahead.is_none(), "collected after a read ahead");
         self.records.collect_ingested()
+    }
+
+    /// Fails with [`InputError::NoRows`] when the input has a header but
+    /// not one record after it, before any work is done on it. Reads the
+    /// first record ahead; the stream still returns it.
+    pub fn ensure_rows(&mut self) -> Result<(), InputError> {
+        if self.ahead.is_none() {
+            self.ahead = self.records.next_record();
+        }
+        match self.ahead {
+            Some(_) => Ok(()),
+            None => Err(InputError::NoRows {
+                file: self.source().to_string(),
+            }),
+        }
     }
 }
 
@@ -256,7 +279,7 @@ impl Iterator for ResponseStream {
     type Item = Result<Record, InputError>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        self.records.next_record()
+        self.ahead.take().or_else(|| self.records.next_record())
     }
 }
 

@@ -22,6 +22,11 @@
 //! removes what killed runs left beside the folder (staging folders, a
 //! previous folder moved aside), so they do not pile up.
 //!
+//! A folder is replaced only if it is empty or verbatim's own output: its
+//! `manifest.json` names verbatim and the output schema, and lists every
+//! other file in it (see [`owned`]); anything else is refused with the
+//! entries it would delete, before the work and again just before the swap.
+//!
 //! File names never come from data: the tables have fixed names and
 //! [`OutputDir::file`] refuses anything but a plain file name, so no segment
 //! value, id or topic id can make a path that leaves the folder.
@@ -31,6 +36,7 @@
 pub mod driver_summary;
 pub mod driver_tables;
 pub mod manifest;
+pub mod owned;
 pub mod run;
 pub mod table;
 pub mod tables;
@@ -60,9 +66,10 @@ impl OutputDir {
     ///
     /// Fails with [`ExitCode::Busy`] if another run holds the lock, and
     /// with [`ExitCode::Output`] if the parent is not writable, or if
-    /// `target` exists but is not a folder, or is a folder with files that
-    /// is not a previous run's output (no `manifest.json`), which replacing
-    /// it would delete.
+    /// `target` exists but is not a folder, or is a folder that is not
+    /// empty and not a previous output holding only what verbatim wrote
+    /// (see [`owned`]), which replacing it would delete. A folder refused
+    /// so is left as it was, and nothing is made beside it.
     pub fn create(target: &Path) -> Result<OutputDir> {
         Self::create_inner(target).code(ExitCode::Output)
     }
@@ -84,6 +91,8 @@ impl OutputDir {
             .parent()
             .with_context(|| format!("--out {} has no parent folder", target.display()))?
             .to_path_buf();
+        // Once before anything is made beside it, and again under the lock.
+        check_replaceable(&target)?;
         std::fs::create_dir_all(&parent)
             .with_context(|| format!("cannot create {} (for --out)", parent.display()))?;
         let lock_path = parent.join(format!(".{name}.lock"));
@@ -135,6 +144,40 @@ impl OutputDir {
             staging,
             _lock: lock,
         })
+    }
+
+    /// Writes `manifest.json`, the last file of a run: `manifest`'s fields
+    /// with the output [`owned::SCHEMA`] first and, last, `files`: every
+    /// other file in the staging folder. That is what makes the folder
+    /// verbatim's to replace on the next run; [`OutputDir::commit`] refuses
+    /// a folder without it, or with a file written after it. `manifest`
+    /// must serialise as a map with a `tool` naming verbatim.
+    pub fn write_manifest<T: serde::Serialize>(&self, manifest: &T) -> Result<()> {
+        #[derive(serde::Serialize)]
+        struct Stamped<'a, T> {
+            schema: &'static str,
+            #[serde(flatten)]
+            manifest: &'a T,
+            files: Vec<String>,
+        }
+        let mut files = Vec::new();
+        for e in std::fs::read_dir(self.staging.path())
+            .with_context(|| format!("reading {}", self.staging.path().display()))
+            .code(ExitCode::Output)?
+        {
+            let name = e.code(ExitCode::Output)?.file_name();
+            let name = name.to_string_lossy();
+            if name != owned::MANIFEST {
+                files.push(name.into_owned());
+            }
+        }
+        files.sort();
+        let stamped = Stamped {
+            schema: owned::SCHEMA,
+            manifest,
+            files,
+        };
+        self.write(owned::MANIFEST, serde_json::to_string_pretty(&stamped)?.as_bytes())
     }
 
     /// The final location.
@@ -192,6 +235,19 @@ impl OutputDir {
     }
 
     fn commit_inner(self) -> Result<()> {
+        // A bug, not the user's doing: a folder without its manifest could
+        // never be replaced by the next run.
+        let staged_ours = self.staging.path().join(owned::MANIFEST).is_file()
+            && owned::check_ours(self.staging.path())?.is_ok();
+        anyhow::ensure!(
+            staged_ours,
+            "internal error: the staged outputs in {} are not all listed in a verbatim \
+             manifest.json",
+            self.staging.path().display()
+        );
+        // The folder may have changed since the run began (a file dropped
+        // into it): checked again just before the swap.
+        check_replaceable(&self.target)?;
         sync_tree(self.staging.path())?;
         let parent = self.target.parent().unwrap_or(Path::new(".")).to_path_buf();
         // From here the staging folder is ours to rename; a kill leaves it
@@ -230,10 +286,15 @@ fn check_replaceable(target: &Path) -> Result<()> {
                 target.display()
             );
         }
-        if entries.next().is_none() || target.join("manifest.json").is_file() {
+        if entries.next().is_none() {
             return Ok(());
         }
-        "a folder that is not verbatim's output (it has files but no manifest.json)"
+        return match owned::check_ours(target)
+            .with_context(|| format!("cannot read --out {}", target.display()))?
+        {
+            Ok(()) => Ok(()),
+            Err(not_ours) => Err(anyhow::anyhow!(not_ours.message(target))),
+        };
     } else if meta.file_type().is_symlink() {
         "a symbolic link"
     } else {
@@ -409,16 +470,125 @@ mod tests {
         let target = tmp.path().join("out");
         for run in ["one", "two"] {
             let out = ok(OutputDir::create(&target));
-            ok(out.write("manifest.json", run.as_bytes()));
             ok(out.write(&format!("{run}.csv"), b"x"));
+            ok(out.write_manifest(&manifest(run)));
             ok(out.commit());
-            assert_eq!(
-                std::fs::read_to_string(target.join("manifest.json")).ok(),
-                Some(run.to_string())
-            );
+            let m: serde_json::Value = ok(std::fs::read(target.join("manifest.json"))
+                .map_err(anyhow::Error::from)
+                .and_then(|b| Ok(serde_json::from_slice(&b)?)));
+            assert_eq!(m["run"], run);
+            assert_eq!(m["schema"], owned::SCHEMA);
+            assert_eq!(m["files"], serde_json::json!([format!("{run}.csv")]));
         }
         assert_eq!(names(&target), ["manifest.json", "two.csv"]);
         assert_eq!(names(tmp.path()), [".out.lock", "out"]);
+    }
+
+    fn manifest(run: &str) -> serde_json::Value {
+        serde_json::json!({ "tool": owned::tool(), "run": run })
+    }
+
+    #[test]
+    fn a_run_without_its_manifest_or_with_a_file_after_it_cannot_commit() {
+        let tmp = ok(tempfile::tempdir().map_err(Into::into));
+        let target = tmp.path().join("out");
+        let out = ok(OutputDir::create(&target));
+        ok(out.write("agg_nps.csv", b"x"));
+        let e = out.commit().err().map(|e| format!("{e:#}"));
+        assert!(e.as_deref().is_some_and(|e| e.contains("internal error")), "{e:?}");
+        let out = ok(OutputDir::create(&target));
+        ok(out.write_manifest(&manifest("one")));
+        ok(out.write("late.csv", b"x"));
+        assert!(out.commit().is_err());
+        assert!(!target.exists());
+        assert_eq!(names(tmp.path()), [".out.lock"]);
+    }
+
+    #[test]
+    fn a_file_dropped_into_the_folder_during_a_run_is_not_deleted() {
+        let tmp = ok(tempfile::tempdir().map_err(Into::into));
+        let target = tmp.path().join("out");
+        let out = ok(OutputDir::create(&target));
+        ok(out.write("agg_nps.csv", b"old"));
+        ok(out.write_manifest(&manifest("one")));
+        ok(out.commit());
+        // The next run starts; meanwhile a user saves a note into the folder.
+        let out = ok(OutputDir::create(&target));
+        ok(out.write("agg_nps.csv", b"new"));
+        ok(out.write_manifest(&manifest("two")));
+        ok(std::fs::write(target.join("notes.txt"), "mine").map_err(Into::into));
+        let e = out.commit().err();
+        let msg = e.as_ref().map(|e| format!("{e:#}")).unwrap_or_default();
+        assert!(msg.contains("notes.txt") && msg.contains("--out"), "{msg}");
+        assert_eq!(
+            e.as_ref().map(crate::exit_codes::code_of),
+            Some(ExitCode::Output)
+        );
+        assert_eq!(names(&target), ["agg_nps.csv", "manifest.json", "notes.txt"]);
+        assert_eq!(
+            std::fs::read_to_string(target.join("agg_nps.csv")).ok().as_deref(),
+            Some("old")
+        );
+        assert_eq!(names(tmp.path()), [".out.lock", "out"]);
+    }
+
+    #[test]
+    fn only_a_folder_holding_what_verbatim_wrote_is_replaced() {
+        let tmp = ok(tempfile::tempdir().map_err(Into::into));
+        let target = tmp.path().join("ext");
+        let w = |name: &str, text: &str| {
+            ok(std::fs::write(target.join(name), text).map_err(Into::into));
+        };
+        ok(std::fs::create_dir_all(target.join("icons")).map_err(Into::into));
+        w("manifest.json", r#"{"manifest_version": 3}"#);
+        w("background.js", "x");
+        let e = OutputDir::create(&target).err();
+        let msg = e.as_ref().map(|e| format!("{e:#}")).unwrap_or_default();
+        assert!(
+            msg.contains("not verbatim's output")
+                && msg.contains("background.js, icons/, manifest.json"),
+            "{msg}"
+        );
+        // Nothing beside it: the folder was refused before the lock.
+        assert_eq!(names(tmp.path()), ["ext"]);
+        // A verbatim manifest that does not list a file; another schema;
+        // another tool; a listed name that is a folder.
+        let tool = owned::tool();
+        for (manifest, files) in [
+            (
+                format!(r#"{{"tool": "{tool}", "schema": "{}", "files": ["a.csv"]}}"#, owned::SCHEMA),
+                vec!["a.csv", "b.csv"],
+            ),
+            (
+                format!(r#"{{"tool": "{tool}", "schema": "verbatim-output/0", "files": ["a.csv"]}}"#),
+                vec!["a.csv"],
+            ),
+            (
+                format!(r#"{{"tool": "other {tool}", "schema": "{}", "files": ["a.csv"]}}"#, owned::SCHEMA),
+                vec!["a.csv"],
+            ),
+        ] {
+            let _ = std::fs::remove_dir_all(&target);
+            ok(std::fs::create_dir_all(&target).map_err(Into::into));
+            w("manifest.json", &manifest);
+            for f in &files {
+                w(f, "x");
+            }
+            assert!(OutputDir::create(&target).is_err(), "{manifest}");
+            assert_eq!(names(&target).len(), files.len() + 1);
+        }
+        let _ = std::fs::remove_dir_all(&target);
+        ok(std::fs::create_dir_all(target.join("a.csv")).map_err(Into::into));
+        w(
+            "manifest.json",
+            &format!(r#"{{"tool": "{tool}", "schema": "{}", "files": ["a.csv"]}}"#, owned::SCHEMA),
+        );
+        let msg = OutputDir::create(&target).err().map(|e| format!("{e:#}"));
+        assert!(msg.as_deref().is_some_and(|m| m.contains("a.csv/")), "{msg:?}");
+        // Listed files only: replaced.
+        ok(std::fs::remove_dir(target.join("a.csv")).map_err(Into::into));
+        w("a.csv", "x");
+        ok(OutputDir::create(&target).map(drop));
     }
 
     #[test]
