@@ -19,13 +19,15 @@
 //!   the ISO 13616 mod-97 checksum; with or without spaces, any case.
 //! - **Card** (`[CARD]`): 13 to 19 digits with the Luhn checksum, an issuer
 //!   prefix (Visa, Mastercard, Amex, Diners, JCB, Discover, UnionPay,
-//!   Maestro) and a card-like grouping (none, fours, or Amex 4-6-5).
+//!   Maestro) and a card-like grouping (none, fours, or Amex 4-6-5; spaces,
+//!   dashes or dots between the groups).
 //! - **Phone** (`[PHONE]`): `+` or `00` with 9 to 15 digits after it and no
 //!   trunk `0` after the country code; a national number with a leading `0`
-//!   and 9 to 12 digits (`0171 1234567`, `06-12345678`, `(020) 123 4567`,
-//!   `01.23.45.67.89`); a Spanish 9-digit number starting with 6 to 9 in its
-//!   usual groupings (`612 345 678`, `91 123 45 67`); a North American
-//!   3-3-4 number (`(555) 123-4567`). A date at the start (`01.03.2024`), a
+//!   and 9 to 12 digits (`0171 1234567`, `(0)171 1234567`, `06-12345678`,
+//!   `(020) 123 4567`, `01.23.45.67.89`); a Spanish 9-digit number starting
+//!   with 6 to 9 in its usual groupings (`612 345 678`, `91 123 45 67`); a
+//!   North American 3-3-4 number (`(555) 123-4567`), also after its country
+//!   code `1` (`1-800-555-0199`). A date at the start (`01.03.2024`), a
 //!   unit or currency after it, or a decimal separator next to it rejects
 //!   the candidate.
 //! - **Customer number** (`[NUMBER]`): customer, contract, order, invoice,
@@ -37,12 +39,15 @@
 //! - **Name** (`[NAME]`): a person's name after a salutation or title
 //!   (`Herr`, `Frau`, `meneer`, `mevrouw`, `de heer`, `Mr`, `Ms`, `M.`,
 //!   `Mme`, `Sra.`, `Dr.`…), a self-introduction (`my name is`, `ich heiße`,
-//!   `mijn naam is`, `je m'appelle`, `me llamo`…), a contact phrase (`spoke
+//!   `mijn naam is`, `je m'appelle`, `me llamo`…; `ich bin` and `ik ben`
+//!   only before two capitalised words), a form label (`name:`, `Naam:`,
+//!   also with the surname first: `Name: Müller, Anna`), a contact phrase (`spoke
 //!   to`, `gesproken met`, `parlé avec`, `hablé con`…) or a role word
 //!   (`agent`, `Mitarbeiterin`, `medewerker`, `la conseillère`, `el
 //!   agente`…). Up to four capitalised words with name particles between
 //!   them (`Van der Berg`, `de Vries`, `Fernández de la Fuente`, `O'Brien`,
-//!   `Dubois-N'Diaye`). Lower-case names are taken after self-introductions
+//!   `Dubois-N'Diaye`), and initials (`J. Peter Miller`). Lower-case names
+//!   are taken after self-introductions
 //!   (two words), salutations and contact phrases (one word), never after
 //!   `Frau`, which also means "wife". Stop lists keep out
 //!   "Herr der Ringe", "Frau am Telefon", "Monsieur le directeur", "spoke to
@@ -197,7 +202,7 @@ const EMAIL: &str = r"[\p{L}\p{N}._%+\-]+@(?:[\p{L}\p{N}\-]+\.)+\p{L}{2,}";
 
 const IBAN: &str = r"(?i)[a-z]{2}[0-9]{2}(?:[ \-]?[a-z0-9]){11,30}";
 
-const CARD: &str = r"[0-9](?:[ \-]?[0-9]){12,18}";
+const CARD: &str = r"[0-9](?:[ \-.]?[0-9]){12,18}";
 
 /// Digit groups with phone separators; validated in code.
 const PHONE: &str = r"(?:\+[ ]?|\(\+?)?[0-9]{1,12}(?:(?:[ ]?\(0\)[ ]?|[ ]?[\-./][ ]?|\)[ ]?|[ ]?\(|[ ])[0-9]{1,12}\)?){0,7}";
@@ -239,6 +244,10 @@ const NAME_ANCHOR: &str = concat!(
     // holds, so those phrases go without it; name_after wants a space next.
     // Self-introductions: up to two lower-case words.
     r"|(?P<intro>(?i:my[ ]name[ ]is|my[ ]name's|ich[ ]hei(?:ß|ss)e|mein[ ]name[ ]ist|mijn[ ]naam[ ]is|ik[ ]heet|je[ ]m['’]appelle|mon[ ]nom[ ]est|me[ ]llamo|mi[ ]nombre[ ]es)(?-u:\b))",
+    // "ich bin", "ik ben": capitalised first and last name only.
+    r"|(?P<iam>(?i:ich[ ]bin|ik[ ]ben)(?-u:\b))",
+    // A form label: "name: John Smith", "Name: Müller, Anna".
+    r"|(?P<label>(?i:full[ ]name|vorname|nachname|voornaam|achternaam|name|naam|nom|nombre)[ \t]*:)",
     // Contact phrases.
     r"|(?P<talk>(?i:spoke[ ](?:to|with)|talked[ ](?:to|with)|speaking[ ](?:to|with)|helped[ ]by|gesprochen[ ]mit|sprach[ ]mit|telefoniert[ ]mit|gesproken[ ]met|sprak[ ]met|geholpen[ ]door|parl[ée][ ]avec|habl[ée][ ]con|hablado[ ]con|atendid[oa][ ]por)(?-u:\b)|(?i:parl[ée][ ]à))",
     // Roles and capitalised-only phrases ("soy", "someone called").
@@ -344,7 +353,7 @@ const NAME_STOP: &[&str] = &[
     "your", "returns", "complaints", "retention", "cancellations", "accounts", "first", "second",
     "last",
     // German
-    "ich", "du", "er", "sie", "es", "wir", "ihr", "mir", "mich", "ihm", "ihn", "ihnen", "mein",
+    "ich", "du", "er", "sie", "es", "wir", "ihr", "mir", "mich", "ihm", "ihn", "ihnen", "ihres", "ihrer", "ihrem", "mein",
     "meine", "meinen", "meinem", "meiner", "dein", "sein", "seine", "ihre", "ihren", "unser",
     "der", "die", "das", "dem", "den", "des", "ein", "eine", "einen", "einem", "einer", "und",
     "oder", "aber", "am", "an", "auf", "aus", "bei", "beim", "im", "mit", "nach", "von", "vom",
@@ -356,6 +365,9 @@ const NAME_STOP: &[&str] = &[
     "leitung", "firma", "doktor", "freundlich", "nett", "unfreundlich", "super", "toll", "top",
     "kollege", "kollegin", "hotline", "zentrale", "fachabteilung", "buchhaltung", "vertrieb",
     "gesagt", "gemeint", "meinte", "sagte", "versprochen", "gesprochen", "telefoniert",
+    "rentner", "rentnerin", "student", "studentin", "mitglied", "neukunde", "neukundin",
+    "stammkunde", "stammkundin", "bestandskunde", "bestandskundin", "privatkunde",
+    "privatkundin", "vertragsinhaber", "vertragsinhaberin", "inhaber", "inhaberin",
     // Dutch
     "ik", "je", "jij", "hij", "zij", "ze", "het", "wij", "jullie", "mij", "mijn", "zijn", "haar",
     "hun", "een", "en", "maar", "aan", "op", "bij", "met", "voor", "naar", "uit", "over", "door",
@@ -523,6 +535,10 @@ impl Redactor {
                 Anchor::Abbreviation
             } else if c.name("intro").is_some() {
                 Anchor::Intro
+            } else if c.name("iam").is_some() {
+                Anchor::IAm
+            } else if c.name("label").is_some() {
+                Anchor::Label
             } else if c.name("talk").is_some() {
                 Anchor::Talk
             } else {
@@ -560,7 +576,11 @@ impl Redactor {
         match anchor {
             // "Mitarbeiterin Frau Kaya", "spoke to Mr Lee": the salutation
             // is an anchor of its own and takes the name.
-            Anchor::Role | Anchor::Talk if self.salutation.is_match(&text[p..]) => return None,
+            Anchor::Role | Anchor::Talk | Anchor::IAm | Anchor::Label
+                if self.salutation.is_match(&text[p..]) =>
+            {
+                return None
+            }
             Anchor::Salutation | Anchor::Abbreviation => {
                 // Titles after a salutation: "Frau Dr. Papadopoulos".
                 for _ in 0..2 {
@@ -589,6 +609,11 @@ enum Anchor {
     Abbreviation,
     /// "my name is": up to two lower-case words.
     Intro,
+    /// "ich bin", "ik ben": two capitalised words at least ("Ich bin
+    /// Rentner" is no name).
+    IAm,
+    /// "name:", "Naam:": capitalised names, also "Müller, Anna".
+    Label,
     /// "spoke to": one lower-case word.
     Talk,
     /// "agent", "Mitarbeiterin": capitalised names only.
@@ -727,7 +752,7 @@ fn parse_name(text: &str, at: usize, anchor: Anchor) -> Option<Range<usize>> {
         match anchor {
             Anchor::Intro => 2,
             Anchor::Salutation | Anchor::Talk => 1,
-            Anchor::Abbreviation | Anchor::Role => return None,
+            Anchor::Abbreviation | Anchor::Role | Anchor::IAm | Anchor::Label => return None,
         }
     };
     let name_word = |w: &Word| -> bool {
@@ -776,8 +801,15 @@ fn parse_name(text: &str, at: usize, anchor: Anchor) -> Option<Range<usize>> {
                 continue;
             }
         }
+        // An initial: "J. Peter Miller" (capitalised names only).
+        let initial = |w: &Word| {
+            capitalised
+                && w.text.chars().count() == 1
+                && is_capitalised(w.text)
+                && text[w.range.end..].starts_with('.')
+        };
         match word_at(text, p) {
-            Some(w) if name_word(&w) => {
+            Some(w) if name_word(&w) || initial(&w) => {
                 words += 1;
                 end = w.range.end;
                 p = end;
@@ -790,7 +822,20 @@ fn parse_name(text: &str, at: usize, anchor: Anchor) -> Option<Range<usize>> {
             _ => break,
         }
     }
-    (words > 0).then_some(at..end)
+    let min_words = if anchor == Anchor::IAm { 2 } else { 1 };
+    if words < min_words {
+        return None;
+    }
+    // "Name: Müller, Anna": a label may give the surname first.
+    if anchor == Anchor::Label && capitalised && text[end..].starts_with(',') {
+        let q = skip_spaces(text, end + 1);
+        if q > end + 1 {
+            if let Some(r) = parse_name(text, q, Anchor::Abbreviation) {
+                return Some(at..r.end);
+            }
+        }
+    }
+    Some(at..end)
 }
 
 // ---------------------------------------------------------------- IBAN
@@ -894,8 +939,9 @@ fn digit_groups(cand: &str, offset: usize) -> Vec<Group<'_>> {
             while i < b.len() && b[i].is_ascii_digit() {
                 i += 1;
             }
-            // The bracketed trunk zero of "+49 (0)30 …" is a separator.
-            if &cand[s..i] == "0" && s > 0 && b[s - 1] == b'(' && b.get(i) == Some(&b')') {
+            // The bracketed trunk zero of "+49 (0)30 …" is a separator; at
+            // the start ("(0)171 …") it is the number's trunk zero.
+            if &cand[s..i] == "0" && s > 1 && b[s - 1] == b'(' && b.get(i) == Some(&b')') {
                 continue;
             }
             groups.push(Group {
@@ -952,13 +998,14 @@ fn card_issuer_ok(d: &str) -> bool {
 }
 
 /// Plausible card grouping: one run, or groups of four (the last shorter),
-/// or Amex / Diners 4-6-5 / 4-6-4, all with one separator.
+/// or Amex / Diners 4-6-5 / 4-6-4, all with one separator (space, dash or
+/// dot).
 fn card_grouping_ok(groups: &[Group]) -> bool {
     if groups.len() == 1 {
         return true;
     }
     let sep = groups[1].sep;
-    if !groups[1..].iter().all(|g| g.sep == sep) || !matches!(sep, " " | "-") {
+    if !groups[1..].iter().all(|g| g.sep == sep) || !matches!(sep, " " | "-" | ".") {
         return false;
     }
     let lens: Vec<usize> = groups.iter().map(|g| g.digits.len()).collect();
@@ -1104,6 +1151,16 @@ fn phone_shape_ok(text: &str, start: usize, groups: &[Group]) -> bool {
     }
     let seps: Vec<&str> = groups[1..].iter().map(|g| g.sep).collect();
     let one_sep = seps.windows(2).all(|w| w[0] == w[1]);
+    // North American with its country code: 1-800-555-0199, 1.800.555.0199.
+    if n == 11
+        && lens == [1, 3, 3, 4]
+        && digits.starts_with('1')
+        && matches!(digits.as_bytes()[1], b'2'..=b'9')
+        && one_sep
+        && matches!(seps[0], "-" | "." | " ")
+    {
+        return true;
+    }
     // Spanish: 612 345 678, 91 123 45 67, 622-11-22-33, 699887766.
     if n == 9
         && matches!(digits.as_bytes()[0], b'6'..=b'9')
@@ -1559,6 +1616,62 @@ mod tests {
         none_in("Die mevrouw van de winkel wist er ook niks van.");
         // Out of scope: a first name without an anchor.
         none_in("Sarah was great, Bas was heel aardig.");
+    }
+
+    #[test]
+    fn gaps_of_issue_16() {
+        for (text, kind, want) in [
+            (
+                "Rückruf unter (0)171 1234567 bitte",
+                PiiKind::Phone,
+                "(0)171 1234567",
+            ),
+            ("call 1-800-555-0199 now", PiiKind::Phone, "1-800-555-0199"),
+            ("or 1.800.555.0199.", PiiKind::Phone, "1.800.555.0199"),
+            (
+                "card 4111.1111.1111.1111 was charged",
+                PiiKind::Card,
+                "4111.1111.1111.1111",
+            ),
+            (
+                "my name is J. Peter Miller and",
+                PiiKind::Name,
+                "J. Peter Miller",
+            ),
+            (
+                "ich bin Anna Müller und warte",
+                PiiKind::Name,
+                "Anna Müller",
+            ),
+            (
+                "Ik ben Jan de Vries en wacht",
+                PiiKind::Name,
+                "Jan de Vries",
+            ),
+            ("name: John Smith", PiiKind::Name, "John Smith"),
+            ("Name: Müller, Anna", PiiKind::Name, "Müller, Anna"),
+            (
+                "Naam: de Vries, Jan. Bel mij",
+                PiiKind::Name,
+                "de Vries, Jan",
+            ),
+        ] {
+            assert_eq!(found(text, kind), [want], "{text}");
+        }
+        assert_eq!(r().redact("Name: Müller, Anna").text, "Name: [NAME]");
+    }
+
+    #[test]
+    fn look_alikes_of_the_gaps_of_issue_16() {
+        none_in("ich bin enttäuscht und ich bin sehr sauer");
+        none_in("Ich bin Rentner und zahle zu viel. Ich bin Kunde seit 2010.");
+        none_in("Ich bin Stammkunde Ihres Unternehmens. Ik ben Ziggo klant.");
+        none_in("Ik ben heel blij. Ik ben Jan.");
+        none_in("name: wrong on the invoice. Name: falsch geschrieben.");
+        none_in("Der Name: Customer Service hilft nie");
+        none_in("Preis 1.000.000 Euro, Version 1.800.555, (0) Punkte");
+        none_in("1-800 Nummern sind kostenlos, 1-2-3 fertig");
+        none_in("Zählerstand 4111.1111 und 1.111.111.111");
     }
 
     #[test]
