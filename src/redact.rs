@@ -426,6 +426,24 @@ impl Redactor {
         Redacted { text: out, spans }
     }
 
+    /// The part `part` (a byte range) of `text`, masked as it is in the
+    /// whole text: personal data is found in all of `text`, so a part that
+    /// cuts an address or a name in two still shows none of it.
+    pub fn redact_part(&self, text: &str, part: Range<usize>) -> String {
+        let mut out = String::with_capacity(part.len());
+        let mut at = part.start;
+        for s in self.find(text) {
+            if s.range.end <= part.start || s.range.start >= part.end {
+                continue;
+            }
+            out.push_str(&text[at..s.range.start.max(at)]);
+            out.push_str(s.kind.mask());
+            at = s.range.end.min(part.end);
+        }
+        out.push_str(&text[at..part.end]);
+        out
+    }
+
     /// The spans [`Redactor::redact`] would mask, by position, not
     /// overlapping (on overlap, e-mail beats IBAN beats card beats customer
     /// number beats phone beats name).
@@ -1672,6 +1690,17 @@ mod tests {
         none_in("Preis 1.000.000 Euro, Version 1.800.555, (0) Punkte");
         none_in("1-800 Nummern sind kostenlos, 1-2-3 fertig");
         none_in("Zählerstand 4111.1111 und 1.111.111.111");
+    }
+
+    #[test]
+    fn a_part_is_masked_as_in_the_whole_text() {
+        let text = "Mr. Smith was rude. Mail mustermann@example.com now";
+        // Parts that cut the name's anchor or the address in two.
+        assert_eq!(r().redact_part(text, 4..24), "[NAME] was rude. Mail");
+        assert_eq!(r().redact_part(text, 36..51), "[EMAIL] now");
+        assert_eq!(r().redact_part(text, 0..3), "Mr.");
+        assert_eq!(r().redact_part(text, 0..text.len()), r().redact(text).text);
+        assert_eq!(r().redact_part("no data", 3..7), "data");
     }
 
     #[test]

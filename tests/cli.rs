@@ -629,3 +629,75 @@ fn openmp_threads_are_passive_unless_the_user_says_otherwise() {
         );
     }
 }
+
+/// Comments with personal data that a split at every `.` used to cut in two.
+const PII_COMMENTS: [&str; 4] = [
+    "mustermann@example.com never answered",
+    "Mr. Smith was extremely rude",
+    "MÜLLER@bücher.de never answered",
+    "Frau Dr. Anna Schmidt was rude",
+];
+
+#[test]
+fn report_examples_never_show_part_of_an_address_or_a_name() {
+    let w = Work::new();
+    // Every clause negative, and each comment the example of a topic, so
+    // that each one is shown in the report.
+    let sentiment = w.path("negative");
+    common::tiny_classifier_folder(
+        &sentiment,
+        common::Arch::Bert,
+        Some(&["NEGATIVE", "POSITIVE"]),
+        &[6.0, 0.0],
+        0.0,
+    );
+    let mut tax = String::from("name = \"pii\"\nversion = \"1\"\n");
+    for (i, c) in PII_COMMENTS.iter().enumerate() {
+        tax.push_str(&format!(
+            "[[topic]]\nid = \"t{i}\"\nlabel = {{ en = \"Topic {i}\" }}\nexamples.en = [{c:?}]\n"
+        ));
+    }
+    tax.push_str("[[topic]]\nid = \"other\"\nlabel = { en = \"Other\" }\nexamples.en = [\"great service\"]\n");
+    let tax = w.write("pii.toml", &tax);
+    let mut data = String::from("id,score,comment\n");
+    for (i, c) in PII_COMMENTS.iter().enumerate() {
+        data.push_str(&format!("p{i},2,{c}\n"));
+    }
+    data.push_str("q1,9,great service\nq2,10,great service\n");
+    let input = w.write("pii.csv", &data);
+    let o = w.analyze(
+        &input,
+        "out",
+        &[
+            "--taxonomy",
+            tax.to_str().unwrap(),
+            "--sentiment-model",
+            sentiment.to_str().unwrap(),
+            "--precision",
+            "f32",
+            "--topic-threshold",
+            "0.9",
+        ],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let report = std::fs::read_to_string(w.path("out/report.html")).unwrap();
+    let examples = &report[report.find("examples-heading").expect("examples section")..];
+    for masked in [
+        "[EMAIL] never answered",
+        "Mr. [NAME] was extremely rude",
+        "Frau Dr. [NAME] was rude",
+    ] {
+        assert!(examples.contains(masked), "{masked} not in the examples");
+    }
+    for part in [
+        "mustermann",
+        "@example",
+        "Smith",
+        "MÜLLER",
+        "bücher",
+        "Anna",
+        "Schmidt",
+    ] {
+        assert!(!report.contains(part), "report.html shows {part:?}");
+    }
+}

@@ -534,7 +534,8 @@ pub fn run(args: Args) -> Result<ExitCode> {
     )?;
     let redactor = crate::redact::Redactor::new();
     let redact = !args.no_redact;
-    let mask = |t: &str| report_comment_text(&redactor, redact, t);
+    let mask =
+        |t: &str, part: std::ops::Range<usize>| report_comment_text(&redactor, redact, t, part);
     let sink = MaskedRejects {
         inner: sink,
         redactor: args.redact.then_some(&redactor),
@@ -783,14 +784,20 @@ pub(crate) fn load_sentiment_model(
         })
 }
 
-/// The text of a comment as it leaves the machine (report, follow-up file):
-/// names, phone numbers, e-mail addresses, IBANs, card and customer numbers
-/// masked unless the user turned masking off.
-fn report_comment_text(redactor: &crate::redact::Redactor, redact: bool, text: &str) -> String {
+/// The text of the part `part` of a comment as it leaves the machine
+/// (report): names, phone numbers, e-mail addresses, IBANs, card and
+/// customer numbers found in the whole comment masked, unless the user
+/// turned masking off.
+fn report_comment_text(
+    redactor: &crate::redact::Redactor,
+    redact: bool,
+    text: &str,
+    part: std::ops::Range<usize>,
+) -> String {
     if redact {
-        redactor.redact(text).text
+        redactor.redact_part(text, part)
     } else {
-        text.to_string()
+        text[part].to_string()
     }
 }
 
