@@ -634,3 +634,108 @@ fn no_output_path_comes_from_the_data() {
     expect_error(&o, ExitCode::Usage, &["bad.toml", "../../etc/passwd"]);
     assert!(!w.path("out2").exists());
 }
+
+/// Every cell of a CSV output.
+fn csv_cells(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
+    let mut r = csv::Reader::from_path(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let header = r
+        .headers()
+        .expect("header")
+        .iter()
+        .map(str::to_string)
+        .collect();
+    let rows = r
+        .records()
+        .map(|x| x.expect("row").iter().map(str::to_string).collect())
+        .collect();
+    (header, rows)
+}
+
+/// The values of a text column of a Parquet output, as stored.
+fn parquet_strings(path: &Path, column: &str) -> Vec<String> {
+    use arrow_array::Array;
+    let file = std::fs::File::open(path).expect("parquet file");
+    let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
+        .expect("parquet reader")
+        .build()
+        .expect("parquet batches");
+    let mut out = Vec::new();
+    for batch in reader {
+        let batch = batch.expect("batch");
+        let col = batch
+            .column_by_name(column)
+            .unwrap_or_else(|| panic!("no column {column}"));
+        let s = col
+            .as_any()
+            .downcast_ref::<arrow_array::StringArray>()
+            .expect("a text column");
+        out.extend((0..s.len()).map(|i| s.value(i).to_string()));
+    }
+    out
+}
+
+#[test]
+fn cells_that_start_like_formulas_are_neutralised_in_csv_and_exact_in_parquet() {
+    let w = Work::new();
+    let input = w.write(
+        "formulas.csv",
+        "id,score,comment,channel\n\
+         =1+2,2,waited on hold an hour,@chat\n\
+         -12.5,3,invoice wrong,-phone\n\
+         +x,9,great service,\"=HYPERLINK(\"\"http://evil\"\")\"\n\
+         ok1,1,rude agent,@chat\n\
+         ok2,10,great service,-phone\n\
+         =bad,x,not a score,@chat\n",
+    );
+    let o = w.analyze(&input, "out", &[]);
+    assert!(o.status.success(), "{}", show(&o));
+    let out = w.path("out");
+    let mut checked = 0;
+    for e in std::fs::read_dir(&out).expect("out") {
+        let p = e.expect("entry").path();
+        if p.extension().is_none_or(|x| x != "csv") {
+            continue;
+        }
+        let (header, rows) = csv_cells(&p);
+        for cell in header.iter().chain(rows.iter().flatten()) {
+            assert!(
+                !cell.starts_with(['=', '+', '@', '\t', '\r']),
+                "{}: {cell:?}",
+                p.display()
+            );
+            assert!(
+                !cell.starts_with('-') || cell.parse::<f64>().is_ok(),
+                "{}: {cell:?} is neither neutralised nor a number",
+                p.display()
+            );
+        }
+        checked += 1;
+    }
+    assert!(checked >= 10, "{checked} CSV files");
+    let (header, rows) = csv_cells(&out.join("fact_response.csv"));
+    let id = header
+        .iter()
+        .position(|h| h == "response_id")
+        .expect("response_id");
+    let ids: Vec<&str> = rows.iter().map(|r| r[id].as_str()).collect();
+    assert_eq!(ids, ["'=1+2", "'-12.5", "'+x", "ok1", "ok2"]);
+    let (_, agg) = csv_cells(&out.join("agg_nps.csv"));
+    assert!(agg.iter().any(|r| r[1] == "'@chat"), "{agg:?}");
+    assert!(
+        agg.iter().any(|r| r[1] == "'=HYPERLINK(\"http://evil\")"),
+        "{agg:?}"
+    );
+    let (_, followup) = csv_cells(&out.join("followup.csv"));
+    assert!(followup.iter().any(|r| r[1] == "'=1+2"), "{followup:?}");
+    let r = rejects(&out);
+    assert_eq!(&r[0][4], "'=bad,x,not a score,@chat");
+    // Parquet keeps the values exact.
+    assert_eq!(
+        parquet_strings(&out.join("fact_response.parquet"), "response_id"),
+        ["=1+2", "-12.5", "+x", "ok1", "ok2"]
+    );
+    assert!(
+        parquet_strings(&out.join("agg_nps.parquet"), "segment_value")
+            .contains(&"@chat".to_string())
+    );
+}
