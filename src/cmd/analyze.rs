@@ -20,8 +20,8 @@ use crate::model::manifest::{default_model_dir, sha256_file};
 use crate::model::transformer::{DeviceChoice, EncoderOptions, ForwardImpl, TransformerEncoder};
 use crate::model::{Encoder, Precision};
 use crate::output::manifest::{
-    CacheInfo, Counts, InputInfo, ModelInfo, NpsInfo, RunManifest, SentimentInfo, TaxonomyInfo,
-    Thresholds, Timings, TopicsInfo,
+    CacheInfo, Counts, InputInfo, ModelInfo, NpsInfo, RunManifest, SegmentColumnName,
+    SentimentInfo, TaxonomyInfo, Thresholds, Timings, TopicsInfo,
 };
 use crate::output::run::{StreamingOutputs, TableFiles, BI_FORMATS};
 use crate::output::tables;
@@ -57,8 +57,9 @@ mod driver_run {
                     .position(|c| c == name)
                     .ok_or_else(|| {
                         format!(
-                            "--team-column `{name}` not found; the segment columns are: {}",
-                            segment_columns.join(", ")
+                            "--team-column `{}` not found; the segment columns are: {}",
+                            crate::input::escape_name(name),
+                            crate::input::escape_name(&segment_columns.join(", "))
                         )
                     })
             })
@@ -398,9 +399,10 @@ pub fn run(args: Args) -> Result<ExitCode> {
                 .position(|c| c == name)
                 .with_context(|| {
                     format!(
-                    "{source}: --segment-column `{name}` not found; the segment columns are: {}",
-                    segment_columns.join(", ")
-                )
+                        "{source}: --segment-column `{}` not found; the segment columns are: {}",
+                        crate::input::escape_name(name),
+                        crate::input::escape_name(&segment_columns.join(", "))
+                    )
                 })
                 .code(ExitCode::Usage)?;
             idx.push(i);
@@ -542,6 +544,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     };
     let mut sink = ExampleCollector::new(sink, &taxonomy, 3, mask);
     let cache_before = cached.as_ref().map(CachedEncoder::counts);
+    let segment_origins = stream.segment_origins();
     let mut result = run_pass(
         stream.by_ref(),
         &segment_columns,
@@ -606,6 +609,17 @@ pub fn run(args: Args) -> Result<ExitCode> {
             segment_columns: segment_columns.clone(),
             aggregated_segment_columns: result.agg_columns.clone(),
             scale: read_as.3.label().into(),
+            segment_column_names: segment_origins
+                .iter()
+                .zip(&segment_columns)
+                .zip(tables::segment_output_names(&segment_columns, date_column))
+                .map(|(((position, header), name), output)| SegmentColumnName {
+                    position: *position,
+                    header: header.clone(),
+                    name: name.clone(),
+                    output,
+                })
+                .collect(),
         },
         counts: Counts {
             read: result.read,

@@ -124,6 +124,24 @@ pub struct InputInfo {
     pub segment_columns: Vec<String>,
     pub aggregated_segment_columns: Vec<String>,
     pub scale: String,
+    /// Each of `segment_columns`: where it is in the input, its header as
+    /// read, the name the outputs use (`agg_nps.segment_column`, flags) and
+    /// its column in `fact_response` and `followup`.
+    pub segment_column_names: Vec<SegmentColumnName>,
+}
+
+/// Original and output names of a segment column.
+#[derive(Debug, Clone, Serialize)]
+pub struct SegmentColumnName {
+    /// 1-based position in the header (JSON Lines: among the keys).
+    pub position: usize,
+    /// The header as read; may be empty or repeat another.
+    pub header: String,
+    /// The unique, non-empty name used in the outputs.
+    pub name: String,
+    /// Its column in `fact_response` and `followup`; none for the date
+    /// column.
+    pub output: Option<String>,
 }
 
 /// Row accounting: `read = analysed + rejected`.
