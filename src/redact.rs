@@ -53,6 +53,14 @@
 //!   "Herr der Ringe", "Frau am Telefon", "Monsieur le directeur", "spoke to
 //!   Customer Services", "the agent I spoke to", "my name is on the account".
 //!
+//! # Columns
+//!
+//! [`column_kind`] tells whether a column other than the comment holds
+//! personal data (e-mail addresses, phone numbers, IBANs or cards, person
+//! names, free text), from a sample of its values; `analyze` then makes it
+//! no automatic segment and writes its values through
+//! [`PersonalColumn::mask`].
+//!
 //! # Out of scope
 //!
 //! Names without an anchor ("Sarah was great", "thanks to Jan"): telling a
@@ -1327,6 +1335,194 @@ fn number_value(text: &str, c: &Captures) -> Option<Range<usize>> {
     Some(range)
 }
 
+// ---------------------------------------------------------------- columns
+
+/// What a column other than the comment holds when its values are personal
+/// data: such a column is no automatic segment, and its values are masked
+/// wherever they are written (see [`column_kind`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PersonalColumn {
+    /// Most values hold an e-mail address.
+    Email,
+    /// Most values hold a phone number.
+    Phone,
+    /// Most values hold an IBAN or a card number.
+    Account,
+    /// Most values read as a person's name ("Anna Müller", "Smith, John"),
+    /// mostly distinct or in a column named like a name field.
+    Name,
+    /// Long, mostly distinct values: notes, addresses, free text.
+    FreeText,
+}
+
+impl PersonalColumn {
+    /// Why the column was left out, for the manifest.
+    pub fn reason(self) -> &'static str {
+        match self {
+            PersonalColumn::Email => "values look like e-mail addresses",
+            PersonalColumn::Phone => "values look like phone numbers",
+            PersonalColumn::Account => "values look like IBANs or card numbers",
+            PersonalColumn::Name => "values look like person names",
+            PersonalColumn::FreeText => "free text: long, mostly distinct values",
+        }
+    }
+
+    /// A few words for a message.
+    pub fn short(self) -> &'static str {
+        match self {
+            PersonalColumn::Email => "e-mail addresses",
+            PersonalColumn::Phone => "phone numbers",
+            PersonalColumn::Account => "IBANs or card numbers",
+            PersonalColumn::Name => "person names",
+            PersonalColumn::FreeText => "free text",
+        }
+    }
+
+    /// A value of such a column as it may be written: through the
+    /// redactor, and a name column's values masked whole (a name without an
+    /// anchor word is out of the redactor's reach).
+    pub fn mask(self, redactor: &Redactor, value: &str) -> String {
+        match self {
+            PersonalColumn::Name if !value.trim().is_empty() => PiiKind::Name.mask().to_string(),
+            _ => redactor.redact(value).text,
+        }
+    }
+}
+
+/// Header names of fields that hold a person's name, normalised (lower
+/// case, letters and digits only).
+const NAME_FIELDS: &[&str] = &[
+    "name",
+    "fullname",
+    "firstname",
+    "lastname",
+    "surname",
+    "givenname",
+    "familyname",
+    "customer",
+    "customername",
+    "clientname",
+    "contact",
+    "contactname",
+    "respondent",
+    "respondentname",
+    "kunde",
+    "kundin",
+    "kundenname",
+    "vorname",
+    "nachname",
+    "klant",
+    "klantnaam",
+    "naam",
+    "voornaam",
+    "achternaam",
+    "nom",
+    "prenom",
+    "nomcomplet",
+    "nombre",
+    "apellido",
+    "apellidos",
+    "nombrecompleto",
+];
+
+/// A value that reads as a person's name: two to four name words (an
+/// initial, particles between them), or "Surname, First names".
+fn looks_like_name(value: &str) -> bool {
+    let value = value.trim();
+    if value.is_empty() || value.chars().any(|c| c.is_ascii_digit()) {
+        return false;
+    }
+    let parts: Vec<&str> = value.splitn(2, ',').collect();
+    let words: Vec<&str> = parts.iter().flat_map(|p| p.split_whitespace()).collect();
+    if parts.len() == 2 && parts.iter().any(|p| p.trim().is_empty()) {
+        return false;
+    }
+    if !(2..=5).contains(&words.len()) {
+        return false;
+    }
+    let mut names = 0;
+    for w in &words {
+        let bare = w.trim_end_matches('.');
+        let initial = bare.chars().count() == 1 && is_capitalised(bare);
+        let name = word_at(bare, 0).is_some_and(|x| x.text.len() == bare.len())
+            && is_capitalised(bare)
+            && !is_stop(bare);
+        if initial || name {
+            names += 1;
+        } else if !is_particle(bare) {
+            return false;
+        }
+    }
+    names >= 2
+}
+
+/// Whether the values of a column (a sample of its first rows) are personal
+/// data, and of what kind. `name` is the column's header name; `team` says it
+/// is a team or agent column, whose names are employees' and are kept.
+///
+/// E-mail addresses, phone numbers, IBANs and card numbers count when half
+/// the non-empty values hold one; names when four in five values read as a
+/// name and are mostly distinct (or half of them, in a column named like a
+/// name field); free text when values are long (25 characters and four
+/// words on average) and mostly distinct. "Mostly distinct" (four in five)
+/// needs five values at least, so a tiny sample keeps its columns.
+pub fn column_kind(
+    redactor: &Redactor,
+    name: &str,
+    values: &[&str],
+    team: bool,
+) -> Option<PersonalColumn> {
+    let values: Vec<&str> = values
+        .iter()
+        .map(|v| v.trim())
+        .filter(|v| !v.is_empty())
+        .collect();
+    let n = values.len();
+    if n == 0 {
+        return None;
+    }
+    let half = |k: usize| 2 * k >= n;
+    let most = |k: usize| 5 * k >= 4 * n;
+    let count = |kinds: &[PiiKind]| {
+        values
+            .iter()
+            .filter(|v| redactor.find(v).iter().any(|s| kinds.contains(&s.kind)))
+            .count()
+    };
+    if half(count(&[PiiKind::Email])) {
+        return Some(PersonalColumn::Email);
+    }
+    if half(count(&[PiiKind::Phone])) {
+        return Some(PersonalColumn::Phone);
+    }
+    if half(count(&[PiiKind::Iban, PiiKind::Card])) {
+        return Some(PersonalColumn::Account);
+    }
+    let distinct = values
+        .iter()
+        .collect::<std::collections::HashSet<_>>()
+        .len();
+    let mostly_distinct = n >= 5 && most(distinct);
+    if !team {
+        let names = values.iter().filter(|v| looks_like_name(v)).count();
+        let key: String = name
+            .chars()
+            .filter(|c| c.is_alphanumeric())
+            .flat_map(char::to_lowercase)
+            .collect();
+        let name_field = NAME_FIELDS.contains(&key.as_str());
+        if (name_field && half(names)) || (mostly_distinct && most(names)) {
+            return Some(PersonalColumn::Name);
+        }
+    }
+    let chars: usize = values.iter().map(|v| v.chars().count()).sum();
+    let words: usize = values.iter().map(|v| v.split_whitespace().count()).sum();
+    if mostly_distinct && chars >= 25 * n && words >= 4 * n {
+        return Some(PersonalColumn::FreeText);
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1701,6 +1897,70 @@ mod tests {
         assert_eq!(r().redact_part(text, 0..3), "Mr.");
         assert_eq!(r().redact_part(text, 0..text.len()), r().redact(text).text);
         assert_eq!(r().redact_part("no data", 3..7), "data");
+    }
+
+    #[test]
+    fn columns_of_personal_data_are_told_by_their_values() {
+        let kind = |name: &str, values: &[&str]| column_kind(&r(), name, values, false);
+        let emails = ["a.b@example.org", "c@example.org", "", "x@y.de"];
+        assert_eq!(kind("email", &emails), Some(PersonalColumn::Email));
+        assert_eq!(kind("Kontakt", &emails), Some(PersonalColumn::Email));
+        let phones = ["+49 171 2345601", "0171 2345602", "n/a"];
+        assert_eq!(kind("tel", &phones), Some(PersonalColumn::Phone));
+        let names = [
+            "Anna Müller",
+            "Jan de Vries",
+            "Smith, John",
+            "J. Peter Miller",
+            "Lucía García",
+        ];
+        assert_eq!(kind("x", &names), Some(PersonalColumn::Name));
+        // A name field needs no distinct values; a team column keeps its names.
+        assert_eq!(
+            kind("Name", &["D Landor", "Colin Pay"]),
+            Some(PersonalColumn::Name)
+        );
+        assert_eq!(column_kind(&r(), "agent", &names, true), None);
+        let notes = [
+            "please call me after six, I am at work until then",
+            "the parcel was left at the neighbour's door again",
+            "wants a refund for the broken router and the fees",
+            "prefers e-mail, does not answer the phone at all",
+            "moved house in March, the address is still wrong",
+        ];
+        assert_eq!(kind("contact note", &notes), Some(PersonalColumn::FreeText));
+        // Segments: few values, repeated; short codes; a small sample.
+        let channels = ["phone", "chat", "phone", "e-mail", "chat", "phone"];
+        assert_eq!(kind("channel", &channels), None);
+        let tiers = [
+            "Premium Plus",
+            "Basic",
+            "Premium Plus",
+            "Basic",
+            "Basic",
+            "Gold",
+        ];
+        assert_eq!(kind("tier", &tiers), None);
+        assert_eq!(kind("store", &["Berlin Mitte", "Hamburg Nord"]), None);
+        assert_eq!(kind("region", &["", ""]), None);
+        assert_eq!(
+            kind("zip", &["10115", "20095", "80331", "50667", "60311"]),
+            None
+        );
+        let long_but_repeated = ["British Airways customer review"; 6];
+        assert_eq!(kind("header", &long_but_repeated), None);
+    }
+
+    #[test]
+    fn a_personal_column_value_is_masked_by_its_kind() {
+        let red = r();
+        assert_eq!(PersonalColumn::Name.mask(&red, "Anna Müller"), "[NAME]");
+        assert_eq!(PersonalColumn::Name.mask(&red, ""), "");
+        assert_eq!(PersonalColumn::Email.mask(&red, "a@b.de"), "[EMAIL]");
+        assert_eq!(
+            PersonalColumn::FreeText.mask(&red, "call 0171 1234567, my name is Jan Smit"),
+            "call [PHONE], my name is [NAME]"
+        );
     }
 
     #[test]

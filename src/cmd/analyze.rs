@@ -20,8 +20,8 @@ use crate::model::manifest::{default_model_dir, sha256_file};
 use crate::model::transformer::{DeviceChoice, EncoderOptions, ForwardImpl, TransformerEncoder};
 use crate::model::{Encoder, Precision};
 use crate::output::manifest::{
-    CacheInfo, Counts, InputInfo, ModelInfo, NpsInfo, RunManifest, SegmentColumnName,
-    SentimentInfo, TaxonomyInfo, Thresholds, Timings, TopicsInfo,
+    CacheInfo, Counts, InputInfo, LeftOutColumn, ModelInfo, NpsInfo, RunManifest,
+    SegmentColumnName, SentimentInfo, TaxonomyInfo, Thresholds, Timings, TopicsInfo,
 };
 use crate::output::run::{StreamingOutputs, TableFiles, BI_FORMATS};
 use crate::output::tables;
@@ -141,7 +141,7 @@ pub struct Args {
     /// Column with the response date or date-time [default: found by name: date, responded_at, RecordedDate, Datum…]
     #[arg(long)]
     pub date_column: Option<String>,
-    /// Segment column for NPS aggregates; repeat for several [default: every other column with at most 100 distinct values]
+    /// Segment column for NPS aggregates; repeat for several [default: every other column with at most 100 distinct values, except columns of personal data: e-mail addresses, phone numbers, names, free text]
     #[arg(long = "segment-column")]
     pub segment_columns: Vec<String>,
     /// Periods of the NPS aggregates, comma-separated: day, week, month, quarter [default: week,month,quarter]
@@ -207,7 +207,7 @@ pub struct Args {
     /// Polarity of each class of --sentiment-model, in class-id order, for a model whose id2label says LABEL_0, LABEL_1…: e.g. neg,neu,pos
     #[arg(long, value_delimiter = ',', requires = "sentiment_model")]
     pub sentiment_labels: Vec<String>,
-    /// Do not mask personal data (names, phone numbers, e-mail addresses, IBANs, card and customer numbers) in the comments that the report and the follow-up file show. Masking is on by default.
+    /// Do not mask personal data (names, phone numbers, e-mail addresses, IBANs, card and customer numbers) in the comments that the report and the follow-up file show, nor the values of columns of personal data in the tables. Masking is on by default.
     #[arg(long, conflicts_with = "redact")]
     pub no_redact: bool,
     /// Mask personal data everywhere comment text leaves this run, also in the raw records of rejects.csv (the report and the follow-up table are masked by default).
@@ -409,8 +409,38 @@ pub fn run(args: Args) -> Result<ExitCode> {
         }
         SegmentChoice::Columns(idx)
     };
-    let team_columns = driver_run::team_columns(&args.team_columns, &segment_columns, date_column)
-        .map_err(|e| anyhow::anyhow!("{source}: {e}"))?;
+    let mut team_columns =
+        driver_run::team_columns(&args.team_columns, &segment_columns, date_column)
+            .map_err(|e| anyhow::anyhow!("{source}: {e}"))?;
+    // Columns of personal data, told from the first rows (kept, and read
+    // again by the pass): no automatic segments, masked in the tables.
+    let head = read_head(&mut stream, PROFILE_ROWS);
+    let personal = personal_columns(&head, &segment_columns, date_column, &args.team_columns);
+    let named: Vec<usize> = match &segments {
+        SegmentChoice::Columns(c) => c.clone(),
+        SegmentChoice::Auto { .. } => Vec::new(),
+    };
+    if args.team_columns.is_empty() {
+        team_columns.retain(|c| !personal.iter().any(|p| p.0 == *c));
+    }
+    let left_out: Vec<(usize, crate::redact::PersonalColumn)> = personal
+        .iter()
+        .copied()
+        .filter(|(c, _)| {
+            !named.contains(c) && (args.team_columns.is_empty() || !team_columns.contains(c))
+        })
+        .collect();
+    if !left_out.is_empty() {
+        eprintln!(
+            "note: columns left out of the segments as their values look like personal data{}: {}; name one with --segment-column to use it anyway",
+            if args.no_redact { "" } else { " (masked in fact_response and followup)" },
+            left_out
+                .iter()
+                .map(|(c, k)| format!("`{}` ({})", crate::input::escape_name(&segment_columns[*c]), k.short()))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
     let drivers_set = driver_run::settings(&args, set.min_n, set.fdr)?;
     // A calibration file that cannot be used at all fails before the slow
     // model load; whether it fits the model is checked once it is loaded.
@@ -515,6 +545,12 @@ pub fn run(args: Args) -> Result<ExitCode> {
             .followup_limit
             .unwrap_or(crate::followup::DEFAULT_LIMIT),
         redact: !args.no_redact,
+        not_segments: left_out.iter().map(|p| p.0).collect(),
+        masked_columns: if args.no_redact {
+            Vec::new()
+        } else {
+            left_out.clone()
+        },
         ..Default::default()
     };
     let columns = stream.columns().clone();
@@ -546,7 +582,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let cache_before = cached.as_ref().map(CachedEncoder::counts);
     let segment_origins = stream.segment_origins();
     let mut result = run_pass(
-        stream.by_ref(),
+        head.into_iter().chain(stream.by_ref()),
         &segment_columns,
         embedder,
         &classifier,
@@ -609,6 +645,14 @@ pub fn run(args: Args) -> Result<ExitCode> {
             segment_columns: segment_columns.clone(),
             aggregated_segment_columns: result.agg_columns.clone(),
             scale: read_as.3.label().into(),
+            left_out_columns: left_out_columns(
+                &segment_columns,
+                date_column,
+                &left_out,
+                &result.agg_columns,
+                &named,
+                !args.no_redact,
+            ),
             segment_column_names: segment_origins
                 .iter()
                 .zip(&segment_columns)
@@ -813,6 +857,100 @@ fn report_comment_text(
     } else {
         text[part].to_string()
     }
+}
+
+/// Responses read to tell which columns hold personal data.
+const PROFILE_ROWS: usize = 1000;
+
+/// The first records of `stream`, up to `responses` responses (or the end,
+/// or the first error, which ends the stream).
+fn read_head(
+    stream: &mut ResponseStream,
+    responses: usize,
+) -> Vec<Result<crate::input::Record, crate::input::InputError>> {
+    let mut head = Vec::new();
+    let mut n = 0;
+    while n < responses {
+        match stream.next() {
+            None => break,
+            Some(Err(e)) => {
+                head.push(Err(e));
+                break;
+            }
+            Some(Ok(r)) => {
+                n += usize::from(matches!(r, crate::input::Record::Response(_)));
+                head.push(Ok(r));
+            }
+        }
+    }
+    head
+}
+
+/// The segment columns (not the date column) whose values in `head` look
+/// like personal data, with what they hold. Team columns (named by
+/// `--team-column`, or named like one) may hold names: employees'.
+fn personal_columns(
+    head: &[Result<crate::input::Record, crate::input::InputError>],
+    segment_columns: &[String],
+    date_column: Option<usize>,
+    team_flags: &[String],
+) -> Vec<(usize, crate::redact::PersonalColumn)> {
+    let redactor = crate::redact::Redactor::new();
+    let responses: Vec<&crate::input::Response> = head
+        .iter()
+        .filter_map(|r| match r {
+            Ok(crate::input::Record::Response(r)) => Some(r),
+            _ => None,
+        })
+        .collect();
+    (0..segment_columns.len())
+        .filter(|&c| Some(c) != date_column)
+        .filter_map(|c| {
+            let name = &segment_columns[c];
+            let team = team_flags.contains(name) || crate::driver_stats::is_team_column(name);
+            let values: Vec<&str> = responses
+                .iter()
+                .map(|r| r.segments.get(c).map_or("", String::as_str))
+                .collect();
+            crate::redact::column_kind(&redactor, name, &values, team).map(|k| (c, k))
+        })
+        .collect()
+}
+
+/// The manifest's `left_out_columns`: the columns of personal data that are
+/// no segment, and, when segments were chosen automatically, those dropped
+/// for too many distinct values.
+fn left_out_columns(
+    segment_columns: &[String],
+    date_column: Option<usize>,
+    personal: &[(usize, crate::redact::PersonalColumn)],
+    aggregated: &[String],
+    named: &[usize],
+    masked: bool,
+) -> Vec<LeftOutColumn> {
+    let mut out: Vec<LeftOutColumn> = personal
+        .iter()
+        .map(|(c, k)| LeftOutColumn {
+            column: segment_columns[*c].clone(),
+            reason: k.reason().to_string(),
+            masked,
+        })
+        .collect();
+    if named.is_empty() {
+        for (c, name) in segment_columns.iter().enumerate() {
+            if Some(c) != date_column
+                && !personal.iter().any(|p| p.0 == c)
+                && !aggregated.contains(name)
+            {
+                out.push(LeftOutColumn {
+                    column: name.clone(),
+                    reason: "more than 100 distinct values".to_string(),
+                    masked: false,
+                });
+            }
+        }
+    }
+    out
 }
 
 /// Forwards to `inner`, masking the raw records of rejects with `--redact`.
