@@ -12,6 +12,7 @@
 use std::time::{Duration, Instant};
 
 use anyhow::Result;
+use rayon::prelude::*;
 
 use crate::classify::embed::{classify_embedded, embed_comments, EmbeddedTexts};
 use crate::classify::Classifier;
@@ -29,7 +30,8 @@ use crate::stats::response::{AnalyzedResponse, DriverScope, DriverTable};
 #[derive(Debug, Clone, PartialEq)]
 pub enum SegmentChoice {
     /// Every segment column with at most this many distinct values (so free
-    /// text such as a name or a title does not become thousands of segments).
+    /// text such as a name or a title does not become thousands of segments),
+    /// except [`PassSettings::not_segments`].
     Auto { max_values: usize },
     /// Exactly these columns (indices into the segment columns).
     Columns(Vec<usize>),
@@ -64,6 +66,12 @@ pub struct PassSettings {
     pub followup_limit: usize,
     /// Mask personal data in the comments of the follow-up table.
     pub redact: bool,
+    /// Segment columns that are never automatic segments: they hold
+    /// personal data ([`crate::text::redact::column_kind`]).
+    pub not_segments: Vec<usize>,
+    /// Segment columns whose values are masked as each chunk arrives, before
+    /// anything counts or writes them, with what they hold.
+    pub masked_columns: Vec<(usize, crate::text::redact::PersonalColumn)>,
 }
 
 impl Default for PassSettings {
@@ -78,6 +86,8 @@ impl Default for PassSettings {
             team_columns: Vec::new(),
             followup_limit: crate::stats::followup::DEFAULT_LIMIT,
             redact: true,
+            not_segments: Vec::new(),
+            masked_columns: Vec::new(),
         }
     }
 }
@@ -190,6 +200,8 @@ fn read_batches(
 /// stage.
 struct Tally<'a> {
     settings: &'a PassSettings,
+    /// Masks the values of [`PassSettings::masked_columns`], when any.
+    redactor: Option<crate::text::redact::Redactor>,
     agg_index: Vec<usize>,
     counts: DriverCountsAccumulator,
     agg: AggAccumulator,
@@ -209,7 +221,7 @@ impl<'a> Tally<'a> {
         let agg_index: Vec<usize> = match &settings.segments {
             SegmentChoice::Columns(c) => c.clone(),
             SegmentChoice::Auto { .. } => (0..segment_columns.len())
-                .filter(|&c| Some(c) != settings.date_column)
+                .filter(|&c| Some(c) != settings.date_column && !settings.not_segments.contains(&c))
                 .collect(),
         };
         let max_values = match settings.segments {
@@ -243,6 +255,7 @@ impl<'a> Tally<'a> {
         );
         Tally {
             settings,
+            redactor: (!settings.masked_columns.is_empty()).then(crate::text::redact::Redactor::new),
             agg_index,
             counts,
             agg,
@@ -265,7 +278,7 @@ impl<'a> Tally<'a> {
     /// its responses and hands rejects and responses to the sink.
     fn add(
         &mut self,
-        chunk: EmbeddedChunk,
+        mut chunk: EmbeddedChunk,
         classifier: &Classifier,
         sink: &mut dyn PassSink,
         progress: &mut dyn FnMut(u64),
@@ -279,6 +292,16 @@ impl<'a> Tally<'a> {
         }
         if chunk.responses.is_empty() {
             return Ok(());
+        }
+        if let Some(redactor) = &self.redactor {
+            let masked = &self.settings.masked_columns;
+            chunk.responses.par_iter_mut().for_each(|r| {
+                for &(c, kind) in masked {
+                    if let Some(v) = r.segments.get_mut(c) {
+                        *v = kind.mask(redactor, v);
+                    }
+                }
+            });
         }
         let analyses = classify_embedded(chunk.embedded, classifier)?;
         anyhow::ensure!(

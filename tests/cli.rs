@@ -629,3 +629,213 @@ fn openmp_threads_are_passive_unless_the_user_says_otherwise() {
         );
     }
 }
+
+/// Comments with personal data that a split at every `.` used to cut in two.
+const PII_COMMENTS: [&str; 4] = [
+    "mustermann@example.com never answered",
+    "Mr. Smith was extremely rude",
+    "MÜLLER@bücher.de never answered",
+    "Frau Dr. Anna Schmidt was rude",
+];
+
+#[test]
+fn report_examples_never_show_part_of_an_address_or_a_name() {
+    let w = Work::new();
+    // Every clause negative, and each comment the example of a topic, so
+    // that each one is shown in the report.
+    let sentiment = w.path("negative");
+    common::tiny_classifier_folder(
+        &sentiment,
+        common::Arch::Bert,
+        Some(&["NEGATIVE", "POSITIVE"]),
+        &[6.0, 0.0],
+        0.0,
+    );
+    let mut tax = String::from("name = \"pii\"\nversion = \"1\"\n");
+    for (i, c) in PII_COMMENTS.iter().enumerate() {
+        tax.push_str(&format!(
+            "[[topic]]\nid = \"t{i}\"\nlabel = {{ en = \"Topic {i}\" }}\nexamples.en = [{c:?}]\n"
+        ));
+    }
+    tax.push_str("[[topic]]\nid = \"other\"\nlabel = { en = \"Other\" }\nexamples.en = [\"great service\"]\n");
+    let tax = w.write("pii.toml", &tax);
+    let mut data = String::from("id,score,comment\n");
+    for (i, c) in PII_COMMENTS.iter().enumerate() {
+        data.push_str(&format!("p{i},2,{c}\n"));
+    }
+    data.push_str("q1,9,great service\nq2,10,great service\n");
+    let input = w.write("pii.csv", &data);
+    let o = w.analyze(
+        &input,
+        "out",
+        &[
+            "--taxonomy",
+            tax.to_str().unwrap(),
+            "--sentiment-model",
+            sentiment.to_str().unwrap(),
+            "--precision",
+            "f32",
+            "--topic-threshold",
+            "0.9",
+        ],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let report = std::fs::read_to_string(w.path("out/report.html")).unwrap();
+    let examples = &report[report.find("examples-heading").expect("examples section")..];
+    for masked in [
+        "[EMAIL] never answered",
+        "Mr. [NAME] was extremely rude",
+        "Frau Dr. [NAME] was rude",
+    ] {
+        assert!(examples.contains(masked), "{masked} not in the examples");
+    }
+    for part in [
+        "mustermann",
+        "@example",
+        "Smith",
+        "MÜLLER",
+        "bücher",
+        "Anna",
+        "Schmidt",
+    ] {
+        assert!(!report.contains(part), "report.html shows {part:?}");
+    }
+}
+
+/// An export with columns that hold personal data beside a real segment.
+fn personal_columns_export() -> String {
+    let mut s = String::from("id,score,comment,channel,email,contact note,Telefon,Kunde\n");
+    let names = [
+        "Anna Müller",
+        "Jan de Vries",
+        "John Smith",
+        "Marie Dubois",
+        "Lucía García",
+        "Peter Schmidt",
+        "Sophie Janssen",
+        "Thomas Becker",
+        "Emma Wilson",
+        "Lukas Meier",
+        "Julia Fischer",
+        "David Brown",
+    ];
+    for (i, name) in names.iter().enumerate() {
+        let score = if i % 3 == 0 { 9 } else { 2 + i % 4 };
+        let comment = if score > 8 {
+            "great service"
+        } else {
+            "invoice wrong"
+        };
+        let channel = if i % 2 == 0 { "phone" } else { "chat" };
+        let user = name.split(' ').next_back().unwrap_or("x").to_lowercase();
+        s.push_str(&format!(
+            "r{i},{score},{comment},{channel},{user}{i}@example.org,\
+             \"Please call me back after 6pm, my name is {name}, I am home on weekdays\",\
+             +49 171 23456{i:02},{name}\n"
+        ));
+    }
+    s
+}
+
+#[test]
+fn columns_with_personal_data_are_no_segments_and_are_masked() {
+    let w = Work::new();
+    let data = personal_columns_export();
+    let input = w.write("contacts.csv", &data);
+    let o = w.analyze(&input, "out", &[]);
+    assert!(o.status.success(), "{}", text(&o));
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    let notes: Vec<&str> = stderr.lines().filter(|l| l.contains("left out")).collect();
+    assert_eq!(notes.len(), 1, "{stderr}");
+    for c in ["`email`", "`contact note`", "`Telefon`", "`Kunde`"] {
+        assert!(notes[0].contains(c), "{c}: {stderr}");
+    }
+    // Only the channel is a segment.
+    let agg = csv_rows(&w.path("out/agg_nps.csv"));
+    let mut columns: Vec<&str> = agg.iter().map(|r| &r[0]).collect();
+    columns.dedup();
+    assert_eq!(columns, ["", "channel"]);
+    // No value of those columns leaves the run unmasked.
+    let leaks: Vec<String> = data
+        .lines()
+        .skip(1)
+        .flat_map(|l| {
+            let mut r = csv::ReaderBuilder::new()
+                .has_headers(false)
+                .from_reader(l.as_bytes());
+            let rec = r.records().next().unwrap().unwrap();
+            vec![
+                rec[4].to_string(),
+                rec[5].to_string(),
+                rec[6].to_string(),
+                rec[7].to_string(),
+                rec[7].split(' ').next_back().unwrap().to_string(),
+            ]
+        })
+        .collect();
+    for file in [
+        "fact_response.csv",
+        "followup.csv",
+        "report.html",
+        "segment_driver.csv",
+        "team_view.csv",
+    ] {
+        let body = std::fs::read_to_string(w.path("out").join(file)).unwrap();
+        for v in &leaks {
+            assert!(!body.contains(v.as_str()), "{file} shows {v:?}");
+        }
+    }
+    let facts = csv_rows(&w.path("out/fact_response.csv"));
+    let header: Vec<String> = csv::Reader::from_path(w.path("out/fact_response.csv"))
+        .unwrap()
+        .headers()
+        .unwrap()
+        .iter()
+        .map(str::to_string)
+        .collect();
+    let at = |n: &str| {
+        header
+            .iter()
+            .position(|h| h == n)
+            .unwrap_or_else(|| panic!("{n}"))
+    };
+    assert_eq!(&facts[0][at("segment_email")], "[EMAIL]");
+    assert_eq!(&facts[0][at("segment_telefon")], "[PHONE]");
+    assert_eq!(&facts[0][at("segment_kunde")], "[NAME]");
+    assert!(
+        facts[0][at("segment_contact_note")].contains("my name is [NAME]"),
+        "{:?}",
+        facts[0]
+    );
+    assert_eq!(&facts[0][at("segment_channel")], "phone");
+    // The manifest says which columns were left out and why.
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(w.path("out/manifest.json")).unwrap())
+            .unwrap();
+    let left = manifest["input"]["left_out_columns"]
+        .as_array()
+        .expect("left_out_columns");
+    let reason = |c: &str| {
+        left.iter()
+            .find(|e| e["column"] == c)
+            .map(|e| e["reason"].as_str().unwrap_or("").to_string())
+            .unwrap_or_else(|| panic!("{c} not in {left:?}"))
+    };
+    assert!(reason("email").contains("e-mail"), "{left:?}");
+    assert!(reason("Telefon").contains("phone"), "{left:?}");
+    assert!(reason("Kunde").contains("name"), "{left:?}");
+    assert!(reason("contact note").contains("free text"), "{left:?}");
+    assert_eq!(left.len(), 4, "{left:?}");
+
+    // Named by a flag, a column is a segment again.
+    let o = w.analyze(
+        &input,
+        "named",
+        &["--segment-column", "channel", "--segment-column", "email"],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let agg = csv_rows(&w.path("named/agg_nps.csv"));
+    assert!(agg
+        .iter()
+        .any(|r| &r[0] == "email" && r[1].ends_with("@example.org")));
+}

@@ -924,3 +924,241 @@ fn a_taxonomy_with_thousands_of_examples_says_that_it_embeds_them() {
     assert!(o.status.success(), "{}", show(&o));
     assert!(!stderr(&o).contains("example phrases"), "{}", show(&o));
 }
+
+/// Every cell of a CSV output.
+fn csv_cells(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
+    let mut r = csv::Reader::from_path(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let header = r
+        .headers()
+        .expect("header")
+        .iter()
+        .map(str::to_string)
+        .collect();
+    let rows = r
+        .records()
+        .map(|x| x.expect("row").iter().map(str::to_string).collect())
+        .collect();
+    (header, rows)
+}
+
+/// The values of a text column of a Parquet output, as stored.
+fn parquet_strings(path: &Path, column: &str) -> Vec<String> {
+    use arrow_array::Array;
+    let file = std::fs::File::open(path).expect("parquet file");
+    let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
+        .expect("parquet reader")
+        .build()
+        .expect("parquet batches");
+    let mut out = Vec::new();
+    for batch in reader {
+        let batch = batch.expect("batch");
+        let col = batch
+            .column_by_name(column)
+            .unwrap_or_else(|| panic!("no column {column}"));
+        let s = col
+            .as_any()
+            .downcast_ref::<arrow_array::StringArray>()
+            .expect("a text column");
+        out.extend((0..s.len()).map(|i| s.value(i).to_string()));
+    }
+    out
+}
+
+/// Names of the columns of a Parquet output.
+fn parquet_columns(path: &Path) -> Vec<String> {
+    let file = std::fs::File::open(path).expect("parquet file");
+    let b = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
+        .expect("parquet reader");
+    b.schema()
+        .fields()
+        .iter()
+        .map(|f| f.name().clone())
+        .collect()
+}
+
+#[test]
+fn cells_that_start_like_formulas_are_neutralised_in_csv_and_exact_in_parquet() {
+    let w = Work::new();
+    let input = w.write(
+        "formulas.csv",
+        "id,score,comment,channel\n\
+         =1+2,2,waited on hold an hour,@chat\n\
+         -12.5,3,invoice wrong,-phone\n\
+         +x,9,great service,\"=HYPERLINK(\"\"http://evil\"\")\"\n\
+         ok1,1,rude agent,@chat\n\
+         ok2,10,great service,-phone\n\
+         =bad,x,not a score,@chat\n",
+    );
+    let o = w.analyze(&input, "out", &[]);
+    assert!(o.status.success(), "{}", show(&o));
+    let out = w.path("out");
+    let mut checked = 0;
+    for e in std::fs::read_dir(&out).expect("out") {
+        let p = e.expect("entry").path();
+        if p.extension().is_none_or(|x| x != "csv") {
+            continue;
+        }
+        let (header, rows) = csv_cells(&p);
+        for cell in header.iter().chain(rows.iter().flatten()) {
+            assert!(
+                !cell.starts_with(['=', '+', '@', '\t', '\r']),
+                "{}: {cell:?}",
+                p.display()
+            );
+            assert!(
+                !cell.starts_with('-') || cell.parse::<f64>().is_ok(),
+                "{}: {cell:?} is neither neutralised nor a number",
+                p.display()
+            );
+        }
+        checked += 1;
+    }
+    assert!(checked >= 10, "{checked} CSV files");
+    let (header, rows) = csv_cells(&out.join("fact_response.csv"));
+    let id = header
+        .iter()
+        .position(|h| h == "response_id")
+        .expect("response_id");
+    let ids: Vec<&str> = rows.iter().map(|r| r[id].as_str()).collect();
+    assert_eq!(ids, ["'=1+2", "'-12.5", "'+x", "ok1", "ok2"]);
+    let (_, agg) = csv_cells(&out.join("agg_nps.csv"));
+    assert!(agg.iter().any(|r| r[1] == "'@chat"), "{agg:?}");
+    assert!(
+        agg.iter().any(|r| r[1] == "'=HYPERLINK(\"http://evil\")"),
+        "{agg:?}"
+    );
+    let (_, followup) = csv_cells(&out.join("followup.csv"));
+    assert!(followup.iter().any(|r| r[1] == "'=1+2"), "{followup:?}");
+    let r = rejects(&out);
+    assert_eq!(&r[0][4], "'=bad,x,not a score,@chat");
+    // Parquet keeps the values exact.
+    assert_eq!(
+        parquet_strings(&out.join("fact_response.parquet"), "response_id"),
+        ["=1+2", "-12.5", "+x", "ok1", "ok2"]
+    );
+    assert!(
+        parquet_strings(&out.join("agg_nps.parquet"), "segment_value")
+            .contains(&"@chat".to_string())
+    );
+}
+
+#[test]
+fn duplicate_and_empty_header_names_get_unique_output_names() {
+    let w = Work::new();
+    let mut data = String::from("id,score,comment,a b,a-b,A B,a_b,,\n");
+    for i in 0..6 {
+        let (score, comment) = if i % 2 == 0 {
+            (9, "great service")
+        } else {
+            (2, "invoice wrong")
+        };
+        let v = if i < 3 { "x" } else { "y" };
+        data.push_str(&format!(
+            "r{i},{score},{comment},{v}1,{v}2,{v}3,{v}4,{v}5,{v}6\n"
+        ));
+    }
+    let input = w.write("dups.csv", data);
+    let o = w.analyze(&input, "out", &[]);
+    assert!(o.status.success(), "{}", show(&o));
+    let out = w.path("out");
+    let want = [
+        "segment_a_b",
+        "segment_a_b_2",
+        "segment_a_b_3",
+        "segment_a_b_4",
+        "segment_col_8",
+        "segment_col_9",
+    ];
+    for table in ["fact_response", "followup"] {
+        let (header, rows) = csv_cells(&out.join(format!("{table}.csv")));
+        let segments: Vec<&str> = header
+            .iter()
+            .map(String::as_str)
+            .filter(|h| h.starts_with("segment_"))
+            .collect();
+        assert_eq!(segments, want, "{table}");
+        // Each output column holds its own input column's values.
+        let at = |name: &str| header.iter().position(|h| h == name).expect(name);
+        assert!(!rows.is_empty(), "{table}");
+        for r in &rows {
+            assert!(r[at("segment_a_b_3")].ends_with('3'), "{table}: {r:?}");
+            assert!(r[at("segment_col_9")].ends_with('6'), "{table}: {r:?}");
+        }
+        let columns = parquet_columns(&out.join(format!("{table}.parquet")));
+        let mut unique = columns.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(unique.len(), columns.len(), "{table}: {columns:?}");
+        assert!(
+            columns.iter().all(|c| !c.is_empty()),
+            "{table}: {columns:?}"
+        );
+    }
+    // agg_nps: the empty column name is the overall row only.
+    let (_, agg) = csv_cells(&out.join("agg_nps.csv"));
+    let mut names: Vec<&str> = agg.iter().map(|r| r[0].as_str()).collect();
+    names.dedup();
+    assert_eq!(names, ["", "a b", "a-b", "A B", "a_b", "col_8", "col_9"]);
+    assert!(agg
+        .iter()
+        .filter(|r| r[0].is_empty())
+        .all(|r| r[1].is_empty()));
+    // The manifest maps each input column to its output name.
+    let m = manifest(&out);
+    let map = m["input"]["segment_column_names"]
+        .as_array()
+        .expect("segment_column_names")
+        .clone();
+    let entry = |pos: u64| {
+        map.iter()
+            .find(|e| e["position"] == pos)
+            .unwrap_or_else(|| panic!("position {pos} in {map:?}"))
+            .clone()
+    };
+    assert_eq!(entry(6)["header"], "A B");
+    assert_eq!(entry(6)["name"], "A B");
+    assert_eq!(entry(6)["output"], "segment_a_b_3");
+    assert_eq!(entry(8)["header"], "");
+    assert_eq!(entry(8)["name"], "col_8");
+    assert_eq!(entry(8)["output"], "segment_col_8");
+    assert_eq!(entry(9)["output"], "segment_col_9");
+}
+
+#[test]
+fn control_characters_in_header_names_are_escaped_in_messages() {
+    let w = Work::new();
+    let input = w.write("ansi.csv", "\u{1b}[31mQ1\u{1b}[0m,comment\n9,ok\n");
+    let o = w.analyze(&input, "out", &[]);
+    expect_error(
+        &o,
+        ExitCode::Input,
+        &["ansi.csv", "\\u{1b}[31mQ1\\u{1b}[0m"],
+    );
+    assert!(!stderr(&o).contains('\u{1b}'), "{}", show(&o));
+
+    let input = w.write(
+        "ansi2.csv",
+        "score,comment,\u{1b}]0;pwned\u{7}chan\n9,ok,x\n",
+    );
+    let o = w.analyze(&input, "out", &["--segment-column", "nope"]);
+    expect_error(&o, ExitCode::Usage, &["nope", "\\u{1b}]0;pwned\\u{7}chan"]);
+    assert!(!stderr(&o).contains('\u{1b}'), "{}", show(&o));
+    let o = w.analyze(&input, "out", &["--team-column", "nope"]);
+    assert!(!stderr(&o).contains('\u{1b}'), "{}", show(&o));
+    let o = w.analyze(&input, "out", &["--date-column", "nope"]);
+    assert!(!stderr(&o).contains('\u{1b}'), "{}", show(&o));
+}
+
+#[test]
+fn a_rejected_record_over_several_lines_is_reported_with_its_line_range() {
+    let w = Work::new();
+    let input = w.write(
+        "multi.csv",
+        "id,score,comment\na1,9,fine\na2,11,\"first line\nsecond line\nthird line\"\na3,x,one line\n",
+    );
+    let o = w.analyze(&input, "out", &[]);
+    assert!(o.status.success(), "{}", show(&o));
+    let r = rejects(&w.path("out"));
+    let lines: Vec<&str> = r.iter().map(|r| &r[1]).collect();
+    assert_eq!(lines, ["3-5", "6"], "{r:?}");
+}

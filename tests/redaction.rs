@@ -3,8 +3,10 @@
 //! floors set just under what the rules reached when they were written
 //! (`cargo run --release --example redaction_eval` prints the figures).
 //!
-//! `comments.jsonl` (304 comments) is the development set: written before the
-//! rules, then read while writing them, so its figures flatter the rules.
+//! `comments.jsonl` (320 comments) is the development set: written before the
+//! rules, then read while writing them, so its figures flatter the rules. Its
+//! last 16 lines were added for issue 16 (eight gaps it found, eight
+//! look-alikes of them), before the rules that catch them.
 //! `holdout.jsonl` (151) and `blind.jsonl` (100) were written later, each run
 //! once before any rule changed for it. First runs: holdout recall/precision
 //! 1.0/1.0 for e-mail, phone, IBAN and card, customer numbers 0.889/1.0,

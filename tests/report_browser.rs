@@ -239,6 +239,8 @@ fn realistic_report() -> ReportData {
             segment_columns: vec!["RecordedDate".into(), "channel".into(), "region".into()],
             aggregated_segment_columns: vec!["channel".into(), "region".into()],
             scale: "0-10".into(),
+            left_out_columns: vec![],
+            segment_column_names: vec![],
         },
         counts: Counts {
             read,

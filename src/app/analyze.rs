@@ -13,6 +13,7 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 
+use super::personal::{left_out_columns, personal_columns, read_head, PROFILE_ROWS};
 use super::progress::RunProgress;
 use super::summary;
 use crate::classify::calibration::{self, CalibrationOrigin, TopicCalibration};
@@ -22,15 +23,15 @@ use crate::classify::{Classifier, ClassifierSettings, ModelSentiment, SentimentM
 use crate::exit_codes::{ExitCode, WithCode};
 use crate::input::dates::find_date_column;
 use super::spool::{spool, Spooled};
-use crate::input::{InputFormat, InputOptions, Reject, ResponseStream};
+use crate::input::{escape_name, InputError, InputFormat, InputOptions, Record, Reject, ResponseStream};
 use crate::exit_codes::cache_error;
 use crate::model::cache::{CachedEncoder, EmbeddingCache, ModelSpec};
 use crate::model::manifest::sha256_file;
 use crate::model::transformer::{EncoderOptions, TransformerEncoder};
 use crate::model::Encoder;
 use crate::output::manifest::{
-    CacheInfo, Counts, InputInfo, ModelInfo, NpsInfo, RunManifest, SentimentInfo, TableInfo,
-    TaxonomyInfo, Thresholds, Timings, TopicsInfo,
+    CacheInfo, Counts, InputInfo, ModelInfo, NpsInfo, RunManifest, SegmentColumnName,
+    SentimentInfo, TableInfo, TaxonomyInfo, Thresholds, Timings, TopicsInfo,
 };
 use crate::output::run::{StreamingOutputs, TableFiles, BI_FORMATS};
 use crate::output::tables;
@@ -42,7 +43,7 @@ use crate::stats::aggregate::Period;
 use crate::stats::bootstrap::BootstrapSettings;
 use crate::stats::driver_stats::{is_team_column, AnalysisSettings, DriverAnalysis, DriverCounts};
 use crate::stats::response::AnalyzedResponse;
-use crate::text::redact::Redactor;
+use crate::text::redact::{PersonalColumn, Redactor};
 
 /// Where personal data is masked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -177,7 +178,7 @@ pub fn run(cfg: &AnalyzeConfig) -> Result<ExitCode> {
         tool: format!("verbatim {}", env!("CARGO_PKG_VERSION")),
         started_at,
         finished_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-        input: input.info(input_sha256, &written.result),
+        input: input.info(input_sha256, &written.result, cfg.masking.shown()),
         counts: counts(&written.result, &written.drivers),
         nps: NpsInfo {
             nps: written.result.nps.score(),
@@ -239,6 +240,13 @@ struct Input {
     date_column: Option<usize>,
     segments: SegmentChoice,
     team_columns: Vec<usize>,
+    /// The first records, read to tell the columns of personal data; the
+    /// pass reads them first.
+    head: Vec<Result<Record, InputError>>,
+    /// Columns of personal data that are no segment, with what they hold.
+    left_out: Vec<(usize, PersonalColumn)>,
+    /// Segment columns named by `--segment-column`.
+    named: Vec<usize>,
 }
 
 impl Input {
@@ -263,8 +271,27 @@ impl Input {
         let segments = segment_choice(&cfg.segment_columns, &segment_columns)
             .map_err(|e| anyhow::anyhow!("{source}: {e}"))
             .code(ExitCode::Usage)?;
-        let team_columns = team_columns(&cfg.team_columns, &segment_columns, date_column)
+        let mut team_columns = team_columns(&cfg.team_columns, &segment_columns, date_column)
             .map_err(|e| anyhow::anyhow!("{source}: {e}"))?;
+        // Columns of personal data, told from the first rows (kept, and read
+        // again by the pass): no automatic segments, masked in the tables.
+        let head = read_head(&mut stream, PROFILE_ROWS);
+        let personal = personal_columns(&head, &segment_columns, date_column, &cfg.team_columns);
+        let named: Vec<usize> = match &segments {
+            SegmentChoice::Columns(c) => c.clone(),
+            SegmentChoice::Auto { .. } => Vec::new(),
+        };
+        if cfg.team_columns.is_empty() {
+            team_columns.retain(|c| !personal.iter().any(|p| p.0 == *c));
+        }
+        let left_out: Vec<(usize, PersonalColumn)> = personal
+            .iter()
+            .copied()
+            .filter(|(c, _)| {
+                !named.contains(c) && (cfg.team_columns.is_empty() || !team_columns.contains(c))
+            })
+            .collect();
+        note_left_out(&left_out, &segment_columns, cfg.masking.shown());
         Ok(Input {
             spooled,
             given: cfg.input.clone(),
@@ -274,6 +301,9 @@ impl Input {
             date_column,
             segments,
             team_columns,
+            head,
+            left_out,
+            named,
         })
     }
 
@@ -284,7 +314,7 @@ impl Input {
             .map_or(self.given.as_path(), |t| t.path())
     }
 
-    fn info(&self, sha256: String, result: &PassResult) -> InputInfo {
+    fn info(&self, sha256: String, result: &PassResult, masked: bool) -> InputInfo {
         let s = &self.stream;
         let columns = s.columns();
         InputInfo {
@@ -300,12 +330,49 @@ impl Input {
             segment_columns: self.segment_columns.clone(),
             aggregated_segment_columns: result.agg_columns.clone(),
             scale: s.scale().label().into(),
+            left_out_columns: left_out_columns(
+                &self.segment_columns,
+                self.date_column,
+                &self.left_out,
+                &result.agg_columns,
+                &self.named,
+                masked,
+            ),
+            segment_column_names: s
+                .segment_origins()
+                .iter()
+                .zip(&self.segment_columns)
+                .zip(tables::segment_output_names(&self.segment_columns, self.date_column))
+                .map(|(((position, header), name), output)| SegmentColumnName {
+                    position: *position,
+                    header: header.clone(),
+                    name: name.clone(),
+                    output,
+                })
+                .collect(),
         }
     }
 }
 
 /// The segment columns named by the settings, else every column with few
 /// enough distinct values.
+/// Says on stderr which columns are left out of the segments as personal
+/// data.
+fn note_left_out(left_out: &[(usize, PersonalColumn)], columns: &[String], masked: bool) {
+    if left_out.is_empty() {
+        return;
+    }
+    eprintln!(
+        "note: columns left out of the segments as their values look like personal data{}: {}; name one with --segment-column to use it anyway",
+        if masked { " (masked in fact_response and followup)" } else { "" },
+        left_out
+            .iter()
+            .map(|(c, k)| format!("`{}` ({})", escape_name(&columns[*c]), k.short()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+}
+
 fn segment_choice(named: &[String], columns: &[String]) -> Result<SegmentChoice, String> {
     if named.is_empty() {
         return Ok(SegmentChoice::Auto { max_values: 100 });
@@ -315,8 +382,9 @@ fn segment_choice(named: &[String], columns: &[String]) -> Result<SegmentChoice,
         .map(|name| {
             columns.iter().position(|c| c == name).ok_or_else(|| {
                 format!(
-                    "--segment-column `{name}` not found; the segment columns are: {}",
-                    columns.join(", ")
+                    "--segment-column `{}` not found; the segment columns are: {}",
+                    escape_name(name),
+                    escape_name(&columns.join(", "))
                 )
             })
         })
@@ -341,8 +409,9 @@ fn team_columns(
         .map(|name| {
             columns.iter().position(|c| c == name).ok_or_else(|| {
                 format!(
-                    "--team-column `{name}` not found; the segment columns are: {}",
-                    columns.join(", ")
+                    "--team-column `{}` not found; the segment columns are: {}",
+                    escape_name(name),
+                    escape_name(&columns.join(", "))
                 )
             })
         })
@@ -481,6 +550,12 @@ fn write_pass(
         team_columns: input.team_columns.clone(),
         followup_limit: cfg.followup_limit,
         redact: cfg.masking.shown(),
+        not_segments: input.left_out.iter().map(|p| p.0).collect(),
+        masked_columns: if cfg.masking.shown() {
+            input.left_out.clone()
+        } else {
+            Vec::new()
+        },
         ..Default::default()
     };
     let topic_ids: Vec<String> = taxonomy.topics.iter().map(|t| t.id.clone()).collect();
@@ -494,11 +569,13 @@ fn write_pass(
     )?;
     let redactor = Redactor::new();
     let shown = cfg.masking.shown();
-    let mask = |t: &str| {
+    // An example is a clause of a comment, masked as part of the whole
+    // comment: no clause shows part of an address or a name.
+    let mask = |t: &str, part: std::ops::Range<usize>| {
         if shown {
-            redactor.redact(t).text
+            redactor.redact_part(t, part)
         } else {
-            t.to_string()
+            t[part].to_string()
         }
     };
     let sink = MaskedRejects {
@@ -506,8 +583,9 @@ fn write_pass(
         redactor: (cfg.masking == Masking::Everywhere).then_some(&redactor),
     };
     let mut sink = ExampleCollector::new(sink, taxonomy, 3, mask);
+    let head = std::mem::take(&mut input.head);
     let mut result = run_pass(
-        input.stream.by_ref(),
+        head.into_iter().chain(input.stream.by_ref()),
         &input.segment_columns,
         PassModels {
             encoder: embedder,

@@ -4,6 +4,7 @@
 //! one pass, the statistics, the outputs and the exit code.
 
 pub mod analyze;
+pub mod personal;
 pub mod progress;
 pub mod spool;
 pub mod summary;

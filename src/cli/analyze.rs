@@ -63,7 +63,7 @@ pub struct Args {
     /// Column with the response date or date-time [default: found by name: date, responded_at, RecordedDate, Datum…]
     #[arg(long)]
     pub date_column: Option<String>,
-    /// Segment column for NPS aggregates; repeat for several [default: every other column with at most 100 distinct values]
+    /// Segment column for NPS aggregates; repeat for several [default: every other column with at most 100 distinct values, except columns of personal data: e-mail addresses, phone numbers, names, free text]
     #[arg(long = "segment-column")]
     pub segment_columns: Vec<String>,
     /// Periods of the NPS aggregates, comma-separated: day, week, month, quarter [default: week,month,quarter]
@@ -113,7 +113,7 @@ pub struct Args {
     /// Polarity of each class of --sentiment-model, in class-id order, for a model whose id2label says LABEL_0, LABEL_1…: e.g. neg,neu,pos
     #[arg(long, value_delimiter = ',', requires = "sentiment_model")]
     pub sentiment_labels: Vec<String>,
-    /// Do not mask personal data (names, phone numbers, e-mail addresses, IBANs, card and customer numbers) in the comments that the report and the follow-up file show. Masking is on by default.
+    /// Do not mask personal data (names, phone numbers, e-mail addresses, IBANs, card and customer numbers) in the comments that the report and the follow-up file show, nor the values of columns of personal data in the tables. Masking is on by default.
     #[arg(long, conflicts_with = "redact")]
     pub no_redact: bool,
     /// Mask personal data everywhere comment text leaves this run, also in the raw records of rejects.csv (the report and the follow-up table are masked by default).

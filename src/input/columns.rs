@@ -156,7 +156,7 @@ pub(super) fn resolve(
             if let Some(other) = slots.iter().position(|&s| s == Some(idx)) {
                 return Err(InputError::SameColumn {
                     file: file.to_string(),
-                    column: header[idx].clone(),
+                    column: super::escape_name(&header[idx]),
                     first: ROLES[other].name(),
                     second: role.name(),
                     flag: role.flag(),
@@ -208,13 +208,13 @@ fn find_given(
         [one] => Ok(*one),
         [] => Err(InputError::ColumnNotFound {
             file: file.to_string(),
-            given: given.to_string(),
+            given: super::escape_name(given),
             flag: role.flag(),
             columns: list(header),
         }),
         several => Err(InputError::ColumnAmbiguous {
             file: file.to_string(),
-            given: given.to_string(),
+            given: super::escape_name(given),
             flag: role.flag(),
             matches: list(
                 &several
@@ -235,15 +235,16 @@ fn detect(normalised: &[String], role: Role, taken: &[usize]) -> Option<usize> {
 }
 
 /// "`a`, `b`, `c`" for messages; after the first 50, "… and N more", so
-/// that a hostile header does not make a message of megabytes.
+/// that a hostile header does not make a message of megabytes. Control
+/// characters are escaped ([`super::escape_name`]).
 pub(super) fn list(names: &[String]) -> String {
     const SHOWN: usize = 50;
     let mut out = names
         .iter()
         .take(SHOWN)
         .map(|n| match n.char_indices().nth(80) {
-            Some((end, _)) => format!("`{}…`", &n[..end]),
-            None => format!("`{n}`"),
+            Some((end, _)) => format!("`{}…`", super::escape_name(&n[..end])),
+            None => format!("`{}`", super::escape_name(n)),
         })
         .collect::<Vec<_>>()
         .join(", ");

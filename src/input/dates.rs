@@ -50,8 +50,9 @@ pub fn find_date_column(columns: &[String], flag: Option<&str>) -> Result<Option
             .map(Some)
             .ok_or_else(|| {
                 format!(
-                    "--date-column `{name}` not found; the other columns are: {}",
-                    columns.join(", ")
+                    "--date-column `{}` not found; the other columns are: {}",
+                    super::escape_name(name),
+                    super::escape_name(&columns.join(", "))
                 )
             });
     }

@@ -101,7 +101,7 @@ impl<B: BufRead> Reader<B> {
     /// Reads `reader` against `rows`, built over the keys from [`scan`].
     pub(super) fn new(reader: B, rows: &Rows) -> Self {
         let index = rows
-            .header
+            .raw_header
             .iter()
             .enumerate()
             .map(|(i, k)| (k.clone(), i))

@@ -58,8 +58,9 @@ pub fn header_index(
         .position(|h| h.trim() == name)
         .ok_or_else(|| {
             anyhow::anyhow!(
-                "{file}: no column `{name}` ({flag}); the columns are: {}",
-                headers.iter().collect::<Vec<_>>().join(", ")
+                "{file}: no column `{}` ({flag}); the columns are: {}",
+                super::escape_name(name),
+                super::escape_name(&headers.iter().collect::<Vec<_>>().join(", "))
             )
         })
 }

@@ -51,6 +51,23 @@ mod score;
 mod sniff;
 mod stream;
 
+/// A column name as a message shows it on a terminal: control characters
+/// (an escape sequence in a hostile header) and bidirectional overrides
+/// escaped, `\u{1b}` for ESC, the rest as it is.
+pub fn escape_name(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    for c in name.chars() {
+        if c.is_control() {
+            out.extend(c.escape_debug());
+        } else if matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}') {
+            out.extend(c.escape_unicode());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod format_tests;
 #[cfg(test)]
@@ -178,6 +195,9 @@ pub struct Response {
 pub struct Reject {
     /// 1-based physical line where the record starts.
     pub line: u64,
+    /// Physical line where the record ends: `line` unless a quoted field
+    /// holds line breaks.
+    pub end_line: u64,
     /// The column at fault, when one is.
     pub column: Option<String>,
     /// Why the row was refused, e.g. `score 11 is out of range 0-10`.
@@ -518,7 +538,10 @@ fn open_input<R: Read>(
 /// Per-file state for turning records into responses, and the tally.
 /// Nothing in it grows with the rows except `seen_ids`.
 struct Rows {
+    /// Column names: the header's, made unique and non-empty.
     header: Vec<String>,
+    /// The header as read (JSON Lines: the keys), parallel to `header`.
+    raw_header: Vec<String>,
     score: usize,
     text: usize,
     id: Option<usize>,
@@ -537,27 +560,30 @@ struct Rows {
 }
 
 impl Rows {
-    /// Resolves the columns of `header` (see `columns`).
+    /// Resolves the columns of `header` (see `columns`), after giving every
+    /// column a unique, non-empty name ([`unique_names`]).
     fn new(
-        header: Vec<String>,
+        raw_header: Vec<String>,
         source: &str,
         opts: &InputOptions,
         delimiter: u8,
         encoding: InputEncoding,
     ) -> Result<Rows, InputError> {
-        if header.len() > MAX_COLUMNS {
+        if raw_header.len() > MAX_COLUMNS {
             return Err(InputError::TooManyColumns {
                 file: source.to_string(),
-                columns: header.len(),
+                columns: raw_header.len(),
                 max: MAX_COLUMNS,
             });
         }
+        let header = unique_names(&raw_header);
         let idx = columns::resolve(&header, opts, source)?;
         let segments = (0..header.len())
             .filter(|&i| i != idx.score && i != idx.text && Some(i) != idx.id)
             .collect();
         Ok(Rows {
             header,
+            raw_header,
             score: idx.score,
             text: idx.text,
             id: idx.id,
@@ -589,12 +615,24 @@ impl Rows {
             .collect()
     }
 
+    /// Where each of [`Rows::segment_columns`] comes from: its 1-based
+    /// position in the header and its name there as read.
+    fn segment_origins(&self) -> Vec<(usize, String)> {
+        self.segments
+            .iter()
+            .map(|&i| (i + 1, self.raw_header[i].clone()))
+            .collect()
+    }
+
     /// Counts a CSV record as a response or a reject.
     fn csv_record(&mut self, record: &csv::ByteRecord, line: u64) -> Record {
         self.read += 1;
         match self.accept(record, line) {
             Ok(r) => Record::Response(r),
-            Err(r) => Record::Reject(r),
+            Err(mut r) => {
+                r.end_line = line + line_breaks(record);
+                Record::Reject(r)
+            }
         }
     }
 
@@ -619,6 +657,7 @@ impl Rows {
         self.read += 1;
         Record::Reject(Reject {
             line,
+            end_line: line,
             column: column.map(|i| self.header[i].clone()),
             reason,
             record,
@@ -646,6 +685,7 @@ impl Rows {
         let delimiter = self.delimiter;
         let reject = |column: Option<usize>, reason: String| Reject {
             line,
+            end_line: line,
             column: column.map(|i| self.header[i].clone()),
             reason,
             record: join_lossy(record, delimiter),
@@ -677,6 +717,7 @@ impl Rows {
     ) -> Result<Response, Reject> {
         let reject = |column: usize, reason: String| Reject {
             line,
+            end_line: line,
             column: Some(self.header[column].clone()),
             reason,
             record: record(),
@@ -685,6 +726,10 @@ impl Rows {
             let reason = "NUL byte in the field (a damaged or binary file?)".to_string();
             return Err(reject(i, reason));
         }
+        // A byte-order mark inside the file (exports glued together) is no
+        // part of a value: "\u{feff}R-1" is the id "R-1".
+        let stripped: Vec<&str> = fields.iter().map(|f| strip_bom(f)).collect();
+        let fields = stripped.as_slice();
         let score = score::parse_scaled(fields[self.score], self.scale)
             .map_err(|reason| reject(self.score, reason))?;
         let (id, key) = match self.id {
@@ -735,6 +780,65 @@ impl Rows {
                 .collect(),
         })
     }
+}
+
+/// A field without the byte-order marks (U+FEFF) and spaces at its start.
+fn strip_bom(field: &str) -> &str {
+    let t = field.trim_start();
+    if t.starts_with('\u{feff}') {
+        t.trim_start_matches(|c: char| c == '\u{feff}' || c.is_whitespace())
+    } else {
+        field
+    }
+}
+
+/// Line breaks inside the fields of a CSV record (quoted ones): CRLF, LF
+/// and a lone CR each count once, as [`lines`] counts lines.
+fn line_breaks(record: &csv::ByteRecord) -> u64 {
+    let mut n = 0;
+    for field in record {
+        let mut after_cr = false;
+        for &b in field {
+            match b {
+                b'\r' => n += 1,
+                b'\n' if !after_cr => n += 1,
+                _ => {}
+            }
+            after_cr = b == b'\r';
+        }
+    }
+    n
+}
+
+/// Column names that are unique and never empty, for outputs that key on
+/// them: a name without a letter or digit becomes `col_N` (N its 1-based
+/// position), a name met before gets `_2`, `_3`… (the first that no other
+/// column has). A byte-order mark at the start of a name is dropped.
+fn unique_names(header: &[String]) -> Vec<String> {
+    let given: std::collections::HashSet<&str> = header.iter().map(String::as_str).collect();
+    let mut used: std::collections::HashSet<String> = std::collections::HashSet::new();
+    header
+        .iter()
+        .enumerate()
+        .map(|(i, h)| {
+            let h = strip_bom(h).trim();
+            let base = if columns::normalise(h).is_empty() {
+                format!("col_{}", i + 1)
+            } else {
+                h.to_string()
+            };
+            let name = if used.contains(&base) {
+                (2..)
+                    .map(|k| format!("{base}_{k}"))
+                    .find(|n| !used.contains(n) && !given.contains(n.as_str()))
+                    .unwrap_or_default()
+            } else {
+                base
+            };
+            used.insert(name.clone());
+            name
+        })
+        .collect()
 }
 
 /// The key of an id in [`Rows::seen_ids`]: a 64-bit hash by std's
@@ -920,6 +1024,22 @@ mod tests {
         );
         let ids: Vec<&str> = ing.responses.iter().map(|r| r.id.as_str()).collect();
         assert_eq!(ids, ["A", "B"]);
+    }
+
+    #[test]
+    fn a_byte_order_mark_inside_the_file_is_not_part_of_a_field() {
+        // Files glued together keep the second file's BOM in the middle.
+        let ing = read("id,score,comment,channel\nR-1,9,fine,phone\n\u{feff}R-1,8,again,phone\n\u{feff}R-2,\u{feff}7,\u{feff}ok,\u{feff}chat\n".as_bytes());
+        assert_eq!(
+            reasons(&ing),
+            [(3, Some("id"), "duplicate id \"R-1\" (first on line 2)")]
+        );
+        let last = &ing.responses[1];
+        assert_eq!(
+            (last.id.as_str(), last.score, last.comment.as_str()),
+            ("R-2", 7, "ok")
+        );
+        assert_eq!(last.segments, ["chat"]);
     }
 
     #[test]

@@ -240,6 +240,13 @@ impl ResponseStream {
         &self.records.segment_columns
     }
 
+    /// Where each of [`ResponseStream::segment_columns`] comes from: its
+    /// 1-based position in the header and its name there as read (empty and
+    /// repeated names are made unique in `segment_columns`: `col_N`, `_2`).
+    pub fn segment_origins(&self) -> Vec<(usize, String)> {
+        self.records.rows.segment_origins()
+    }
+
     /// Data records seen so far (= responses + rejects returned so far).
     pub fn read(&self) -> u64 {
         self.records.rows.read

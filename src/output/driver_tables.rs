@@ -22,7 +22,6 @@ use super::manifest::TableInfo;
 use super::run::{TableFiles, BI_FORMATS};
 use super::table::{Column, ColumnData, Table};
 use super::tables::{boolean, float, int, utf8};
-use crate::input::names::snake;
 use super::OutputDir;
 use crate::stats::alerts::Alert;
 use crate::stats::bootstrap::{ImpactBootstrap, TopicImpact};
@@ -416,14 +415,12 @@ pub fn followup(
         ),
         float("risk_score", rows.iter().map(|r| Some(r.risk))),
     ];
-    for (c, name) in segment_columns.iter().enumerate() {
-        if Some(c) == date_column {
-            continue;
-        }
-        columns.push(utf8(
-            &format!("segment_{}", snake(name)),
-            rows.iter().map(|r| r.segments.get(c).cloned()),
-        ));
+    for (c, name) in crate::output::tables::segment_output_names(segment_columns, date_column)
+        .into_iter()
+        .enumerate()
+    {
+        let Some(name) = name else { continue };
+        columns.push(utf8(&name, rows.iter().map(|r| r.segments.get(c).cloned())));
     }
     columns.push(utf8(
         "comment",

@@ -124,6 +124,37 @@ pub struct InputInfo {
     pub segment_columns: Vec<String>,
     pub aggregated_segment_columns: Vec<String>,
     pub scale: String,
+    /// Columns that are no segment although they could be: their values
+    /// are personal data (masked in the tables unless `--no-redact`), or
+    /// they have too many distinct values.
+    pub left_out_columns: Vec<LeftOutColumn>,
+    /// Each of `segment_columns`: where it is in the input, its header as
+    /// read, the name the outputs use (`agg_nps.segment_column`, flags) and
+    /// its column in `fact_response` and `followup`.
+    pub segment_column_names: Vec<SegmentColumnName>,
+}
+
+/// A column left out of the segments, and why.
+#[derive(Debug, Clone, Serialize)]
+pub struct LeftOutColumn {
+    pub column: String,
+    pub reason: String,
+    /// Its values are masked in `fact_response` and `followup`.
+    pub masked: bool,
+}
+
+/// Original and output names of a segment column.
+#[derive(Debug, Clone, Serialize)]
+pub struct SegmentColumnName {
+    /// 1-based position in the header (JSON Lines: among the keys).
+    pub position: usize,
+    /// The header as read; may be empty or repeat another.
+    pub header: String,
+    /// The unique, non-empty name used in the outputs.
+    pub name: String,
+    /// Its column in `fact_response` and `followup`; none for the date
+    /// column.
+    pub output: Option<String>,
 }
 
 /// Row accounting: `read = analysed + rejected`.

@@ -189,7 +189,24 @@ pub trait TableWriter: Send {
 }
 
 /// RFC 4180 CSV with a header row.
+///
+/// Every CSV output passes here, so this is where text that a spreadsheet
+/// would run as a formula (a cell starting with `=`, `+`, `-`, `@`, a tab
+/// or a carriage return: an id, a comment or a segment value from the
+/// export) is neutralised, as OWASP recommends for CSV injection: a `'` is
+/// put in front. Only text columns are touched (a negative number stays a
+/// number), and Parquet keeps every value exact.
 pub struct CsvExporter;
+
+/// A text cell as written to CSV: with a `'` in front when it starts like
+/// a formula (see [`CsvExporter`]).
+fn csv_text(cell: String) -> String {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{cell}")
+    } else {
+        cell
+    }
+}
 
 struct CsvTable {
     w: csv::Writer<Box<dyn Write + Send>>,
@@ -202,7 +219,7 @@ impl Exporter for CsvExporter {
 
     fn start(&self, shape: &Table, out: Box<dyn Write + Send>) -> Result<Box<dyn TableWriter>> {
         let mut w = csv::Writer::from_writer(out);
-        w.write_record(shape.columns.iter().map(|c| c.name.as_str()))?;
+        w.write_record(shape.columns.iter().map(|c| csv_text(c.name.clone())))?;
         Ok(Box::new(CsvTable { w }))
     }
 }
@@ -212,7 +229,10 @@ impl TableWriter for CsvTable {
         chunk.check()?;
         for i in 0..chunk.rows() {
             self.w
-                .write_record(chunk.columns.iter().map(|c| c.data.text(i)))?;
+                .write_record(chunk.columns.iter().map(|c| match c.data {
+                    ColumnData::Utf8(_) => csv_text(c.data.text(i)),
+                    _ => c.data.text(i),
+                }))?;
         }
         Ok(())
     }
@@ -321,6 +341,74 @@ mod tests {
             String::from_utf8(out.bytes()).unwrap(),
             "id,n,x,ok,response_date\n\"a,1\",3,0.5,true,2026-11-23\n,,,,\n"
         );
+    }
+
+    /// A table whose text cells start like spreadsheet formulas.
+    fn formulas() -> Table {
+        let cells = ["=1+2", "+cmd", "-12.5", "@SUM(A1)", "\tx", "\rx", "a=b", ""];
+        Table {
+            name: "f".into(),
+            columns: vec![
+                Column::new(
+                    "s",
+                    ColumnData::Utf8(cells.iter().map(|c| Some(c.to_string())).collect()),
+                ),
+                Column::new("x", ColumnData::Float64(vec![Some(-12.5); cells.len()])),
+                Column::new("n", ColumnData::Int64(vec![Some(-3); cells.len()])),
+            ],
+        }
+    }
+
+    #[test]
+    fn csv_text_cells_that_start_like_formulas_are_neutralised() {
+        let out = Shared::default();
+        export_whole(&CsvExporter, &formulas(), Box::new(out.clone())).unwrap();
+        let text = String::from_utf8(out.bytes()).unwrap();
+        let mut r = csv::Reader::from_reader(text.as_bytes());
+        let rows: Vec<Vec<String>> = r
+            .records()
+            .map(|x| x.unwrap().iter().map(str::to_string).collect())
+            .collect();
+        let s: Vec<&str> = rows.iter().map(|r| r[0].as_str()).collect();
+        assert_eq!(
+            s,
+            [
+                "'=1+2",
+                "'+cmd",
+                "'-12.5",
+                "'@SUM(A1)",
+                "'\tx",
+                "'\rx",
+                "a=b",
+                ""
+            ]
+        );
+        // Numbers stay numbers.
+        assert!(
+            rows.iter().all(|r| r[1] == "-12.5" && r[2] == "-3"),
+            "{rows:?}"
+        );
+    }
+
+    #[test]
+    fn parquet_keeps_text_that_starts_like_a_formula_exact() {
+        let out = Shared::default();
+        export_whole(&ParquetExporter, &formulas(), Box::new(out.clone())).unwrap();
+        let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(
+            bytes::Bytes::from(out.bytes()),
+        )
+        .unwrap()
+        .build()
+        .unwrap();
+        let batch = reader.map(|b| b.unwrap()).next().unwrap();
+        let s = batch
+            .column(0)
+            .as_any()
+            .downcast_ref::<arrow_array::StringArray>()
+            .unwrap();
+        assert_eq!(s.value(0), "=1+2");
+        assert_eq!(s.value(2), "-12.5");
+        assert_eq!(s.value(4), "\tx");
     }
 
     #[test]

@@ -111,12 +111,13 @@ pub fn fact_response(
             ColumnData::Date(r.iter().map(|x| x.when.date).collect()),
         ),
     ];
-    for (c, name) in segment_columns.iter().enumerate() {
-        if Some(c) == date_column {
-            continue;
-        }
+    for (c, name) in segment_output_names(segment_columns, date_column)
+        .into_iter()
+        .enumerate()
+    {
+        let Some(name) = name else { continue };
         columns.push(utf8(
-            &format!("segment_{}", snake(name)),
+            &name,
             r.iter().map(|x| x.response.segments.get(c).cloned()),
         ));
     }
@@ -293,7 +294,17 @@ pub fn rejects(source: &str, r: &[Reject]) -> Table {
         name: "rejects".into(),
         columns: vec![
             utf8("file", r.iter().map(|_| Some(source.to_string()))),
-            int("line", r.iter().map(|x| Some(x.line as i64))),
+            // Text: `12`, or `12-14` for a record over several lines.
+            utf8(
+                "line",
+                r.iter().map(|x| {
+                    Some(if x.end_line > x.line {
+                        format!("{}-{}", x.line, x.end_line)
+                    } else {
+                        x.line.to_string()
+                    })
+                }),
+            ),
             utf8("column", r.iter().map(|x| x.column.clone())),
             utf8("reason", r.iter().map(|x| Some(x.reason.clone()))),
             utf8("record", r.iter().map(|x| Some(x.record.clone()))),
@@ -301,6 +312,46 @@ pub fn rejects(source: &str, r: &[Reject]) -> Table {
     }
 }
 
+/// The `segment_*` column of each segment column in `fact_response` and
+/// `followup` (`None` for the date column, which has its own): `segment_`
+/// and the name in snake_case, made unique in column order with `_2`,
+/// `_3`… ("a b", "a-b" and "A B" all snake to `a_b`), never empty
+/// (`segment_col_N` for a name without a letter or digit, N its position
+/// among the segment columns).
+pub fn segment_output_names(
+    segment_columns: &[String],
+    date_column: Option<usize>,
+) -> Vec<Option<String>> {
+    let bases: Vec<Option<String>> = segment_columns
+        .iter()
+        .enumerate()
+        .map(|(c, name)| {
+            (Some(c) != date_column).then(|| match snake(name) {
+                s if s.is_empty() => format!("segment_col_{}", c + 1),
+                s => format!("segment_{s}"),
+            })
+        })
+        .collect();
+    let given: std::collections::HashSet<&str> =
+        bases.iter().flatten().map(String::as_str).collect();
+    let mut used = std::collections::HashSet::new();
+    bases
+        .iter()
+        .map(|b| {
+            let base = b.as_ref()?;
+            let name = if used.contains(base) {
+                (2..)
+                    .map(|k| format!("{base}_{k}"))
+                    .find(|n| !used.contains(n) && !given.contains(n.as_str()))
+                    .unwrap_or_default()
+            } else {
+                base.clone()
+            };
+            used.insert(name.clone());
+            Some(name)
+        })
+        .collect()
+}
 #[cfg(test)]
 mod tests {
     #[test]
@@ -328,5 +379,31 @@ mod tests {
              in.csv,2,score,score 11 is out of range 0-10,\"11,too, high\"\n\
              in.csv,3,,\"expected 2 fields, found 3\",\"9,ok,extra\"\n"
         );
+    }
+
+    #[test]
+    fn a_rejected_record_over_several_lines_names_its_line_range() {
+        use crate::input::{read_responses_from, InputOptions};
+        use crate::output::table::{export_whole, CsvExporter};
+        let data = b"score,comment\n11,\"one\ntwo\r\nthree\"\n9,ok\nx,\"a\rb\"\n";
+        let ing = read_responses_from(&data[..], "in.csv", &InputOptions::default()).unwrap();
+        let out = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        struct W(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+        impl std::io::Write for W {
+            fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+                self.0.lock().unwrap().extend_from_slice(b);
+                Ok(b.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let table = super::rejects("in.csv", &ing.rejects);
+        export_whole(&CsvExporter, &table, Box::new(W(out.clone()))).unwrap();
+        let text = String::from_utf8_lossy(&out.lock().unwrap()).into_owned();
+        let mut r = csv::Reader::from_reader(text.as_bytes());
+        let lines: Vec<String> = r.records().map(|x| x.unwrap()[1].to_string()).collect();
+        // Lines 2-4 (LF, then CRLF inside the quotes), 5, then 6-7 (a lone CR).
+        assert_eq!(lines, ["2-4", "6-7"], "{text}");
     }
 }

@@ -3,7 +3,13 @@
 //! Keeps at most `per_topic` clauses per topic and polarity (negative
 //! first, then positive), the first met in input order, so memory is bounded
 //! by the taxonomy and the choice is identical on rerun. Every text goes
-//! through the `mask` function given by the caller before it is kept.
+//! through the `mask` function given by the caller before it is kept, which
+//! gets the whole comment and where the clause is in it: personal data is
+//! found in the whole comment (a clause may hold part of an address or a
+//! name whose anchor word is in the clause before), then shown for the
+//! clause.
+
+use std::ops::Range;
 
 use anyhow::Result;
 
@@ -14,7 +20,7 @@ use crate::stats::response::AnalyzedResponse;
 use crate::pipeline::PassSink;
 
 /// A [`PassSink`] that forwards to `inner` and keeps example comments.
-pub struct ExampleCollector<'a, S: PassSink, M: Fn(&str) -> String> {
+pub struct ExampleCollector<'a, S: PassSink, M: Fn(&str, Range<usize>) -> String> {
     pub inner: S,
     mask: M,
     per_topic: usize,
@@ -23,7 +29,7 @@ pub struct ExampleCollector<'a, S: PassSink, M: Fn(&str) -> String> {
     taxonomy: &'a Taxonomy,
 }
 
-impl<'a, S: PassSink, M: Fn(&str) -> String> ExampleCollector<'a, S, M> {
+impl<'a, S: PassSink, M: Fn(&str, Range<usize>) -> String> ExampleCollector<'a, S, M> {
     /// Collects up to `per_topic` negative and as many positive examples per topic.
     pub fn new(inner: S, taxonomy: &'a Taxonomy, per_topic: usize, mask: M) -> Self {
         ExampleCollector {
@@ -52,7 +58,7 @@ impl<'a, S: PassSink, M: Fn(&str) -> String> ExampleCollector<'a, S, M> {
     }
 }
 
-impl<S: PassSink, M: Fn(&str) -> String> PassSink for ExampleCollector<'_, S, M> {
+impl<S: PassSink, M: Fn(&str, Range<usize>) -> String> PassSink for ExampleCollector<'_, S, M> {
     fn responses(&mut self, chunk: &[AnalyzedResponse]) -> Result<()> {
         for r in chunk {
             let Some(a) = &r.analysis else { continue };
@@ -66,12 +72,10 @@ impl<S: PassSink, M: Fn(&str) -> String> PassSink for ExampleCollector<'_, S, M>
                     continue;
                 };
                 if slot[side].len() < self.per_topic {
-                    let text = a
-                        .clauses
-                        .get(hit.clause)
-                        .map_or(r.response.comment.as_str(), String::as_str);
+                    let comment = r.response.comment.as_str();
+                    let part = clause_in(comment, &a.clauses, hit.clause);
                     slot[side].push(ExampleComment {
-                        text: (self.mask)(text),
+                        text: (self.mask)(comment, part),
                         score: Some(r.response.score),
                     });
                 }
@@ -82,5 +86,45 @@ impl<S: PassSink, M: Fn(&str) -> String> PassSink for ExampleCollector<'_, S, M>
 
     fn reject(&mut self, reject: &Reject) -> Result<()> {
         self.inner.reject(reject)
+    }
+}
+
+/// Where clause `i` of `clauses` (as the pipeline split `comment`) is in
+/// `comment`: the splitter's range when it gives that clause, else the first
+/// place the clause's text is found, else the whole comment.
+fn clause_in(comment: &str, clauses: &[String], i: usize) -> Range<usize> {
+    let whole = 0..comment.len();
+    let Some(clause) = clauses.get(i) else {
+        return whole;
+    };
+    if clauses.len() > 1 {
+        let ranges = crate::text::clauses::clause_ranges(comment);
+        if ranges.len() == clauses.len() && comment.get(ranges[i].clone()) == Some(clause.as_str())
+        {
+            return ranges[i].clone();
+        }
+    }
+    match comment.find(clause.as_str()) {
+        Some(at) => at..at + clause.len(),
+        None => whole,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::clause_in;
+
+    #[test]
+    fn a_clause_is_found_in_its_comment() {
+        let c = "Mr. Smith was rude, but the app is ok";
+        let clauses = vec![
+            "Mr. Smith was rude".to_string(),
+            "the app is ok".to_string(),
+        ];
+        assert_eq!(&c[clause_in(c, &clauses, 1)], "the app is ok");
+        assert_eq!(&c[clause_in(c, &clauses, 0)], "Mr. Smith was rude");
+        assert_eq!(clause_in(c, &[c.to_string()], 0), 0..c.len());
+        assert_eq!(clause_in(c, &["elsewhere".to_string()], 0), 0..c.len());
+        assert_eq!(clause_in(c, &clauses, 7), 0..c.len());
     }
 }

@@ -430,6 +430,8 @@ fn run() -> (PassResult, RunManifest, Taxonomy) {
             segment_columns: vec!["date".into(), "channel".into()],
             aggregated_segment_columns: vec!["channel".into()],
             scale: "0-10".into(),
+            left_out_columns: vec![],
+            segment_column_names: vec![],
         },
         counts: Counts {
             read: 62,

@@ -19,13 +19,15 @@
 //!   the ISO 13616 mod-97 checksum; with or without spaces, any case.
 //! - **Card** (`[CARD]`): 13 to 19 digits with the Luhn checksum, an issuer
 //!   prefix (Visa, Mastercard, Amex, Diners, JCB, Discover, UnionPay,
-//!   Maestro) and a card-like grouping (none, fours, or Amex 4-6-5).
+//!   Maestro) and a card-like grouping (none, fours, or Amex 4-6-5; spaces,
+//!   dashes or dots between the groups).
 //! - **Phone** (`[PHONE]`): `+` or `00` with 9 to 15 digits after it and no
 //!   trunk `0` after the country code; a national number with a leading `0`
-//!   and 9 to 12 digits (`0171 1234567`, `06-12345678`, `(020) 123 4567`,
-//!   `01.23.45.67.89`); a Spanish 9-digit number starting with 6 to 9 in its
-//!   usual groupings (`612 345 678`, `91 123 45 67`); a North American
-//!   3-3-4 number (`(555) 123-4567`). A date at the start (`01.03.2024`), a
+//!   and 9 to 12 digits (`0171 1234567`, `(0)171 1234567`, `06-12345678`,
+//!   `(020) 123 4567`, `01.23.45.67.89`); a Spanish 9-digit number starting
+//!   with 6 to 9 in its usual groupings (`612 345 678`, `91 123 45 67`); a
+//!   North American 3-3-4 number (`(555) 123-4567`), also after its country
+//!   code `1` (`1-800-555-0199`). A date at the start (`01.03.2024`), a
 //!   unit or currency after it, or a decimal separator next to it rejects
 //!   the candidate.
 //! - **Customer number** (`[NUMBER]`): customer, contract, order, invoice,
@@ -37,16 +39,27 @@
 //! - **Name** (`[NAME]`): a person's name after a salutation or title
 //!   (`Herr`, `Frau`, `meneer`, `mevrouw`, `de heer`, `Mr`, `Ms`, `M.`,
 //!   `Mme`, `Sra.`, `Dr.`…), a self-introduction (`my name is`, `ich heiße`,
-//!   `mijn naam is`, `je m'appelle`, `me llamo`…), a contact phrase (`spoke
+//!   `mijn naam is`, `je m'appelle`, `me llamo`…; `ich bin` and `ik ben`
+//!   only before two capitalised words), a form label (`name:`, `Naam:`,
+//!   also with the surname first: `Name: Müller, Anna`), a contact phrase (`spoke
 //!   to`, `gesproken met`, `parlé avec`, `hablé con`…) or a role word
 //!   (`agent`, `Mitarbeiterin`, `medewerker`, `la conseillère`, `el
 //!   agente`…). Up to four capitalised words with name particles between
 //!   them (`Van der Berg`, `de Vries`, `Fernández de la Fuente`, `O'Brien`,
-//!   `Dubois-N'Diaye`). Lower-case names are taken after self-introductions
+//!   `Dubois-N'Diaye`), and initials (`J. Peter Miller`). Lower-case names
+//!   are taken after self-introductions
 //!   (two words), salutations and contact phrases (one word), never after
 //!   `Frau`, which also means "wife". Stop lists keep out
 //!   "Herr der Ringe", "Frau am Telefon", "Monsieur le directeur", "spoke to
 //!   Customer Services", "the agent I spoke to", "my name is on the account".
+//!
+//! # Columns
+//!
+//! [`column_kind`] tells whether a column other than the comment holds
+//! personal data (e-mail addresses, phone numbers, IBANs or cards, person
+//! names, free text), from a sample of its values; `analyze` then makes it
+//! no automatic segment and writes its values through
+//! [`PersonalColumn::mask`].
 //!
 //! # Out of scope
 //!
@@ -197,7 +210,7 @@ const EMAIL: &str = r"[\p{L}\p{N}._%+\-]+@(?:[\p{L}\p{N}\-]+\.)+\p{L}{2,}";
 
 const IBAN: &str = r"(?i)[a-z]{2}[0-9]{2}(?:[ \-]?[a-z0-9]){11,30}";
 
-const CARD: &str = r"[0-9](?:[ \-]?[0-9]){12,18}";
+const CARD: &str = r"[0-9](?:[ \-.]?[0-9]){12,18}";
 
 /// Digit groups with phone separators; validated in code.
 const PHONE: &str = r"(?:\+[ ]?|\(\+?)?[0-9]{1,12}(?:(?:[ ]?\(0\)[ ]?|[ ]?[\-./][ ]?|\)[ ]?|[ ]?\(|[ ])[0-9]{1,12}\)?){0,7}";
@@ -239,6 +252,10 @@ const NAME_ANCHOR: &str = concat!(
     // holds, so those phrases go without it; name_after wants a space next.
     // Self-introductions: up to two lower-case words.
     r"|(?P<intro>(?i:my[ ]name[ ]is|my[ ]name's|ich[ ]hei(?:ß|ss)e|mein[ ]name[ ]ist|mijn[ ]naam[ ]is|ik[ ]heet|je[ ]m['’]appelle|mon[ ]nom[ ]est|me[ ]llamo|mi[ ]nombre[ ]es)(?-u:\b))",
+    // "ich bin", "ik ben": capitalised first and last name only.
+    r"|(?P<iam>(?i:ich[ ]bin|ik[ ]ben)(?-u:\b))",
+    // A form label: "name: John Smith", "Name: Müller, Anna".
+    r"|(?P<label>(?i:full[ ]name|vorname|nachname|voornaam|achternaam|name|naam|nom|nombre)[ \t]*:)",
     // Contact phrases.
     r"|(?P<talk>(?i:spoke[ ](?:to|with)|talked[ ](?:to|with)|speaking[ ](?:to|with)|helped[ ]by|gesprochen[ ]mit|sprach[ ]mit|telefoniert[ ]mit|gesproken[ ]met|sprak[ ]met|geholpen[ ]door|parl[ée][ ]avec|habl[ée][ ]con|hablado[ ]con|atendid[oa][ ]por)(?-u:\b)|(?i:parl[ée][ ]à))",
     // Roles and capitalised-only phrases ("soy", "someone called").
@@ -344,7 +361,7 @@ const NAME_STOP: &[&str] = &[
     "your", "returns", "complaints", "retention", "cancellations", "accounts", "first", "second",
     "last",
     // German
-    "ich", "du", "er", "sie", "es", "wir", "ihr", "mir", "mich", "ihm", "ihn", "ihnen", "mein",
+    "ich", "du", "er", "sie", "es", "wir", "ihr", "mir", "mich", "ihm", "ihn", "ihnen", "ihres", "ihrer", "ihrem", "mein",
     "meine", "meinen", "meinem", "meiner", "dein", "sein", "seine", "ihre", "ihren", "unser",
     "der", "die", "das", "dem", "den", "des", "ein", "eine", "einen", "einem", "einer", "und",
     "oder", "aber", "am", "an", "auf", "aus", "bei", "beim", "im", "mit", "nach", "von", "vom",
@@ -356,6 +373,9 @@ const NAME_STOP: &[&str] = &[
     "leitung", "firma", "doktor", "freundlich", "nett", "unfreundlich", "super", "toll", "top",
     "kollege", "kollegin", "hotline", "zentrale", "fachabteilung", "buchhaltung", "vertrieb",
     "gesagt", "gemeint", "meinte", "sagte", "versprochen", "gesprochen", "telefoniert",
+    "rentner", "rentnerin", "student", "studentin", "mitglied", "neukunde", "neukundin",
+    "stammkunde", "stammkundin", "bestandskunde", "bestandskundin", "privatkunde",
+    "privatkundin", "vertragsinhaber", "vertragsinhaberin", "inhaber", "inhaberin",
     // Dutch
     "ik", "je", "jij", "hij", "zij", "ze", "het", "wij", "jullie", "mij", "mijn", "zijn", "haar",
     "hun", "een", "en", "maar", "aan", "op", "bij", "met", "voor", "naar", "uit", "over", "door",
@@ -412,6 +432,24 @@ impl Redactor {
         }
         out.push_str(&text[at..]);
         Redacted { text: out, spans }
+    }
+
+    /// The part `part` (a byte range) of `text`, masked as it is in the
+    /// whole text: personal data is found in all of `text`, so a part that
+    /// cuts an address or a name in two still shows none of it.
+    pub fn redact_part(&self, text: &str, part: Range<usize>) -> String {
+        let mut out = String::with_capacity(part.len());
+        let mut at = part.start;
+        for s in self.find(text) {
+            if s.range.end <= part.start || s.range.start >= part.end {
+                continue;
+            }
+            out.push_str(&text[at..s.range.start.max(at)]);
+            out.push_str(s.kind.mask());
+            at = s.range.end.min(part.end);
+        }
+        out.push_str(&text[at..part.end]);
+        out
     }
 
     /// The spans [`Redactor::redact`] would mask, by position, not
@@ -523,6 +561,10 @@ impl Redactor {
                 Anchor::Abbreviation
             } else if c.name("intro").is_some() {
                 Anchor::Intro
+            } else if c.name("iam").is_some() {
+                Anchor::IAm
+            } else if c.name("label").is_some() {
+                Anchor::Label
             } else if c.name("talk").is_some() {
                 Anchor::Talk
             } else {
@@ -560,7 +602,11 @@ impl Redactor {
         match anchor {
             // "Mitarbeiterin Frau Kaya", "spoke to Mr Lee": the salutation
             // is an anchor of its own and takes the name.
-            Anchor::Role | Anchor::Talk if self.salutation.is_match(&text[p..]) => return None,
+            Anchor::Role | Anchor::Talk | Anchor::IAm | Anchor::Label
+                if self.salutation.is_match(&text[p..]) =>
+            {
+                return None
+            }
             Anchor::Salutation | Anchor::Abbreviation => {
                 // Titles after a salutation: "Frau Dr. Papadopoulos".
                 for _ in 0..2 {
@@ -589,6 +635,11 @@ enum Anchor {
     Abbreviation,
     /// "my name is": up to two lower-case words.
     Intro,
+    /// "ich bin", "ik ben": two capitalised words at least ("Ich bin
+    /// Rentner" is no name).
+    IAm,
+    /// "name:", "Naam:": capitalised names, also "Müller, Anna".
+    Label,
     /// "spoke to": one lower-case word.
     Talk,
     /// "agent", "Mitarbeiterin": capitalised names only.
@@ -727,7 +778,7 @@ fn parse_name(text: &str, at: usize, anchor: Anchor) -> Option<Range<usize>> {
         match anchor {
             Anchor::Intro => 2,
             Anchor::Salutation | Anchor::Talk => 1,
-            Anchor::Abbreviation | Anchor::Role => return None,
+            Anchor::Abbreviation | Anchor::Role | Anchor::IAm | Anchor::Label => return None,
         }
     };
     let name_word = |w: &Word| -> bool {
@@ -776,8 +827,15 @@ fn parse_name(text: &str, at: usize, anchor: Anchor) -> Option<Range<usize>> {
                 continue;
             }
         }
+        // An initial: "J. Peter Miller" (capitalised names only).
+        let initial = |w: &Word| {
+            capitalised
+                && w.text.chars().count() == 1
+                && is_capitalised(w.text)
+                && text[w.range.end..].starts_with('.')
+        };
         match word_at(text, p) {
-            Some(w) if name_word(&w) => {
+            Some(w) if name_word(&w) || initial(&w) => {
                 words += 1;
                 end = w.range.end;
                 p = end;
@@ -790,7 +848,20 @@ fn parse_name(text: &str, at: usize, anchor: Anchor) -> Option<Range<usize>> {
             _ => break,
         }
     }
-    (words > 0).then_some(at..end)
+    let min_words = if anchor == Anchor::IAm { 2 } else { 1 };
+    if words < min_words {
+        return None;
+    }
+    // "Name: Müller, Anna": a label may give the surname first.
+    if anchor == Anchor::Label && capitalised && text[end..].starts_with(',') {
+        let q = skip_spaces(text, end + 1);
+        if q > end + 1 {
+            if let Some(r) = parse_name(text, q, Anchor::Abbreviation) {
+                return Some(at..r.end);
+            }
+        }
+    }
+    Some(at..end)
 }
 
 // ---------------------------------------------------------------- IBAN
@@ -894,8 +965,9 @@ fn digit_groups(cand: &str, offset: usize) -> Vec<Group<'_>> {
             while i < b.len() && b[i].is_ascii_digit() {
                 i += 1;
             }
-            // The bracketed trunk zero of "+49 (0)30 …" is a separator.
-            if &cand[s..i] == "0" && s > 0 && b[s - 1] == b'(' && b.get(i) == Some(&b')') {
+            // The bracketed trunk zero of "+49 (0)30 …" is a separator; at
+            // the start ("(0)171 …") it is the number's trunk zero.
+            if &cand[s..i] == "0" && s > 1 && b[s - 1] == b'(' && b.get(i) == Some(&b')') {
                 continue;
             }
             groups.push(Group {
@@ -952,13 +1024,14 @@ fn card_issuer_ok(d: &str) -> bool {
 }
 
 /// Plausible card grouping: one run, or groups of four (the last shorter),
-/// or Amex / Diners 4-6-5 / 4-6-4, all with one separator.
+/// or Amex / Diners 4-6-5 / 4-6-4, all with one separator (space, dash or
+/// dot).
 fn card_grouping_ok(groups: &[Group]) -> bool {
     if groups.len() == 1 {
         return true;
     }
     let sep = groups[1].sep;
-    if !groups[1..].iter().all(|g| g.sep == sep) || !matches!(sep, " " | "-") {
+    if !groups[1..].iter().all(|g| g.sep == sep) || !matches!(sep, " " | "-" | ".") {
         return false;
     }
     let lens: Vec<usize> = groups.iter().map(|g| g.digits.len()).collect();
@@ -1104,6 +1177,16 @@ fn phone_shape_ok(text: &str, start: usize, groups: &[Group]) -> bool {
     }
     let seps: Vec<&str> = groups[1..].iter().map(|g| g.sep).collect();
     let one_sep = seps.windows(2).all(|w| w[0] == w[1]);
+    // North American with its country code: 1-800-555-0199, 1.800.555.0199.
+    if n == 11
+        && lens == [1, 3, 3, 4]
+        && digits.starts_with('1')
+        && matches!(digits.as_bytes()[1], b'2'..=b'9')
+        && one_sep
+        && matches!(seps[0], "-" | "." | " ")
+    {
+        return true;
+    }
     // Spanish: 612 345 678, 91 123 45 67, 622-11-22-33, 699887766.
     if n == 9
         && matches!(digits.as_bytes()[0], b'6'..=b'9')
@@ -1250,6 +1333,194 @@ fn number_value(text: &str, c: &Captures) -> Option<Range<usize>> {
         return None;
     }
     Some(range)
+}
+
+// ---------------------------------------------------------------- columns
+
+/// What a column other than the comment holds when its values are personal
+/// data: such a column is no automatic segment, and its values are masked
+/// wherever they are written (see [`column_kind`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PersonalColumn {
+    /// Most values hold an e-mail address.
+    Email,
+    /// Most values hold a phone number.
+    Phone,
+    /// Most values hold an IBAN or a card number.
+    Account,
+    /// Most values read as a person's name ("Anna Müller", "Smith, John"),
+    /// mostly distinct or in a column named like a name field.
+    Name,
+    /// Long, mostly distinct values: notes, addresses, free text.
+    FreeText,
+}
+
+impl PersonalColumn {
+    /// Why the column was left out, for the manifest.
+    pub fn reason(self) -> &'static str {
+        match self {
+            PersonalColumn::Email => "values look like e-mail addresses",
+            PersonalColumn::Phone => "values look like phone numbers",
+            PersonalColumn::Account => "values look like IBANs or card numbers",
+            PersonalColumn::Name => "values look like person names",
+            PersonalColumn::FreeText => "free text: long, mostly distinct values",
+        }
+    }
+
+    /// A few words for a message.
+    pub fn short(self) -> &'static str {
+        match self {
+            PersonalColumn::Email => "e-mail addresses",
+            PersonalColumn::Phone => "phone numbers",
+            PersonalColumn::Account => "IBANs or card numbers",
+            PersonalColumn::Name => "person names",
+            PersonalColumn::FreeText => "free text",
+        }
+    }
+
+    /// A value of such a column as it may be written: through the
+    /// redactor, and a name column's values masked whole (a name without an
+    /// anchor word is out of the redactor's reach).
+    pub fn mask(self, redactor: &Redactor, value: &str) -> String {
+        match self {
+            PersonalColumn::Name if !value.trim().is_empty() => PiiKind::Name.mask().to_string(),
+            _ => redactor.redact(value).text,
+        }
+    }
+}
+
+/// Header names of fields that hold a person's name, normalised (lower
+/// case, letters and digits only).
+const NAME_FIELDS: &[&str] = &[
+    "name",
+    "fullname",
+    "firstname",
+    "lastname",
+    "surname",
+    "givenname",
+    "familyname",
+    "customer",
+    "customername",
+    "clientname",
+    "contact",
+    "contactname",
+    "respondent",
+    "respondentname",
+    "kunde",
+    "kundin",
+    "kundenname",
+    "vorname",
+    "nachname",
+    "klant",
+    "klantnaam",
+    "naam",
+    "voornaam",
+    "achternaam",
+    "nom",
+    "prenom",
+    "nomcomplet",
+    "nombre",
+    "apellido",
+    "apellidos",
+    "nombrecompleto",
+];
+
+/// A value that reads as a person's name: two to four name words (an
+/// initial, particles between them), or "Surname, First names".
+fn looks_like_name(value: &str) -> bool {
+    let value = value.trim();
+    if value.is_empty() || value.chars().any(|c| c.is_ascii_digit()) {
+        return false;
+    }
+    let parts: Vec<&str> = value.splitn(2, ',').collect();
+    let words: Vec<&str> = parts.iter().flat_map(|p| p.split_whitespace()).collect();
+    if parts.len() == 2 && parts.iter().any(|p| p.trim().is_empty()) {
+        return false;
+    }
+    if !(2..=5).contains(&words.len()) {
+        return false;
+    }
+    let mut names = 0;
+    for w in &words {
+        let bare = w.trim_end_matches('.');
+        let initial = bare.chars().count() == 1 && is_capitalised(bare);
+        let name = word_at(bare, 0).is_some_and(|x| x.text.len() == bare.len())
+            && is_capitalised(bare)
+            && !is_stop(bare);
+        if initial || name {
+            names += 1;
+        } else if !is_particle(bare) {
+            return false;
+        }
+    }
+    names >= 2
+}
+
+/// Whether the values of a column (a sample of its first rows) are personal
+/// data, and of what kind. `name` is the column's header name; `team` says it
+/// is a team or agent column, whose names are employees' and are kept.
+///
+/// E-mail addresses, phone numbers, IBANs and card numbers count when half
+/// the non-empty values hold one; names when four in five values read as a
+/// name and are mostly distinct (or half of them, in a column named like a
+/// name field); free text when values are long (25 characters and four
+/// words on average) and mostly distinct. "Mostly distinct" (four in five)
+/// needs five values at least, so a tiny sample keeps its columns.
+pub fn column_kind(
+    redactor: &Redactor,
+    name: &str,
+    values: &[&str],
+    team: bool,
+) -> Option<PersonalColumn> {
+    let values: Vec<&str> = values
+        .iter()
+        .map(|v| v.trim())
+        .filter(|v| !v.is_empty())
+        .collect();
+    let n = values.len();
+    if n == 0 {
+        return None;
+    }
+    let half = |k: usize| 2 * k >= n;
+    let most = |k: usize| 5 * k >= 4 * n;
+    let count = |kinds: &[PiiKind]| {
+        values
+            .iter()
+            .filter(|v| redactor.find(v).iter().any(|s| kinds.contains(&s.kind)))
+            .count()
+    };
+    if half(count(&[PiiKind::Email])) {
+        return Some(PersonalColumn::Email);
+    }
+    if half(count(&[PiiKind::Phone])) {
+        return Some(PersonalColumn::Phone);
+    }
+    if half(count(&[PiiKind::Iban, PiiKind::Card])) {
+        return Some(PersonalColumn::Account);
+    }
+    let distinct = values
+        .iter()
+        .collect::<std::collections::HashSet<_>>()
+        .len();
+    let mostly_distinct = n >= 5 && most(distinct);
+    if !team {
+        let names = values.iter().filter(|v| looks_like_name(v)).count();
+        let key: String = name
+            .chars()
+            .filter(|c| c.is_alphanumeric())
+            .flat_map(char::to_lowercase)
+            .collect();
+        let name_field = NAME_FIELDS.contains(&key.as_str());
+        if (name_field && half(names)) || (mostly_distinct && most(names)) {
+            return Some(PersonalColumn::Name);
+        }
+    }
+    let chars: usize = values.iter().map(|v| v.chars().count()).sum();
+    let words: usize = values.iter().map(|v| v.split_whitespace().count()).sum();
+    if mostly_distinct && chars >= 25 * n && words >= 4 * n {
+        return Some(PersonalColumn::FreeText);
+    }
+    None
 }
 
 #[cfg(test)]
@@ -1559,6 +1830,137 @@ mod tests {
         none_in("Die mevrouw van de winkel wist er ook niks van.");
         // Out of scope: a first name without an anchor.
         none_in("Sarah was great, Bas was heel aardig.");
+    }
+
+    #[test]
+    fn gaps_of_issue_16() {
+        for (text, kind, want) in [
+            (
+                "Rückruf unter (0)171 1234567 bitte",
+                PiiKind::Phone,
+                "(0)171 1234567",
+            ),
+            ("call 1-800-555-0199 now", PiiKind::Phone, "1-800-555-0199"),
+            ("or 1.800.555.0199.", PiiKind::Phone, "1.800.555.0199"),
+            (
+                "card 4111.1111.1111.1111 was charged",
+                PiiKind::Card,
+                "4111.1111.1111.1111",
+            ),
+            (
+                "my name is J. Peter Miller and",
+                PiiKind::Name,
+                "J. Peter Miller",
+            ),
+            (
+                "ich bin Anna Müller und warte",
+                PiiKind::Name,
+                "Anna Müller",
+            ),
+            (
+                "Ik ben Jan de Vries en wacht",
+                PiiKind::Name,
+                "Jan de Vries",
+            ),
+            ("name: John Smith", PiiKind::Name, "John Smith"),
+            ("Name: Müller, Anna", PiiKind::Name, "Müller, Anna"),
+            (
+                "Naam: de Vries, Jan. Bel mij",
+                PiiKind::Name,
+                "de Vries, Jan",
+            ),
+        ] {
+            assert_eq!(found(text, kind), [want], "{text}");
+        }
+        assert_eq!(r().redact("Name: Müller, Anna").text, "Name: [NAME]");
+    }
+
+    #[test]
+    fn look_alikes_of_the_gaps_of_issue_16() {
+        none_in("ich bin enttäuscht und ich bin sehr sauer");
+        none_in("Ich bin Rentner und zahle zu viel. Ich bin Kunde seit 2010.");
+        none_in("Ich bin Stammkunde Ihres Unternehmens. Ik ben Ziggo klant.");
+        none_in("Ik ben heel blij. Ik ben Jan.");
+        none_in("name: wrong on the invoice. Name: falsch geschrieben.");
+        none_in("Der Name: Customer Service hilft nie");
+        none_in("Preis 1.000.000 Euro, Version 1.800.555, (0) Punkte");
+        none_in("1-800 Nummern sind kostenlos, 1-2-3 fertig");
+        none_in("Zählerstand 4111.1111 und 1.111.111.111");
+    }
+
+    #[test]
+    fn a_part_is_masked_as_in_the_whole_text() {
+        let text = "Mr. Smith was rude. Mail mustermann@example.com now";
+        // Parts that cut the name's anchor or the address in two.
+        assert_eq!(r().redact_part(text, 4..24), "[NAME] was rude. Mail");
+        assert_eq!(r().redact_part(text, 36..51), "[EMAIL] now");
+        assert_eq!(r().redact_part(text, 0..3), "Mr.");
+        assert_eq!(r().redact_part(text, 0..text.len()), r().redact(text).text);
+        assert_eq!(r().redact_part("no data", 3..7), "data");
+    }
+
+    #[test]
+    fn columns_of_personal_data_are_told_by_their_values() {
+        let kind = |name: &str, values: &[&str]| column_kind(&r(), name, values, false);
+        let emails = ["a.b@example.org", "c@example.org", "", "x@y.de"];
+        assert_eq!(kind("email", &emails), Some(PersonalColumn::Email));
+        assert_eq!(kind("Kontakt", &emails), Some(PersonalColumn::Email));
+        let phones = ["+49 171 2345601", "0171 2345602", "n/a"];
+        assert_eq!(kind("tel", &phones), Some(PersonalColumn::Phone));
+        let names = [
+            "Anna Müller",
+            "Jan de Vries",
+            "Smith, John",
+            "J. Peter Miller",
+            "Lucía García",
+        ];
+        assert_eq!(kind("x", &names), Some(PersonalColumn::Name));
+        // A name field needs no distinct values; a team column keeps its names.
+        assert_eq!(
+            kind("Name", &["D Landor", "Colin Pay"]),
+            Some(PersonalColumn::Name)
+        );
+        assert_eq!(column_kind(&r(), "agent", &names, true), None);
+        let notes = [
+            "please call me after six, I am at work until then",
+            "the parcel was left at the neighbour's door again",
+            "wants a refund for the broken router and the fees",
+            "prefers e-mail, does not answer the phone at all",
+            "moved house in March, the address is still wrong",
+        ];
+        assert_eq!(kind("contact note", &notes), Some(PersonalColumn::FreeText));
+        // Segments: few values, repeated; short codes; a small sample.
+        let channels = ["phone", "chat", "phone", "e-mail", "chat", "phone"];
+        assert_eq!(kind("channel", &channels), None);
+        let tiers = [
+            "Premium Plus",
+            "Basic",
+            "Premium Plus",
+            "Basic",
+            "Basic",
+            "Gold",
+        ];
+        assert_eq!(kind("tier", &tiers), None);
+        assert_eq!(kind("store", &["Berlin Mitte", "Hamburg Nord"]), None);
+        assert_eq!(kind("region", &["", ""]), None);
+        assert_eq!(
+            kind("zip", &["10115", "20095", "80331", "50667", "60311"]),
+            None
+        );
+        let long_but_repeated = ["British Airways customer review"; 6];
+        assert_eq!(kind("header", &long_but_repeated), None);
+    }
+
+    #[test]
+    fn a_personal_column_value_is_masked_by_its_kind() {
+        let red = r();
+        assert_eq!(PersonalColumn::Name.mask(&red, "Anna Müller"), "[NAME]");
+        assert_eq!(PersonalColumn::Name.mask(&red, ""), "");
+        assert_eq!(PersonalColumn::Email.mask(&red, "a@b.de"), "[EMAIL]");
+        assert_eq!(
+            PersonalColumn::FreeText.mask(&red, "call 0171 1234567, my name is Jan Smit"),
+            "call [PHONE], my name is [NAME]"
+        );
     }
 
     #[test]
