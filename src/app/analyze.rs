@@ -572,11 +572,7 @@ fn write_pass(
     // An example is a clause of a comment, masked as part of the whole
     // comment: no clause shows part of an address or a name.
     let mask = |t: &str, part: std::ops::Range<usize>| {
-        if shown {
-            redactor.redact_part(t, part)
-        } else {
-            t[part].to_string()
-        }
+        crate::text::redact::shown_text(shown.then_some(&redactor), t, part)
     };
     let sink = MaskedRejects {
         inner: sink,

@@ -264,10 +264,7 @@ pub fn sentiment_mismatch(bucket: Bucket, analysis: Option<&CommentAnalysis>) ->
 /// e-mail addresses, IBANs, card and customer numbers are masked (the
 /// default of `analyze`; `--no-redact` turns it off).
 pub fn followup_comment_text(comment: &str, redactor: Option<&crate::text::redact::Redactor>) -> String {
-    match redactor {
-        Some(r) => r.redact(comment).text,
-        None => comment.to_string(),
-    }
+    crate::text::redact::shown_text(redactor, comment, 0..comment.len())
 }
 
 /// One response to follow up.

@@ -1337,6 +1337,18 @@ fn number_value(text: &str, c: &Captures) -> Option<Range<usize>> {
 
 // ---------------------------------------------------------------- columns
 
+/// What of a comment may leave the machine (report, follow-up table):
+/// `text[part]`, masked as part of the whole text when there is a
+/// redactor, as written when masking is off. The one place both outputs
+/// mask through.
+pub fn shown_text(redactor: Option<&Redactor>, text: &str, part: Range<usize>) -> String {
+    match redactor {
+        Some(r) if part == (0..text.len()) => r.redact(text).text,
+        Some(r) => r.redact_part(text, part),
+        None => text[part].to_string(),
+    }
+}
+
 /// What a column other than the comment holds when its values are personal
 /// data: such a column is no automatic segment, and its values are masked
 /// wherever they are written (see [`column_kind`]).
