@@ -3,46 +3,17 @@
 //! output folder, in a temporary directory.
 
 mod common;
+#[path = "common/workdir.rs"]
+mod workdir;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
 fn verbatim() -> Command {
     Command::new(env!("CARGO_BIN_EXE_verbatim"))
 }
 
-struct Work {
-    dir: tempfile::TempDir,
-}
-
-impl Work {
-    fn new() -> Work {
-        let dir = tempfile::tempdir().unwrap();
-        common::tiny_bert_folder(&dir.path().join("model"));
-        Work { dir }
-    }
-    fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
-    }
-    fn write(&self, name: &str, text: &str) -> PathBuf {
-        let p = self.path(name);
-        std::fs::write(&p, text).unwrap();
-        p
-    }
-    fn analyze(&self, input: &Path, out: &str, extra: &[&str]) -> Output {
-        verbatim()
-            .arg("analyze")
-            .arg(input)
-            .arg("--out")
-            .arg(self.path(out))
-            .arg("--model")
-            .arg(self.path("model"))
-            .args(["--min-n", "2", "--quiet"])
-            .args(extra)
-            .output()
-            .unwrap()
-    }
-}
+use workdir::Workdir as Work;
 
 fn text(o: &Output) -> String {
     format!(
@@ -180,7 +151,7 @@ fn a_failed_run_leaves_the_previous_outputs_untouched() {
         std::fs::read(w.path("out/fact_response.parquet")).unwrap(),
         before
     );
-    let leftovers: Vec<_> = std::fs::read_dir(w.dir.path())
+    let leftovers: Vec<_> = std::fs::read_dir(w.root())
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .filter(|n| n.starts_with('.'))

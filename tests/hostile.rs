@@ -14,47 +14,37 @@
 //! writes on a full disk fail with `ENOSPC`.
 
 mod common;
+#[path = "common/workdir.rs"]
+mod workdir;
 
 use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::CommandExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
 use verbatim::exit_codes::ExitCode;
+use workdir::{show, Workdir};
 
-struct Work {
-    dir: tempfile::TempDir,
+/// The shared work folder; every run with one thread.
+struct Work(Workdir);
+
+impl std::ops::Deref for Work {
+    type Target = Workdir;
+    fn deref(&self) -> &Workdir {
+        &self.0
+    }
 }
 
 impl Work {
     fn new() -> Work {
-        let dir = tempfile::tempdir().expect("temp dir");
-        common::tiny_bert_folder(&dir.path().join("model"));
-        Work { dir }
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
-    }
-
-    fn write(&self, name: &str, bytes: impl AsRef<[u8]>) -> PathBuf {
-        let p = self.path(name);
-        std::fs::write(&p, bytes).expect("write fixture");
-        p
+        Work(Workdir::new())
     }
 
     /// `verbatim analyze INPUT --out OUT --model model` plus `extra`.
     fn command(&self, input: &Path, out: &str, extra: &[&str]) -> Command {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_verbatim"));
-        c.arg("analyze")
-            .arg(input)
-            .arg("--out")
-            .arg(self.path(out))
-            .arg("--model")
-            .arg(self.path("model"))
-            .args(["--quiet", "--threads", "1", "--min-n", "2"])
-            .args(extra);
+        let mut c = self.0.analyze_command(input, out, &["--threads", "1"]);
+        c.args(extra);
         c
     }
 
@@ -63,25 +53,6 @@ impl Work {
             .output()
             .expect("run verbatim")
     }
-
-    /// Names in the work folder, except the model and inputs given.
-    fn listing(&self) -> Vec<String> {
-        let mut v: Vec<String> = std::fs::read_dir(self.dir.path())
-            .expect("read work dir")
-            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
-            .collect();
-        v.sort();
-        v
-    }
-}
-
-fn show(o: &Output) -> String {
-    format!(
-        "status {:?}\nstdout:\n{}\nstderr:\n{}",
-        o.status,
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
 }
 
 fn stderr(o: &Output) -> String {
@@ -873,7 +844,7 @@ fn a_cache_inside_the_output_folder_is_refused_however_it_is_given() {
 
     // The same folder reached through a symbolic link, and a cache in a
     // subfolder of an output folder that exists.
-    std::os::unix::fs::symlink(w.dir.path(), w.path("link")).expect("symlink");
+    std::os::unix::fs::symlink(w.root(), w.path("link")).expect("symlink");
     let o = w.analyze(
         &input,
         "link/out",

@@ -17,47 +17,41 @@
 //! once with exit code 7 and the first completes untouched.
 
 mod common;
+#[path = "common/workdir.rs"]
+mod workdir;
 #[path = "support/run_outputs.rs"]
 mod run_outputs;
 
 use std::path::PathBuf;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Output};
 use std::time::{Duration, Instant};
 
 use run_outputs::{export, files, same_run, SplitMix};
+use workdir::{show, Workdir};
 
 /// Random kill points; two more kills wait for the final writes.
 const RANDOM_KILLS: usize = 5;
 /// Rows of the large input: a few seconds with the tiny model.
 const ROWS: usize = 4_000;
 
-struct Work {
-    dir: tempfile::TempDir,
+/// The shared work folder; every run with one thread and a minimum n of 5.
+struct Work(Workdir);
+
+impl std::ops::Deref for Work {
+    type Target = Workdir;
+    fn deref(&self) -> &Workdir {
+        &self.0
+    }
 }
 
 impl Work {
     fn new() -> Work {
-        let dir = tempfile::tempdir().expect("temp dir");
-        common::tiny_bert_folder(&dir.path().join("model"));
-        Work { dir }
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
+        Work(Workdir::new())
     }
 
     fn command(&self, input: &str, out: &str) -> Command {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_verbatim"));
-        c.arg("analyze")
-            .arg(self.path(input))
-            .arg("--out")
-            .arg(self.path(out))
-            .arg("--model")
-            .arg(self.path("model"))
-            .args(["--quiet", "--threads", "1", "--min-n", "5"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        c
+        self.0
+            .analyze_command(&self.path(input), out, &["--threads", "1", "--min-n", "5"])
     }
 
     fn run(&self, input: &str, out: &str) -> Output {
@@ -70,16 +64,6 @@ impl Work {
         self.command(input, out).spawn().expect("spawn verbatim")
     }
 
-    /// Names in the work folder, sorted.
-    fn listing(&self) -> Vec<String> {
-        let mut v: Vec<String> = std::fs::read_dir(self.dir.path())
-            .expect("read work dir")
-            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
-            .collect();
-        v.sort();
-        v
-    }
-
     /// The staging folder of a live or killed run on `out`, if any.
     fn staging(&self, out: &str) -> Option<PathBuf> {
         let prefix = format!(".{out}.partial-");
@@ -88,15 +72,6 @@ impl Work {
             .find(|n| n.starts_with(&prefix))
             .map(|n| self.path(&n))
     }
-}
-
-fn show(o: &Output) -> String {
-    format!(
-        "status {:?}\nstdout:\n{}\nstderr:\n{}",
-        o.status,
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
 }
 
 /// Kills `child` when its staging folder holds `file`; `false` if the run
