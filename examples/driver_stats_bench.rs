@@ -13,8 +13,8 @@ use std::time::Instant;
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use verbatim::stats::bootstrap::{bootstrap_impacts, BootstrapSettings};
 use verbatim::classify::Polarity;
+use verbatim::stats::bootstrap::{bootstrap_impacts, BootstrapSettings};
 use verbatim::stats::keydrivers::{key_drivers, KeyDriverSettings};
 use verbatim::stats::nps::Bucket;
 use verbatim::stats::patterns::{PatternCounts, SegmentPatterns};

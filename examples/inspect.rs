@@ -1,12 +1,12 @@
 //! Prints clause-level topic similarities and sentiment for the first rows of
 //! a CSV: a look under the hood when tuning a taxonomy.
 //! `cargo run --release --example inspect -- FILE [N]`
-use verbatim::text::clauses::split_clauses;
 use verbatim::classify::{Classifier, ClassifierSettings, Prototypes, SentimentModel, Taxonomy};
 use verbatim::input::{read_responses, InputOptions};
 use verbatim::model::manifest::default_model_dir;
 use verbatim::model::transformer::{EncoderOptions, TransformerEncoder};
 use verbatim::model::Encoder;
+use verbatim::text::clauses::split_clauses;
 
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().collect();

@@ -16,12 +16,12 @@ use rayon::prelude::*;
 
 use crate::classify::embed::{classify_embedded, embed_comments, EmbeddedTexts};
 use crate::classify::Classifier;
-use crate::stats::aggregate::{AggAccumulator, AggRow, Period};
 use crate::input::dates::{parse_when, When};
-use crate::stats::driver_stats::{finest, DriverCounts, DriverCountsAccumulator};
-use crate::stats::drivers::{rank, DriverAccumulator};
 use crate::input::{InputError, Record, Reject, Response};
 use crate::model::Encoder;
+use crate::stats::aggregate::{AggAccumulator, AggRow, Period};
+use crate::stats::driver_stats::{finest, DriverCounts, DriverCountsAccumulator};
+use crate::stats::drivers::{rank, DriverAccumulator};
 use crate::stats::nps::{Bucket, Nps};
 
 use crate::stats::response::{AnalyzedResponse, DriverScope, DriverTable};
@@ -255,7 +255,8 @@ impl<'a> Tally<'a> {
         );
         Tally {
             settings,
-            redactor: (!settings.masked_columns.is_empty()).then(crate::text::redact::Redactor::new),
+            redactor: (!settings.masked_columns.is_empty())
+                .then(crate::text::redact::Redactor::new),
             agg_index,
             counts,
             agg,

@@ -12,18 +12,18 @@
 //! - two runs sharing one cache at once both succeed.
 
 mod common;
-#[path = "common/workdir.rs"]
-mod workdir;
 #[path = "support/run_outputs.rs"]
 mod run_outputs;
+#[path = "common/workdir.rs"]
+mod workdir;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-use workdir::{show, Workdir};
 use run_outputs::{export, files, same_run, SplitMix};
+use workdir::{show, Workdir};
 
 /// The shared work folder; runs with one thread and a minimum n of 5.
 struct Work(Workdir);
@@ -42,9 +42,9 @@ impl Work {
     }
 
     fn analyze(&self, input: &str, out: &str, cache: Option<&str>) -> Command {
-        let mut c = self
-            .0
-            .analyze_command(&self.path(input), out, &["--threads", "1", "--min-n", "5"]);
+        let mut c =
+            self.0
+                .analyze_command(&self.path(input), out, &["--threads", "1", "--min-n", "5"]);
         if let Some(cache) = cache {
             c.arg("--cache").arg(self.path(cache));
         }
@@ -70,7 +70,6 @@ impl Work {
             .expect("run verbatim cache")
     }
 }
-
 
 /// `(hits, misses)` from the manifest of an output folder.
 fn hits_misses(out: &Path) -> (u64, u64) {

@@ -8,11 +8,11 @@ mod common;
 use std::sync::{Arc, Mutex};
 
 use common::{hash_classifier, HashEncoder, PLANTED_TAXONOMY};
-use verbatim::stats::driver_stats::{analyse, AnalysisSettings, DriverAnalysis};
 use verbatim::input::{InputOptions, Reject, ResponseStream};
 use verbatim::output::driver_tables;
 use verbatim::output::table::{export_whole, CsvExporter, Table};
 use verbatim::pipeline::{run_pass, PassModels, PassResult, PassSettings, PassSink};
+use verbatim::stats::driver_stats::{analyse, AnalysisSettings, DriverAnalysis};
 use verbatim::stats::response::AnalyzedResponse;
 
 const LEGAL: &str = "terrible, my lawyer will hear from me and I cancel";

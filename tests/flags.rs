@@ -17,14 +17,21 @@ fn verbatim(args: &[&str], dir: &std::path::Path) -> Output {
 
 fn fixture() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("in.csv"), "score,comment\n9,great\n3,slow\n").unwrap();
+    std::fs::write(
+        dir.path().join("in.csv"),
+        "score,comment\n9,great\n3,slow\n",
+    )
+    .unwrap();
     dir
 }
 
 fn assert_refused(o: &Output, names: &str, case: &str) {
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(2), "{case}: {err}");
-    assert!(err.contains(names), "{case}: the message names {names}: {err}");
+    assert!(
+        err.contains(names),
+        "{case}: the message names {names}: {err}"
+    );
     assert!(!err.contains("panicked"), "{case}: {err}");
 }
 
@@ -35,8 +42,14 @@ fn out_of_range_flags_exit_2_naming_the_flag() {
         (&["--threads", "0"], "--threads"),
         (&["--threads", "100000"], "--threads"),
         (&["--batch-tokens", "0"], "--batch-tokens"),
-        (&["--bootstrap-replicates", "18446744073709551615"], "--bootstrap-replicates"),
-        (&["--bootstrap-replicates", "100000000"], "--bootstrap-replicates"),
+        (
+            &["--bootstrap-replicates", "18446744073709551615"],
+            "--bootstrap-replicates",
+        ),
+        (
+            &["--bootstrap-replicates", "100000000"],
+            "--bootstrap-replicates",
+        ),
         (&["--fdr", "NaN"], "--fdr"),
         (&["--fdr", "2"], "--fdr"),
         (&["--fdr", "0"], "--fdr"),

@@ -17,10 +17,10 @@
 //! once with exit code 7 and the first completes untouched.
 
 mod common;
-#[path = "common/workdir.rs"]
-mod workdir;
 #[path = "support/run_outputs.rs"]
 mod run_outputs;
+#[path = "common/workdir.rs"]
+mod workdir;
 
 use std::path::PathBuf;
 use std::process::{Child, Command, Output};

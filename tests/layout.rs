@@ -232,7 +232,11 @@ fn the_import_graph_has_no_cycle() {
     for m in graph.keys() {
         if colour[m.as_str()] == Colour::White {
             let cycle = visit(m, &graph, &mut colour, &mut Vec::new());
-            assert!(cycle.is_none(), "import cycle: {}", cycle.unwrap().join(" → "));
+            assert!(
+                cycle.is_none(),
+                "import cycle: {}",
+                cycle.unwrap().join(" → ")
+            );
         }
     }
 }
@@ -253,9 +257,15 @@ fn no_function_outside_tests_is_longer_than_the_limit() {
         for (i, l) in lines.iter().enumerate() {
             let t = l.trim_start();
             let indent = &l[..l.len() - t.len()];
-            let signature = ["fn ", "pub fn ", "pub(crate) fn ", "pub(super) fn ", "const fn "]
-                .iter()
-                .any(|p| t.starts_with(p));
+            let signature = [
+                "fn ",
+                "pub fn ",
+                "pub(crate) fn ",
+                "pub(super) fn ",
+                "const fn ",
+            ]
+            .iter()
+            .any(|p| t.starts_with(p));
             if !signature || t.ends_with(';') {
                 continue;
             }
@@ -280,7 +290,11 @@ fn the_checks_see_real_edges() {
     // The graph is not trivially empty: the pipeline reads the classifier
     // and the statistics, the command line the app.
     let g = import_graph();
-    assert!(g["pipeline"].contains("classify::embed"), "{:?}", g["pipeline"]);
+    assert!(
+        g["pipeline"].contains("classify::embed"),
+        "{:?}",
+        g["pipeline"]
+    );
     assert!(g["pipeline"].iter().any(|m| m.starts_with("stats")));
     assert!(g["cli::analyze"].contains("app::analyze"));
 }

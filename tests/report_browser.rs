@@ -24,20 +24,20 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use verbatim::stats::aggregate::{aggregate, AggInput, Period};
 use verbatim::classify::Taxonomy;
-use verbatim::stats::drivers::{rank, topic_drivers, DriverInput};
-use verbatim::stats::nps::{Bucket, Nps, Z95};
 use verbatim::output::manifest::{
     Counts, InputInfo, ModelInfo, NpsInfo, RunManifest, TableInfo, TaxonomyInfo, Thresholds,
     Timings,
 };
-use verbatim::stats::response::{DriverScope, DriverTable};
 use verbatim::pipeline::PassResult;
 use verbatim::report::{
     render, ExampleComment, Importance, ImportanceRow, Interval, ReportData, TopicExamples,
     Waterfall, WaterfallPart,
 };
+use verbatim::stats::aggregate::{aggregate, AggInput, Period};
+use verbatim::stats::drivers::{rank, topic_drivers, DriverInput};
+use verbatim::stats::nps::{Bucket, Nps, Z95};
+use verbatim::stats::response::{DriverScope, DriverTable};
 
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 const CHROMIUM: &str = "/usr/bin/chromium";

@@ -60,7 +60,12 @@ impl Work {
 
     fn analyze(&self, out: &str, extra: &[&str]) -> Output {
         let taxonomy = self.path("taxonomy.toml");
-        let mut args = vec!["--taxonomy", taxonomy.to_str().unwrap(), "--topic-threshold", "0.99"];
+        let mut args = vec![
+            "--taxonomy",
+            taxonomy.to_str().unwrap(),
+            "--topic-threshold",
+            "0.99",
+        ];
         args.extend_from_slice(extra);
         self.0.analyze(&self.path("export.csv"), out, &args)
     }

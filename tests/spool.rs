@@ -21,7 +21,9 @@ fn copies(dir: &Path) -> Vec<String> {
 fn analyze_stdin(dir: &Path, extra: &[&str]) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_verbatim"));
     c.current_dir(dir)
-        .args(["analyze", "-", "--out", "out", "--quiet", "--model", "no-model"])
+        .args([
+            "analyze", "-", "--out", "out", "--quiet", "--model", "no-model",
+        ])
         .args(extra)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -99,7 +101,12 @@ fn a_copy_left_by_a_killed_run_is_removed_by_the_next_run() {
         .write_all(b"score,comment\n9,fine\n")
         .unwrap();
     let o = next.wait_with_output().unwrap();
-    assert_eq!(o.status.code(), Some(5), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        o.status.code(),
+        Some(5),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     assert!(copies(dir.path()).is_empty(), "{:?}", copies(dir.path()));
 }
 

@@ -15,16 +15,18 @@ use anyhow::{Context, Result};
 
 use super::personal::{left_out_columns, personal_columns, read_head, PROFILE_ROWS};
 use super::progress::RunProgress;
+use super::spool::{spool, Spooled};
 use super::summary;
 use crate::classify::calibration::{self, CalibrationOrigin, TopicCalibration};
 use crate::classify::head::{self, HeadOrigin};
 use crate::classify::sentiment_model;
 use crate::classify::{Classifier, ClassifierSettings, ModelSentiment, SentimentModel, Taxonomy};
+use crate::exit_codes::cache_error;
 use crate::exit_codes::{ExitCode, WithCode};
 use crate::input::dates::find_date_column;
-use super::spool::{spool, Spooled};
-use crate::input::{escape_name, InputError, InputFormat, InputOptions, Record, Reject, ResponseStream};
-use crate::exit_codes::cache_error;
+use crate::input::{
+    escape_name, InputError, InputFormat, InputOptions, Record, Reject, ResponseStream,
+};
 use crate::model::cache::{CachedEncoder, EmbeddingCache, ModelSpec};
 use crate::model::manifest::sha256_file;
 use crate::model::transformer::{EncoderOptions, TransformerEncoder};
@@ -216,7 +218,13 @@ pub fn run(cfg: &AnalyzeConfig) -> Result<ExitCode> {
     out.write("report.html", render(&report).as_bytes())?;
     out.write_manifest(&manifest)?;
     let target = out.commit()?;
-    summary::print(&written.result, &manifest, &taxonomy, &written.drivers, &target);
+    summary::print(
+        &written.result,
+        &manifest,
+        &taxonomy,
+        &written.drivers,
+        &target,
+    );
     let truncated = input.stream.truncated_comments();
     if truncated > 0 {
         eprintln!(
@@ -322,7 +330,8 @@ impl Input {
             sha256,
             format: s.format().name().into(),
             encoding: s.encoding().name().into(),
-            delimiter: (s.format() == InputFormat::Csv).then(|| (s.delimiter() as char).to_string()),
+            delimiter: (s.format() == InputFormat::Csv)
+                .then(|| (s.delimiter() as char).to_string()),
             score_column: columns.score.clone(),
             text_column: columns.text.clone(),
             id_column: columns.id.clone(),
@@ -342,7 +351,10 @@ impl Input {
                 .segment_origins()
                 .iter()
                 .zip(&self.segment_columns)
-                .zip(tables::segment_output_names(&self.segment_columns, self.date_column))
+                .zip(tables::segment_output_names(
+                    &self.segment_columns,
+                    self.date_column,
+                ))
                 .map(|(((position, header), name), output)| SegmentColumnName {
                     position: *position,
                     header: header.clone(),

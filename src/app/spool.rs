@@ -275,7 +275,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         // A pid above the kernel's maximum (4194304) never exists.
         let dead = dir.path().join(format!("{PREFIX}4194305-abc"));
-        let live = dir.path().join(format!("{PREFIX}{}-abc", std::process::id()));
+        let live = dir
+            .path()
+            .join(format!("{PREFIX}{}-abc", std::process::id()));
         let other = dir.path().join("notes.txt");
         for p in [&dead, &live, &other] {
             std::fs::write(p, "x").unwrap();

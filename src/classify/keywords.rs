@@ -28,7 +28,6 @@ use std::collections::BTreeSet;
 use unicode_normalization::char::is_combining_mark;
 use unicode_normalization::UnicodeNormalization;
 
-
 /// A text prepared for whole-word matching: lower case, no accents, words
 /// separated by single spaces, with a space at each end.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -279,10 +278,7 @@ mod tests {
 
     #[test]
     fn must_uses_every_language_and_skips_uncovered_ones() {
-        let f = topic(&[
-            ("de", &["chatbot", "bot"], &[]),
-            ("fr", &["robot"], &[]),
-        ]);
+        let f = topic(&[("de", &["chatbot", "bot"], &[]), ("fr", &["robot"], &[])]);
         let n = Normalized::new;
         // Known language with a list: any language's keyword counts.
         assert!(f.must_allows(&n("der Robot war nutzlos"), Some("de")));
@@ -298,10 +294,7 @@ mod tests {
 
     #[test]
     fn exclude_applies_to_the_clause_in_every_language() {
-        let f = topic(&[
-            ("de", &[], &["empfang"]),
-            ("en", &[], &["signal"]),
-        ]);
+        let f = topic(&[("de", &[], &["empfang"]), ("en", &[], &["signal"])]);
         let n = Normalized::new;
         assert!(!f.exclude_allows(&n("kein Empfang im Keller")));
         assert!(!f.exclude_allows(&n("no signal")));

@@ -145,7 +145,6 @@ pub struct Args {
     pub quiet: bool,
 }
 
-
 /// Largest `--min-n`.
 const MAX_MIN_N: u64 = 1_000_000_000;
 /// Largest `--alert-z`: past this no alert can fire.
@@ -159,7 +158,12 @@ const MAX_REPLICATES: usize = 100_000;
 
 /// `value` if it lies in `lo..=hi`, else an error naming the flag (and its
 /// config key) and the range.
-fn in_range<T: PartialOrd + std::fmt::Display + Copy>(name: &str, value: T, lo: T, hi: T) -> Result<T> {
+fn in_range<T: PartialOrd + std::fmt::Display + Copy>(
+    name: &str,
+    value: T,
+    lo: T,
+    hi: T,
+) -> Result<T> {
     // `--fdr (fdr)`: the flag, then the config file's key.
     let (flag, key) = match name.split_once(" (") {
         Some((f, k)) => (f, Some(k.trim_end_matches(')'))),

@@ -5,8 +5,8 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 
-use crate::model::cache::{now, EmbeddingCache};
 use crate::exit_codes::{cache_error, ExitCode};
+use crate::model::cache::{now, EmbeddingCache};
 
 /// Inspect or prune the embedding cache of `analyze --cache`.
 #[derive(clap::Args, Debug)]

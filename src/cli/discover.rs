@@ -7,11 +7,11 @@ use anyhow::{Context, Result};
 
 use super::encoder_args::EncoderArgs;
 use crate::classify::calibration::{self, CalibrationOrigin};
-use crate::classify::{head, Classifier, ClassifierSettings, SentimentModel, Taxonomy};
 use crate::classify::discover::{discover, to_taxonomy_toml, DiscoverSettings, Discovery};
+use crate::classify::embed::analyse_texts;
+use crate::classify::{head, Classifier, ClassifierSettings, SentimentModel, Taxonomy};
 use crate::exit_codes::{ExitCode, WithCode};
 use crate::input::{InputOptions, Record, ResponseStream};
-use crate::classify::embed::analyse_texts;
 
 /// Propose new topics from the comments that no topic matched.
 ///

@@ -102,7 +102,8 @@ impl LoadedEncoder {
     pub fn embedder(&self) -> Result<Box<dyn Encoder + '_>> {
         Ok(match &self.cache {
             Some((cache, spec)) => Box::new(
-                CachedEncoder::new(&self.encoder, cache, spec).map_err(crate::exit_codes::cache_error)?,
+                CachedEncoder::new(&self.encoder, cache, spec)
+                    .map_err(crate::exit_codes::cache_error)?,
             ),
             None => Box::new(&self.encoder),
         })

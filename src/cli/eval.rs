@@ -8,15 +8,15 @@ use anyhow::{bail, Context, Result};
 
 use super::encoder_args::EncoderArgs;
 use crate::classify::calibration::{self, FitSettings, TopicCalibration};
-use crate::text::clauses::split_clauses;
 use crate::classify::head::{self, parse_polarity};
+use crate::classify::metrics::{multilabel, Confusion, MultiLabelScore};
 use crate::classify::topics::TopicModel;
 use crate::classify::{
     Classifier, ClassifierSettings, Polarity, Prototypes, SentimentModel, Taxonomy,
 };
-use crate::classify::metrics::{multilabel, Confusion, MultiLabelScore};
 use crate::exit_codes::ExitCode;
 use crate::output::OutputDir;
+use crate::text::clauses::split_clauses;
 
 /// The baseline prototypes: a handful of obvious sentences per class and language.
 pub const BASELINE_PROTOTYPES: &str =
@@ -348,7 +348,12 @@ fn eval_sentiment(a: SentimentArgs) -> Result<ExitCode> {
     for (name, c) in &methods {
         print_table(name, c);
     }
-    let f1 = |n: &str| methods.iter().find(|(m, _)| *m == n).map(|(_, c)| c.macro_f1());
+    let f1 = |n: &str| {
+        methods
+            .iter()
+            .find(|(m, _)| *m == n)
+            .map(|(_, c)| c.macro_f1())
+    };
     println!(
         "head − prototypes: macro-F1 {:+.3}",
         f1("head").unwrap_or(0.0) - f1("prototypes").unwrap_or(0.0)
@@ -452,7 +457,8 @@ fn sentiment_confusions(
 /// `eval_summary.csv` and a confusion table per method in `dir`.
 fn write_sentiment_tables(dir: &std::path::Path, methods: &[(&str, Confusion)]) -> Result<()> {
     let o = OutputDir::create(dir)?;
-    let mut summary = String::from("method,n,accuracy,macro_f1,class,precision,recall,f1,support\n");
+    let mut summary =
+        String::from("method,n,accuracy,macro_f1,class,precision,recall,f1,support\n");
     for (name, c) in methods {
         for s in c.per_class() {
             summary.push_str(&format!(

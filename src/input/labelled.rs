@@ -106,7 +106,8 @@ mod tests {
 
     #[test]
     fn rows_lines_and_filters() {
-        let text = "id,text,label,split\n1,good,pos,test\n2,\"two\nlines\",neg,train\n3,bad,neg,test\n";
+        let text =
+            "id,text,label,split\n1,good,pos,test\n2,\"two\nlines\",neg,train\n3,bad,neg,test\n";
         let filters = ["split=test".to_string()];
         let spec = LabelledSpec {
             filters: &filters,
@@ -124,10 +125,17 @@ mod tests {
 
     #[test]
     fn errors_name_the_file_the_flag_and_the_columns() {
-        let e = read_labelled("a,b\n1,2\n".as_bytes(), "f.csv", &LabelledSpec::csv("text", "b"))
-            .unwrap_err()
-            .to_string();
-        assert!(e.contains("f.csv") && e.contains("--text-column") && e.contains("a, b"), "{e}");
+        let e = read_labelled(
+            "a,b\n1,2\n".as_bytes(),
+            "f.csv",
+            &LabelledSpec::csv("text", "b"),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("f.csv") && e.contains("--text-column") && e.contains("a, b"),
+            "{e}"
+        );
         let filters = ["nosuch".to_string()];
         let spec = LabelledSpec {
             filters: &filters,

@@ -11,8 +11,8 @@ use super::tables;
 use super::OutputDir;
 use crate::classify::Taxonomy;
 use crate::input::Reject;
-use crate::stats::response::AnalyzedResponse;
 use crate::pipeline::PassSink;
+use crate::stats::response::AnalyzedResponse;
 
 /// One table open in several formats.
 pub struct TableFiles {

@@ -12,12 +12,12 @@
 //! (Parquet and CSV). Comment text is not in the fact table: it carries
 //! personal data; `response_id` joins back to the export.
 
-use crate::stats::aggregate::AggRow;
 use crate::classify::Taxonomy;
+use crate::input::names::snake;
 use crate::input::Reject;
 use crate::output::table::{Column, ColumnData, Table};
+use crate::stats::aggregate::AggRow;
 use crate::stats::response::{AnalyzedResponse, DriverTable};
-use crate::input::names::snake;
 
 pub(crate) fn utf8<I: IntoIterator<Item = Option<String>>>(name: &str, it: I) -> Column {
     Column::new(name, ColumnData::Utf8(it.into_iter().collect()))

@@ -16,8 +16,8 @@ use anyhow::Result;
 use super::{ExampleComment, TopicExamples};
 use crate::classify::{Polarity, Taxonomy};
 use crate::input::Reject;
-use crate::stats::response::AnalyzedResponse;
 use crate::pipeline::PassSink;
+use crate::stats::response::AnalyzedResponse;
 
 /// A [`PassSink`] that forwards to `inner` and keeps example comments.
 pub struct ExampleCollector<'a, S: PassSink, M: Fn(&str, Range<usize>) -> String> {

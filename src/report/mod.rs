@@ -38,12 +38,12 @@ use std::fmt::Write;
 
 use serde::{Deserialize, Serialize};
 
-use crate::stats::aggregate::{AggRow, Period};
 use crate::classify::Taxonomy;
-use crate::stats::drivers::{Direction, Driver};
 use crate::output::manifest::RunManifest;
-use crate::stats::response::{DriverScope, DriverTable};
 use crate::pipeline::PassResult;
+use crate::stats::aggregate::{AggRow, Period};
+use crate::stats::drivers::{Direction, Driver};
+use crate::stats::response::{DriverScope, DriverTable};
 
 /// Most drivers [`ReportData::from_run`] puts on each side.
 pub const MAX_DRIVERS_PER_SIDE: usize = 10;

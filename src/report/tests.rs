@@ -2,12 +2,12 @@
 //! determinism, and `from_run` on a hand-built run.
 
 use super::*;
-use crate::stats::aggregate::{aggregate, AggInput};
-use crate::stats::drivers::{rank, topic_drivers, DriverInput};
-use crate::stats::nps::{Bucket, Nps};
 use crate::output::manifest::{
     Counts, InputInfo, ModelInfo, NpsInfo, TaxonomyInfo, Thresholds, Timings,
 };
+use crate::stats::aggregate::{aggregate, AggInput};
+use crate::stats::drivers::{rank, topic_drivers, DriverInput};
+use crate::stats::nps::{Bucket, Nps};
 
 const HOSTILE: &str = "</script><img src=x onerror=alert(1)>";
 

@@ -19,10 +19,10 @@ use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 
+use crate::classify::Polarity;
 use crate::stats::aggregate::Period;
 use crate::stats::alerts::{alerts, Alert, PeriodCounts};
 use crate::stats::bootstrap::{bootstrap_impacts, BootstrapSettings, ImpactBootstrap};
-use crate::classify::Polarity;
 use crate::stats::followup::{sentiment_mismatch, Followup, FollowupQueue};
 use crate::stats::keydrivers::{key_drivers, KeyDriverSettings, KeyDrivers};
 use crate::stats::patterns::{PatternCounts, SegmentPatterns};

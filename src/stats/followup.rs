@@ -263,7 +263,10 @@ pub fn sentiment_mismatch(bucket: Bucket, analysis: Option<&CommentAnalysis>) ->
 /// comment text enters a table. With a redactor, names, phone numbers,
 /// e-mail addresses, IBANs, card and customer numbers are masked (the
 /// default of `analyze`; `--no-redact` turns it off).
-pub fn followup_comment_text(comment: &str, redactor: Option<&crate::text::redact::Redactor>) -> String {
+pub fn followup_comment_text(
+    comment: &str,
+    redactor: Option<&crate::text::redact::Redactor>,
+) -> String {
     crate::text::redact::shown_text(redactor, comment, 0..comment.len())
 }
 

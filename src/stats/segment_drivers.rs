@@ -27,9 +27,9 @@
 
 use serde::Serialize;
 
+use crate::classify::Polarity;
 use crate::stats::aggregate::benjamini_hochberg;
 use crate::stats::bootstrap::{impact, impact_se, topic_name, z_test};
-use crate::classify::Polarity;
 use crate::stats::nps::Nps;
 use crate::stats::patterns::{PatternCounts, SegmentPatterns};
 
