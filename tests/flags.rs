@@ -137,3 +137,40 @@ fn values_at_the_ends_of_the_ranges_are_accepted() {
     assert_ne!(o.status.code(), Some(2), "{err}");
     assert!(err.contains("no-such-model"), "{err}");
 }
+
+#[test]
+fn the_other_subcommands_check_their_numbers_too() {
+    let dir = fixture();
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["eval", "topics", "--data", "in.csv", "--folds", "0"],
+            "--folds",
+        ),
+        (
+            &[
+                "eval",
+                "topics",
+                "--data",
+                "in.csv",
+                "--topic-threshold",
+                "NaN",
+            ],
+            "--topic-threshold",
+        ),
+        (
+            &["eval", "sentiment", "--data", "in.csv", "--sample", "0"],
+            "--sample",
+        ),
+        (
+            &["train", "sentiment", "--out", "h.json", "--folds", "1"],
+            "--folds",
+        ),
+        (&["discover", "in.csv", "--clusters", "1"], "--clusters"),
+        (&["discover", "in.csv", "--min-size", "0"], "--min-size"),
+        (&["discover", "in.csv", "--max-texts", "0"], "--max-texts"),
+    ];
+    for (args, name) in cases {
+        let o = verbatim(args, dir.path());
+        assert_refused(&o, name, &args.join(" "));
+    }
+}

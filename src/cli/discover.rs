@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 
-use super::encoder_args::EncoderArgs;
+use super::encoder_args::{count_in, EncoderArgs};
 use crate::classify::calibration::{self, CalibrationOrigin};
 use crate::classify::discover::{discover, to_taxonomy_toml, DiscoverSettings, Discovery};
 use crate::classify::embed::analyse_texts;
@@ -40,14 +40,14 @@ pub struct Args {
     /// Topic calibration from `verbatim train topics`, as for `analyze` [default: the one shipped for the taxonomy and model, if any]
     #[arg(long)]
     pub topic_calibration: Option<PathBuf>,
-    /// Number of clusters [default: chosen by silhouette, 2 to 12]
-    #[arg(long)]
+    /// Number of clusters, 2 to 1000 [default: chosen by silhouette, 2 to 12]
+    #[arg(long, value_parser = count_in(2, 1000))]
     pub clusters: Option<usize>,
     /// Clusters smaller than this are not proposed.
-    #[arg(long, default_value_t = 5)]
+    #[arg(long, default_value_t = 5, value_parser = count_in(1, 1_000_000))]
     pub min_size: usize,
     /// Cluster at most this many unassigned clauses (the first ones read).
-    #[arg(long, default_value_t = 20_000)]
+    #[arg(long, default_value_t = 20_000, value_parser = count_in(1, 10_000_000))]
     pub max_texts: usize,
     /// Seed of k-means.
     #[arg(long, default_value_t = 42)]

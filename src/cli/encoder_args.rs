@@ -31,6 +31,19 @@ pub fn count_in(lo: usize, hi: usize) -> impl Fn(&str) -> Result<usize, String> 
     }
 }
 
+/// A parser for a number from 0 to 1 (NaN is not one).
+pub fn fraction(s: &str) -> Result<f32, String> {
+    let v: f32 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{s}` is not a number from 0 to 1"))?;
+    if (0.0..=1.0).contains(&v) {
+        Ok(v)
+    } else {
+        Err(format!("{v} is outside 0 to 1"))
+    }
+}
+
 /// A parser for one of a domain enum's values, listed with their help in
 /// `--help`: the enum itself knows nothing of clap.
 fn one_of<T: Copy + Send + Sync + 'static>(

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
 
-use super::encoder_args::EncoderArgs;
+use super::encoder_args::{count_in, fraction, EncoderArgs};
 use crate::classify::calibration::{self, FitSettings, TopicCalibration};
 use crate::classify::head::{self, parse_polarity};
 use crate::classify::metrics::{multilabel, Confusion, MultiLabelScore};
@@ -52,7 +52,7 @@ pub struct DataArgs {
     #[arg(long = "where")]
     pub filters: Vec<String>,
     /// Score a deterministic sample of this many rows (seeded by --seed).
-    #[arg(long)]
+    #[arg(long, value_parser = count_in(1, 1_000_000_000))]
     pub sample: Option<usize>,
     /// Seed of --sample.
     #[arg(long, default_value_t = 1)]
@@ -121,14 +121,14 @@ pub struct TopicsArgs {
     /// Taxonomy TOML file [default: the built-in contact-center taxonomy]
     #[arg(long)]
     pub taxonomy: Option<PathBuf>,
-    /// Cosine a clause needs to a topic's examples under the similarity rule [default: 0.85]
-    #[arg(long)]
+    /// Cosine a clause needs to a topic's examples under the similarity rule, 0 to 1 [default: 0.85]
+    #[arg(long, value_parser = fraction)]
     pub topic_threshold: Option<f32>,
     /// Topic calibration to score as `analyze` would use it [default: the shipped one for the taxonomy and model, if any]
     #[arg(long)]
     pub topic_calibration: Option<PathBuf>,
-    /// Folds of the cross-validated calibration.
-    #[arg(long, default_value_t = 5)]
+    /// Folds of the cross-validated calibration, 2 to 100.
+    #[arg(long, default_value_t = 5, value_parser = count_in(2, 100))]
     pub folds: usize,
     /// Folder for the per-topic table (CSV).
     #[arg(long)]

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 
-use super::encoder_args::EncoderArgs;
+use super::encoder_args::{count_in, EncoderArgs};
 use crate::classify::calibration::{self, FitSettings, TopicCalibration};
 use crate::classify::head::{self, read_labelled_csv, TrainInput, TrainingSource};
 use crate::classify::topics::TopicModel;
@@ -77,8 +77,8 @@ pub struct SentimentArgs {
     /// Where to write the head (JSON).
     #[arg(long, short)]
     pub out: PathBuf,
-    /// Cross-validation folds.
-    #[arg(long, default_value_t = 5)]
+    /// Cross-validation folds, 2 to 100.
+    #[arg(long, default_value_t = 5, value_parser = count_in(2, 100))]
     pub folds: usize,
     #[command(flatten)]
     pub encoder: EncoderArgs,
@@ -105,8 +105,8 @@ pub struct TopicsArgs {
     /// Where to write the calibration (JSON).
     #[arg(long, short)]
     pub out: PathBuf,
-    /// Cross-validation folds.
-    #[arg(long, default_value_t = 5)]
+    /// Cross-validation folds, 2 to 100.
+    #[arg(long, default_value_t = 5, value_parser = count_in(2, 100))]
     pub folds: usize,
     #[command(flatten)]
     pub encoder: EncoderArgs,
