@@ -696,7 +696,11 @@ fn browser_extension(dir: &Path) {
         r#"{"manifest_version": 3, "name": "Tab helper", "version": "1.0"}"#,
     )
     .expect("write");
-    std::fs::write(dir.join("background.js"), "chrome.tabs.query({}, () => {});").expect("write");
+    std::fs::write(
+        dir.join("background.js"),
+        "chrome.tabs.query({}, () => {});",
+    )
+    .expect("write");
     std::fs::write(dir.join("icons/icon16.png"), b"\x89PNG").expect("write");
 }
 
@@ -737,7 +741,9 @@ fn a_folder_with_someone_else_s_manifest_is_refused_and_left_untouched() {
         let o = w.analyze(&input, "odd", &[]);
         expect_error(&o, ExitCode::Output, &["odd", "manifest.json"]);
         assert_eq!(
-            std::fs::read_to_string(odd.join("manifest.json")).ok().as_deref(),
+            std::fs::read_to_string(odd.join("manifest.json"))
+                .ok()
+                .as_deref(),
             Some(manifest)
         );
     }
@@ -853,7 +859,11 @@ fn a_cache_inside_the_output_folder_is_refused_however_it_is_given() {
     let cache = w.path("out/embeddings.sqlite");
     let cache_arg = cache.to_str().unwrap_or("");
     let o = w.analyze(&input, "out", &["--cache", cache_arg]);
-    expect_error(&o, ExitCode::Usage, &["--cache", "--out", "embeddings.sqlite"]);
+    expect_error(
+        &o,
+        ExitCode::Usage,
+        &["--cache", "--out", "embeddings.sqlite"],
+    );
     assert!(!w.path("out").exists(), "{}", show(&o));
 
     // Through VERBATIM_CACHE.
@@ -866,7 +876,10 @@ fn a_cache_inside_the_output_folder_is_refused_however_it_is_given() {
     assert!(!w.path("out").exists());
 
     // Through the config file (paths relative to it).
-    let config = w.write("verbatim.toml", "[analysis]\ncache = \"out/embeddings.sqlite\"\n");
+    let config = w.write(
+        "verbatim.toml",
+        "[analysis]\ncache = \"out/embeddings.sqlite\"\n",
+    );
     let o = w.analyze(&input, "out", &["--config", config.to_str().unwrap_or("")]);
     expect_error(&o, ExitCode::Usage, &["--cache", "--out", "verbatim.toml"]);
     assert!(!w.path("out").exists());

@@ -419,14 +419,20 @@ fn a_ten_thousand_topic_taxonomy_is_embedded_in_a_few_encoder_calls() {
     )
     .expect("the classifier builds");
     let calls = encoder.calls.get();
-    assert!(calls <= 10, "{calls} encoder calls for 20,000 example phrases");
+    assert!(
+        calls <= 10,
+        "{calls} encoder calls for 20,000 example phrases"
+    );
     // The vectors stay with their topics: each topic's cosine is the best
     // of its own phrases' (worked out here phrase by phrase).
     let model = classifier.topic_model();
     assert_eq!(model.len(), 10_000);
     let cos = |a: &[f32], b: &[f32]| a.iter().zip(b).map(|(x, y)| x * y).sum::<f32>();
     for i in [0usize, 1, 4095, 4096, 9_999] {
-        let v = encoder.inner.embed(&[&format!("alpha{i} gamma{i}")]).expect("embed");
+        let v = encoder
+            .inner
+            .embed(&[&format!("alpha{i} gamma{i}")])
+            .expect("embed");
         let sims = model.similarities(&v[0]);
         for (k, t) in taxonomy.topics.iter().enumerate() {
             let phrases: Vec<&str> = t.all_examples().collect();
@@ -437,7 +443,11 @@ fn a_ten_thousand_topic_taxonomy_is_embedded_in_a_few_encoder_calls() {
                 .iter()
                 .map(|e| cos(&v[0], e))
                 .fold(f32::NEG_INFINITY, f32::max);
-            assert!((sims[k] - want).abs() < 1e-4, "probe {i}, topic {k}: {} vs {want}", sims[k]);
+            assert!(
+                (sims[k] - want).abs() < 1e-4,
+                "probe {i}, topic {k}: {} vs {want}",
+                sims[k]
+            );
         }
     }
 }
@@ -501,13 +511,23 @@ fn a_parent_chain_deeper_than_32_levels_is_refused_naming_its_topic() {
         .arg(dir.path().join("out"))
         .output()
         .expect("run verbatim");
-    assert_eq!(o.status.code(), Some(2), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     assert!(String::from_utf8_lossy(&o.stderr).contains("level 33"));
 
     // 32 levels are valid, and the tree stays small.
     std::fs::write(&deep, chain(32)).expect("write");
     let o = taxonomy_check(&deep);
-    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     let stdout = String::from_utf8_lossy(&o.stdout);
     assert!(stdout.contains("level 32: 1"), "{stdout}");
     assert!(stdout.len() < 8_000, "{} bytes", stdout.len());
@@ -529,7 +549,12 @@ fn a_long_topic_id_does_not_pad_every_line_of_the_tree() {
     }
     std::fs::write(&file, text).expect("write");
     let o = taxonomy_check(&file);
-    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     let stdout = String::from_utf8_lossy(&o.stdout);
     assert!(stdout.contains(&long), "the long id is shown whole");
     assert!(stdout.len() < 200_000, "{} bytes", stdout.len());

@@ -468,11 +468,7 @@ const DEEP_REPORTED: usize = 10;
 /// on its branch; those below it follow from it), with its parent chain
 /// shortened. Linear: each topic's level is worked out once. Chains that
 /// end in a cycle or an unknown parent are reported elsewhere and skipped.
-fn too_deep(
-    names: &[String],
-    parent_of: &HashMap<&str, (&str, Range<usize>)>,
-    c: &mut Checker,
-) {
+fn too_deep(names: &[String], parent_of: &HashMap<&str, (&str, Range<usize>)>, c: &mut Checker) {
     // 0: not known yet; usize::MAX: not rooted (a cycle, an unknown parent).
     let mut level: HashMap<&str, usize> = HashMap::with_capacity(names.len());
     let known: HashSet<&str> = names.iter().map(String::as_str).collect();

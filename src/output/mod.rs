@@ -177,7 +177,10 @@ impl OutputDir {
             manifest,
             files,
         };
-        self.write(owned::MANIFEST, serde_json::to_string_pretty(&stamped)?.as_bytes())
+        self.write(
+            owned::MANIFEST,
+            serde_json::to_string_pretty(&stamped)?.as_bytes(),
+        )
     }
 
     /// The final location.
@@ -495,7 +498,10 @@ mod tests {
         let out = ok(OutputDir::create(&target));
         ok(out.write("agg_nps.csv", b"x"));
         let e = out.commit().err().map(|e| format!("{e:#}"));
-        assert!(e.as_deref().is_some_and(|e| e.contains("internal error")), "{e:?}");
+        assert!(
+            e.as_deref().is_some_and(|e| e.contains("internal error")),
+            "{e:?}"
+        );
         let out = ok(OutputDir::create(&target));
         ok(out.write_manifest(&manifest("one")));
         ok(out.write("late.csv", b"x"));
@@ -524,9 +530,14 @@ mod tests {
             e.as_ref().map(crate::exit_codes::code_of),
             Some(ExitCode::Output)
         );
-        assert_eq!(names(&target), ["agg_nps.csv", "manifest.json", "notes.txt"]);
         assert_eq!(
-            std::fs::read_to_string(target.join("agg_nps.csv")).ok().as_deref(),
+            names(&target),
+            ["agg_nps.csv", "manifest.json", "notes.txt"]
+        );
+        assert_eq!(
+            std::fs::read_to_string(target.join("agg_nps.csv"))
+                .ok()
+                .as_deref(),
             Some("old")
         );
         assert_eq!(names(tmp.path()), [".out.lock", "out"]);
@@ -556,15 +567,23 @@ mod tests {
         let tool = owned::tool();
         for (manifest, files) in [
             (
-                format!(r#"{{"tool": "{tool}", "schema": "{}", "files": ["a.csv"]}}"#, owned::SCHEMA),
+                format!(
+                    r#"{{"tool": "{tool}", "schema": "{}", "files": ["a.csv"]}}"#,
+                    owned::SCHEMA
+                ),
                 vec!["a.csv", "b.csv"],
             ),
             (
-                format!(r#"{{"tool": "{tool}", "schema": "verbatim-output/0", "files": ["a.csv"]}}"#),
+                format!(
+                    r#"{{"tool": "{tool}", "schema": "verbatim-output/0", "files": ["a.csv"]}}"#
+                ),
                 vec!["a.csv"],
             ),
             (
-                format!(r#"{{"tool": "other {tool}", "schema": "{}", "files": ["a.csv"]}}"#, owned::SCHEMA),
+                format!(
+                    r#"{{"tool": "other {tool}", "schema": "{}", "files": ["a.csv"]}}"#,
+                    owned::SCHEMA
+                ),
                 vec!["a.csv"],
             ),
         ] {
@@ -581,10 +600,16 @@ mod tests {
         ok(std::fs::create_dir_all(target.join("a.csv")).map_err(Into::into));
         w(
             "manifest.json",
-            &format!(r#"{{"tool": "{tool}", "schema": "{}", "files": ["a.csv"]}}"#, owned::SCHEMA),
+            &format!(
+                r#"{{"tool": "{tool}", "schema": "{}", "files": ["a.csv"]}}"#,
+                owned::SCHEMA
+            ),
         );
         let msg = OutputDir::create(&target).err().map(|e| format!("{e:#}"));
-        assert!(msg.as_deref().is_some_and(|m| m.contains("a.csv/")), "{msg:?}");
+        assert!(
+            msg.as_deref().is_some_and(|m| m.contains("a.csv/")),
+            "{msg:?}"
+        );
         // Listed files only: replaced.
         ok(std::fs::remove_dir(target.join("a.csv")).map_err(Into::into));
         w("a.csv", "x");

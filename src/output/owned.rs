@@ -110,7 +110,10 @@ pub fn check_ours(dir: &Path) -> std::io::Result<Result<(), NotOurs>> {
     let unknown: BTreeSet<String> = entries
         .iter()
         .filter(|(n, file)| {
-            !(*file && listed.as_ref().is_some_and(|l| n == MANIFEST || l.contains(n)))
+            !(*file
+                && listed
+                    .as_ref()
+                    .is_some_and(|l| n == MANIFEST || l.contains(n)))
         })
         .map(|(n, file)| {
             let dirlike = !file && dir.join(n).is_dir();
