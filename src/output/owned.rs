@@ -147,14 +147,43 @@ fn listed_files(path: &Path) -> Option<BTreeSet<String>> {
     if !(tool == "verbatim" || tool.starts_with("verbatim ")) {
         return None;
     }
-    if v.get("schema")?.as_str()? != SCHEMA {
-        return None;
+    match v.get("schema") {
+        Some(schema) if schema.as_str()? == SCHEMA => {}
+        Some(_) => return None,
+        // Written before the schema existed (verbatim 0.1 up to its stop
+        // 11): those manifests list no files, so its own file names stand
+        // for them; a nightly job's folder is then replaced as before.
+        None if v.get("run_id").is_some() => return Some(legacy_files()),
+        None => return None,
     }
     v.get("files")?
         .as_array()?
         .iter()
         .map(|f| f.as_str().filter(|n| plain_name(n)).map(str::to_string))
         .collect()
+}
+
+/// Every file an `analyze` run wrote before manifests listed their files.
+fn legacy_files() -> BTreeSet<String> {
+    const TABLES: [&str; 11] = [
+        "agg_nps",
+        "alerts",
+        "bridge_response_topic",
+        "dim_topic",
+        "driver_change",
+        "fact_response",
+        "followup",
+        "key_driver",
+        "segment_driver",
+        "team_view",
+        "topic_driver",
+    ];
+    let mut files: BTreeSet<String> = TABLES
+        .iter()
+        .flat_map(|t| [format!("{t}.csv"), format!("{t}.parquet")])
+        .collect();
+    files.extend(["rejects.csv".to_string(), "report.html".to_string()]);
+    files
 }
 
 /// One plain file name: no folder, no `.` or `..`.
@@ -242,6 +271,24 @@ pub fn check_cache_outside(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_output_folder_of_an_earlier_version_is_ours_unless_it_holds_more() {
+        let dir = tempfile::tempdir().unwrap();
+        let old = r#"{"run_id": "20261201T010203Z-abcdef12", "tool": "verbatim 0.1.0"}"#;
+        std::fs::write(dir.path().join(MANIFEST), old).unwrap();
+        for f in ["agg_nps.csv", "agg_nps.parquet", "report.html", "rejects.csv"] {
+            std::fs::write(dir.path().join(f), "x").unwrap();
+        }
+        assert_eq!(check_ours(dir.path()).unwrap(), Ok(()));
+        std::fs::write(dir.path().join("notes.txt"), "mine").unwrap();
+        let e = check_ours(dir.path()).unwrap().unwrap_err();
+        assert_eq!(e.unknown, ["notes.txt"]);
+        // Without a run id it is not an analyze manifest of verbatim.
+        std::fs::remove_file(dir.path().join("notes.txt")).unwrap();
+        std::fs::write(dir.path().join(MANIFEST), r#"{"tool": "verbatim"}"#).unwrap();
+        assert!(check_ours(dir.path()).unwrap().is_err());
+    }
 
     #[test]
     fn canonical_resolves_links_and_missing_tails() {
