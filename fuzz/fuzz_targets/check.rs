@@ -132,8 +132,10 @@ pub fn taxonomy(data: &[u8]) {
         Ok(t) => t,
         Err(e) => {
             let msg = e.to_string();
+            // `fuzz.toml: …`, or `fuzz.toml:LINE:COLUMN: …` for one
+            // problem with its place.
             assert!(
-                msg.starts_with("fuzz.toml: "),
+                msg.starts_with("fuzz.toml:"),
                 "error without the file: {msg}"
             );
             return;
