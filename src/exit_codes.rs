@@ -52,7 +52,7 @@ pub const HELP: &str = "Exit codes:
   1  other error
   2  usage: unknown flag, bad flag value, invalid --config or --taxonomy file, a --cache file that is not a verbatim cache or is inside --out; `taxonomy check`: invalid file
   3  outputs written, but more rows rejected than --max-reject-rate allows (or all)
-  4  input unusable: missing, empty (or a header and no rows), not a CSV/JSON Lines export, no score or comment column
+  4  input unusable: missing, empty (or a header and no rows), not a CSV/JSON Lines export, no score or comment column, standard input over --max-input-size
   5  model folder missing, unreadable or damaged (--model, --sentiment-model)
   6  outputs not writable (read-only folder, disk full), or --out holds files verbatim did not write (none is deleted); previous outputs kept
   7  another run is writing to the same --out folder
