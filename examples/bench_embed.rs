@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! bench_embed cut REVIEWS.csv OUT.csv TOKENS   # marc reviews cut to their first TOKENS tokens
-//! bench_embed embed TEXTS.csv VECTORS.f32 [--precision auto|f32|bf16] [--forward fused|rust-bert]
+//! bench_embed embed TEXTS.csv VECTORS.f32 [--precision auto|f32|bf16] [--forward fused|rust-bert] [--batch-tokens N]
 //! ```
 //!
 //! `cut` reads the `review_body` and `stars` columns of a MARC export and
@@ -62,7 +62,7 @@ fn cut(input: &str, output: &str, tokens: usize) -> Result<()> {
     Ok(())
 }
 
-fn embed(input: &str, output: &str, precision: Precision, forward: ForwardImpl) -> Result<()> {
+fn embed(input: &str, output: &str, opts: EncoderOptions) -> Result<()> {
     let mut rdr = csv::Reader::from_path(input).with_context(|| input.to_string())?;
     let col = rdr
         .headers()?
@@ -74,11 +74,6 @@ fn embed(input: &str, output: &str, precision: Precision, forward: ForwardImpl) 
         .map(|r| r.map(|r| r[col].to_string()))
         .collect::<Result<_, _>>()?;
     let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
-    let opts = EncoderOptions {
-        precision,
-        forward,
-        ..Default::default()
-    };
     let started = std::time::Instant::now();
     let enc = TransformerEncoder::load(&default_model_dir(), &opts)?;
     let load_s = started.elapsed().as_secs_f64();
@@ -126,10 +121,18 @@ fn main() -> Result<()> {
                 Some(f) => f.parse::<ForwardImpl>().map_err(anyhow::Error::msg)?,
                 None => ForwardImpl::Fused,
             };
-            embed(&args[1], &args[2], precision, forward)
+            let mut opts = EncoderOptions {
+                precision,
+                forward,
+                ..Default::default()
+            };
+            if let Some(n) = flag("--batch-tokens") {
+                opts.token_budget = n.parse()?;
+            }
+            embed(&args[1], &args[2], opts)
         }
         _ => bail!(
-            "usage: bench_embed cut REVIEWS.csv OUT.csv TOKENS | bench_embed embed TEXTS.csv VECTORS.f32 [--precision P] [--forward F]"
+            "usage: bench_embed cut REVIEWS.csv OUT.csv TOKENS | bench_embed embed TEXTS.csv VECTORS.f32 [--precision P] [--forward F] [--batch-tokens N]"
         ),
     }
 }

@@ -102,3 +102,135 @@ fn batching_does_not_change_vectors() {
         assert!(dot(&alone[0], &batch[i]) > 0.99999, "{t:?}");
     }
 }
+
+/// Sixty texts of 1 to ~300 tokens, several languages, some duplicates.
+fn varied_texts() -> Vec<String> {
+    let pieces = [
+        "Great service",
+        "The delivery was late and nobody answered the phone.",
+        "Prix trop élevé pour la qualité, je ne recommande pas.",
+        "Sehr freundliches Personal, aber die Wartezeit war lang.",
+        "ok",
+        "El producto llegó roto y el reembolso tardó tres semanas.",
+        "I love the app, but it crashes every time I open the settings page!",
+        "Nothing to add.",
+        "価格が高すぎます。",
+        "Support fixed my problem in five minutes, thank you Anna.",
+    ];
+    let mut out = Vec::new();
+    for i in 0..60usize {
+        let reps = 1 + (i * 7) % 23;
+        let text: Vec<&str> = (0..reps)
+            .map(|k| pieces[(i + k * 3) % pieces.len()])
+            .collect();
+        out.push(text.join(" "));
+    }
+    out[59] = out[3].clone();
+    out
+}
+
+fn bits(v: &[f32]) -> Vec<u32> {
+    v.iter().map(|x| x.to_bits()).collect()
+}
+
+/// A text's vector does not depend on the texts embedded with it: all at
+/// once, each alone, in two halves in reverse order, or after other texts,
+/// every vector is the same to the bit. (The cache embeds only its misses,
+/// so a cached run batches other companions than an uncached one.)
+fn companions_do_not_change_vectors(precision: Precision) {
+    let enc = load(precision);
+    let owned = varied_texts();
+    let texts: Vec<&str> = owned.iter().map(String::as_str).collect();
+    let all = enc.embed(&texts).unwrap();
+    let mut alone = Vec::new();
+    for t in &texts {
+        alone.push(enc.embed(&[t]).unwrap().remove(0));
+    }
+    let (front, back) = texts.split_at(27);
+    let back_rev: Vec<&str> = back.iter().rev().copied().collect();
+    let mut halves: Vec<Vec<f32>> = enc.embed(&back_rev).unwrap().into_iter().rev().collect();
+    halves.splice(0..0, enc.embed(front).unwrap());
+    let refs = reference();
+    let mut mixed: Vec<&str> = refs.iter().map(|r| r.text.as_str()).collect();
+    mixed.extend(texts.iter().step_by(2));
+    let after_others = enc.embed(&mixed).unwrap().split_off(refs.len());
+    let mut differ = Vec::new();
+    for (i, t) in texts.iter().enumerate() {
+        let want = bits(&all[i]);
+        let mut bad = bits(&alone[i]) != want || bits(&halves[i]) != want;
+        if i % 2 == 0 {
+            bad |= bits(&after_others[i / 2]) != want;
+        }
+        if bad {
+            let cos = dot(&alone[i], &all[i]);
+            differ.push(format!(
+                "#{i} ({} tokens, alone cos {cos})",
+                enc.token_ids(t).unwrap().len()
+            ));
+        }
+    }
+    assert!(
+        differ.is_empty(),
+        "{precision:?}: {} of {} vectors change with their companions: {}",
+        differ.len(),
+        texts.len(),
+        differ.join(", ")
+    );
+}
+
+#[test]
+fn float32_vectors_do_not_depend_on_companions() {
+    companions_do_not_change_vectors(Precision::F32);
+}
+
+#[test]
+fn bfloat16_vectors_do_not_depend_on_companions() {
+    companions_do_not_change_vectors(Precision::Bf16);
+}
+
+/// The rows of a CSV table without its first column (the run id).
+fn without_run_id(path: &std::path::Path) -> Vec<String> {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    text.lines()
+        .map(|l| l.split_once(',').map_or(l, |(_, rest)| rest).to_string())
+        .collect()
+}
+
+/// `analyze` with the real model writes the same per-comment tables
+/// without the cache and with a cache that a run over part of the export
+/// filled (so the rerun embeds the rest in other batches than a plain run).
+#[test]
+fn a_run_with_a_partly_filled_cache_writes_the_same_rows() {
+    load(Precision::Auto);
+    let dir = tempfile::tempdir().expect("temp folder");
+    let example = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/data/responses.csv");
+    let full = std::fs::read_to_string(&example).expect("example data");
+    let head: Vec<&str> = full.lines().take(121).collect();
+    let part = dir.path().join("part.csv");
+    std::fs::write(&part, head.join("\n") + "\n").expect("write part.csv");
+    let cache = dir.path().join("cache.sqlite");
+    let run = |input: &std::path::Path, out: &str, cached: bool| {
+        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_verbatim"));
+        c.arg("analyze")
+            .arg(input)
+            .arg("--out")
+            .arg(dir.path().join(out))
+            .args(["--quiet", "--min-n", "15"]);
+        if cached {
+            c.arg("--cache").arg(&cache);
+        }
+        let o = c.output().expect("run verbatim");
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    };
+    run(&example, "plain", false);
+    run(&part, "part", true);
+    run(&example, "cached", true);
+    for table in ["fact_response.csv", "bridge_response_topic.csv"] {
+        let plain = without_run_id(&dir.path().join("plain").join(table));
+        let cached = without_run_id(&dir.path().join("cached").join(table));
+        assert_eq!(plain.len(), cached.len(), "{table}");
+        for (a, b) in plain.iter().zip(&cached) {
+            assert_eq!(a, b, "{table}: a row differs with the cache");
+        }
+    }
+}

@@ -12,7 +12,7 @@ use crate::model::{Encoder, Precision};
 /// Most encoder threads: more only waits on the cores (`--threads 100000`
 /// used to hang the start-up).
 pub const MAX_THREADS: usize = 256;
-/// Largest token budget per forward pass (rows × longest row).
+/// Largest token budget per forward pass (rows × padded length).
 pub const MAX_BATCH_TOKENS: usize = 1 << 20;
 
 /// A parser for a whole number in `lo..=hi`, which says the range when a
@@ -86,8 +86,8 @@ pub struct EncoderArgs {
     /// Threads for the encoder, 1 to 256 [default: all cores]
     #[arg(long, value_parser = count_in(1, MAX_THREADS))]
     pub threads: Option<usize>,
-    /// Token budget per forward pass (rows × longest row), 1 to 1048576.
-    #[arg(long, default_value_t = 4096, value_parser = count_in(1, MAX_BATCH_TOKENS))]
+    /// Token budget per forward pass (rows × padded length), 1 to 1048576.
+    #[arg(long, default_value_t = 2048, value_parser = count_in(1, MAX_BATCH_TOKENS))]
     pub batch_tokens: usize,
     /// Implementation of the transformer layers: verbatim's fused pass, or rust-bert's modules.
     #[arg(long, default_value = "fused", value_parser = one_of(&ForwardImpl::ALL, ForwardImpl::as_str, &[

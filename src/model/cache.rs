@@ -69,8 +69,8 @@ use rusqlite::{params, Connection, OpenFlags, OptionalExtension, TransactionBeha
 use sha2::{Digest, Sha256};
 use unicode_normalization::{is_nfc_quick, IsNormalized, UnicodeNormalization};
 
-use crate::text::language;
 use crate::model::Encoder;
+use crate::text::language;
 
 /// Layout version written in the `schema` table.
 pub const SCHEMA_VERSION: i64 = 1;

@@ -49,6 +49,8 @@ pub struct SequenceClassifier {
     pad_id: i64,
     classes: usize,
     token_budget: usize,
+    /// Longest input in tokens (the tokenizer truncates there).
+    max_len: usize,
     dir: PathBuf,
 }
 
@@ -151,6 +153,7 @@ impl SequenceClassifier {
             pad_id,
             classes,
             token_budget: opts.token_budget.max(max_tokens),
+            max_len: max_tokens,
             dir,
         })
     }
@@ -197,9 +200,12 @@ impl SequenceClassifier {
         let ids: Vec<&[u32]> = encodings.iter().map(|e| e.get_ids()).collect();
         let lengths: Vec<usize> = ids.iter().map(|r| r.len()).collect();
         let mut out: Vec<Vec<f32>> = vec![Vec::new(); texts.len()];
-        for batch in hf::budget_batches(&lengths, self.token_budget) {
-            let rows: Vec<&[u32]> = batch.iter().map(|&i| ids[i]).collect();
-            let (t_ids, t_mask) = hf::padded_batch(&rows, self.pad_id, self.device);
+        // Fixed [slots, len] blocks (see `hf::bucket_batches`): a text's
+        // probabilities do not depend on the texts classified with it.
+        for block in hf::bucket_batches(&lengths, self.token_budget, self.max_len) {
+            let rows: Vec<&[u32]> = block.rows.iter().map(|&i| ids[i]).collect();
+            let (t_ids, t_mask) =
+                hf::padded_block(&rows, block.len, block.slots, self.pad_id, self.device);
             let probs = tch::no_grad(|| -> Result<Tensor> {
                 let logits = self.logits(&t_ids, &t_mask)?.to_kind(Kind::Float);
                 Ok(logits.softmax(-1, Kind::Float).to(Device::Cpu).contiguous())
@@ -207,13 +213,13 @@ impl SequenceClassifier {
             .with_context(|| format!("running the classifier of {}", self.dir.display()))?;
             let got = probs.size();
             anyhow::ensure!(
-                got == [rows.len() as i64, self.classes as i64],
+                got == [block.slots.max(rows.len()) as i64, self.classes as i64],
                 "{}: the classifier gave logits of shape {got:?}",
                 self.dir.display()
             );
             let flat = Vec::<f32>::try_from(probs.view([-1]))?;
-            for (k, p) in flat.chunks(self.classes).enumerate() {
-                out[batch[k]] = p.to_vec();
+            for (&i, p) in block.rows.iter().zip(flat.chunks(self.classes)) {
+                out[i] = p.to_vec();
             }
         }
         Ok(out)

@@ -296,40 +296,82 @@ pub fn pad_id(config: &HfConfig, tokenizer: &Tokenizer) -> i64 {
     })
 }
 
-/// Batches of row indices for rows of these token counts: the rows sorted
-/// by length, each batch packed while `rows × its longest row` stays within
-/// `budget` (a batch has at least one row). Short comments are then not
-/// padded to the length of one long complaint.
-pub fn budget_batches(lengths: &[usize], budget: usize) -> Vec<Vec<usize>> {
-    let mut order: Vec<usize> = (0..lengths.len()).collect();
-    order.sort_by_key(|&i| lengths[i]);
+/// The padded length of a row of `len` tokens: `len` rounded up to a step
+/// of 8 tokens up to 64, then an eighth of the next power of two (16 up to
+/// 128, 32 up to 256, ...), so padding costs at most an eighth of a row past
+/// 64 tokens. It depends on the row alone, never on the rows batched with
+/// it; `max_len` (the model's position table) caps it.
+pub fn bucket_len(len: usize, max_len: usize) -> usize {
+    let len = len.max(1);
+    let step = (len.next_power_of_two() / 8).max(8);
+    len.div_ceil(step)
+        .saturating_mul(step)
+        .min(max_len.max(len))
+}
+
+/// One forward pass of [`bucket_batches`]: `rows` (indices into the
+/// lengths) padded to `len` tokens, in a block of `slots` rows (the rest
+/// dummy rows).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Block {
+    pub rows: Vec<usize>,
+    pub len: usize,
+    pub slots: usize,
+}
+
+/// Forward passes for rows of these token counts whose shapes never depend
+/// on which rows came together: every row is padded to its [`bucket_len`],
+/// rows of one bucket (in input order) go `slots = budget / len` at a time
+/// (at least 1), and the last block of a bucket is filled up with dummy
+/// rows. A row therefore always meets the same `[slots, len]` matrices,
+/// whatever else is embedded with it, so its vector is the same to the bit
+/// alone, in a batch, or when a cache sends only the texts it lacks (the
+/// topic cosines pad to fixed blocks for the same reason).
+pub fn bucket_batches(lengths: &[usize], budget: usize, max_len: usize) -> Vec<Block> {
+    let mut buckets: std::collections::BTreeMap<usize, Vec<usize>> = Default::default();
+    for (i, &n) in lengths.iter().enumerate() {
+        buckets.entry(bucket_len(n, max_len)).or_default().push(i);
+    }
     let mut out = Vec::new();
-    let mut start = 0;
-    while start < order.len() {
-        // Sorted ascending, so the row being added is the batch's longest.
-        let mut end = start + 1;
-        while end < order.len() && (end + 1 - start) * lengths[order[end]] <= budget {
-            end += 1;
+    for (len, rows) in buckets {
+        let slots = (budget / len).max(1);
+        for chunk in rows.chunks(slots) {
+            out.push(Block {
+                rows: chunk.to_vec(),
+                len,
+                slots,
+            });
         }
-        out.push(order[start..end].to_vec());
-        start = end;
     }
     out
 }
 
-/// Token ids and attention mask of a batch, padded with `pad` to its
-/// longest row, as `[rows, longest]` tensors on `device`.
-pub fn padded_batch(rows: &[&[u32]], pad: i64, device: Device) -> (Tensor, Tensor) {
-    let longest = rows.iter().map(|r| r.len()).max().unwrap_or(0).max(1);
-    let mut ids = vec![pad; rows.len() * longest];
-    let mut mask = vec![0i64; rows.len() * longest];
+/// Token ids and attention mask of a [`Block`]: the rows padded with `pad`
+/// to `len` tokens, then dummy rows up to `slots` (one unmasked `pad`
+/// token each, so no row attends to nothing), as `[slots, len]` tensors.
+pub fn padded_block(
+    rows: &[&[u32]],
+    len: usize,
+    slots: usize,
+    pad: i64,
+    device: Device,
+) -> (Tensor, Tensor) {
+    let slots = slots.max(rows.len());
+    let len = len
+        .max(rows.iter().map(|r| r.len()).max().unwrap_or(0))
+        .max(1);
+    let mut ids = vec![pad; slots * len];
+    let mut mask = vec![0i64; slots * len];
     for (r, row) in rows.iter().enumerate() {
         for (c, &id) in row.iter().enumerate() {
-            ids[r * longest + c] = i64::from(id);
-            mask[r * longest + c] = 1;
+            ids[r * len + c] = i64::from(id);
+            mask[r * len + c] = 1;
         }
     }
-    let shape = [rows.len() as i64, longest as i64];
+    for r in rows.len()..slots {
+        mask[r * len] = 1;
+    }
+    let shape = [slots as i64, len as i64];
     (
         Tensor::from_slice(&ids).view(shape).to(device),
         Tensor::from_slice(&mask).view(shape).to(device),
@@ -368,35 +410,60 @@ mod tests {
     }
 
     #[test]
-    fn batches_respect_the_budget_and_cover_every_row_once() {
+    fn buckets_depend_on_the_row_alone() {
+        let got: Vec<usize> = [1, 7, 8, 9, 64, 65, 100, 129, 300, 510, 512]
+            .iter()
+            .map(|&n| bucket_len(n, 512))
+            .collect();
+        assert_eq!(got, vec![8, 8, 8, 16, 64, 80, 112, 160, 320, 512, 512]);
+        assert_eq!(bucket_len(30, 20), 30);
         let lengths = [5, 40, 3, 12, 12, 7, 100, 4];
-        let batches = budget_batches(&lengths, 30);
-        let mut seen: Vec<usize> = batches.iter().flatten().copied().collect();
+        let blocks = bucket_batches(&lengths, 32, 512);
+        let mut seen: Vec<usize> = blocks.iter().flat_map(|b| b.rows.clone()).collect();
         seen.sort();
         assert_eq!(seen, (0..lengths.len()).collect::<Vec<_>>());
-        for b in &batches {
-            let longest = b.iter().map(|&i| lengths[i]).max().unwrap();
-            // A row longer than the budget goes alone.
-            assert!(b.len() == 1 || b.len() * longest <= 30, "{b:?}");
-        }
-        // Sorted by length: 3 4 5 7 | 12 12 | 40 | 100.
         assert_eq!(
-            batches,
-            vec![vec![2, 7, 0, 5], vec![3, 4], vec![1], vec![6]]
+            blocks,
+            vec![
+                Block {
+                    rows: vec![0, 2, 5, 7],
+                    len: 8,
+                    slots: 4
+                },
+                Block {
+                    rows: vec![3, 4],
+                    len: 16,
+                    slots: 2
+                },
+                Block {
+                    rows: vec![1],
+                    len: 40,
+                    slots: 1
+                },
+                Block {
+                    rows: vec![6],
+                    len: 112,
+                    slots: 1
+                },
+            ]
         );
-    }
-
-    #[test]
-    fn padding_and_mask() {
-        let (ids, mask) = padded_batch(&[&[7, 8, 9], &[5]], 1, Device::Cpu);
-        assert_eq!(ids.size(), vec![2, 3]);
+        // A row's block shape is the same alone.
+        assert_eq!(
+            bucket_batches(&[12], 32, 512),
+            vec![Block {
+                rows: vec![0],
+                len: 16,
+                slots: 2
+            }]
+        );
+        let (ids, mask) = padded_block(&[&[7, 8, 9]], 4, 2, 1, Device::Cpu);
         assert_eq!(
             Vec::<i64>::try_from(ids.view([-1])).unwrap(),
-            vec![7, 8, 9, 5, 1, 1]
+            vec![7, 8, 9, 1, 1, 1, 1, 1]
         );
         assert_eq!(
             Vec::<i64>::try_from(mask.view([-1])).unwrap(),
-            vec![1, 1, 1, 1, 0, 0]
+            vec![1, 1, 1, 0, 1, 0, 0, 0]
         );
     }
 

@@ -22,7 +22,7 @@ use tokenizers::Tokenizer;
 
 use super::fused::{Checkpoint, FusedEncoder, Shape};
 use super::hf::{
-    budget_batches, canonical_name, load_safetensors, pad_id, padded_batch, read_tokenizer, Family,
+    bucket_batches, canonical_name, load_safetensors, pad_id, padded_block, read_tokenizer, Family,
     HfConfig, WeightsError,
 };
 use super::manifest::FolderInfo;
@@ -118,7 +118,10 @@ impl std::str::FromStr for ForwardImpl {
             .find(|v| v.as_str().eq_ignore_ascii_case(s.trim()))
             .ok_or_else(|| {
                 let names: Vec<&str> = ForwardImpl::ALL.iter().map(|v| v.as_str()).collect();
-                format!("unknown forward implementation `{s}`; use one of {}", names.join(", "))
+                format!(
+                    "unknown forward implementation `{s}`; use one of {}",
+                    names.join(", ")
+                )
             })
     }
 }
@@ -128,7 +131,10 @@ impl Default for EncoderOptions {
         EncoderOptions {
             precision: Precision::Auto,
             threads: None,
-            token_budget: 4096,
+            // Past 2,048 the filled last block of each length (see
+            // `hf::bucket_batches`) costs more than larger passes save
+            // (examples/bench_embed.rs, `--batch-tokens`).
+            token_budget: 2048,
             prefix: None,
             device: DeviceChoice::Cpu,
             forward: ForwardImpl::Fused,
@@ -156,6 +162,8 @@ pub struct TransformerEncoder {
     pad_id: i64,
     dim: usize,
     token_budget: usize,
+    /// Longest input in tokens (the tokenizer truncates there).
+    max_len: usize,
     info: FolderInfo,
     dir: PathBuf,
 }
@@ -317,6 +325,7 @@ impl TransformerEncoder {
             pad_id,
             dim: dim as usize,
             token_budget: opts.token_budget.max(max_len),
+            max_len,
             info,
             dir: dir.to_path_buf(),
         })
@@ -359,9 +368,10 @@ impl TransformerEncoder {
         })
     }
 
-    /// Embeds already tokenized rows (one batch, padded here).
-    fn embed_batch(&self, rows: &[&[u32]]) -> Result<Vec<Vec<f32>>> {
-        let (ids, mask) = padded_batch(rows, self.pad_id, self.device);
+    /// Embeds already tokenized rows (one block of `slots` rows of `len`
+    /// tokens, padded here; the vectors of the dummy rows are dropped).
+    fn embed_block(&self, rows: &[&[u32]], len: usize, slots: usize) -> Result<Vec<Vec<f32>>> {
+        let (ids, mask) = padded_block(rows, len, slots, self.pad_id, self.device);
         let pooled = tch::no_grad(|| -> Result<Tensor> {
             let hidden = self.hidden(&ids, &mask)?.to_kind(Kind::Float);
             let m = mask.to_kind(Kind::Float).unsqueeze(-1);
@@ -376,7 +386,11 @@ impl TransformerEncoder {
             Ok((mean / norm).to(Device::Cpu).contiguous())
         })?;
         let flat = Vec::<f32>::try_from(pooled.view([-1]))?;
-        Ok(flat.chunks(self.dim).map(<[f32]>::to_vec).collect())
+        Ok(flat
+            .chunks(self.dim)
+            .take(rows.len())
+            .map(<[f32]>::to_vec)
+            .collect())
     }
 }
 
@@ -406,9 +420,13 @@ impl Encoder for TransformerEncoder {
         let ids: Vec<&[u32]> = encodings.iter().map(|e| e.get_ids()).collect();
         let lengths: Vec<usize> = ids.iter().map(|r| r.len()).collect();
         let mut out: Vec<Vec<f32>> = vec![Vec::new(); ids.len()];
-        for batch in budget_batches(&lengths, self.token_budget) {
-            let rows: Vec<&[u32]> = batch.iter().map(|&i| ids[i]).collect();
-            for (&i, v) in batch.iter().zip(self.embed_batch(&rows)?) {
+        for block in bucket_batches(&lengths, self.token_budget, self.max_len) {
+            let rows: Vec<&[u32]> = block.rows.iter().map(|&i| ids[i]).collect();
+            for (&i, v) in block
+                .rows
+                .iter()
+                .zip(self.embed_block(&rows, block.len, block.slots)?)
+            {
                 out[i] = v;
             }
         }

@@ -277,7 +277,12 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let old = r#"{"run_id": "20261201T010203Z-abcdef12", "tool": "verbatim 0.1.0"}"#;
         std::fs::write(dir.path().join(MANIFEST), old).unwrap();
-        for f in ["agg_nps.csv", "agg_nps.parquet", "report.html", "rejects.csv"] {
+        for f in [
+            "agg_nps.csv",
+            "agg_nps.parquet",
+            "report.html",
+            "rejects.csv",
+        ] {
             std::fs::write(dir.path().join(f), "x").unwrap();
         }
         assert_eq!(check_ours(dir.path()).unwrap(), Ok(()));
