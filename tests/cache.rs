@@ -125,6 +125,24 @@ fn a_cached_rerun_writes_the_same_tables_and_embeds_only_new_texts() {
         &std::fs::read(w.path("rerun").join("manifest.json")).expect("manifest"),
     )
     .expect("JSON");
+    // The speed line and the timings count only what the model embedded.
+    let out = String::from_utf8_lossy(&rerun.stdout);
+    assert!(
+        out.contains(&format!("no text embedded, {misses} read from the cache")),
+        "{out}"
+    );
+    assert_eq!(manifest["timings"]["texts_embedded"], 0);
+    assert_eq!(manifest["timings"]["texts_from_cache"], misses);
+    assert_eq!(manifest["timings"]["texts_per_second"], 0.0);
+    assert!(
+        manifest["timings"]["comments_per_second"]
+            .as_f64()
+            .unwrap_or(0.0)
+            > 0.0
+    );
+    let filled = w.0.manifest("filled");
+    assert_eq!(filled["timings"]["texts_embedded"], misses);
+    assert_eq!(filled["timings"]["texts_from_cache"], 0);
     assert_eq!(
         manifest["cache"]["path"].as_str(),
         Some(w.path("c.sqlite").to_str().expect("utf-8 path"))

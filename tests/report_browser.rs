@@ -287,6 +287,8 @@ fn realistic_report() -> ReportData {
             embed_seconds: 5.4,
             texts_per_second: with_comment as f64 / 5.4,
             total_seconds: 41.0,
+            comments_per_second: with_comment as f64 / 41.0,
+            texts_from_cache: 0,
         },
         cache: None,
         tables: vec![TableInfo {

@@ -287,6 +287,25 @@ fn without_a_matching_calibration_the_similarity_rule_decides_with_a_reason() {
     let other = Taxonomy::parse(TAXONOMY, "planted.toml").unwrap();
     let model_sha = SentimentHead::default_head().provenance.model_sha256;
     assert!(resolve(&other, &model_sha, None).unwrap().0.is_none());
+    // An edited copy of the default taxonomy: the reason says the shipped
+    // calibration was dropped, that counts move, and how to refit it.
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("models/taxonomy/contact-center.toml");
+    let edited = std::fs::read_to_string(path).unwrap() + "\n# a local edit\n";
+    let edited = Taxonomy::parse(&edited, "contact-center.toml").unwrap();
+    let (cal, origin) = resolve(&edited, &model_sha, None).unwrap();
+    assert!(cal.is_none());
+    let CalibrationOrigin::None { reason } = origin else {
+        panic!("{origin:?}")
+    };
+    for part in [
+        "shipped topic calibration of the taxonomy `contact-center`",
+        "edited?",
+        "counts differ",
+        "verbatim train topics --taxonomy TAXONOMY --data models/taxonomy/train/contact-center/*.csv",
+    ] {
+        assert!(reason.contains(part), "{part}: {reason}");
+    }
 }
 
 #[test]
@@ -314,6 +333,7 @@ fn a_calibration_for_another_taxonomy_or_model_is_refused_when_given() {
         e.contains(&path.display().to_string()) && e.contains("fitted for the taxonomy `planted`"),
         "{e}"
     );
+    assert!(e.contains("verbatim train topics"), "the fix: {e}");
     let e = format!("{:#}", resolve(&planted, "other", Some(&path)).unwrap_err());
     assert!(e.contains("not for these weights"), "{e}");
 }
@@ -415,6 +435,45 @@ fn train_topics_writes_a_calibration_that_analyze_and_eval_use() {
     );
     assert_eq!(p.rows, 48);
 
+    // A `must` list that bars half of a topic's positives: the pooled model
+    // says why.
+    let must = TINY_TAXONOMY.replace(
+        "examples.en = [\"friendly agent\", \"rude agent\", \"mitarbeiter freundlich\"]",
+        "examples.en = [\"friendly agent\", \"rude agent\", \"mitarbeiter freundlich\"]\nkeywords.en.must = [\"agent\"]\nkeywords.de.must = [\"agent\"]\nkeywords.nl.must = [\"agent\"]\nkeywords.fr.must = [\"agent\"]\nkeywords.es.must = [\"agent\"]",
+    );
+    assert_ne!(must, TINY_TAXONOMY);
+    let tax_must = w.write("tiny-must.toml", &must);
+    let o = w.run(&[
+        "train",
+        "topics",
+        "--taxonomy",
+        &s(&tax_must),
+        "--data",
+        &s(&data),
+        "--out",
+        &s(&w.path("cal-must.json")),
+        "--folds",
+        "3",
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    let agent = stdout
+        .lines()
+        .find(|l| l.trim_start().starts_with("agent "))
+        .unwrap_or_else(|| panic!("{stdout}"));
+    let with_must = TopicCalibration::load(&w.path("cal-must.json")).unwrap();
+    let barred = with_must.topics[2].barred_positives;
+    // "mitarbeiter freundlich" and "medewerker vriendelijk", three times
+    // each, lack "agent" (where their detected language has the list).
+    assert!((1..=6).contains(&barred), "{barred}");
+    assert_eq!(with_must.topics[0].barred_positives, 0);
+    assert!(
+        agent.contains(&format!(
+            "{barred} of its positives lack its `must` keywords"
+        )),
+        "{agent}"
+    );
+
     // analyze uses it and records it.
     let input = w.write("export.csv", EXPORT);
     let o = w.run(&[
@@ -475,7 +534,9 @@ fn train_topics_writes_a_calibration_that_analyze_and_eval_use() {
         assert!((0.0..=1.0).contains(&v), "{row:?}");
     }
 
-    // eval topics compares the rule, the cross-validated fit and the file.
+    // eval topics compares the rule, the cross-validated fit and the file;
+    // without flags it reads the columns `train topics` read (`topics`,
+    // ids joined by `|`).
     let o = w.run(&[
         "eval",
         "topics",
@@ -483,10 +544,6 @@ fn train_topics_writes_a_calibration_that_analyze_and_eval_use() {
         &s(&data),
         "--taxonomy",
         &s(&tax),
-        "--label-column",
-        "topics",
-        "--label-sep",
-        "|",
         "--folds",
         "3",
         "--topic-calibration",

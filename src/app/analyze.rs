@@ -210,7 +210,11 @@ pub fn run(cfg: &AnalyzeConfig) -> Result<ExitCode> {
             topic_margin: models.settings.topic_margin,
             topic_min_gap: models.settings.topic_min_gap,
         },
-        timings: timings(&written.result, started),
+        timings: timings(
+            &written.result,
+            cache.as_ref().map_or(0, |c| c.hits as usize),
+            started,
+        ),
         cache,
         tables: written.tables,
     };
@@ -634,17 +638,20 @@ fn write_pass(
     })
 }
 
-fn timings(result: &PassResult, started: Instant) -> Timings {
+/// The run's timings; `from_cache` texts were read from the cache, not
+/// embedded, so they count in neither `texts_embedded` nor its rate.
+fn timings(result: &PassResult, from_cache: usize, started: Instant) -> Timings {
     let embed_s = result.embed_time.as_secs_f64();
+    let embedded = result.texts_embedded.saturating_sub(from_cache);
+    let total_s = started.elapsed().as_secs_f64();
+    let rate = |n: usize, s: f64| if s > 0.0 && n > 0 { n as f64 / s } else { 0.0 };
     Timings {
-        texts_embedded: result.texts_embedded,
+        texts_embedded: embedded,
+        texts_from_cache: result.texts_embedded - embedded,
         embed_seconds: embed_s,
-        texts_per_second: if embed_s > 0.0 {
-            result.texts_embedded as f64 / embed_s
-        } else {
-            0.0
-        },
-        total_seconds: started.elapsed().as_secs_f64(),
+        texts_per_second: rate(embedded, embed_s),
+        total_seconds: total_s,
+        comments_per_second: rate(result.with_comment as usize, total_s),
     }
 }
 

@@ -75,9 +75,22 @@ fn counts(m: &RunManifest) {
         _ => println!("NPS: no scored responses"),
     }
     let t = &m.timings;
+    let cached = if t.texts_from_cache > 0 {
+        format!(", {} read from the cache", t.texts_from_cache)
+    } else {
+        String::new()
+    };
+    let embedded = if t.texts_embedded > 0 {
+        format!(
+            "{} texts embedded in {:.1}s ({:.0} texts/s, {}){cached}",
+            t.texts_embedded, t.embed_seconds, t.texts_per_second, m.model.name
+        )
+    } else {
+        format!("no text embedded{cached}")
+    };
     println!(
-        "{} comments, {} texts embedded in {:.1}s ({:.0} texts/s, {})",
-        c.with_comment, t.texts_embedded, t.embed_seconds, t.texts_per_second, m.model.name
+        "{} comments in {:.1}s ({:.0} comments/s); {embedded}",
+        c.with_comment, t.total_seconds, t.comments_per_second
     );
 }
 

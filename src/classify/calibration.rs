@@ -176,6 +176,10 @@ pub struct TopicParams {
     /// True when the topic had too few positives for its own model and uses
     /// the model fitted on all topics' rows.
     pub pooled: bool,
+    /// Positives without any of the topic's `must` keywords: the rule bars
+    /// them, so they neither train nor can be found.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub barred_positives: usize,
     #[serde(flatten)]
     pub model: Logistic,
     /// Decision threshold on the probability, after shrinkage.
@@ -375,6 +379,10 @@ impl TopicCalibration {
     }
 }
 
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
 fn short(s: &str) -> &str {
     &s[..s.len().min(12)]
 }
@@ -402,8 +410,15 @@ pub fn resolve(
 ) -> Result<(Option<TopicCalibration>, CalibrationOrigin)> {
     if let Some(p) = file {
         let c = TopicCalibration::load(p)?;
-        c.check(taxonomy, weights_sha256)
-            .with_context(|| format!("--topic-calibration {}", p.display()))?;
+        c.check(taxonomy, weights_sha256).with_context(|| {
+            format!(
+                "--topic-calibration {}; refit it for this taxonomy and model: \
+                 `verbatim train topics --taxonomy TAXONOMY --data LABELLED.csv --out {}` \
+                 (columns `text` and `topics`)",
+                p.display(),
+                p.display()
+            )
+        })?;
         return Ok((
             Some(c),
             CalibrationOrigin::File {
@@ -411,6 +426,7 @@ pub fn resolve(
             },
         ));
     }
+    let mut same_name = None;
     for (name, text) in SHIPPED {
         let c = TopicCalibration::parse(text)
             .with_context(|| format!("the shipped topic calibration {name}"))?;
@@ -422,6 +438,30 @@ pub fn resolve(
                 },
             ));
         }
+        if c.provenance.taxonomy.name == taxonomy.name
+            && c.provenance.model_sha256 == weights_sha256
+        {
+            same_name = Some(c.provenance.taxonomy.clone());
+        }
+    }
+    if let Some(shipped) = same_name {
+        // An edited copy of a shipped taxonomy: its counts move without
+        // the calibration, which a nightly job would not notice.
+        let reason = format!(
+            "the shipped topic calibration of the taxonomy `{}` {} (sha256 {}) does not fit this \
+             file (`{}` {}, sha256 {}: edited?): topics use the uncalibrated similarity rule, so \
+             counts differ from runs with the shipped calibration; refit it: `verbatim train topics \
+             --taxonomy TAXONOMY --data models/taxonomy/train/{}/*.csv --out calibration.json` \
+             (or your own labelled comments) and pass --topic-calibration calibration.json",
+            shipped.name,
+            shipped.version,
+            short(&shipped.sha256),
+            taxonomy.name,
+            taxonomy.version,
+            short(&taxonomy.sha256),
+            shipped.name
+        );
+        return Ok((None, CalibrationOrigin::None { reason }));
     }
     let reason = format!(
         "no topic calibration for the taxonomy `{}` {} (sha256 {}) and these model weights (sha256 {}): topics use the uncalibrated similarity rule; fit one with `verbatim train topics` and pass it with --topic-calibration",
@@ -888,6 +928,10 @@ pub fn train(input: TrainInput, s: &FitSettings) -> Result<TopicCalibration> {
             id: topic.id.clone(),
             positives: fitted.positives[t],
             pooled: fitted.pooled[t],
+            barred_positives: rows
+                .iter()
+                .filter(|r| r.truth[t] && r.features[t].is_none())
+                .count(),
             model: fitted.models[t].clone(),
             threshold: fitted.thresholds[t],
             fitted_threshold: fitted.fitted_thresholds[t],

@@ -216,6 +216,45 @@ struct RawKeywords {
     exclude: Option<Spanned<Vec<String>>>,
 }
 
+/// The key written on the line of byte `offset`: `label` for
+/// `label = [...]`, `examples.en` for `examples.en = "x"`, `topic` for a
+/// `[topic]` header. `None` where the line is neither.
+fn key_at(text: &str, offset: usize) -> Option<String> {
+    let start = text[..offset.min(text.len())]
+        .rfind('\n')
+        .map_or(0, |i| i + 1);
+    let line = text[start..].lines().next().unwrap_or("").trim();
+    let key = if let Some(header) = line.strip_prefix('[') {
+        header.trim_start_matches('[').split(']').next()?
+    } else {
+        line.split_once('=')?.0
+    };
+    let key: String = key
+        .split('.')
+        .map(|part| part.trim().trim_matches('"'))
+        .collect::<Vec<_>>()
+        .join(".");
+    (!key.is_empty()).then_some(key)
+}
+
+/// The form a taxonomy key takes, for an error about its shape.
+fn expected_form(key: &str) -> Option<&'static str> {
+    let parts: Vec<&str> = key.split('.').collect();
+    Some(match parts.as_slice() {
+        ["topic"] => "`[[topic]]` (two brackets: one such header per topic)",
+        ["name" | "version" | "description" | "id" | "parent"] => "a quoted string, e.g. `id = \"billing\"`",
+        ["label"] => "one label per language: `label = { en = \"Billing\", de = \"Rechnung\" }`",
+        ["label", _] => "a quoted string: `label.en = \"Billing\"`",
+        ["examples"] | ["examples", _] => {
+            "a list per language: `examples.en = [\"wrong invoice\", \"charged twice\"]`"
+        }
+        ["keywords", ..] => {
+            "lists per language: `keywords.en.must = [\"invoice\", \"bill*\"]`, `keywords.en.exclude = [\"signal\"]`"
+        }
+        _ => return None,
+    })
+}
+
 /// 1-based line and column of byte `offset` in `text`.
 fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let before = &text[..offset.min(text.len())];
@@ -314,12 +353,17 @@ impl Taxonomy {
         };
         let raw: RawTaxonomy = toml::from_str(text).map_err(|e| {
             let (line, column) = e.span().map(|s| line_col(text, s.start)).unzip();
+            let field = e.span().and_then(|s| key_at(text, s.start));
+            let mut message = e.message().trim().to_string();
+            if let Some(form) = field.as_deref().and_then(expected_form) {
+                message.push_str(&format!("; write it as {form}"));
+            }
             invalid(vec![Problem {
                 line,
                 column,
                 topic: None,
-                field: None,
-                message: e.message().trim().to_string(),
+                field,
+                message,
             }])
         })?;
         let mut c = Checker {
@@ -1182,5 +1226,40 @@ examples.en = []\n";
                 "topic `a`: example \"a robot arm\" (en) contains one of the topic's `exclude` keywords".to_string(),
             ]
         );
+    }
+
+    #[test]
+    fn shape_mistakes_name_the_key_and_show_its_form() {
+        let head = "name = \"x\"\nversion = \"1\"\n";
+        let cases = [
+            (
+                "[[topic]]\nid = \"a\"\nlabel = [\"A\"]\n",
+                "t.toml:5:9: field `label`: invalid type: sequence, expected a map; write it as one label per language: `label = { en = \"Billing\", de = \"Rechnung\" }`",
+            ),
+            (
+                "[[topic]]\nid = \"a\"\nlabel.en = \"A\"\nexamples = [\"x\"]\n",
+                "field `examples`: invalid type: sequence, expected a map; write it as a list per language: `examples.en = [",
+            ),
+            (
+                "[[topic]]\nid = \"a\"\nlabel.en = \"A\"\nexamples.en = \"x\"\n",
+                "field `examples.en`: invalid type: string \"x\", expected a sequence; write it as a list per language",
+            ),
+            (
+                "[[topic]]\nid = \"a\"\nlabel.en = \"A\"\nkeywords.must = [\"a\"]\n",
+                "field `keywords.must`: ",
+            ),
+            (
+                "[topic]\nid = \"a\"\n",
+                "field `topic`: invalid type: map, expected a sequence; write it as `[[topic]]`",
+            ),
+        ];
+        for (body, want) in cases {
+            let e = Taxonomy::parse(&format!("{head}{body}"), "t.toml").unwrap_err();
+            let TaxonomyError::Invalid { problems, .. } = &e else {
+                panic!("{e}")
+            };
+            let got = problems[0].render("t.toml");
+            assert!(got.contains(want), "{body}\n{got}");
+        }
     }
 }

@@ -38,10 +38,10 @@ pub struct DataArgs {
     /// Column with the text.
     #[arg(long, default_value = "text")]
     pub text_column: String,
-    /// Column with the label(s).
-    #[arg(long, default_value = "label")]
-    pub label_column: String,
-    /// Several labels in one cell, separated by this string (e.g. `|`).
+    /// Column with the label(s) [default: `label` for sentiment, `topics` for topics, the columns `train` reads]
+    #[arg(long)]
+    pub label_column: Option<String>,
+    /// Several labels in one cell, separated by this string (e.g. `|`) [default for topics: `|`, as `train topics`]
     #[arg(long)]
     pub label_sep: Option<String>,
     /// Map raw labels to classes or topic ids, e.g. `1=negative,2=negative,3=neutral`
@@ -88,7 +88,7 @@ pub enum Task {
     /// one), marked in-sample when these rows are among its training files.
     /// Labels are topic ids.
     ///
-    /// Example: verbatim eval topics --data labelled.csv --label-column topics --label-sep '|'
+    /// Example: verbatim eval topics --data labelled.csv (columns `text` and `topics`, ids joined by `|`)
     Topics(TopicsArgs),
 }
 
@@ -145,11 +145,29 @@ struct Rows {
     filtered: usize,
 }
 
-fn read_rows(a: &DataArgs) -> Result<Rows> {
+/// The label column and separator of a task when the flags leave them out:
+/// the same as `verbatim train` reads.
+struct LabelDefaults {
+    column: &'static str,
+    sep: Option<&'static str>,
+}
+
+const SENTIMENT_LABELS: LabelDefaults = LabelDefaults {
+    column: "label",
+    sep: None,
+};
+const TOPIC_LABELS: LabelDefaults = LabelDefaults {
+    column: "topics",
+    sep: Some("|"),
+};
+
+fn read_rows(a: &DataArgs, defaults: &LabelDefaults) -> Result<Rows> {
     let file = a.data.display().to_string();
+    let label_column = a.label_column.as_deref().unwrap_or(defaults.column);
+    let label_sep = a.label_sep.as_deref().or(defaults.sep);
     let spec = LabelledSpec {
         text_column: &a.text_column,
-        label_column: &a.label_column,
+        label_column,
         delimiter: u8::try_from(a.delimiter).context("--delimiter must be one byte")?,
         filters: &a.filters,
     };
@@ -162,9 +180,9 @@ fn read_rows(a: &DataArgs) -> Result<Rows> {
     };
     for row in read.rows {
         let raw = row.label.trim();
-        let labels: Vec<String> = match &a.label_sep {
+        let labels: Vec<String> = match label_sep {
             Some(sep) => raw
-                .split(sep.as_str())
+                .split(sep)
                 .map(|s| s.trim().to_string())
                 .filter(|s| !s.is_empty())
                 .collect(),
@@ -318,7 +336,7 @@ fn class_index(p: Polarity) -> usize {
 
 /// `verbatim eval sentiment`.
 fn eval_sentiment(a: SentimentArgs) -> Result<ExitCode> {
-    let rows = read_rows(&a.data)?;
+    let rows = read_rows(&a.data, &SENTIMENT_LABELS)?;
     let r = sentiment_rows(&rows, &a.data)?;
     let loaded = a.encoder.load()?;
     let embedder = loaded.embedder()?;
@@ -533,7 +551,7 @@ fn topic_rows<'r>(rows: &'r Rows, data: &DataArgs, tax: &Taxonomy) -> Result<Top
 
 /// `verbatim eval topics`.
 fn eval_topics(a: TopicsArgs) -> Result<ExitCode> {
-    let rows = read_rows(&a.data)?;
+    let rows = read_rows(&a.data, &TOPIC_LABELS)?;
     let tax = match &a.taxonomy {
         Some(p) => Taxonomy::from_file(p)?,
         None => Taxonomy::default_contact_center(),

@@ -197,12 +197,25 @@ fn print_calibration(out: &std::path::Path, cal: &TopicCalibration) {
         p.similarity_rule.map_or(f64::NAN, |s| s.macro_f1),
     );
     for t in &cal.topics {
+        let barred = match t.barred_positives {
+            0 => String::new(),
+            n => format!(
+                "; {n} of its positives lack its `must` keywords, so the keyword rule bars them"
+            ),
+        };
+        let pooled = if t.pooled {
+            format!(
+                "  (pooled model: fewer than {} positives with its keywords{barred})",
+                cal.provenance.min_positives
+            )
+        } else if t.barred_positives > 0 {
+            format!("  ({})", barred.trim_start_matches("; "))
+        } else {
+            String::new()
+        };
         println!(
-            "  {:<24} positives {:>4}  threshold {:.3}{}",
-            t.id,
-            t.positives,
-            t.threshold,
-            if t.pooled { "  (pooled model)" } else { "" }
+            "  {:<24} positives {:>4}  threshold {:.3}{pooled}",
+            t.id, t.positives, t.threshold
         );
     }
 }

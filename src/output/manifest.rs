@@ -218,10 +218,16 @@ pub struct Thresholds {
 /// Where the time went.
 #[derive(Debug, Serialize)]
 pub struct Timings {
+    /// Distinct texts (comments and clauses) the model embedded in this
+    /// run; those read from the cache are in `texts_from_cache`.
     pub texts_embedded: usize,
+    pub texts_from_cache: usize,
     pub embed_seconds: f64,
+    /// `texts_embedded` per second of embedding (0 when none was embedded).
     pub texts_per_second: f64,
     pub total_seconds: f64,
+    /// Comments analysed per second of the whole run.
+    pub comments_per_second: f64,
 }
 
 /// One written table.

@@ -475,9 +475,11 @@ fn run() -> (PassResult, RunManifest, Taxonomy) {
         },
         timings: Timings {
             texts_embedded: 50,
+            texts_from_cache: 0,
             embed_seconds: 0.0,
             texts_per_second: 0.0,
             total_seconds: 0.0,
+            comments_per_second: 0.0,
         },
         cache: None,
         tables: vec![],
