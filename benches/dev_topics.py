@@ -1,0 +1,177 @@
+#!/usr/bin/env python3
+"""Topics and sentiment of `verbatim analyze` against a blind-labelled dev set.
+
+The labels in benches/dev/*.labels.csv were written by reading each comment
+before any model ran on it (benches/dev/README.md says how and by whom); the
+comments themselves are not in the repository (their licence does not allow
+it) and are read from ../shared/data/dev. This bench needs that folder.
+
+It runs the built binary (`target/release/verbatim analyze`, default model
+and taxonomy, default settings) on the labelled comments and prints, per
+topic: gold mentions, predicted mentions, precision, recall, F1; micro and
+macro averages; the same rolled up to the taxonomy's group topics; the share
+of comments without a topic (gold and predicted); the polarity of correctly
+found topics; and comment sentiment against the labels (accuracy, per-class
+F1, macro-F1 over negative/neutral/positive; `mixed` shown apart).
+
+Usage: .venv/bin/python benches/dev_topics.py [--set ba_headers] [--keep DIR]
+"""
+
+import argparse
+import collections
+import csv
+import json
+import subprocess
+import sys
+import tempfile
+import tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared/data/dev"
+VERBATIM = ROOT / "target/release/verbatim"
+TAXONOMY = ROOT / "models/taxonomy/contact-center.toml"
+
+# Where each labelled set's comments come from: file, id column, text column,
+# score column (the score is only passed to analyze, never to the labellers).
+SOURCES = {
+    "ba_headers": (
+        SHARED / "ba_airline_reviews/BA_AirlineReviews.csv",
+        "ReviewID",
+        "ReviewHeader",
+        "OverallRating",
+    ),
+}
+
+
+def load_set(name):
+    labels = list(csv.DictReader(open(ROOT / f"benches/dev/{name}.labels.csv", newline="")))
+    path, id_col, text_col, score_col = SOURCES[name]
+    if not path.is_file():
+        sys.exit(f"{path} is missing: this bench reads the comments from ../shared/data/dev")
+    source = {r[id_col]: r for r in csv.DictReader(open(path, newline="", encoding="utf-8"))}
+    rows = []
+    for lab in labels:
+        src = source.get(lab["review_id"])
+        if src is None:
+            sys.exit(f"{name}: id {lab['review_id']} is not in {path}")
+        text = src[text_col].strip().strip('"').strip()
+        score = src[score_col]
+        topics = {}
+        for part in filter(None, lab["topics"].split("|")):
+            tid, pol = part.split(":")
+            topics[tid] = pol
+        rows.append({"id": lab["review_id"], "text": text, "score": score,
+                     "topics": topics, "sentiment": lab["sentiment"]})
+    return rows
+
+
+def prf(tp, fp, fn):
+    p = tp / (tp + fp) if tp + fp else float("nan")
+    r = tp / (tp + fn) if tp + fn else float("nan")
+    f = 2 * p * r / (p + r) if tp and p + r else 0.0
+    return p, r, f
+
+
+def score_topics(rows, predicted, roll):
+    """Per-topic counts of (tp, fp, fn) after mapping ids through roll."""
+    counts = collections.defaultdict(lambda: [0, 0, 0])
+    for r in rows:
+        gold = {roll(t) for t in r["topics"]}
+        pred = {roll(t) for t in predicted.get(r["id"], {})}
+        for t in gold & pred:
+            counts[t][0] += 1
+        for t in pred - gold:
+            counts[t][1] += 1
+        for t in gold - pred:
+            counts[t][2] += 1
+    return counts
+
+
+def print_table(title, counts):
+    print(f"\n{title}")
+    print(f"{'topic':24} {'gold':>5} {'pred':>5} {'prec':>6} {'rec':>6} {'F1':>6}")
+    f1s = []
+    for t in sorted(counts, key=lambda t: -(counts[t][0] + counts[t][2])):
+        tp, fp, fn = counts[t]
+        p, r, f = prf(tp, fp, fn)
+        if tp + fn:
+            f1s.append(f)
+        print(f"{t:24} {tp + fn:5} {tp + fp:5} {p:6.2f} {r:6.2f} {f:6.2f}")
+    tp, fp, fn = (sum(c[i] for c in counts.values()) for i in range(3))
+    p, r, f = prf(tp, fp, fn)
+    macro = sum(f1s) / len(f1s) if f1s else float("nan")
+    print(f"{'micro':24} {tp + fn:5} {tp + fp:5} {p:6.2f} {r:6.2f} {f:6.2f}   macro-F1 {macro:.2f}")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--set", default="ba_headers", choices=sorted(SOURCES))
+    ap.add_argument("--keep", help="folder to keep the input and analyze's output in")
+    args = ap.parse_args()
+    rows = load_set(args.set)
+    work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="verbatim-dev-"))
+    work.mkdir(parents=True, exist_ok=True)
+    data = work / "input.csv"
+    with open(data, "w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(["response_id", "score", "comment"])
+        for r in rows:
+            w.writerow([r["id"], r["score"], r["text"]])
+    out = work / "out"
+    proc = subprocess.run([str(VERBATIM), "analyze", str(data), "--out", str(out), "--quiet"],
+                          capture_output=True, text=True)
+    if proc.returncode != 0:
+        sys.exit(f"verbatim analyze failed ({proc.returncode}):\n{proc.stderr}")
+    predicted = collections.defaultdict(dict)
+    for b in csv.DictReader(open(out / "bridge_response_topic.csv", newline="")):
+        predicted[b["response_id"]][b["topic_id"]] = b["polarity"]
+    sentiment = {f["response_id"]: f["sentiment"]
+                 for f in csv.DictReader(open(out / "fact_response.csv", newline=""))}
+
+    tax = tomllib.load(open(TAXONOMY, "rb"))
+    parent = {t["id"]: t.get("parent") for t in tax["topic"]}
+
+    def root(t):
+        while parent.get(t):
+            t = parent[t]
+        return t
+
+    n = len(rows)
+    print(f"{args.set}: {n} comments labelled blind; verbatim analyze with the default model, taxonomy and settings")
+    gold_none = sum(1 for r in rows if not r["topics"])
+    pred_none = sum(1 for r in rows if not predicted.get(r["id"]))
+    print(f"no topic: gold {gold_none / n:.0%}, predicted {pred_none / n:.0%}")
+    print_table("Topics (exact ids)", score_topics(rows, predicted, lambda t: t))
+    print_table("Topics rolled up to their group", score_topics(rows, predicted, root))
+
+    right = total = 0
+    for r in rows:
+        for t, pol in r["topics"].items():
+            if t in predicted.get(r["id"], {}):
+                total += 1
+                right += predicted[r["id"]][t] == pol
+    print(f"\npolarity of correctly found topics: {right}/{total} = {right / total:.2f}" if total else "\nno topic found correctly")
+
+    classes = ["negative", "neutral", "positive"]
+    pairs = [(r["sentiment"], sentiment.get(r["id"], "")) for r in rows]
+    print("\nComment sentiment (gold rows negative/neutral/positive)")
+    f1s = []
+    for c in classes:
+        tp = sum(1 for g, p in pairs if g == c and p == c)
+        fp = sum(1 for g, p in pairs if g != c and g in classes and p == c)
+        fn = sum(1 for g, p in pairs if g == c and p != c)
+        p, r, f = prf(tp, fp, fn)
+        f1s.append(f)
+        print(f"{c:10} gold {tp + fn:4}  prec {p:.2f}  rec {r:.2f}  F1 {f:.2f}")
+    scored = [(g, p) for g, p in pairs if g in classes]
+    acc = sum(g == p for g, p in scored) / len(scored)
+    print(f"accuracy {acc:.2f}, macro-F1 {sum(f1s) / 3:.2f} on {len(scored)} rows")
+    mixed = [p for g, p in pairs if g == "mixed"]
+    print(f"mixed (gold): {len(mixed)}, predicted as {dict(collections.Counter(mixed))}")
+    summary = {"set": args.set, "rows": n, "work": str(work)}
+    print(json.dumps(summary))
+
+
+if __name__ == "__main__":
+    main()
