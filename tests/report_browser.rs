@@ -281,6 +281,7 @@ fn realistic_report() -> ReportData {
             topic_threshold: 0.85,
             topic_margin: 0.02,
             topic_min_gap: 0.035,
+            topic_keyword_gap: 0.0,
         },
         timings: Timings {
             texts_embedded: with_comment as usize,

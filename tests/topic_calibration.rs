@@ -576,6 +576,9 @@ fn without_a_calibration_analyze_warns_and_records_the_similarity_rule() {
     assert_eq!(m["topics"]["rule"], "similarity");
     assert_eq!(m["topics"]["calibration"]["kind"], "none");
     assert!(m["topics"]["provenance"].is_null());
+    // The rule's settings, keyword evidence included.
+    assert_eq!(m["thresholds"]["topic_threshold"], 0.85);
+    assert_eq!(m["thresholds"]["topic_keyword_gap"], 0.0);
 }
 
 #[test]

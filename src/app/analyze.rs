@@ -209,6 +209,7 @@ pub fn run(cfg: &AnalyzeConfig) -> Result<ExitCode> {
             topic_threshold: models.settings.topic_threshold,
             topic_margin: models.settings.topic_margin,
             topic_min_gap: models.settings.topic_min_gap,
+            topic_keyword_gap: models.settings.topic_keyword_gap,
         },
         timings: timings(
             &written.result,

@@ -528,6 +528,7 @@ pub fn score_labelled(
                     rule.topic_threshold,
                     rule.topic_margin,
                     rule.topic_min_gap,
+                    rule.topic_keyword_gap,
                 ) {
                     old[d.topic] = true;
                 }

@@ -108,9 +108,14 @@ impl Pattern {
             Some(b) => (b, true),
             None => (trimmed, false),
         };
+        let (body, suffix) = match body.strip_prefix('*') {
+            Some(b) => (b, true),
+            None => (body, false),
+        };
         if body.contains('*') {
             return Err(format!(
-                "keyword `{keyword}`: `*` is only allowed at the end (word start match)"
+                "keyword `{keyword}`: `*` is only allowed at the start (word end match, \
+                 for compounds: `*störung`) or the end (word start match)"
             ));
         }
         let n = Normalized::new(body);
@@ -125,11 +130,16 @@ impl Pattern {
                 "keyword `{keyword}`: `*` must follow a letter or digit"
             ));
         }
-        let needle = if prefix {
-            format!(" {words}")
-        } else {
-            format!(" {words} ")
-        };
+        if suffix && body.starts_with(|c: char| !c.is_alphanumeric()) {
+            return Err(format!(
+                "keyword `{keyword}`: a leading `*` must be followed by a letter or digit"
+            ));
+        }
+        let needle = format!(
+            "{}{words}{}",
+            if suffix { "" } else { " " },
+            if prefix { "" } else { " " }
+        );
         Ok(Pattern {
             finder: memchr::memmem::Finder::new(needle.as_bytes()).into_owned(),
             needle,
@@ -245,11 +255,29 @@ mod tests {
     }
 
     #[test]
+    fn a_leading_star_matches_word_ends_for_compounds() {
+        let t = Normalized::new("Signalstörung seit Tagen, Zimmerservice super");
+        assert!(t.contains(&pat("*störung")));
+        assert!(!t.contains(&pat("störung")));
+        assert!(t.contains(&pat("*Störung")));
+        assert!(t.contains(&pat("*service")));
+        // Both ends: any word that contains it.
+        assert!(t.contains(&pat("*mmerserv*")));
+        assert!(!t.contains(&pat("*mmerserv")));
+        // The whole word still matches.
+        assert!(Normalized::new("eine Störung").contains(&pat("*störung")));
+        // A word end, not any substring across words.
+        assert!(!Normalized::new("störung en").contains(&pat("*störungen")));
+        assert!(t.contains(&pat("*störung seit")));
+    }
+
+    #[test]
     fn bad_keywords_are_refused() {
         assert!(Pattern::parse("").is_err());
         assert!(Pattern::parse(" - ").is_err());
-        assert!(Pattern::parse("*app").is_err());
         assert!(Pattern::parse("a*b").is_err());
+        assert!(Pattern::parse("**app").is_err());
+        assert!(Pattern::parse("* app").is_err());
         assert!(Pattern::parse("app *").is_err());
     }
 

@@ -165,6 +165,11 @@ pub struct ClassifierSettings {
     /// generic clause ("prima", "all good") is close to every topic at once;
     /// the gap to the mean separates "about this topic" from "about nothing".
     pub topic_min_gap: f32,
+    /// … or it contains one of the topic's `must` keywords and its cosine is
+    /// at least this far above the clause's mean: the author's keywords
+    /// count as evidence. On taxonomies written from category names alone
+    /// (benches/user_taxonomy.py) this took micro-F1 from 0.37 to about 0.7.
+    pub topic_keyword_gap: f32,
 }
 
 impl Default for ClassifierSettings {
@@ -174,6 +179,7 @@ impl Default for ClassifierSettings {
             topic_threshold: 0.85,
             topic_margin: 0.02,
             topic_min_gap: 0.035,
+            topic_keyword_gap: 0.0,
         }
     }
 }
@@ -377,6 +383,7 @@ impl Classifier {
                 s.topic_threshold,
                 s.topic_margin,
                 s.topic_min_gap,
+                s.topic_keyword_gap,
             ),
             TopicRule::Calibrated {
                 calibration,

@@ -1081,7 +1081,7 @@ id = \"agent\"\n\
 parent = \"agnet_x\"\n\
 label = { en = \"A\", de = \"M\" }\n\
 examples.en = [\"y\", \"  \"]\n\
-keywords.en.must = [\"*bot\"]\n\
+keywords.en.must = [\"b*ot\"]\n\
 keywords.en.exclude = [\"\"]\n\
 [[topic]]\n\
 id = \"agents\"\n\
@@ -1114,7 +1114,7 @@ examples.en = []\n";
         assert_eq!(find("examples.en").line, Some(10));
         assert!(find("keywords.en.must")
             .message
-            .contains("only allowed at the end"));
+            .contains("only allowed at the start"));
         assert!(find("keywords.en.exclude").message.contains("no letters"));
         let empty = find("examples");
         assert_eq!(empty.topic.as_deref(), Some("agents"));

@@ -313,20 +313,28 @@ impl TopicModel {
 
     /// The similarity rule: a clause mentions a topic when its cosine is at
     /// least `threshold`, within `margin` of the clause's best allowed topic
-    /// and at least `min_gap` above the clause's mean cosine. Per topic, the
-    /// clause with the highest cosine is kept.
+    /// and at least `min_gap` above the clause's mean cosine; or when it
+    /// contains one of the topic's `must` keywords and its cosine is at least
+    /// `keyword_gap` above the clause's mean (a keyword the author wrote is
+    /// evidence, not only a gate: a clause that names the topic's word and is
+    /// no further from the topic than from the average topic gets it). Per
+    /// topic, the clause with the highest cosine is kept.
     pub fn similarity_rule(
         &self,
         scores: &ClauseScores,
         threshold: f32,
         margin: f32,
         min_gap: f32,
+        keyword_gap: f32,
     ) -> Vec<Decision> {
         let mut best: BTreeMap<usize, Decision> = BTreeMap::new();
         for (ci, (sims, &mean)) in scores.sims.iter().zip(&scores.means).enumerate() {
             let top = sims.iter().cloned().fold(f32::NEG_INFINITY, f32::max);
             for (ti, &sim) in sims.iter().enumerate() {
-                if sim < threshold || sim < top - margin || sim - mean < min_gap {
+                let by_keyword = sim.is_finite()
+                    && sim - mean >= keyword_gap
+                    && self.lexicons[ti].must_hit(&scores.words[ci]);
+                if !by_keyword && (sim < threshold || sim < top - margin || sim - mean < min_gap) {
                     continue;
                 }
                 match best.get(&ti) {
@@ -376,6 +384,11 @@ impl TopicModel {
 impl Lexicon {
     /// Whether the clause contains a `must` keyword or a distinctive example
     /// word of the topic.
+    /// Whether the clause contains one of the topic's `must` keywords.
+    fn must_hit(&self, clause: &Normalized) -> bool {
+        self.must.iter().any(|p| clause.contains(p))
+    }
+
     fn hits(&self, clause: &Normalized) -> bool {
         if self.must.iter().any(|p| clause.contains(p)) {
             return true;
@@ -569,5 +582,39 @@ examples.en = ["friendly agent", "service"]
         assert_eq!(model.similarities(refs[5]), sims[5]);
         assert_eq!(model.similarities_many(&refs[600..700]), sims[600..700]);
         assert!(model.similarities_many(&[]).is_empty());
+    }
+
+    #[test]
+    fn a_must_keyword_is_evidence_when_the_clause_is_not_below_its_mean() {
+        let encoder = std::cell::RefCell::new(Seeded(3));
+        let model = TopicModel::build(&encoder, &taxonomy()).unwrap();
+        // Topics: billing, app (must "app"), agent.
+        let clauses = vec![
+            "the app keeps freezing".to_string(),
+            "app".to_string(),
+            "so so".to_string(),
+        ];
+        let sims = vec![
+            vec![0.80, 0.79, 0.78],
+            vec![0.90, 0.70, 0.80],
+            vec![0.80, 0.80, 0.84],
+        ];
+        let scores = model.scores_of(&clauses, sims, Some("en"));
+        let assigned = |keyword_gap: f32| -> Vec<(usize, usize)> {
+            model
+                .similarity_rule(&scores, 0.85, 0.02, 0.035, keyword_gap)
+                .iter()
+                .map(|d| (d.topic, d.clause))
+                .collect()
+        };
+        // Clause 0 names the app and is at its mean for it: app, though its
+        // cosine is under the threshold. Clause 1 names it too but is far
+        // below its mean: billing (by the threshold), not app. Clause 2 has
+        // no keyword: agent is close but under the threshold, so nothing.
+        assert_eq!(assigned(0.0), [(0, 1), (1, 0)]);
+        // Without keyword evidence only billing remains.
+        assert_eq!(assigned(f32::INFINITY), [(0, 1)]);
+        // A stricter gap drops the app.
+        assert_eq!(assigned(0.02), [(0, 1)]);
     }
 }

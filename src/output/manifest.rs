@@ -203,7 +203,7 @@ pub struct TaxonomyInfo {
 }
 
 /// Thresholds in force. `topic_threshold`, `topic_margin` and
-/// `topic_min_gap` are the similarity rule's (`topics.rule` says whether it
+/// `topic_min_gap`, `topic_keyword_gap` are the similarity rule's (`topics.rule` says whether it
 /// decided); `topic_threshold` is `--topic-threshold` when given.
 #[derive(Debug, Serialize)]
 pub struct Thresholds {
@@ -213,6 +213,7 @@ pub struct Thresholds {
     pub topic_threshold: f32,
     pub topic_margin: f32,
     pub topic_min_gap: f32,
+    pub topic_keyword_gap: f32,
 }
 
 /// Where the time went.

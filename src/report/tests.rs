@@ -472,6 +472,7 @@ fn run() -> (PassResult, RunManifest, Taxonomy) {
             topic_threshold: 0.85,
             topic_margin: 0.02,
             topic_min_gap: 0.035,
+            topic_keyword_gap: 0.0,
         },
         timings: Timings {
             texts_embedded: 50,

@@ -352,6 +352,7 @@ pub fn hash_classifier(taxonomy: &str, dim: usize) -> (Classifier, Taxonomy) {
         topic_threshold: 0.5,
         topic_margin: 0.1,
         topic_min_gap: 0.1,
+        topic_keyword_gap: 0.0,
     };
     let classifier = Classifier::build(
         &HashEncoder { dim },
