@@ -20,7 +20,7 @@ mentions, precision, recall and F1 of
 and the share of sentences without a topic.
 
 Usage: .venv/bin/python benches/user_taxonomy.py [--set restaurants|laptops|hotel]
-           [--limit N] [--keep DIR] [-- extra analyze flags]
+           [--limit N] [--keep DIR] [--taxonomies DIR] [-- extra analyze flags]
 """
 
 import argparse
@@ -96,7 +96,7 @@ def keyword_baseline(rows, taxonomy):
     for t in taxonomy["topic"]:
         words = []
         for kw in t.get("keywords", {}).values():
-            words += [w.rstrip("*").lower() for w in kw.get("must", [])]
+            words += [w.strip("*").lower() for w in kw.get("must", [])]
         needles[t["id"]] = [w for w in words if w]
     return {r["id"]: {t for t, ws in needles.items() if any(w in r["text"].lower() for w in ws)}
             for r in rows}
@@ -174,6 +174,8 @@ def main():
     ap.add_argument("--set", action="append", choices=sorted(SETS))
     ap.add_argument("--limit", type=int, help="a seeded sample of this many sentences per set")
     ap.add_argument("--keep", help="folder to keep inputs and outputs in")
+    ap.add_argument("--taxonomies", default=str(TAXONOMIES),
+                    help="folder with variants of the taxonomy files (same names)")
     ap.add_argument("extra", nargs="*", help="flags passed on to verbatim analyze (after --)")
     args = ap.parse_args()
     base = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="verbatim-usertax-"))
@@ -182,14 +184,14 @@ def main():
         rows = load()
         if args.limit and args.limit < len(rows):
             rows = random.Random(20261205).sample(rows, args.limit)
-        tax_path = TAXONOMIES / tax_file
+        tax_path = Path(args.taxonomies).resolve() / tax_file
         taxonomy = tomllib.load(open(tax_path, "rb"))
         topics = [t["id"] for t in taxonomy["topic"]]
         work = base / name
         work.mkdir(parents=True, exist_ok=True)
         systems = {"keywords": keyword_baseline(rows, taxonomy),
                    "verbatim": run_verbatim(rows, tax_path, work, args.extra)}
-        print(f"\n{name}: {len(rows)} sentences, taxonomy {tax_path.relative_to(ROOT)}"
+        print(f"\n{name}: {len(rows)} sentences, taxonomy {tax_path}"
               + (f", analyze {' '.join(args.extra)}" if args.extra else ""))
         table(rows, systems, topics)
     print(f"\n(work folder: {base})")
