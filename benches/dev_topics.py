@@ -126,8 +126,9 @@ def main():
     predicted = collections.defaultdict(dict)
     for b in csv.DictReader(open(out / "bridge_response_topic.csv", newline="")):
         predicted[b["response_id"]][b["topic_id"]] = b["polarity"]
-    sentiment = {f["response_id"]: f["sentiment"]
-                 for f in csv.DictReader(open(out / "fact_response.csv", newline=""))}
+    facts = list(csv.DictReader(open(out / "fact_response.csv", newline="")))
+    sentiment = {f["response_id"]: f["sentiment"] for f in facts}
+    mixed_pred = {f["response_id"] for f in facts if f.get("sentiment_mixed") == "true"}
 
     tax = tomllib.load(open(TAXONOMY, "rb"))
     parent = {t["id"]: t.get("parent") for t in tax["topic"]}
@@ -169,6 +170,9 @@ def main():
     print(f"accuracy {acc:.2f}, macro-F1 {sum(f1s) / 3:.2f} on {len(scored)} rows")
     mixed = [p for g, p in pairs if g == "mixed"]
     print(f"mixed (gold): {len(mixed)}, predicted as {dict(collections.Counter(mixed))}")
+    gold_mixed = {r["id"] for r in rows if r["sentiment"] == "mixed"}
+    p, rc, f = prf(len(gold_mixed & mixed_pred), len(mixed_pred - gold_mixed), len(gold_mixed - mixed_pred))
+    print(f"sentiment_mixed: gold {len(gold_mixed)}, flagged {len(mixed_pred)}, precision {p:.2f}, recall {rc:.2f}, F1 {f:.2f}")
     summary = {"set": args.set, "rows": n, "work": str(work)}
     print(json.dumps(summary))
 

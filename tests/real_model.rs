@@ -234,3 +234,58 @@ fn a_run_with_a_partly_filled_cache_writes_the_same_rows() {
         }
     }
 }
+
+#[test]
+fn a_comment_with_a_positive_and_a_negative_clause_is_mixed() {
+    load(Precision::Auto);
+    let dir = tempfile::tempdir().expect("temp folder");
+    let input = dir.path().join("mixed.csv");
+    // (comment, mixed?) in English, German and Dutch.
+    let cases = [
+        (
+            "The agent was very friendly, but I waited 40 minutes on hold",
+            true,
+        ),
+        ("Great service, thank you", false),
+        ("Terrible, nobody called me back", false),
+        (
+            "Der Mitarbeiter war sehr nett, aber die Rechnung ist immer noch falsch",
+            true,
+        ),
+        ("Snelle levering maar de app werkt slecht", true),
+        ("Waited an hour and then they hung up on me", false),
+    ];
+    let mut w = csv::Writer::from_path(&input).expect("write mixed.csv");
+    w.write_record(["id", "score", "comment"]).unwrap();
+    for (i, (text, _)) in cases.iter().enumerate() {
+        w.write_record([&i.to_string(), "7", text]).unwrap();
+    }
+    w.flush().unwrap();
+    let out = dir.path().join("out");
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_verbatim"))
+        .arg("analyze")
+        .arg(&input)
+        .arg("--out")
+        .arg(&out)
+        .args(["--quiet", "--min-n", "1"])
+        .output()
+        .expect("run verbatim");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let mut r = csv::Reader::from_path(out.join("fact_response.csv")).expect("fact_response");
+    let h = r.headers().unwrap().clone();
+    let col = |name: &str| h.iter().position(|x| x == name).expect(name);
+    let (id, mixed) = (col("response_id"), col("sentiment_mixed"));
+    let got: Vec<(String, String)> = r
+        .records()
+        .map(|x| {
+            let x = x.unwrap();
+            (x[id].to_string(), x[mixed].to_string())
+        })
+        .collect();
+    let want: Vec<(String, String)> = cases
+        .iter()
+        .enumerate()
+        .map(|(i, (_, m))| (i.to_string(), m.to_string()))
+        .collect();
+    assert_eq!(got, want);
+}

@@ -148,6 +148,24 @@ pub struct CommentAnalysis {
     pub language: Option<&'static str>,
 }
 
+/// Probability a clause's sentiment needs to count towards a mixed comment.
+pub const MIXED_CONFIDENCE: f32 = 0.6;
+
+impl CommentAnalysis {
+    /// A mixed comment: one of its clauses is positive and another negative,
+    /// each with probability at least [`MIXED_CONFIDENCE`] ("friendly agent
+    /// but I waited 40 minutes"). The comment's own sentiment stays one of
+    /// three classes; this says that it holds both.
+    pub fn is_mixed(&self) -> bool {
+        let sure = |p: Polarity| {
+            self.clause_sentiment
+                .iter()
+                .any(|s| s.label == p && s.confidence >= MIXED_CONFIDENCE)
+        };
+        self.clause_sentiment.len() >= 2 && sure(Polarity::Positive) && sure(Polarity::Negative)
+    }
+}
+
 /// Thresholds of the classifier. The `topic_*` settings are those of the
 /// similarity rule, used where no topic calibration applies
 /// ([`Classifier::with_topic_calibration`]).
@@ -433,4 +451,40 @@ fn centroids(encoder: &dyn Encoder, prototypes: &Prototypes) -> Result<Vec<(Pola
         out.push((polarity_of(&class.name)?, centroid(&vectors)));
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(label: Polarity, confidence: f32) -> Sentiment {
+        Sentiment {
+            label,
+            score: 0.0,
+            confidence,
+        }
+    }
+
+    fn comment(clauses: &[Sentiment]) -> CommentAnalysis {
+        CommentAnalysis {
+            sentiment: s(Polarity::Neutral, 0.5),
+            clauses: clauses.iter().map(|_| "x".to_string()).collect(),
+            clause_sentiment: clauses.to_vec(),
+            topics: vec![],
+            language: None,
+        }
+    }
+
+    #[test]
+    fn mixed_needs_a_sure_positive_and_a_sure_negative_clause() {
+        use Polarity::*;
+        assert!(comment(&[s(Positive, 0.9), s(Negative, 0.7)]).is_mixed());
+        assert!(comment(&[s(Neutral, 0.9), s(Negative, 0.6), s(Positive, 0.8)]).is_mixed());
+        // One side unsure, or only one side, or one clause: not mixed.
+        assert!(!comment(&[s(Positive, 0.9), s(Negative, 0.55)]).is_mixed());
+        assert!(!comment(&[s(Positive, 0.9), s(Positive, 0.9)]).is_mixed());
+        assert!(!comment(&[s(Negative, 0.9), s(Neutral, 0.9)]).is_mixed());
+        assert!(!comment(&[s(Negative, 0.9)]).is_mixed());
+        assert!(!comment(&[]).is_mixed());
+    }
 }

@@ -87,6 +87,12 @@ pub fn fact_response(
             r.iter()
                 .map(|x| x.analysis.as_ref().map(|a| a.sentiment.confidence as f64)),
         ),
+        // A positive and a negative clause (`CommentAnalysis::is_mixed`);
+        // empty without a comment.
+        boolean(
+            "sentiment_mixed",
+            r.iter().map(|x| x.analysis.as_ref().map(|a| a.is_mixed())),
+        ),
         boolean(
             "sentiment_mismatch",
             r.iter()
