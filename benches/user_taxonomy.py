@@ -33,6 +33,9 @@ import tempfile
 import tomllib
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from dev_topics import prf  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared/data/dev"
 VERBATIM = ROOT / "target/release/verbatim"
@@ -121,13 +124,6 @@ def run_verbatim(rows, taxonomy_path, work, extra):
     for b in csv.DictReader(open(out / "bridge_response_topic.csv", newline="")):
         predicted[b["response_id"]].add(b["topic_id"])
     return predicted
-
-
-def prf(tp, fp, fn):
-    p = tp / (tp + fp) if tp + fp else float("nan")
-    r = tp / (tp + fn) if tp + fn else float("nan")
-    f = 2 * p * r / (p + r) if tp and p + r else 0.0
-    return p, r, f
 
 
 def table(rows, systems, topics):

@@ -331,10 +331,14 @@ impl TopicModel {
         for (ci, (sims, &mean)) in scores.sims.iter().zip(&scores.means).enumerate() {
             let top = sims.iter().cloned().fold(f32::NEG_INFINITY, f32::max);
             for (ti, &sim) in sims.iter().enumerate() {
-                let by_keyword = sim.is_finite()
-                    && sim - mean >= keyword_gap
-                    && self.lexicons[ti].must_hit(&scores.words[ci]);
-                if !by_keyword && (sim < threshold || sim < top - margin || sim - mean < min_gap) {
+                let by_similarity =
+                    sim >= threshold && sim >= top - margin && sim - mean >= min_gap;
+                let by_keyword = || {
+                    sim.is_finite()
+                        && sim - mean >= keyword_gap
+                        && self.lexicons[ti].must_hit(&scores.words[ci])
+                };
+                if !by_similarity && !by_keyword() {
                     continue;
                 }
                 match best.get(&ti) {
@@ -382,15 +386,15 @@ impl TopicModel {
 }
 
 impl Lexicon {
-    /// Whether the clause contains a `must` keyword or a distinctive example
-    /// word of the topic.
     /// Whether the clause contains one of the topic's `must` keywords.
     fn must_hit(&self, clause: &Normalized) -> bool {
         self.must.iter().any(|p| clause.contains(p))
     }
 
+    /// Whether the clause contains a `must` keyword or a distinctive example
+    /// word of the topic.
     fn hits(&self, clause: &Normalized) -> bool {
-        if self.must.iter().any(|p| clause.contains(p)) {
+        if self.must_hit(clause) {
             return true;
         }
         clause

@@ -202,9 +202,9 @@ pub struct TaxonomyInfo {
     pub topics: usize,
 }
 
-/// Thresholds in force. `topic_threshold`, `topic_margin` and
-/// `topic_min_gap`, `topic_keyword_gap` are the similarity rule's (`topics.rule` says whether it
-/// decided); `topic_threshold` is `--topic-threshold` when given.
+/// Thresholds in force. `topic_threshold`, `topic_margin`, `topic_min_gap`
+/// and `topic_keyword_gap` are the similarity rule's (`topics.rule` says
+/// whether it decided); `topic_threshold` is `--topic-threshold` when given.
 #[derive(Debug, Serialize)]
 pub struct Thresholds {
     pub min_n: u64,
