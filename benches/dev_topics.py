@@ -144,6 +144,11 @@ def main():
     pred_none = sum(1 for r in rows if not predicted.get(r["id"]))
     print(f"no topic: gold {gold_none / n:.0%}, predicted {pred_none / n:.0%}")
     print_table("Topics (exact ids)", score_topics(rows, predicted, lambda t: t))
+    from user_taxonomy import keyword_baseline
+    keywords = keyword_baseline(rows, tax, whole_words=True)
+    print_table("Keyword baseline: the taxonomy's `must` keywords as whole words "
+                "(topics without keywords are never found)",
+                score_topics(rows, keywords, lambda t: t))
     print_table("Topics rolled up to their group", score_topics(rows, predicted, root))
 
     right = total = 0

@@ -27,6 +27,7 @@ import argparse
 import collections
 import csv
 import random
+import re
 import subprocess
 import sys
 import tempfile
@@ -94,14 +95,26 @@ SETS = {
 }
 
 
-def keyword_baseline(rows, taxonomy):
+def keyword_baseline(rows, taxonomy, whole_words=False):
+    """Topics whose `must` keywords occur in the text: as lower-case
+    substrings (the issue's baseline), or, with `whole_words`, on word
+    boundaries with `*` as in verbatim (word start / word end)."""
+    def norm(text):
+        return " " + re.sub(r"[\W_]+", " ", text.lower()).strip() + " "
+
     needles = {}
     for t in taxonomy["topic"]:
         words = []
         for kw in t.get("keywords", {}).values():
-            words += [w.strip("*").lower() for w in kw.get("must", [])]
-        needles[t["id"]] = [w for w in words if w]
-    return {r["id"]: {t for t, ws in needles.items() if any(w in r["text"].lower() for w in ws)}
+            for w in kw.get("must", []):
+                body = w.strip("*").lower()
+                if whole_words:
+                    body = ("" if w.startswith("*") else " ") + norm(body).strip() + \
+                        ("" if w.endswith("*") else " ")
+                words.append(body)
+        needles[t["id"]] = [w for w in words if w.strip()]
+    prep = norm if whole_words else str.lower
+    return {r["id"]: {t for t, ws in needles.items() if any(w in prep(r["text"]) for w in ws)}
             for r in rows}
 
 
