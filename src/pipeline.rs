@@ -16,7 +16,7 @@ use rayon::prelude::*;
 
 use crate::classify::embed::{classify_embedded, embed_comments, EmbeddedTexts};
 use crate::classify::Classifier;
-use crate::input::dates::{parse_when, When};
+use crate::input::dates::{DateFormat, Example, When};
 use crate::input::{InputError, Record, Reject, Response};
 use crate::model::Encoder;
 use crate::stats::aggregate::{AggAccumulator, AggRow, Period};
@@ -54,6 +54,8 @@ pub struct PassSettings {
     pub chunk: usize,
     /// Index into the segment columns of the response date.
     pub date_column: Option<usize>,
+    /// How the date column's values are read.
+    pub date_format: DateFormat,
     /// Periods for the NPS aggregates.
     pub periods: Vec<Period>,
     pub segments: SegmentChoice,
@@ -80,6 +82,7 @@ impl Default for PassSettings {
             min_n: 30,
             chunk: 4096,
             date_column: None,
+            date_format: DateFormat::default(),
             periods: vec![Period::Week, Period::Month, Period::Quarter],
             segments: SegmentChoice::Auto { max_values: 100 },
             fdr: 0.05,
@@ -110,6 +113,8 @@ pub struct PassResult {
     pub nps: Nps,
     /// Values of the date column that could not be parsed.
     pub unparsed_dates: u64,
+    /// The first of them, and its line.
+    pub first_unparsed_date: Option<Example>,
     /// Segment columns with NPS aggregates.
     pub agg_columns: Vec<String>,
     pub agg: Vec<AggRow>,
@@ -212,6 +217,7 @@ struct Tally<'a> {
     rejected: u64,
     with_comment: u64,
     unparsed: u64,
+    first_unparsed: Option<Example>,
     texts_embedded: usize,
     embed_time: Duration,
 }
@@ -270,6 +276,7 @@ impl<'a> Tally<'a> {
             rejected: 0,
             with_comment: 0,
             unparsed: 0,
+            first_unparsed: None,
             texts_embedded: 0,
             embed_time: Duration::ZERO,
         }
@@ -319,7 +326,7 @@ impl<'a> Tally<'a> {
             })?;
             let when = date_column
                 .and_then(|c| r.segments.get(c))
-                .map_or_else(When::default, |v| parse_when(v));
+                .map_or_else(When::default, |v| self.settings.date_format.read(v));
             done.push(AnalyzedResponse {
                 response: r,
                 bucket,
@@ -337,6 +344,9 @@ impl<'a> Tally<'a> {
                 let raw = a.response.segments.get(c).map_or("", |v| v.trim());
                 if a.when.date.is_none() && !raw.is_empty() {
                     self.unparsed += 1;
+                    if self.first_unparsed.is_none() {
+                        self.first_unparsed = Some(Example::new(a.response.line, raw));
+                    }
                 }
             }
             let values: Vec<&str> = self
@@ -386,6 +396,7 @@ impl<'a> Tally<'a> {
             with_comment: self.with_comment,
             nps: self.nps,
             unparsed_dates: self.unparsed,
+            first_unparsed_date: self.first_unparsed,
             agg_columns,
             agg: agg_rows,
             drivers,

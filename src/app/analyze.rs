@@ -23,7 +23,7 @@ use crate::classify::sentiment_model;
 use crate::classify::{Classifier, ClassifierSettings, ModelSentiment, SentimentModel, Taxonomy};
 use crate::exit_codes::cache_error;
 use crate::exit_codes::{ExitCode, WithCode};
-use crate::input::dates::find_date_column;
+use crate::input::dates::{find_date_column, DateFormat, DateSniffer, FoundBy};
 use crate::input::{
     escape_name, InputError, InputFormat, InputOptions, Record, Reject, ResponseStream,
 };
@@ -33,7 +33,7 @@ use crate::model::transformer::{EncoderOptions, TransformerEncoder};
 use crate::model::Encoder;
 use crate::output::manifest::{
     CacheInfo, Counts, InputInfo, ModelInfo, NpsInfo, RunManifest, SegmentColumnName,
-    SentimentInfo, TableInfo, TaxonomyInfo, Thresholds, Timings, TopicsInfo,
+    SentimentInfo, TableInfo, TaxonomyInfo, Thresholds, Timings, TopicsInfo, UnparsedDate,
 };
 use crate::output::run::{StreamingOutputs, TableFiles, BI_FORMATS};
 use crate::output::tables;
@@ -86,6 +86,8 @@ pub struct AnalyzeConfig {
     pub out: PathBuf,
     pub read: InputOptions,
     pub date_column: Option<String>,
+    /// `--date-format`; decided from the date column's values when `None`.
+    pub date_format: Option<DateFormat>,
     pub segment_columns: Vec<String>,
     pub team_columns: Vec<String>,
     pub periods: Vec<Period>,
@@ -230,6 +232,7 @@ pub fn run(cfg: &AnalyzeConfig) -> Result<ExitCode> {
         &written.drivers,
         &target,
     );
+    note_unparsed_dates(&manifest);
     let truncated = input.stream.truncated_comments();
     if truncated > 0 {
         eprintln!(
@@ -238,6 +241,66 @@ pub fn run(cfg: &AnalyzeConfig) -> Result<ExitCode> {
         );
     }
     Ok(exit_code(cfg, &manifest, &written.drivers, &target))
+}
+
+/// Says on stderr how many values of the date column were not read, with
+/// the first of them: they count in no period.
+fn note_unparsed_dates(m: &RunManifest) {
+    let (Some(column), Some(first)) = (&m.input.date_column, &m.input.first_unparsed_date) else {
+        return;
+    };
+    eprintln!(
+        "warning: {} of the date column `{}` {} no date in the format {} (the first: `{}` on line {}); \
+         they count in no period (manifest: counts.unparsed_dates). Give --date-format to read them",
+        match m.counts.unparsed_dates {
+            1 => "1 value".to_string(),
+            n => format!("{n} values"),
+        },
+        escape_name(column),
+        if m.counts.unparsed_dates == 1 { "is" } else { "are" },
+        m.input.date_format.as_deref().unwrap_or("dmy"),
+        escape_name(&first.value),
+        first.line
+    );
+}
+
+/// The date column's format and how the column was found.
+struct DateInfo {
+    found_by: FoundBy,
+    format: DateFormat,
+    /// `flag`, `values` or `default`.
+    decided_by: &'static str,
+}
+
+/// The date column's format: `--date-format`, else decided from its values
+/// in `head`, and, when they do not settle the order and `head` is not the
+/// whole input (`complete`), from every value of the column (a second read
+/// of the file at `path`).
+fn date_format(
+    cfg: &AnalyzeConfig,
+    (path, name): (&Path, &Path),
+    head: &[Result<Record, InputError>],
+    (column, column_name): (usize, &str),
+    complete: bool,
+) -> Result<(DateFormat, &'static str)> {
+    let see = |sniffer: &mut DateSniffer, r: &Record| {
+        if let Record::Response(r) = r {
+            sniffer.see(r.line, r.segments.get(column).map_or("", String::as_str));
+        }
+    };
+    let mut sniffer = DateSniffer::default();
+    if cfg.date_format.is_none() {
+        head.iter().flatten().for_each(|r| see(&mut sniffer, r));
+        if !complete && sniffer.unsettled() {
+            sniffer = DateSniffer::default();
+            for r in ResponseStream::open_named(path, name, &cfg.read)?.flatten() {
+                see(&mut sniffer, &r);
+            }
+        }
+    }
+    sniffer
+        .decide(column_name, cfg.date_format.as_ref())
+        .map_err(|e| anyhow::anyhow!(e))
 }
 
 /// The export, open, with the columns the run reads.
@@ -251,6 +314,8 @@ struct Input {
     stream: ResponseStream,
     segment_columns: Vec<String>,
     date_column: Option<usize>,
+    /// How the date column was found and is read.
+    dates: Option<DateInfo>,
     segments: SegmentChoice,
     team_columns: Vec<usize>,
     /// The first records, read to tell the columns of personal data; the
@@ -278,17 +343,55 @@ impl Input {
         stream.ensure_rows()?;
         let source = name.display().to_string();
         let segment_columns = stream.segment_columns().to_vec();
-        let date_column = find_date_column(&segment_columns, cfg.date_column.as_deref())
+        // The first rows: they tell the date column and its format, and the
+        // columns of personal data; the pass reads them again.
+        let head = read_head(&mut stream, PROFILE_ROWS);
+        let head_rows: Vec<&[String]> = head
+            .iter()
+            .filter_map(|r| match r {
+                Ok(Record::Response(r)) => Some(r.segments.as_slice()),
+                _ => None,
+            })
+            .collect();
+        let found = find_date_column(&segment_columns, cfg.date_column.as_deref(), &head_rows)
             .map_err(|e| anyhow::anyhow!("{source}: {e}"))
             .code(ExitCode::Usage)?;
+        let date_column = found.map(|(c, _)| c);
+        let dates = match found {
+            None => None,
+            Some((c, by)) => {
+                let complete = head_rows.len() < PROFILE_ROWS;
+                let d = date_format(
+                    cfg,
+                    (path, &name),
+                    &head,
+                    (c, &segment_columns[c]),
+                    complete,
+                )
+                .map_err(|e| anyhow::anyhow!("{source}: {e}"))
+                .code(ExitCode::Usage)?;
+                if by != FoundBy::Name && by != FoundBy::Flag {
+                    eprintln!(
+                        "note: `{}` is taken as the date column ({}), read as {}; name another with --date-column",
+                        escape_name(&segment_columns[c]),
+                        if by == FoundBy::Content { "its values are dates" } else { "its name and values read as a date" },
+                        d.0.name()
+                    );
+                }
+                Some(DateInfo {
+                    found_by: by,
+                    format: d.0,
+                    decided_by: d.1,
+                })
+            }
+        };
         let segments = segment_choice(&cfg.segment_columns, &segment_columns)
             .map_err(|e| anyhow::anyhow!("{source}: {e}"))
             .code(ExitCode::Usage)?;
         let mut team_columns = team_columns(&cfg.team_columns, &segment_columns, date_column)
             .map_err(|e| anyhow::anyhow!("{source}: {e}"))?;
-        // Columns of personal data, told from the first rows (kept, and read
-        // again by the pass): no automatic segments, masked in the tables.
-        let head = read_head(&mut stream, PROFILE_ROWS);
+        // Columns of personal data, told from the first rows: no automatic
+        // segments, masked in the tables.
         let personal = personal_columns(&head, &segment_columns, date_column, &cfg.team_columns);
         let named: Vec<usize> = match &segments {
             SegmentChoice::Columns(c) => c.clone(),
@@ -312,6 +415,7 @@ impl Input {
             stream,
             segment_columns,
             date_column,
+            dates,
             segments,
             team_columns,
             head,
@@ -341,6 +445,13 @@ impl Input {
             text_column: columns.text.clone(),
             id_column: columns.id.clone(),
             date_column: self.date_column.map(|i| self.segment_columns[i].clone()),
+            date_column_found_by: self.dates.as_ref().map(|d| d.found_by.as_str().into()),
+            date_format: self.dates.as_ref().map(|d| d.format.name()),
+            date_format_decided_by: self.dates.as_ref().map(|d| d.decided_by.into()),
+            first_unparsed_date: result.first_unparsed_date.as_ref().map(|e| UnparsedDate {
+                line: e.line,
+                value: e.value.clone(),
+            }),
             segment_columns: self.segment_columns.clone(),
             aggregated_segment_columns: result.agg_columns.clone(),
             scale: s.scale().label().into(),
@@ -561,6 +672,10 @@ fn write_pass(
     let pass = PassSettings {
         min_n: cfg.min_n,
         date_column: input.date_column,
+        date_format: input
+            .dates
+            .as_ref()
+            .map_or_else(DateFormat::default, |d| d.format.clone()),
         periods: cfg.periods.clone(),
         segments: input.segments.clone(),
         fdr: cfg.fdr,

@@ -9,6 +9,7 @@ use super::config::{parse_value, FileConfig};
 use super::encoder_args::EncoderArgs;
 use crate::app::analyze::{AnalyzeConfig, Masking, SentimentChoice};
 use crate::exit_codes::{ExitCode, WithCode};
+use crate::input::dates::DateFormat;
 use crate::input::{InputEncoding, InputFormat, InputOptions, Scale};
 use crate::model::manifest::default_model_dir;
 use crate::stats::aggregate::Period;
@@ -60,9 +61,12 @@ pub struct Args {
     /// Column with a unique response id [default: found by name, else derived from the row]
     #[arg(long)]
     pub id_column: Option<String>,
-    /// Column with the response date or date-time [default: found by name: date, responded_at, RecordedDate, Datum…]
+    /// Column with the response date or date-time [default: found by name: date, responded_at, RecordedDate, Datum…, or a name that starts or ends with date, time, _at…; else a column whose values are dates]
     #[arg(long)]
     pub date_column: Option<String>,
+    /// How the date column is written: dmy (13/04/2018, 13.04.18 20:09), mdy (04/13/2018 8:09 PM), excel (serial days), unix (seconds), unix-ms, or a strftime pattern such as "%d/%m/%Y %H:%M"; ISO 8601 dates are read in every format but the last [default: decided from the column's values; an error when they cannot decide]
+    #[arg(long)]
+    pub date_format: Option<String>,
     /// Segment column for NPS aggregates; repeat for several [default: every other column with at most 100 distinct values, except columns of personal data: e-mail addresses, phone numbers, names, free text]
     #[arg(long = "segment-column")]
     pub segment_columns: Vec<String>,
@@ -257,6 +261,20 @@ impl Args {
             out: self.out.clone(),
             read: self.read_options(&cfg, &cfg_path)?,
             date_column: self.date_column.clone().or(cfg.input.date_column.clone()),
+            date_format: match (&self.date_format, &cfg.input.date_format) {
+                (Some(f), _) => Some(DateFormat::from_flag(f)),
+                (None, Some(f)) => Some(DateFormat::from_flag(f).map_err(|e| {
+                    format!(
+                        "{}: [input] date_format: {}",
+                        cfg_path.display(),
+                        e.trim_start_matches("--date-format ")
+                    )
+                })),
+                (None, None) => None,
+            }
+            .transpose()
+            .map_err(|e| anyhow::anyhow!(e))
+            .code(ExitCode::Usage)?,
             segment_columns: if self.segment_columns.is_empty() {
                 cfg.input.segment_columns.clone()
             } else {

@@ -9,6 +9,7 @@
 //! text_column = "Q2_Why"
 //! id_column = "ResponseID"
 //! date_column = "RecordedDate"
+//! date_format = "dmy"
 //! segment_columns = ["Channel", "Queue", "Team"]
 //! delimiter = ";"
 //! encoding = "windows-1252"
@@ -53,6 +54,7 @@ pub struct InputSection {
     pub text_column: Option<String>,
     pub id_column: Option<String>,
     pub date_column: Option<String>,
+    pub date_format: Option<String>,
     #[serde(default)]
     pub segment_columns: Vec<String>,
     pub delimiter: Option<char>,

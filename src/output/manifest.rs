@@ -109,6 +109,13 @@ impl TopicsInfo {
     }
 }
 
+/// A value of the date column that was not read as a date.
+#[derive(Debug, Serialize)]
+pub struct UnparsedDate {
+    pub line: u64,
+    pub value: String,
+}
+
 /// The input file and how it was read.
 #[derive(Debug, Serialize)]
 pub struct InputInfo {
@@ -121,6 +128,16 @@ pub struct InputInfo {
     pub text_column: String,
     pub id_column: Option<String>,
     pub date_column: Option<String>,
+    /// How the date column was chosen: `flag`, `name`, `name_like` (a name
+    /// that starts or ends with a date word) or `content`.
+    pub date_column_found_by: Option<String>,
+    /// How its values were read (`dmy`, `mdy`, `excel`, `unix`, `unix-ms`
+    /// or a strftime pattern) and what decided it: `flag`, `values`, or
+    /// `default` (nothing in the values told).
+    pub date_format: Option<String>,
+    pub date_format_decided_by: Option<String>,
+    /// The first value of the date column that the format did not read.
+    pub first_unparsed_date: Option<UnparsedDate>,
     pub segment_columns: Vec<String>,
     pub aggregated_segment_columns: Vec<String>,
     pub scale: String,
