@@ -231,6 +231,7 @@ fn realistic_report() -> ReportData {
             path: format!("/data/exports/nps-q4{HOSTILE}.csv"),
             sha256: "5f3a9c1e0d7b2a4c6e8f1a3b5c7d9e0f2a4b6c8d0e1f3a5b7c9d1e3f5a7b9c1d".into(),
             format: "csv".into(),
+            sheet: None,
             encoding: "UTF-8".into(),
             delimiter: Some(";".into()),
             score_column: "Score".into(),

@@ -15,7 +15,7 @@ use anyhow::{Context, Result};
 
 use super::personal::{left_out_columns, personal_columns, read_head, PROFILE_ROWS};
 use super::progress::RunProgress;
-use super::spool::{spool, Spooled};
+use super::spool::{sheet_copy, spool, Spooled};
 use super::summary;
 use crate::classify::calibration::{self, CalibrationOrigin, TopicCalibration};
 use crate::classify::head::{self, HeadOrigin};
@@ -24,6 +24,7 @@ use crate::classify::{Classifier, ClassifierSettings, ModelSentiment, SentimentM
 use crate::exit_codes::cache_error;
 use crate::exit_codes::{ExitCode, WithCode};
 use crate::input::dates::{find_date_column, DateFormat, DateSniffer, FoundBy};
+use crate::input::sheet::SheetInfo;
 use crate::input::{
     escape_name, InputError, InputFormat, InputOptions, Record, Reject, ResponseStream,
 };
@@ -88,6 +89,8 @@ pub struct AnalyzeConfig {
     pub date_column: Option<String>,
     /// `--date-format`; decided from the date column's values when `None`.
     pub date_format: Option<DateFormat>,
+    /// `--sheet`: the sheet of a spreadsheet export [default: the first].
+    pub sheet: Option<String>,
     pub segment_columns: Vec<String>,
     pub team_columns: Vec<String>,
     pub periods: Vec<Period>,
@@ -138,7 +141,7 @@ pub fn run(cfg: &AnalyzeConfig) -> Result<ExitCode> {
     if let Some(p) = &cfg.topic_calibration {
         TopicCalibration::load(p).code(ExitCode::Usage)?;
     }
-    let input_sha256 = sha256_file(input.path()).code(ExitCode::Input)?;
+    let input_sha256 = sha256_file(input.checksum_path()).code(ExitCode::Input)?;
     let out = OutputDir::create(&cfg.out)?;
     let cache = match &cfg.cache {
         Some(p) => Some(EmbeddingCache::open(p).map_err(cache_error)?),
@@ -278,7 +281,7 @@ struct DateInfo {
 /// of the file at `path`).
 fn date_format(
     cfg: &AnalyzeConfig,
-    (path, name): (&Path, &Path),
+    (path, name, read): (&Path, &Path, &InputOptions),
     head: &[Result<Record, InputError>],
     (column, column_name): (usize, &str),
     complete: bool,
@@ -293,7 +296,7 @@ fn date_format(
         head.iter().flatten().for_each(|r| see(&mut sniffer, r));
         if !complete && sniffer.unsettled() {
             sniffer = DateSniffer::default();
-            for r in ResponseStream::open_named(path, name, &cfg.read)?.flatten() {
+            for r in ResponseStream::open_named(path, name, read)?.flatten() {
                 see(&mut sniffer, &r);
             }
         }
@@ -307,6 +310,9 @@ fn date_format(
 struct Input {
     /// The copy of a pipe or of standard input, removed when dropped.
     spooled: Option<Spooled>,
+    /// The sheet read, when the input is a spreadsheet (`spooled` then
+    /// holds its rows as JSON Lines).
+    sheet: Option<SheetInfo>,
     /// The path as given (`-` for standard input).
     given: PathBuf,
     /// Name in messages and in the manifest.
@@ -329,17 +335,26 @@ struct Input {
 
 impl Input {
     fn open(cfg: &AnalyzeConfig) -> Result<Input> {
-        // The input is read twice (rows, then its checksum for the
-        // manifest), so a pipe, a device or `-` (standard input) is first
-        // read once into a temporary file beside the output folder.
-        let spooled = spool(&cfg.input, &cfg.out, cfg.max_input_size)?;
+        // A spreadsheet's sheet is written as JSON Lines into a temporary
+        // file beside the output folder, and read from there. Any other
+        // input is read twice (rows, then its checksum for the manifest),
+        // so a pipe, a device or `-` (standard input) is first read once
+        // into a temporary file there.
+        let mut read = cfg.read.clone();
+        let (spooled, sheet) = match sheet_copy(&cfg.input, &cfg.out, cfg.sheet.as_deref())? {
+            Some((copy, info)) => {
+                read.format = Some(InputFormat::Jsonl);
+                (Some(copy), Some(info))
+            }
+            None => (spool(&cfg.input, &cfg.out, cfg.max_input_size)?, None),
+        };
         let name = if cfg.input == Path::new("-") {
             PathBuf::from("stdin")
         } else {
             cfg.input.clone()
         };
         let path = spooled.as_ref().map_or(cfg.input.as_path(), |t| t.path());
-        let mut stream = ResponseStream::open_named(path, &name, &cfg.read)?;
+        let mut stream = ResponseStream::open_named(path, &name, &read)?;
         stream.ensure_rows()?;
         let source = name.display().to_string();
         let segment_columns = stream.segment_columns().to_vec();
@@ -363,7 +378,7 @@ impl Input {
                 let complete = head_rows.len() < PROFILE_ROWS;
                 let d = date_format(
                     cfg,
-                    (path, &name),
+                    (path, &name, &read),
                     &head,
                     (c, &segment_columns[c]),
                     complete,
@@ -410,6 +425,7 @@ impl Input {
         note_left_out(&left_out, &segment_columns, cfg.masking.shown());
         Ok(Input {
             spooled,
+            sheet,
             given: cfg.input.clone(),
             source,
             stream,
@@ -422,6 +438,15 @@ impl Input {
             left_out,
             named,
         })
+    }
+
+    /// The file whose checksum the manifest records: the input as given,
+    /// or its copy when it was a pipe.
+    fn checksum_path(&self) -> &Path {
+        match &self.sheet {
+            Some(_) => &self.given,
+            None => self.path(),
+        }
     }
 
     /// The file the rows are read from.
@@ -437,7 +462,14 @@ impl Input {
         InputInfo {
             path: self.source.clone(),
             sha256,
-            format: s.format().name().into(),
+            format: match &self.sheet {
+                Some(_) => self
+                    .given
+                    .extension()
+                    .map_or("xlsx".into(), |e| e.to_string_lossy().to_ascii_lowercase()),
+                None => s.format().name().into(),
+            },
+            sheet: self.sheet.as_ref().map(|i| i.sheet.clone()),
             encoding: s.encoding().name().into(),
             delimiter: (s.format() == InputFormat::Csv)
                 .then(|| (s.delimiter() as char).to_string()),

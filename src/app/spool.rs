@@ -61,28 +61,13 @@ pub fn spool(input: &Path, out: &Path, max_size: Option<u64>) -> Result<Option<S
             _ => return Ok(None),
         }
     }
-    let dir = out
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
+    let dir = spool_dir(out);
     remove_leftovers(dir);
     let cap = match max_size {
         Some(c) => c,
         None => free_space(dir).map_or(u64::MAX, |free| free / 2),
     };
-    let tmp = tempfile::Builder::new()
-        .prefix(&format!("{PREFIX}{}-", std::process::id()))
-        .tempfile_in(dir)
-        .with_context(|| {
-            format!(
-                "making a temporary copy of {} in {} (--out's folder)",
-                input.display(),
-                dir.display()
-            )
-        })
-        .code(ExitCode::Output)?;
-    remember_for_signals(tmp.path());
-    let spooled = Spooled { file: tmp };
+    let spooled = temp_in(dir, input, "a temporary copy")?;
     let mut source: Box<dyn Read> = if stdin {
         Box::new(std::io::stdin().lock())
     } else {
@@ -94,6 +79,73 @@ pub fn spool(input: &Path, out: &Path, max_size: Option<u64>) -> Result<Option<S
     };
     copy_capped(&mut source, &spooled, cap, input)?;
     Ok(Some(spooled))
+}
+
+/// The folder of `out`, where copies go.
+fn spool_dir(out: &Path) -> &Path {
+    out.parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+}
+
+/// A new hidden temporary file in `dir` for `what` of `input`, removed on
+/// drop and on a signal.
+fn temp_in(dir: &Path, input: &Path, what: &str) -> Result<Spooled> {
+    let tmp = tempfile::Builder::new()
+        .prefix(&format!("{PREFIX}{}-", std::process::id()))
+        .tempfile_in(dir)
+        .with_context(|| {
+            format!(
+                "making {what} of {} in {} (--out's folder)",
+                input.display(),
+                dir.display()
+            )
+        })
+        .code(ExitCode::Output)?;
+    remember_for_signals(tmp.path());
+    Ok(Spooled { file: tmp })
+}
+
+/// A spreadsheet export (`.xlsx`, `.ods`…, by its extension; see
+/// [`crate::input::sheet`]): its sheet `sheet` (default: the first) written
+/// as JSON Lines into a hidden temporary file beside the output folder, with
+/// what was read; `None` for any other input.
+pub fn sheet_copy(
+    input: &Path,
+    out: &Path,
+    sheet: Option<&str>,
+) -> Result<Option<(Spooled, crate::input::sheet::SheetInfo)>> {
+    if !crate::input::sheet::is_spreadsheet(input) {
+        if let Some(s) = sheet {
+            return Err(coded(
+                ExitCode::Usage,
+                anyhow::anyhow!(
+                    "--sheet `{s}` is for spreadsheets ({}), and {} is none",
+                    crate::input::sheet::EXTENSIONS.join(", "),
+                    input.display()
+                ),
+            ));
+        }
+        return Ok(None);
+    }
+    let dir = spool_dir(out);
+    remove_leftovers(dir);
+    let copy = temp_in(dir, input, "the rows as JSON Lines")?;
+    let mut w = std::io::BufWriter::new(copy.file.as_file());
+    let info = crate::input::sheet::write_jsonl(input, &input.display().to_string(), sheet, &mut w)
+        .map_err(|e| {
+            let code = match e {
+                crate::input::sheet::SheetError::NoSuchSheet(_) => ExitCode::Usage,
+                crate::input::sheet::SheetError::Unreadable(_) => ExitCode::Input,
+            };
+            coded(code, anyhow::anyhow!(e))
+        })?;
+    drop(w);
+    copy.file
+        .as_file()
+        .sync_data()
+        .map_err(|e| write_error(e, &copy))?;
+    Ok(Some((copy, info)))
 }
 
 /// Copies `source` into the spool file, at most `cap` bytes.

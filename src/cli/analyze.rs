@@ -64,6 +64,9 @@ pub struct Args {
     /// Column with the response date or date-time [default: found by name: date, responded_at, RecordedDate, Datum…, or a name that starts or ends with date, time, _at…; else a column whose values are dates]
     #[arg(long)]
     pub date_column: Option<String>,
+    /// The sheet of a spreadsheet export (.xlsx, .xlsm, .xlsb, .xls, .ods) [default: the first]
+    #[arg(long)]
+    pub sheet: Option<String>,
     /// How the date column is written: dmy (13/04/2018, 13.04.18 20:09), mdy (04/13/2018 8:09 PM), excel (serial days), unix (seconds), unix-ms, or a strftime pattern such as "%d/%m/%Y %H:%M"; ISO 8601 dates are read in every format but the last [default: decided from the column's values; an error when they cannot decide]
     #[arg(long)]
     pub date_format: Option<String>,
@@ -261,6 +264,7 @@ impl Args {
             out: self.out.clone(),
             read: self.read_options(&cfg, &cfg_path)?,
             date_column: self.date_column.clone().or(cfg.input.date_column.clone()),
+            sheet: self.sheet.clone().or(cfg.input.sheet.clone()),
             date_format: match (&self.date_format, &cfg.input.date_format) {
                 (Some(f), _) => Some(DateFormat::from_flag(f)),
                 (None, Some(f)) => Some(DateFormat::from_flag(f).map_err(|e| {

@@ -10,6 +10,7 @@
 //! id_column = "ResponseID"
 //! date_column = "RecordedDate"
 //! date_format = "dmy"
+//! sheet = "Responses"
 //! segment_columns = ["Channel", "Queue", "Team"]
 //! delimiter = ";"
 //! encoding = "windows-1252"
@@ -55,6 +56,7 @@ pub struct InputSection {
     pub id_column: Option<String>,
     pub date_column: Option<String>,
     pub date_format: Option<String>,
+    pub sheet: Option<String>,
     #[serde(default)]
     pub segment_columns: Vec<String>,
     pub delimiter: Option<char>,

@@ -48,6 +48,7 @@ pub mod labelled;
 mod lines;
 pub mod names;
 mod score;
+pub mod sheet;
 mod sniff;
 mod stream;
 

@@ -95,7 +95,7 @@ const SIGNATURES: &[(&[u8], &str, &str)] = &[
     (
         b"PK\x03\x04",
         "a ZIP archive (an Excel .xlsx or OpenDocument file is one)",
-        "save the sheet as CSV (in Excel: \"CSV UTF-8\"), or unzip the export first",
+        "a spreadsheet is read from a file named .xlsx, .xlsm, .xlsb or .ods (rename it, or save the sheet as CSV); any other archive: unzip it first",
     ),
     (
         b"PK\x05\x06",
@@ -105,7 +105,7 @@ const SIGNATURES: &[(&[u8], &str, &str)] = &[
     (
         b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1",
         "an old Excel (.xls) or Office file",
-        "save the sheet as CSV (in Excel: \"CSV UTF-8\")",
+        "a spreadsheet is read from a file named .xls (rename it, or save the sheet as CSV)",
     ),
     (
         b"\x1F\x8B",

@@ -121,7 +121,10 @@ pub struct UnparsedDate {
 pub struct InputInfo {
     pub path: String,
     pub sha256: String,
+    /// `csv`, `jsonl`, or a spreadsheet's extension (`xlsx`, `ods`…).
     pub format: String,
+    /// The sheet read, for a spreadsheet.
+    pub sheet: Option<String>,
     pub encoding: String,
     pub delimiter: Option<String>,
     pub score_column: String,

@@ -422,6 +422,7 @@ fn run() -> (PassResult, RunManifest, Taxonomy) {
             path: "/data/in/export.csv".into(),
             sha256: "ab".into(),
             format: "csv".into(),
+            sheet: None,
             encoding: "UTF-8".into(),
             delimiter: Some(",".into()),
             score_column: "score".into(),
