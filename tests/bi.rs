@@ -333,6 +333,16 @@ fn dim_date_has_every_day_of_the_run_and_joins_agg_nps_periods() {
         "{csv}"
     );
     assert_eq!(csv.lines().count(), 1, "{csv}");
+    // views.sql runs over the empty tables too.
+    assert_eq!(
+        with_views(
+            "SELECT (SELECT count(*) FROM dim_date), (SELECT count(*) FROM nps_change_by_topic), \
+             (SELECT count(*) FROM responses_with_topics WHERE topic_label IS NOT NULL) >= 2",
+            &out
+        )
+        .trim(),
+        "0|0|True"
+    );
 }
 
 #[test]
