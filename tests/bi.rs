@@ -37,9 +37,24 @@ fn export() -> String {
 }
 
 fn duckdb(sql: &str, dir: &Path) -> String {
+    query(sql, dir, false)
+}
+
+/// Runs `sql` in DuckDB from inside `dir` after the folder's own
+/// `views.sql`, as a BI developer would (`cd out && duckdb -init views.sql`).
+fn with_views(sql: &str, dir: &Path) -> String {
+    query(sql, dir, true)
+}
+
+fn query(sql: &str, dir: &Path, views: bool) -> String {
     let script = format!(
-        "import duckdb, os\nos.chdir({:?})\nfor row in duckdb.sql({:?}).fetchall():\n    print('|'.join('' if v is None else str(v) for v in row))",
+        "import duckdb, os\nos.chdir({:?})\ncon = duckdb.connect()\n{}for row in con.sql({:?}).fetchall():\n    print('|'.join('' if v is None else str(v) for v in row))",
         dir.display().to_string(),
+        if views {
+            "con.execute(open('views.sql').read())\n"
+        } else {
+            ""
+        },
         sql
     );
     let o = Command::new(python())
@@ -54,28 +69,43 @@ fn duckdb(sql: &str, dir: &Path) -> String {
     String::from_utf8(o.stdout).unwrap()
 }
 
-#[test]
-fn nps_recomputed_in_duckdb_equals_agg_nps() {
-    let dir = tempfile::tempdir().unwrap();
-    common::tiny_bert_folder(&dir.path().join("model"));
-    let input = dir.path().join("export.csv");
-    std::fs::write(&input, export()).unwrap();
-    let out = dir.path().join("out");
+/// Runs `verbatim analyze` on `export` with the tiny model and `args`;
+/// returns the output folder.
+fn analyze(dir: &Path, export: &str, args: &[&str]) -> PathBuf {
+    let model = dir.join("model");
+    if !model.exists() {
+        common::tiny_bert_folder(&model);
+    }
+    let input = dir.join("export.csv");
+    std::fs::write(&input, export).unwrap();
+    let out = dir.join("out");
     let o = Command::new(env!("CARGO_BIN_EXE_verbatim"))
         .arg("analyze")
         .arg(&input)
         .arg("--out")
         .arg(&out)
         .arg("--model")
-        .arg(dir.path().join("model"))
-        .args(["--quiet", "--periods", "month"])
+        .arg(&model)
+        .arg("--quiet")
+        .args(args)
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    out
+}
+
+fn manifest(out: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap()
+}
+
+#[test]
+fn nps_recomputed_in_duckdb_equals_agg_nps() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = analyze(dir.path(), &export(), &["--periods", "month"]);
 
     // Overall, whole run.
     let sql = "SELECT round(100.0 * (sum(is_promoter::INT) - sum(is_detractor::INT)) / count(*), 9) AS nps, \
-               (SELECT round(nps, 9) FROM 'agg_nps.parquet' WHERE segment_column = '' AND period IS NULL) \
+               (SELECT round(nps, 9) FROM 'agg_nps.parquet' WHERE segment_column IS NULL AND period IS NULL) \
                FROM 'fact_response.parquet'";
     let row = duckdb(sql, &out);
     let parts: Vec<&str> = row.trim().split('|').collect();
@@ -103,4 +133,327 @@ fn nps_recomputed_in_duckdb_equals_agg_nps() {
     // The CSV twin has the same rows.
     let sql = "SELECT (SELECT count(*) FROM 'fact_response.parquet') = (SELECT count(*) FROM 'fact_response.csv')";
     assert_eq!(duckdb(sql, &out).trim(), "True");
+}
+
+/// One number from a query.
+fn number(sql: &str, dir: &Path, views: bool) -> i64 {
+    let row = query(sql, dir, views);
+    row.trim()
+        .parse()
+        .unwrap_or_else(|_| panic!("{sql}: {row}"))
+}
+
+#[test]
+fn agg_nps_marks_all_responses_and_the_whole_run_with_null_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = analyze(dir.path(), &export(), &["--periods", "week,month"]);
+    let q = |sql: &str| number(sql, &out, false);
+    // Exactly one whole-run row of all responses, found by one marker.
+    assert_eq!(
+        q("SELECT count(*) FROM 'agg_nps.parquet' WHERE segment_column IS NULL AND period IS NULL"),
+        1
+    );
+    // No empty string stands for "all" or "whole run" any more; the
+    // columns of one marker are null together.
+    assert_eq!(
+        q(
+            "SELECT count(*) FROM 'agg_nps.parquet' WHERE segment_column = '' OR period = '' \
+           OR period_label = '' \
+           OR (segment_column IS NULL) <> (segment_value IS NULL) \
+           OR (period IS NULL) <> (period_start_date IS NULL) \
+           OR (period IS NULL) <> (period_label IS NULL)"
+        ),
+        0
+    );
+    // All responses per period, and each channel over the whole run.
+    assert_eq!(
+        q("SELECT count(*) FROM 'agg_nps.parquet' WHERE segment_column IS NULL AND period = 'month'"),
+        3
+    );
+    assert_eq!(
+        q("SELECT count(*) FROM 'agg_nps.parquet' WHERE segment_column = 'channel' AND period IS NULL"),
+        2
+    );
+    // The CSV writes the nulls as empty fields.
+    let csv = std::fs::read_to_string(out.join("agg_nps.csv")).unwrap();
+    let whole = csv.lines().nth(1).unwrap();
+    assert!(whole.starts_with(",,,,,300,"), "{whole}");
+}
+
+#[test]
+fn every_topic_id_of_every_table_has_a_dim_topic_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = analyze(dir.path(), &export(), &["--periods", "month"]);
+    let q = |sql: &str| number(sql, &out, false);
+    // The no-topic row, labelled in every language.
+    assert_eq!(
+        query(
+            "SELECT topic_id, label, label_en, label_de, label_nl, label_fr, label_es, \
+             parent_topic_id IS NULL FROM 'dim_topic.parquet' WHERE topic_id = '(no topic)'",
+            &out,
+            false
+        )
+        .trim(),
+        "(no topic)|(no topic)|(no topic)|(no topic)|(no topic)|(no topic)|(no topic)|True"
+    );
+    // driver_change has its remainder group (3 months: a last period with
+    // one just before it) and topics; every group is a dim_topic row.
+    assert_eq!(
+        q("SELECT count(*) FROM 'driver_change.parquet' WHERE \"group\" = '(no topic)'"),
+        1
+    );
+    assert!(q("SELECT count(*) FROM 'bridge_response_topic.parquet'") > 0);
+    for (table, column) in [
+        ("driver_change", "\"group\""),
+        ("bridge_response_topic", "topic_id"),
+        ("topic_driver", "topic_id"),
+        ("segment_driver", "topic_id"),
+        ("team_view", "topic_id"),
+        ("alerts", "topic_id"),
+    ] {
+        let orphans = q(&format!(
+            "SELECT count(*) FROM '{table}.parquet' AS x ANTI JOIN 'dim_topic.parquet' AS d \
+             ON d.topic_id = x.{column}"
+        ));
+        assert_eq!(orphans, 0, "{table}.{column} without a dim_topic row");
+    }
+    // key_driver: its model-level warning rows have an empty topic_id.
+    assert_eq!(
+        q(
+            "SELECT count(*) FROM 'key_driver.parquet' AS x ANTI JOIN 'dim_topic.parquet' AS d \
+           ON d.topic_id = x.topic_id WHERE x.topic_id <> ''"
+        ),
+        0
+    );
+    // The manifest's taxonomy still counts the taxonomy's topics.
+    let m = manifest(&out);
+    let topics = m["taxonomy"]["topics"].as_i64().unwrap();
+    assert_eq!(q("SELECT count(*) FROM 'dim_topic.parquet'"), topics + 1);
+}
+
+/// A dated export over New Year: 2026 has an ISO week 53.
+fn new_year_export() -> String {
+    let mut s = String::from("response_id,date,score,comment\n");
+    let first = chrono::NaiveDate::from_ymd_opt(2026, 12, 20).unwrap();
+    for i in 0..60u32 {
+        // Every day from Dec 20 to Jan 10, some twice, one day skipped.
+        let d = first + chrono::Days::new(u64::from(i % 22));
+        if d == chrono::NaiveDate::from_ymd_opt(2027, 1, 2).unwrap() {
+            continue;
+        }
+        s.push_str(&format!("N{i},{d},{},ok\n", i % 11));
+    }
+    s
+}
+
+#[test]
+fn dim_date_has_every_day_of_the_run_and_joins_agg_nps_periods() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = analyze(
+        dir.path(),
+        &new_year_export(),
+        &["--periods", "day,week,month,quarter"],
+    );
+    let q = |sql: &str| number(sql, &out, false);
+    // First to last response date, each day once, the skipped one too.
+    assert_eq!(
+        query(
+            "SELECT count(*), count(DISTINCT date), min(date), max(date), \
+             (SELECT min(response_date) FROM 'fact_response.parquet'), \
+             (SELECT max(response_date) FROM 'fact_response.parquet') FROM 'dim_date.parquet'",
+            &out,
+            false
+        )
+        .trim(),
+        "22|22|2026-12-20|2027-01-10|2026-12-20|2027-01-10"
+    );
+    // Each column against DuckDB's own calendar functions.
+    assert_eq!(
+        q("SELECT count(*) FROM 'dim_date.parquet' WHERE \
+           year <> year(date) OR quarter <> quarter(date) OR month <> month(date) \
+           OR month_name <> monthname(date) OR day <> day(date) \
+           OR day_of_week <> isodow(date) OR day_name <> dayname(date) \
+           OR iso_year <> isoyear(date) OR iso_week <> week(date) \
+           OR week_start <> date_trunc('week', date) OR month_start <> date_trunc('month', date) \
+           OR quarter_start <> date_trunc('quarter', date) \
+           OR day_label <> strftime(date, '%Y-%m-%d') OR week_label <> strftime(date, '%G-W%V') \
+           OR month_label <> strftime(date, '%Y-%m') \
+           OR quarter_label <> (year(date) || '-Q' || quarter(date))"),
+        0
+    );
+    assert_eq!(
+        query(
+            "SELECT year, iso_year, iso_week, week_label, week_start, day_of_week, month_name \
+             FROM 'dim_date.parquet' WHERE date = DATE '2027-01-01'",
+            &out,
+            false
+        )
+        .trim(),
+        "2027|2026|53|2026-W53|2026-12-28|5|January"
+    );
+    // Every agg_nps period label is a dim_date label of its kind, starting
+    // on the same day.
+    for (kind, label, start) in [
+        ("day", "day_label", "date"),
+        ("week", "week_label", "week_start"),
+        ("month", "month_label", "month_start"),
+        ("quarter", "quarter_label", "quarter_start"),
+    ] {
+        let rows = q(&format!(
+            "SELECT count(*) FROM 'agg_nps.parquet' WHERE period = '{kind}'"
+        ));
+        assert!(rows > 0, "{kind}");
+        let orphans = q(&format!(
+            "SELECT count(*) FROM 'agg_nps.parquet' AS a ANTI JOIN 'dim_date.parquet' AS d \
+             ON d.{label} = a.period_label AND d.{start} = a.period_start_date \
+             WHERE a.period = '{kind}'"
+        ));
+        assert_eq!(orphans, 0, "{kind}");
+    }
+    assert_eq!(q("SELECT count(*) FROM 'dim_date.csv'"), 22);
+    let m = manifest(&out);
+    let t = m["tables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "dim_date")
+        .expect("dim_date in the manifest's tables");
+    assert_eq!(t["rows"], 22);
+
+    // Without a date column: written, empty, like driver_change.
+    let undated = tempfile::tempdir().unwrap();
+    let out = analyze(undated.path(), "id,score,comment\na,9,ok\nb,3,bad\n", &[]);
+    assert_eq!(
+        number("SELECT count(*) FROM 'dim_date.parquet'", &out, false),
+        0
+    );
+    let csv = std::fs::read_to_string(out.join("dim_date.csv")).unwrap();
+    assert!(
+        csv.starts_with("date,year,quarter,month,month_name,"),
+        "{csv}"
+    );
+    assert_eq!(csv.lines().count(), 1, "{csv}");
+    // views.sql runs over the empty tables too.
+    assert_eq!(
+        with_views(
+            "SELECT (SELECT count(*) FROM dim_date), (SELECT count(*) FROM nps_change_by_topic), \
+             (SELECT count(*) FROM responses_with_topics WHERE topic_label IS NOT NULL) >= 2",
+            &out
+        )
+        .trim(),
+        "0|0|True"
+    );
+}
+
+#[test]
+fn views_sql_runs_in_duckdb_from_the_output_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    // One row out of range: rejects.csv has a row.
+    let data = format!("{}Rbad;2026-09-01T10:00:00Z;11;too high;phone\n", export());
+    let out = analyze(dir.path(), &data, &["--periods", "month"]);
+    let sql = std::fs::read_to_string(out.join("views.sql")).unwrap();
+    assert!(sql.starts_with("-- views.sql"), "{sql}");
+    assert!(sql.contains(".read views.sql"), "{sql}");
+    let m = manifest(&out);
+    assert!(
+        m["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f == "views.sql"),
+        "{m}"
+    );
+
+    // One plain view per table, the same rows as its file.
+    let tables = m["tables"].as_array().unwrap();
+    assert!(tables.len() >= 13, "{tables:?}");
+    for t in tables {
+        let name = t["name"].as_str().unwrap();
+        let rows = t["rows"].as_i64().unwrap();
+        assert_eq!(
+            number(&format!("SELECT count(*) FROM {name}"), &out, true),
+            rows,
+            "view {name}"
+        );
+    }
+    assert_eq!(number("SELECT count(*) FROM rejects", &out, true), 1);
+    let q = |sql: &str| number(sql, &out, true);
+
+    // NPS: one row per agg_nps row; its whole-run row is agg_nps's.
+    assert_eq!(
+        q("SELECT count(*) FROM nps_by_period_and_segment"),
+        q("SELECT count(*) FROM agg_nps")
+    );
+    assert_eq!(
+        with_views(
+            "SELECT segment, segment_value, period, responses, round(nps, 9), round(nps_ci_low, 9), \
+             round(promoters_pct + passives_pct + detractors_pct, 9) \
+             FROM nps_by_period_and_segment WHERE is_all_responses AND is_whole_run",
+            &out
+        ),
+        with_views(
+            "SELECT 'All responses', 'All responses', 'Whole run', n, round(nps, 9), \
+             round(nps_ci_low, 9), 100.0 FROM 'agg_nps.parquet' \
+             WHERE segment_column IS NULL AND period IS NULL",
+            &out
+        )
+    );
+    assert_eq!(
+        q(
+            "SELECT count(*) FROM nps_by_period_and_segment v JOIN 'agg_nps.parquet' a \
+           ON v.segment = a.segment_column AND v.segment_value = a.segment_value \
+           AND v.period = a.period_label AND v.responses = a.n AND v.nps = a.nps \
+           WHERE a.segment_column = 'channel' AND a.period = 'month'"
+        ),
+        6
+    );
+
+    // Drivers: one row per topic_driver row, each with its topic's label.
+    assert_eq!(
+        q("SELECT count(*) FROM drivers_with_topics"),
+        q("SELECT count(*) FROM 'topic_driver.parquet'")
+    );
+    assert_eq!(
+        q(
+            "SELECT count(*) FROM drivers_with_topics v JOIN 'dim_topic.parquet' t \
+           ON t.topic_id = v.topic_id AND t.label = v.topic_label"
+        ),
+        q("SELECT count(*) FROM 'topic_driver.parquet'")
+    );
+    assert_eq!(
+        q("SELECT count(*) FROM nps_change_by_topic WHERE topic_label IS NULL"),
+        0
+    );
+    assert!(q("SELECT count(*) FROM nps_change_by_topic") > 0);
+
+    // Responses with topics: a row per bridge row, plus one per response
+    // without a topic; allocation weights count each response once.
+    let bridge = q("SELECT count(*) FROM 'bridge_response_topic.parquet'");
+    let without = q("SELECT count(*) FROM 'fact_response.parquet' f ANTI JOIN \
+                     'bridge_response_topic.parquet' b ON b.response_id = f.response_id");
+    assert!(bridge > 0 && without > 0, "{bridge} {without}");
+    assert_eq!(
+        q("SELECT count(*) FROM responses_with_topics"),
+        bridge + without
+    );
+    assert_eq!(
+        q("SELECT count(*) FROM responses_with_topics WHERE topic_id = '(no topic)'"),
+        without
+    );
+    assert_eq!(
+        q("SELECT count(*) FROM responses_with_topics WHERE topic_label IS NULL"),
+        0
+    );
+    assert_eq!(
+        q("SELECT round(sum(allocation_weight))::BIGINT FROM responses_with_topics"),
+        q("SELECT count(*) FROM 'fact_response.parquet'")
+    );
+    // The views read files relative to the folder: the folder moved
+    // elsewhere still works.
+    let moved = dir.path().join("moved");
+    std::fs::rename(&out, &moved).unwrap();
+    assert_eq!(
+        number("SELECT count(*) FROM responses_with_topics", &moved, true),
+        bridge + without
+    );
 }

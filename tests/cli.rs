@@ -810,3 +810,72 @@ fn columns_with_personal_data_are_no_segments_and_are_masked() {
         .iter()
         .any(|r| &r[0] == "email" && r[1].ends_with("@example.org")));
 }
+
+#[test]
+fn the_manifest_records_the_settings_a_rerun_needs() {
+    use sha2::Digest;
+    let w = Work::new();
+    let input = w.write("export.csv", GOOD_AND_BAD);
+    let o = w.analyze(
+        &input,
+        "out",
+        &[
+            "--seed",
+            "7",
+            "--bootstrap-replicates",
+            "20",
+            "--alert-z",
+            "2.5",
+            "--periods",
+            "week,month",
+            "--device",
+            "cpu",
+        ],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let m = w.manifest("out");
+    let s = &m["settings"];
+    assert_eq!(s["seed"], 7, "{s}");
+    assert_eq!(s["bootstrap_replicates"], 20, "{s}");
+    assert_eq!(s["alert_z"], 2.5, "{s}");
+    assert_eq!(s["periods"], serde_json::json!(["week", "month"]), "{s}");
+    assert_eq!(s["device"], "cpu", "{s}");
+    assert_eq!(s["device_used"], "cpu", "{s}");
+    // The shipped taxonomy; no calibration for the tiny model, so the
+    // similarity rule's topic_threshold decided.
+    assert!(s["taxonomy_file"].is_null(), "{s}");
+    assert_eq!(m["topics"]["rule"], "similarity");
+    assert_eq!(s["topic_threshold_applies"], true, "{s}");
+    // A custom taxonomy: its full path and checksum.
+    let taxonomy = common::tiny_words_taxonomy("custom", "agent", "Agent");
+    let tax = w.write("custom.toml", &taxonomy);
+    // Given relative to the working folder; recorded in full.
+    let o = w
+        .analyze_command(&input, "tax", &["--taxonomy", "custom.toml"])
+        .current_dir(w.root())
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+    let s = &w.manifest("tax")["settings"];
+    let file = &s["taxonomy_file"];
+    assert_eq!(
+        file["path"].as_str(),
+        std::fs::canonicalize(&tax).unwrap().to_str(),
+        "{s}"
+    );
+    assert!(Path::new(file["path"].as_str().unwrap()).is_absolute());
+    assert_eq!(
+        file["sha256"].as_str().unwrap(),
+        format!("{:x}", sha2::Sha256::digest(taxonomy.as_bytes())),
+        "{s}"
+    );
+    // Defaults are recorded too.
+    assert!(
+        s["seed"].is_u64() && s["bootstrap_replicates"].is_u64(),
+        "{s}"
+    );
+    assert_eq!(
+        s["periods"],
+        serde_json::json!(["week", "month", "quarter"])
+    );
+}

@@ -604,6 +604,8 @@ fn no_output_path_comes_from_the_data() {
             "alerts.parquet",
             "bridge_response_topic.csv",
             "bridge_response_topic.parquet",
+            "dim_date.csv",
+            "dim_date.parquet",
             "dim_topic.csv",
             "dim_topic.parquet",
             "driver_change.csv",
@@ -623,6 +625,7 @@ fn no_output_path_comes_from_the_data() {
             "team_view.parquet",
             "topic_driver.csv",
             "topic_driver.parquet",
+            "views.sql",
         ]
     );
     let mut after = w.listing();

@@ -492,6 +492,8 @@ fn train_topics_writes_a_calibration_that_analyze_and_eval_use() {
     assert!(!String::from_utf8_lossy(&o.stderr).contains("warning: no topic calibration"));
     let m = w.manifest("out");
     assert_eq!(m["topics"]["rule"], "calibrated");
+    // Each topic's calibrated threshold decided, not thresholds.topic_threshold.
+    assert_eq!(m["settings"]["topic_threshold_applies"], false, "{m}");
     assert_eq!(m["topics"]["calibration"]["kind"], "file");
     assert_eq!(m["topics"]["calibration"]["path"], s(&cal));
     assert_eq!(
@@ -520,6 +522,10 @@ fn train_topics_writes_a_calibration_that_analyze_and_eval_use() {
     ]);
     assert!(o.status.success(), "{}", text(&o));
     assert_eq!(w.manifest("all")["topics"]["threshold_override"], 0.0);
+    assert_eq!(
+        w.manifest("all")["settings"]["topic_threshold_applies"],
+        true
+    );
     let mut r = csv::Reader::from_path(w.path("all/bridge_response_topic.csv")).unwrap();
     let conf = r
         .headers()

@@ -33,12 +33,13 @@ use crate::model::manifest::sha256_file;
 use crate::model::transformer::{EncoderOptions, TransformerEncoder};
 use crate::model::Encoder;
 use crate::output::manifest::{
-    CacheInfo, Counts, InputInfo, ModelInfo, NpsInfo, RunManifest, SegmentColumnName,
-    SentimentInfo, TableInfo, TaxonomyInfo, Thresholds, Timings, TopicsInfo, UnparsedDate,
+    CacheInfo, Counts, FileInfo, InputInfo, ManifestFile, ModelInfo, NpsInfo, RunManifest,
+    RunSettings, SegmentColumnName, SentimentInfo, TableInfo, TaxonomyInfo, Thresholds, Timings,
+    TopicsInfo, UnparsedDate,
 };
 use crate::output::run::{StreamingOutputs, TableFiles, BI_FORMATS};
-use crate::output::tables;
 use crate::output::OutputDir;
+use crate::output::{tables, views};
 use crate::pipeline::{run_pass, PassModels, PassResult, PassSettings, PassSink, SegmentChoice};
 use crate::report::examples::ExampleCollector;
 use crate::report::{render, ReportData, TopicExamples};
@@ -130,10 +131,7 @@ pub fn run(cfg: &AnalyzeConfig) -> Result<ExitCode> {
     let started = Instant::now();
     let now = chrono::Utc::now();
     let started_at = now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    let taxonomy = match &cfg.taxonomy {
-        Some(p) => Taxonomy::from_file(p).code(ExitCode::Usage)?,
-        None => Taxonomy::default_contact_center(),
-    };
+    let (taxonomy, taxonomy_file) = load_taxonomy(cfg)?;
     // Fail on the input and the output folder before the slow model load.
     let mut input = Input::open(cfg)?;
     // A calibration file that cannot be used at all fails before the slow
@@ -207,15 +205,7 @@ pub fn run(cfg: &AnalyzeConfig) -> Result<ExitCode> {
         },
         sentiment: models.sentiment_info,
         topics: models.topics_info,
-        thresholds: Thresholds {
-            min_n: cfg.min_n,
-            fdr_q: cfg.fdr,
-            max_reject_rate: cfg.max_reject_rate,
-            topic_threshold: models.settings.topic_threshold,
-            topic_margin: models.settings.topic_margin,
-            topic_min_gap: models.settings.topic_min_gap,
-            topic_keyword_gap: models.settings.topic_keyword_gap,
-        },
+        thresholds: thresholds(cfg, &models.settings),
         timings: timings(
             &written.result,
             cache.as_ref().map_or(0, |c| c.hits as usize),
@@ -226,7 +216,11 @@ pub fn run(cfg: &AnalyzeConfig) -> Result<ExitCode> {
     };
     let report = ReportData::from_run(&written.result, &manifest, &taxonomy, written.examples);
     out.write("report.html", render(&report).as_bytes())?;
-    out.write_manifest(&manifest)?;
+    let settings = run_settings(cfg, &encoder, &manifest.topics, taxonomy_file);
+    out.write_manifest(&ManifestFile {
+        run: &manifest,
+        settings,
+    })?;
     let target = out.commit()?;
     summary::print(
         &written.result,
@@ -304,6 +298,63 @@ fn date_format(
     sniffer
         .decide(column_name, cfg.date_format.as_ref())
         .map_err(|e| anyhow::anyhow!(e))
+}
+
+/// `--taxonomy` (with its full path and checksum for the manifest), else
+/// the shipped taxonomy.
+fn load_taxonomy(cfg: &AnalyzeConfig) -> Result<(Taxonomy, Option<FileInfo>)> {
+    let Some(p) = &cfg.taxonomy else {
+        return Ok((Taxonomy::default_contact_center(), None));
+    };
+    let taxonomy = Taxonomy::from_file(p).code(ExitCode::Usage)?;
+    let sha256 = sha256_file(p)
+        .with_context(|| format!("reading --taxonomy {}", p.display()))
+        .code(ExitCode::Usage)?;
+    let path = std::fs::canonicalize(p).unwrap_or_else(|_| p.clone());
+    let file = FileInfo {
+        path: path.display().to_string(),
+        sha256,
+    };
+    Ok((taxonomy, Some(file)))
+}
+
+/// The thresholds in force, for the manifest.
+fn thresholds(cfg: &AnalyzeConfig, settings: &ClassifierSettings) -> Thresholds {
+    Thresholds {
+        min_n: cfg.min_n,
+        fdr_q: cfg.fdr,
+        max_reject_rate: cfg.max_reject_rate,
+        topic_threshold: settings.topic_threshold,
+        topic_margin: settings.topic_margin,
+        topic_min_gap: settings.topic_min_gap,
+        topic_keyword_gap: settings.topic_keyword_gap,
+    }
+}
+
+/// The manifest's `settings`: what else a rerun needs to give the same
+/// tables.
+fn run_settings(
+    cfg: &AnalyzeConfig,
+    encoder: &TransformerEncoder,
+    topics: &TopicsInfo,
+    taxonomy_file: Option<FileInfo>,
+) -> RunSettings {
+    let (topic_threshold_applies, topic_threshold_note) = RunSettings::topic_threshold(topics);
+    RunSettings {
+        periods: cfg.periods.clone(),
+        alert_z: cfg.alert_z,
+        bootstrap_replicates: cfg.bootstrap.replicates,
+        seed: cfg.bootstrap.seed,
+        device: cfg.encoder.device.as_str().to_string(),
+        device_used: match encoder.device() {
+            tch::Device::Cpu => "cpu".to_string(),
+            tch::Device::Cuda(i) => format!("cuda:{i}"),
+            other => format!("{other:?}").to_lowercase(),
+        },
+        taxonomy_file,
+        topic_threshold_applies,
+        topic_threshold_note,
+    }
 }
 
 /// The export, open, with the columns the run reads.
@@ -766,7 +817,7 @@ fn write_pass(
     let counts = std::mem::replace(&mut result.counts, DriverCounts::empty());
     let settings = cfg.analysis_settings();
     let drivers = crate::stats::driver_stats::analyse(counts, &topic_ids, &settings);
-    tables.extend(crate::output::driver_tables::write_driver_tables(
+    let driver_tables = crate::output::driver_tables::write_driver_tables(
         out,
         &drivers,
         &result.drivers,
@@ -777,7 +828,10 @@ fn write_pass(
             segment_columns: &input.segment_columns,
             date_column: input.date_column,
         },
-    )?);
+    )?;
+    tables.extend(driver_tables);
+    out.write(views::FILE, views::views_sql(&tables).as_bytes())
+        .map_err(|e| writing(e, out))?;
     Ok(Written {
         result,
         drivers,

@@ -20,11 +20,14 @@ use crate::stats::bootstrap::BootstrapSettings;
 ///
 /// Writes into --out, each table as Parquet and CSV: fact_response (one row
 /// per response), bridge_response_topic (response × topic), dim_topic,
+/// dim_date (every day from the first response date to the last),
 /// agg_nps (NPS per segment and period, with intervals, comparisons and
 /// Benjamini–Hochberg flags), topic_driver (with seeded bootstrap intervals),
 /// key_driver, driver_change, segment_driver, team_view, followup (call-back
 /// list by churn risk) and alerts; plus rejects.csv (rows that
-/// could not be read, with file, line, column and reason) and manifest.json.
+/// could not be read, with file, line, column and reason), views.sql (DuckDB
+/// views over the Parquet files; run it from inside the folder) and
+/// manifest.json.
 /// The folder is replaced as a whole at the end, so a failed run leaves the
 /// previous results untouched.
 ///

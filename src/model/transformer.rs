@@ -341,6 +341,11 @@ impl TransformerEncoder {
         self.kind
     }
 
+    /// Where the forward pass runs.
+    pub fn device(&self) -> Device {
+        self.device
+    }
+
     /// Token ids (with special tokens, after the prefix) for one text.
     pub fn token_ids(&self, text: &str) -> Result<Vec<u32>> {
         let enc = self

@@ -258,3 +258,71 @@ pub struct TableInfo {
     pub rows: usize,
     pub files: Vec<String>,
 }
+
+/// What `manifest.json` holds: the [`RunManifest`] and, under `settings`,
+/// the rest of what a rerun needs to give the same tables. (A separate
+/// struct, so that the reports built by hand from a [`RunManifest`] need
+/// not fill it in.)
+#[derive(Debug, Serialize)]
+pub struct ManifestFile<'a> {
+    #[serde(flatten)]
+    pub run: &'a RunManifest,
+    pub settings: RunSettings,
+}
+
+/// The settings of a run that the other sections do not record.
+#[derive(Debug, Serialize)]
+pub struct RunSettings {
+    /// `--periods`: the period kinds of `agg_nps`, as given.
+    pub periods: Vec<crate::stats::aggregate::Period>,
+    /// `--alert-z`: how far from its history a topic's last period must be
+    /// to fire an alert.
+    pub alert_z: f64,
+    /// `--bootstrap-replicates`.
+    pub bootstrap_replicates: usize,
+    /// `--seed` of the bootstrap (the default one when not given).
+    pub seed: u64,
+    /// `--device` as given: `cpu`, `cuda` or `auto`.
+    pub device: String,
+    /// Where the encoder ran: `cpu`, `cuda:0`…
+    pub device_used: String,
+    /// `--taxonomy`, when given (null: the shipped taxonomy).
+    pub taxonomy_file: Option<FileInfo>,
+    /// Whether `thresholds.topic_threshold` decided topics: true under the
+    /// similarity rule, or with `--topic-threshold` (which then replaces
+    /// every calibrated threshold); false when each topic's calibrated
+    /// threshold (`topics.thresholds`) decided.
+    pub topic_threshold_applies: bool,
+    /// `topic_threshold_applies` in words.
+    pub topic_threshold_note: String,
+}
+
+impl RunSettings {
+    /// [`RunSettings::topic_threshold_applies`] and its note, for a run whose
+    /// topics were decided by `topics`.
+    pub fn topic_threshold(topics: &TopicsInfo) -> (bool, String) {
+        match (topics.thresholds.is_some(), topics.threshold_override) {
+            (false, _) => (
+                true,
+                "the similarity rule decided topics with thresholds.topic_threshold".into(),
+            ),
+            (true, Some(_)) => (
+                true,
+                "--topic-threshold replaced every topic's calibrated threshold".into(),
+            ),
+            (true, None) => (
+                false,
+                "each topic's calibrated threshold (topics.thresholds) decided; \
+                 thresholds.topic_threshold was not used"
+                    .into(),
+            ),
+        }
+    }
+}
+
+/// A file a run read: its full path and checksum.
+#[derive(Debug, Serialize)]
+pub struct FileInfo {
+    pub path: String,
+    pub sha256: String,
+}

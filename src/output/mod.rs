@@ -40,6 +40,7 @@ pub mod owned;
 pub mod run;
 pub mod table;
 pub mod tables;
+pub mod views;
 
 use std::fs::File;
 use std::io::{BufWriter, Write};

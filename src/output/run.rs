@@ -4,6 +4,7 @@
 //! an [`OutputDir`], so the run appears all at once on commit.
 
 use anyhow::{Context, Result};
+use chrono::NaiveDate;
 
 use super::manifest::TableInfo;
 use super::table::{CsvExporter, Exporter, ParquetExporter, Table, TableWriter};
@@ -81,11 +82,18 @@ impl TableFiles {
 /// The formats of the BI tables.
 pub const BI_FORMATS: [&dyn Exporter; 2] = [&ParquetExporter, &CsvExporter];
 
-/// A [`PassSink`] writing the per-response tables and the rejects.
+/// Days per chunk of `dim_date` (a date typo decades away makes it long).
+const DATE_CHUNK: usize = 4096;
+
+/// A [`PassSink`] writing the per-response tables and the rejects, and at
+/// the end `dim_date` over the response dates seen.
 pub struct StreamingOutputs<'a> {
     fact: TableFiles,
     bridge: TableFiles,
     rejects: TableFiles,
+    dim_date: TableFiles,
+    /// First and last response date so far.
+    dates: Option<(NaiveDate, NaiveDate)>,
     source: String,
     segment_columns: Vec<String>,
     date_column: Option<usize>,
@@ -110,6 +118,8 @@ impl<'a> StreamingOutputs<'a> {
             fact: TableFiles::create(out, &fact, &BI_FORMATS)?,
             bridge: TableFiles::create(out, &bridge, &BI_FORMATS)?,
             rejects: TableFiles::create(out, &rejects, &[&CsvExporter])?,
+            dim_date: TableFiles::create(out, &tables::dim_date(&[]), &BI_FORMATS)?,
+            dates: None,
             source: source.to_string(),
             segment_columns: segment_columns.to_vec(),
             date_column,
@@ -118,18 +128,33 @@ impl<'a> StreamingOutputs<'a> {
         })
     }
 
-    /// Completes the streamed tables.
-    pub fn finish(self) -> Result<Vec<TableInfo>> {
+    /// Completes the streamed tables, and writes `dim_date`: every day
+    /// from the first response date to the last (no rows without dates).
+    pub fn finish(mut self) -> Result<Vec<TableInfo>> {
+        if let Some((first, last)) = self.dates {
+            let mut days = first.iter_days().take_while(|d| *d <= last).peekable();
+            while days.peek().is_some() {
+                let chunk: Vec<NaiveDate> = days.by_ref().take(DATE_CHUNK).collect();
+                self.dim_date.append(&tables::dim_date(&chunk))?;
+            }
+        }
         Ok(vec![
             self.fact.finish()?,
             self.bridge.finish()?,
             self.rejects.finish()?,
+            self.dim_date.finish()?,
         ])
     }
 }
 
 impl PassSink for StreamingOutputs<'_> {
     fn responses(&mut self, chunk: &[AnalyzedResponse]) -> Result<()> {
+        for d in chunk.iter().filter_map(|r| r.when.date) {
+            self.dates = Some(match self.dates {
+                Some((first, last)) => (first.min(d), last.max(d)),
+                None => (d, d),
+            });
+        }
         self.fact.append(&tables::fact_response(
             chunk,
             &self.segment_columns,

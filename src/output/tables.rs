@@ -4,7 +4,8 @@
 //! |---|---|---|
 //! | `fact_response` | one row per analysed response | `response_id` |
 //! | `bridge_response_topic` | response × topic | `response_id`, `topic_id` |
-//! | `dim_topic` | one row per topic of the taxonomy | `topic_id` |
+//! | `dim_topic` | one row per topic of the taxonomy, and one [`NO_TOPIC`] | `topic_id` |
+//! | `dim_date` | one row per calendar day, first to last response date | `date` |
 //! | `agg_nps` | segment value × period | `segment_column`, `segment_value`, `period`, `period_start` |
 //! | `topic_driver` | topic × scope (any, negative, positive mentions) | `topic_id`, `scope` |
 //!
@@ -16,8 +17,9 @@ use crate::classify::Taxonomy;
 use crate::input::names::snake;
 use crate::input::Reject;
 use crate::output::table::{Column, ColumnData, Table};
-use crate::stats::aggregate::AggRow;
+use crate::stats::aggregate::{AggRow, Period};
 use crate::stats::response::{AnalyzedResponse, DriverTable};
+use chrono::{Datelike, NaiveDate};
 
 pub(crate) fn utf8<I: IntoIterator<Item = Option<String>>>(name: &str, it: I) -> Column {
     Column::new(name, ColumnData::Utf8(it.into_iter().collect()))
@@ -162,54 +164,79 @@ pub fn bridge_response_topic(responses: &[AnalyzedResponse], tax: &Taxonomy) -> 
     }
 }
 
-/// `dim_topic`.
+/// The `topic_id` (and every label) of the `dim_topic` row that stands for
+/// responses without a topic: no comment, or no topic found in it. The same
+/// id as `driver_change`'s remainder `group`, so that every id a table
+/// writes joins to `dim_topic`; a taxonomy id (snake_case) can never take it.
+pub const NO_TOPIC: &str = crate::stats::shift_share::REMAINDER;
+
+/// `dim_topic`: the taxonomy's topics, then one row [`NO_TOPIC`].
 pub fn dim_topic(tax: &Taxonomy) -> Table {
+    const LANGS: [&str; 5] = ["en", "de", "nl", "fr", "es"];
+    let no_topic = || Some(NO_TOPIC.to_string());
     let t = &tax.topics;
     let mut columns = vec![
-        utf8("topic_id", t.iter().map(|x| Some(x.id.clone()))),
-        utf8("parent_topic_id", t.iter().map(|x| x.parent.clone())),
+        utf8(
+            "topic_id",
+            t.iter().map(|x| Some(x.id.clone())).chain([no_topic()]),
+        ),
+        utf8(
+            "parent_topic_id",
+            t.iter().map(|x| x.parent.clone()).chain([None]),
+        ),
         utf8(
             "label",
-            t.iter().map(|x| Some(x.display_label().to_string())),
+            t.iter()
+                .map(|x| Some(x.display_label().to_string()))
+                .chain([no_topic()]),
         ),
     ];
-    for lang in ["en", "de", "nl", "fr", "es"] {
+    for lang in LANGS {
         columns.push(utf8(
             &format!("label_{lang}"),
-            t.iter().map(|x| x.label.get(lang).cloned()),
+            t.iter()
+                .map(|x| x.label.get(lang).cloned())
+                .chain([no_topic()]),
         ));
     }
     columns.push(utf8(
         "description",
-        t.iter().map(|x| Some(x.description.clone())),
+        t.iter().map(|x| Some(x.description.clone())).chain([Some(
+            "Responses without a topic: no comment, or no topic of the taxonomy found in it"
+                .to_string(),
+        )]),
     ));
-    columns.push(utf8(
-        "taxonomy_name",
-        t.iter().map(|_| Some(tax.name.clone())),
-    ));
-    columns.push(utf8(
-        "taxonomy_version",
-        t.iter().map(|_| Some(tax.version.clone())),
-    ));
+    for (name, value) in [
+        ("taxonomy_name", &tax.name),
+        ("taxonomy_version", &tax.version),
+    ] {
+        columns.push(utf8(name, (0..=t.len()).map(|_| Some(value.clone()))));
+    }
     Table {
         name: "dim_topic".into(),
         columns,
     }
 }
 
-/// `agg_nps`.
+/// `agg_nps`. One marker for "all" in the Parquet file: `segment_column`
+/// and `segment_value` are null on the rows of all responses, `period`,
+/// `period_start_date` and `period_label` null on the whole-run rows (the
+/// CSV writes nulls as empty fields). Within a named column, `""` stays the
+/// group of blank values.
 pub fn agg_nps(g: &[AggRow]) -> Table {
     let json_str = |v: serde_json::Value| v.as_str().map(str::to_string);
+    let all = |x: &AggRow| x.segment_column.is_empty();
     Table {
         name: "agg_nps".into(),
         columns: vec![
             utf8(
                 "segment_column",
-                g.iter().map(|x| Some(x.segment_column.clone())),
+                g.iter()
+                    .map(|x| (!all(x)).then(|| x.segment_column.clone())),
             ),
             utf8(
                 "segment_value",
-                g.iter().map(|x| Some(x.segment_value.clone())),
+                g.iter().map(|x| (!all(x)).then(|| x.segment_value.clone())),
             ),
             utf8(
                 "period",
@@ -224,7 +251,7 @@ pub fn agg_nps(g: &[AggRow]) -> Table {
             ),
             utf8(
                 "period_label",
-                g.iter().map(|x| Some(x.period_label.clone())),
+                g.iter().map(|x| x.period.map(|_| x.period_label.clone())),
             ),
             int("n", g.iter().map(|x| Some(x.n as i64))),
             int("promoters", g.iter().map(|x| Some(x.promoters as i64))),
@@ -239,6 +266,80 @@ pub fn agg_nps(g: &[AggRow]) -> Table {
             float("z", g.iter().map(|x| x.z)),
             float("p_value", g.iter().map(|x| x.p_value)),
             boolean("bh_significant", g.iter().map(|x| x.bh_significant)),
+        ],
+    }
+}
+
+/// English month names, January first.
+const MONTHS: [&str; 12] = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
+
+/// English day names, Monday first.
+const DAYS: [&str; 7] = [
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+    "Sunday",
+];
+
+/// `dim_date` rows for `days` (the caller gives every calendar day from the
+/// first response date to the last): calendar and ISO-week parts, the first
+/// day of the day's week (Monday), month and quarter, and the day's
+/// `period_label` of each `agg_nps` period kind (`day_label` `2026-01-05`,
+/// `week_label` `2026-W02`, `month_label` `2026-01`, `quarter_label`
+/// `2026-Q1`, made by [`Period::label`] as agg_nps's are), so that a BI
+/// tool joins `agg_nps.period_label` to them.
+pub fn dim_date(days: &[NaiveDate]) -> Table {
+    let d = days;
+    let num = |name: &str, f: &dyn Fn(&NaiveDate) -> i64| int(name, d.iter().map(|x| Some(f(x))));
+    let date = |name: &str, f: &dyn Fn(&NaiveDate) -> NaiveDate| {
+        Column::new(
+            name,
+            ColumnData::Date(d.iter().map(|x| Some(f(x))).collect()),
+        )
+    };
+    let text =
+        |name: &str, f: &dyn Fn(&NaiveDate) -> String| utf8(name, d.iter().map(|x| Some(f(x))));
+    let label = |name: &str, p: Period| text(name, &|x| p.label(*x));
+    Table {
+        name: "dim_date".into(),
+        columns: vec![
+            date("date", &|x| *x),
+            num("year", &|x| i64::from(x.year())),
+            num("quarter", &|x| i64::from((x.month() - 1) / 3 + 1)),
+            num("month", &|x| i64::from(x.month())),
+            text("month_name", &|x| MONTHS[x.month0() as usize].to_string()),
+            num("day", &|x| i64::from(x.day())),
+            num("day_of_week", &|x| {
+                i64::from(x.weekday().number_from_monday())
+            }),
+            text("day_name", &|x| {
+                DAYS[x.weekday().num_days_from_monday() as usize].to_string()
+            }),
+            num("iso_year", &|x| i64::from(x.iso_week().year())),
+            num("iso_week", &|x| i64::from(x.iso_week().week())),
+            date("week_start", &|x| Period::Week.start(*x)),
+            date("month_start", &|x| Period::Month.start(*x)),
+            date("quarter_start", &|x| Period::Quarter.start(*x)),
+            label("day_label", Period::Day),
+            label("week_label", Period::Week),
+            label("month_label", Period::Month),
+            label("quarter_label", Period::Quarter),
         ],
     }
 }
