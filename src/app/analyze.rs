@@ -49,6 +49,37 @@ use crate::stats::driver_stats::{is_team_column, AnalysisSettings, DriverAnalysi
 use crate::stats::response::AnalyzedResponse;
 use crate::text::redact::{PersonalColumn, Redactor};
 
+/// Who answered the survey.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Survey {
+    /// Customers: NPS, churn signals and the call-back list.
+    #[default]
+    Customer,
+    /// Employees: eNPS wording, the employee taxonomy by default, no churn
+    /// signals or call-back list, and the figures of every group below
+    /// `--min-n` left empty rather than only flagged.
+    Employee,
+}
+
+impl Survey {
+    /// `customer` or `employee`, as the flag takes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Survey::Customer => "customer",
+            Survey::Employee => "employee",
+        }
+    }
+
+    /// What the score is called: `NPS` or `eNPS`.
+    pub fn metric(self) -> &'static str {
+        match self {
+            Survey::Customer => "NPS",
+            Survey::Employee => "eNPS",
+        }
+    }
+}
+
 /// Where personal data is masked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Masking {
@@ -107,6 +138,8 @@ pub struct AnalyzeConfig {
     pub encoder: EncoderOptions,
     pub cache: Option<PathBuf>,
     pub masking: Masking,
+    /// `--survey`.
+    pub survey: Survey,
     pub alert_z: f64,
     pub fail_on_alert: bool,
     pub followup_limit: usize,
@@ -304,7 +337,11 @@ fn date_format(
 /// the shipped taxonomy.
 fn load_taxonomy(cfg: &AnalyzeConfig) -> Result<(Taxonomy, Option<FileInfo>)> {
     let Some(p) = &cfg.taxonomy else {
-        return Ok((Taxonomy::default_contact_center(), None));
+        let shipped = match cfg.survey {
+            Survey::Customer => Taxonomy::default_contact_center(),
+            Survey::Employee => Taxonomy::default_employee(),
+        };
+        return Ok((shipped, None));
     };
     let taxonomy = Taxonomy::from_file(p).code(ExitCode::Usage)?;
     let sha256 = sha256_file(p)
@@ -341,6 +378,7 @@ fn run_settings(
 ) -> RunSettings {
     let (topic_threshold_applies, topic_threshold_note) = RunSettings::topic_threshold(topics);
     RunSettings {
+        survey: cfg.survey.as_str().to_string(),
         periods: cfg.periods.clone(),
         alert_z: cfg.alert_z,
         bootstrap_replicates: cfg.bootstrap.replicates,
@@ -811,12 +849,19 @@ fn write_pass(
     drop(bar);
     let (examples, sink) = sink.finish();
     let mut tables = sink.inner.finish().map_err(|e| writing(e, out))?;
+    let counts = std::mem::replace(&mut result.counts, DriverCounts::empty());
+    let settings = cfg.analysis_settings();
+    let mut drivers = crate::stats::driver_stats::analyse(counts, &topic_ids, &settings);
+    if cfg.survey == Survey::Employee {
+        crate::stats::privacy::withhold_small_groups(
+            &mut result.agg,
+            &mut drivers.segments,
+            cfg.min_n,
+        );
+    }
     for t in [tables::dim_topic(taxonomy), tables::agg_nps(&result.agg)] {
         tables.push(TableFiles::write_whole(out, &t, &BI_FORMATS).map_err(|e| writing(e, out))?);
     }
-    let counts = std::mem::replace(&mut result.counts, DriverCounts::empty());
-    let settings = cfg.analysis_settings();
-    let drivers = crate::stats::driver_stats::analyse(counts, &topic_ids, &settings);
     let driver_tables = crate::output::driver_tables::write_driver_tables(
         out,
         &drivers,

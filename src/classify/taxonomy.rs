@@ -49,6 +49,8 @@ use super::keywords::{Normalized, Pattern};
 
 /// The default contact-center taxonomy, compiled in.
 pub const DEFAULT_TAXONOMY: &str = include_str!("../../models/taxonomy/contact-center.toml");
+/// The shipped employee taxonomy, for `--survey employee`.
+pub const EMPLOYEE_TAXONOMY: &str = include_str!("../../models/taxonomy/employee.toml");
 
 /// A taxonomy file.
 #[derive(Debug, Clone)]
@@ -393,6 +395,12 @@ impl Taxonomy {
     pub fn default_contact_center() -> Taxonomy {
         Taxonomy::parse(DEFAULT_TAXONOMY, "models/taxonomy/contact-center.toml")
             .expect("the shipped taxonomy is valid")
+    }
+
+    /// The compiled-in employee taxonomy (eNPS surveys, `--survey employee`).
+    pub fn default_employee() -> Taxonomy {
+        Taxonomy::parse(EMPLOYEE_TAXONOMY, "models/taxonomy/employee.toml")
+            .expect("the shipped employee taxonomy is valid")
     }
 
     /// Index of the topic with `id`.

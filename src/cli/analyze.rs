@@ -7,7 +7,7 @@ use anyhow::Result;
 
 use super::config::{parse_value, FileConfig};
 use super::encoder_args::EncoderArgs;
-use crate::app::analyze::{AnalyzeConfig, Masking, SentimentChoice};
+use crate::app::analyze::{AnalyzeConfig, Masking, SentimentChoice, Survey};
 use crate::exit_codes::{ExitCode, WithCode};
 use crate::input::dates::DateFormat;
 use crate::input::{InputEncoding, InputFormat, InputOptions, Scale};
@@ -138,6 +138,9 @@ pub struct Args {
     /// Exit with code 8 (after writing the outputs) when an alert fires.
     #[arg(long)]
     pub fail_on_alert: bool,
+    /// Who answered: customer (NPS) or employee (eNPS: the employee taxonomy by default, no churn signals or call-back list, every group below --min-n left empty in agg_nps and segment_driver) [default: customer]
+    #[arg(long, value_enum)]
+    pub survey: Option<Survey>,
     /// Rows of the followup table (the highest churn risk; memory stays bounded) [default: 1000]
     #[arg(long)]
     pub followup_limit: Option<usize>,
@@ -217,9 +220,13 @@ impl Args {
         let min_n = self.min_n.or(a.min_n).unwrap_or(30);
         let fdr = self.fdr.or(a.fdr).unwrap_or(0.05);
         let alert_z = self.alert_z.unwrap_or(crate::stats::alerts::DEFAULT_Z);
-        let followup_limit = self
-            .followup_limit
-            .unwrap_or(crate::stats::followup::DEFAULT_LIMIT);
+        let survey = self.survey.or(a.survey).unwrap_or_default();
+        let followup_limit = match survey {
+            Survey::Employee => 0,
+            Survey::Customer => self
+                .followup_limit
+                .unwrap_or(crate::stats::followup::DEFAULT_LIMIT),
+        };
         let mut bootstrap = BootstrapSettings::default();
         if let Some(b) = self.bootstrap_replicates {
             bootstrap.replicates = b;
@@ -315,6 +322,7 @@ impl Args {
             alert_z,
             fail_on_alert: self.fail_on_alert,
             followup_limit,
+            survey,
             bootstrap,
             quiet: self.quiet,
         })

@@ -69,6 +69,8 @@ pub struct InputSection {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AnalysisSection {
+    /// `--survey`: `customer` or `employee`.
+    pub survey: Option<crate::app::analyze::Survey>,
     pub min_n: Option<u64>,
     pub periods: Option<Vec<String>>,
     pub fdr: Option<f64>,

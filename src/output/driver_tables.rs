@@ -330,10 +330,15 @@ pub fn segment_driver(rows: &[SegmentImpact]) -> Table {
             utf8("topic_id", rows.iter().map(|r| s(&r.topic))),
             int("n", rows.iter().map(|r| Some(r.n as i64))),
             int("n_rest", rows.iter().map(|r| Some(r.n_rest as i64))),
-            int("mentions", rows.iter().map(|r| Some(r.mentions as i64))),
+            int(
+                "mentions",
+                rows.iter()
+                    .map(|r| (!r.withheld).then_some(r.mentions as i64)),
+            ),
             int(
                 "mentions_rest",
-                rows.iter().map(|r| Some(r.mentions_rest as i64)),
+                rows.iter()
+                    .map(|r| (!r.withheld).then_some(r.mentions_rest as i64)),
             ),
             float("impact", rows.iter().map(|r| r.impact)),
             float("impact_rest", rows.iter().map(|r| r.impact_rest)),

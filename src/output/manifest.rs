@@ -273,6 +273,9 @@ pub struct ManifestFile<'a> {
 /// The settings of a run that the other sections do not record.
 #[derive(Debug, Serialize)]
 pub struct RunSettings {
+    /// `--survey`: `customer` (NPS) or `employee` (eNPS; groups below
+    /// `min_n` withheld in `agg_nps` and `segment_driver`, no follow-ups).
+    pub survey: String,
     /// `--periods`: the period kinds of `agg_nps`, as given.
     pub periods: Vec<crate::stats::aggregate::Period>,
     /// `--alert-z`: how far from its history a topic's last period must be

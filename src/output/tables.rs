@@ -224,6 +224,8 @@ pub fn dim_topic(tax: &Taxonomy) -> Table {
 /// CSV writes nulls as empty fields). Within a named column, `""` stays the
 /// group of blank values.
 pub fn agg_nps(g: &[AggRow]) -> Table {
+    // A withheld row (employee surveys, below `--min-n`) keeps only `n`.
+    let shown = |x: &AggRow, count: u64| (!x.withheld).then_some(count as i64);
     let json_str = |v: serde_json::Value| v.as_str().map(str::to_string);
     let all = |x: &AggRow| x.segment_column.is_empty();
     Table {
@@ -254,9 +256,9 @@ pub fn agg_nps(g: &[AggRow]) -> Table {
                 g.iter().map(|x| x.period.map(|_| x.period_label.clone())),
             ),
             int("n", g.iter().map(|x| Some(x.n as i64))),
-            int("promoters", g.iter().map(|x| Some(x.promoters as i64))),
-            int("passives", g.iter().map(|x| Some(x.passives as i64))),
-            int("detractors", g.iter().map(|x| Some(x.detractors as i64))),
+            int("promoters", g.iter().map(|x| shown(x, x.promoters))),
+            int("passives", g.iter().map(|x| shown(x, x.passives))),
+            int("detractors", g.iter().map(|x| shown(x, x.detractors))),
             float("nps", g.iter().map(|x| x.nps)),
             float("nps_ci_low", g.iter().map(|x| x.nps_ci_low)),
             float("nps_ci_high", g.iter().map(|x| x.nps_ci_high)),

@@ -208,6 +208,9 @@ pub struct AggRow {
     pub nps_ci_high: Option<f64>,
     /// `n < min_n`: the figures are filled but rest on a small base.
     pub suppressed: bool,
+    /// The figures are withheld, not only flagged: the counts and every
+    /// figure but `n` are written empty ([`crate::stats::privacy`]).
+    pub withheld: bool,
     /// [`SEGMENT_VS_REST`] or [`PERIOD_VS_PREVIOUS`]; `None` when there is
     /// nothing to compare with (overall whole-run row, first period, the
     /// previous period or the rest is empty).
@@ -293,6 +296,7 @@ impl Builder {
             nps_ci_low: ci.map(|(lo, _)| lo),
             nps_ci_high: ci.map(|(_, hi)| hi),
             suppressed: nps.n < self.min_n,
+            withheld: false,
             comparison: None,
             diff: None,
             z: None,

@@ -18,6 +18,7 @@ pub mod followup;
 pub mod keydrivers;
 pub mod nps;
 pub mod patterns;
+pub mod privacy;
 pub mod response;
 pub mod segment_drivers;
 pub mod shift_share;

@@ -64,6 +64,9 @@ pub struct SegmentImpact {
     pub p_value: Option<f64>,
     /// n, n_rest, mentions or mentions_rest below `min_n`.
     pub suppressed: bool,
+    /// The figures are withheld, not only flagged: mentions and every
+    /// figure are written empty ([`crate::stats::privacy`]).
+    pub withheld: bool,
     /// Benjamini–Hochberg decision; `None` when not judged.
     pub bh_significant: Option<bool>,
 }
@@ -183,6 +186,7 @@ pub fn segment_impacts(
                 suppressed: [s.all.n, s.all_rest.n, w.n, wr.n]
                     .iter()
                     .any(|&x| x < min_n),
+                withheld: false,
                 bh_significant: None,
             });
         }
