@@ -219,7 +219,14 @@ pub fn run(cfg: &AnalyzeConfig) -> Result<ExitCode> {
         cache,
         tables: written.tables,
     };
-    let report = ReportData::from_run(&written.result, &manifest, &taxonomy, written.examples);
+    let report = ReportData::from_run(
+        &written.result,
+        &manifest,
+        &taxonomy,
+        &written.drivers,
+        cfg.alert_z,
+        written.examples,
+    );
     out.write("report.html", render(&report).as_bytes())?;
     out.write_manifest(&manifest)?;
     let target = out.commit()?;
