@@ -737,7 +737,10 @@ fn report_renders_in_headless_chromium() {
     for sec in f["sections"].as_array().unwrap() {
         assert_eq!(sec["present"], json!(true), "{sec}");
         assert_eq!(sec["visible"], json!(true), "{sec}");
-        assert!(sec["lead"].as_str().unwrap().len() > 20, "no sentence: {sec}");
+        assert!(
+            sec["lead"].as_str().unwrap().len() > 20,
+            "no sentence: {sec}"
+        );
     }
     assert_eq!(
         f["importanceRows"],
@@ -763,12 +766,23 @@ fn report_renders_in_headless_chromium() {
         .iter()
         .map(|v| v.as_str().unwrap())
         .collect();
-    let mut unique = labels.iter().map(|l| l.split(" (").next().unwrap()).collect::<Vec<_>>();
+    let mut unique = labels
+        .iter()
+        .map(|l| l.split(" (").next().unwrap())
+        .collect::<Vec<_>>();
     unique.sort();
     unique.dedup();
-    assert_eq!(unique.len(), labels.len(), "a topic once per side: {labels:?}");
+    assert_eq!(
+        unique.len(),
+        labels.len(),
+        "a topic once per side: {labels:?}"
+    );
     assert!(
-        f["tooFew"].as_array().unwrap().iter().any(|t| t.as_str().unwrap().contains("Delivery")),
+        f["tooFew"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t.as_str().unwrap().contains("Delivery")),
         "{}",
         f["tooFew"]
     );

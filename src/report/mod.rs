@@ -614,10 +614,12 @@ fn importance_of(a: &DriverAnalysis, label: &dyn Fn(&str) -> String) -> Importan
             ImportanceRow {
                 topic: label(&w.topic),
                 share: w.share,
-                ci: weight_ci.zip(r2.filter(|r| *r > 0.0)).map(|(i, r)| Interval {
-                    low: i.low / r,
-                    high: i.high / r,
-                }),
+                ci: weight_ci
+                    .zip(r2.filter(|r| *r > 0.0))
+                    .map(|(i, r)| Interval {
+                        low: i.low / r,
+                        high: i.high / r,
+                    }),
                 weight: Some(w.weight),
                 weight_ci,
             }
@@ -681,11 +683,16 @@ fn change_waterfall(
             value: p.total,
         })
         .collect();
-    let rest = &topics[topics.len().min(MAX_WATERFALL_PARTS)..];
+    // Topics without a part (unmentioned in both periods) are not counted.
+    let rest: Vec<f64> = topics[topics.len().min(MAX_WATERFALL_PARTS)..]
+        .iter()
+        .map(|p| p.total)
+        .filter(|t| *t != 0.0)
+        .collect();
     if !rest.is_empty() {
         parts.push(WaterfallPart {
             label: format!("{} other topics", rest.len()),
-            value: rest.iter().map(|p| p.total).sum(),
+            value: rest.iter().sum(),
         });
     }
     parts.push(WaterfallPart {
@@ -1406,6 +1413,24 @@ fn warnings(h: &mut String, d: &ReportData) {
 
 fn drivers(h: &mut String, d: &ReportData) {
     h.push_str("<section aria-labelledby=\"drivers-heading\">\n<h2 id=\"drivers-heading\">What moves NPS</h2>\n");
+    let lead: Vec<String> = [
+        (d.detractor_drivers.first(), "pulls NPS down most"),
+        (d.promoter_drivers.first(), "pulls it up most"),
+    ]
+    .into_iter()
+    .filter_map(|(r, words)| {
+        r.map(|r| {
+            format!(
+                "<strong>{}</strong> {words} ({} points)",
+                escape(&r.topic),
+                escape(&fmt_signed(r.impact))
+            )
+        })
+    })
+    .collect();
+    if !lead.is_empty() {
+        let _ = writeln!(h, "<p class=\"lead\">{}.</p>", lead.join("; "));
+    }
     h.push_str("<p class=\"note\">Impact = NPS − NPS without the responses that mention the topic, in points, with its 95% interval (whiskers). \
 A comment can mention several topics, so impacts overlap and do not add up.</p>\n<div class=\"pair\">\n");
     // One extent for both sides, so bar lengths compare across them.
@@ -1853,7 +1878,11 @@ fn importance(h: &mut String, d: &ReportData) {
         } else {
             imp.note.as_str()
         };
-        let _ = writeln!(h, "<p class=\"note empty\">{}</p>\n</section>", escape(note));
+        let _ = writeln!(
+            h,
+            "<p class=\"note empty\">{}</p>\n</section>",
+            escape(note)
+        );
         return;
     }
     let bars: Vec<svg::Bar> = imp
@@ -1926,7 +1955,11 @@ fn alerts(h: &mut String, d: &ReportData) {
     let Some(a) = &d.alerts else { return };
     h.push_str("<section aria-labelledby=\"alerts-heading\">\n<h2 id=\"alerts-heading\">Alerts: what is unusual in the latest period</h2>\n");
     if a.rows.is_empty() {
-        let _ = writeln!(h, "<p class=\"note empty\">{}</p>\n</section>", escape(&a.note));
+        let _ = writeln!(
+            h,
+            "<p class=\"note empty\">{}</p>\n</section>",
+            escape(&a.note)
+        );
         return;
     }
     let first = &a.rows[0];
@@ -1996,7 +2029,11 @@ fn team(h: &mut String, d: &ReportData) {
     let Some(t) = &d.team else { return };
     h.push_str("<section aria-labelledby=\"team-heading\">\n<h2 id=\"team-heading\">Teams and agents that stand out</h2>\n");
     if t.rows.is_empty() {
-        let _ = writeln!(h, "<p class=\"note empty\">{}</p>\n</section>", escape(&t.note));
+        let _ = writeln!(
+            h,
+            "<p class=\"note empty\">{}</p>\n</section>",
+            escape(&t.note)
+        );
         return;
     }
     let first = &t.rows[0];

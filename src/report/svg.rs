@@ -737,7 +737,10 @@ pub fn waterfall_scale(w: &Waterfall) -> (f64, f64, Scale, Vec<f64>) {
     let ((d0, d1), ticks) = nice_ticks(lo, hi, 5);
     let (d0, d1) = (d0.max(-100.0), d1.min(100.0));
     let ticks = ticks.into_iter().filter(|t| *t >= d0 && *t <= d1).collect();
-    let rows: f64 = waterfall_labels(w).iter().map(|l| row_height(l.len())).sum();
+    let rows: f64 = waterfall_labels(w)
+        .iter()
+        .map(|l| row_height(l.len()))
+        .sum();
     let height = WF_TOP + rows + WF_AXIS_H;
     let x = Scale {
         domain: (d0, d1),
@@ -1232,7 +1235,10 @@ mod tests {
 
     #[test]
     fn long_labels_wrap_whole() {
-        let lines = wrap("Erreichbarkeit der telefonischen Kundenbetreuung am Wochenende", 26);
+        let lines = wrap(
+            "Erreichbarkeit der telefonischen Kundenbetreuung am Wochenende",
+            26,
+        );
         assert!(lines.iter().all(|l| l.chars().count() <= 26), "{lines:?}");
         assert_eq!(
             lines.join(" "),
@@ -1245,7 +1251,12 @@ mod tests {
         assert!(long.iter().all(|l| l.chars().count() <= 10));
         assert_eq!(wrap("", 5), vec![String::new()]);
         // In a chart the lines are tspans and the row grows.
-        let bars = [bar("Erreichbarkeit der telefonischen Kundenbetreuung", -5.0, -7.0, -3.0)];
+        let bars = [bar(
+            "Erreichbarkeit der telefonischen Kundenbetreuung",
+            -5.0,
+            -7.0,
+            -3.0,
+        )];
         let svg = bar_chart(&BarChart {
             id: "b",
             title: "t",

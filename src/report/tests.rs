@@ -459,8 +459,9 @@ fn run() -> (PassResult, RunManifest, Taxonomy, DriverAnalysis) {
     // topic × polarity (negative t, positive 3 + t), per week, and a team
     // column where agent "ann" has every friendly mention.
     let (mut any, mut polar) = (PatternCounts::new(3), PatternCounts::new(6));
-    let mut weeks: Vec<(PatternCounts, PatternCounts)> =
-        (0..6).map(|_| (PatternCounts::new(3), PatternCounts::new(6))).collect();
+    let mut weeks: Vec<(PatternCounts, PatternCounts)> = (0..6)
+        .map(|_| (PatternCounts::new(3), PatternCounts::new(6)))
+        .collect();
     let mut team = SegmentPatterns::new("agent", 6, None);
     for (i, &b) in buckets.iter().enumerate() {
         let a = mention(i, DriverScope::Any);
@@ -470,7 +471,11 @@ fn run() -> (PassResult, RunManifest, Taxonomy, DriverAnalysis) {
         polar.add(b, &p);
         weeks[i % 6].0.add(b, &a);
         weeks[i % 6].1.add(b, &p);
-        let agent = if (30..=54).contains(&i) || i % 3 == 0 { "ann" } else { "bob" };
+        let agent = if (30..=54).contains(&i) || i % 3 == 0 {
+            "ann"
+        } else {
+            "bob"
+        };
         team.add(agent, b, &p);
     }
     let counts = DriverCounts {
@@ -647,12 +652,18 @@ fn from_run_picks_sides_topics_trend_and_warnings() {
             .collect()
     };
     let s = |a: &str, b: &str, c: bool| (a.to_string(), b.to_string(), c);
-    assert_eq!(rows(&d.detractor_drivers), vec![s("Wait time", "any", false)]);
+    assert_eq!(
+        rows(&d.detractor_drivers),
+        vec![s("Wait time", "any", false)]
+    );
     assert!((d.detractor_drivers[0].impact.unwrap() - (100.0 / 6.0 - 2500.0 / 43.0)).abs() < 1e-9);
     assert_eq!(rows(&d.detractor_too_few), vec![s("Billing", "any", true)]);
     // Friendly agent: any and positive mentions are the same responses, so
     // the same impact; the any-mention row wins the tie.
-    assert_eq!(rows(&d.promoter_drivers), vec![s("Friendly agent", "any", false)]);
+    assert_eq!(
+        rows(&d.promoter_drivers),
+        vec![s("Friendly agent", "any", false)]
+    );
     assert!(d.promoter_too_few.is_empty());
     // Bootstrap intervals as in topic_driver.
     let boot = analysis.impacts[0]
@@ -756,8 +767,14 @@ fn from_run_picks_sides_topics_trend_and_warnings() {
     // remainder; the parts sum to the change.
     let c = analysis.change.as_ref().unwrap();
     let w = d.waterfall.as_ref().unwrap();
-    assert_eq!((w.from_label.as_str(), w.to_label.as_str()), ("2026-W06", "2026-W07"));
-    assert_eq!((w.from_nps, w.to_nps), (c.shift.nps_before, c.shift.nps_after));
+    assert_eq!(
+        (w.from_label.as_str(), w.to_label.as_str()),
+        ("2026-W06", "2026-W07")
+    );
+    assert_eq!(
+        (w.from_nps, w.to_nps),
+        (c.shift.nps_before, c.shift.nps_after)
+    );
     assert_eq!(w.parts.len(), 4, "three topics and the remainder");
     assert_eq!(w.parts.last().unwrap().value, c.shift.remainder.total);
     assert_eq!(waterfall_gap(w), None);
@@ -771,13 +788,22 @@ fn from_run_picks_sides_topics_trend_and_warnings() {
     assert_eq!(team.columns, vec!["agent".to_string()]);
     // The team_view table's rows with a reading.
     let table = crate::output::driver_tables::team_view(&analysis.team, 10);
-    let expected = match &table.columns.iter().find(|c| c.name == "reading").unwrap().data {
+    let expected = match &table
+        .columns
+        .iter()
+        .find(|c| c.name == "reading")
+        .unwrap()
+        .data
+    {
         crate::output::table::ColumnData::Utf8(v) => v.iter().filter(|x| x.is_some()).count(),
         _ => panic!("reading is text"),
     };
     assert_eq!(team.total, expected);
     assert_eq!(team.rows.len(), expected.min(MAX_TEAM_READINGS));
-    assert!(team.rows.iter().all(|r| r.topic != "friendly"), "labels, not ids");
+    assert!(
+        team.rows.iter().all(|r| r.topic != "friendly"),
+        "labels, not ids"
+    );
     let f = d.followup.as_ref().unwrap();
     assert_eq!((f.listed, f.candidates), (0, 0));
 
@@ -963,7 +989,13 @@ fn console_and_report_show_the_same_drivers_in_the_same_order() {
             .iter()
             .map(|l| {
                 let name = l.trim_start();
-                name.split(" (").next().unwrap().split("  ").next().unwrap().to_string()
+                name.split(" (")
+                    .next()
+                    .unwrap()
+                    .split("  ")
+                    .next()
+                    .unwrap()
+                    .to_string()
             })
             .collect();
         let report_topics: Vec<String> = report.iter().map(|r| r.topic.clone()).collect();
