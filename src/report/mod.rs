@@ -601,7 +601,8 @@ impl DriverSections {
 }
 
 /// Johnson's relative weights of the linear key-driver model, as in the
-/// `key_driver` table; the share's interval is the weight's divided by R².
+/// `key_driver` table; the share's interval is the weight's divided by R²,
+/// kept within 0..1.
 fn importance_of(a: &DriverAnalysis, label: &dyn Fn(&str) -> String) -> Importance {
     let k = &a.key;
     let r2 = k.linear.as_ref().map(|m| m.r_squared);
@@ -614,11 +615,13 @@ fn importance_of(a: &DriverAnalysis, label: &dyn Fn(&str) -> String) -> Importan
             ImportanceRow {
                 topic: label(&w.topic),
                 share: w.share,
+                // A share lies in 0..1; the weight's interval over the
+                // point R² can pass 1 when R² is small, so it is capped.
                 ci: weight_ci
                     .zip(r2.filter(|r| *r > 0.0))
                     .map(|(i, r)| Interval {
-                        low: i.low / r,
-                        high: i.high / r,
+                        low: (i.low / r).clamp(0.0, 1.0),
+                        high: (i.high / r).clamp(0.0, 1.0),
                     }),
                 weight: Some(w.weight),
                 weight_ci,
@@ -651,7 +654,7 @@ fn importance_of(a: &DriverAnalysis, label: &dyn Fn(&str) -> String) -> Importan
     };
     Importance {
         method: format!(
-            "Johnson's relative weights of a linear regression of the score code (−100 detractor, 0 passive, +100 promoter) on the topics mentioned, {} responses, bootstrap 95% intervals ({} resamples).",
+            "Johnson's relative weights of a linear regression of the score code (−100 detractor, 0 passive, +100 promoter) on the topics mentioned, {} responses, bootstrap 95% intervals ({} resamples; a share's interval is the weight's divided by R², capped at 100%).",
             fmt_int(k.n),
             fmt_int(k.valid_replicates as u64)
         ),

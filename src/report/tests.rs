@@ -758,7 +758,8 @@ fn from_run_picks_sides_topics_trend_and_warnings() {
         assert_eq!((r.share, r.weight), (w.share, Some(w.weight)));
         assert_eq!(r.weight_ci, Interval::from_pair(w.ci_low, w.ci_high));
         if let (Some(ci), Some(lo)) = (r.ci, w.ci_low) {
-            assert!((ci.low - lo / r2).abs() < 1e-12);
+            assert!((ci.low - (lo / r2).clamp(0.0, 1.0)).abs() < 1e-12);
+            assert!(ci.high <= 1.0);
         }
     }
     assert!(imp.rows.windows(2).all(|p| p[0].share >= p[1].share));
