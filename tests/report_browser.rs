@@ -30,13 +30,14 @@ use verbatim::output::manifest::{
     Timings,
 };
 use verbatim::pipeline::PassResult;
-use verbatim::report::{
-    render, ExampleComment, Importance, ImportanceRow, Interval, ReportData, TopicExamples,
-    Waterfall, WaterfallPart,
-};
+use verbatim::report::{render, ExampleComment, ReportData, TopicExamples};
 use verbatim::stats::aggregate::{aggregate, AggInput, Period};
+use verbatim::stats::alerts::PeriodCounts;
+use verbatim::stats::driver_stats::{analyse, AnalysisSettings, DriverCounts};
 use verbatim::stats::drivers::{rank, topic_drivers, DriverInput};
+use verbatim::stats::followup::Followup;
 use verbatim::stats::nps::{Bucket, Nps, Z95};
+use verbatim::stats::patterns::{PatternCounts, SegmentPatterns};
 use verbatim::stats::response::{DriverScope, DriverTable};
 
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
@@ -88,7 +89,7 @@ fn mention_model() -> Vec<(&'static str, [(f64, Pol); 3])> {
         ("agent_competence", [(0.08, Neg), (0.10, Neu), (0.21, Pos)]),
         ("callback", [(0.07, Neg), (0.02, Neu), (0.01, Pos)]),
         ("self_service", [(0.05, Neg), (0.07, Neu), (0.06, Pos)]),
-        // Rare: a small base, shown greyed.
+        // Rare: a small base, listed as too few to rank.
         ("delivery", [(0.008, Neg), (0.0, Neu), (0.0, Pos)]),
     ]
 }
@@ -159,6 +160,11 @@ fn realistic_report() -> ReportData {
                     hits.push((index(id), pol));
                 }
             }
+            // The last week's billing spike among detractors: an alert.
+            let billing = index("billing");
+            if week == 11 && k == 0 && !hits.iter().any(|h| h.0 == billing) && rng.chance(0.5) {
+                hits.push((billing, Pol::Neg));
+            }
         }
         plan.push(hits);
     }
@@ -205,6 +211,96 @@ fn realistic_report() -> ReportData {
         min_n,
         q: 0.05,
     });
+    // The driver statistics from the same responses, as the pass counts
+    // them: any mention, topic × polarity (negative t, positive k + t), per
+    // week, an agent column (one agent is praised for friendliness) and a
+    // follow-up list of the last week's detractors.
+    let k = topic_ids.len();
+    let (mut any, mut polar) = (PatternCounts::new(k), PatternCounts::new(2 * k));
+    let mut weeks: Vec<(PatternCounts, PatternCounts)> = (0..12)
+        .map(|_| (PatternCounts::new(k), PatternCounts::new(2 * k)))
+        .collect();
+    let mut agents = SegmentPatterns::new("agent", 2 * k, None);
+    let friendly = index("agent_friendliness");
+    let mut followups = Vec::new();
+    let mut candidates = 0;
+    for (i, (&b, hits)) in buckets.iter().zip(&plan).enumerate() {
+        let a: Vec<usize> = hits.iter().map(|h| h.0).collect();
+        let p: Vec<usize> = hits
+            .iter()
+            .filter_map(|&(t, pol)| match pol {
+                Pol::Neg => Some(t),
+                Pol::Pos => Some(k + t),
+                Pol::Neu => None,
+            })
+            .collect();
+        let week = i * 12 / n;
+        any.add(b, &a);
+        polar.add(b, &p);
+        weeks[week].0.add(b, &a);
+        weeks[week].1.add(b, &p);
+        let agent = if hits.contains(&(friendly, Pol::Pos)) && i % 3 == 0 {
+            format!("Anna {HOSTILE}")
+        } else {
+            ["Ben", "Chloé", "Dev"][i % 3].to_string()
+        };
+        agents.add(&agent, b, &p);
+        if b == Bucket::Detractor {
+            candidates += 1;
+            if week == 11 && followups.len() < 25 {
+                followups.push(Followup {
+                    response_id: format!("r{i}"),
+                    line: i as u64 + 2,
+                    score: 2,
+                    bucket: b,
+                    date: dates[i],
+                    segments: vec![],
+                    topics: vec![],
+                    signals: if i % 4 == 0 {
+                        vec!["cancellation=kündigen".into()]
+                    } else {
+                        vec![]
+                    },
+                    sentiment_score: Some(-0.8),
+                    risk: 1.0,
+                    comment: String::new(),
+                });
+            }
+        }
+    }
+    let counts = DriverCounts {
+        any,
+        polar,
+        segments: Vec::new(),
+        teams: vec![agents],
+        period: Some(Period::Week),
+        periods: weeks
+            .into_iter()
+            .enumerate()
+            .map(|(w, (any, polar))| {
+                let start = start + chrono::Days::new(7 * w as u64);
+                PeriodCounts {
+                    start,
+                    label: Period::Week.label(start),
+                    any,
+                    polar,
+                }
+            })
+            .collect(),
+        mismatches: 0,
+        followup_candidates: candidates,
+        followups,
+    };
+    let analysis = analyse(
+        counts,
+        &topic_ids,
+        &AnalysisSettings {
+            min_n,
+            fdr: 0.05,
+            bootstrap: Default::default(),
+            alert_z: 3.0,
+        },
+    );
     let nps = Nps::from_buckets(buckets.iter().copied());
     let (read, rejected) = (n as u64 + 9, 9);
     let result = PassResult {
@@ -335,59 +431,7 @@ fn realistic_report() -> ReportData {
             )],
         },
     ];
-    let mut d = ReportData::from_run(&result, &manifest, &taxonomy, examples);
-    // Optional sections, as the statistics under construction will fill them.
-    for r in &mut d.detractor_drivers {
-        r.bootstrap_ci = r.ci.map(|i| Interval {
-            low: i.low - 0.4,
-            high: i.high + 0.3,
-        });
-    }
-    d.importance = Some(Importance {
-        method: "General dominance of a linear regression of the −100/0/+100 code on the topic indicators, bootstrap 95% intervals (1,000 resamples).".into(),
-        r_squared: Some(0.184),
-        rows: vec![
-            ImportanceRow { topic: "Wait time".into(), share: 0.34, ci: Some(Interval { low: 0.27, high: 0.41 }) },
-            ImportanceRow { topic: "Agent friendliness".into(), share: 0.26, ci: Some(Interval { low: 0.2, high: 0.32 }) },
-            ImportanceRow { topic: "Problem resolution".into(), share: 0.17, ci: Some(Interval { low: 0.11, high: 0.23 }) },
-            ImportanceRow { topic: "Transfers".into(), share: 0.11, ci: Some(Interval { low: 0.06, high: 0.16 }) },
-            ImportanceRow { topic: "Billing and invoices".into(), share: 0.07, ci: Some(Interval { low: 0.03, high: 0.11 }) },
-            ImportanceRow { topic: format!("Other {HOSTILE}"), share: 0.05, ci: None },
-        ],
-    });
-    // The change between the two last months, split into parts that sum to it.
-    let months: Vec<_> = result
-        .agg
-        .iter()
-        .filter(|r| r.segment_column.is_empty() && r.period == Some(Period::Month))
-        .collect();
-    let (a, b) = (months[months.len() - 2], months[months.len() - 1]);
-    let (from, to) = (a.nps.unwrap(), b.nps.unwrap());
-    let parts = [
-        ("Wait time", -2.6),
-        ("Transfers", -1.1),
-        ("Agent friendliness", 0.9),
-    ];
-    let mut waterfall_parts: Vec<WaterfallPart> = parts
-        .iter()
-        .map(|(l, v)| WaterfallPart {
-            label: l.to_string(),
-            value: *v,
-        })
-        .collect();
-    let rest = to - from - parts.iter().map(|p| p.1).sum::<f64>();
-    waterfall_parts.push(WaterfallPart {
-        label: "Other and mix".into(),
-        value: rest,
-    });
-    d.waterfall = Some(Waterfall {
-        from_label: a.period_label.clone(),
-        to_label: b.period_label.clone(),
-        from_nps: from,
-        to_nps: to,
-        parts: waterfall_parts,
-    });
-    d
+    ReportData::from_run(&result, &manifest, &taxonomy, &analysis, 3.0, examples)
 }
 
 // ---------------------------------------------------------------------------
@@ -589,7 +633,25 @@ return {
   innerWidth: window.innerWidth,
   height: document.documentElement.scrollHeight,
   warnings: q('.warnings li').length,
-  summary: q('ul.summary li').map(e => e.textContent)
+  summary: q('ul.summary li').map(e => e.textContent),
+  sections: ['importance-heading', 'trend-heading', 'change-heading', 'alerts-heading', 'team-heading', 'followup-heading']
+    .map(id => { const h = document.getElementById(id); if (!h) return { id, present: false };
+      const sec = h.closest('section'); const r = sec.getBoundingClientRect(); const st = getComputedStyle(sec);
+      const lead = sec.querySelector('p.lead, p.empty');
+      return { id, present: true, visible: r.width > 0 && r.height > 0 && st.visibility === 'visible' && st.display !== 'none',
+               lead: lead ? lead.textContent : '' }; }),
+  svgTexts: q('svg.chart text').filter(t => t.getBoundingClientRect().width > 0).length,
+  clippedText: q('svg.chart text').filter(t => { const s = t.closest('svg').getBoundingClientRect(); const b = t.getBoundingClientRect();
+      return b.width > 0 && (b.left < s.left - 1 || b.right > s.right + 1 || b.top < s.top - 1 || b.bottom > s.bottom + 1); })
+    .map(t => t.closest('svg').id + ': ' + t.textContent),
+  ellipses: q('svg.chart text').filter(t => t.textContent.includes('\u2026')).map(t => t.textContent),
+  downSuppressedBars: q('#drivers-down-chart g.row.suppressed').length,
+  downLabels: q('#drivers-down-chart text.label').map(t => t.textContent),
+  tooFew: q('.too-few').map(e => e.textContent),
+  alertRows: q('#alerts-table tbody tr').length,
+  teamRows: q('#team-table tbody tr').length,
+  importanceRows: q('#importance-table tbody tr').length,
+  followup: (document.getElementById('followup-size') || {}).textContent || ''
 };
 "#;
 
@@ -668,13 +730,73 @@ fn report_renders_in_headless_chromium() {
     assert_eq!(f["onerrorAttrs"], json!(0));
     assert_eq!(f["scripts"], json!(1), "only the page's own script");
     assert_eq!(f["hostileAsText"], json!(1), "the comment reads as written");
-    // Title, heading, file name, region value, importance label, comment,
+    // Title, heading, file name, region value, agent name, comment,
     // manifest: all text.
     assert!(
         f["hostileInBody"].as_u64().unwrap() >= 6,
         "{}",
         f["hostileInBody"]
     );
+
+    // The sections from the driver statistics are there, visible, and open
+    // with a sentence for a manager.
+    for sec in f["sections"].as_array().unwrap() {
+        assert_eq!(sec["present"], json!(true), "{sec}");
+        assert_eq!(sec["visible"], json!(true), "{sec}");
+        assert!(
+            sec["lead"].as_str().unwrap().len() > 20,
+            "no sentence: {sec}"
+        );
+    }
+    assert_eq!(
+        f["importanceRows"],
+        json!(data.importance.as_ref().unwrap().rows.len())
+    );
+    let alerts = data.alerts.as_ref().unwrap();
+    assert!(alerts.total >= 1, "the billing spike fires an alert");
+    assert_eq!(f["alertRows"], json!(alerts.rows.len()));
+    let team = data.team.as_ref().unwrap();
+    assert!(team.total >= 1, "Anna is praised for friendliness");
+    assert_eq!(f["teamRows"], json!(team.rows.len()));
+    assert!(
+        f["followup"].as_str().unwrap().contains("25"),
+        "{}",
+        f["followup"]
+    );
+    // Ranked drivers: no small base among the bars, each topic once; the
+    // rare topic is named as too few to rank.
+    assert_eq!(f["downSuppressedBars"], json!(0));
+    let labels: Vec<&str> = f["downLabels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    let mut unique = labels
+        .iter()
+        .map(|l| l.split(" (").next().unwrap())
+        .collect::<Vec<_>>();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(
+        unique.len(),
+        labels.len(),
+        "a topic once per side: {labels:?}"
+    );
+    assert!(
+        f["tooFew"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t.as_str().unwrap().contains("Delivery")),
+        "{}",
+        f["tooFew"]
+    );
+    // No chart text is cut off: every label lies inside its SVG, and none
+    // is shortened with an ellipsis.
+    assert!(f["svgTexts"].as_u64().unwrap() > 50, "{}", f["svgTexts"]);
+    assert_eq!(f["clippedText"], json!([]), "text outside its chart");
+    assert_eq!(f["ellipses"], json!([]), "shortened labels");
 
     // Fits a laptop screen: no horizontal scrolling at 1366 px.
     assert!(

@@ -247,7 +247,14 @@ pub fn run(cfg: &AnalyzeConfig) -> Result<ExitCode> {
         cache,
         tables: written.tables,
     };
-    let report = ReportData::from_run(&written.result, &manifest, &taxonomy, written.examples);
+    let report = ReportData::from_run(
+        &written.result,
+        &manifest,
+        &taxonomy,
+        &written.drivers,
+        cfg.alert_z,
+        written.examples,
+    );
     out.write("report.html", render(&report).as_bytes())?;
     let settings = run_settings(cfg, &encoder, &manifest.topics, taxonomy_file);
     out.write_manifest(&ManifestFile {

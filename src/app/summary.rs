@@ -8,8 +8,8 @@ use crate::classify::Taxonomy;
 use crate::output::manifest::RunManifest;
 use crate::pipeline::PassResult;
 use crate::stats::driver_stats::DriverAnalysis;
-use crate::stats::drivers::Driver;
-use crate::stats::response::DriverScope;
+use crate::stats::response::{DriverScope, DriverTable};
+use crate::stats::top_drivers::{side_drivers, Side};
 
 /// Prints the summary of a run whose outputs are in `target`.
 pub fn print(
@@ -21,31 +21,9 @@ pub fn print(
 ) {
     let label = |id: &str| tax.label_of(id);
     counts(m);
-    for (title, low) in [
-        ("Drivers of low scores", true),
-        ("Drivers of high scores", false),
-    ] {
-        println!("{title} (impact on NPS, 95% CI by the delta method, mentions):");
-        let list = top_drivers(a, low);
-        if list.is_empty() {
-            println!(
-                "  none with an interval clear of 0 and at least {} mentions",
-                m.thresholds.min_n
-            );
-        }
-        for (d, scope) in list.iter().take(6) {
-            let name = match scope {
-                DriverScope::Any => label(&d.topic),
-                other => format!("{} ({})", label(&d.topic), other.as_str()),
-            };
-            println!(
-                "  {:<40} {:>+6.1}  [{:+.1}, {:+.1}]  n={}",
-                name,
-                d.impact.unwrap_or(0.0),
-                d.impact_ci_low.unwrap_or(0.0),
-                d.impact_ci_high.unwrap_or(0.0),
-                d.mentions
-            );
+    for side in Side::BOTH {
+        for line in side_lines(&a.drivers, side, &label, m.thresholds.min_n) {
+            println!("{line}");
         }
     }
     if let Some(c) = &m.cache {
@@ -94,30 +72,41 @@ fn counts(m: &RunManifest) {
     );
 }
 
-/// Low scores: topics pulling NPS down, whether any mention or only the
-/// negative ones; high scores likewise with the positive mentions.
-fn top_drivers(a: &PassResult, low: bool) -> Vec<(&Driver, DriverScope)> {
-    let left_out = if low {
-        DriverScope::Positive
-    } else {
-        DriverScope::Negative
+/// The console lines of one side: a title, then the drivers of
+/// [`side_drivers`] (the report's choice and order), at most six.
+pub(crate) fn side_lines(
+    tables: &[DriverTable],
+    side: Side,
+    label: &dyn Fn(&str) -> String,
+    min_n: u64,
+) -> Vec<String> {
+    let title = match side {
+        Side::Detractor => "Drivers of low scores",
+        Side::Promoter => "Drivers of high scores",
     };
-    let mut v: Vec<_> = a
-        .drivers
-        .iter()
-        .filter(|t| t.scope != left_out)
-        .flat_map(|t| {
-            let list = if low { &t.ranking.low } else { &t.ranking.high };
-            list.iter().map(move |d| (d, t.scope))
-        })
-        .collect();
-    v.sort_by(|x, y| {
-        let (a, b) = (x.0.impact.unwrap_or(0.0), y.0.impact.unwrap_or(0.0));
-        if low {
-            a.total_cmp(&b)
-        } else {
-            b.total_cmp(&a)
-        }
-    });
-    v
+    let mut out = vec![format!(
+        "{title} (impact on NPS, 95% CI by the delta method, mentions):"
+    )];
+    let list = side_drivers(tables, side).ranked;
+    if list.is_empty() {
+        out.push(format!(
+            "  none with an interval clear of 0 and at least {min_n} mentions"
+        ));
+    }
+    for p in list.iter().take(6) {
+        let d = p.driver;
+        let name = match p.scope {
+            DriverScope::Any => label(&d.topic),
+            other => format!("{} ({} mentions)", label(&d.topic), other.as_str()),
+        };
+        out.push(format!(
+            "  {:<40} {:>+6.1}  [{:+.1}, {:+.1}]  n={}",
+            name,
+            d.impact.unwrap_or(0.0),
+            d.impact_ci_low.unwrap_or(0.0),
+            d.impact_ci_high.unwrap_or(0.0),
+            d.mentions
+        ));
+    }
+    out
 }

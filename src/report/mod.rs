@@ -42,13 +42,23 @@ use crate::classify::Taxonomy;
 use crate::output::manifest::RunManifest;
 use crate::pipeline::PassResult;
 use crate::stats::aggregate::{AggRow, Period};
+use crate::stats::driver_stats::DriverAnalysis;
 use crate::stats::drivers::{Direction, Driver};
 use crate::stats::response::{DriverScope, DriverTable};
+use crate::stats::top_drivers::{side_drivers, Side};
 
 /// Most drivers [`ReportData::from_run`] puts on each side.
 pub const MAX_DRIVERS_PER_SIDE: usize = 10;
-/// Most periods [`ReportData::from_run`] puts in the trend (the latest ones).
-pub const MAX_TREND_POINTS: usize = 30;
+/// Most periods [`ReportData::from_run`] puts in the trend (the latest ones):
+/// a year of weeks.
+pub const MAX_TREND_POINTS: usize = 53;
+/// Most parts of the ΔNPS waterfall besides the remainder; smaller topic
+/// parts are summed into one "other topics" part.
+pub const MAX_WATERFALL_PARTS: usize = 8;
+/// Most team readings the report lists (the `team_view` table has all).
+pub const MAX_TEAM_READINGS: usize = 12;
+/// Most alerts the report lists (the `alerts` table has all).
+pub const MAX_ALERTS: usize = 12;
 
 /// A two-sided interval, in the unit of the figure it belongs to.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
@@ -107,6 +117,25 @@ pub struct ReportData {
     pub importance: Option<Importance>,
     /// Change of NPS between two periods, split into parts.
     pub waterfall: Option<Waterfall>,
+    /// Detractor-side topics on too few mentions to rank (suppressed, impact
+    /// below 0), listed in a note under the chart, not in it.
+    #[serde(default)]
+    pub detractor_too_few: Vec<DriverRow>,
+    /// Promoter-side topics on too few mentions to rank.
+    #[serde(default)]
+    pub promoter_too_few: Vec<DriverRow>,
+    /// Why there is no waterfall, shown in its place (e.g. "no dates").
+    #[serde(default)]
+    pub change_note: Option<String>,
+    /// Topics whose last period departs from their history.
+    #[serde(default)]
+    pub alerts: Option<Alerts>,
+    /// Teams, agents or queues that stand out from the rest.
+    #[serde(default)]
+    pub team: Option<TeamReadings>,
+    /// Size of the call-back list.
+    #[serde(default)]
+    pub followup: Option<FollowupSize>,
 }
 
 /// NPS of the whole run.
@@ -240,6 +269,10 @@ pub struct Importance {
     pub r_squared: Option<f64>,
     /// Most important first.
     pub rows: Vec<ImportanceRow>,
+    /// Why there are no rows, or what to keep in mind (model warnings), in
+    /// plain words; empty when there is nothing to say.
+    #[serde(default)]
+    pub note: String,
 }
 
 /// One topic's relative importance.
@@ -250,6 +283,13 @@ pub struct ImportanceRow {
     pub share: f64,
     /// Interval of `share`, same unit.
     pub ci: Option<Interval>,
+    /// The relative weight itself (share of the score's variance, R² units)
+    /// and its interval, as in the `key_driver` table.
+    #[serde(default)]
+    pub weight: Option<f64>,
+    /// Interval of `weight`.
+    #[serde(default)]
+    pub weight_ci: Option<Interval>,
 }
 
 /// ΔNPS between two periods split into parts that sum to the change
@@ -270,24 +310,109 @@ pub struct WaterfallPart {
     pub value: f64,
 }
 
+/// Topics whose figure in the last period departs from their own history
+/// (the `alerts` table).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Alerts {
+    /// |z| at or above which an alert fires.
+    pub z_threshold: f64,
+    /// Strongest departure first.
+    pub rows: Vec<AlertRow>,
+    /// Alerts in the table, of which `rows` shows the first ones.
+    pub total: usize,
+    /// Why there are none, in plain words; empty when there are some.
+    pub note: String,
+}
+
+/// One fired alert.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AlertRow {
+    pub period_label: String,
+    /// Topic label.
+    pub topic: String,
+    /// `share` (of responses mentioning the topic, 0..1) or `net_sentiment`
+    /// (of its mentions, −1..1).
+    pub metric: String,
+    /// The figure in the last period.
+    pub value: f64,
+    /// Its mean over the history.
+    pub history_mean: f64,
+    pub history_periods: usize,
+    pub z: f64,
+    /// Responses in the last period.
+    pub n: u64,
+    /// Mentions of the topic in the last period.
+    pub mentions: u64,
+}
+
+/// The team view's readings: a team value mentions a topic with one
+/// polarity significantly more often than the rest (the `team_view` rows
+/// whose `reading` is set).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct TeamReadings {
+    /// Team, agent or queue columns of the run.
+    pub columns: Vec<String>,
+    /// Largest difference first.
+    pub rows: Vec<TeamReading>,
+    /// Readings in the table, of which `rows` shows the first ones.
+    pub total: usize,
+    /// Why there are none, in plain words; empty when there are some.
+    pub note: String,
+}
+
+/// One reading of the team view.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TeamReading {
+    pub column: String,
+    pub value: String,
+    /// Topic label.
+    pub topic: String,
+    /// `praised_for` (positive mentions) or `coaching` (negative mentions).
+    pub reading: String,
+    /// Share of the value's responses with such a mention (0..1).
+    pub rate: Option<f64>,
+    /// The same share among all other responses.
+    pub rate_rest: Option<f64>,
+    /// Responses with this value.
+    pub n: u64,
+}
+
+/// Size of the `followup` table.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct FollowupSize {
+    /// Responses in the list.
+    pub listed: u64,
+    /// Responses that qualified (the list keeps the highest-risk ones).
+    pub candidates: u64,
+    /// Of the listed ones, those with a churn signal (cancellation, legal
+    /// threat, complaint, repeated contact).
+    pub with_signal: u64,
+}
+
 impl ReportData {
     /// The report of one `verbatim analyze` run: what [`crate::pipeline::run_pass`]
     /// returned, the manifest written beside it, the taxonomy (for topic
-    /// labels) and example comments per topic, **already masked** (a topic
-    /// given by id is shown with its label).
+    /// labels), the driver statistics the driver tables are written from
+    /// (`analysis`, with the alerts' z threshold `alert_z`) and example
+    /// comments per topic, **already masked** (a topic given by id is shown
+    /// with its label).
     ///
-    /// Chooses for the manager: the drivers on each side are those whose
-    /// interval excludes 0 (any or negative mentions for the detractor side,
-    /// any or positive for the promoter side), strongest first, then the
-    /// suppressed ones that point the same way, at most
-    /// [`MAX_DRIVERS_PER_SIDE`]; the trend uses the first of week, month,
-    /// quarter, day with 2 to [`MAX_TREND_POINTS`] periods (else the kind with
-    /// the most periods, its latest ones). Warnings are derived from the
-    /// counts (rejects, unparsed dates, small bases).
+    /// Chooses for the manager: the drivers on each side are those of
+    /// [`side_drivers`] (the console summary's choice and order), at most
+    /// [`MAX_DRIVERS_PER_SIDE`], with the suppressed ones apart; the trend is
+    /// the finest period kind the run aggregated (its latest
+    /// [`MAX_TREND_POINTS`] periods). The key-driver importance, the ΔNPS
+    /// waterfall, the alerts, the team readings and the follow-up count come
+    /// from `analysis`, with the same numbers as the `key_driver`,
+    /// `driver_change`, `alerts`, `team_view` and `followup` tables; each
+    /// says in words why it is empty when it is. Warnings are derived from
+    /// the counts (rejects, unparsed dates, small bases).
     pub fn from_run(
         result: &PassResult,
         manifest: &RunManifest,
         taxonomy: &Taxonomy,
+        analysis: &DriverAnalysis,
+        alert_z: f64,
         examples: Vec<TopicExamples>,
     ) -> ReportData {
         let label = |id: &str| taxonomy.label_of(id);
@@ -304,8 +429,8 @@ impl ReportData {
             detractors: nps.detractors,
             with_comment: result.with_comment,
         };
-        let detractor_drivers = pick_drivers(&result.drivers, true, &label);
-        let promoter_drivers = pick_drivers(&result.drivers, false, &label);
+        let [(detractor_drivers, detractor_too_few), (promoter_drivers, promoter_too_few)] =
+            Side::BOTH.map(|side| pick_drivers(&result.drivers, analysis, side, &label));
         let topics = topic_sentiment(&result.drivers, min_n, &label);
         let segments = result
             .agg
@@ -354,6 +479,8 @@ impl ReportData {
                 || manifest.input.path.clone(),
                 |f| f.to_string_lossy().into_owned(),
             );
+        let trend = pick_trend(&result.agg);
+        let sections = DriverSections::new(analysis, min_n, alert_z, trend.is_some(), &label);
         ReportData {
             title: format!("What drives NPS: {file}"),
             source: file,
@@ -363,7 +490,7 @@ impl ReportData {
             min_n,
             fdr_q: manifest.thresholds.fdr_q,
             headline,
-            trend: pick_trend(&result.agg),
+            trend,
             detractor_drivers,
             promoter_drivers,
             topics,
@@ -371,8 +498,14 @@ impl ReportData {
             examples,
             warnings,
             manifest_json,
-            importance: None,
-            waterfall: None,
+            importance: Some(sections.importance),
+            waterfall: sections.waterfall,
+            detractor_too_few,
+            promoter_too_few,
+            change_note: sections.change_note,
+            alerts: Some(sections.alerts),
+            team: Some(sections.team),
+            followup: Some(sections.followup),
         }
     }
 }
@@ -394,45 +527,296 @@ pub fn driver_row(d: &Driver, scope: DriverScope, label: &str) -> DriverRow {
     }
 }
 
-/// One side of the drivers: significant ones first, then suppressed ones
-/// pointing the same way; strongest first inside each group, ties by more
-/// mentions, then by name, so the order is stable.
+/// One side of the drivers as [`side_drivers`] chooses them: the ranked
+/// rows (at most [`MAX_DRIVERS_PER_SIDE`]) and those on too few mentions,
+/// each with the bootstrap interval of the `topic_driver` table.
 fn pick_drivers(
     tables: &[DriverTable],
-    low: bool,
+    analysis: &DriverAnalysis,
+    side: Side,
     label: &dyn Fn(&str) -> String,
-) -> Vec<DriverRow> {
-    let skip = if low {
-        DriverScope::Positive
-    } else {
-        DriverScope::Negative
+) -> (Vec<DriverRow>, Vec<DriverRow>) {
+    let picked = side_drivers(tables, side);
+    let row = |p: &crate::stats::top_drivers::Pick| {
+        let mut r = driver_row(p.driver, p.scope, &label(&p.driver.topic));
+        r.bootstrap_ci = analysis
+            .impacts
+            .iter()
+            .find(|(s, _)| *s == p.scope)
+            .and_then(|(_, b)| b.topics.iter().find(|t| t.topic == p.driver.topic))
+            .and_then(|t| Interval::from_pair(t.impact_ci_low, t.impact_ci_high));
+        r
     };
-    let want = if low {
-        Direction::PullsDown
-    } else {
-        Direction::PullsUp
-    };
-    let mut picked: Vec<DriverRow> = Vec::new();
-    for t in tables.iter().filter(|t| t.scope != skip) {
-        for d in &t.drivers {
-            let Some(impact) = d.impact else { continue };
-            let points_our_way = if low { impact < 0.0 } else { impact > 0.0 };
-            if (d.direction == want && !d.suppressed) || (d.suppressed && points_our_way) {
-                picked.push(driver_row(d, t.scope, &label(&d.topic)));
-            }
+    let ranked = picked
+        .ranked
+        .iter()
+        .take(MAX_DRIVERS_PER_SIDE)
+        .map(row)
+        .collect();
+    (ranked, picked.too_few.iter().map(row).collect())
+}
+
+/// The sections [`ReportData::from_run`] reads from a [`DriverAnalysis`],
+/// each with its reason in words when it is empty.
+pub struct DriverSections {
+    pub importance: Importance,
+    pub waterfall: Option<Waterfall>,
+    pub change_note: Option<String>,
+    pub alerts: Alerts,
+    pub team: TeamReadings,
+    pub followup: FollowupSize,
+}
+
+impl DriverSections {
+    /// From `a`; `dated` tells whether the run had dates (for the reasons),
+    /// `label` turns a topic id into its label.
+    pub fn new(
+        a: &DriverAnalysis,
+        min_n: u64,
+        alert_z: f64,
+        dated: bool,
+        label: &dyn Fn(&str) -> String,
+    ) -> DriverSections {
+        let (waterfall, change_note) = match &a.change {
+            Some(c) => (Some(change_waterfall(c, label)), None),
+            None if !dated => (None, Some("No dates in the input: no change over time.".to_string())),
+            None => (
+                None,
+                Some("The latest period has no period with responses just before it: no change to split.".to_string()),
+            ),
+        };
+        DriverSections {
+            importance: importance_of(a, label),
+            waterfall,
+            change_note,
+            alerts: alerts_of(a, alert_z, min_n, dated, label),
+            team: team_of(a, min_n, label),
+            followup: FollowupSize {
+                listed: a.followups.len() as u64,
+                candidates: a.followup_candidates,
+                with_signal: a.followups.iter().filter(|f| !f.signals.is_empty()).count() as u64,
+            },
         }
     }
-    let strength = |r: &DriverRow| r.impact.unwrap_or(0.0).abs();
-    picked.sort_by(|a, b| {
-        a.suppressed
-            .cmp(&b.suppressed)
-            .then(strength(b).total_cmp(&strength(a)))
-            .then(b.mentions.cmp(&a.mentions))
-            .then(a.topic.cmp(&b.topic))
-            .then(a.scope.cmp(&b.scope))
+}
+
+/// Johnson's relative weights of the linear key-driver model, as in the
+/// `key_driver` table; the share's interval is the weight's divided by R²,
+/// kept within 0..1.
+fn importance_of(a: &DriverAnalysis, label: &dyn Fn(&str) -> String) -> Importance {
+    let k = &a.key;
+    let r2 = k.linear.as_ref().map(|m| m.r_squared);
+    let mut rows: Vec<ImportanceRow> = k
+        .relative_weights
+        .iter()
+        .filter(|w| w.share.is_finite())
+        .map(|w| {
+            let weight_ci = Interval::from_pair(w.ci_low, w.ci_high);
+            ImportanceRow {
+                topic: label(&w.topic),
+                share: w.share,
+                // A share lies in 0..1; the weight's interval over the
+                // point R² can pass 1 when R² is small, so it is capped.
+                ci: weight_ci
+                    .zip(r2.filter(|r| *r > 0.0))
+                    .map(|(i, r)| Interval {
+                        low: (i.low / r).clamp(0.0, 1.0),
+                        high: (i.high / r).clamp(0.0, 1.0),
+                    }),
+                weight: Some(w.weight),
+                weight_ci,
+            }
+        })
+        .collect();
+    rows.sort_by(|x, y| y.share.total_cmp(&x.share).then(x.topic.cmp(&y.topic)));
+    let model_warnings: Vec<&str> = k
+        .warnings
+        .iter()
+        .filter(|w| w.topic.is_none())
+        .map(|w| w.message.as_str())
+        .collect();
+    let note = if k.linear.is_none() {
+        let why = if model_warnings.is_empty() {
+            "too few responses or topics to fit it".to_string()
+        } else {
+            model_warnings.join(" ")
+        };
+        format!("No key-driver model could be fitted: {why}")
+    } else if rows.is_empty() {
+        "No topic was mentioned often enough to enter the key-driver model.".to_string()
+    } else {
+        let dropped = k.warnings.iter().filter(|w| w.topic.is_some()).count();
+        if dropped > 0 {
+            format!("{dropped} topic warnings (rare, collinear or unstable topics) are in the key_driver table.")
+        } else {
+            String::new()
+        }
+    };
+    Importance {
+        method: format!(
+            "Johnson's relative weights of a linear regression of the score code (−100 detractor, 0 passive, +100 promoter) on the topics mentioned, {} responses, bootstrap 95% intervals ({} resamples; a share's interval is the weight's divided by R², capped at 100%).",
+            fmt_int(k.n),
+            fmt_int(k.valid_replicates as u64)
+        ),
+        r_squared: r2,
+        rows,
+        note,
+    }
+}
+
+/// The waterfall of the `driver_change` table: the largest topic parts by
+/// size, the others summed into one part, and the part without a topic.
+fn change_waterfall(
+    c: &crate::stats::driver_stats::PeriodChange,
+    label: &dyn Fn(&str) -> String,
+) -> Waterfall {
+    let sh = &c.shift;
+    let mut topics: Vec<&crate::stats::shift_share::ShiftPart> = sh.topics.iter().collect();
+    topics.sort_by(|x, y| {
+        y.total
+            .abs()
+            .total_cmp(&x.total.abs())
+            .then(x.group.cmp(&y.group))
     });
-    picked.truncate(MAX_DRIVERS_PER_SIDE);
-    picked
+    let mut parts: Vec<WaterfallPart> = topics
+        .iter()
+        .take(MAX_WATERFALL_PARTS)
+        .map(|p| WaterfallPart {
+            label: label(&p.group),
+            value: p.total,
+        })
+        .collect();
+    // Topics without a part (unmentioned in both periods) are not counted.
+    let rest: Vec<f64> = topics[topics.len().min(MAX_WATERFALL_PARTS)..]
+        .iter()
+        .map(|p| p.total)
+        .filter(|t| *t != 0.0)
+        .collect();
+    if !rest.is_empty() {
+        parts.push(WaterfallPart {
+            label: format!("{} other topics", rest.len()),
+            value: rest.iter().sum(),
+        });
+    }
+    parts.push(WaterfallPart {
+        label: "No topic (or no comment)".into(),
+        value: sh.remainder.total,
+    });
+    Waterfall {
+        from_label: c.before_label.clone(),
+        to_label: c.after_label.clone(),
+        from_nps: sh.nps_before,
+        to_nps: sh.nps_after,
+        parts,
+    }
+}
+
+fn alerts_of(
+    a: &DriverAnalysis,
+    z_threshold: f64,
+    min_n: u64,
+    dated: bool,
+    label: &dyn Fn(&str) -> String,
+) -> Alerts {
+    let mut rows: Vec<AlertRow> = a
+        .alerts
+        .iter()
+        .map(|x| AlertRow {
+            period_label: x.period_label.clone(),
+            topic: label(&x.topic),
+            metric: x.metric.as_str().to_string(),
+            value: x.value,
+            history_mean: x.history_mean,
+            history_periods: x.history_periods,
+            z: x.z,
+            n: x.n,
+            mentions: x.mentions,
+        })
+        .collect();
+    rows.sort_by(|x, y| {
+        y.z.abs()
+            .total_cmp(&x.z.abs())
+            .then(x.topic.cmp(&y.topic))
+            .then(x.metric.cmp(&y.metric))
+    });
+    let total = rows.len();
+    rows.truncate(MAX_ALERTS);
+    let note = if total > 0 {
+        String::new()
+    } else if !dated {
+        "No dates in the input: nothing to compare a period with.".to_string()
+    } else {
+        format!(
+            "No topic's share or sentiment in the latest period departs from its history by |z| ≥ {} (an alert needs at least {} earlier periods and {} responses or mentions).",
+            fmt_z(z_threshold),
+            crate::stats::alerts::HISTORY_MIN,
+            min_n
+        )
+    };
+    Alerts {
+        z_threshold,
+        rows,
+        total,
+        note,
+    }
+}
+
+/// The `team_view` rows with a reading (value with at least `min_n`
+/// responses, significantly above the rest), largest difference first.
+fn team_of(a: &DriverAnalysis, min_n: u64, label: &dyn Fn(&str) -> String) -> TeamReadings {
+    use crate::classify::Polarity;
+    let mut rows: Vec<(&crate::stats::segment_drivers::MentionRate, &str)> = a
+        .team
+        .rows
+        .iter()
+        .filter(|r| r.n >= min_n && r.above)
+        .filter_map(|r| match r.polarity {
+            Polarity::Positive => Some((r, "praised_for")),
+            Polarity::Negative => Some((r, "coaching")),
+            Polarity::Neutral => None,
+        })
+        .collect();
+    rows.sort_by(|(x, _), (y, _)| {
+        y.diff
+            .unwrap_or(0.0)
+            .total_cmp(&x.diff.unwrap_or(0.0))
+            .then(x.column.cmp(&y.column))
+            .then(x.value.cmp(&y.value))
+            .then(x.topic.cmp(&y.topic))
+    });
+    let total = rows.len();
+    let note = if a.team_columns.is_empty() {
+        "No team, agent or queue column in the input: no team view.".to_string()
+    } else if total == 0 {
+        format!(
+            "No team value with at least {min_n} responses mentions a topic significantly more often than the rest (Benjamini–Hochberg corrected)."
+        )
+    } else {
+        String::new()
+    };
+    TeamReadings {
+        columns: a.team_columns.clone(),
+        rows: rows
+            .into_iter()
+            .take(MAX_TEAM_READINGS)
+            .map(|(r, reading)| TeamReading {
+                column: r.column.clone(),
+                value: r.value.clone(),
+                topic: label(&r.topic),
+                reading: reading.to_string(),
+                rate: r.rate,
+                rate_rest: r.rate_rest,
+                n: r.n,
+            })
+            .collect(),
+        total,
+        note,
+    }
+}
+
+/// A z threshold or value with one decimal.
+fn fmt_z(z: f64) -> String {
+    fmt_value(Some(z))
 }
 
 /// Topic × sentiment from the driver tables. A comment mentions a topic in
@@ -490,25 +874,17 @@ fn segment_row(r: &AggRow) -> SegmentRow {
     }
 }
 
-/// The overall NPS per period of one kind (see [`ReportData::from_run`]).
+/// The overall NPS per period of the finest kind the run aggregated (day
+/// before week before month before quarter; the kind the alerts and the
+/// ΔNPS split use too), its latest [`MAX_TREND_POINTS`] periods; `None`
+/// without dated rows.
 pub fn pick_trend(rows: &[AggRow]) -> Option<Trend> {
     let of = |k: Period| -> Vec<&AggRow> {
         rows.iter()
             .filter(|r| r.segment_column.is_empty() && r.period == Some(k))
             .collect()
     };
-    let order = [Period::Week, Period::Month, Period::Quarter, Period::Day];
-    let kind = order
-        .iter()
-        .copied()
-        .find(|&k| (2..=MAX_TREND_POINTS).contains(&of(k).len()))
-        .or_else(|| {
-            order
-                .iter()
-                .copied()
-                .filter(|&k| !of(k).is_empty())
-                .max_by_key(|&k| of(k).len())
-        })?;
+    let kind = Period::ALL.into_iter().find(|&k| !of(k).is_empty())?;
     let list = of(kind);
     let skip = list.len().saturating_sub(MAX_TREND_POINTS);
     Some(Trend {
@@ -718,6 +1094,7 @@ tr.suppressed td,tr.suppressed th{color:var(--grey)}
 .flag{font-weight:700;color:var(--blue)}
 .blank{font-style:italic;color:var(--muted)}
 .note{color:var(--muted);font-size:.86rem}
+.lead{margin:6px 0 8px;max-width:80ch}
 details{margin:6px 0}summary{cursor:pointer;font-weight:600}
 ul.comments{list-style:none;padding:0;margin:0 0 8px}
 ul.comments li{border-left:3px solid var(--line);padding:4px 10px;margin:6px 0;background:#fbfcfd}
@@ -784,9 +1161,12 @@ pub fn render(d: &ReportData) -> String {
     key_figures(&mut h, d);
     warnings(&mut h, d);
     drivers(&mut h, d);
+    importance(&mut h, d);
     trend(&mut h, d);
     waterfall(&mut h, d);
-    importance(&mut h, d);
+    alerts(&mut h, d);
+    team(&mut h, d);
+    followup(&mut h, d);
     segments(&mut h, d);
     topics(&mut h, d);
     examples(&mut h, d);
@@ -999,6 +1379,19 @@ fn summary(d: &ReportData) -> Vec<String> {
             escape(&fmt_value(Some(w.to_nps)))
         ));
     }
+    if let Some(a) = d.alerts.as_ref().filter(|a| a.total > 0) {
+        out.push(format!(
+            "{} {} in the latest period (see Alerts).",
+            a.total,
+            if a.total == 1 { "alert" } else { "alerts" }
+        ));
+    }
+    if let Some(f) = d.followup.as_ref().filter(|f| f.listed > 0) {
+        out.push(format!(
+            "{} customers to call back are listed in the followup table.",
+            fmt_int(f.listed)
+        ));
+    }
     out
 }
 
@@ -1023,6 +1416,24 @@ fn warnings(h: &mut String, d: &ReportData) {
 
 fn drivers(h: &mut String, d: &ReportData) {
     h.push_str("<section aria-labelledby=\"drivers-heading\">\n<h2 id=\"drivers-heading\">What moves NPS</h2>\n");
+    let lead: Vec<String> = [
+        (d.detractor_drivers.first(), "pulls NPS down most"),
+        (d.promoter_drivers.first(), "pulls it up most"),
+    ]
+    .into_iter()
+    .filter_map(|(r, words)| {
+        r.map(|r| {
+            format!(
+                "<strong>{}</strong> {words} ({} points)",
+                escape(&r.topic),
+                escape(&fmt_signed(r.impact))
+            )
+        })
+    })
+    .collect();
+    if !lead.is_empty() {
+        let _ = writeln!(h, "<p class=\"lead\">{}.</p>", lead.join("; "));
+    }
     h.push_str("<p class=\"note\">Impact = NPS − NPS without the responses that mention the topic, in points, with its 95% interval (whiskers). \
 A comment can mention several topics, so impacts overlap and do not add up.</p>\n<div class=\"pair\">\n");
     // One extent for both sides, so bar lengths compare across them.
@@ -1106,6 +1517,7 @@ fn driver_side(h: &mut String, d: &ReportData, side: &DriverSide, extent: f64) {
             "<p class=\"note\">No topic with an interval clear of 0 and at least {} mentions.</p>",
             d.min_n
         );
+        too_few_note(h, d, side);
         h.push_str("</div>\n");
         return;
     }
@@ -1114,7 +1526,37 @@ fn driver_side(h: &mut String, d: &ReportData, side: &DriverSide, extent: f64) {
     if rows.iter().any(|r| !r.significant && !r.suppressed) {
         h.push_str("<p class=\"note\">Lighter rows: the interval includes 0.</p>\n");
     }
+    too_few_note(h, d, side);
     h.push_str("</div>\n");
+}
+
+/// The side's topics on too few mentions to rank, named in one line.
+fn too_few_note(h: &mut String, d: &ReportData, side: &DriverSide) {
+    let few = if side.low {
+        &d.detractor_too_few
+    } else {
+        &d.promoter_too_few
+    };
+    if few.is_empty() {
+        return;
+    }
+    let names: Vec<String> = few
+        .iter()
+        .map(|r| {
+            format!(
+                "{}{} ({})",
+                escape(&r.topic),
+                escape(short_scope(&r.scope)),
+                fmt_int(r.mentions)
+            )
+        })
+        .collect();
+    let _ = writeln!(
+        h,
+        "<p class=\"note too-few\">Too few mentions to rank (fewer than {}): {}.</p>",
+        d.min_n,
+        names.join(", ")
+    );
 }
 
 /// The side's impacts as horizontal bars with interval whiskers, on the
@@ -1225,7 +1667,10 @@ fn short_scope(scope: &str) -> &'static str {
 }
 
 fn trend(h: &mut String, d: &ReportData) {
-    let Some(t) = &d.trend else { return };
+    let Some(t) = &d.trend else {
+        h.push_str("<section aria-labelledby=\"trend-heading\">\n<h2 id=\"trend-heading\">NPS over time</h2>\n<p class=\"note empty\">No dates in the input: no NPS over time.</p>\n</section>\n");
+        return;
+    };
     h.push_str("<section aria-labelledby=\"trend-heading\">\n");
     let _ = writeln!(
         h,
@@ -1233,8 +1678,20 @@ fn trend(h: &mut String, d: &ReportData) {
         escape(&t.period)
     );
     if t.points.is_empty() {
-        h.push_str("<p class=\"note\">No dated responses.</p>\n</section>\n");
+        h.push_str("<p class=\"note empty\">No dated responses.</p>\n</section>\n");
         return;
+    }
+    if let (Some(first), Some(last)) = (t.points.first(), t.points.last()) {
+        let _ = writeln!(
+            h,
+            "<p class=\"lead\">NPS was {} in {} and {} in {} ({} {}s shown; the shaded band is the range the true NPS lies in with 95% confidence).</p>",
+            escape(&fmt_value(first.nps)),
+            escape(&first.label),
+            escape(&fmt_value(last.nps)),
+            escape(&last.label),
+            t.points.len(),
+            escape(&t.period)
+        );
     }
     let points: Vec<svg::LinePoint> = t
         .points
@@ -1304,13 +1761,43 @@ pub fn waterfall_gap(w: &Waterfall) -> Option<f64> {
 }
 
 fn waterfall(h: &mut String, d: &ReportData) {
-    let Some(w) = &d.waterfall else { return };
+    let Some(w) = &d.waterfall else {
+        if let Some(note) = &d.change_note {
+            let _ = writeln!(
+                h,
+                "<section aria-labelledby=\"change-heading\">\n<h2 id=\"change-heading\">What changed NPS</h2>\n<p class=\"note empty\">{}</p>\n</section>",
+                escape(note)
+            );
+        }
+        return;
+    };
     h.push_str("<section aria-labelledby=\"change-heading\">\n");
     let _ = writeln!(
         h,
-        "<h2 id=\"change-heading\">Change from {} to {}</h2>",
+        "<h2 id=\"change-heading\">What changed NPS from {} to {}</h2>",
         escape(&w.from_label),
         escape(&w.to_label)
+    );
+    let biggest = w
+        .parts
+        .iter()
+        .max_by(|a, b| a.value.abs().total_cmp(&b.value.abs()));
+    let _ = writeln!(
+        h,
+        "<p class=\"lead\">NPS went from {} in {} to {} in {} ({} points){}</p>",
+        escape(&fmt_value(Some(w.from_nps))),
+        escape(&w.from_label),
+        escape(&fmt_value(Some(w.to_nps))),
+        escape(&w.to_label),
+        escape(&fmt_signed(Some(w.to_nps - w.from_nps))),
+        match biggest {
+            Some(p) => format!(
+                "; the largest part is <strong>{}</strong> ({} points).",
+                escape(&p.label),
+                escape(&fmt_signed(Some(p.value)))
+            ),
+            None => ".".into(),
+        }
     );
     let parts: Vec<svg::Step> = w
         .parts
@@ -1346,7 +1833,7 @@ fn waterfall(h: &mut String, d: &ReportData) {
     h.push_str(&svg::waterfall(&chart));
     let _ = write!(
         h,
-        "\n<figcaption>Change {} points: each part is a topic's contribution; they sum to the change.{}</figcaption>\n</figure>\n",
+        "\n<figcaption>Change {} points: each part is a topic's contribution (its share of responses and its NPS changing); the parts sum to the change. The driver_change table has every topic.{}</figcaption>\n</figure>\n",
         escape(&fmt_signed(Some(w.to_nps - w.from_nps))),
         if y.domain.0 > 0.0 || y.domain.1 < 0.0 {
             " The axis does not start at 0."
@@ -1366,14 +1853,39 @@ fn waterfall(h: &mut String, d: &ReportData) {
 
 fn importance(h: &mut String, d: &ReportData) {
     let Some(imp) = &d.importance else { return };
-    h.push_str("<section aria-labelledby=\"importance-heading\">\n<h2 id=\"importance-heading\">Relative importance</h2>\n");
+    h.push_str("<section aria-labelledby=\"importance-heading\">\n<h2 id=\"importance-heading\">Which topics matter most (key drivers)</h2>\n");
+    if let Some(top) = imp.rows.first() {
+        let _ = writeln!(
+            h,
+            "<p class=\"lead\">Of what the topics explain about the scores, <strong>{}</strong> accounts for the most: {} (95% CI {}).{}</p>",
+            escape(&top.topic),
+            escape(&fmt_pct(Some(top.share))),
+            escape(&fmt_pct_interval(top.ci)),
+            match imp.r_squared {
+                Some(r2) => format!(
+                    " Together the topics explain {} of the differences in scores.",
+                    escape(&fmt_pct(Some(r2)))
+                ),
+                None => String::new(),
+            }
+        );
+    }
     let _ = write!(h, "<p class=\"note\">{}", escape(&imp.method));
     if let Some(r2) = imp.r_squared {
         let _ = write!(h, " R² = {}.", escape(&format!("{r2:.3}")));
     }
-    h.push_str(" Each bar is the topic's share of the explained variance.</p>\n");
+    h.push_str(" Each bar is the topic's share of the explained variance; unlike the impacts above, the shares sum to 100%.</p>\n");
     if imp.rows.is_empty() {
-        h.push_str("<p class=\"note\">No rows.</p>\n</section>\n");
+        let note = if imp.note.is_empty() {
+            "No topic entered the key-driver model."
+        } else {
+            imp.note.as_str()
+        };
+        let _ = writeln!(
+            h,
+            "<p class=\"note empty\">{}</p>\n</section>",
+            escape(note)
+        );
         return;
     }
     let bars: Vec<svg::Bar> = imp
@@ -1405,7 +1917,202 @@ fn importance(h: &mut String, d: &ReportData) {
         suppressed_note: "",
         percent: true,
     }));
-    h.push_str("\n</figure>\n</section>\n");
+    h.push_str("\n</figure>\n");
+    if !imp.note.is_empty() {
+        let _ = writeln!(h, "<p class=\"note\">{}</p>", escape(&imp.note));
+    }
+    if imp.rows.iter().any(|r| r.weight.is_some()) {
+        h.push_str("<details class=\"print-open\">\n<summary>Figures (as in key_driver)</summary>\n<table class=\"sortable\" id=\"importance-table\">\n<thead><tr><th scope=\"col\">Topic</th><th scope=\"col\" class=\"num\">Share</th><th scope=\"col\" class=\"num\">95% CI</th><th scope=\"col\" class=\"num\">Relative weight</th><th scope=\"col\" class=\"num\">95% CI</th></tr></thead>\n<tbody>\n");
+        for r in &imp.rows {
+            let weight_ci = match r.weight_ci {
+                Some(i) => format!("{:.4} to {:.4}", i.low, i.high),
+                None => "\u{2014}".into(),
+            };
+            let _ = writeln!(
+                h,
+                "<tr><th scope=\"row\">{}</th><td class=\"num\" data-sort=\"{}\">{}</td><td class=\"num\">{}</td><td class=\"num\" data-sort=\"{}\">{}</td><td class=\"num\">{}</td></tr>",
+                escape(&r.topic),
+                sort_key(Some(r.share)),
+                escape(&fmt_pct(Some(r.share))),
+                escape(&fmt_pct_interval(r.ci)),
+                sort_key(r.weight),
+                r.weight.map_or_else(|| "\u{2014}".into(), |w| format!("{w:.4}")),
+                escape(&weight_ci)
+            );
+        }
+        h.push_str("</tbody>\n</table>\n</details>\n");
+    }
+    h.push_str("</section>\n");
+}
+
+/// A share (0..1) or a net sentiment (−1..1, shown ×100) of an alert.
+fn alert_value(metric: &str, v: f64) -> String {
+    if metric == "share" {
+        fmt_pct(Some(v))
+    } else {
+        fmt_signed(Some(100.0 * v))
+    }
+}
+
+fn alerts(h: &mut String, d: &ReportData) {
+    let Some(a) = &d.alerts else { return };
+    h.push_str("<section aria-labelledby=\"alerts-heading\">\n<h2 id=\"alerts-heading\">Alerts: what is unusual in the latest period</h2>\n");
+    if a.rows.is_empty() {
+        let _ = writeln!(
+            h,
+            "<p class=\"note empty\">{}</p>\n</section>",
+            escape(&a.note)
+        );
+        return;
+    }
+    let first = &a.rows[0];
+    let _ = writeln!(
+        h,
+        "<p class=\"lead\">{} {} in {}. The most unusual: <strong>{}</strong>, {}.</p>",
+        a.total,
+        if a.total == 1 { "alert" } else { "alerts" },
+        escape(&first.period_label),
+        escape(&first.topic),
+        escape(&alert_sentence(first))
+    );
+    let _ = writeln!(
+        h,
+        "<p class=\"note\">An alert fires when a topic's share of responses or the net sentiment of its mentions departs from its own history by |z| ≥ {}. The alerts table has the figures behind each.</p>",
+        escape(&fmt_z(a.z_threshold))
+    );
+    h.push_str("<div class=\"table-wrap\"><table class=\"sortable\" id=\"alerts-table\">\n<thead><tr><th scope=\"col\">Topic</th><th scope=\"col\">What changed</th><th scope=\"col\" class=\"num\">Latest</th><th scope=\"col\" class=\"num\">Usually</th><th scope=\"col\" class=\"num\">z</th><th scope=\"col\" class=\"num\">Mentions</th></tr></thead>\n<tbody>\n");
+    for r in &a.rows {
+        let _ = writeln!(
+            h,
+            "<tr><th scope=\"row\">{}</th><td>{}</td><td class=\"num\" data-sort=\"{}\">{}</td><td class=\"num\" data-sort=\"{}\">{}</td><td class=\"num\" data-sort=\"{}\">{}</td><td class=\"num\" data-sort=\"{}\">{}</td></tr>",
+            escape(&r.topic),
+            escape(&alert_what(r)),
+            sort_key(Some(r.value)),
+            escape(&alert_value(&r.metric, r.value)),
+            sort_key(Some(r.history_mean)),
+            escape(&alert_value(&r.metric, r.history_mean)),
+            sort_key(Some(r.z)),
+            escape(&fmt_signed(Some(r.z))),
+            r.mentions,
+            fmt_int(r.mentions)
+        );
+    }
+    h.push_str("</tbody>\n</table></div>\n");
+    if a.total > a.rows.len() {
+        let _ = writeln!(
+            h,
+            "<p class=\"note\">{} more in the alerts table.</p>",
+            a.total - a.rows.len()
+        );
+    }
+    h.push_str("</section>\n");
+}
+
+/// What an alert measures and which way it went, in words.
+fn alert_what(r: &AlertRow) -> String {
+    let way = if r.z > 0.0 { "up" } else { "down" };
+    if r.metric == "share" {
+        format!("share of responses mentioning it, {way}")
+    } else {
+        format!("net sentiment of its mentions, {way}")
+    }
+}
+
+fn alert_sentence(r: &AlertRow) -> String {
+    format!(
+        "{} to {} (usually {} over {} periods)",
+        alert_what(r),
+        alert_value(&r.metric, r.value),
+        alert_value(&r.metric, r.history_mean),
+        r.history_periods
+    )
+}
+
+fn team(h: &mut String, d: &ReportData) {
+    let Some(t) = &d.team else { return };
+    h.push_str("<section aria-labelledby=\"team-heading\">\n<h2 id=\"team-heading\">Teams and agents that stand out</h2>\n");
+    if t.rows.is_empty() {
+        let _ = writeln!(
+            h,
+            "<p class=\"note empty\">{}</p>\n</section>",
+            escape(&t.note)
+        );
+        return;
+    }
+    let first = &t.rows[0];
+    let _ = writeln!(
+        h,
+        "<p class=\"lead\">{} {}. The clearest: <strong>{} {}</strong> {} {} ({} of their responses, {} elsewhere).</p>",
+        t.total,
+        if t.total == 1 { "reading" } else { "readings" },
+        escape(&first.column),
+        escape(&segment_value_text(&first.value)),
+        reading_words(&first.reading),
+        escape(&first.topic),
+        escape(&fmt_pct(first.rate)),
+        escape(&fmt_pct(first.rate_rest))
+    );
+    h.push_str("<p class=\"note\">A team value stands out when it mentions a topic positively (praised for) or negatively (to coach on) significantly more often than all other responses (Benjamini–Hochberg corrected); the team_view table has every rate.</p>\n");
+    h.push_str("<div class=\"table-wrap\"><table class=\"sortable\" id=\"team-table\">\n<thead><tr><th scope=\"col\">Team</th><th scope=\"col\">Reading</th><th scope=\"col\">Topic</th><th scope=\"col\" class=\"num\">Rate</th><th scope=\"col\" class=\"num\">Rest</th><th scope=\"col\" class=\"num\">n</th></tr></thead>\n<tbody>\n");
+    for r in &t.rows {
+        let _ = writeln!(
+            h,
+            "<tr><th scope=\"row\">{} = {}</th><td class=\"{}\">{}</td><td>{}</td><td class=\"num\" data-sort=\"{}\">{}</td><td class=\"num\" data-sort=\"{}\">{}</td><td class=\"num\" data-sort=\"{}\">{}</td></tr>",
+            escape(&r.column),
+            escape(&segment_value_text(&r.value)),
+            if r.reading == "coaching" { "down" } else { "up" },
+            reading_words(&r.reading),
+            escape(&r.topic),
+            sort_key(r.rate),
+            escape(&fmt_pct(r.rate)),
+            sort_key(r.rate_rest),
+            escape(&fmt_pct(r.rate_rest)),
+            r.n,
+            fmt_int(r.n)
+        );
+    }
+    h.push_str("</tbody>\n</table></div>\n");
+    if t.total > t.rows.len() {
+        let _ = writeln!(
+            h,
+            "<p class=\"note\">{} more in the team_view table.</p>",
+            t.total - t.rows.len()
+        );
+    }
+    h.push_str("</section>\n");
+}
+
+fn reading_words(reading: &str) -> &'static str {
+    if reading == "coaching" {
+        "to coach on"
+    } else {
+        "praised for"
+    }
+}
+
+fn followup(h: &mut String, d: &ReportData) {
+    let Some(f) = &d.followup else { return };
+    h.push_str("<section aria-labelledby=\"followup-heading\">\n<h2 id=\"followup-heading\">Customers to call back</h2>\n");
+    if f.listed == 0 {
+        h.push_str("<p class=\"note empty\">No detractor, and no passive with a strongly negative comment: nobody to call back.</p>\n</section>\n");
+        return;
+    }
+    let _ = writeln!(
+        h,
+        "<p class=\"lead\" id=\"followup-size\">The followup table lists <strong>{}</strong> {} to call back, highest churn risk first; {} of them mention cancelling, a complaint, a lawyer or a repeated contact.</p>",
+        fmt_int(f.listed),
+        if f.listed == 1 { "customer" } else { "customers" },
+        fmt_int(f.with_signal)
+    );
+    if f.candidates > f.listed {
+        let _ = writeln!(
+            h,
+            "<p class=\"note\">{} responses qualified (detractors and strongly negative passives); the list keeps the {} with the highest risk.</p>",
+            fmt_int(f.candidates),
+            fmt_int(f.listed)
+        );
+    }
+    h.push_str("</section>\n");
 }
 
 fn segments(h: &mut String, d: &ReportData) {

@@ -138,6 +138,66 @@ pub fn truncate(s: &str, max: usize) -> String {
     }
 }
 
+/// Text broken into lines of at most `max` characters, at spaces; a word
+/// longer than a line is split across lines. Nothing is left out and no
+/// ellipsis is added, so a label is always readable whole.
+pub fn wrap(s: &str, max: usize) -> Vec<String> {
+    let max = max.max(1);
+    let mut lines: Vec<String> = Vec::new();
+    let mut line: Vec<char> = Vec::new();
+    for word in s.split_whitespace() {
+        let mut word: Vec<char> = word.chars().collect();
+        if !line.is_empty() && line.len() + 1 + word.len() > max {
+            lines.push(std::mem::take(&mut line).into_iter().collect());
+        }
+        // Only an empty line gets here with a word longer than a line.
+        while word.len() > max {
+            let rest = word.split_off(max);
+            lines.push(word.into_iter().collect());
+            word = rest;
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.extend(word);
+    }
+    if !line.is_empty() || lines.is_empty() {
+        lines.push(line.into_iter().collect());
+    }
+    lines
+}
+
+/// A `<text>` element's content: one line as is, several as `<tspan>`s
+/// 14 px apart, the block centred on the element's `y`.
+fn text_lines(x: f64, lines: &[String]) -> String {
+    if lines.len() <= 1 {
+        return escape(lines.first().map_or("", String::as_str));
+    }
+    let mut out = String::new();
+    let first = -(lines.len() as f64 - 1.0) * LINE_GAP / 2.0;
+    for (i, l) in lines.iter().enumerate() {
+        let _ = write!(
+            out,
+            r#"<tspan x="{}" dy="{}">{}</tspan>"#,
+            n(x),
+            n(if i == 0 { first } else { LINE_GAP }),
+            escape(l)
+        );
+    }
+    out
+}
+
+/// Distance between two lines of a wrapped label.
+const LINE_GAP: f64 = 14.0;
+/// Characters per line of a label left of a bar (the label column is
+/// [`BAR_LABEL_W`] wide; about 7 px a character at 12 px).
+const LABEL_CHARS: usize = 26;
+
+/// Height of a row whose label has `lines` lines.
+fn row_height(lines: usize) -> f64 {
+    BAR_ROW_H.max(lines as f64 * LINE_GAP + 10.0)
+}
+
 /// Opening `<svg>` tag with its accessible title and description.
 fn open(out: &mut String, id: &str, class: &str, w: f64, h: f64, title: &str, desc: &str) {
     let id = escape(id);
@@ -251,8 +311,13 @@ fn bar_text(c: &BarChart, v: Option<f64>) -> String {
 /// Draws `c` as an `<svg>` element.
 pub fn bar_chart(c: &BarChart) -> String {
     let (x, ticks) = bar_scale(c);
-    let rows = c.bars.len().max(1) as f64;
-    let plot_h = rows * BAR_ROW_H;
+    let labels: Vec<Vec<String>> = c.bars.iter().map(|b| wrap(&b.label, LABEL_CHARS)).collect();
+    let heights: Vec<f64> = labels.iter().map(|l| row_height(l.len())).collect();
+    let plot_h = if c.bars.is_empty() {
+        BAR_ROW_H
+    } else {
+        heights.iter().sum()
+    };
     let h = BAR_TOP + plot_h + BAR_AXIS_H;
     let mut s = String::new();
     open(&mut s, c.id, "bars", BAR_WIDTH, h, c.title, c.desc);
@@ -283,9 +348,10 @@ pub fn bar_chart(c: &BarChart) -> String {
         );
     }
     let x0 = x.map(0.0);
+    let mut top = y0;
     for (i, b) in c.bars.iter().enumerate() {
-        let top = y0 + i as f64 * BAR_ROW_H;
-        let mid = top + BAR_ROW_H / 2.0;
+        let mid = top + heights[i] / 2.0;
+        top += heights[i];
         let fill = match b.value {
             _ if b.suppressed => GREY,
             Some(v) if v < 0.0 => c.negative_fill,
@@ -310,7 +376,7 @@ pub fn bar_chart(c: &BarChart) -> String {
             escape(&b.tooltip),
             n(BAR_LABEL_W - 8.0),
             n(mid + 4.0),
-            escape(&truncate(&b.label, 28)),
+            text_lines(BAR_LABEL_W - 8.0, &labels[i]),
         );
         if let Some(v) = b.value.filter(|v| v.is_finite()) {
             let xv = x.map(v);
@@ -572,7 +638,7 @@ fn period_marks(s: &mut String, pts: &[LinePoint], x: &Scale, y: &Scale) {
     // plus a gap), evenly spread.
     let longest = pts
         .iter()
-        .map(|p| p.label.chars().count().min(12))
+        .map(|p| p.label.chars().count())
         .max()
         .unwrap_or(1);
     let fit = ((x.range.1 - x.range.0) / (longest as f64 * 7.0 + 14.0)).max(1.0) as usize;
@@ -599,7 +665,7 @@ fn period_marks(s: &mut String, pts: &[LinePoint], x: &Scale, y: &Scale) {
                 r#"<text class="tick" x="{}" y="{}" text-anchor="middle" fill="{AXIS}">{}</text>"#,
                 n(px),
                 n(LINE_HEIGHT - LINE_BOTTOM + 18.0),
-                escape(&truncate(&p.label, 12))
+                escape(&p.label)
             );
         }
     }
@@ -612,7 +678,9 @@ pub struct Step {
     pub value: f64,
 }
 
-/// A waterfall: a start level, signed parts, an end level.
+/// A waterfall: a start level, signed parts, an end level, drawn as
+/// horizontal rows (one per step, top to bottom) so that every label reads
+/// whole, wrapped left of its bar like the bar chart's.
 #[derive(Clone, Debug)]
 pub struct Waterfall<'a> {
     pub id: &'a str,
@@ -624,17 +692,25 @@ pub struct Waterfall<'a> {
 }
 
 /// Layout constants of [`waterfall`].
-const WF_LEFT: f64 = 48.0;
-const WF_COL: f64 = 64.0;
-const WF_RIGHT: f64 = 12.0;
-const WF_TOP: f64 = 22.0;
-const WF_PLOT_H: f64 = 200.0;
-const WF_BOTTOM: f64 = 84.0;
+pub const WF_WIDTH: f64 = 760.0;
+const WF_LABEL_W: f64 = 200.0;
+const WF_RIGHT: f64 = 64.0;
+const WF_TOP: f64 = 6.0;
+const WF_AXIS_H: f64 = 24.0;
 
-/// Width, height and y scale of a waterfall, and its ticks. The axis covers
+/// The labels of a waterfall's rows, wrapped, top to bottom.
+fn waterfall_labels(w: &Waterfall) -> Vec<Vec<String>> {
+    std::iter::once(&w.start)
+        .chain(w.parts)
+        .chain(std::iter::once(&w.end))
+        .map(|s| wrap(&s.label, LABEL_CHARS))
+        .collect()
+}
+
+/// Width, height and x scale of a waterfall, and its ticks. The axis covers
 /// every running level; it includes 0 only when 0 is near the data, so that
 /// small parts stay visible: when it does not, the total bars start at the
-/// bottom of the axis (the caller says so in words).
+/// left end of the axis (the caller says so in words).
 pub fn waterfall_scale(w: &Waterfall) -> (f64, f64, Scale, Vec<f64>) {
     let mut levels = vec![w.start.value, w.end.value];
     let mut run = w.start.value;
@@ -661,147 +737,120 @@ pub fn waterfall_scale(w: &Waterfall) -> (f64, f64, Scale, Vec<f64>) {
     let ((d0, d1), ticks) = nice_ticks(lo, hi, 5);
     let (d0, d1) = (d0.max(-100.0), d1.min(100.0));
     let ticks = ticks.into_iter().filter(|t| *t >= d0 && *t <= d1).collect();
-    let width = WF_LEFT + WF_COL * (w.parts.len() + 2) as f64 + WF_RIGHT;
-    let height = WF_TOP + WF_PLOT_H + WF_BOTTOM;
-    let y = Scale {
+    let rows: f64 = waterfall_labels(w)
+        .iter()
+        .map(|l| row_height(l.len()))
+        .sum();
+    let height = WF_TOP + rows + WF_AXIS_H;
+    let x = Scale {
         domain: (d0, d1),
-        range: (WF_TOP + WF_PLOT_H, WF_TOP),
+        range: (WF_LABEL_W, WF_WIDTH - WF_RIGHT),
     };
-    (width, height, y, ticks)
+    (WF_WIDTH, height, x, ticks)
 }
 
 /// Draws `w` as an `<svg>` element.
 pub fn waterfall(w: &Waterfall) -> String {
-    let (width, height, y, ticks) = waterfall_scale(w);
+    let (width, height, x, ticks) = waterfall_scale(w);
     let mut s = String::new();
     open(&mut s, w.id, "waterfall", width, height, w.title, w.desc);
-    let (px0, px1) = (WF_LEFT, width - WF_RIGHT);
-    horizontal_grid(&mut s, &y, &ticks, px0, px1);
-    let base = if y.domain.0 <= 0.0 && y.domain.1 >= 0.0 {
-        0.0
-    } else if y.domain.0 > 0.0 {
-        y.domain.0
-    } else {
-        y.domain.1
-    };
-    waterfall_columns(&mut s, w, &y, base);
-    waterfall_connectors(&mut s, w, &y);
-    if y.domain.0 <= 0.0 && y.domain.1 >= 0.0 {
-        let zy = n(y.map(0.0));
+    let (y0, y1) = (WF_TOP, height - WF_AXIS_H);
+    for &t in &ticks {
+        let tx = n(x.map(t));
         let _ = write!(
             s,
-            r##"<line class="zero" x1="{}" y1="{zy}" x2="{}" y2="{zy}" stroke="#1f2933" stroke-width="1.2"/>"##,
-            n(px0),
-            n(px1)
+            r#"<line class="grid" x1="{tx}" y1="{}" x2="{tx}" y2="{}" stroke="{GRID}"/><text x="{tx}" y="{}" text-anchor="middle" fill="{AXIS}">{}</text>"#,
+            n(y0),
+            n(y1),
+            n(y1 + 16.0),
+            escape(&tick_label(t, &ticks))
+        );
+    }
+    let base = if x.domain.0 <= 0.0 && x.domain.1 >= 0.0 {
+        0.0
+    } else if x.domain.0 > 0.0 {
+        x.domain.0
+    } else {
+        x.domain.1
+    };
+    let labels = waterfall_labels(w);
+    let mut top = y0;
+    let mut level = w.start.value;
+    let mut prev_level_mid: Option<(f64, f64)> = None;
+    let steps = std::iter::once((&w.start, true))
+        .chain(w.parts.iter().map(|p| (p, false)))
+        .chain(std::iter::once((&w.end, true)));
+    for (i, (step, total)) in steps.enumerate() {
+        let h = row_height(labels[i].len());
+        let mid = top + h / 2.0;
+        let (from, to, fill, class, text, tip) = if total {
+            (
+                base,
+                step.value,
+                BLUE,
+                "total",
+                fmt_value(Some(step.value)),
+                format!("{}: NPS {}", step.label, fmt_value(Some(step.value))),
+            )
+        } else {
+            let next = level + step.value;
+            let (fill, class) = if step.value < 0.0 {
+                (RED, "down")
+            } else {
+                (GREEN, "up")
+            };
+            let out = (
+                level,
+                next,
+                fill,
+                class,
+                fmt_signed(Some(step.value)),
+                format!("{}: {} points", step.label, fmt_signed(Some(step.value))),
+            );
+            level = next;
+            out
+        };
+        // A dashed connector from the previous row's running level.
+        if let Some((lx, ly)) = prev_level_mid {
+            let _ = write!(
+                s,
+                r##"<line class="connector" x1="{}" y1="{}" x2="{}" y2="{}" stroke="#6b7680" stroke-dasharray="2 2"/>"##,
+                n(lx),
+                n(ly + BAR_H / 2.0),
+                n(lx),
+                n(mid - BAR_H / 2.0)
+            );
+        }
+        let (xa, xb) = (x.map(from), x.map(to));
+        let _ = write!(
+            s,
+            r##"<g class="step"><title>{}</title><text class="label" x="{}" y="{}" text-anchor="end" fill="#1f2933">{}</text><rect class="bar {class}" x="{}" y="{}" width="{}" height="{}" fill="{fill}"/><text class="value" x="{}" y="{}" text-anchor="end" fill="#1f2933">{}</text></g>"##,
+            escape(&tip),
+            n(WF_LABEL_W - 8.0),
+            n(mid + 4.0),
+            text_lines(WF_LABEL_W - 8.0, &labels[i]),
+            n(xa.min(xb)),
+            n(mid - BAR_H / 2.0),
+            n((xa - xb).abs().max(0.5)),
+            n(BAR_H),
+            n(WF_WIDTH - 4.0),
+            n(mid + 4.0),
+            escape(&text),
+        );
+        prev_level_mid = Some((x.map(if total { step.value } else { level }), mid));
+        top += h;
+    }
+    if x.domain.0 <= 0.0 && x.domain.1 >= 0.0 {
+        let zx = n(x.map(0.0));
+        let _ = write!(
+            s,
+            r##"<line class="zero" x1="{zx}" y1="{}" x2="{zx}" y2="{}" stroke="#1f2933" stroke-width="1.2"/>"##,
+            n(y0 - 2.0),
+            n(y1 + 2.0)
         );
     }
     s.push_str("</svg>");
     s
-}
-
-/// Width of a waterfall column's bar.
-const WF_BAR_W: f64 = WF_COL * 0.62;
-
-/// One column of a waterfall: a bar from `from` to `to` with `text` above
-/// it, `label` under the axis and `tip` as its tooltip.
-struct WaterfallColumn<'a> {
-    from: f64,
-    to: f64,
-    fill: &'a str,
-    class: &'a str,
-    label: &'a str,
-    text: &'a str,
-    tip: &'a str,
-}
-
-/// Draws `c` as the `i`-th column.
-fn waterfall_column(s: &mut String, y: &Scale, i: usize, c: &WaterfallColumn) {
-    let (class, fill) = (c.class, c.fill);
-    let cx = WF_LEFT + WF_COL * (i as f64 + 0.5);
-    let (ya, yb) = (y.map(c.from), y.map(c.to));
-    let _ = write!(
-        s,
-        r##"<g class="step"><title>{}</title><rect class="bar {class}" x="{}" y="{}" width="{}" height="{}" fill="{fill}"/><text class="value" x="{}" y="{}" text-anchor="middle" fill="#1f2933">{}</text><text class="tick" transform="translate({} {}) rotate(-35)" text-anchor="end" fill="{AXIS}">{}</text></g>"##,
-        escape(c.tip),
-        n(cx - WF_BAR_W / 2.0),
-        n(ya.min(yb)),
-        n(WF_BAR_W),
-        n((ya - yb).abs().max(0.5)),
-        n(cx),
-        n(ya.min(yb) - 5.0),
-        escape(c.text),
-        n(cx + 4.0),
-        n(WF_TOP + WF_PLOT_H + 14.0),
-        escape(&truncate(c.label, 16)),
-    );
-}
-
-/// The start total from `base`, each part from the running level, and
-/// the end total from `base`.
-fn waterfall_columns(s: &mut String, w: &Waterfall, y: &Scale, base: f64) {
-    total_column(s, y, 0, &w.start, base);
-    let mut run = w.start.value;
-    for (i, p) in w.parts.iter().enumerate() {
-        let next = run + p.value;
-        let (fill, class) = if p.value < 0.0 {
-            (RED, "down")
-        } else {
-            (GREEN, "up")
-        };
-        waterfall_column(
-            s,
-            y,
-            i + 1,
-            &WaterfallColumn {
-                from: run,
-                to: next,
-                fill,
-                class,
-                label: &p.label,
-                text: &fmt_signed(Some(p.value)),
-                tip: &format!("{}: {} points", p.label, fmt_signed(Some(p.value))),
-            },
-        );
-        run = next;
-    }
-    total_column(s, y, w.parts.len() + 1, &w.end, base);
-}
-
-/// Draws the NPS level `step` as the `i`-th column, a bar from `base`.
-fn total_column(s: &mut String, y: &Scale, i: usize, step: &Step, base: f64) {
-    waterfall_column(
-        s,
-        y,
-        i,
-        &WaterfallColumn {
-            from: base,
-            to: step.value,
-            fill: BLUE,
-            class: "total",
-            label: &step.label,
-            text: &fmt_value(Some(step.value)),
-            tip: &format!("{}: NPS {}", step.label, fmt_value(Some(step.value))),
-        },
-    );
-}
-
-/// Connectors at each running level, from one column to the next.
-fn waterfall_connectors(s: &mut String, w: &Waterfall, y: &Scale) {
-    let mut level = w.start.value;
-    for i in 0..=w.parts.len() {
-        if i > 0 {
-            level += w.parts[i - 1].value;
-        }
-        let ly = n(y.map(level));
-        let xa = WF_LEFT + WF_COL * (i as f64 + 0.5) + WF_BAR_W / 2.0;
-        let xb = WF_LEFT + WF_COL * (i as f64 + 1.5) - WF_BAR_W / 2.0;
-        let _ = write!(
-            s,
-            r##"<line class="connector" x1="{}" y1="{ly}" x2="{}" y2="{ly}" stroke="#6b7680" stroke-dasharray="2 2"/>"##,
-            n(xa),
-            n(xb)
-        );
-    }
 }
 
 /// One segment of a [`stacked_bar`].
@@ -1133,23 +1182,25 @@ mod tests {
             },
         };
         let svg = waterfall(&wf);
-        let (w, h, y, _) = waterfall_scale(&wf);
+        let (w, h, x, _) = waterfall_scale(&wf);
         assert_eq!(view_box(&svg), (w, h));
         let ys = attrs(&svg, "class=\"bar", "y");
         let hs = attrs(&svg, "class=\"bar", "height");
         let xs = attrs(&svg, "class=\"bar", "x");
-        assert_eq!(ys.len(), 5);
+        let ws = attrs(&svg, "class=\"bar", "width");
+        assert_eq!(xs.len(), 5);
         for i in 0..5 {
-            assert!(xs[i] >= 0.0 && ys[i] >= 0.0 && ys[i] + hs[i] <= h);
+            assert!(xs[i] >= 0.0 && xs[i] + ws[i] <= w && ys[i] >= 0.0 && ys[i] + hs[i] <= h);
         }
+        // Rows top to bottom.
+        assert!(ys.windows(2).all(|p| p[0] < p[1]), "{ys:?}");
         // Levels 20, 16, 17.5, 18: lowest 16 is more than the span 4 above 0,
-        // so the axis leaves 0 out and the totals start at its bottom; the
+        // so the axis leaves 0 out and the totals start at its left end; the
         // first part spans 20 → 16.
-        assert!(y.domain.0 > 0.0);
+        assert!(x.domain.0 > 0.0);
         assert!(!svg.contains("class=\"zero\""));
-        let top = y.map(20.0).min(y.map(16.0));
-        assert!((ys[1] - top).abs() < 0.06);
-        assert!((hs[1] - (y.map(16.0) - y.map(20.0)).abs()).abs() < 0.1);
+        assert!((xs[1] - x.map(16.0)).abs() < 0.06);
+        assert!((ws[1] - (x.map(20.0) - x.map(16.0))).abs() < 0.1);
         // Down part red, up part green.
         assert!(svg.contains(&format!("class=\"bar down\" x=\"{:.1}\"", xs[1])));
         assert!(svg.contains("class=\"bar up\""));
@@ -1176,10 +1227,49 @@ mod tests {
             },
         };
         let svg = waterfall(&wf);
-        let (_, _, y, _) = waterfall_scale(&wf);
-        let zy = attrs(&svg, "class=\"zero\"", "y1");
-        assert_eq!(zy.len(), 1);
-        assert!((zy[0] - y.map(0.0)).abs() < 0.06);
+        let (_, _, x, _) = waterfall_scale(&wf);
+        let zx = attrs(&svg, "class=\"zero\"", "x1");
+        assert_eq!(zx.len(), 1);
+        assert!((zx[0] - x.map(0.0)).abs() < 0.06);
+    }
+
+    #[test]
+    fn long_labels_wrap_whole() {
+        let lines = wrap(
+            "Erreichbarkeit der telefonischen Kundenbetreuung am Wochenende",
+            26,
+        );
+        assert!(lines.iter().all(|l| l.chars().count() <= 26), "{lines:?}");
+        assert_eq!(
+            lines.join(" "),
+            "Erreichbarkeit der telefonischen Kundenbetreuung am Wochenende"
+        );
+        assert!(!lines.concat().contains('…'));
+        // A word longer than a line is split, not cut.
+        let long = wrap("Donaudampfschifffahrtsgesellschaftskapitän", 10);
+        assert_eq!(long.concat(), "Donaudampfschifffahrtsgesellschaftskapitän");
+        assert!(long.iter().all(|l| l.chars().count() <= 10));
+        assert_eq!(wrap("", 5), vec![String::new()]);
+        // In a chart the lines are tspans and the row grows.
+        let bars = [bar(
+            "Erreichbarkeit der telefonischen Kundenbetreuung",
+            -5.0,
+            -7.0,
+            -3.0,
+        )];
+        let svg = bar_chart(&BarChart {
+            id: "b",
+            title: "t",
+            desc: "d",
+            bars: &bars,
+            negative_fill: RED,
+            positive_fill: GREEN,
+            extent: &[],
+            suppressed_note: "",
+            percent: false,
+        });
+        assert_eq!(svg.matches("<tspan").count(), 3, "{svg}");
+        assert!(svg.contains(">Kundenbetreuung</tspan>"));
     }
 
     #[test]

@@ -6,8 +6,11 @@ use crate::output::manifest::{
     Counts, InputInfo, ModelInfo, NpsInfo, TaxonomyInfo, Thresholds, Timings,
 };
 use crate::stats::aggregate::{aggregate, AggInput};
+use crate::stats::alerts::PeriodCounts;
+use crate::stats::driver_stats::{analyse, AnalysisSettings, DriverCounts};
 use crate::stats::drivers::{rank, topic_drivers, DriverInput};
 use crate::stats::nps::{Bucket, Nps};
+use crate::stats::patterns::{PatternCounts, SegmentPatterns};
 
 const HOSTILE: &str = "</script><img src=x onerror=alert(1)>";
 
@@ -116,7 +119,10 @@ fn sample() -> ReportData {
                 topic: "Wait time".into(),
                 share: 0.42,
                 ci: iv(0.30, 0.55),
+                weight: Some(0.13),
+                weight_ci: iv(0.093, 0.17),
             }],
+            note: format!("note {HOSTILE}"),
         }),
         waterfall: Some(Waterfall {
             from_label: "2026-10".into(),
@@ -133,6 +139,50 @@ fn sample() -> ReportData {
                     value: -0.5,
                 },
             ],
+        }),
+        detractor_too_few: vec![driver(
+            &format!("Rare {HOSTILE}"),
+            "any",
+            -3.0,
+            (-9.0, 3.0),
+            7,
+        )],
+        promoter_too_few: vec![],
+        change_note: None,
+        alerts: Some(Alerts {
+            z_threshold: 3.0,
+            rows: vec![AlertRow {
+                period_label: "2026-11".into(),
+                topic: format!("Billing {HOSTILE}"),
+                metric: "share".into(),
+                value: 0.24,
+                history_mean: 0.03,
+                history_periods: 5,
+                z: 4.2,
+                n: 300,
+                mentions: 72,
+            }],
+            total: 1,
+            note: String::new(),
+        }),
+        team: Some(TeamReadings {
+            columns: vec!["agent".into()],
+            rows: vec![TeamReading {
+                column: "agent".into(),
+                value: HOSTILE.into(),
+                topic: "Friendly agent".into(),
+                reading: "praised_for".into(),
+                rate: Some(0.18),
+                rate_rest: Some(0.06),
+                n: 120,
+            }],
+            total: 1,
+            note: String::new(),
+        }),
+        followup: Some(FollowupSize {
+            listed: 40,
+            candidates: 120,
+            with_signal: 9,
         }),
     }
 }
@@ -231,15 +281,19 @@ fn empty_data_renders_a_complete_page() {
     assert!(html.contains("No segment columns were aggregated."));
     let page = html.replace(SCRIPT, "");
     assert!(!page.contains("NaN") && !page.contains("inf"));
-    // Optional sections are absent, not empty shells.
+    // Sections nobody computed are absent, not empty shells; the trend
+    // says why it is empty.
     for id in [
-        "trend-heading",
         "change-heading",
         "importance-heading",
+        "alerts-heading",
+        "team-heading",
+        "followup-heading",
         "examples-heading",
     ] {
         assert!(!html.contains(id), "{id}");
     }
+    assert!(html.contains("No dates in the input: no NPS over time."));
     for tag in ["section", "table", "svg", "details", "ul", "div"] {
         assert_eq!(
             html.matches(&format!("<{tag}")).count() - html.matches(&format!("<{tag}e")).count(),
@@ -260,6 +314,10 @@ fn full_page_is_balanced_and_has_every_section() {
         "trend-chart",
         "change-chart",
         "importance-chart",
+        "importance-table",
+        "alerts-table",
+        "team-table",
+        "followup-size",
         "segments-0",
         "topics-table",
         "examples-heading",
@@ -333,7 +391,7 @@ const P: Bucket = Bucket::Promoter;
 /// "wait_time": detractors 0–14 (negative clauses) and passives 20–21
 /// (neutral); "friendly": promoters 30–54 (positive); "billing": detractors
 /// 15–17 (negative), a small base at min_n 10.
-fn run() -> (PassResult, RunManifest, Taxonomy) {
+fn run() -> (PassResult, RunManifest, Taxonomy, DriverAnalysis) {
     let buckets: Vec<Bucket> = (0..60)
         .map(|i| match i {
             0..=19 => D,
@@ -397,6 +455,62 @@ fn run() -> (PassResult, RunManifest, Taxonomy) {
         min_n: 10,
         q: 0.05,
     });
+    // The same responses as counts for the driver statistics: any mention,
+    // topic × polarity (negative t, positive 3 + t), per week, and a team
+    // column where agent "ann" has every friendly mention.
+    let (mut any, mut polar) = (PatternCounts::new(3), PatternCounts::new(6));
+    let mut weeks: Vec<(PatternCounts, PatternCounts)> = (0..6)
+        .map(|_| (PatternCounts::new(3), PatternCounts::new(6)))
+        .collect();
+    let mut team = SegmentPatterns::new("agent", 6, None);
+    for (i, &b) in buckets.iter().enumerate() {
+        let a = mention(i, DriverScope::Any);
+        let mut p = mention(i, DriverScope::Negative);
+        p.extend(mention(i, DriverScope::Positive).iter().map(|t| 3 + t));
+        any.add(b, &a);
+        polar.add(b, &p);
+        weeks[i % 6].0.add(b, &a);
+        weeks[i % 6].1.add(b, &p);
+        let agent = if (30..=54).contains(&i) || i % 3 == 0 {
+            "ann"
+        } else {
+            "bob"
+        };
+        team.add(agent, b, &p);
+    }
+    let counts = DriverCounts {
+        any,
+        polar,
+        segments: Vec::new(),
+        teams: vec![team],
+        period: Some(Period::Week),
+        periods: weeks
+            .into_iter()
+            .enumerate()
+            .map(|(w, (any, polar))| {
+                let start = start + chrono::Days::new(7 * w as u64);
+                PeriodCounts {
+                    start,
+                    label: Period::Week.label(start),
+                    any,
+                    polar,
+                }
+            })
+            .collect(),
+        mismatches: 0,
+        followup_candidates: 0,
+        followups: Vec::new(),
+    };
+    let analysis = analyse(
+        counts,
+        &topics,
+        &AnalysisSettings {
+            min_n: 10,
+            fdr: 0.05,
+            bootstrap: Default::default(),
+            alert_z: 3.0,
+        },
+    );
     let nps = Nps::from_buckets(buckets.iter().copied());
     let result = PassResult {
         counts: crate::stats::driver_stats::DriverCounts::empty(),
@@ -511,12 +625,12 @@ examples = { en = ["invoice"] }
         "test",
     )
     .unwrap();
-    (result, manifest, taxonomy)
+    (result, manifest, taxonomy, analysis)
 }
 
 #[test]
 fn from_run_picks_sides_topics_trend_and_warnings() {
-    let (result, manifest, taxonomy) = run();
+    let (result, manifest, taxonomy, analysis) = run();
     let examples = vec![TopicExamples {
         topic: "wait_time".into(),
         comments: vec![ExampleComment {
@@ -524,7 +638,7 @@ fn from_run_picks_sides_topics_trend_and_warnings() {
             score: Some(1),
         }],
     }];
-    let d = ReportData::from_run(&result, &manifest, &taxonomy, examples);
+    let d = ReportData::from_run(&result, &manifest, &taxonomy, &analysis, 3.0, examples);
     assert_eq!(d.title, "What drives NPS: export.csv");
     assert_eq!(d.source, "export.csv");
     assert_eq!(d.min_n, 10);
@@ -532,35 +646,41 @@ fn from_run_picks_sides_topics_trend_and_warnings() {
     assert!((d.headline.nps.unwrap() - 100.0 / 6.0).abs() < 1e-9);
     assert_eq!((d.headline.n, d.headline.with_comment), (60, 50));
 
-    // Down: wait_time (any, negative), then billing (suppressed, 3 < 10).
+    // Down: wait_time once, by its stronger scope; billing (suppressed,
+    // 3 < 10) only in the "too few" note.
     // Impact of wait_time (any, 17 mentions): NPS(¬T) over 43 responses
     // (5 D, 8 passives, 30 P) = 2500/43 = 58.14, so 16.67 − 58.14 = −41.47;
     // negative scope (15 mentions): ¬T = 5 D, 10 Pa, 30 P → 25/45 = 55.56,
-    // impact −38.89. Stronger first.
-    let down: Vec<(&str, &str, bool)> = d
-        .detractor_drivers
-        .iter()
-        .map(|r| (r.topic.as_str(), r.scope.as_str(), r.suppressed))
-        .collect();
+    // impact −38.89. The stronger is kept.
+    let rows = |v: &[DriverRow]| -> Vec<(String, String, bool)> {
+        v.iter()
+            .map(|r| (r.topic.clone(), r.scope.clone(), r.suppressed))
+            .collect()
+    };
+    let s = |a: &str, b: &str, c: bool| (a.to_string(), b.to_string(), c);
     assert_eq!(
-        down,
-        vec![
-            ("Wait time", "any", false),
-            ("Wait time", "negative", false),
-            ("Billing", "any", true),
-            ("Billing", "negative", true),
-        ]
+        rows(&d.detractor_drivers),
+        vec![s("Wait time", "any", false)]
     );
     assert!((d.detractor_drivers[0].impact.unwrap() - (100.0 / 6.0 - 2500.0 / 43.0)).abs() < 1e-9);
-    assert!((d.detractor_drivers[1].impact.unwrap() - (100.0 / 6.0 - 2500.0 / 45.0)).abs() < 1e-9);
-    let up: Vec<(&str, &str)> = d
-        .promoter_drivers
-        .iter()
-        .map(|r| (r.topic.as_str(), r.scope.as_str()))
-        .collect();
+    assert_eq!(rows(&d.detractor_too_few), vec![s("Billing", "any", true)]);
+    // Friendly agent: any and positive mentions are the same responses, so
+    // the same impact; the any-mention row wins the tie.
     assert_eq!(
-        up,
-        vec![("Friendly agent", "any"), ("Friendly agent", "positive")]
+        rows(&d.promoter_drivers),
+        vec![s("Friendly agent", "any", false)]
+    );
+    assert!(d.promoter_too_few.is_empty());
+    // Bootstrap intervals as in topic_driver.
+    let boot = analysis.impacts[0]
+        .1
+        .topics
+        .iter()
+        .find(|t| t.topic == "wait_time")
+        .unwrap();
+    assert_eq!(
+        d.detractor_drivers[0].bootstrap_ci,
+        Interval::from_pair(boot.impact_ci_low, boot.impact_ci_high)
     );
 
     // Topics: friendly 25 positive; wait_time 15 negative + 2 neutral,
@@ -619,36 +739,295 @@ fn from_run_picks_sides_topics_trend_and_warnings() {
     assert_eq!(d.examples[0].topic, "Wait time");
     assert_eq!(d.examples[0].comments[0].text, "waited [NAME] for an hour");
     assert!(d.manifest_json.contains("\"run_id\": \"run-1\""));
-    assert!(d.importance.is_none() && d.waterfall.is_none());
+
+    // Key drivers: the relative weights of key_driver, labelled, largest
+    // share first; the share's interval is the weight's over R².
+    let imp = d.importance.as_ref().unwrap();
+    let r2 = analysis.key.linear.as_ref().unwrap().r_squared;
+    assert_eq!(imp.r_squared, Some(r2));
+    assert_eq!(imp.rows.len(), analysis.key.relative_weights.len());
+    assert!(!imp.rows.is_empty());
+    for r in &imp.rows {
+        let id = taxonomy
+            .topics
+            .iter()
+            .find(|t| taxonomy.label_of(&t.id) == r.topic)
+            .unwrap()
+            .id
+            .clone();
+        let w = analysis
+            .key
+            .relative_weights
+            .iter()
+            .find(|w| w.topic == id)
+            .unwrap();
+        assert_eq!((r.share, r.weight), (w.share, Some(w.weight)));
+        assert_eq!(r.weight_ci, Interval::from_pair(w.ci_low, w.ci_high));
+        if let (Some(ci), Some(lo)) = (r.ci, w.ci_low) {
+            assert!((ci.low - (lo / r2).clamp(0.0, 1.0)).abs() < 1e-12);
+            assert!(ci.high <= 1.0);
+        }
+    }
+    assert!(imp.rows.windows(2).all(|p| p[0].share >= p[1].share));
+
+    // ΔNPS W06 → W07, as in driver_change: each topic's total, then the
+    // remainder; the parts sum to the change.
+    let c = analysis.change.as_ref().unwrap();
+    let w = d.waterfall.as_ref().unwrap();
+    assert_eq!(
+        (w.from_label.as_str(), w.to_label.as_str()),
+        ("2026-W06", "2026-W07")
+    );
+    assert_eq!(
+        (w.from_nps, w.to_nps),
+        (c.shift.nps_before, c.shift.nps_after)
+    );
+    assert_eq!(w.parts.len(), 4, "three topics and the remainder");
+    assert_eq!(w.parts.last().unwrap().value, c.shift.remainder.total);
+    assert_eq!(waterfall_gap(w), None);
+    assert!(d.change_note.is_none());
+
+    // Alerts, team readings and follow-ups: the same counts as the tables.
+    let alerts = d.alerts.as_ref().unwrap();
+    assert_eq!(alerts.total, analysis.alerts.len());
+    assert_eq!(alerts.note.is_empty(), !analysis.alerts.is_empty());
+    let team = d.team.as_ref().unwrap();
+    assert_eq!(team.columns, vec!["agent".to_string()]);
+    // The team_view table's rows with a reading.
+    let table = crate::output::driver_tables::team_view(&analysis.team, 10);
+    let expected = match &table
+        .columns
+        .iter()
+        .find(|c| c.name == "reading")
+        .unwrap()
+        .data
+    {
+        crate::output::table::ColumnData::Utf8(v) => v.iter().filter(|x| x.is_some()).count(),
+        _ => panic!("reading is text"),
+    };
+    assert_eq!(team.total, expected);
+    assert_eq!(team.rows.len(), expected.min(MAX_TEAM_READINGS));
+    assert!(
+        team.rows.iter().all(|r| r.topic != "friendly"),
+        "labels, not ids"
+    );
+    let f = d.followup.as_ref().unwrap();
+    assert_eq!((f.listed, f.candidates), (0, 0));
 
     let html = render(&d);
     assert!(html.contains("Pulls NPS down most: <strong>Wait time</strong>"));
     assert!(html.contains("Pulls NPS up most: <strong>Friendly agent</strong>"));
+    assert!(html.contains("Too few mentions to rank (fewer than 10): Billing (3)."));
+    for id in [
+        "importance-chart",
+        "change-chart",
+        "alerts-heading",
+        "team-heading",
+        "followup-heading",
+    ] {
+        assert!(html.contains(&format!("id=\"{id}")), "{id}");
+    }
+    assert!(html.contains("nobody to call back"));
+}
+
+/// Without dates: no trend, no waterfall, no alerts, each saying why.
+#[test]
+fn undated_run_says_why_time_sections_are_empty() {
+    let (mut result, manifest, taxonomy, mut analysis) = run();
+    result.agg.retain(|r| r.period.is_none());
+    analysis.change = None;
+    analysis.alerts.clear();
+    analysis.team_columns.clear();
+    analysis.team.rows.clear();
+    let d = ReportData::from_run(&result, &manifest, &taxonomy, &analysis, 3.0, vec![]);
+    assert!(d.trend.is_none() && d.waterfall.is_none());
+    let html = render(&d);
+    assert!(html.contains("No dates in the input: no NPS over time."));
+    assert!(html.contains("No dates in the input: no change over time."));
+    assert!(html.contains("No dates in the input: nothing to compare a period with."));
+    assert!(html.contains("No team, agent or queue column in the input: no team view."));
 }
 
 #[test]
-fn trend_falls_back_to_the_longest_series() {
-    // 40 daily periods only: more than MAX_TREND_POINTS, so the latest 30.
-    let buckets = vec![P; 40];
+fn trend_takes_the_finest_period_and_its_latest_points() {
+    // 60 days, aggregated by day and by month: the days (finest), more
+    // than MAX_TREND_POINTS of them, so the latest 53.
+    let buckets = vec![P; 60];
     let start = chrono::NaiveDate::from_ymd_opt(2026, 3, 1).unwrap();
-    let dates: Vec<Option<chrono::NaiveDate>> = (0..40)
+    let dates: Vec<Option<chrono::NaiveDate>> = (0..60)
         .map(|i| Some(start + chrono::Days::new(i)))
         .collect();
     let agg = aggregate(&AggInput {
         buckets: &buckets,
         dates: &dates,
         segments: &[],
-        periods: &[Period::Day],
+        periods: &[Period::Month, Period::Day],
         min_n: 1,
         q: 0.05,
     });
     let t = pick_trend(&agg).unwrap();
     assert_eq!(t.period, "day");
     assert_eq!(t.points.len(), MAX_TREND_POINTS);
-    assert_eq!(t.points[0].label, "2026-03-11");
-    assert_eq!(t.points.last().unwrap().label, "2026-04-09");
+    assert_eq!(t.points[0].label, "2026-03-08");
+    assert_eq!(t.points.last().unwrap().label, "2026-04-29");
     assert!(
         pick_trend(&agg[..1]).is_none(),
         "whole-run row only: no trend"
     );
+}
+
+// --- one choice of drivers for the console and the report -----------------
+
+/// A driver row of a hand-made table.
+fn d(topic: &str, impact: f64, ci: (f64, f64), mentions: u64, suppressed: bool) -> Driver {
+    Driver {
+        topic: topic.into(),
+        mentions,
+        share_of_detractors: Some(0.1),
+        share_of_promoters: Some(0.1),
+        nps_mentions: Some(0.0),
+        nps_without: Some(0.0),
+        impact: Some(impact),
+        impact_ci_low: Some(ci.0),
+        impact_ci_high: Some(ci.1),
+        direction: if ci.1 < 0.0 {
+            Direction::PullsDown
+        } else if ci.0 > 0.0 {
+            Direction::PullsUp
+        } else {
+            Direction::Neutral
+        },
+        suppressed,
+    }
+}
+
+/// Three tables in which topics appear in several scopes, with ties.
+fn selection_tables() -> Vec<DriverTable> {
+    let table = |scope, drivers: Vec<Driver>| DriverTable {
+        scope,
+        ranking: rank(&drivers),
+        drivers,
+    };
+    vec![
+        table(
+            DriverScope::Any,
+            vec![
+                d("wait", -6.0, (-9.0, -3.0), 200, false),
+                // Same strength as "billing" (negative): more mentions wins.
+                d("transfer", -4.0, (-6.0, -2.0), 150, false),
+                d("friendly", 5.0, (3.0, 7.0), 300, false),
+                // Strong but suppressed: never ranked.
+                d("rare", -20.0, (-35.0, -5.0), 8, true),
+                d("niche", 9.0, (2.0, 16.0), 9, true),
+                d("neutral", -1.0, (-3.0, 1.0), 100, false),
+            ],
+        ),
+        table(
+            DriverScope::Negative,
+            vec![
+                // Stronger than its any-mention row: this one is kept.
+                d("wait", -7.5, (-10.0, -5.0), 160, false),
+                d("billing", -4.0, (-6.5, -1.5), 90, false),
+                d("transfer", -3.0, (-5.0, -1.0), 120, false),
+                d("rare", -18.0, (-30.0, -6.0), 6, true),
+            ],
+        ),
+        table(
+            DriverScope::Positive,
+            vec![
+                // Same impact and mentions as the any-mention row: any wins.
+                d("friendly", 5.0, (3.0, 7.0), 300, false),
+                d("wait", 2.0, (0.5, 3.5), 40, false),
+            ],
+        ),
+    ]
+}
+
+#[test]
+fn one_row_per_topic_per_side_strongest_first() {
+    let tables = selection_tables();
+    let ranked = |side| -> Vec<(String, &'static str)> {
+        side_drivers(&tables, side)
+            .ranked
+            .iter()
+            .map(|p| (p.driver.topic.clone(), p.scope.as_str()))
+            .collect()
+    };
+    let s = |t: &str, scope: &'static str| (t.to_string(), scope);
+    assert_eq!(
+        ranked(Side::Detractor),
+        vec![
+            s("wait", "negative"),
+            s("transfer", "any"),
+            s("billing", "negative"),
+        ]
+    );
+    // A topic may be on both sides ("wait" positive mentions), once each.
+    assert_eq!(
+        ranked(Side::Promoter),
+        vec![s("friendly", "any"), s("wait", "positive")]
+    );
+    // Suppressed rows are left out of the ranking, once per topic apart.
+    let few: Vec<(String, &str)> = side_drivers(&tables, Side::Detractor)
+        .too_few
+        .iter()
+        .map(|p| (p.driver.topic.clone(), p.scope.as_str()))
+        .collect();
+    assert_eq!(few, vec![s("rare", "any")]);
+    let few_up: Vec<&str> = side_drivers(&tables, Side::Promoter)
+        .too_few
+        .iter()
+        .map(|p| p.driver.topic.as_str())
+        .collect();
+    assert_eq!(few_up, ["niche"]);
+}
+
+#[test]
+fn console_and_report_show_the_same_drivers_in_the_same_order() {
+    let tables = selection_tables();
+    let label = |id: &str| format!("Topic {id}");
+    // Another run's analysis: no bootstrap for these topics, which is fine.
+    let analysis = run().3;
+    for side in Side::BOTH {
+        let (report, few) = pick_drivers(&tables, &analysis, side, &label);
+        let console = crate::app::summary::side_lines(&tables, side, &label, 30);
+        // Console lines after the title name the topic first.
+        let console_topics: Vec<String> = console[1..]
+            .iter()
+            .map(|l| {
+                let name = l.trim_start();
+                name.split(" (")
+                    .next()
+                    .unwrap()
+                    .split("  ")
+                    .next()
+                    .unwrap()
+                    .to_string()
+            })
+            .collect();
+        let report_topics: Vec<String> = report.iter().map(|r| r.topic.clone()).collect();
+        assert_eq!(console_topics, report_topics, "{side:?}: {console:#?}");
+        assert!(!report_topics.is_empty());
+        // No suppressed row among the ranked ones; each topic once.
+        assert!(report.iter().all(|r| !r.suppressed && r.significant));
+        let mut unique = report_topics.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(unique.len(), report_topics.len());
+        assert!(few.iter().all(|r| r.suppressed));
+    }
+    // The rendered chart keeps the suppressed topic out and names it below.
+    let (detractor_drivers, detractor_too_few) =
+        pick_drivers(&tables, &analysis, Side::Detractor, &label);
+    let d = ReportData {
+        min_n: 30,
+        detractor_drivers,
+        detractor_too_few,
+        ..Default::default()
+    };
+    let html = render(&d);
+    let chart = &html[html.find("id=\"drivers-down-chart\"").unwrap()..];
+    let chart = &chart[..chart.find("</svg>").unwrap()];
+    assert!(!chart.contains("Topic rare"));
+    assert!(html.contains("Too few mentions to rank (fewer than 30): Topic rare (8)."));
 }

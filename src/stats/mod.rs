@@ -4,7 +4,8 @@
 //! ([`patterns`]): [`bootstrap`] intervals, [`keydrivers`] regression,
 //! [`shift_share`] between periods, [`segment_drivers`], [`alerts`] and the
 //! [`followup`] list. [`driver_stats`] runs them all on one pass's counts;
-//! [`response`] holds the types every stage shares.
+//! [`response`] holds the types every stage shares; [`top_drivers`] chooses
+//! the drivers the console and the report show.
 //!
 //! The figures follow docs/METHODS.md. Nothing here reads files, runs a model
 //! or knows about the command line.
@@ -22,3 +23,4 @@ pub mod privacy;
 pub mod response;
 pub mod segment_drivers;
 pub mod shift_share;
+pub mod top_drivers;
