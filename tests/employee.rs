@@ -141,6 +141,19 @@ fn an_employee_survey_withholds_small_groups_and_calls_no_one_back() {
             assert_eq!(r[f], "", "segment_driver small/{}: {f}", r["topic_id"]);
         }
     }
+    // The wording: eNPS in the console and the report, no call-back list.
+    let out = String::from_utf8_lossy(&o.stdout);
+    let report = std::fs::read_to_string(w.path("emp/report.html")).unwrap();
+    let cust_report = std::fs::read_to_string(w.path("cust/report.html")).unwrap();
+    assert!(
+        out.contains("eNPS ") && !out.contains("follow-ups"),
+        "{out}"
+    );
+    assert!(String::from_utf8_lossy(&o2.stdout).contains("follow-ups"));
+    assert!(report.contains("<title>What drives eNPS"), "title");
+    assert!(report.contains("eNPS is <strong>"), "headline");
+    assert!(!report.contains("to call back") && !report.contains(" NPS "));
+    assert!(cust_report.contains("to call back") && !cust_report.contains("eNPS"));
     let cust_small = rows(&w, "cust", "segment_driver");
     assert!(cust_small
         .iter()

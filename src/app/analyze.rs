@@ -255,6 +255,10 @@ pub fn run(cfg: &AnalyzeConfig) -> Result<ExitCode> {
         cfg.alert_z,
         written.examples,
     );
+    let report = match cfg.survey {
+        Survey::Employee => report.for_employees(),
+        Survey::Customer => report,
+    };
     out.write("report.html", render(&report).as_bytes())?;
     let settings = run_settings(cfg, &encoder, &manifest.topics, taxonomy_file);
     out.write_manifest(&ManifestFile {
@@ -268,6 +272,7 @@ pub fn run(cfg: &AnalyzeConfig) -> Result<ExitCode> {
         &taxonomy,
         &written.drivers,
         &target,
+        cfg.survey == Survey::Employee,
     );
     note_unparsed_dates(&manifest);
     let truncated = input.stream.truncated_comments();

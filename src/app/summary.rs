@@ -18,12 +18,21 @@ pub fn print(
     tax: &Taxonomy,
     drivers: &DriverAnalysis,
     target: &Path,
+    employee: bool,
 ) {
     let label = |id: &str| tax.label_of(id);
-    counts(m);
+    // An employee survey says eNPS, and has no call-back list.
+    let say = |s: String| {
+        if employee {
+            crate::report::say_enps(&s)
+        } else {
+            s
+        }
+    };
+    println!("{}", say(counts(m)));
     for side in Side::BOTH {
         for line in side_lines(&a.drivers, side, &label, m.thresholds.min_n) {
-            println!("{line}");
+            println!("{}", say(line));
         }
     }
     if let Some(c) = &m.cache {
@@ -34,23 +43,28 @@ pub fn print(
     }
     print!(
         "{}",
-        crate::output::driver_summary::driver_summary(drivers, &|id: &str| label(id))
+        say(crate::output::driver_summary::driver_summary(
+            drivers,
+            &|id: &str| label(id),
+            !employee
+        ))
     );
     println!("results in {}", target.display());
 }
 
-fn counts(m: &RunManifest) {
+/// The row accounting, NPS and speed lines.
+fn counts(m: &RunManifest) -> String {
     let c = &m.counts;
-    println!(
-        "read {} = analysed {} + rejected {}",
+    let mut o = format!(
+        "read {} = analysed {} + rejected {}\n",
         c.read, c.analysed, c.rejected
     );
     match (m.nps.nps, m.nps.ci95) {
-        (Some(nps), Some((lo, hi))) => println!(
-            "NPS {nps:.1} (95% CI {lo:.1} to {hi:.1}; {} promoters, {} passives, {} detractors)",
+        (Some(nps), Some((lo, hi))) => o.push_str(&format!(
+            "NPS {nps:.1} (95% CI {lo:.1} to {hi:.1}; {} promoters, {} passives, {} detractors)\n",
             m.nps.promoters, m.nps.passives, m.nps.detractors
-        ),
-        _ => println!("NPS: no scored responses"),
+        )),
+        _ => o.push_str("NPS: no scored responses\n"),
     }
     let t = &m.timings;
     let cached = if t.texts_from_cache > 0 {
@@ -66,10 +80,11 @@ fn counts(m: &RunManifest) {
     } else {
         format!("no text embedded{cached}")
     };
-    println!(
+    o.push_str(&format!(
         "{} comments in {:.1}s ({:.0} comments/s); {embedded}",
         c.with_comment, t.total_seconds, t.comments_per_second
-    );
+    ));
+    o
 }
 
 /// The console lines of one side: a title, then the drivers of

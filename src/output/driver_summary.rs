@@ -11,7 +11,11 @@ use crate::stats::driver_stats::DriverAnalysis;
 use crate::stats::response::DriverScope;
 
 /// The summary lines, `label` turning a topic id into its display label.
-pub fn driver_summary(a: &DriverAnalysis, label: &dyn Fn(&str) -> String) -> String {
+pub fn driver_summary(
+    a: &DriverAnalysis,
+    label: &dyn Fn(&str) -> String,
+    followups: bool,
+) -> String {
     let mut o = String::new();
     let replicates = a.impacts.first().map_or(0, |x| x.1.replicates);
     let seed = a.impacts.first().map_or(0, |x| x.1.seed);
@@ -105,12 +109,19 @@ pub fn driver_summary(a: &DriverAnalysis, label: &dyn Fn(&str) -> String) -> Str
             let _ = writeln!(o, "ΔNPS: no two consecutive periods to compare");
         }
     }
+    let followups = if followups {
+        format!(
+            "{} follow-ups (of {} candidates), ",
+            a.followups.len(),
+            a.followup_candidates
+        )
+    } else {
+        String::new()
+    };
     let _ = writeln!(
         o,
-        "{} alerts, {} follow-ups (of {} candidates), {} sentiment mismatches",
+        "{} alerts, {followups}{} sentiment mismatches",
         a.alerts.len(),
-        a.followups.len(),
-        a.followup_candidates,
         a.mismatches
     );
     o

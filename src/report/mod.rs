@@ -136,6 +136,10 @@ pub struct ReportData {
     /// Size of the call-back list.
     #[serde(default)]
     pub followup: Option<FollowupSize>,
+    /// An employee survey (`--survey employee`): the page says eNPS; the
+    /// caller sets it and leaves out `followup` ([`ReportData::for_employees`]).
+    #[serde(default)]
+    pub employee: bool,
 }
 
 /// NPS of the whole run.
@@ -506,6 +510,7 @@ impl ReportData {
             alerts: Some(sections.alerts),
             team: Some(sections.team),
             followup: Some(sections.followup),
+            employee: false,
         }
     }
 }
@@ -1182,7 +1187,43 @@ intervals are 95%. Figures on fewer than {} responses or mentions are greyed and
         d.min_n, d.min_n
     );
     let _ = write!(h, "<script>{SCRIPT}</script>\n</body>\n</html>\n");
-    h
+    if d.employee {
+        employee_wording(h)
+    } else {
+        h
+    }
+}
+
+/// The page of an employee survey: "NPS" as a word becomes "eNPS" after the
+/// style sheet and the script (whose hashes the page's policy names), in the
+/// text, titles and captions.
+fn employee_wording(h: String) -> String {
+    let body = h.find("<body>").unwrap_or(0);
+    let (head, rest) = h.split_at(body);
+    let head = head
+        .replace("<title>NPS", "<title>eNPS")
+        .replace("drives NPS", "drives eNPS");
+    head + &say_enps(rest)
+}
+
+/// `text` with every "NPS" that stands as a word (not inside `eNPS` or
+/// `agg_nps_x`) written "eNPS"; "ΔNPS" becomes "ΔeNPS".
+pub fn say_enps(rest: &str) -> String {
+    let mut out = String::with_capacity(rest.len() + 64);
+    let bytes = rest.as_bytes();
+    let mut last = 0;
+    for (i, _) in rest.match_indices("NPS") {
+        let before = i.checked_sub(1).map(|k| bytes[k]);
+        let after = bytes.get(i + 3).copied();
+        let word = |b: Option<u8>| b.is_none_or(|b| !(b.is_ascii_alphanumeric() || b == b'_'));
+        if word(before) && word(after) {
+            out.push_str(&rest[last..i]);
+            out.push_str("eNPS");
+            last = i + 3;
+        }
+    }
+    out.push_str(&rest[last..]);
+    out
 }
 
 fn small_base(d: &ReportData) -> String {
@@ -2082,6 +2123,15 @@ fn team(h: &mut String, d: &ReportData) {
     h.push_str("</section>\n");
 }
 
+impl ReportData {
+    /// The page of an employee survey: eNPS, and no call-back list.
+    pub fn for_employees(mut self) -> ReportData {
+        self.employee = true;
+        self.followup = None;
+        self
+    }
+}
+
 fn reading_words(reading: &str) -> &'static str {
     if reading == "coaching" {
         "to coach on"
@@ -2233,7 +2283,7 @@ fn examples(h: &mut String, d: &ReportData) {
     if d.examples.iter().all(|e| e.comments.is_empty()) {
         return;
     }
-    h.push_str("<section aria-labelledby=\"examples-heading\">\n<h2 id=\"examples-heading\">What customers say</h2>\n<p class=\"note\">Example comments per topic, with personal data masked.</p>\n");
+    h.push_str("<section aria-labelledby=\"examples-heading\">\n<h2 id=\"examples-heading\">What people say</h2>\n<p class=\"note\">Example comments per topic, with personal data masked.</p>\n");
     for e in d.examples.iter().filter(|e| !e.comments.is_empty()) {
         let _ = writeln!(h, "<h3>{}</h3>\n<ul class=\"comments\">", escape(&e.topic));
         for c in &e.comments {

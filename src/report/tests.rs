@@ -184,6 +184,7 @@ fn sample() -> ReportData {
             candidates: 120,
             with_signal: 9,
         }),
+        employee: false,
     }
 }
 
@@ -1030,4 +1031,25 @@ fn console_and_report_show_the_same_drivers_in_the_same_order() {
     let chart = &chart[..chart.find("</svg>").unwrap()];
     assert!(!chart.contains("Topic rare"));
     assert!(html.contains("Too few mentions to rank (fewer than 30): Topic rare (8)."));
+}
+
+#[test]
+fn employee_wording_changes_the_word_nps_only() {
+    assert_eq!(
+        super::say_enps("NPS 12; ΔNPS +3; eNPS; agg_nps; NPSQ; (NPS)"),
+        "eNPS 12; ΔeNPS +3; eNPS; agg_nps; NPSQ; (eNPS)"
+    );
+    // The page keeps its style sheet and script (their hashes are in the
+    // policy), says eNPS, and has no call-back list.
+    let d = sample().for_employees();
+    let html = render(&d);
+    let plain = render(&sample());
+    assert!(
+        html.contains("<style>")
+            && html.contains(
+                &plain[..plain.find("</style>").unwrap()][plain.find("<style>").unwrap()..]
+            )
+    );
+    assert!(!html.contains("followup-heading") && plain.contains("followup-heading"));
+    assert!(html.contains("eNPS") && !html.contains(" NPS "));
 }
