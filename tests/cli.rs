@@ -346,10 +346,10 @@ fn spiking_export() -> String {
 #[test]
 fn driver_tables_are_written_and_fail_on_alert_sets_the_exit_code() {
     let w = Work::new();
-    let input = w.write("spike.csv", &spiking_export());
+    let input = w.write("spike.csv", spiking_export());
     let tax = w.write(
         "spike.toml",
-        &common::tiny_words_taxonomy("spike", "other7", "Other 7"),
+        common::tiny_words_taxonomy("spike", "other7", "Other 7"),
     );
     let tax = tax.to_str().unwrap();
     let flags = [
@@ -364,8 +364,9 @@ fn driver_tables_are_written_and_fail_on_alert_sets_the_exit_code() {
     assert!(o.status.success(), "{}", text(&o));
     let stdout = String::from_utf8_lossy(&o.stdout);
     for line in [
-        "Top detractor drivers",
-        "Top promoter drivers",
+        "Drivers of low scores",
+        "Drivers of high scores",
+        "Bootstrap 95% intervals of the drivers (1000 replicates",
         "ΔNPS",
         "alerts,",
     ] {

@@ -1,14 +1,13 @@
-//! The driver part of the terminal summary of `verbatim analyze`: the top
-//! drivers of low and high scores with their bootstrap intervals, the
+//! The driver part of the terminal summary of `verbatim analyze`: where
+//! the drivers' bootstrap intervals are (the drivers themselves are listed
+//! once, by [`crate::stats::top_drivers`], as in the report), the
 //! key-driver warnings, the parts of ΔNPS, and the counts of alerts,
 //! follow-ups and sentiment mismatches. Formatting only; the figures come
 //! from [`DriverAnalysis`].
 
 use std::fmt::Write;
 
-use crate::stats::bootstrap::TopicImpact;
 use crate::stats::driver_stats::DriverAnalysis;
-use crate::stats::response::DriverScope;
 
 /// The summary lines, `label` turning a topic id into its display label.
 pub fn driver_summary(
@@ -19,60 +18,13 @@ pub fn driver_summary(
     let mut o = String::new();
     let replicates = a.impacts.first().map_or(0, |x| x.1.replicates);
     let seed = a.impacts.first().map_or(0, |x| x.1.seed);
-    // Low scores: any or negative mentions; high: any or positive mentions.
-    for (title, low) in [("detractor", true), ("promoter", false)] {
-        let mut list: Vec<(&TopicImpact, DriverScope)> = a
-            .impacts
-            .iter()
-            .filter(|(s, _)| {
-                *s != if low {
-                    DriverScope::Positive
-                } else {
-                    DriverScope::Negative
-                }
-            })
-            .flat_map(|(s, b)| b.topics.iter().map(move |t| (t, *s)))
-            .filter(|(t, _)| {
-                t.bh_significant == Some(true)
-                    && t.impact
-                        .is_some_and(|i| if low { i < 0.0 } else { i > 0.0 })
-            })
-            .collect();
-        list.sort_by(|x, y| {
-            let (a, b) = (x.0.impact.unwrap_or(0.0), y.0.impact.unwrap_or(0.0));
-            let c = if low {
-                a.total_cmp(&b)
-            } else {
-                b.total_cmp(&a)
-            };
-            c.then_with(|| x.0.topic.cmp(&y.0.topic))
-        });
-        let _ = writeln!(
-            o,
-            "Top {title} drivers (impact, bootstrap 95% CI of {replicates} replicates, seed {seed:#x}; BH-significant):"
-        );
-        if list.is_empty() {
-            let _ = writeln!(o, "  none");
-        }
-        for (t, scope) in list.iter().take(5) {
-            let name = match scope {
-                DriverScope::Any => label(&t.topic),
-                s => format!("{} ({})", label(&t.topic), s.as_str()),
-            };
-            let ci = match (t.impact_ci_low, t.impact_ci_high) {
-                (Some(l), Some(h)) => format!("[{l:+.1}, {h:+.1}]"),
-                _ => "[no interval]".into(),
-            };
-            let _ = writeln!(
-                o,
-                "  {:<40} {:>+6.1}  {ci}  p={:.2e}  n={}",
-                name,
-                t.impact.unwrap_or(0.0),
-                t.p_value.unwrap_or(1.0),
-                t.mentions
-            );
-        }
-    }
+    // The drivers themselves are listed once, above, by the choice the
+    // report makes (`stats::top_drivers`); their bootstrap intervals are in
+    // topic_driver.
+    let _ = writeln!(
+        o,
+        "Bootstrap 95% intervals of the drivers ({replicates} replicates, seed {seed:#x}): topic_driver.boot_impact_ci_low/_high"
+    );
     let topic_warnings: Vec<_> = a.key.warnings.iter().collect();
     if topic_warnings.is_empty() {
         let _ = writeln!(o, "Key-driver models: no warnings");
