@@ -319,7 +319,12 @@ fn read_order_free(s: &str) -> Option<When> {
 
 /// Dates with English month names, with an optional `HH:MM[:SS]` time.
 fn read_month_name(s: &str) -> Option<When> {
-    if !s.bytes().any(|b| b.is_ascii_alphabetic()) {
+    // Cheap refusals first: the column sniffing calls this on every value of
+    // free-text columns too.
+    if s.len() > 32
+        || !s.bytes().any(|b| b.is_ascii_alphabetic())
+        || !s.bytes().any(|b| b.is_ascii_digit())
+    {
         return None;
     }
     const DATES: &[&str] = &[
