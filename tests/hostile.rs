@@ -344,15 +344,23 @@ fn files_that_are_not_csv_are_named_for_what_they_are() {
     let w = Work::new();
     let mut png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
     png.extend((0..=255u8).cycle().take(4000));
-    // A real ZIP archive, as an .xlsx workbook is.
+    // A real ZIP archive, as an .xlsx workbook is, but not a workbook.
     let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
     zip.start_file("xl/workbook.xml", zip::write::SimpleFileOptions::default())
         .expect("zip entry");
     zip.write_all(b"<workbook/>").expect("zip write");
     let zip = zip.finish().expect("zip").into_inner();
+    // Named .xlsx, it is read as a spreadsheet, and named as none.
+    let input = w.write("broken.xlsx", &zip);
+    let o = w.analyze(&input, "out", &[]);
+    expect_error(
+        &o,
+        ExitCode::Input,
+        &["broken.xlsx: not a readable spreadsheet"],
+    );
     for (name, bytes, needle) in [
         ("photo.csv", png, "a PNG image"),
-        ("export.xlsx", zip, "ZIP archive"),
+        ("export.zip", zip, "ZIP archive"),
         (
             "report.csv",
             b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n".to_vec(),

@@ -202,7 +202,7 @@ pub fn run(cfg: &AnalyzeConfig) -> Result<ExitCode> {
     let models = Models::build(cfg, embedder, &weights_sha256, &taxonomy)?;
     let run_id = format!("{}-{}", now.format("%Y%m%dT%H%M%SZ"), &input_sha256[..8]);
     let cache_before = cached.as_ref().map(CachedEncoder::counts);
-    let written = write_pass(cfg, &mut input, &out, &run_id, &taxonomy, embedder, &models)?;
+    let mut written = write_pass(cfg, &mut input, &out, &run_id, &taxonomy, embedder, &models)?;
     let cache = cached.as_ref().zip(cache_before).map(|(c, before)| {
         let after = c.counts();
         CacheInfo {
@@ -218,13 +218,7 @@ pub fn run(cfg: &AnalyzeConfig) -> Result<ExitCode> {
         finished_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         input: input.info(input_sha256, &written.result, cfg.masking.shown()),
         counts: counts(&written.result, &written.drivers),
-        nps: NpsInfo {
-            nps: written.result.nps.score(),
-            ci95: written.result.nps.adjusted_wald(crate::stats::nps::Z95),
-            promoters: written.result.nps.promoters,
-            passives: written.result.nps.passives,
-            detractors: written.result.nps.detractors,
-        },
+        nps: nps_info(&written.result.nps),
         model: ModelInfo {
             name: encoder.name(),
             path: cfg.model.display().to_string(),
@@ -245,20 +239,9 @@ pub fn run(cfg: &AnalyzeConfig) -> Result<ExitCode> {
             started,
         ),
         cache,
-        tables: written.tables,
+        tables: std::mem::take(&mut written.tables),
     };
-    let report = ReportData::from_run(
-        &written.result,
-        &manifest,
-        &taxonomy,
-        &written.drivers,
-        cfg.alert_z,
-        written.examples,
-    );
-    let report = match cfg.survey {
-        Survey::Employee => report.for_employees(),
-        Survey::Customer => report,
-    };
+    let report = report_page(cfg, &written, &manifest, &taxonomy);
     out.write("report.html", render(&report).as_bytes())?;
     let settings = run_settings(cfg, &encoder, &manifest.topics, taxonomy_file);
     out.write_manifest(&ManifestFile {
@@ -343,6 +326,39 @@ fn date_format(
     sniffer
         .decide(column_name, cfg.date_format.as_ref())
         .map_err(|e| anyhow::anyhow!(e))
+}
+
+/// The whole run's NPS, for the manifest.
+fn nps_info(nps: &crate::stats::nps::Nps) -> NpsInfo {
+    NpsInfo {
+        nps: nps.score(),
+        ci95: nps.adjusted_wald(crate::stats::nps::Z95),
+        promoters: nps.promoters,
+        passives: nps.passives,
+        detractors: nps.detractors,
+    }
+}
+
+/// The report of a run (an employee survey's says eNPS and calls no one
+/// back).
+fn report_page(
+    cfg: &AnalyzeConfig,
+    written: &Written,
+    manifest: &RunManifest,
+    taxonomy: &Taxonomy,
+) -> ReportData {
+    let report = ReportData::from_run(
+        &written.result,
+        manifest,
+        taxonomy,
+        &written.drivers,
+        cfg.alert_z,
+        written.examples.clone(),
+    );
+    match cfg.survey {
+        Survey::Employee => report.for_employees(),
+        Survey::Customer => report,
+    }
 }
 
 /// `--taxonomy` (with its full path and checksum for the manifest), else

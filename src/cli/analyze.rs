@@ -275,20 +275,7 @@ impl Args {
             read: self.read_options(&cfg, &cfg_path)?,
             date_column: self.date_column.clone().or(cfg.input.date_column.clone()),
             sheet: self.sheet.clone().or(cfg.input.sheet.clone()),
-            date_format: match (&self.date_format, &cfg.input.date_format) {
-                (Some(f), _) => Some(DateFormat::from_flag(f)),
-                (None, Some(f)) => Some(DateFormat::from_flag(f).map_err(|e| {
-                    format!(
-                        "{}: [input] date_format: {}",
-                        cfg_path.display(),
-                        e.trim_start_matches("--date-format ")
-                    )
-                })),
-                (None, None) => None,
-            }
-            .transpose()
-            .map_err(|e| anyhow::anyhow!(e))
-            .code(ExitCode::Usage)?,
+            date_format: self.date_format(&cfg, &cfg_path)?,
             segment_columns: if self.segment_columns.is_empty() {
                 cfg.input.segment_columns.clone()
             } else {
@@ -329,6 +316,29 @@ impl Args {
     }
 
     /// How to read the export: flags over the `[input]` table of the file.
+    /// `--date-format`, else `date_format` of the config file at
+    /// `cfg_path`.
+    fn date_format(
+        &self,
+        cfg: &FileConfig,
+        cfg_path: &std::path::Path,
+    ) -> Result<Option<DateFormat>> {
+        match (&self.date_format, &cfg.input.date_format) {
+            (Some(f), _) => Some(DateFormat::from_flag(f)),
+            (None, Some(f)) => Some(DateFormat::from_flag(f).map_err(|e| {
+                format!(
+                    "{}: [input] date_format: {}",
+                    cfg_path.display(),
+                    e.trim_start_matches("--date-format ")
+                )
+            })),
+            (None, None) => None,
+        }
+        .transpose()
+        .map_err(|e| anyhow::anyhow!(e))
+        .code(ExitCode::Usage)
+    }
+
     fn read_options(&self, cfg: &FileConfig, cfg_path: &std::path::Path) -> Result<InputOptions> {
         let i = &cfg.input;
         let delimiter = match self.delimiter.or(i.delimiter) {

@@ -1410,6 +1410,13 @@ fn summary(d: &ReportData) -> Vec<String> {
             }
         ));
     }
+    out.extend(summary_of_sections(d));
+    out
+}
+
+/// The summary lines of the change, alerts and call-back sections.
+fn summary_of_sections(d: &ReportData) -> Vec<String> {
+    let mut out = Vec::new();
     if let Some(w) = &d.waterfall {
         out.push(format!(
             "From {} to {} NPS moved {} points ({} → {}).",

@@ -991,23 +991,15 @@ fn console_and_report_show_the_same_drivers_in_the_same_order() {
     let analysis = run().3;
     for side in Side::BOTH {
         let (report, few) = pick_drivers(&tables, &analysis, side, &label);
-        let console = crate::app::summary::side_lines(&tables, side, &label, 30);
-        // Console lines after the title name the topic first.
-        let console_topics: Vec<String> = console[1..]
+        // The console lists `side_drivers(..).ranked` in order (see
+        // app::summary::side_lines); the report must show the same.
+        let console_topics: Vec<String> = crate::stats::top_drivers::side_drivers(&tables, side)
+            .ranked
             .iter()
-            .map(|l| {
-                let name = l.trim_start();
-                name.split(" (")
-                    .next()
-                    .unwrap()
-                    .split("  ")
-                    .next()
-                    .unwrap()
-                    .to_string()
-            })
+            .map(|p| label(&p.driver.topic))
             .collect();
         let report_topics: Vec<String> = report.iter().map(|r| r.topic.clone()).collect();
-        assert_eq!(console_topics, report_topics, "{side:?}: {console:#?}");
+        assert_eq!(console_topics, report_topics, "{side:?}");
         assert!(!report_topics.is_empty());
         // No suppressed row among the ranked ones; each topic once.
         assert!(report.iter().all(|r| !r.suppressed && r.significant));
