@@ -21,6 +21,7 @@ pub fn print(
 ) {
     let label = |id: &str| tax.label_of(id);
     counts(m);
+    weighted(a);
     for (title, low) in [
         ("Drivers of low scores", true),
         ("Drivers of high scores", false),
@@ -59,6 +60,33 @@ pub fn print(
         crate::output::driver_summary::driver_summary(drivers, &|id: &str| label(id))
     );
     println!("results in {}", target.display());
+}
+
+/// The weighted NPS of all responses (first row of `agg_nps`), when the
+/// run has survey weights.
+fn weighted(a: &PassResult) {
+    let Some(all) = a.agg.first() else {
+        return;
+    };
+    match (
+        all.weighted_nps,
+        all.weighted_nps_ci_low,
+        all.weighted_nps_ci_high,
+        all.n_effective,
+    ) {
+        (Some(nps), Some(lo), Some(hi), Some(n)) => println!(
+            "weighted NPS {nps:.1} (95% CI {lo:.1} to {hi:.1}; effective n {n:.1}){}",
+            if all.weighted_suppressed == Some(true) {
+                "; below --min-n"
+            } else {
+                ""
+            }
+        ),
+        _ if all.weight_sum.is_some() => {
+            println!("weighted NPS: no response with a weight above 0")
+        }
+        _ => {}
+    }
 }
 
 fn counts(m: &RunManifest) {
