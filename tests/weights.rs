@@ -105,7 +105,7 @@ fn weighted_nps_matches_duckdb_and_bad_weights_are_rejected() {
     // The whole-run row recomputed in DuckDB from the analysed responses
     // joined with the weights as the input file has them.
     let out = w.path("out");
-    let sql = "WITH i AS (SELECT id, replace(weight, ',', '.')::DOUBLE AS w \
+    let sql = "WITH i AS (SELECT id, TRY_CAST(replace(weight, ',', '.') AS DOUBLE) AS w \
                  FROM read_csv('../export.csv', delim=';', header=true, all_varchar=true)), \
                f AS (SELECT f.is_promoter, f.is_detractor, i.w FROM 'fact_response.parquet' f \
                  JOIN i ON f.response_id = i.id), \
@@ -128,7 +128,7 @@ fn weighted_nps_matches_duckdb_and_bad_weights_are_rejected() {
 
     // Per channel too (every segment row carries its weighted figures), and
     // the weight column is never a segment of agg_nps.
-    let sql = "WITH i AS (SELECT id, replace(weight, ',', '.')::DOUBLE AS w \
+    let sql = "WITH i AS (SELECT id, TRY_CAST(replace(weight, ',', '.') AS DOUBLE) AS w \
                  FROM read_csv('../export.csv', delim=';', header=true, all_varchar=true)), \
                f AS (SELECT f.segment_channel AS v, \
                  round(100.0 * sum(CASE WHEN is_promoter THEN i.w WHEN is_detractor THEN -i.w ELSE 0 END) / sum(i.w), 9) AS nps \
