@@ -56,6 +56,11 @@ pub struct PassSettings {
     pub date_column: Option<usize>,
     /// How the date column's values are read.
     pub date_format: DateFormat,
+    /// Index into the segment columns of the survey weight
+    /// (`--weight-column`): never a segment; its values were checked by
+    /// the reader (a bad weight is a reject), and they weight the NPS of
+    /// `agg_nps` only (its first row is the whole run).
+    pub weight_column: Option<usize>,
     /// Periods for the NPS aggregates.
     pub periods: Vec<Period>,
     pub segments: SegmentChoice,
@@ -83,6 +88,7 @@ impl Default for PassSettings {
             chunk: 4096,
             date_column: None,
             date_format: DateFormat::default(),
+            weight_column: None,
             periods: vec![Period::Week, Period::Month, Period::Quarter],
             segments: SegmentChoice::Auto { max_values: 100 },
             fdr: 0.05,
@@ -224,12 +230,14 @@ struct Tally<'a> {
 
 impl<'a> Tally<'a> {
     fn new(segment_columns: &[String], topic_ids: &[String], settings: &'a PassSettings) -> Self {
-        let agg_index: Vec<usize> = match &settings.segments {
+        let mut agg_index: Vec<usize> = match &settings.segments {
             SegmentChoice::Columns(c) => c.clone(),
             SegmentChoice::Auto { .. } => (0..segment_columns.len())
                 .filter(|&c| Some(c) != settings.date_column && !settings.not_segments.contains(&c))
                 .collect(),
         };
+        // A weight is a number per response, never a group.
+        agg_index.retain(|&c| Some(c) != settings.weight_column);
         let max_values = match settings.segments {
             SegmentChoice::Auto { max_values } => Some(max_values),
             SegmentChoice::Columns(_) => None,
@@ -259,6 +267,10 @@ impl<'a> Tally<'a> {
             periods,
             max_values,
         );
+        let agg = match settings.weight_column {
+            Some(_) => agg.with_weights(),
+            None => agg,
+        };
         Tally {
             settings,
             redactor: (!settings.masked_columns.is_empty())
@@ -334,8 +346,23 @@ impl<'a> Tally<'a> {
                 analysis,
             });
         }
+        let weight_column = self.settings.weight_column;
         for a in &done {
             self.nps.add(a.bucket);
+            let weight = match weight_column {
+                None => 1.0,
+                Some(c) => {
+                    let raw = a.response.segments.get(c).map_or("", String::as_str);
+                    // The reader rejected every row whose weight does not parse.
+                    crate::input::parse_weight(raw, "weight").map_err(|e| {
+                        anyhow::anyhow!(
+                            "line {}: {e} (after the reader passed it)",
+                            a.response.line
+                        )
+                    })?
+                }
+            };
+
             self.analysed += 1;
             if a.analysis.is_some() {
                 self.with_comment += 1;
@@ -354,7 +381,8 @@ impl<'a> Tally<'a> {
                 .iter()
                 .map(|&i| a.response.segments.get(i).map_or("", String::as_str))
                 .collect();
-            self.agg.add(a.bucket, a.when.date, &values);
+            self.agg
+                .add_weighted(a.bucket, weight, a.when.date, &values);
             self.counts.add(a);
             for (scope, acc) in DriverScope::ALL.iter().zip(self.drivers.iter_mut()) {
                 let mentions: Vec<usize> = a.analysis.as_ref().map_or_else(Vec::new, |an| {

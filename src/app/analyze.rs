@@ -35,7 +35,7 @@ use crate::model::Encoder;
 use crate::output::manifest::{
     CacheInfo, Counts, FileInfo, InputInfo, ManifestFile, ModelInfo, NpsInfo, RunManifest,
     RunSettings, SegmentColumnName, SentimentInfo, TableInfo, TaxonomyInfo, Thresholds, Timings,
-    TopicsInfo, UnparsedDate,
+    TopicsInfo, UnparsedDate, WeightsInfo,
 };
 use crate::output::run::{StreamingOutputs, TableFiles, BI_FORMATS};
 use crate::output::OutputDir;
@@ -247,6 +247,7 @@ pub fn run(cfg: &AnalyzeConfig) -> Result<ExitCode> {
     out.write_manifest(&ManifestFile {
         run: &manifest,
         settings,
+        weights: weights_info(&input, &written.result),
     })?;
     let target = out.commit()?;
     summary::print(
@@ -266,6 +267,21 @@ pub fn run(cfg: &AnalyzeConfig) -> Result<ExitCode> {
         );
     }
     Ok(exit_code(cfg, &manifest, &written.drivers, &target))
+}
+
+/// The weighted NPS of all responses for the manifest, when the run has a
+/// weight column: the first `agg_nps` row is the whole run.
+fn weights_info(input: &Input, result: &PassResult) -> Option<WeightsInfo> {
+    let column = input.segment_columns.get(input.weight_column?)?.clone();
+    let all = result.agg.first()?;
+    Some(WeightsInfo {
+        column,
+        nps: all.weighted_nps,
+        ci95: all.weighted_nps_ci_low.zip(all.weighted_nps_ci_high),
+        n_effective: all.n_effective,
+        weight_sum: all.weight_sum.unwrap_or(0.0),
+        suppressed: all.weighted_suppressed.unwrap_or(true),
+    })
 }
 
 /// Says on stderr how many values of the date column were not read, with
@@ -437,6 +453,8 @@ struct Input {
     stream: ResponseStream,
     segment_columns: Vec<String>,
     date_column: Option<usize>,
+    /// The survey weight column (`--weight-column`), never a segment.
+    weight_column: Option<usize>,
     /// How the date column was found and is read.
     dates: Option<DateInfo>,
     segments: SegmentChoice,
@@ -471,7 +489,26 @@ impl Input {
             cfg.input.clone()
         };
         let path = spooled.as_ref().map_or(cfg.input.as_path(), |t| t.path());
-        let mut stream = ResponseStream::open_named(path, &name, &read)?;
+        let mut stream = match ResponseStream::open_named(path, &name, &read) {
+            // A name given with --weight-column that is not there is a usage
+            // error, as --date-column's is; the other flags' stay input errors.
+            Err(
+                e @ (InputError::ColumnNotFound {
+                    flag: "--weight-column",
+                    ..
+                }
+                | InputError::ColumnAmbiguous {
+                    flag: "--weight-column",
+                    ..
+                }
+                | InputError::SameColumn {
+                    flag: "--weight-column",
+                    ..
+                }),
+            ) => return Err(e).code(ExitCode::Usage),
+            other => other?,
+        };
+        let weight_column = stream.weight_column();
         stream.ensure_rows()?;
         let source = name.display().to_string();
         let segment_columns = stream.segment_columns().to_vec();
@@ -548,6 +585,7 @@ impl Input {
             stream,
             segment_columns,
             date_column,
+            weight_column,
             dates,
             segments,
             team_columns,
@@ -821,6 +859,7 @@ fn write_pass(
     let pass = PassSettings {
         min_n: cfg.min_n,
         date_column: input.date_column,
+        weight_column: input.weight_column,
         date_format: input
             .dates
             .as_ref()

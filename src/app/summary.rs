@@ -30,6 +30,9 @@ pub fn print(
         }
     };
     println!("{}", say(counts(m)));
+    if let Some(line) = weighted(a) {
+        println!("{}", say(line));
+    }
     for side in Side::BOTH {
         for line in side_lines(&a.drivers, side, &label, m.thresholds.min_n) {
             println!("{}", say(line));
@@ -50,6 +53,31 @@ pub fn print(
         ))
     );
     println!("results in {}", target.display());
+}
+
+/// The weighted NPS of all responses (first row of `agg_nps`), when the
+/// run has survey weights.
+fn weighted(a: &PassResult) -> Option<String> {
+    let all = a.agg.first()?;
+    match (
+        all.weighted_nps,
+        all.weighted_nps_ci_low,
+        all.weighted_nps_ci_high,
+        all.n_effective,
+    ) {
+        (Some(nps), Some(lo), Some(hi), Some(n)) => Some(format!(
+            "weighted NPS {nps:.1} (95% CI {lo:.1} to {hi:.1}; effective n {n:.1}){}",
+            if all.weighted_suppressed == Some(true) {
+                "; below --min-n"
+            } else {
+                ""
+            }
+        )),
+        _ if all.weight_sum.is_some() => {
+            Some("weighted NPS: no response with a weight above 0".to_string())
+        }
+        _ => None,
+    }
 }
 
 /// The row accounting, NPS and speed lines.

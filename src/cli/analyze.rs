@@ -67,6 +67,9 @@ pub struct Args {
     /// Column with the response date or date-time [default: found by name: date, responded_at, RecordedDate, Datum…, or a name that starts or ends with date, time, _at…; else a column whose values are dates]
     #[arg(long)]
     pub date_column: Option<String>,
+    /// Column with a survey weight per response (a number ≥ 0, decimal point or comma): adds the weighted NPS, its interval with Kish's effective sample size, and the weight sum to agg_nps and the manifest; drivers and the other tables stay unweighted. A row whose weight is missing, not a number, negative or infinite is rejected. Example: --weight-column Weight
+    #[arg(long, value_name = "NAME")]
+    pub weight_column: Option<String>,
     /// The sheet of a spreadsheet export (.xlsx, .xlsm, .xlsb, .xls, .ods) [default: the first]
     #[arg(long)]
     pub sheet: Option<String>,
@@ -369,6 +372,7 @@ impl Args {
             encoding,
             format,
             scale,
+            weight_column: self.weight_column.clone().or(i.weight_column.clone()),
         })
     }
 

@@ -9,6 +9,7 @@
 //! text_column = "Q2_Why"
 //! id_column = "ResponseID"
 //! date_column = "RecordedDate"
+//! weight_column = "Weight"   # survey weights: weighted NPS in agg_nps
 //! date_format = "dmy"
 //! sheet = "Responses"
 //! segment_columns = ["Channel", "Queue", "Team"]
@@ -55,6 +56,8 @@ pub struct InputSection {
     pub text_column: Option<String>,
     pub id_column: Option<String>,
     pub date_column: Option<String>,
+    /// `--weight-column`: the survey weight of each response.
+    pub weight_column: Option<String>,
     pub date_format: Option<String>,
     pub sheet: Option<String>,
     #[serde(default)]

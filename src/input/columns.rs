@@ -70,6 +70,8 @@ pub(super) enum Role {
     Score,
     Text,
     Id,
+    /// Survey weights; never detected, only named (`--weight-column`).
+    Weight,
 }
 
 impl Role {
@@ -78,6 +80,7 @@ impl Role {
             Role::Score => "score",
             Role::Text => "comment",
             Role::Id => "id",
+            Role::Weight => "weight",
         }
     }
 
@@ -86,6 +89,7 @@ impl Role {
             Role::Score => "--score-column",
             Role::Text => "--text-column",
             Role::Id => "--id-column",
+            Role::Weight => "--weight-column",
         }
     }
 
@@ -94,6 +98,7 @@ impl Role {
             Role::Score => SCORE_NAMES,
             Role::Text => TEXT_NAMES,
             Role::Id => ID_NAMES,
+            Role::Weight => &[],
         }
     }
 
@@ -102,6 +107,7 @@ impl Role {
             Role::Score => opts.score_column.as_deref(),
             Role::Text => opts.text_column.as_deref(),
             Role::Id => opts.id_column.as_deref(),
+            Role::Weight => opts.weight_column.as_deref(),
         }
     }
 }
@@ -185,6 +191,37 @@ pub(super) fn resolve(
         text: required(1)?,
         id: slots[2],
     })
+}
+
+/// The weight column named by `--weight-column`, found as the other flags'
+/// columns are; `None` when no weight column is given. It must not be the
+/// score, comment or id column.
+pub(super) fn resolve_weight(
+    header: &[String],
+    idx: &Indices,
+    opts: &InputOptions,
+    file: &str,
+) -> Result<Option<usize>, InputError> {
+    let Some(given) = Role::Weight.given(opts) else {
+        return Ok(None);
+    };
+    let normalised: Vec<String> = header.iter().map(|h| normalise(h)).collect();
+    let found = find_given(header, &normalised, given, Role::Weight, file)?;
+    let taken = [(idx.score, Role::Score), (idx.text, Role::Text)]
+        .into_iter()
+        .chain(idx.id.map(|i| (i, Role::Id)));
+    for (i, role) in taken {
+        if i == found {
+            return Err(InputError::SameColumn {
+                file: file.to_string(),
+                column: super::escape_name(&header[found]),
+                first: role.name(),
+                second: Role::Weight.name(),
+                flag: Role::Weight.flag(),
+            });
+        }
+    }
+    Ok(Some(found))
 }
 
 /// A flag's column: the exact (trimmed) name first, else the one column

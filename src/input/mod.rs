@@ -84,7 +84,7 @@ use std::str::FromStr;
 use sha2::{Digest, Sha256};
 
 pub use encoding::InputEncoding;
-pub use score::Scale;
+pub use score::{parse_weight, Scale};
 pub use stream::{ByteProgress, ResponseStream};
 
 /// Most columns a header may have: Excel's limit (16,384, column XFD). A
@@ -127,6 +127,10 @@ pub struct InputOptions {
     pub format: Option<InputFormat>,
     /// Answer scale of the score column; 0–10 when `None`. Never detected.
     pub scale: Option<Scale>,
+    /// Header name of the survey weight column (`--weight-column`). It stays
+    /// a segment column; a row whose weight is missing, not a number,
+    /// negative or infinite is a reject naming the column and the value.
+    pub weight_column: Option<String>,
 }
 
 /// File format of an input.
@@ -546,6 +550,8 @@ struct Rows {
     score: usize,
     text: usize,
     id: Option<usize>,
+    /// The weight column (`InputOptions::weight_column`), checked on every row.
+    weight: Option<usize>,
     segments: Vec<usize>,
     delimiter: u8,
     encoding: InputEncoding,
@@ -579,6 +585,7 @@ impl Rows {
         }
         let header = unique_names(&raw_header);
         let idx = columns::resolve(&header, opts, source)?;
+        let weight = columns::resolve_weight(&header, &idx, opts, source)?;
         let segments = (0..header.len())
             .filter(|&i| i != idx.score && i != idx.text && Some(i) != idx.id)
             .collect();
@@ -588,6 +595,7 @@ impl Rows {
             score: idx.score,
             text: idx.text,
             id: idx.id,
+            weight,
             segments,
             delimiter,
             encoding,
@@ -709,7 +717,7 @@ impl Rows {
         self.check(&fields, line, &|| join_lossy(record, delimiter))
     }
 
-    /// Checks the fields of a well-formed row: NUL bytes, score, then id.
+    /// Checks the fields of a well-formed row: NUL bytes, score, weight, then id.
     fn check(
         &mut self,
         fields: &[&str],
@@ -733,6 +741,9 @@ impl Rows {
         let fields = stripped.as_slice();
         let score = score::parse_scaled(fields[self.score], self.scale)
             .map_err(|reason| reject(self.score, reason))?;
+        if let Some(w) = self.weight {
+            score::parse_weight(fields[w], &self.header[w]).map_err(|reason| reject(w, reason))?;
+        }
         let (id, key) = match self.id {
             Some(col) => {
                 let id = fields[col].trim();

@@ -160,6 +160,53 @@ pub(super) fn parse_scaled(raw: &str, scale: Scale) -> Result<u8, String> {
         .ok_or_else(out_of_range)
 }
 
+/// Parses a survey weight (`--weight-column`): a finite number ≥ 0 with a
+/// decimal point or comma (`2`, `0.75`, `1,25`, ` 3 `), or returns the reject
+/// reason, which names the column and quotes the value. No exponent and no
+/// thousands separator: "1.234" is one point two three four, never 1234,
+/// so a value that could be read two ways is not guessed at.
+pub fn parse_weight(raw: &str, column: &str) -> Result<f64, String> {
+    let s = raw.trim();
+    let column = super::escape_name(column);
+    if s.is_empty() {
+        return Err(format!("weight missing in column `{column}`"));
+    }
+    let body = s.strip_prefix(['+', '-']).unwrap_or(s);
+    let (int, frac) = match body.find(['.', ',']) {
+        Some(i) => (&body[..i], &body[i + 1..]),
+        None => (body, ""),
+    };
+    let digits = |t: &str| t.bytes().all(|b| b.is_ascii_digit());
+    if int.len() + frac.len() == 0 || !digits(int) || !digits(frac) {
+        return Err(format!(
+            "weight \"{}\" in column `{column}` is not a number",
+            shown(s)
+        ));
+    }
+    let value: f64 = format!("{}{int}.{frac}0", if s.starts_with('-') { "-" } else { "" })
+        .parse()
+        .map_err(|_| {
+            format!(
+                "weight \"{}\" in column `{column}` is not a number",
+                shown(s)
+            )
+        })?;
+    if !value.is_finite() {
+        return Err(format!(
+            "weight {} in column `{column}` is not finite",
+            shown(s)
+        ));
+    }
+    if value < 0.0 {
+        return Err(format!(
+            "weight {} in column `{column}` is negative; weights must be 0 or more",
+            shown(s)
+        ));
+    }
+    // "-0" is 0, not a negative weight.
+    Ok(value.abs())
+}
+
 fn shown(s: &str) -> String {
     if s.chars().count() <= SHOW_MAX {
         s.to_string()
@@ -213,6 +260,45 @@ mod tests {
         for (raw, reason) in cases {
             assert_eq!(parse_score(raw), Err(reason.to_string()), "{raw:?}");
         }
+    }
+
+    #[test]
+    fn weights_in_export_spellings_and_their_rejects() {
+        for (raw, want) in [
+            ("1", 1.0),
+            (" 2.5 ", 2.5),
+            ("0,75", 0.75),
+            ("+3", 3.0),
+            ("0", 0.0),
+            ("-0", 0.0),
+            (".5", 0.5),
+            ("4.", 4.0),
+        ] {
+            assert_eq!(parse_weight(raw, "w"), Ok(want), "{raw:?}");
+        }
+        for (raw, reason) in [
+            ("", "weight missing in column `w`"),
+            ("  ", "weight missing in column `w`"),
+            ("abc", "weight \"abc\" in column `w` is not a number"),
+            ("1e3", "weight \"1e3\" in column `w` is not a number"),
+            ("inf", "weight \"inf\" in column `w` is not a number"),
+            ("NaN", "weight \"NaN\" in column `w` is not a number"),
+            ("1.2.3", "weight \"1.2.3\" in column `w` is not a number"),
+            (".", "weight \".\" in column `w` is not a number"),
+            (
+                "-1",
+                "weight -1 in column `w` is negative; weights must be 0 or more",
+            ),
+            (
+                "-0,5",
+                "weight -0,5 in column `w` is negative; weights must be 0 or more",
+            ),
+        ] {
+            assert_eq!(parse_weight(raw, "w"), Err(reason.to_string()), "{raw:?}");
+        }
+        let huge = "9".repeat(400);
+        let err = parse_weight(&huge, "w").unwrap_err();
+        assert!(err.ends_with("in column `w` is not finite"), "{err}");
     }
 
     /// Round half up of a non-negative number, as the doc table states it.

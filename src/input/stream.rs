@@ -240,6 +240,15 @@ impl ResponseStream {
         &self.records.segment_columns
     }
 
+    /// The survey weight column ([`InputOptions::weight_column`](super::InputOptions::weight_column))
+    /// as an index into [`ResponseStream::segment_columns`]; every response's
+    /// value there is a valid weight (the others are rejects).
+    pub fn weight_column(&self) -> Option<usize> {
+        let rows = &self.records.rows;
+        rows.weight
+            .and_then(|w| rows.segments.iter().position(|&i| i == w))
+    }
+
     /// Where each of [`ResponseStream::segment_columns`] comes from: its
     /// 1-based position in the header and its name there as read (empty and
     /// repeated names are made unique in `segment_columns`: `col_N`, `_2`).

@@ -262,12 +262,72 @@ pub struct TableInfo {
 /// What `manifest.json` holds: the [`RunManifest`] and, under `settings`,
 /// the rest of what a rerun needs to give the same tables. (A separate
 /// struct, so that the reports built by hand from a [`RunManifest`] need
-/// not fill it in.)
-#[derive(Debug, Serialize)]
+/// not fill it in.) The survey weights are written into the run's own
+/// sections: `input.weight_column` and `nps.weighted` /
+/// `nps.weighted_scope` (null without a weight column).
+#[derive(Debug)]
 pub struct ManifestFile<'a> {
-    #[serde(flatten)]
     pub run: &'a RunManifest,
     pub settings: RunSettings,
+    /// The weighted NPS of the whole run (`--weight-column`).
+    pub weights: Option<WeightsInfo>,
+}
+
+/// The survey weights of a run and the weighted NPS of all its responses
+/// (`docs/METHODS.md`, "Survey weights").
+#[derive(Debug, Clone, Serialize)]
+pub struct WeightsInfo {
+    /// `--weight-column`, as the outputs name it.
+    #[serde(skip)]
+    pub column: String,
+    /// 100·(Σw·[promoter] − Σw·[detractor])/Σw; null when Σw = 0.
+    pub nps: Option<f64>,
+    /// Adjusted-Wald 95% interval with Kish's n_eff in place of N.
+    pub ci95: Option<(f64, f64)>,
+    /// Kish's effective sample size (Σw)²/Σw².
+    pub n_effective: Option<f64>,
+    /// Σw.
+    pub weight_sum: f64,
+    /// `n_effective < --min-n`: the weighted figures rest on a small base.
+    pub suppressed: bool,
+}
+
+/// `nps.weighted_scope`: which outputs the weights change.
+pub const WEIGHTED_SCOPE: &str = "agg_nps and nps only; drivers unweighted";
+
+impl Serialize for ManifestFile<'_> {
+    /// The run's sections, `settings`, and the weights put into `input` and
+    /// `nps`.
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::Error;
+        #[derive(Serialize)]
+        struct Plain<'b> {
+            #[serde(flatten)]
+            run: &'b RunManifest,
+            settings: &'b RunSettings,
+        }
+        let mut v = serde_json::to_value(Plain {
+            run: self.run,
+            settings: &self.settings,
+        })
+        .map_err(S::Error::custom)?;
+        let w = self.weights.as_ref();
+        if let Some(input) = v.get_mut("input").and_then(|i| i.as_object_mut()) {
+            input.insert(
+                "weight_column".into(),
+                w.map_or(serde_json::Value::Null, |w| w.column.clone().into()),
+            );
+        }
+        if let Some(nps) = v.get_mut("nps").and_then(|n| n.as_object_mut()) {
+            let weighted = serde_json::to_value(w).map_err(S::Error::custom)?;
+            nps.insert("weighted".into(), weighted);
+            nps.insert(
+                "weighted_scope".into(),
+                w.map_or(serde_json::Value::Null, |_| WEIGHTED_SCOPE.into()),
+            );
+        }
+        v.serialize(s)
+    }
 }
 
 /// The settings of a run that the other sections do not record.

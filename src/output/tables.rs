@@ -268,6 +268,22 @@ pub fn agg_nps(g: &[AggRow]) -> Table {
             float("z", g.iter().map(|x| x.z)),
             float("p_value", g.iter().map(|x| x.p_value)),
             boolean("bh_significant", g.iter().map(|x| x.bh_significant)),
+            // Survey weights (`--weight-column`); null without them.
+            float("weighted_nps", g.iter().map(|x| x.weighted_nps)),
+            float(
+                "weighted_nps_ci_low",
+                g.iter().map(|x| x.weighted_nps_ci_low),
+            ),
+            float(
+                "weighted_nps_ci_high",
+                g.iter().map(|x| x.weighted_nps_ci_high),
+            ),
+            float("n_effective", g.iter().map(|x| x.n_effective)),
+            float("weight_sum", g.iter().map(|x| x.weight_sum)),
+            boolean(
+                "weighted_suppressed",
+                g.iter().map(|x| x.weighted_suppressed),
+            ),
         ],
     }
 }

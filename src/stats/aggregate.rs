@@ -41,6 +41,13 @@
 //! column that turns out to be free text (a name, an order number), which
 //! would otherwise make one group per response.
 //!
+//! With survey weights ([`AggAccumulator::with_weights`]) every row also
+//! gets the weighted NPS, its interval, Kish's effective sample size and
+//! the sum of the weights (`docs/METHODS.md`, "Survey weights"); the
+//! counts, the comparisons and the Benjamini–Hochberg flags stay
+//! unweighted. The weighted figures of a row with n_eff < `min_n` are kept
+//! and flagged `weighted_suppressed`, as `suppressed` flags the others.
+//!
 //! Dates arrive already parsed; [`crate::input::dates::parse_date`] is the one place that knows the
 //! date formats of survey exports, so the reader and the tests share it.
 
@@ -49,7 +56,7 @@ use std::collections::BTreeMap;
 use chrono::{Datelike, NaiveDate};
 use serde::{Serialize, Serializer};
 
-use crate::stats::nps::{compare, Bucket, Nps, Z95};
+use crate::stats::nps::{compare, Bucket, Nps, WeightedNps, Z95};
 
 /// `comparison` value of a segment value compared with all other responses.
 pub const SEGMENT_VS_REST: &str = "segment_vs_rest";
@@ -226,6 +233,22 @@ pub struct AggRow {
     /// whose two sides both have `n >= min_n`; `None` for the others and for
     /// rows without a comparison.
     pub bh_significant: Option<bool>,
+    /// Weighted NPS, 100·(Σw·[promoter] − Σw·[detractor])/Σw; `None`
+    /// without weights or when Σw = 0.
+    pub weighted_nps: Option<f64>,
+    /// Lower end of the weighted adjusted-Wald 95% interval
+    /// ([`WeightedNps::adjusted_wald`], n_eff in place of N).
+    pub weighted_nps_ci_low: Option<f64>,
+    /// Upper end of the weighted interval.
+    pub weighted_nps_ci_high: Option<f64>,
+    /// Kish's effective sample size (Σw)²/Σw²; `None` without weights or
+    /// when Σw = 0.
+    pub n_effective: Option<f64>,
+    /// Σw of the group; `None` without weights.
+    pub weight_sum: Option<f64>,
+    /// `n_effective < min_n` (or no effective base at all): the weighted
+    /// figures rest on a small base; `None` without weights.
+    pub weighted_suppressed: Option<bool>,
 }
 
 fn serialize_date<S: Serializer>(d: &Option<NaiveDate>, s: S) -> Result<S::Ok, S::Error> {
@@ -242,6 +265,10 @@ struct Group {
     /// Parallel to the period kinds; keys are period starts, so iteration is
     /// chronological. Only periods with responses have an entry.
     by_period: Vec<BTreeMap<NaiveDate, Nps>>,
+    /// Weighted totals of the whole run (all zero without weights).
+    whole_w: WeightedNps,
+    /// Weighted totals per period, keyed as `by_period`.
+    by_period_w: Vec<BTreeMap<NaiveDate, WeightedNps>>,
 }
 
 impl Group {
@@ -249,6 +276,8 @@ impl Group {
         Group {
             whole: Nps::default(),
             by_period: vec![BTreeMap::new(); kinds],
+            whole_w: WeightedNps::default(),
+            by_period_w: vec![BTreeMap::new(); kinds],
         }
     }
 
@@ -262,12 +291,26 @@ impl Group {
             }
         }
     }
+
+    /// Counts one response of weight `w`: [`Group::add`] and the weighted
+    /// totals.
+    fn add_weighted(&mut self, b: Bucket, w: f64, starts: &[Option<NaiveDate>]) {
+        self.add(b, starts);
+        self.whole_w.add(b, w);
+        for (map, &start) in self.by_period_w.iter_mut().zip(starts) {
+            if let Some(start) = start {
+                map.entry(start).or_default().add(b, w);
+            }
+        }
+    }
 }
 
 /// Builds rows and remembers which comparisons join the BH family.
 struct Builder {
     kinds: Vec<Period>,
     min_n: u64,
+    /// Fill the weighted columns.
+    weighted: bool,
     rows: Vec<AggRow>,
     /// `(row index, p-value)` of every comparison in the BH family.
     family: Vec<(usize, f64)>,
@@ -280,8 +323,13 @@ impl Builder {
         value: &str,
         period: Option<(Period, NaiveDate)>,
         nps: &Nps,
+        w: Option<&WeightedNps>,
     ) -> AggRow {
         let ci = nps.adjusted_wald(Z95);
+        let w = w.filter(|_| self.weighted).copied();
+        let w = w.as_ref();
+        let wci = w.and_then(|w| w.adjusted_wald(Z95));
+        let n_eff = w.and_then(WeightedNps::n_effective);
         AggRow {
             segment_column: column.to_string(),
             segment_value: value.to_string(),
@@ -302,6 +350,12 @@ impl Builder {
             z: None,
             p_value: None,
             bh_significant: None,
+            weighted_nps: w.and_then(WeightedNps::score),
+            weighted_nps_ci_low: wci.map(|(lo, _)| lo),
+            weighted_nps_ci_high: wci.map(|(_, hi)| hi),
+            n_effective: n_eff,
+            weight_sum: w.map(|w| w.weight_sum),
+            weighted_suppressed: w.map(|_| n_eff.is_none_or(|n| n < self.min_n as f64)),
         }
     }
 
@@ -323,9 +377,9 @@ impl Builder {
 
     /// Whole-run row (compared with `rest` if given), then the period rows.
     fn group(&mut self, column: &str, value: &str, g: &Group, rest: Option<&Nps>) {
-        let row = self.row(column, value, None, &g.whole);
+        let row = self.row(column, value, None, &g.whole, Some(&g.whole_w));
         self.push(row, &g.whole, rest.map(|r| (SEGMENT_VS_REST, r)));
-        for (k, map) in g.by_period.iter().enumerate() {
+        for (k, (map, map_w)) in g.by_period.iter().zip(&g.by_period_w).enumerate() {
             let kind = self.kinds[k];
             for (&start, nps) in map {
                 let prev_start = kind.previous_start(start);
@@ -333,7 +387,8 @@ impl Builder {
                     .then(|| map.get(&prev_start))
                     .flatten()
                     .map(|p| (PERIOD_VS_PREVIOUS, p));
-                let row = self.row(column, value, Some((kind, start)), nps);
+                let w = map_w.get(&start).copied().unwrap_or_default();
+                let row = self.row(column, value, Some((kind, start)), nps, Some(&w));
                 self.push(row, nps, prev);
             }
         }
@@ -370,6 +425,8 @@ pub struct AggAccumulator {
     /// Period kinds in the order given, each once.
     kinds: Vec<Period>,
     max_values: Option<usize>,
+    /// Set by [`AggAccumulator::with_weights`].
+    weighted: bool,
     overall: Group,
     /// One entry per segment column given to `new`, in that order.
     columns: Vec<Column>,
@@ -410,8 +467,17 @@ impl AggAccumulator {
             starts: Vec::with_capacity(kinds.len()),
             kinds,
             max_values,
+            weighted: false,
             columns,
         }
+    }
+
+    /// The same accumulator, whose rows also carry the weighted figures
+    /// (fed by [`add_weighted`](AggAccumulator::add_weighted); a response
+    /// given to [`add`](AggAccumulator::add) weighs 1).
+    pub fn with_weights(mut self) -> AggAccumulator {
+        self.weighted = true;
+        self
     }
 
     /// Counts one response with a score. `date`: `None` counts in whole-run
@@ -420,10 +486,23 @@ impl AggAccumulator {
     /// the empty value for the missing columns, extra values are ignored. The
     /// empty value is a group of its own (blanks in that column).
     pub fn add(&mut self, bucket: Bucket, date: Option<NaiveDate>, segment_values: &[&str]) {
+        self.add_weighted(bucket, 1.0, date, segment_values);
+    }
+
+    /// [`add`](AggAccumulator::add) for a response of survey weight `w`
+    /// (finite, ≥ 0); the weight only shows in the rows of an accumulator
+    /// made [`with_weights`](AggAccumulator::with_weights).
+    pub fn add_weighted(
+        &mut self,
+        bucket: Bucket,
+        w: f64,
+        date: Option<NaiveDate>,
+        segment_values: &[&str],
+    ) {
         self.starts.clear();
         self.starts
             .extend(self.kinds.iter().map(|&k| date.map(|d| k.start(d))));
-        self.overall.add(bucket, &self.starts);
+        self.overall.add_weighted(bucket, w, &self.starts);
         let kinds = self.kinds.len();
         for (i, column) in self.columns.iter_mut().enumerate() {
             let Some(groups) = column.groups.as_mut() else {
@@ -431,7 +510,7 @@ impl AggAccumulator {
             };
             let value = segment_values.get(i).copied().unwrap_or("");
             if let Some(g) = groups.get_mut(value) {
-                g.add(bucket, &self.starts);
+                g.add_weighted(bucket, w, &self.starts);
                 continue;
             }
             // A new value: one more than the limit drops the column for good.
@@ -440,7 +519,7 @@ impl AggAccumulator {
                 continue;
             }
             let mut g = Group::new(kinds);
-            g.add(bucket, &self.starts);
+            g.add_weighted(bucket, w, &self.starts);
             groups.insert(value.to_string(), g);
         }
     }
@@ -464,6 +543,7 @@ impl AggAccumulator {
         let mut b = Builder {
             kinds: self.kinds,
             min_n,
+            weighted: self.weighted,
             rows: Vec::new(),
             family: Vec::new(),
         };
@@ -928,6 +1008,56 @@ mod tests {
     }
 
     #[test]
+    fn weighted_rows_hand_computed() {
+        // Overall: promoter w=3 (A), promoter w=1 (B), passive w=2 (A),
+        // detractor w=2 (B). Σw = 8, NPS_w = 100·(4 − 2)/8 = 25,
+        // n_eff = 8²/18 = 3.556. Segment A: promoter 3, passive 2: Σw = 5,
+        // NPS_w = 60, n_eff = 25/13. Segment B: promoter 1, detractor 2:
+        // Σw = 3, NPS_w = −33.33, n_eff = 9/5.
+        let mut acc =
+            AggAccumulator::new(vec!["seg".into()], vec![Period::Month], None).with_weights();
+        let d = Some(date(2026, 1, 5));
+        acc.add_weighted(Bucket::Promoter, 3.0, d, &["A"]);
+        acc.add_weighted(Bucket::Promoter, 1.0, d, &["B"]);
+        acc.add_weighted(Bucket::Passive, 2.0, None, &["A"]);
+        acc.add_weighted(Bucket::Detractor, 2.0, d, &["B"]);
+        let rows = acc.finish(3, 0.05);
+        let all = &rows[0];
+        assert_eq!(all.n, 4);
+        assert!(close(all.weighted_nps, 25.0, 1e-9));
+        assert!(close(all.n_effective, 64.0 / 18.0, 1e-9));
+        assert!(close(all.weight_sum, 8.0, 1e-12));
+        assert_eq!(all.weighted_suppressed, Some(false));
+        assert!(
+            all.weighted_nps_ci_low.unwrap() < 25.0 && all.weighted_nps_ci_high.unwrap() > 25.0
+        );
+        // The January row of all responses: the dated three, Σw = 6,
+        // NPS_w = 100·(4 − 2)/6.
+        let jan = find(&rows, "", "2026-01");
+        assert!(close(jan.weighted_nps, 100.0 * 2.0 / 6.0, 1e-9));
+        assert!(close(jan.weight_sum, 6.0, 1e-12));
+        let a = find(&rows, "A", "");
+        assert!(close(a.weighted_nps, 60.0, 1e-9));
+        assert!(close(a.n_effective, 25.0 / 13.0, 1e-9));
+        assert_eq!(a.weighted_suppressed, Some(true), "n_eff 1.9 < min_n 3");
+        let b = find(&rows, "B", "");
+        assert!(close(b.weighted_nps, -100.0 / 3.0, 1e-9));
+        assert!(close(b.n_effective, 9.0 / 5.0, 1e-9));
+        // Comparisons stay unweighted.
+        assert_eq!(b.comparison.as_deref(), Some(SEGMENT_VS_REST));
+
+        // Without weights every weighted column is empty.
+        let mut plain = AggAccumulator::new(vec!["seg".into()], vec![], None);
+        plain.add(Bucket::Promoter, None, &["A"]);
+        let rows = plain.finish(1, 0.05);
+        assert!(rows.iter().all(|r| r.weighted_nps.is_none()
+            && r.weighted_nps_ci_low.is_none()
+            && r.n_effective.is_none()
+            && r.weight_sum.is_none()
+            && r.weighted_suppressed.is_none()));
+    }
+
+    #[test]
     fn empty_input_gives_one_empty_row() {
         let rows = aggregate(&AggInput {
             buckets: &[],
@@ -1114,6 +1244,7 @@ mod tests {
         let mut b = Builder {
             kinds: kinds.clone(),
             min_n: input.min_n,
+            weighted: false,
             rows: Vec::new(),
             family: Vec::new(),
         };

@@ -162,6 +162,95 @@ impl std::ops::Add for Nps {
     }
 }
 
+/// Weighted bucket totals of a group of responses, for survey weights
+/// (`--weight-column`; `docs/METHODS.md`, "Survey weights").
+///
+/// Like [`Nps`] it holds sums, not responses, so groups merge by addition.
+/// NPS_w = 100·(Σw·[promoter] − Σw·[detractor]) / Σw; Kish's effective
+/// sample size n_eff = (Σw)² / Σw² stands where the unweighted figures use N.
+/// A response of weight 0 counts in nothing but [`WeightedNps::responses`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
+pub struct WeightedNps {
+    /// Responses added, whatever their weight.
+    pub responses: u64,
+    /// Σw over all responses.
+    pub weight_sum: f64,
+    /// Σw² over all responses.
+    pub weight_sq_sum: f64,
+    /// Σw over promoters.
+    pub promoters: f64,
+    /// Σw over detractors.
+    pub detractors: f64,
+}
+
+impl WeightedNps {
+    /// Counts one response of weight `w` (finite and ≥ 0: the reader
+    /// rejects any other).
+    pub fn add(&mut self, b: Bucket, w: f64) {
+        self.responses += 1;
+        self.weight_sum += w;
+        self.weight_sq_sum += w * w;
+        match b {
+            Bucket::Promoter => self.promoters += w,
+            Bucket::Detractor => self.detractors += w,
+            Bucket::Passive => {}
+        }
+    }
+
+    /// p_w = Σw·[promoter]/Σw and d_w = Σw·[detractor]/Σw, or `None` when
+    /// Σw = 0 (no responses, or only weights of 0).
+    fn shares(&self) -> Option<(f64, f64)> {
+        (self.weight_sum > 0.0).then(|| {
+            (
+                self.promoters / self.weight_sum,
+                self.detractors / self.weight_sum,
+            )
+        })
+    }
+
+    /// Weighted NPS = 100·(p_w − d_w), in −100..100; `None` when Σw = 0.
+    pub fn score(&self) -> Option<f64> {
+        self.shares().map(|(p, d)| 100.0 * (p - d))
+    }
+
+    /// Kish's effective sample size (Σw)² / Σw²: N for equal weights, less
+    /// the more the weights vary; `None` when Σw = 0.
+    pub fn n_effective(&self) -> Option<f64> {
+        (self.weight_sum > 0.0 && self.weight_sq_sum > 0.0)
+            .then(|| self.weight_sum * self.weight_sum / self.weight_sq_sum)
+    }
+
+    /// The adjusted-Wald interval of [`Nps::adjusted_wald`] with the
+    /// weighted shares and n_eff in place of the counts and N:
+    /// N' = n_eff + 3, p' = (p_w·n_eff + 0.75)/N', d' = (d_w·n_eff + 0.75)/N',
+    /// CI = 100·((p' − d') ± z·√([p' + d' − (p' − d')²]/N')), clipped to
+    /// [−100, 100]. With equal weights it is exactly the unweighted
+    /// interval. `None` when Σw = 0.
+    pub fn adjusted_wald(&self, z: f64) -> Option<(f64, f64)> {
+        let (p, d) = self.shares()?;
+        let n = self.n_effective()?;
+        let n_adj = n + 3.0;
+        let p = (p * n + 0.75) / n_adj;
+        let d = (d * n + 0.75) / n_adj;
+        let centre = p - d;
+        let se = (trinomial_variance(p, d) / n_adj).sqrt();
+        let low = (100.0 * (centre - z * se)).clamp(-100.0, 100.0);
+        let high = (100.0 * (centre + z * se)).clamp(-100.0, 100.0);
+        Some((low, high))
+    }
+
+    /// The totals of `self` less those of `part` (a subset of `self`).
+    pub fn minus(&self, part: &WeightedNps) -> WeightedNps {
+        WeightedNps {
+            responses: self.responses.saturating_sub(part.responses),
+            weight_sum: (self.weight_sum - part.weight_sum).max(0.0),
+            weight_sq_sum: (self.weight_sq_sum - part.weight_sq_sum).max(0.0),
+            promoters: (self.promoters - part.promoters).max(0.0),
+            detractors: (self.detractors - part.detractors).max(0.0),
+        }
+    }
+}
+
 /// Per-response variance of the −1/0/+1 code: p + d − (p − d)².
 ///
 /// Mathematically never negative; the clamp only guards against a rounding
@@ -341,6 +430,96 @@ mod tests {
             passives: pa,
             detractors: d,
         }
+    }
+
+    #[test]
+    fn equal_weights_give_the_unweighted_figures() {
+        // 5 promoters, 3 passives, 2 detractors, every weight 2.5.
+        let plain = counts(5, 3, 2);
+        let mut w = WeightedNps::default();
+        for (b, k) in [
+            (Bucket::Promoter, 5),
+            (Bucket::Passive, 3),
+            (Bucket::Detractor, 2),
+        ] {
+            for _ in 0..k {
+                w.add(b, 2.5);
+            }
+        }
+        assert_eq!(w.responses, 10);
+        assert!(close(w.weight_sum, 25.0, 1e-12));
+        assert!(close(w.n_effective().unwrap(), 10.0, 1e-12));
+        assert!(close(w.score().unwrap(), plain.score().unwrap(), 1e-12));
+        let (lo, hi) = w.adjusted_wald(Z95).unwrap();
+        let (plo, phi) = plain.adjusted_wald(Z95).unwrap();
+        assert!(
+            close(lo, plo, 1e-9) && close(hi, phi, 1e-9),
+            "{lo} {hi} vs {plo} {phi}"
+        );
+    }
+
+    #[test]
+    fn a_weight_of_zero_drops_the_row() {
+        let mut with_zero = WeightedNps::default();
+        let mut without = WeightedNps::default();
+        for (b, w) in [
+            (Bucket::Promoter, 1.0),
+            (Bucket::Detractor, 2.0),
+            (Bucket::Passive, 1.0),
+        ] {
+            with_zero.add(b, w);
+            without.add(b, w);
+        }
+        with_zero.add(Bucket::Detractor, 0.0);
+        assert_eq!(with_zero.responses, 4);
+        assert_eq!(with_zero.score(), without.score());
+        assert_eq!(with_zero.n_effective(), without.n_effective());
+        assert_eq!(with_zero.adjusted_wald(Z95), without.adjusted_wald(Z95));
+        // Only weights of 0: no figure at all, never NaN.
+        let mut zeros = WeightedNps::default();
+        zeros.add(Bucket::Promoter, 0.0);
+        assert_eq!(zeros.score(), None);
+        assert_eq!(zeros.n_effective(), None);
+        assert_eq!(zeros.adjusted_wald(Z95), None);
+        assert_eq!(WeightedNps::default().score(), None);
+    }
+
+    #[test]
+    fn hand_computed_weighted_example() {
+        // Promoter w=3, promoter w=1, passive w=2, detractor w=2.
+        // Σw = 8, Σw² = 9 + 1 + 4 + 4 = 18.
+        // p_w = 4/8 = 0.5, d_w = 2/8 = 0.25, NPS_w = 100·0.25 = 25
+        //   (unweighted: 2 promoters, 1 detractor of 4 = 25 as well; the
+        //   detractor share is what moves below).
+        // n_eff = 64/18 = 3.5556.
+        // N' = 6.5556, p' = (0.5·3.5556 + 0.75)/6.5556 = 2.5278/6.5556 = 0.385593,
+        // d' = (0.25·3.5556 + 0.75)/6.5556 = 1.63889/6.5556 = 0.250000,
+        // p' − d' = 0.135593, var = 0.635593 − 0.018385 = 0.617208,
+        // SE = √(0.617208/6.5556) = 0.306839,
+        // CI = 100·(0.135593 ± 1.959964·0.306842) = [−46.58, 73.70].
+        let mut w = WeightedNps::default();
+        w.add(Bucket::Promoter, 3.0);
+        w.add(Bucket::Promoter, 1.0);
+        w.add(Bucket::Passive, 2.0);
+        w.add(Bucket::Detractor, 2.0);
+        assert!(close(w.score().unwrap(), 25.0, 1e-12));
+        assert!(close(w.n_effective().unwrap(), 64.0 / 18.0, 1e-12));
+        let (lo, hi) = w.adjusted_wald(Z95).unwrap();
+        assert!(close(lo, -46.58, 0.01), "{lo}");
+        assert!(close(hi, 73.70, 0.01), "{hi}");
+
+        // Weight 3 on the detractor instead: Σw = 9, p_w = 4/9, d_w = 3/9,
+        // NPS_w = 100/9 = 11.11; Σw² = 9 + 1 + 4 + 9 = 23, n_eff = 81/23.
+        let mut v = WeightedNps::default();
+        v.add(Bucket::Promoter, 3.0);
+        v.add(Bucket::Promoter, 1.0);
+        v.add(Bucket::Passive, 2.0);
+        v.add(Bucket::Detractor, 3.0);
+        assert!(close(v.score().unwrap(), 100.0 / 9.0, 1e-12));
+        assert!(close(v.n_effective().unwrap(), 81.0 / 23.0, 1e-12));
+        let rest = v.minus(&w);
+        assert_eq!(rest.responses, 0);
+        assert!(close(rest.detractors, 1.0, 1e-12));
     }
 
     #[test]
