@@ -305,8 +305,53 @@ fn note_unparsed_dates(m: &RunManifest) {
     );
 }
 
+/// The date column, how it was found and how it is read, from `head` (the
+/// first records); a note on stderr when neither a flag nor a date name
+/// chose it.
+fn find_dates(
+    cfg: &AnalyzeConfig,
+    file: (&Path, &Path, &InputOptions),
+    head: &[Result<Record, InputError>],
+    segment_columns: &[String],
+) -> Result<Option<DateInfo>> {
+    let head_rows: Vec<&[String]> = head
+        .iter()
+        .filter_map(|r| match r {
+            Ok(Record::Response(r)) => Some(r.segments.as_slice()),
+            _ => None,
+        })
+        .collect();
+    let found = find_date_column(segment_columns, cfg.date_column.as_deref(), &head_rows)
+        .map_err(|e| anyhow::anyhow!(e))?;
+    let Some((c, by)) = found else {
+        return Ok(None);
+    };
+    let complete = head_rows.len() < PROFILE_ROWS;
+    let d = date_format(cfg, file, head, (c, &segment_columns[c]), complete)?;
+    if by != FoundBy::Name && by != FoundBy::Flag {
+        eprintln!(
+            "note: `{}` is taken as the date column ({}), read as {}; name another with --date-column",
+            escape_name(&segment_columns[c]),
+            if by == FoundBy::Content {
+                "its values are dates"
+            } else {
+                "its name and values read as a date"
+            },
+            d.0.name()
+        );
+    }
+    Ok(Some(DateInfo {
+        column: c,
+        found_by: by,
+        format: d.0,
+        decided_by: d.1,
+    }))
+}
+
 /// The date column's format and how the column was found.
 struct DateInfo {
+    /// Index among the segment columns.
+    column: usize,
     found_by: FoundBy,
     format: DateFormat,
     /// `flag`, `values` or `default`.
@@ -515,45 +560,10 @@ impl Input {
         // The first rows: they tell the date column and its format, and the
         // columns of personal data; the pass reads them again.
         let head = read_head(&mut stream, PROFILE_ROWS);
-        let head_rows: Vec<&[String]> = head
-            .iter()
-            .filter_map(|r| match r {
-                Ok(Record::Response(r)) => Some(r.segments.as_slice()),
-                _ => None,
-            })
-            .collect();
-        let found = find_date_column(&segment_columns, cfg.date_column.as_deref(), &head_rows)
+        let dates = find_dates(cfg, (path, &name, &read), &head, &segment_columns)
             .map_err(|e| anyhow::anyhow!("{source}: {e}"))
             .code(ExitCode::Usage)?;
-        let date_column = found.map(|(c, _)| c);
-        let dates = match found {
-            None => None,
-            Some((c, by)) => {
-                let complete = head_rows.len() < PROFILE_ROWS;
-                let d = date_format(
-                    cfg,
-                    (path, &name, &read),
-                    &head,
-                    (c, &segment_columns[c]),
-                    complete,
-                )
-                .map_err(|e| anyhow::anyhow!("{source}: {e}"))
-                .code(ExitCode::Usage)?;
-                if by != FoundBy::Name && by != FoundBy::Flag {
-                    eprintln!(
-                        "note: `{}` is taken as the date column ({}), read as {}; name another with --date-column",
-                        escape_name(&segment_columns[c]),
-                        if by == FoundBy::Content { "its values are dates" } else { "its name and values read as a date" },
-                        d.0.name()
-                    );
-                }
-                Some(DateInfo {
-                    found_by: by,
-                    format: d.0,
-                    decided_by: d.1,
-                })
-            }
-        };
+        let date_column = dates.as_ref().map(|d| d.column);
         let segments = segment_choice(&cfg.segment_columns, &segment_columns)
             .map_err(|e| anyhow::anyhow!("{source}: {e}"))
             .code(ExitCode::Usage)?;
