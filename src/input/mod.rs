@@ -826,7 +826,7 @@ fn line_breaks(record: &csv::ByteRecord) -> u64 {
 /// them: a name without a letter or digit becomes `col_N` (N its 1-based
 /// position), a name met before gets `_2`, `_3`… (the first that no other
 /// column has). A byte-order mark at the start of a name is dropped.
-fn unique_names(header: &[String]) -> Vec<String> {
+pub(crate) fn unique_names(header: &[String]) -> Vec<String> {
     let given: std::collections::HashSet<&str> = header.iter().map(String::as_str).collect();
     let mut used: std::collections::HashSet<String> = std::collections::HashSet::new();
     header

@@ -155,28 +155,10 @@ fn write(
     })
 }
 
-/// Header names: empty ones `col_N`, repeats `_2`, `_3`.
+/// Header names as a CSV header's: empty ones `col_N`, repeats `_2`, `_3`.
 fn header_names(row: &[Data]) -> Vec<String> {
-    let mut seen = std::collections::HashSet::new();
-    row.iter()
-        .enumerate()
-        .map(|(i, cell)| {
-            let base = match cell_text(cell).trim() {
-                "" => format!("col_{}", i + 1),
-                t => t.to_string(),
-            };
-            let name = if seen.contains(&base) {
-                (2..)
-                    .map(|k| format!("{base}_{k}"))
-                    .find(|n| !seen.contains(n))
-                    .unwrap_or_default()
-            } else {
-                base
-            };
-            seen.insert(name.clone());
-            name
-        })
-        .collect()
+    let texts: Vec<String> = row.iter().map(cell_text).collect();
+    super::unique_names(&texts)
 }
 
 /// A cell as the text a CSV export of the sheet would hold.
