@@ -79,6 +79,13 @@ fn weighted_nps_matches_duckdb_and_bad_weights_are_rejected() {
         "{}",
         show(&o)
     );
+    // The report says it too, next to the plain NPS.
+    let report = std::fs::read_to_string(w.path("out/report.html")).expect("report");
+    assert!(
+        report.contains("Weighted by the survey weights: NPS <strong>2.4</strong>")
+            && report.contains("effective n 4.9"),
+        "report"
+    );
 
     // Rejects: lines, column and a reason naming the column and the value.
     let rejects = csv_rows(&w.path("out/rejects.csv"));
@@ -162,6 +169,8 @@ fn without_weights_the_weighted_columns_are_empty() {
     let o = w.analyze(&input, "out", &[]);
     assert!(o.status.success(), "{}", show(&o));
     assert!(!String::from_utf8_lossy(&o.stdout).contains("weighted NPS"));
+    let report = std::fs::read_to_string(w.path("out/report.html")).expect("report");
+    assert!(!report.contains("Weighted by the survey weights"));
     let sql = "SELECT count(*), count(weighted_nps), count(weighted_nps_ci_low), \
                count(weighted_nps_ci_high), count(n_effective), count(weight_sum) FROM 'agg_nps.parquet'";
     let row = duckdb(sql, &w.path("out"));

@@ -156,6 +156,19 @@ pub struct Headline {
     pub detractors: u64,
     /// Responses with a non-empty comment.
     pub with_comment: u64,
+    /// The weighted NPS (`--weight-column`), as in `agg_nps`'s whole-run row.
+    #[serde(default)]
+    pub weighted: Option<WeightedHeadline>,
+}
+
+/// The weighted NPS of the whole run, with Kish's effective sample size.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct WeightedHeadline {
+    pub nps: f64,
+    pub ci: Option<Interval>,
+    pub n_effective: f64,
+    /// The effective n is below `--min-n`.
+    pub suppressed: bool,
 }
 
 /// NPS per period of one kind.
@@ -432,6 +445,17 @@ impl ReportData {
             passives: nps.passives,
             detractors: nps.detractors,
             with_comment: result.with_comment,
+            weighted: result.agg.first().and_then(|all| {
+                Some(WeightedHeadline {
+                    nps: all.weighted_nps?,
+                    ci: all
+                        .weighted_nps_ci_low
+                        .zip(all.weighted_nps_ci_high)
+                        .map(|(low, high)| Interval { low, high }),
+                    n_effective: all.n_effective?,
+                    suppressed: all.weighted_suppressed == Some(true),
+                })
+            }),
         };
         let [(detractor_drivers, detractor_too_few), (promoter_drivers, promoter_too_few)] =
             Side::BOTH.map(|side| pick_drivers(&result.drivers, analysis, side, &label));
@@ -1408,6 +1432,15 @@ fn summary(d: &ReportData) -> Vec<String> {
             } else {
                 String::new()
             }
+        ));
+    }
+    if let Some(w) = &k.weighted {
+        out.push(format!(
+            "Weighted by the survey weights: NPS <strong>{}</strong> (95% CI {}; effective n {}){}; the drivers are unweighted.",
+            escape(&fmt_value(Some(w.nps))),
+            escape(&fmt_interval(w.ci)),
+            escape(&format!("{:.1}", w.n_effective)),
+            if w.suppressed { ", a small base" } else { "" }
         ));
     }
     out.extend(summary_of_sections(d));

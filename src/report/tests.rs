@@ -53,6 +53,7 @@ fn sample() -> ReportData {
             passives: 388,
             detractors: 346,
             with_comment: 900,
+            weighted: None,
         },
         trend: Some(Trend {
             period: "week".into(),
@@ -1044,4 +1045,23 @@ fn employee_wording_changes_the_word_nps_only() {
     );
     assert!(!html.contains("followup-heading") && plain.contains("followup-heading"));
     assert!(html.contains("eNPS") && !html.contains(" NPS "));
+}
+
+#[test]
+fn a_weighted_run_shows_its_weighted_nps_next_to_the_plain_one() {
+    let mut d = sample();
+    assert!(!render(&d).contains("Weighted by the survey weights"));
+    d.headline.weighted = Some(super::WeightedHeadline {
+        nps: 7.26,
+        ci: iv(1.0, 13.5),
+        n_effective: 812.4,
+        suppressed: false,
+    });
+    let html = render(&d);
+    assert!(
+        html.contains("Weighted by the survey weights: NPS <strong>7.3</strong>")
+            && html.contains("effective n 812.4"),
+        "{}",
+        &html[html.find("Weighted").unwrap_or(0)..][..200.min(html.len())]
+    );
 }
