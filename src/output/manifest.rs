@@ -306,11 +306,14 @@ impl Serialize for ManifestFile<'_> {
             run: &'b RunManifest,
             settings: &'b RunSettings,
         }
-        let mut v = serde_json::to_value(Plain {
+        // Through text, not `to_value`: an f32 such as 0.7 then stays 0.7
+        // (a `Value` holds it as the f64 0.699999988079071).
+        let text = serde_json::to_string(&Plain {
             run: self.run,
             settings: &self.settings,
         })
         .map_err(S::Error::custom)?;
+        let mut v: serde_json::Value = serde_json::from_str(&text).map_err(S::Error::custom)?;
         let w = self.weights.as_ref();
         if let Some(input) = v.get_mut("input").and_then(|i| i.as_object_mut()) {
             input.insert(
