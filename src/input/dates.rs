@@ -261,16 +261,6 @@ impl When {
     }
 }
 
-/// Reads a value with the default format ([`DateFormat::DayFirst`]).
-pub fn parse_when(s: &str) -> When {
-    DateFormat::DayFirst.read(s)
-}
-
-/// The date of a value read day first; see [`DateFormat::DayFirst`].
-pub fn parse_date(s: &str) -> Option<NaiveDate> {
-    parse_when(s).date
-}
-
 /// Which of the first two numbers of a numeric date is the day.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Order {
@@ -771,6 +761,15 @@ fn parse_iso(s: &str) -> Option<NaiveDate> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A value read with the default format ([`DateFormat::DayFirst`]).
+    fn parse_when(s: &str) -> When {
+        DateFormat::DayFirst.read(s)
+    }
+
+    fn parse_date(s: &str) -> Option<NaiveDate> {
+        parse_when(s).date
+    }
 
     fn date(y: i32, m: u32, d: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, d).unwrap()

@@ -48,8 +48,8 @@
 //! unweighted. The weighted figures of a row with n_eff < `min_n` are kept
 //! and flagged `weighted_suppressed`, as `suppressed` flags the others.
 //!
-//! Dates arrive already parsed; [`crate::input::dates::parse_date`] is the one place that knows the
-//! date formats of survey exports, so the reader and the tests share it.
+//! Dates arrive already parsed; [`crate::input::dates::DateFormat::read`] is the one place that
+//! knows the date formats of survey exports, so the reader and the tests share it.
 
 use std::collections::BTreeMap;
 
