@@ -61,6 +61,10 @@ pub struct PassSettings {
     /// the reader (a bad weight is a reject), and they weight the NPS of
     /// `agg_nps` only (its first row is the whole run).
     pub weight_column: Option<usize>,
+    /// Names of the open questions, the comment column's first
+    /// ([`crate::input::ResolvedColumns::questions`]); with several, the
+    /// follow-up list shows each answer after its question.
+    pub questions: Vec<String>,
     /// Periods for the NPS aggregates.
     pub periods: Vec<Period>,
     pub segments: SegmentChoice,
@@ -89,6 +93,7 @@ impl Default for PassSettings {
             date_column: None,
             date_format: DateFormat::default(),
             weight_column: None,
+            questions: Vec::new(),
             periods: vec![Period::Week, Period::Month, Period::Quarter],
             segments: SegmentChoice::Auto { max_values: 100 },
             fdr: 0.05,
@@ -152,7 +157,12 @@ fn embed_chunk(batch: Vec<Record>, encoder: &dyn Encoder) -> Result<EmbeddedChun
             Record::Response(r) => responses.push(r),
         }
     }
-    let comments: Vec<&str> = responses.iter().map(|r| r.comment.as_str()).collect();
+    // Every answer of every response, response by response: one comment
+    // each for the encoder (`Tally::add` groups them back).
+    let comments: Vec<&str> = responses
+        .iter()
+        .flat_map(|r| (0..r.questions()).map(move |q| r.answer(q)))
+        .collect();
     let started = Instant::now();
     let embedded = if comments.is_empty() {
         EmbeddedTexts::default()
@@ -258,7 +268,8 @@ impl<'a> Tally<'a> {
             finest(&periods),
             settings.followup_limit,
             settings.redact,
-        );
+        )
+        .with_questions(&settings.questions);
         let agg = AggAccumulator::new(
             agg_index
                 .iter()
@@ -324,15 +335,23 @@ impl<'a> Tally<'a> {
             });
         }
         let analyses = classify_embedded(chunk.embedded, classifier)?;
+        let answers: usize = chunk.responses.iter().map(Response::questions).sum();
         anyhow::ensure!(
-            analyses.len() == chunk.responses.len(),
-            "{} analyses for {} responses",
+            analyses.len() == answers,
+            "{} analyses for {} answers",
             analyses.len(),
-            chunk.responses.len()
+            answers
         );
         let date_column = self.settings.date_column;
         let mut done = Vec::with_capacity(chunk.responses.len());
-        for (r, analysis) in chunk.responses.into_iter().zip(analyses) {
+        let mut analyses = analyses.into_iter();
+        for r in chunk.responses {
+            let mut answers: Vec<_> = analyses.by_ref().take(r.questions()).collect();
+            let (analysis, answers) = if answers.len() == 1 {
+                (answers.pop().flatten(), Vec::new())
+            } else {
+                (crate::classify::CommentAnalysis::join(&answers), answers)
+            };
             let bucket = Bucket::from_score(r.score).ok_or_else(|| {
                 anyhow::anyhow!("line {}: score {} out of range", r.line, r.score)
             })?;
@@ -344,6 +363,7 @@ impl<'a> Tally<'a> {
                 bucket,
                 when,
                 analysis,
+                answers,
             });
         }
         let weight_column = self.settings.weight_column;

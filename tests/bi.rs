@@ -217,6 +217,25 @@ fn every_topic_id_of_every_table_has_a_dim_topic_row() {
         ));
         assert_eq!(orphans, 0, "{table}.{column} without a dim_topic row");
     }
+    // fact_answer and the bridge join fact_response without orphans, and
+    // every bridge row's question has an answer row.
+    for table in ["fact_answer", "bridge_response_topic"] {
+        let orphans = q(&format!(
+            "SELECT count(*) FROM '{table}.parquet' AS x ANTI JOIN 'fact_response.parquet' AS f \
+             ON f.response_id = x.response_id"
+        ));
+        assert_eq!(orphans, 0, "{table} rows without a response");
+    }
+    assert_eq!(
+        q("SELECT count(*) FROM 'bridge_response_topic.parquet' AS b ANTI JOIN \
+           'fact_answer.parquet' AS a ON a.response_id = b.response_id AND a.question = b.question"),
+        0
+    );
+    // One question: one answer row per response with a comment.
+    assert_eq!(
+        q("SELECT count(*) FROM 'fact_answer.parquet'"),
+        q("SELECT count(*) FROM 'fact_response.parquet' WHERE has_comment")
+    );
     // key_driver: its model-level warning rows have an empty topic_id.
     assert_eq!(
         q(
@@ -442,6 +461,12 @@ fn views_sql_runs_in_duckdb_from_the_output_folder() {
     );
     assert_eq!(
         q("SELECT count(*) FROM responses_with_topics WHERE topic_label IS NULL"),
+        0
+    );
+    // A topic row names its question; a response without one has none.
+    assert_eq!(
+        q("SELECT count(*) FROM responses_with_topics \
+           WHERE (question IS NULL) <> (topic_id = '(no topic)')"),
         0
     );
     assert_eq!(

@@ -747,6 +747,7 @@ fn columns_with_personal_data_are_no_segments_and_are_masked() {
         .collect();
     for file in [
         "fact_response.csv",
+        "fact_answer.csv",
         "followup.csv",
         "report.html",
         "segment_driver.csv",
@@ -879,4 +880,192 @@ fn the_manifest_records_the_settings_a_rerun_needs() {
         s["periods"],
         serde_json::json!(["week", "month", "quarter"])
     );
+}
+
+/// Two open questions ("what did we do well?", "what should we improve?"),
+/// some answers empty; the taxonomy's examples are the answers' texts, so
+/// the tiny model finds them.
+const TWO_QUESTIONS: &str = "\
+id,score,well,improve,channel
+q1,9,great service,invoice wrong,phone
+q2,3,,invoice wrong,phone
+q3,10,great service,,chat
+q4,8,,,chat
+q5,2,rude,invoice wrong,chat
+";
+
+#[test]
+fn several_open_questions_are_analysed_answer_by_answer() {
+    let w = Work::new();
+    let input = w.write("two.csv", TWO_QUESTIONS);
+    let tax = w.write(
+        "tax.toml",
+        common::tiny_words_taxonomy("two", "other7", "Other 7"),
+    );
+    let tax = tax.to_str().unwrap();
+    let flags = [
+        "--taxonomy",
+        tax,
+        "--topic-threshold",
+        "0.99",
+        "--text-column",
+        "well",
+        "--text-column",
+        "improve",
+    ];
+    let o = w.analyze(&input, "out", &flags);
+    assert!(o.status.success(), "{}", text(&o));
+
+    // One fact row per response; the answers are no segments.
+    let facts = csv_rows(&w.path("out/fact_response.csv"));
+    let header = csv::Reader::from_path(w.path("out/fact_response.csv"))
+        .unwrap()
+        .headers()
+        .unwrap()
+        .clone();
+    let col = |name: &str| header.iter().position(|h| h == name).unwrap();
+    assert!(header.iter().any(|h| h == "segment_channel"));
+    assert!(!header
+        .iter()
+        .any(|h| h.contains("well") || h.contains("improve")));
+    let has_comment: Vec<(&str, &str)> = facts
+        .iter()
+        .map(|r| (&r[1], &r[col("has_comment")]))
+        .collect();
+    assert_eq!(
+        has_comment,
+        [
+            ("q1", "true"),
+            ("q2", "true"),
+            ("q3", "true"),
+            ("q4", "false"),
+            ("q5", "true")
+        ]
+    );
+
+    // One answer row per non-empty answer, named by its question.
+    let answers: Vec<(String, String, String)> = csv_rows(&w.path("out/fact_answer.csv"))
+        .iter()
+        .map(|r| (r[1].to_string(), r[2].to_string(), r[3].to_string()))
+        .collect();
+    let want: Vec<(String, String, String)> = [
+        ("q1", "well", "1"),
+        ("q1", "improve", "2"),
+        ("q2", "improve", "2"),
+        ("q3", "well", "1"),
+        ("q5", "well", "1"),
+        ("q5", "improve", "2"),
+    ]
+    .iter()
+    .map(|(a, b, c)| (a.to_string(), b.to_string(), c.to_string()))
+    .collect();
+    assert_eq!(answers, want);
+
+    // Each topic with the question whose answer holds it.
+    let bridge: Vec<(String, String, String)> = csv_rows(&w.path("out/bridge_response_topic.csv"))
+        .iter()
+        .map(|r| (r[0].to_string(), r[1].to_string(), r[2].to_string()))
+        .collect();
+    for (id, q, topic) in [
+        ("q1", "well", "service"),
+        ("q1", "improve", "billing"),
+        ("q2", "improve", "billing"),
+        ("q3", "well", "service"),
+        ("q5", "improve", "billing"),
+    ] {
+        let row = (id.to_string(), q.to_string(), topic.to_string());
+        assert!(bridge.contains(&row), "{row:?} not in {bridge:?}");
+    }
+    assert!(
+        bridge
+            .iter()
+            .all(|(_, q, t)| (t != "billing" || q == "improve") && (t != "service" || q == "well")),
+        "{bridge:?}"
+    );
+
+    // The drivers count a response once per topic, whichever answer holds it.
+    let mentions = |topic: &str| -> String {
+        csv_rows(&w.path("out/topic_driver.csv"))
+            .iter()
+            .find(|r| &r[0] == topic && &r[1] == "any")
+            .map(|r| r[2].to_string())
+            .unwrap()
+    };
+    assert_eq!(mentions("billing"), "3");
+    assert_eq!(mentions("service"), "2");
+
+    // The follow-up list shows each answer after its question.
+    let followups = csv_rows(&w.path("out/followup.csv"));
+    let fh = csv::Reader::from_path(w.path("out/followup.csv"))
+        .unwrap()
+        .headers()
+        .unwrap()
+        .clone();
+    let comment = fh.iter().position(|h| h == "comment").unwrap();
+    let q5 = followups
+        .iter()
+        .find(|r| &r[1] == "q5")
+        .expect("q5 follows up");
+    assert_eq!(&q5[comment], "well: rude\nimprove: invoice wrong");
+
+    let m: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(w.path("out/manifest.json")).unwrap())
+            .unwrap();
+    assert_eq!(
+        m["input"]["questions"],
+        serde_json::json!(["well", "improve"])
+    );
+    assert_eq!(m["input"]["text_column"], "well");
+
+    // The same from a config file's list.
+    let cfg = w.write(
+        "two.toml",
+        "[input]\ntext_column = [\"well\", \"improve\"]\n",
+    );
+    let cfg_arg = cfg.display().to_string();
+    let o = w.analyze(
+        &input,
+        "out2",
+        &[
+            "--taxonomy",
+            tax,
+            "--topic-threshold",
+            "0.99",
+            "--config",
+            &cfg_arg,
+        ],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    for table in ["fact_answer.csv", "bridge_response_topic.csv"] {
+        let rows = |out: &str| -> Vec<Vec<String>> {
+            csv_rows(&w.path(&format!("{out}/{table}")))
+                .iter()
+                .map(|r| r.iter().skip(1).map(str::to_string).collect())
+                .collect()
+        };
+        if table == "fact_answer.csv" {
+            assert_eq!(rows("out"), rows("out2"), "{table}");
+        } else {
+            // The bridge has no run id: compare whole rows.
+            let whole = |out: &str| csv_rows(&w.path(&format!("{out}/{table}")));
+            assert_eq!(whole("out"), whole("out2"), "{table}");
+        }
+    }
+
+    // A question column that is not there, or named twice: errors of the
+    // input (exit 4, as for the other columns) naming the column and the flag.
+    for (second, says) in [("nope", "`nope`"), ("well", "`well`")] {
+        let o = w.analyze(
+            &input,
+            "out3",
+            &["--text-column", "well", "--text-column", second],
+        );
+        assert_eq!(o.status.code(), Some(4), "{}", text(&o));
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            err.contains(says) && err.contains("--text-column"),
+            "{}",
+            text(&o)
+        );
+    }
 }

@@ -618,6 +618,8 @@ fn no_output_path_comes_from_the_data() {
             "dim_topic.parquet",
             "driver_change.csv",
             "driver_change.parquet",
+            "fact_answer.csv",
+            "fact_answer.parquet",
             "fact_response.csv",
             "fact_response.parquet",
             "followup.csv",

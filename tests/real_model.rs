@@ -225,7 +225,11 @@ fn a_run_with_a_partly_filled_cache_writes_the_same_rows() {
     run(&example, "plain", false);
     run(&part, "part", true);
     run(&example, "cached", true);
-    for table in ["fact_response.csv", "bridge_response_topic.csv"] {
+    for table in [
+        "fact_response.csv",
+        "fact_answer.csv",
+        "bridge_response_topic.csv",
+    ] {
         let plain = without_run_id(&dir.path().join("plain").join(table));
         let cached = without_run_id(&dir.path().join("cached").join(table));
         assert_eq!(plain.len(), cached.len(), "{table}");

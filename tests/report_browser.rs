@@ -332,6 +332,7 @@ fn realistic_report() -> ReportData {
             delimiter: Some(";".into()),
             score_column: "Score".into(),
             text_column: "Comment".into(),
+            questions: vec!["Comment".into()],
             id_column: Some("ResponseId".into()),
             date_column: Some("RecordedDate".into()),
             date_column_found_by: Some("name".into()),

@@ -497,6 +497,8 @@ struct Input {
     source: String,
     stream: ResponseStream,
     segment_columns: Vec<String>,
+    /// The open questions' columns, the comment column first.
+    questions: Vec<String>,
     date_column: Option<usize>,
     /// The survey weight column (`--weight-column`), never a segment.
     weight_column: Option<usize>,
@@ -557,6 +559,7 @@ impl Input {
         stream.ensure_rows()?;
         let source = name.display().to_string();
         let segment_columns = stream.segment_columns().to_vec();
+        let questions = stream.columns().questions();
         // The first rows: they tell the date column and its format, and the
         // columns of personal data; the pass reads them again.
         let head = read_head(&mut stream, PROFILE_ROWS);
@@ -594,6 +597,7 @@ impl Input {
             source,
             stream,
             segment_columns,
+            questions,
             date_column,
             weight_column,
             dates,
@@ -640,6 +644,7 @@ impl Input {
                 .then(|| (s.delimiter() as char).to_string()),
             score_column: columns.score.clone(),
             text_column: columns.text.clone(),
+            questions: self.questions.clone(),
             id_column: columns.id.clone(),
             date_column: self.date_column.map(|i| self.segment_columns[i].clone()),
             date_column_found_by: self.dates.as_ref().map(|d| d.found_by.as_str().into()),
@@ -870,6 +875,7 @@ fn write_pass(
         min_n: cfg.min_n,
         date_column: input.date_column,
         weight_column: input.weight_column,
+        questions: input.questions.clone(),
         date_format: input
             .dates
             .as_ref()
@@ -894,6 +900,7 @@ fn write_pass(
         &input.source,
         &input.segment_columns,
         input.date_column,
+        &input.questions,
         run_id,
         taxonomy,
     )?;

@@ -121,6 +121,28 @@ pub struct Sentiment {
     pub confidence: f32,
 }
 
+impl Sentiment {
+    /// The class probabilities [negative, neutral, positive] that `label`,
+    /// `score` and `confidence` stand for (clamped to 0–1 and summing to
+    /// 1): P(label) is the confidence and P(positive) − P(negative) the
+    /// score.
+    pub fn probabilities(&self) -> [f32; 3] {
+        let (c, s) = (self.confidence, self.score);
+        let p = match self.label {
+            Polarity::Negative => [c, 1.0 - c - (s + c), s + c],
+            Polarity::Positive => [c - s, 1.0 - c - (c - s), c],
+            Polarity::Neutral => [(1.0 - c - s) / 2.0, c, (1.0 - c + s) / 2.0],
+        }
+        .map(|x| x.clamp(0.0, 1.0));
+        let total: f32 = p.iter().sum();
+        if total > 0.0 {
+            p.map(|x| x / total)
+        } else {
+            [0.0, 1.0, 0.0]
+        }
+    }
+}
+
 /// A topic found in a comment.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct TopicHit {
@@ -163,6 +185,54 @@ impl CommentAnalysis {
                 .any(|s| s.label == p && s.confidence >= MIXED_CONFIDENCE)
         };
         self.clause_sentiment.len() >= 2 && sure(Polarity::Positive) && sure(Polarity::Negative)
+    }
+
+    /// The analysis of a whole response from those of its answers to several
+    /// open questions, in question order (`None`: an empty answer); `None`
+    /// when every answer is empty. Clauses follow one another, so a topic's
+    /// `clause` indexes the joined list. A topic found in several answers
+    /// is kept once per polarity, with its surest hit, so that "friendly"
+    /// in one answer and "unfriendly" in the next both count. The
+    /// sentiment is the mean of the answers' class probabilities
+    /// ([`Sentiment::probabilities`]); each answer keeps its own
+    /// (`fact_answer`). The language is the first answer's that has one.
+    pub fn join(answers: &[Option<CommentAnalysis>]) -> Option<CommentAnalysis> {
+        let mut present = answers.iter().flatten();
+        let first = present.next()?;
+        let mut out = first.clone();
+        for a in present {
+            let offset = out.clauses.len();
+            out.clauses.extend(a.clauses.iter().cloned());
+            out.clause_sentiment
+                .extend(a.clause_sentiment.iter().copied());
+            for h in &a.topics {
+                let moved = TopicHit {
+                    clause: h.clause + offset,
+                    ..*h
+                };
+                match out
+                    .topics
+                    .iter_mut()
+                    .find(|o| o.topic == h.topic && o.polarity == h.polarity)
+                {
+                    Some(o) if o.confidence < h.confidence => *o = moved,
+                    Some(_) => {}
+                    None => out.topics.push(moved),
+                }
+            }
+            out.language = out.language.or(a.language);
+        }
+        let present: Vec<&CommentAnalysis> = answers.iter().flatten().collect();
+        if present.len() > 1 {
+            let mut mean = [0.0f32; 3];
+            for a in &present {
+                for (m, p) in mean.iter_mut().zip(a.sentiment.probabilities()) {
+                    *m += p / present.len() as f32;
+                }
+            }
+            out.sentiment = head::sentiment_of(mean);
+        }
+        Some(out)
     }
 }
 
@@ -486,5 +556,84 @@ mod tests {
         assert!(!comment(&[s(Negative, 0.9), s(Neutral, 0.9)]).is_mixed());
         assert!(!comment(&[s(Negative, 0.9)]).is_mixed());
         assert!(!comment(&[]).is_mixed());
+    }
+
+    #[test]
+    fn probabilities_give_back_the_sentiment_they_stand_for() {
+        for p in [
+            [0.7f32, 0.2, 0.1],
+            [0.1, 0.3, 0.6],
+            [0.25, 0.5, 0.25],
+            [0.0, 1.0, 0.0],
+        ] {
+            let got = head::sentiment_of(p).probabilities();
+            for (g, w) in got.iter().zip(p) {
+                assert!((g - w).abs() < 1e-6, "{p:?} gave {got:?}");
+            }
+        }
+    }
+
+    fn hit(topic: usize, clause: usize, polarity: Polarity, confidence: f32) -> TopicHit {
+        TopicHit {
+            topic,
+            similarity: confidence,
+            confidence,
+            clause,
+            polarity,
+        }
+    }
+
+    fn answer(sentiment: [f32; 3], clauses: usize, topics: Vec<TopicHit>) -> CommentAnalysis {
+        CommentAnalysis {
+            sentiment: head::sentiment_of(sentiment),
+            clauses: (0..clauses).map(|i| format!("c{i}")).collect(),
+            clause_sentiment: vec![head::sentiment_of(sentiment); clauses],
+            topics,
+            language: None,
+        }
+    }
+
+    #[test]
+    fn answers_join_into_one_response() {
+        use Polarity::*;
+        let well = answer([0.0, 0.1, 0.9], 1, vec![hit(3, 0, Positive, 0.9)]);
+        let improve = answer(
+            [0.8, 0.2, 0.0],
+            2,
+            vec![hit(3, 1, Negative, 0.7), hit(5, 0, Negative, 0.6)],
+        );
+        let mut german = improve.clone();
+        german.language = Some("de");
+        let j = CommentAnalysis::join(&[Some(well.clone()), None, Some(german)]).unwrap();
+        assert_eq!(j.clauses, ["c0", "c0", "c1"]);
+        assert_eq!(j.clause_sentiment.len(), 3);
+        // The same topic with two polarities stays twice, clauses moved on.
+        assert_eq!(
+            j.topics,
+            vec![
+                hit(3, 0, Positive, 0.9),
+                hit(3, 2, Negative, 0.7),
+                hit(5, 1, Negative, 0.6)
+            ]
+        );
+        // The mean of [0, .1, .9] and [.8, .2, 0].
+        let p = j.sentiment.probabilities();
+        assert!(
+            (p[0] - 0.4).abs() < 1e-6 && (p[2] - 0.45).abs() < 1e-6,
+            "{p:?}"
+        );
+        assert_eq!(j.sentiment.label, Positive);
+        assert!(j.is_mixed());
+        assert_eq!(j.language, Some("de"));
+        // One answer: itself; none: nothing.
+        assert_eq!(
+            CommentAnalysis::join(&[None, Some(well.clone())]),
+            Some(well.clone())
+        );
+        assert_eq!(CommentAnalysis::join(&[None, None]), None);
+        // The same topic and polarity twice: the surer hit, once.
+        let again = answer([0.0, 0.1, 0.9], 1, vec![hit(3, 0, Positive, 0.95)]);
+        let j = CommentAnalysis::join(&[Some(well), Some(again)]).unwrap();
+        assert_eq!(j.topics, vec![hit(3, 1, Positive, 0.95)]);
     }
 }

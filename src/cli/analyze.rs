@@ -58,9 +58,9 @@ pub struct Args {
     /// Column with the 0–10 score [default: found by name: score, nps, rating…]
     #[arg(long)]
     pub score_column: Option<String>,
-    /// Column with the comment [default: found by name: comment, text, feedback…]
-    #[arg(long)]
-    pub text_column: Option<String>,
+    /// Column with the comment [default: found by name: comment, text, feedback…]; repeat for several open questions ("what did we do well?", "what should we improve?"): each answer is analysed on its own, fact_answer and bridge_response_topic name its question, and the drivers count a topic once per response
+    #[arg(long = "text-column")]
+    pub text_column: Vec<String>,
     /// Column with a unique response id [default: found by name, else derived from the row]
     #[arg(long)]
     pub id_column: Option<String>,
@@ -364,9 +364,15 @@ impl Args {
             (None, Some(v)) => Some(parse_value::<Scale>(cfg_path, "scale", v)?),
             _ => None,
         };
+        let texts: Vec<String> = if self.text_column.is_empty() {
+            i.text_column.clone().map(|t| t.0).unwrap_or_default()
+        } else {
+            self.text_column.clone()
+        };
         Ok(InputOptions {
             score_column: self.score_column.clone().or(i.score_column.clone()),
-            text_column: self.text_column.clone().or(i.text_column.clone()),
+            text_column: texts.first().cloned(),
+            more_text_columns: texts.iter().skip(1).cloned().collect(),
             id_column: self.id_column.clone().or(i.id_column.clone()),
             delimiter,
             encoding,

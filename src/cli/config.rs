@@ -48,12 +48,33 @@ pub struct FileConfig {
     pub analysis: AnalysisSection,
 }
 
+/// A setting given as one value or as a list (`text_column = "Why"` or
+/// `text_column = ["Well", "Improve"]`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct OneOrMany(pub Vec<String>);
+
+impl<'de> Deserialize<'de> for OneOrMany {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            One(String),
+            Many(Vec<String>),
+        }
+        Ok(OneOrMany(match Raw::deserialize(d)? {
+            Raw::One(s) => vec![s],
+            Raw::Many(v) => v,
+        }))
+    }
+}
+
 /// `[input]`: how to read the export.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct InputSection {
     pub score_column: Option<String>,
-    pub text_column: Option<String>,
+    /// One column name, or a list for several open questions.
+    pub text_column: Option<OneOrMany>,
     pub id_column: Option<String>,
     pub date_column: Option<String>,
     /// `--weight-column`: the survey weight of each response.

@@ -118,6 +118,8 @@ pub(super) struct Indices {
     pub score: usize,
     pub text: usize,
     pub id: Option<usize>,
+    /// Further open questions ([`InputOptions::more_text_columns`]).
+    pub more_text: Vec<usize>,
 }
 
 /// Lower-cases, spells out umlauts and ß as German does, drops other
@@ -186,10 +188,32 @@ pub(super) fn resolve(
             columns: list(header),
         })
     };
+    let (score, text, id) = (required(0)?, required(1)?, slots[2]);
+    let mut more_text: Vec<usize> = Vec::with_capacity(opts.more_text_columns.len());
+    for given in &opts.more_text_columns {
+        let idx = find_given(header, &normalised, given, Role::Text, file)?;
+        let taken = [(score, Role::Score), (text, Role::Text)]
+            .into_iter()
+            .chain(id.map(|i| (i, Role::Id)))
+            .chain(more_text.iter().map(|&i| (i, Role::Text)));
+        for (i, role) in taken {
+            if i == idx {
+                return Err(InputError::SameColumn {
+                    file: file.to_string(),
+                    column: super::escape_name(&header[idx]),
+                    first: role.name(),
+                    second: Role::Text.name(),
+                    flag: Role::Text.flag(),
+                });
+            }
+        }
+        more_text.push(idx);
+    }
     Ok(Indices {
-        score: required(0)?,
-        text: required(1)?,
-        id: slots[2],
+        score,
+        text,
+        id,
+        more_text,
     })
 }
 
@@ -209,7 +233,8 @@ pub(super) fn resolve_weight(
     let found = find_given(header, &normalised, given, Role::Weight, file)?;
     let taken = [(idx.score, Role::Score), (idx.text, Role::Text)]
         .into_iter()
-        .chain(idx.id.map(|i| (i, Role::Id)));
+        .chain(idx.id.map(|i| (i, Role::Id)))
+        .chain(idx.more_text.iter().map(|&i| (i, Role::Text)));
     for (i, role) in taken {
         if i == found {
             return Err(InputError::SameColumn {
@@ -331,6 +356,7 @@ mod tests {
                     score: 1,
                     text: 2,
                     id: Some(0),
+                    more_text: vec![],
                 },
             ),
             (
@@ -339,6 +365,7 @@ mod tests {
                     score: 1,
                     text: 2,
                     id: None,
+                    more_text: vec![],
                 },
             ),
             (
@@ -347,6 +374,7 @@ mod tests {
                     score: 0,
                     text: 1,
                     id: Some(2),
+                    more_text: vec![],
                 },
             ),
             (
@@ -355,6 +383,7 @@ mod tests {
                     score: 1,
                     text: 0,
                     id: None,
+                    more_text: vec![],
                 },
             ),
         ];
@@ -374,7 +403,8 @@ mod tests {
             Some(Indices {
                 score: 3,
                 text: 2,
-                id: None
+                id: None,
+                more_text: vec![],
             })
         );
     }
@@ -389,7 +419,8 @@ mod tests {
             Some(Indices {
                 score: 0,
                 text: 1,
-                id: None
+                id: None,
+                more_text: vec![],
             })
         );
     }

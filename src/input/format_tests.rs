@@ -266,6 +266,7 @@ fn jsonl_mixed_scores_bad_lines_and_nested_values() {
         ResolvedColumns {
             score: "score".into(),
             text: "comment".into(),
+            more_text: vec![],
             id: Some("id".into()),
         }
     );

@@ -114,6 +114,10 @@ pub struct InputOptions {
     pub score_column: Option<String>,
     /// Header name of the open comment column (`--text-column`).
     pub text_column: Option<String>,
+    /// Header names of further open questions (`--text-column` repeated:
+    /// "what did we do well?", "what should we improve?"). Each answer is
+    /// analysed on its own; they are no segments. Needs `text_column`.
+    pub more_text_columns: Vec<String>,
     /// Header name of a unique response id column (`--id-column`).
     pub id_column: Option<String>,
     /// Field delimiter byte; detected from the header when `None`. Ignored
@@ -190,6 +194,10 @@ pub struct Response {
     /// The comment, trimmed; may be empty (the score still counts in NPS).
     /// Cut to its first [`MAX_COMMENT_CHARS`] characters.
     pub comment: String,
+    /// The answers to the further open questions
+    /// ([`InputOptions::more_text_columns`]), trimmed and cut like
+    /// `comment`, in question order; empty with one question.
+    pub more_comments: Vec<String>,
     /// Values of the other columns, trimmed, parallel to
     /// [`Ingested::segment_columns`] (or [`ResponseStream::segment_columns`]).
     pub segments: Vec<String>,
@@ -228,8 +236,35 @@ pub struct ResolvedColumns {
     pub score: String,
     /// Comment column.
     pub text: String,
+    /// The further open questions' columns, in the order given.
+    pub more_text: Vec<String>,
     /// Id column, if the file has one.
     pub id: Option<String>,
+}
+
+impl ResolvedColumns {
+    /// Every open question's column: the comment column first.
+    pub fn questions(&self) -> Vec<String> {
+        std::iter::once(self.text.clone())
+            .chain(self.more_text.iter().cloned())
+            .collect()
+    }
+}
+
+impl Response {
+    /// The answer to open question `q` (0: the comment column), empty when
+    /// there is no such question.
+    pub fn answer(&self, q: usize) -> &str {
+        match q {
+            0 => &self.comment,
+            _ => self.more_comments.get(q - 1).map_or("", String::as_str),
+        }
+    }
+
+    /// The number of open questions the response answers or leaves empty.
+    pub fn questions(&self) -> usize {
+        1 + self.more_comments.len()
+    }
 }
 
 /// Everything read from one file.
@@ -549,6 +584,8 @@ struct Rows {
     raw_header: Vec<String>,
     score: usize,
     text: usize,
+    /// Further open questions' columns.
+    more_text: Vec<usize>,
     id: Option<usize>,
     /// The weight column (`InputOptions::weight_column`), checked on every row.
     weight: Option<usize>,
@@ -587,13 +624,16 @@ impl Rows {
         let idx = columns::resolve(&header, opts, source)?;
         let weight = columns::resolve_weight(&header, &idx, opts, source)?;
         let segments = (0..header.len())
-            .filter(|&i| i != idx.score && i != idx.text && Some(i) != idx.id)
+            .filter(|&i| {
+                i != idx.score && i != idx.text && Some(i) != idx.id && !idx.more_text.contains(&i)
+            })
             .collect();
         Ok(Rows {
             header,
             raw_header,
             score: idx.score,
             text: idx.text,
+            more_text: idx.more_text,
             id: idx.id,
             weight,
             segments,
@@ -612,6 +652,7 @@ impl Rows {
         ResolvedColumns {
             score: name(self.score),
             text: name(self.text),
+            more_text: self.more_text.iter().map(|&i| name(i)).collect(),
             id: self.id.map(name),
         }
     }
@@ -772,19 +813,24 @@ impl Rows {
             }
         };
         self.seen_ids.insert(key, line);
-        let comment = fields[self.text].trim();
-        let comment = match comment.char_indices().nth(MAX_COMMENT_CHARS) {
-            Some((end, _)) => {
-                self.truncated += 1;
-                comment[..end].trim_end()
+        let mut cut = |text: &str| -> String {
+            let text = text.trim();
+            match text.char_indices().nth(MAX_COMMENT_CHARS) {
+                Some((end, _)) => {
+                    self.truncated += 1;
+                    text[..end].trim_end().to_string()
+                }
+                None => text.to_string(),
             }
-            None => comment,
         };
+        let comment = cut(fields[self.text]);
+        let more_comments = self.more_text.iter().map(|&i| cut(fields[i])).collect();
         Ok(Response {
             line,
             id,
             score,
-            comment: comment.to_string(),
+            comment,
+            more_comments,
             segments: self
                 .segments
                 .iter()
@@ -945,6 +991,7 @@ mod tests {
             ResolvedColumns {
                 score: "NPS".into(),
                 text: "Kommentar".into(),
+                more_text: vec![],
                 id: Some("ID".into()),
             }
         );

@@ -129,6 +129,10 @@ pub struct InputInfo {
     pub delimiter: Option<String>,
     pub score_column: String,
     pub text_column: String,
+    /// Every open question's column (`--text-column`, repeatable), the
+    /// comment column first: the `question` of `fact_answer` and
+    /// `bridge_response_topic`.
+    pub questions: Vec<String>,
     pub id_column: Option<String>,
     pub date_column: Option<String>,
     /// How the date column was chosen: `flag`, `name`, `name_like` (a name

@@ -89,6 +89,7 @@ const DATE_CHUNK: usize = 4096;
 /// the end `dim_date` over the response dates seen.
 pub struct StreamingOutputs<'a> {
     fact: TableFiles,
+    answer: TableFiles,
     bridge: TableFiles,
     rejects: TableFiles,
     dim_date: TableFiles,
@@ -97,6 +98,8 @@ pub struct StreamingOutputs<'a> {
     source: String,
     segment_columns: Vec<String>,
     date_column: Option<usize>,
+    /// The open questions' columns, the comment column first.
+    questions: Vec<String>,
     run_id: String,
     taxonomy: &'a Taxonomy,
 }
@@ -108,14 +111,17 @@ impl<'a> StreamingOutputs<'a> {
         source: &str,
         segment_columns: &[String],
         date_column: Option<usize>,
+        questions: &[String],
         run_id: &str,
         taxonomy: &'a Taxonomy,
     ) -> Result<StreamingOutputs<'a>> {
         let fact = tables::fact_response(&[], segment_columns, date_column, run_id);
-        let bridge = tables::bridge_response_topic(&[], taxonomy);
+        let answer = tables::fact_answer(&[], questions, run_id);
+        let bridge = tables::bridge_response_topic(&[], taxonomy, questions);
         let rejects = tables::rejects(source, &[]);
         Ok(StreamingOutputs {
             fact: TableFiles::create(out, &fact, &BI_FORMATS)?,
+            answer: TableFiles::create(out, &answer, &BI_FORMATS)?,
             bridge: TableFiles::create(out, &bridge, &BI_FORMATS)?,
             rejects: TableFiles::create(out, &rejects, &[&CsvExporter])?,
             dim_date: TableFiles::create(out, &tables::dim_date(&[]), &BI_FORMATS)?,
@@ -123,6 +129,7 @@ impl<'a> StreamingOutputs<'a> {
             source: source.to_string(),
             segment_columns: segment_columns.to_vec(),
             date_column,
+            questions: questions.to_vec(),
             run_id: run_id.to_string(),
             taxonomy,
         })
@@ -140,6 +147,7 @@ impl<'a> StreamingOutputs<'a> {
         }
         Ok(vec![
             self.fact.finish()?,
+            self.answer.finish()?,
             self.bridge.finish()?,
             self.rejects.finish()?,
             self.dim_date.finish()?,
@@ -161,8 +169,13 @@ impl PassSink for StreamingOutputs<'_> {
             self.date_column,
             &self.run_id,
         ))?;
-        self.bridge
-            .append(&tables::bridge_response_topic(chunk, self.taxonomy))
+        self.answer
+            .append(&tables::fact_answer(chunk, &self.questions, &self.run_id))?;
+        self.bridge.append(&tables::bridge_response_topic(
+            chunk,
+            self.taxonomy,
+            &self.questions,
+        ))
     }
 
     fn reject(&mut self, reject: &Reject) -> Result<()> {

@@ -3,7 +3,8 @@
 //! | table | grain | key |
 //! |---|---|---|
 //! | `fact_response` | one row per analysed response | `response_id` |
-//! | `bridge_response_topic` | response × topic | `response_id`, `topic_id` |
+//! | `fact_answer` | one row per non-empty answer to an open question | `response_id`, `question` |
+//! | `bridge_response_topic` | response × question × topic | `response_id`, `question`, `topic_id` |
 //! | `dim_topic` | one row per topic of the taxonomy, and one [`NO_TOPIC`] | `topic_id` |
 //! | `dim_date` | one row per calendar day, first to last response date | `date` |
 //! | `agg_nps` | segment value × period | `segment_column`, `segment_value`, `period`, `period_start` |
@@ -105,10 +106,18 @@ pub fn fact_response(
             r.iter()
                 .map(|x| Some(x.analysis.as_ref().map_or(0, |a| a.clauses.len() as i64))),
         ),
+        // Distinct topics: with several open questions a topic can be in
+        // the joined analysis once per polarity.
         int(
             "topic_count",
-            r.iter()
-                .map(|x| Some(x.analysis.as_ref().map_or(0, |a| a.topics.len() as i64))),
+            r.iter().map(|x| {
+                Some(x.analysis.as_ref().map_or(0, |a| {
+                    let mut t: Vec<usize> = a.topics.iter().map(|h| h.topic).collect();
+                    t.sort_unstable();
+                    t.dedup();
+                    t.len() as i64
+                }))
+            }),
         ),
         Column::new(
             "responded_at",
@@ -135,15 +144,92 @@ pub fn fact_response(
     }
 }
 
-/// `bridge_response_topic` rows for a chunk of responses.
-pub fn bridge_response_topic(responses: &[AnalyzedResponse], tax: &Taxonomy) -> Table {
+/// `fact_answer` rows for a chunk of responses: one per non-empty answer,
+/// with the answer's own language and sentiment. With one open question
+/// it repeats `fact_response`'s comment columns; with several
+/// (`--text-column` repeated), `fact_response` holds the whole response
+/// ([`crate::classify::CommentAnalysis::join`]) and this table each answer.
+/// `questions` names the open questions' columns, the comment column first.
+pub fn fact_answer(r: &[AnalyzedResponse], questions: &[String], run_id: &str) -> Table {
+    let rows: Vec<(&AnalyzedResponse, usize, &crate::classify::CommentAnalysis)> = r
+        .iter()
+        .flat_map(|x| x.each_answer().into_iter().map(move |(q, _, a)| (x, q, a)))
+        .collect();
+    let name = |q: usize| {
+        questions
+            .get(q)
+            .cloned()
+            .unwrap_or_else(|| format!("question_{}", q + 1))
+    };
+    Table {
+        name: "fact_answer".into(),
+        columns: vec![
+            utf8("run_id", rows.iter().map(|_| Some(run_id.to_string()))),
+            utf8(
+                "response_id",
+                rows.iter().map(|x| Some(x.0.response.id.clone())),
+            ),
+            utf8("question", rows.iter().map(|x| Some(name(x.1)))),
+            int("question_index", rows.iter().map(|x| Some(x.1 as i64 + 1))),
+            utf8(
+                "language",
+                rows.iter().map(|x| x.2.language.map(str::to_string)),
+            ),
+            utf8(
+                "sentiment",
+                rows.iter()
+                    .map(|x| Some(x.2.sentiment.label.as_str().to_string())),
+            ),
+            float(
+                "sentiment_score",
+                rows.iter().map(|x| Some(x.2.sentiment.score as f64)),
+            ),
+            float(
+                "sentiment_confidence",
+                rows.iter().map(|x| Some(x.2.sentiment.confidence as f64)),
+            ),
+            boolean("sentiment_mixed", rows.iter().map(|x| Some(x.2.is_mixed()))),
+            int(
+                "clause_count",
+                rows.iter().map(|x| Some(x.2.clauses.len() as i64)),
+            ),
+            int(
+                "topic_count",
+                rows.iter().map(|x| Some(x.2.topics.len() as i64)),
+            ),
+        ],
+    }
+}
+
+/// `bridge_response_topic` rows for a chunk of responses: a topic of an
+/// answer, with the answer's question (`questions` as for [`fact_answer`]).
+/// A response's allocation weights sum to 1 over all its answers' topics.
+pub fn bridge_response_topic(
+    responses: &[AnalyzedResponse],
+    tax: &Taxonomy,
+    questions: &[String],
+) -> Table {
     let (mut id, mut topic, mut pol, mut conf, mut clause, mut weight) =
         (vec![], vec![], vec![], vec![], vec![], vec![]);
+    let mut question = vec![];
     for r in responses {
-        let Some(an) = &r.analysis else { continue };
-        let k = an.topics.len().max(1) as f64;
-        for h in &an.topics {
+        let answers = r.each_answer();
+        let k = answers
+            .iter()
+            .map(|a| a.2.topics.len())
+            .sum::<usize>()
+            .max(1) as f64;
+        for (q, h) in answers
+            .iter()
+            .flat_map(|&(q, _, an)| an.topics.iter().map(move |h| (q, h)))
+        {
             id.push(Some(r.response.id.clone()));
+            question.push(Some(
+                questions
+                    .get(q)
+                    .cloned()
+                    .unwrap_or_else(|| format!("question_{}", q + 1)),
+            ));
             topic.push(Some(tax.topics[h.topic].id.clone()));
             pol.push(Some(h.polarity.as_str().to_string()));
             conf.push(Some(h.confidence as f64));
@@ -155,6 +241,7 @@ pub fn bridge_response_topic(responses: &[AnalyzedResponse], tax: &Taxonomy) -> 
         name: "bridge_response_topic".into(),
         columns: vec![
             utf8("response_id", id),
+            utf8("question", question),
             utf8("topic_id", topic),
             utf8("polarity", pol),
             float("confidence", conf),

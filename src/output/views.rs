@@ -166,11 +166,13 @@ LEFT JOIN dim_topic AS t ON t.topic_id = c.\"group\";
                 "\
 -- Each response with each of its topics: one row per bridge_response_topic row,
 -- plus one row per response without a topic (no comment, or no topic found),
--- with topic_id {no_topic} and allocation_weight 1. allocation_weight sums to 1
+-- with topic_id {no_topic}, question NULL and allocation_weight 1. question is
+-- the open question whose answer holds the topic. allocation_weight sums to 1
 -- per response: sum(allocation_weight) counts responses without double counting.
 CREATE OR REPLACE VIEW responses_with_topics AS
 SELECT
     f.*,
+    b.question AS question,
     coalesce(b.topic_id, {no_topic}) AS topic_id,
     t.label AS topic_label,
     b.polarity AS topic_polarity,

@@ -61,23 +61,24 @@ impl<'a, S: PassSink, M: Fn(&str, Range<usize>) -> String> ExampleCollector<'a, 
 impl<S: PassSink, M: Fn(&str, Range<usize>) -> String> PassSink for ExampleCollector<'_, S, M> {
     fn responses(&mut self, chunk: &[AnalyzedResponse]) -> Result<()> {
         for r in chunk {
-            let Some(a) = &r.analysis else { continue };
-            for hit in &a.topics {
-                let side = match hit.polarity {
-                    Polarity::Negative => 0,
-                    Polarity::Positive => 1,
-                    Polarity::Neutral => continue,
-                };
-                let Some(slot) = self.kept.get_mut(hit.topic) else {
-                    continue;
-                };
-                if slot[side].len() < self.per_topic {
-                    let comment = r.response.comment.as_str();
-                    let part = clause_in(comment, &a.clauses, hit.clause);
-                    slot[side].push(ExampleComment {
-                        text: (self.mask)(comment, part),
-                        score: Some(r.response.score),
-                    });
+            // Each answer on its own, so that a clause is found in its text.
+            for (_, comment, a) in r.each_answer() {
+                for hit in &a.topics {
+                    let side = match hit.polarity {
+                        Polarity::Negative => 0,
+                        Polarity::Positive => 1,
+                        Polarity::Neutral => continue,
+                    };
+                    let Some(slot) = self.kept.get_mut(hit.topic) else {
+                        continue;
+                    };
+                    if slot[side].len() < self.per_topic {
+                        let part = clause_in(comment, &a.clauses, hit.clause);
+                        slot[side].push(ExampleComment {
+                            text: (self.mask)(comment, part),
+                            score: Some(r.response.score),
+                        });
+                    }
                 }
             }
         }

@@ -543,6 +543,7 @@ fn run() -> (PassResult, RunManifest, Taxonomy, DriverAnalysis) {
             delimiter: Some(",".into()),
             score_column: "score".into(),
             text_column: "comment".into(),
+            questions: vec!["comment".into()],
             id_column: None,
             date_column: Some("date".into()),
             date_column_found_by: Some("name".into()),

@@ -193,6 +193,13 @@ impl DriverCountsAccumulator {
         }
     }
 
+    /// The names of the open questions, when there are several (see
+    /// [`FollowupQueue::with_questions`]).
+    pub fn with_questions(mut self, questions: &[String]) -> Self {
+        self.followup = self.followup.with_questions(questions);
+        self
+    }
+
     /// Counts one analysed response.
     pub fn add(&mut self, a: &AnalyzedResponse) {
         self.any_t.clear();

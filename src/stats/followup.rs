@@ -324,6 +324,8 @@ pub struct FollowupQueue {
     topic_ids: Vec<String>,
     candidates: u64,
     redactor: Option<crate::text::redact::Redactor>,
+    /// Names of the open questions (see [`FollowupQueue::with_questions`]).
+    questions: Vec<String>,
 }
 
 impl FollowupQueue {
@@ -336,7 +338,15 @@ impl FollowupQueue {
             topic_ids: topic_ids.to_vec(),
             candidates: 0,
             redactor: None,
+            questions: Vec::new(),
         }
+    }
+
+    /// The names of the open questions, when there are several: a kept
+    /// comment then shows every answer after its question's name.
+    pub fn with_questions(mut self, questions: &[String]) -> FollowupQueue {
+        self.questions = questions.to_vec();
+        self
     }
 
     /// Masks personal data in the comments kept (see [`followup_comment_text`]).
@@ -355,11 +365,15 @@ impl FollowupQueue {
         if self.limit == 0 {
             return;
         }
-        let topic_idx: Vec<usize> =
-            an.map_or_else(Vec::new, |a| a.topics.iter().map(|h| h.topic).collect());
-        let found = self
-            .matcher
-            .find(&r.response.comment, &topic_idx, &self.topic_ids);
+        // A topic is in a joined analysis once per polarity; once here.
+        let mut topic_idx: Vec<usize> = Vec::new();
+        for h in an.map_or(&[][..], |a| a.topics.as_slice()) {
+            if !topic_idx.contains(&h.topic) {
+                topic_idx.push(h.topic);
+            }
+        }
+        let text = r.full_text(&self.questions);
+        let found = self.matcher.find(&text, &topic_idx, &self.topic_ids);
         let weights: f64 = found.iter().map(|(i, _)| self.matcher.weight(*i)).sum();
         let sentiment = an.map(|a| a.sentiment.score);
         let risk = risk_score(r.response.score, sentiment, weights);
@@ -394,7 +408,7 @@ impl FollowupQueue {
                 .collect(),
             sentiment_score: sentiment.map(f64::from),
             risk,
-            comment: followup_comment_text(&r.response.comment, self.redactor.as_ref()),
+            comment: followup_comment_text(&text, self.redactor.as_ref()),
         };
         self.heap.push(Entry(row));
         if self.heap.len() > self.limit {

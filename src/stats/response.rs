@@ -17,7 +17,50 @@ pub struct AnalyzedResponse {
     /// Time of the response, from the date column (empty without one).
     pub when: When,
     /// `None` when the comment is empty (the score still counts in NPS).
+    /// With several open questions, the answers' analyses joined
+    /// ([`CommentAnalysis::join`]): what the statistics count.
     pub analysis: Option<CommentAnalysis>,
+    /// With several open questions, each answer's own analysis in question
+    /// order (`None`: empty); empty with one question, whose analysis is
+    /// `analysis`.
+    pub answers: Vec<Option<CommentAnalysis>>,
+}
+
+impl AnalyzedResponse {
+    /// Each non-empty answer: its question (0: the comment column), its
+    /// text and its analysis. With one question, the comment and
+    /// `analysis`.
+    pub fn each_answer(&self) -> Vec<(usize, &str, &CommentAnalysis)> {
+        if self.answers.is_empty() {
+            return self
+                .analysis
+                .iter()
+                .map(|a| (0, self.response.comment.as_str(), a))
+                .collect();
+        }
+        self.answers
+            .iter()
+            .enumerate()
+            .filter_map(|(q, a)| a.as_ref().map(|a| (q, self.response.answer(q), a)))
+            .collect()
+    }
+
+    /// The response's text for a person to read: the comment; with several
+    /// open questions, each non-empty answer on its own line after its
+    /// question's name (`questions`, as [`crate::input::ResolvedColumns::questions`]).
+    pub fn full_text(&self, questions: &[String]) -> String {
+        if self.response.more_comments.is_empty() {
+            return self.response.comment.clone();
+        }
+        (0..self.response.questions())
+            .filter(|&q| !self.response.answer(q).is_empty())
+            .map(|q| {
+                let name = questions.get(q).map_or("", String::as_str);
+                format!("{name}: {}", self.response.answer(q))
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
 }
 
 /// Which driver table a row belongs to.
