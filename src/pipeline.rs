@@ -15,6 +15,7 @@ use anyhow::Result;
 use rayon::prelude::*;
 
 use crate::classify::embed::{classify_embedded, embed_comments, EmbeddedTexts};
+use crate::classify::precomputed::AnalysisStore;
 use crate::classify::Classifier;
 use crate::input::dates::{DateFormat, Example, When};
 use crate::input::{InputError, Record, Reject, Response};
@@ -42,6 +43,9 @@ pub enum SegmentChoice {
 pub struct PassModels<'a> {
     pub encoder: &'a dyn Encoder,
     pub classifier: &'a Classifier,
+    /// The analyses of the per-comment stage (`--from-parts`): when given,
+    /// every answer's analysis comes from here and nothing is embedded.
+    pub precomputed: Option<&'a AnalysisStore>,
 }
 
 /// Settings of one pass.
@@ -147,8 +151,9 @@ struct EmbeddedChunk {
     embed_time: Duration,
 }
 
-/// The embedding stage: splits and embeds the comments of one batch.
-fn embed_chunk(batch: Vec<Record>, encoder: &dyn Encoder) -> Result<EmbeddedChunk> {
+/// The embedding stage: splits and embeds the comments of one batch (no
+/// encoder: only sorts the records, for analyses made before).
+fn embed_chunk(batch: Vec<Record>, encoder: Option<&dyn Encoder>) -> Result<EmbeddedChunk> {
     let read = batch.len() as u64;
     let (mut rejects, mut responses) = (Vec::new(), Vec::with_capacity(batch.len()));
     for record in batch {
@@ -164,10 +169,9 @@ fn embed_chunk(batch: Vec<Record>, encoder: &dyn Encoder) -> Result<EmbeddedChun
         .flat_map(|r| (0..r.questions()).map(move |q| r.answer(q)))
         .collect();
     let started = Instant::now();
-    let embedded = if comments.is_empty() {
-        EmbeddedTexts::default()
-    } else {
-        embed_comments(&comments, encoder)?
+    let embedded = match encoder {
+        Some(encoder) if !comments.is_empty() => embed_comments(&comments, encoder)?,
+        _ => EmbeddedTexts::default(),
     };
     let embed_time = started.elapsed();
     Ok(EmbeddedChunk {
@@ -177,6 +181,25 @@ fn embed_chunk(batch: Vec<Record>, encoder: &dyn Encoder) -> Result<EmbeddedChun
         embedded,
         embed_time,
     })
+}
+
+/// Every answer's analysis from the per-comment stage's store, response
+/// by response as [`embed_chunk`] lists the answers; an answer no part
+/// analysed is an error naming its line.
+fn stored_analyses(
+    store: &AnalysisStore,
+    responses: &[Response],
+) -> Result<Vec<Option<crate::classify::CommentAnalysis>>> {
+    let mut out = Vec::with_capacity(responses.len());
+    for r in responses {
+        for q in 0..r.questions() {
+            let a = store
+                .analysis_of(r.answer(q))
+                .map_err(|e| anyhow::anyhow!("line {}: {e}", r.line))?;
+            out.push(a);
+        }
+    }
+    Ok(out)
 }
 
 /// What the reading thread hands over: up to a chunk of responses, with
@@ -311,6 +334,7 @@ impl<'a> Tally<'a> {
         &mut self,
         mut chunk: EmbeddedChunk,
         classifier: &Classifier,
+        precomputed: Option<&AnalysisStore>,
         sink: &mut dyn PassSink,
         progress: &mut dyn FnMut(u64),
     ) -> Result<()> {
@@ -334,7 +358,10 @@ impl<'a> Tally<'a> {
                 }
             });
         }
-        let analyses = classify_embedded(chunk.embedded, classifier)?;
+        let analyses = match precomputed {
+            None => classify_embedded(chunk.embedded, classifier)?,
+            Some(store) => stored_analyses(store, &chunk.responses)?,
+        };
         let answers: usize = chunk.responses.iter().map(Response::questions).sum();
         anyhow::ensure!(
             analyses.len() == answers,
@@ -475,6 +502,7 @@ pub fn run_pass(
     let PassModels {
         encoder,
         classifier,
+        precomputed,
     } = models;
     let chunk_size = settings.chunk.max(1);
     let mut tally = Tally::new(segment_columns, topic_ids, settings);
@@ -486,13 +514,13 @@ pub fn run_pass(
         let tally = &mut tally;
         let classify = scope.spawn(move || -> Result<()> {
             for chunk in rx {
-                tally.add(chunk, classifier, sink, progress)?;
+                tally.add(chunk, classifier, precomputed, sink, progress)?;
             }
             Ok(())
         });
         let embedding = (|| -> Result<()> {
             for batch in read_rx {
-                let chunk = embed_chunk(batch?, encoder)?;
+                let chunk = embed_chunk(batch?, precomputed.is_none().then_some(encoder))?;
                 if tx.send(chunk).is_err() {
                     // The classifying stage stopped; its error is returned.
                     break;

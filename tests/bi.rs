@@ -227,8 +227,10 @@ fn every_topic_id_of_every_table_has_a_dim_topic_row() {
         assert_eq!(orphans, 0, "{table} rows without a response");
     }
     assert_eq!(
-        q("SELECT count(*) FROM 'bridge_response_topic.parquet' AS b ANTI JOIN \
-           'fact_answer.parquet' AS a ON a.response_id = b.response_id AND a.question = b.question"),
+        q(
+            "SELECT count(*) FROM 'bridge_response_topic.parquet' AS b ANTI JOIN \
+           'fact_answer.parquet' AS a ON a.response_id = b.response_id AND a.question = b.question"
+        ),
         0
     );
     // One question: one answer row per response with a comment.

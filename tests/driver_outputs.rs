@@ -98,6 +98,7 @@ fn run(chunk: usize) -> Run {
         PassModels {
             encoder: &encoder,
             classifier: &classifier,
+            precomputed: None,
         },
         &topics,
         &PassSettings {

@@ -64,6 +64,7 @@ fn planted_drivers_are_recovered() {
         PassModels {
             encoder: &encoder,
             classifier: &classifier,
+            precomputed: None,
         },
         &topic_ids,
         &PassSettings {
@@ -177,6 +178,7 @@ fn chunk_size_changes_nothing_but_the_chunks() {
             PassModels {
                 encoder: &HashEncoder { dim: 512 },
                 classifier: &classifier,
+                precomputed: None,
             },
             &topic_ids,
             &PassSettings {
@@ -268,6 +270,7 @@ fn a_failing_stage_stops_the_pass_with_its_own_error() {
         PassModels {
             encoder: &HashEncoder { dim: 512 },
             classifier: &classifier,
+            precomputed: None,
         },
         &topic_ids,
         &settings,
@@ -296,6 +299,7 @@ fn a_failing_stage_stops_the_pass_with_its_own_error() {
         PassModels {
             encoder: &encoder,
             classifier: &classifier,
+            precomputed: None,
         },
         &topic_ids,
         &settings,

@@ -350,6 +350,7 @@ r7,5,\n";
         PassModels {
             encoder: &HashEncoder { dim: 4096 },
             classifier: &c,
+            precomputed: None,
         },
         &ids,
         &PassSettings::default(),

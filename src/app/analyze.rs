@@ -49,6 +49,9 @@ use crate::stats::driver_stats::{is_team_column, AnalysisSettings, DriverAnalysi
 use crate::stats::response::AnalyzedResponse;
 use crate::text::redact::{PersonalColumn, Redactor};
 
+mod parts;
+pub use parts::PartOf;
+
 /// Who answered the survey.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -146,6 +149,10 @@ pub struct AnalyzeConfig {
     pub bootstrap: BootstrapSettings,
     /// No progress bar and no notes on stderr.
     pub quiet: bool,
+    /// `--part K/N`: the per-comment stage of a split run.
+    pub part: Option<PartOf>,
+    /// `--from-parts DIR`: the statistics stage of a split run.
+    pub from_parts: Option<PathBuf>,
 }
 
 impl AnalyzeConfig {
@@ -173,7 +180,12 @@ pub fn run(cfg: &AnalyzeConfig) -> Result<ExitCode> {
         TopicCalibration::load(p).code(ExitCode::Usage)?;
     }
     let input_sha256 = sha256_file(input.checksum_path()).code(ExitCode::Input)?;
-    let out = OutputDir::create(&cfg.out)?;
+    // The per-comment stage of a split run writes into a folder that many
+    // parts share, file by file.
+    let out = match cfg.part {
+        None => Some(OutputDir::create(&cfg.out)?),
+        Some(_) => None,
+    };
     let cache = match &cfg.cache {
         Some(p) => Some(EmbeddingCache::open(p).map_err(cache_error)?),
         None => None,
@@ -199,10 +211,19 @@ pub fn run(cfg: &AnalyzeConfig) -> Result<ExitCode> {
         Some(c) => c,
         None => &encoder,
     };
-    let models = Models::build(cfg, embedder, &weights_sha256, &taxonomy)?;
+    let mut models = Models::build(cfg, embedder, &weights_sha256, &taxonomy)?;
+    let key = parts::analysis_key(cfg, &encoder, &weights_sha256, &taxonomy, &models)?;
+    let (Some(out), None) = (out, cfg.part) else {
+        let part = cfg.part.expect("a part when there is no output folder");
+        return parts::write_part(cfg, part, &mut input, embedder, &models, key, input_sha256);
+    };
+    let parts = use_parts(cfg, &mut models, &key)?;
     let run_id = format!("{}-{}", now.format("%Y%m%dT%H%M%SZ"), &input_sha256[..8]);
     let cache_before = cached.as_ref().map(CachedEncoder::counts);
     let mut written = write_pass(cfg, &mut input, &out, &run_id, &taxonomy, embedder, &models)?;
+    if let Some(p) = &parts {
+        parts::check_rows(p, &written.result).code(ExitCode::Input)?;
+    }
     let cache = cached.as_ref().zip(cache_before).map(|(c, before)| {
         let after = c.counts();
         CacheInfo {
@@ -219,12 +240,7 @@ pub fn run(cfg: &AnalyzeConfig) -> Result<ExitCode> {
         input: input.info(input_sha256, &written.result, cfg.masking.shown()),
         counts: counts(&written.result, &written.drivers),
         nps: nps_info(&written.result.nps),
-        model: ModelInfo {
-            name: encoder.name(),
-            path: cfg.model.display().to_string(),
-            sha256: weights_sha256.clone(),
-            precision: format!("{:?}", encoder.kind()),
-        },
+        model: model_info(cfg, &encoder, &weights_sha256),
         taxonomy: TaxonomyInfo {
             name: taxonomy.name.clone(),
             version: taxonomy.version.clone(),
@@ -248,6 +264,7 @@ pub fn run(cfg: &AnalyzeConfig) -> Result<ExitCode> {
         run: &manifest,
         settings,
         weights: weights_info(&input, &written.result),
+        parts,
     })?;
     let target = out.commit()?;
     summary::print(
@@ -259,6 +276,12 @@ pub fn run(cfg: &AnalyzeConfig) -> Result<ExitCode> {
         cfg.survey == Survey::Employee,
     );
     note_unparsed_dates(&manifest);
+    note_truncated(&input);
+    Ok(exit_code(cfg, &manifest, &written.drivers, &target))
+}
+
+/// Says on stderr how many comments were cut to the longest length read.
+fn note_truncated(input: &Input) {
     let truncated = input.stream.truncated_comments();
     if truncated > 0 {
         eprintln!(
@@ -266,7 +289,31 @@ pub fn run(cfg: &AnalyzeConfig) -> Result<ExitCode> {
             crate::input::MAX_COMMENT_CHARS
         );
     }
-    Ok(exit_code(cfg, &manifest, &written.drivers, &target))
+}
+
+/// The parts of a split run (`--from-parts`), their analyses put into
+/// `models`; `None` for a single run.
+fn use_parts(
+    cfg: &AnalyzeConfig,
+    models: &mut Models,
+    key: &std::collections::BTreeMap<String, serde_json::Value>,
+) -> Result<Option<crate::output::manifest::PartsInfo>> {
+    let Some(dir) = &cfg.from_parts else {
+        return Ok(None);
+    };
+    let (store, info) = parts::read_parts(dir, key).code(ExitCode::Usage)?;
+    models.precomputed = Some(store);
+    Ok(Some(info))
+}
+
+/// The manifest's `model` section.
+fn model_info(cfg: &AnalyzeConfig, encoder: &TransformerEncoder, sha256: &str) -> ModelInfo {
+    ModelInfo {
+        name: encoder.name(),
+        path: cfg.model.display().to_string(),
+        sha256: sha256.to_string(),
+        precision: format!("{:?}", encoder.kind()),
+    }
 }
 
 /// The weighted NPS of all responses for the manifest, when the run has a
@@ -755,6 +802,9 @@ struct Models {
     settings: ClassifierSettings,
     sentiment_info: SentimentInfo,
     topics_info: TopicsInfo,
+    /// The per-comment stage's analyses (`--from-parts`), used instead of
+    /// the encoder and the classifier.
+    precomputed: Option<crate::classify::precomputed::AnalysisStore>,
 }
 
 impl Models {
@@ -792,6 +842,7 @@ impl Models {
             settings,
             sentiment_info,
             topics_info,
+            precomputed: None,
         })
     }
 }
@@ -858,20 +909,9 @@ struct Written {
     tables: Vec<TableInfo>,
 }
 
-/// The pass over the export, streaming its tables into `out`, then the
-/// whole-run tables and the driver statistics.
-fn write_pass(
-    cfg: &AnalyzeConfig,
-    input: &mut Input,
-    out: &OutputDir,
-    run_id: &str,
-    taxonomy: &Taxonomy,
-    embedder: &dyn Encoder,
-    models: &Models,
-) -> Result<Written> {
-    let bar = RunProgress::new(cfg.quiet, input.stream.byte_progress());
-    let mut progress = |done: u64| bar.update(done);
-    let pass = PassSettings {
+/// The settings of the pass over `input`.
+fn pass_settings(cfg: &AnalyzeConfig, input: &Input) -> PassSettings {
+    PassSettings {
         min_n: cfg.min_n,
         date_column: input.date_column,
         weight_column: input.weight_column,
@@ -893,7 +933,23 @@ fn write_pass(
             Vec::new()
         },
         ..Default::default()
-    };
+    }
+}
+
+/// The pass over the export, streaming its tables into `out`, then the
+/// whole-run tables and the driver statistics.
+fn write_pass(
+    cfg: &AnalyzeConfig,
+    input: &mut Input,
+    out: &OutputDir,
+    run_id: &str,
+    taxonomy: &Taxonomy,
+    embedder: &dyn Encoder,
+    models: &Models,
+) -> Result<Written> {
+    let bar = RunProgress::new(cfg.quiet, input.stream.byte_progress());
+    let mut progress = |done: u64| bar.update(done);
+    let pass = pass_settings(cfg, input);
     let topic_ids: Vec<String> = taxonomy.topics.iter().map(|t| t.id.clone()).collect();
     let sink = StreamingOutputs::create(
         out,
@@ -923,6 +979,7 @@ fn write_pass(
         PassModels {
             encoder: embedder,
             classifier: &models.classifier,
+            precomputed: models.precomputed.as_ref(),
         },
         &topic_ids,
         &pass,

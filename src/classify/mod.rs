@@ -23,6 +23,7 @@ pub mod embed;
 pub mod head;
 pub mod keywords;
 pub mod metrics;
+pub mod precomputed;
 pub mod sentiment_model;
 pub mod taxonomy;
 pub mod topics;
@@ -69,7 +70,7 @@ pub(crate) fn parse_fitted<T: serde::de::DeserializeOwned>(
 pub const DEFAULT_PROTOTYPES: &str = include_str!("../../models/sentiment/prototypes.toml");
 
 /// Sentiment classes, in the order of the prototype file.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Polarity {
     Negative,
@@ -112,7 +113,7 @@ impl Prototypes {
 }
 
 /// Sentiment of one text.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Sentiment {
     pub label: Polarity,
     /// P(positive) − P(negative), in −1..1.
@@ -144,7 +145,7 @@ impl Sentiment {
 }
 
 /// A topic found in a comment.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TopicHit {
     /// Index into the taxonomy's topics.
     pub topic: usize,

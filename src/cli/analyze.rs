@@ -159,6 +159,12 @@ pub struct Args {
     /// No progress bar on stderr (there is none either when stderr is not a terminal).
     #[arg(long, short)]
     pub quiet: bool,
+    /// The per-comment stage of a split run: K/N analyses part K of N of an export (a partition of its rows, with the header) and writes only the answers' analyses, part-K-of-N.jsonl and its manifest part-K-of-N.json, into the --out folder, which many parts share; no tables, no report. `--from-parts` then makes the statistics. Example: --part 3/7
+    #[arg(long, value_name = "K/N", value_parser = crate::app::analyze::PartOf::parse, conflicts_with = "from_parts")]
+    pub part: Option<crate::app::analyze::PartOf>,
+    /// The statistics stage of a split run: reads the whole export again, takes every answer's analysis from the parts in DIR (all N of them, each once, made with the same models and settings) instead of the encoder, and writes every table, the report and the manifest as a single run would. Example: --from-parts parts/
+    #[arg(long, value_name = "DIR")]
+    pub from_parts: Option<PathBuf>,
 }
 
 /// Largest `--min-n`.
@@ -315,6 +321,8 @@ impl Args {
             survey,
             bootstrap,
             quiet: self.quiet,
+            part: self.part,
+            from_parts: self.from_parts.clone(),
         })
     }
 

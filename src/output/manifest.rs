@@ -275,6 +275,38 @@ pub struct ManifestFile<'a> {
     pub settings: RunSettings,
     /// The weighted NPS of the whole run (`--weight-column`).
     pub weights: Option<WeightsInfo>,
+    /// The parts of a split run (`--from-parts`); `parts` is null otherwise.
+    pub parts: Option<PartsInfo>,
+}
+
+/// The parts a split run's statistics stage read (`--from-parts`).
+#[derive(Debug, Clone, Serialize)]
+pub struct PartsInfo {
+    /// The folder, as given.
+    pub folder: String,
+    /// The number of parts.
+    pub count: u32,
+    /// Rows the parts read, summed: the export's `counts.read`.
+    pub read: u64,
+    pub analysed: u64,
+    pub rejected: u64,
+    /// Each part, in order.
+    pub parts: Vec<PartInfo>,
+}
+
+/// One part of a split run.
+#[derive(Debug, Clone, Serialize)]
+pub struct PartInfo {
+    /// K of `--part K/N`.
+    pub part: u32,
+    /// Its analyses file and that file's sha256.
+    pub file: String,
+    pub sha256: String,
+    /// The sha256 of the partition it read.
+    pub input_sha256: String,
+    pub read: u64,
+    pub analysed: u64,
+    pub rejected: u64,
 }
 
 /// The survey weights of a run and the weighted NPS of all its responses
@@ -332,6 +364,10 @@ impl Serialize for ManifestFile<'_> {
                 "weighted_scope".into(),
                 w.map_or(serde_json::Value::Null, |_| WEIGHTED_SCOPE.into()),
             );
+        }
+        if let Some(top) = v.as_object_mut() {
+            let parts = serde_json::to_value(&self.parts).map_err(S::Error::custom)?;
+            top.insert("parts".into(), parts);
         }
         v.serialize(s)
     }
