@@ -272,6 +272,16 @@ fn parts_that_do_not_make_one_set_are_refused_by_name() {
         "{err}"
     );
 
+    // An empty partition (a scheduler's empty task) is a part with no rows.
+    let empty = partition(&w, "empty.csv", &[]);
+    let o = w.analyze(&empty, "e", &["--part", "2/2"]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("read 0 = analysed 0 + rejected 0"),
+        "{}",
+        text(&o)
+    );
+
     // --part and --from-parts together, and a bad K/N, are usage errors.
     let o = w.analyze(&example(), "x", &["--part", "4/3"]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));

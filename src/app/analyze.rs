@@ -603,7 +603,11 @@ impl Input {
             other => other?,
         };
         let weight_column = stream.weight_column();
-        stream.ensure_rows()?;
+        // A partition of a split run may be empty (a scheduler's empty
+        // task): its part then holds no analysis, and says so.
+        if cfg.part.is_none() {
+            stream.ensure_rows()?;
+        }
         let source = name.display().to_string();
         let segment_columns = stream.segment_columns().to_vec();
         let questions = stream.columns().questions();
