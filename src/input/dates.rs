@@ -138,22 +138,50 @@ pub fn find_date_column(
     {
         return Ok(Some((c, FoundBy::Name)));
     }
-    let sniff = |c: usize, numbers: bool| {
-        let mut s = DateSniffer::default();
-        for (line, row) in rows.iter().enumerate() {
-            s.see(line as u64, row.get(c).map_or("", String::as_str));
-        }
-        s.readable_share(numbers)
-    };
+    // A column's values are read once, when a rule first asks, for both
+    // rules' shares.
+    let mut sniffed: Vec<Option<Option<Shares>>> = vec![None; columns.len()];
+    let mut shares = |c: usize| *sniffed[c].get_or_insert_with(|| Shares::of(rows, c));
     if let Some(c) = (0..columns.len()).find(|&c| {
         name_like(&columns[c])
-            && sniff(c, numbers_may_be_dates(&columns[c])).is_some_and(|s| s >= 0.5)
+            && shares(c).is_some_and(|s| {
+                let share = if numbers_may_be_dates(&columns[c]) {
+                    s.with_numbers
+                } else {
+                    s.without_numbers
+                };
+                share >= 0.5
+            })
     }) {
         return Ok(Some((c, FoundBy::NameLike)));
     }
     Ok((0..columns.len())
-        .find(|&c| sniff(c, false).is_some_and(|s| s >= CONTENT_SHARE))
+        .find(|&c| shares(c).is_some_and(|s| s.without_numbers >= CONTENT_SHARE))
         .map(|c| (c, FoundBy::Content)))
+}
+
+/// The shares of a column's first values that read as dates, from one
+/// [`DateSniffer`] pass: with plain numbers counted (when their range fits
+/// Excel serials or Unix times) for the name rule, and without for the
+/// content rule.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Shares {
+    with_numbers: f64,
+    without_numbers: f64,
+}
+
+impl Shares {
+    /// Column `c` of `rows`; `None` below three non-empty values.
+    fn of(rows: &[&[String]], c: usize) -> Option<Shares> {
+        let mut s = DateSniffer::default();
+        for (line, row) in rows.iter().enumerate() {
+            s.see(line as u64, row.get(c).map_or("", String::as_str));
+        }
+        Some(Shares {
+            with_numbers: s.readable_share(true)?,
+            without_numbers: s.readable_share(false)?,
+        })
+    }
 }
 
 /// The words of `name` in snake case (`CUSTOMER_RESPONSE_DATE` → customer,
@@ -928,6 +956,25 @@ mod tests {
             find_date_column(&cols(&["response_time"]), None, &rows),
             Ok(Some((0, FoundBy::NameLike)))
         );
+    }
+
+    #[test]
+    fn one_pass_gives_both_shares() {
+        // Twenty Excel serials and one ISO date: every value reads with the
+        // numbers counted, one in 21 without.
+        let mut values: Vec<Vec<String>> =
+            (0..20).map(|i| vec![format!("{}", 43_000 + i)]).collect();
+        values.push(vec!["2018-04-13".to_string()]);
+        let rows: Vec<&[String]> = values.iter().map(Vec::as_slice).collect();
+        assert_eq!(
+            Shares::of(&rows, 0),
+            Some(Shares {
+                with_numbers: 1.0,
+                without_numbers: 1.0 / 21.0
+            })
+        );
+        assert_eq!(Shares::of(&rows[..2], 0), None, "below three values");
+        assert_eq!(Shares::of(&rows, 1), None, "no such column: no values");
     }
 
     fn decide(values: &[&str]) -> Result<DateFormat, String> {
