@@ -198,3 +198,43 @@ fn a_missing_weight_column_is_a_usage_error_naming_the_flag() {
     );
     assert!(!w.path("out").exists(), "no output folder on a usage error");
 }
+
+#[test]
+fn weight_column_in_a_config_file_works_like_the_flag() {
+    let w = Workdir::new();
+    let input = w.write("export.csv", EXPORT);
+    let config = w.write("verbatim.toml", "[input]\nweight_column = \"weight\"\n");
+    let config = config.display().to_string();
+    let by_flag = w.analyze(&input, "flag", &["--weight-column", "weight"]);
+    assert!(by_flag.status.success(), "{}", show(&by_flag));
+    let by_file = w.analyze(&input, "file", &["--config", &config]);
+    assert!(by_file.status.success(), "{}", show(&by_file));
+    // The same console lines (the timings aside) and the same tables.
+    let weighted = |o: &std::process::Output| {
+        String::from_utf8_lossy(&o.stdout)
+            .lines()
+            .filter(|l| l.contains("weighted NPS") || l.starts_with("read "))
+            .map(str::to_string)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(weighted(&by_file).len(), 2, "{}", show(&by_file));
+    assert_eq!(weighted(&by_file), weighted(&by_flag));
+    for file in ["agg_nps.csv", "rejects.csv"] {
+        let read = |out: &str| std::fs::read(w.path(out).join(file)).expect(file);
+        assert!(read("file") == read("flag"), "{file} differs");
+    }
+    let (flag, file) = (w.manifest("flag"), w.manifest("file"));
+    assert_eq!(file["input"]["weight_column"], "weight", "{file:#}");
+    assert_eq!(file["nps"], flag["nps"]);
+    assert_eq!(file["counts"], flag["counts"]);
+    // The flag wins over the file.
+    let wrong = w.write("wrong.toml", "[input]\nweight_column = \"gewicht\"\n");
+    let wrong = wrong.display().to_string();
+    let o = w.analyze(
+        &input,
+        "both",
+        &["--config", &wrong, "--weight-column", "weight"],
+    );
+    assert!(o.status.success(), "{}", show(&o));
+    assert_eq!(w.manifest("both")["nps"], flag["nps"]);
+}
