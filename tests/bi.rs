@@ -4,13 +4,12 @@
 //! `fact_response` must equal `agg_nps`, overall and per segment and month.
 
 mod common;
+mod support;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-fn python() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python")
-}
+use support::duckdb::{duckdb, number, query, with_views};
 
 /// A dated export over three months with two channels.
 fn export() -> String {
@@ -34,39 +33,6 @@ fn export() -> String {
         ));
     }
     s
-}
-
-fn duckdb(sql: &str, dir: &Path) -> String {
-    query(sql, dir, false)
-}
-
-/// Runs `sql` in DuckDB from inside `dir` after the folder's own
-/// `views.sql`, as a BI developer would (`cd out && duckdb -init views.sql`).
-fn with_views(sql: &str, dir: &Path) -> String {
-    query(sql, dir, true)
-}
-
-fn query(sql: &str, dir: &Path, views: bool) -> String {
-    let script = format!(
-        "import duckdb, os\nos.chdir({:?})\ncon = duckdb.connect()\n{}for row in con.sql({:?}).fetchall():\n    print('|'.join('' if v is None else str(v) for v in row))",
-        dir.display().to_string(),
-        if views {
-            "con.execute(open('views.sql').read())\n"
-        } else {
-            ""
-        },
-        sql
-    );
-    let o = Command::new(python())
-        .args(["-c", &script])
-        .output()
-        .expect("running the project's python");
-    assert!(
-        o.status.success(),
-        "duckdb failed (scripts/test.sh installs it into .venv): {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    String::from_utf8(o.stdout).unwrap()
 }
 
 /// Runs `verbatim analyze` on `export` with the tiny model and `args`;
@@ -139,14 +105,6 @@ fn nps_recomputed_in_duckdb_equals_agg_nps() {
     // The CSV twin has the same rows.
     let sql = "SELECT (SELECT count(*) FROM 'fact_response.parquet') = (SELECT count(*) FROM 'fact_response.csv')";
     assert_eq!(duckdb(sql, &out).trim(), "True");
-}
-
-/// One number from a query.
-fn number(sql: &str, dir: &Path, views: bool) -> i64 {
-    let row = query(sql, dir, views);
-    row.trim()
-        .parse()
-        .unwrap_or_else(|_| panic!("{sql}: {row}"))
 }
 
 #[test]

@@ -6,12 +6,13 @@
 //! is not there a usage error.
 
 mod common;
+mod support;
 #[path = "common/workdir.rs"]
 mod workdir;
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 
+use support::duckdb::duckdb;
 use workdir::{show, Workdir};
 
 /// Semicolons, so that the decimal comma of `1,5` needs no quotes. Lines
@@ -29,29 +30,6 @@ r8;9;good;chat;
 r9;10;great;phone;heavy
 r10;9;nice app;chat;2.25
 ";
-
-fn python() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python")
-}
-
-/// Runs `sql` in DuckDB inside `dir`; one line per row, fields joined by `|`.
-fn duckdb(sql: &str, dir: &Path) -> String {
-    let script = format!(
-        "import duckdb, os\nos.chdir({:?})\ncon = duckdb.connect()\nfor row in con.sql({:?}).fetchall():\n    print('|'.join('' if v is None else str(v) for v in row))",
-        dir.display().to_string(),
-        sql
-    );
-    let o = Command::new(python())
-        .args(["-c", &script])
-        .output()
-        .expect("running the project's python");
-    assert!(
-        o.status.success(),
-        "duckdb failed (scripts/test.sh installs it into .venv): {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    String::from_utf8(o.stdout).expect("utf-8")
-}
 
 fn csv_rows(path: &Path) -> Vec<csv::StringRecord> {
     let mut r = csv::Reader::from_path(path).expect("open csv");
