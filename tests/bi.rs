@@ -4,13 +4,12 @@
 //! `fact_response` must equal `agg_nps`, overall and per segment and month.
 
 mod common;
+mod support;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-fn python() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python")
-}
+use support::duckdb::{duckdb, number, query, with_views};
 
 /// A dated export over three months with two channels.
 fn export() -> String {
@@ -36,42 +35,14 @@ fn export() -> String {
     s
 }
 
-fn duckdb(sql: &str, dir: &Path) -> String {
-    query(sql, dir, false)
-}
-
-/// Runs `sql` in DuckDB from inside `dir` after the folder's own
-/// `views.sql`, as a BI developer would (`cd out && duckdb -init views.sql`).
-fn with_views(sql: &str, dir: &Path) -> String {
-    query(sql, dir, true)
-}
-
-fn query(sql: &str, dir: &Path, views: bool) -> String {
-    let script = format!(
-        "import duckdb, os\nos.chdir({:?})\ncon = duckdb.connect()\n{}for row in con.sql({:?}).fetchall():\n    print('|'.join('' if v is None else str(v) for v in row))",
-        dir.display().to_string(),
-        if views {
-            "con.execute(open('views.sql').read())\n"
-        } else {
-            ""
-        },
-        sql
-    );
-    let o = Command::new(python())
-        .args(["-c", &script])
-        .output()
-        .expect("running the project's python");
-    assert!(
-        o.status.success(),
-        "duckdb failed (scripts/test.sh installs it into .venv): {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    String::from_utf8(o.stdout).unwrap()
-}
-
 /// Runs `verbatim analyze` on `export` with the tiny model and `args`;
 /// returns the output folder.
 fn analyze(dir: &Path, export: &str, args: &[&str]) -> PathBuf {
+    analyze_with_stderr(dir, export, args).0
+}
+
+/// [`analyze`], with what the run wrote on stderr.
+fn analyze_with_stderr(dir: &Path, export: &str, args: &[&str]) -> (PathBuf, String) {
     let model = dir.join("model");
     if !model.exists() {
         common::tiny_bert_folder(&model);
@@ -90,8 +61,9 @@ fn analyze(dir: &Path, export: &str, args: &[&str]) -> PathBuf {
         .args(args)
         .output()
         .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    out
+    let stderr = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert!(o.status.success(), "{stderr}");
+    (out, stderr)
 }
 
 fn manifest(out: &Path) -> serde_json::Value {
@@ -133,14 +105,6 @@ fn nps_recomputed_in_duckdb_equals_agg_nps() {
     // The CSV twin has the same rows.
     let sql = "SELECT (SELECT count(*) FROM 'fact_response.parquet') = (SELECT count(*) FROM 'fact_response.csv')";
     assert_eq!(duckdb(sql, &out).trim(), "True");
-}
-
-/// One number from a query.
-fn number(sql: &str, dir: &Path, views: bool) -> i64 {
-    let row = query(sql, dir, views);
-    row.trim()
-        .parse()
-        .unwrap_or_else(|_| panic!("{sql}: {row}"))
 }
 
 #[test]
@@ -340,6 +304,7 @@ fn dim_date_has_every_day_of_the_run_and_joins_agg_nps_periods() {
         .find(|t| t["name"] == "dim_date")
         .expect("dim_date in the manifest's tables");
     assert_eq!(t["rows"], 22);
+    assert!(t.get("note").is_none(), "{t}");
 
     // Without a date column: written, empty, like driver_change.
     let undated = tempfile::tempdir().unwrap();
@@ -363,6 +328,91 @@ fn dim_date_has_every_day_of_the_run_and_joins_agg_nps_periods() {
         )
         .trim(),
         "0|0|True"
+    );
+}
+
+/// January 2026, a response a day, and one stray response on `stray`
+/// (line 17).
+fn stray_date_export(stray: &str) -> String {
+    let mut s = String::from("response_id,date,score,comment\n");
+    for day in 1..=30u32 {
+        let d = if day == 16 {
+            stray.to_string()
+        } else {
+            format!("2026-01-{day:02}")
+        };
+        s.push_str(&format!("S{day},{d},{},ok\n", day % 11));
+    }
+    s
+}
+
+#[test]
+fn dim_date_over_a_long_span_warns_and_over_a_century_has_only_the_dates() {
+    // Twelve years: every day, with a warning that names both ends.
+    let dir = tempfile::tempdir().unwrap();
+    let (out, stderr) = analyze_with_stderr(dir.path(), &stray_date_export("2014-01-16"), &[]);
+    let days = chrono::NaiveDate::from_ymd_opt(2026, 1, 30)
+        .unwrap()
+        .signed_duration_since(chrono::NaiveDate::from_ymd_opt(2014, 1, 16).unwrap())
+        .num_days()
+        + 1;
+    assert_eq!(
+        number("SELECT count(*) FROM 'dim_date.parquet'", &out, false),
+        days
+    );
+    assert!(
+        stderr.contains("warning: the date column `date`: response dates span more than 10 years")
+            && stderr.contains("from 2014-01-16 (line 17) to 2026-01-30 (line 31)")
+            && stderr.contains("every day between is a row"),
+        "{stderr}"
+    );
+
+    // A century and more: only the dates that occur, each once; every
+    // fact_response date still joins, and agg_nps's day periods too.
+    let dir = tempfile::tempdir().unwrap();
+    let (out, stderr) = analyze_with_stderr(
+        dir.path(),
+        &stray_date_export("1916-01-16"),
+        &["--periods", "day,month"],
+    );
+    assert!(
+        stderr.contains("from 1916-01-16 (line 17) to 2026-01-30 (line 31)")
+            && stderr.contains("only the 30 dates that occur, not every day between"),
+        "{stderr}"
+    );
+    let q = |sql: &str| number(sql, &out, false);
+    assert_eq!(q("SELECT count(*) FROM 'dim_date.parquet'"), 30);
+    assert_eq!(
+        q("SELECT count(DISTINCT date) FROM 'dim_date.parquet'"),
+        q("SELECT count(DISTINCT response_date) FROM 'fact_response.parquet'")
+    );
+    assert_eq!(
+        q(
+            "SELECT count(*) FROM 'fact_response.parquet' AS f ANTI JOIN 'dim_date.parquet' AS d \
+           ON d.date = f.response_date"
+        ),
+        0
+    );
+    assert_eq!(
+        q(
+            "SELECT count(*) FROM 'agg_nps.parquet' AS a ANTI JOIN 'dim_date.parquet' AS d \
+           ON d.day_label = a.period_label AND d.date = a.period_start_date \
+           WHERE a.period = 'day'"
+        ),
+        0
+    );
+    let m = manifest(&out);
+    let t = m["tables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "dim_date")
+        .expect("dim_date in the manifest's tables");
+    assert_eq!(t["rows"], 30);
+    let note = t["note"].as_str().expect("a note on dim_date");
+    assert!(
+        note.contains("from 1916-01-16 (line 17) to 2026-01-30 (line 31)"),
+        "{note}"
     );
 }
 

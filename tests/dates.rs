@@ -197,6 +197,33 @@ fn an_undecidable_column_is_refused_until_date_format_says() {
 }
 
 #[test]
+fn a_time_column_of_plain_numbers_is_no_date_column() {
+    // Milliseconds in the range of Excel serials (20,000–80,000): under a
+    // name ending in `time` they are durations; under `created_at` dates.
+    let w = Workdir::new();
+    let ms = ["31200", "45000", "62480", "75001"];
+    let input = export(&w, "t.csv", "score,comment,HANDLE_TIME,channel", &ms);
+    let o = w.analyze(&input, "out", &[]);
+    assert!(o.status.success(), "{}", show(&o));
+    assert!(
+        !String::from_utf8_lossy(&o.stderr).contains("taken as the date column"),
+        "{}",
+        show(&o)
+    );
+    let m = w.manifest("out");
+    assert!(m["input"]["date_column"].is_null(), "{m:#}");
+    assert!(m["input"]["date_format"].is_null(), "{m:#}");
+
+    let input = export(&w, "c.csv", "score,comment,created_at,channel", &ms);
+    let o = w.analyze(&input, "created", &[]);
+    assert!(o.status.success(), "{}", show(&o));
+    let m = w.manifest("created");
+    assert_eq!(m["input"]["date_column"], "created_at");
+    assert_eq!(m["input"]["date_format"], "excel");
+    assert_eq!(fact_column(&w, "created", "response_date")[0], "1985-06-02");
+}
+
+#[test]
 fn a_date_column_without_a_date_name_is_found_by_its_values() {
     let w = Workdir::new();
     let input = export(

@@ -399,6 +399,7 @@ fn realistic_report() -> ReportData {
             name: "fact_response".into(),
             rows: n,
             files: vec!["fact_response.parquet".into(), "fact_response.csv".into()],
+            note: None,
         }],
     };
     let comment = |text: &str, score: u8| ExampleComment {

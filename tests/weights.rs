@@ -6,12 +6,13 @@
 //! is not there a usage error.
 
 mod common;
+mod support;
 #[path = "common/workdir.rs"]
 mod workdir;
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 
+use support::duckdb::duckdb;
 use workdir::{show, Workdir};
 
 /// Semicolons, so that the decimal comma of `1,5` needs no quotes. Lines
@@ -29,29 +30,6 @@ r8;9;good;chat;
 r9;10;great;phone;heavy
 r10;9;nice app;chat;2.25
 ";
-
-fn python() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python")
-}
-
-/// Runs `sql` in DuckDB inside `dir`; one line per row, fields joined by `|`.
-fn duckdb(sql: &str, dir: &Path) -> String {
-    let script = format!(
-        "import duckdb, os\nos.chdir({:?})\ncon = duckdb.connect()\nfor row in con.sql({:?}).fetchall():\n    print('|'.join('' if v is None else str(v) for v in row))",
-        dir.display().to_string(),
-        sql
-    );
-    let o = Command::new(python())
-        .args(["-c", &script])
-        .output()
-        .expect("running the project's python");
-    assert!(
-        o.status.success(),
-        "duckdb failed (scripts/test.sh installs it into .venv): {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    String::from_utf8(o.stdout).expect("utf-8")
-}
 
 fn csv_rows(path: &Path) -> Vec<csv::StringRecord> {
     let mut r = csv::Reader::from_path(path).expect("open csv");
@@ -197,4 +175,44 @@ fn a_missing_weight_column_is_a_usage_error_naming_the_flag() {
         show(&o)
     );
     assert!(!w.path("out").exists(), "no output folder on a usage error");
+}
+
+#[test]
+fn weight_column_in_a_config_file_works_like_the_flag() {
+    let w = Workdir::new();
+    let input = w.write("export.csv", EXPORT);
+    let config = w.write("verbatim.toml", "[input]\nweight_column = \"weight\"\n");
+    let config = config.display().to_string();
+    let by_flag = w.analyze(&input, "flag", &["--weight-column", "weight"]);
+    assert!(by_flag.status.success(), "{}", show(&by_flag));
+    let by_file = w.analyze(&input, "file", &["--config", &config]);
+    assert!(by_file.status.success(), "{}", show(&by_file));
+    // The same console lines (the timings aside) and the same tables.
+    let weighted = |o: &std::process::Output| {
+        String::from_utf8_lossy(&o.stdout)
+            .lines()
+            .filter(|l| l.contains("weighted NPS") || l.starts_with("read "))
+            .map(str::to_string)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(weighted(&by_file).len(), 2, "{}", show(&by_file));
+    assert_eq!(weighted(&by_file), weighted(&by_flag));
+    for file in ["agg_nps.csv", "rejects.csv"] {
+        let read = |out: &str| std::fs::read(w.path(out).join(file)).expect(file);
+        assert!(read("file") == read("flag"), "{file} differs");
+    }
+    let (flag, file) = (w.manifest("flag"), w.manifest("file"));
+    assert_eq!(file["input"]["weight_column"], "weight", "{file:#}");
+    assert_eq!(file["nps"], flag["nps"]);
+    assert_eq!(file["counts"], flag["counts"]);
+    // The flag wins over the file.
+    let wrong = w.write("wrong.toml", "[input]\nweight_column = \"gewicht\"\n");
+    let wrong = wrong.display().to_string();
+    let o = w.analyze(
+        &input,
+        "both",
+        &["--config", &wrong, "--weight-column", "weight"],
+    );
+    assert!(o.status.success(), "{}", show(&o));
+    assert_eq!(w.manifest("both")["nps"], flag["nps"]);
 }

@@ -276,6 +276,7 @@ pub fn run(cfg: &AnalyzeConfig) -> Result<ExitCode> {
         cfg.survey == Survey::Employee,
     );
     note_unparsed_dates(&manifest);
+    warn_date_span(&manifest);
     note_truncated(&input);
     Ok(exit_code(cfg, &manifest, &written.drivers, &target))
 }
@@ -329,6 +330,20 @@ fn weights_info(input: &Input, result: &PassResult) -> Option<WeightsInfo> {
         weight_sum: all.weight_sum.unwrap_or(0.0),
         suppressed: all.weighted_suppressed.unwrap_or(true),
     })
+}
+
+/// Warns on stderr when the response dates span more than ten years: the
+/// note on `dim_date` in the manifest, which names the first and last date
+/// and their lines.
+fn warn_date_span(m: &RunManifest) {
+    let dim_date = m.tables.iter().find(|t| t.name == "dim_date");
+    let Some(note) = dim_date.and_then(|t| t.note.as_deref()) else {
+        return;
+    };
+    eprintln!(
+        "warning: the date column `{}`: {note} (manifest: the note on dim_date in tables)",
+        escape_name(m.input.date_column.as_deref().unwrap_or(""))
+    );
 }
 
 /// Says on stderr how many values of the date column were not read, with

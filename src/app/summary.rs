@@ -5,6 +5,7 @@
 use std::path::Path;
 
 use crate::classify::Taxonomy;
+use crate::output::driver_summary::label_lines;
 use crate::output::manifest::RunManifest;
 use crate::pipeline::PassResult;
 use crate::stats::driver_stats::DriverAnalysis;
@@ -136,20 +137,78 @@ pub(crate) fn side_lines(
             "  none with an interval clear of 0 and at least {min_n} mentions"
         ));
     }
-    for p in list.iter().take(6) {
-        let d = p.driver;
-        let name = match p.scope {
-            DriverScope::Any => label(&d.topic),
-            other => format!("{} ({} mentions)", label(&d.topic), other.as_str()),
-        };
-        out.push(format!(
-            "  {:<40} {:>+6.1}  [{:+.1}, {:+.1}]  n={}",
-            name,
-            d.impact.unwrap_or(0.0),
-            d.impact_ci_low.unwrap_or(0.0),
-            d.impact_ci_high.unwrap_or(0.0),
-            d.mentions
-        ));
-    }
+    let rows: Vec<(String, String)> = list
+        .iter()
+        .take(6)
+        .map(|p| {
+            let d = p.driver;
+            let name = match p.scope {
+                DriverScope::Any => label(&d.topic),
+                other => format!("{} ({} mentions)", label(&d.topic), other.as_str()),
+            };
+            let figures = format!(
+                "{:>+6.1}  [{:+.1}, {:+.1}]  n={}",
+                d.impact.unwrap_or(0.0),
+                d.impact_ci_low.unwrap_or(0.0),
+                d.impact_ci_high.unwrap_or(0.0),
+                d.mentions
+            );
+            (name, figures)
+        })
+        .collect();
+    out.extend(label_lines(&rows));
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stats::drivers::{rank, Direction, Driver};
+
+    fn driver(topic: &str, impact: f64, mentions: u64) -> Driver {
+        Driver {
+            topic: topic.into(),
+            mentions,
+            share_of_detractors: Some(0.1),
+            share_of_promoters: Some(0.1),
+            nps_mentions: Some(0.0),
+            nps_without: Some(0.0),
+            impact: Some(impact),
+            impact_ci_low: Some(impact - 2.0),
+            impact_ci_high: Some(impact + 2.0),
+            direction: if impact < 0.0 {
+                Direction::PullsDown
+            } else {
+                Direction::PullsUp
+            },
+            suppressed: false,
+        }
+    }
+
+    #[test]
+    fn a_long_driver_label_keeps_the_figures_in_line() {
+        let table = |scope, drivers: Vec<Driver>| DriverTable {
+            scope,
+            ranking: rank(&drivers),
+            drivers,
+        };
+        let tables = vec![
+            table(DriverScope::Any, vec![driver("speed", 4.0, 120)]),
+            table(
+                DriverScope::Positive,
+                vec![driver("friendliness", 12.5, 300)],
+            ),
+        ];
+        let label = |id: &str| match id {
+            "friendliness" => "Agent friendliness and empathy".to_string(),
+            _ => "Speed".to_string(),
+        };
+        let lines = side_lines(&tables, Side::Promoter, &label, 30);
+        assert_eq!(lines.len(), 3, "{lines:#?}");
+        assert!(lines[1].starts_with("  Agent friendliness and empathy (positive mentions) "));
+        // The impact's last digit ends in the same column on both rows.
+        let end = |l: &str| l.find('[').expect("an interval");
+        assert_eq!(end(&lines[1]), end(&lines[2]), "{lines:#?}");
+        assert!(lines[2].starts_with("  Speed "), "{lines:#?}");
+    }
 }

@@ -20,7 +20,8 @@ use crate::stats::bootstrap::BootstrapSettings;
 ///
 /// Writes into --out, each table as Parquet and CSV: fact_response (one row
 /// per response), bridge_response_topic (response × topic), dim_topic,
-/// dim_date (every day from the first response date to the last),
+/// dim_date (every day from the first response date to the last; only the
+/// dates that occur when they span over 100 years),
 /// agg_nps (NPS per segment and period, with intervals, comparisons and
 /// Benjamini–Hochberg flags), topic_driver (with seeded bootstrap intervals),
 /// key_driver, driver_change, segment_driver, team_view, followup (call-back

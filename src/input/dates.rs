@@ -44,7 +44,8 @@ const DATE_NAMES: &[&str] = &[
 /// starts with one of `FIRST_WORDS` or ends with one of `LAST_WORDS`
 /// (`date_of_visit`, `CUSTOMER_RESPONSE_DATE`, `closed_at`, `Eingangsdatum`),
 /// provided at least half of its first values read as dates: a
-/// `handle_time` of seconds is no date.
+/// `handle_time` of seconds is no date. Plain numbers count as dates there
+/// only under a name of [`NUMBER_WORDS`].
 const FIRST_WORDS: &[&str] = &["date", "datum", "time", "timestamp", "datetime", "fecha"];
 const LAST_WORDS: &[&str] = &[
     "date",
@@ -57,6 +58,14 @@ const LAST_WORDS: &[&str] = &[
     "on",
     "created",
 ];
+
+/// Words of a snake-case name under which plain numbers (Excel serials, Unix
+/// seconds or milliseconds) may be dates: `created_at`, `SURVEY_TIMESTAMP`,
+/// `Eingangsdatum` (any word ending in `datum`), or a last word `at`. A bare
+/// `time` is not one: `HANDLE_TIME` or `wait_time` of 20,000–80,000
+/// milliseconds would read as Excel serials of 1954–2119, and thousands of
+/// seconds as Unix times.
+const NUMBER_WORDS: &[&str] = &["date", "datetime", "timestamp", "datum", "fecha", "created"];
 
 /// Share of a column's first non-empty values that must read as dates for
 /// the column to be taken by content (no date-like name).
@@ -100,8 +109,10 @@ impl FoundBy {
 /// preference); else the first whose snake-case name starts or ends with a
 /// date word (`CUSTOMER_RESPONSE_DATE`, `closed_at`) and of whose values in
 /// `rows` (the first responses' segment values) at least half read as
-/// dates; else the first of whose values at least [`CONTENT_SHARE`] read as
-/// dates (three at least; plain numbers do not count).
+/// dates (plain numbers only under a name of `NUMBER_WORDS`: a
+/// `HANDLE_TIME` of milliseconds is no date); else the first of whose
+/// values at least [`CONTENT_SHARE`] read as dates (three at least; plain
+/// numbers do not count).
 pub fn find_date_column(
     columns: &[String],
     flag: Option<&str>,
@@ -127,29 +138,80 @@ pub fn find_date_column(
     {
         return Ok(Some((c, FoundBy::Name)));
     }
-    let sniff = |c: usize, numbers: bool| {
+    // A column's values are read once, when a rule first asks, for both
+    // rules' shares.
+    let mut sniffed: Vec<Option<Option<Shares>>> = vec![None; columns.len()];
+    let mut shares = |c: usize| *sniffed[c].get_or_insert_with(|| Shares::of(rows, c));
+    if let Some(c) = (0..columns.len()).find(|&c| {
+        name_like(&columns[c])
+            && shares(c).is_some_and(|s| {
+                let share = if numbers_may_be_dates(&columns[c]) {
+                    s.with_numbers
+                } else {
+                    s.without_numbers
+                };
+                share >= 0.5
+            })
+    }) {
+        return Ok(Some((c, FoundBy::NameLike)));
+    }
+    Ok((0..columns.len())
+        .find(|&c| shares(c).is_some_and(|s| s.without_numbers >= CONTENT_SHARE))
+        .map(|c| (c, FoundBy::Content)))
+}
+
+/// The shares of a column's first values that read as dates, from one
+/// [`DateSniffer`] pass: with plain numbers counted (when their range fits
+/// Excel serials or Unix times) for the name rule, and without for the
+/// content rule.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Shares {
+    with_numbers: f64,
+    without_numbers: f64,
+}
+
+impl Shares {
+    /// Column `c` of `rows`; `None` below three non-empty values.
+    fn of(rows: &[&[String]], c: usize) -> Option<Shares> {
         let mut s = DateSniffer::default();
         for (line, row) in rows.iter().enumerate() {
             s.see(line as u64, row.get(c).map_or("", String::as_str));
         }
-        s.readable_share(numbers)
-    };
-    let name_like = |name: &str| {
-        let snake = super::names::snake(name);
-        let words: Vec<&str> = snake.split('_').filter(|w| !w.is_empty()).collect();
-        let first = |w: &&str| FIRST_WORDS.contains(w);
-        let last = |w: &&str| LAST_WORDS.contains(w) || w.ends_with("datum");
-        words.len() > 1 && (words.first().is_some_and(first) || words.last().is_some_and(last))
-            || words.len() == 1 && words[0].ends_with("datum")
-    };
-    if let Some(c) = (0..columns.len())
-        .find(|&c| name_like(&columns[c]) && sniff(c, true).is_some_and(|s| s >= 0.5))
-    {
-        return Ok(Some((c, FoundBy::NameLike)));
+        Some(Shares {
+            with_numbers: s.readable_share(true)?,
+            without_numbers: s.readable_share(false)?,
+        })
     }
-    Ok((0..columns.len())
-        .find(|&c| sniff(c, false).is_some_and(|s| s >= CONTENT_SHARE))
-        .map(|c| (c, FoundBy::Content)))
+}
+
+/// The words of `name` in snake case (`CUSTOMER_RESPONSE_DATE` → customer,
+/// response, date).
+fn words(name: &str) -> Vec<String> {
+    super::names::snake(name)
+        .split('_')
+        .filter(|w| !w.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// Whether `name` starts with a date word of `FIRST_WORDS` or ends with one
+/// of `LAST_WORDS` (or is one word ending in `datum`).
+fn name_like(name: &str) -> bool {
+    let words = words(name);
+    let first = |w: &String| FIRST_WORDS.contains(&w.as_str());
+    let last = |w: &String| LAST_WORDS.contains(&w.as_str()) || w.ends_with("datum");
+    words.len() > 1 && (words.first().is_some_and(first) || words.last().is_some_and(last))
+        || words.len() == 1 && words[0].ends_with("datum")
+}
+
+/// Whether plain numbers in a column named `name` may be dates: a word of
+/// [`NUMBER_WORDS`] (or one ending in `datum`) anywhere, or `at` last.
+fn numbers_may_be_dates(name: &str) -> bool {
+    let words = words(name);
+    words
+        .iter()
+        .any(|w| NUMBER_WORDS.contains(&w.as_str()) || w.ends_with("datum"))
+        || words.last().is_some_and(|w| w == "at")
 }
 
 /// How the values of the date column are read, decided once per run.
@@ -849,6 +911,70 @@ mod tests {
         let nums: Vec<Vec<String>> = (0..10).map(|i| vec![format!("{}", 43_000 + i)]).collect();
         let rows: Vec<&[String]> = nums.iter().map(Vec::as_slice).collect();
         assert_eq!(find_date_column(&c, None, &rows), Ok(None));
+    }
+
+    #[test]
+    fn plain_numbers_are_dates_only_under_a_date_name() {
+        // 20,000–80,000: Excel serials of 1954–2119 by their range, and
+        // milliseconds of a duration just as well.
+        let values: Vec<Vec<String>> = [31_200, 45_000, 62_480, 75_001]
+            .iter()
+            .map(|v| vec![v.to_string()])
+            .collect();
+        let rows: Vec<&[String]> = values.iter().map(Vec::as_slice).collect();
+        for name in ["HANDLE_TIME", "wait_time", "TimeOnHold", "time_to_answer"] {
+            assert!(name_like(name), "{name} has a date word");
+            assert!(!numbers_may_be_dates(name), "{name}");
+            assert_eq!(
+                find_date_column(&cols(&[name]), None, &rows),
+                Ok(None),
+                "{name}"
+            );
+        }
+        for name in [
+            "created_at",
+            "closed_at",
+            "SURVEY_TIMESTAMP",
+            "submission_date",
+            "date_of_visit",
+            "Eingangsdatum",
+            "createdOn",
+            "fecha_respuesta",
+        ] {
+            assert!(numbers_may_be_dates(name), "{name}");
+            // `created_at` is a date name itself; the others are date-like.
+            let found = find_date_column(&cols(&[name]), None, &rows);
+            assert!(
+                matches!(found, Ok(Some((0, FoundBy::Name | FoundBy::NameLike)))),
+                "{name}: {found:?}"
+            );
+        }
+        // Dates written as dates still make a `…_time` column the date column.
+        let iso: Vec<Vec<String>> = (1..=3).map(|d| vec![format!("2026-01-0{d}")]).collect();
+        let rows: Vec<&[String]> = iso.iter().map(Vec::as_slice).collect();
+        assert_eq!(
+            find_date_column(&cols(&["response_time"]), None, &rows),
+            Ok(Some((0, FoundBy::NameLike)))
+        );
+    }
+
+    #[test]
+    fn one_pass_gives_both_shares() {
+        // Twenty Excel serials and one ISO date: every value reads with the
+        // numbers counted, one in 21 without.
+        let mut values: Vec<Vec<String>> =
+            (0..20).map(|i| vec![format!("{}", 43_000 + i)]).collect();
+        values.push(vec!["2018-04-13".to_string()]);
+        let rows: Vec<&[String]> = values.iter().map(Vec::as_slice).collect();
+        assert_eq!(
+            Shares::of(&rows, 0),
+            Some(Shares {
+                with_numbers: 1.0,
+                without_numbers: 1.0 / 21.0
+            })
+        );
+        assert_eq!(Shares::of(&rows[..2], 0), None, "below three values");
+        assert_eq!(Shares::of(&rows, 1), None, "no such column: no values");
     }
 
     fn decide(values: &[&str]) -> Result<DateFormat, String> {

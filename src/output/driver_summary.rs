@@ -9,6 +9,59 @@ use std::fmt::Write;
 
 use crate::stats::driver_stats::DriverAnalysis;
 
+/// The label column of the console's driver lists is as wide as its longest
+/// label, but at least this many characters (so the usual labels keep one
+/// layout from run to run)…
+pub const LABEL_MIN: usize = 40;
+/// …and at most this many; a longer label wraps at spaces onto lines of its
+/// own, its figures on its last line.
+pub const LABEL_MAX: usize = 60;
+
+/// Lines `  LABEL  FIGURES` with the figures in one column: the labels are
+/// padded to the widest of them, between [`LABEL_MIN`] and [`LABEL_MAX`]
+/// characters, and a label over [`LABEL_MAX`] is wrapped. Labels such as
+/// "Agent friendliness and empathy (positive mentions)" then no longer push
+/// their figures out of line.
+pub fn label_lines(rows: &[(String, String)]) -> Vec<String> {
+    let width = rows
+        .iter()
+        .map(|(label, _)| label.chars().count())
+        .max()
+        .unwrap_or(0)
+        .clamp(LABEL_MIN, LABEL_MAX);
+    let mut out = Vec::new();
+    for (label, figures) in rows {
+        let mut parts = wrap(label, width);
+        let last = parts.pop().unwrap_or_default();
+        out.extend(parts.into_iter().map(|p| format!("  {p}")));
+        out.push(format!("  {last:<width$} {figures}"));
+    }
+    out
+}
+
+/// `text` in lines of at most `width` characters, broken at spaces (a word
+/// longer than a line is cut); at least one line.
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        let mut word: Vec<char> = word.chars().collect();
+        let used = line.chars().count();
+        if used > 0 && used + 1 + word.len() > width {
+            lines.push(std::mem::take(&mut line));
+        }
+        while word.len() > width {
+            lines.push(word.drain(..width).collect());
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.extend(word);
+    }
+    lines.push(line);
+    lines
+}
+
 /// The summary lines, `label` turning a topic id into its display label.
 pub fn driver_summary(
     a: &DriverAnalysis,
@@ -52,10 +105,18 @@ pub fn driver_summary(
                     .total_cmp(&x.total.abs())
                     .then_with(|| x.group.cmp(&y.group))
             });
-            for p in parts.iter().take(5) {
-                let _ = writeln!(o, "  {:<40} {:+.2}", label(&p.group), p.total);
+            let mut rows: Vec<(String, String)> = parts
+                .iter()
+                .take(5)
+                .map(|p| (label(&p.group), format!("{:+.2}", p.total)))
+                .collect();
+            rows.push((
+                sh.remainder.group.clone(),
+                format!("{:+.2}", sh.remainder.total),
+            ));
+            for line in label_lines(&rows) {
+                let _ = writeln!(o, "{line}");
             }
-            let _ = writeln!(o, "  {:<40} {:+.2}", sh.remainder.group, sh.remainder.total);
         }
         None => {
             let _ = writeln!(o, "ΔNPS: no two consecutive periods to compare");
@@ -77,4 +138,60 @@ pub fn driver_summary(
         a.mismatches
     );
     o
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Where the figures start on each line that has them.
+    fn figure_columns(lines: &[String]) -> Vec<usize> {
+        lines
+            .iter()
+            .filter_map(|l| l.find(['+', '-']).map(|b| l[..b].chars().count()))
+            .collect()
+    }
+
+    fn rows(labels: &[&str]) -> Vec<(String, String)> {
+        labels
+            .iter()
+            .map(|l| (l.to_string(), "+1.0".to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn short_labels_keep_the_forty_character_column() {
+        let lines = label_lines(&rows(&["Wait time", "Billing"]));
+        assert_eq!(lines[0], format!("  {:<40} +1.0", "Wait time"));
+        assert_eq!(figure_columns(&lines), [43, 43]);
+    }
+
+    #[test]
+    fn a_long_label_widens_the_column_for_every_row() {
+        let long = "Agent friendliness and empathy (positive mentions)";
+        assert_eq!(long.chars().count(), 50);
+        let lines = label_lines(&rows(&["Wait time", long, "Préis"]));
+        assert_eq!(lines.len(), 3);
+        assert_eq!(figure_columns(&lines), [53, 53, 53], "{lines:#?}");
+        assert!(lines[1].starts_with(&format!("  {long} +1.0")));
+    }
+
+    #[test]
+    fn a_label_over_the_maximum_wraps_with_its_figures_on_its_last_line() {
+        let long =
+            "Agent friendliness, empathy and patience on the phone and in chat (negative mentions)";
+        let lines = label_lines(&rows(&["Wait time", long]));
+        assert_eq!(lines.len(), 3, "{lines:#?}");
+        assert_eq!(
+            lines[1],
+            "  Agent friendliness, empathy and patience on the phone and in"
+        );
+        assert!(lines[1].chars().count() <= 2 + LABEL_MAX);
+        assert_eq!(figure_columns(&lines), [2 + LABEL_MAX + 1; 2], "{lines:#?}");
+        assert!(lines[2].starts_with("  chat (negative mentions) "));
+        // A word longer than a line is cut.
+        let word = "x".repeat(LABEL_MAX + 5);
+        assert_eq!(wrap(&word, LABEL_MAX).len(), 2);
+        assert_eq!(wrap("", LABEL_MAX), [""]);
+    }
 }

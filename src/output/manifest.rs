@@ -261,6 +261,10 @@ pub struct TableInfo {
     pub name: String,
     pub rows: usize,
     pub files: Vec<String>,
+    /// Something a reader of the table should know: on `dim_date`, a span of
+    /// response dates over ten years (absent otherwise).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 /// What `manifest.json` holds: the [`RunManifest`] and, under `settings`,

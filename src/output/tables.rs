@@ -6,7 +6,7 @@
 //! | `fact_answer` | one row per non-empty answer to an open question | `response_id`, `question` |
 //! | `bridge_response_topic` | response × question × topic | `response_id`, `question`, `topic_id` |
 //! | `dim_topic` | one row per topic of the taxonomy, and one [`NO_TOPIC`] | `topic_id` |
-//! | `dim_date` | one row per calendar day, first to last response date | `date` |
+//! | `dim_date` | one row per calendar day, first to last response date (over 100 years: the dates that occur) | `date` |
 //! | `agg_nps` | segment value × period | `segment_column`, `segment_value`, `period`, `period_start` |
 //! | `topic_driver` | topic × scope (any, negative, positive mentions) | `topic_id`, `scope` |
 //!
@@ -403,7 +403,8 @@ const DAYS: [&str; 7] = [
 ];
 
 /// `dim_date` rows for `days` (the caller gives every calendar day from the
-/// first response date to the last): calendar and ISO-week parts, the first
+/// first response date to the last, or over 100 years only the dates that
+/// occur: `crate::output::run`): calendar and ISO-week parts, the first
 /// day of the day's week (Monday), month and quarter, and the day's
 /// `period_label` of each `agg_nps` period kind (`day_label` `2026-01-05`,
 /// `week_label` `2026-W02`, `month_label` `2026-01`, `quarter_label`

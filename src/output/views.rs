@@ -197,6 +197,7 @@ mod tests {
             name: name.into(),
             rows: 0,
             files: exts.iter().map(|e| format!("{name}.{e}")).collect(),
+            note: None,
         }
     }
 
