@@ -66,6 +66,14 @@ fn an_employee_survey_withholds_small_groups_and_calls_no_one_back() {
     let m = w.manifest("emp");
     assert_eq!(m["settings"]["survey"], "employee");
     assert_eq!(w.manifest("cust")["settings"]["survey"], "customer");
+    // The shipped calibrations are for the installed model, not the tiny
+    // one: the similarity rule decides, and the manifest says no calibration
+    // fits the employee taxonomy and these weights (tests/real_model.rs
+    // checks that the installed model gets the employee calibration).
+    assert_eq!(m["topics"]["rule"], "similarity");
+    assert_eq!(m["topics"]["calibration"]["kind"], "none");
+    let reason = m["topics"]["calibration"]["reason"].as_str().unwrap();
+    assert!(reason.contains("taxonomy `employee`"), "{reason}");
     // The employee taxonomy by default.
     let topics: Vec<String> = rows(&w, "emp", "dim_topic")
         .iter()

@@ -293,3 +293,75 @@ fn a_comment_with_a_positive_and_a_negative_clause_is_mixed() {
         .collect();
     assert_eq!(got, want);
 }
+
+/// `--survey employee` with the installed model decides topics with the
+/// shipped employee calibration, a customer run of the same export with the
+/// contact-center one, and each manifest says which.
+#[test]
+fn an_employee_survey_uses_the_shipped_employee_calibration() {
+    load(Precision::Auto);
+    let dir = tempfile::tempdir().expect("temp folder");
+    let input = dir.path().join("enps.csv");
+    std::fs::write(
+        &input,
+        "id,score,comment\n\
+         e1,3,the pay is far too low for what we do\n\
+         e2,9,my manager always makes time for me\n\
+         e3,5,Überstunden ohne Ende\n\
+         e4,10,great colleagues\n\
+         e5,8,ok\n",
+    )
+    .expect("write enps.csv");
+    let run = |out: &str, extra: &[&str]| {
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_verbatim"))
+            .arg("analyze")
+            .arg(&input)
+            .arg("--out")
+            .arg(dir.path().join(out))
+            .args(["--quiet", "--min-n", "1"])
+            .args(extra)
+            .output()
+            .expect("run verbatim");
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let text = std::fs::read_to_string(dir.path().join(out).join("manifest.json"))
+            .expect("manifest.json");
+        serde_json::from_str::<serde_json::Value>(&text).expect("manifest is JSON")
+    };
+    let emp = run("emp", &["--survey", "employee"]);
+    let topics = &emp["topics"];
+    assert_eq!(topics["rule"], "calibrated", "{topics}");
+    assert_eq!(topics["calibration"]["kind"], "shipped");
+    assert_eq!(
+        topics["calibration"]["file"],
+        "models/taxonomy/calibration-employee-multilingual-e5-small.json"
+    );
+    assert_eq!(topics["provenance"]["taxonomy"]["name"], "employee");
+    assert_eq!(
+        topics["provenance"]["taxonomy"]["sha256"],
+        verbatim::classify::Taxonomy::default_employee().sha256
+    );
+    assert_eq!(topics["provenance"]["model_sha256"], emp["model"]["sha256"]);
+    assert!(topics["thresholds"]["pay_benefits"].is_number(), "{topics}");
+    let cust = run("cust", &[]);
+    assert_eq!(
+        cust["topics"]["calibration"]["file"],
+        "models/taxonomy/calibration-contact-center-multilingual-e5-small.json"
+    );
+    // The pay complaint is about pay.
+    let mut r = csv::Reader::from_path(dir.path().join("emp/bridge_response_topic.csv"))
+        .expect("bridge_response_topic");
+    let h = r.headers().unwrap().clone();
+    let col = |name: &str| h.iter().position(|x| x == name).expect(name);
+    let (id, topic) = (col("response_id"), col("topic_id"));
+    let pairs: Vec<(String, String)> = r
+        .records()
+        .map(|x| {
+            let x = x.unwrap();
+            (x[id].to_string(), x[topic].to_string())
+        })
+        .collect();
+    assert!(
+        pairs.contains(&("e1".to_string(), "pay_benefits".to_string())),
+        "{pairs:?}"
+    );
+}

@@ -213,52 +213,90 @@ fn a_calibrated_classifier_reports_the_probability_as_confidence() {
 
 #[test]
 fn the_shipped_calibration_fits_the_shipped_taxonomy_model_and_examples() {
-    let tax = Taxonomy::default_contact_center();
     let head = SentimentHead::default_head();
     let model_sha = head.provenance.model_sha256.clone();
-    let (cal, origin) = resolve(&tax, &model_sha, None).unwrap();
-    let cal = cal.expect("a calibration for the default taxonomy and model");
-    assert_eq!(
-        origin,
-        CalibrationOrigin::Shipped {
-            file: "models/taxonomy/calibration-contact-center-multilingual-e5-small.json".into()
-        }
-    );
-    // Fitted on exactly the labelled comments in the repository.
-    let (rows, sources) = calibration::default_training(&tax).unwrap();
-    assert_eq!(cal.provenance.training, sources);
-    assert_eq!(cal.provenance.rows, rows.len());
-    // Its recorded held-out figures beat the similarity rule on the same rows.
-    let old = cal.provenance.similarity_rule.unwrap();
-    assert!(
-        cal.provenance.cv.micro_f1 > old.micro_f1,
-        "{:?}",
-        cal.provenance
-    );
-    assert!(
-        cal.provenance.cv.macro_f1 > old.macro_f1,
-        "{:?}",
-        cal.provenance
-    );
+    for (tax, file) in [
+        (
+            Taxonomy::default_contact_center(),
+            "models/taxonomy/calibration-contact-center-multilingual-e5-small.json",
+        ),
+        (
+            Taxonomy::default_employee(),
+            "models/taxonomy/calibration-employee-multilingual-e5-small.json",
+        ),
+    ] {
+        let (cal, origin) = resolve(&tax, &model_sha, None).unwrap();
+        let cal = cal.expect("a calibration for the built-in taxonomy and default model");
+        assert_eq!(origin, CalibrationOrigin::Shipped { file: file.into() });
+        // Fitted on exactly the labelled comments in the repository.
+        let (rows, sources) = calibration::default_training(&tax).unwrap();
+        assert_eq!(cal.provenance.training, sources);
+        assert_eq!(cal.provenance.rows, rows.len());
+        // Its recorded held-out figures beat the similarity rule on the same rows.
+        let old = cal.provenance.similarity_rule.unwrap();
+        assert!(
+            cal.provenance.cv.micro_f1 > old.micro_f1,
+            "{:?}",
+            cal.provenance
+        );
+        assert!(
+            cal.provenance.cv.macro_f1 > old.macro_f1,
+            "{:?}",
+            cal.provenance
+        );
+    }
 }
 
 #[test]
 fn the_shipped_labelled_comments_cover_every_topic_in_five_languages() {
-    let tax = Taxonomy::default_contact_center();
-    for (file, text) in calibration::DEFAULT_TRAINING {
+    // (taxonomy, its files, least positives per topic in de/en/nl and in
+    // fr/es, least comments without a topic per file)
+    for (tax, files, big, small, least_none) in [
+        (
+            Taxonomy::default_contact_center(),
+            calibration::DEFAULT_TRAINING,
+            8,
+            4,
+            20,
+        ),
+        (
+            Taxonomy::default_employee(),
+            calibration::EMPLOYEE_TRAINING,
+            10,
+            4,
+            15,
+        ),
+    ] {
+        assert_eq!(calibration::shipped_training(&tax), Some(files));
+        assert_eq!(files.len(), 5, "{}", tax.name);
+        check_labelled_files(&tax, files, big, small, least_none);
+    }
+}
+
+fn check_labelled_files(
+    tax: &Taxonomy,
+    files: &[(&str, &str)],
+    big: usize,
+    small: usize,
+    least_none: usize,
+) {
+    for (file, text) in files {
         let lang = Path::new(file).file_stem().unwrap().to_str().unwrap();
-        let rows = calibration::read_topic_csv(text, file, &tax, "text", "topics", "|").unwrap();
+        let rows = calibration::read_topic_csv(text, file, tax, "text", "topics", "|").unwrap();
         let want = if ["de", "en", "nl"].contains(&lang) {
-            8
+            big
         } else {
-            4
+            small
         };
         for (t, topic) in tax.topics.iter().enumerate() {
             let n = rows.iter().filter(|r| r.topics.contains(&t)).count();
             assert!(n >= want, "{file}: {} has {n} positives", topic.id);
         }
         let none = rows.iter().filter(|r| r.topics.is_empty()).count();
-        assert!(none >= 20, "{file}: {none} comments without a topic");
+        assert!(
+            none >= least_none,
+            "{file}: {none} comments without a topic"
+        );
         assert!(
             rows.iter().any(|r| r.topics.len() > 1),
             "{file}: no multi-label row"
@@ -564,6 +602,47 @@ fn train_topics_writes_a_calibration_that_analyze_and_eval_use() {
     ] {
         assert!(stdout.contains(line), "{line}: {stdout}");
     }
+}
+
+#[test]
+fn train_topics_without_data_fits_a_built_in_taxonomy_on_its_own_comments() {
+    let w = Work::new();
+    let employee = Path::new(env!("CARGO_MANIFEST_DIR")).join("models/taxonomy/employee.toml");
+    let cal = w.path("employee.json");
+    let s = |p: &Path| p.display().to_string();
+    let o = w.run(&[
+        "train",
+        "topics",
+        "--taxonomy",
+        &s(&employee),
+        "--out",
+        &s(&cal),
+        "--folds",
+        "2",
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let c = TopicCalibration::load(&cal).unwrap();
+    let tax = Taxonomy::default_employee();
+    let (rows, sources) = calibration::default_training(&tax).unwrap();
+    assert_eq!(c.provenance.taxonomy.sha256, tax.sha256);
+    assert_eq!(c.provenance.training, sources);
+    assert_eq!(c.provenance.rows, rows.len());
+    // A taxonomy of one's own needs labelled comments of its own.
+    let tiny = w.write("tiny.toml", TINY_TAXONOMY);
+    let o = w.run(&[
+        "train",
+        "topics",
+        "--taxonomy",
+        &s(&tiny),
+        "--out",
+        &s(&w.path("tiny.json")),
+    ]);
+    assert!(!o.status.success());
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("--data is needed"),
+        "{}",
+        text(&o)
+    );
 }
 
 #[test]

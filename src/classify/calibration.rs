@@ -45,11 +45,19 @@ use crate::classify::metrics::{multilabel, MultiLabelScore};
 /// File format tag written into every calibration file.
 pub const CALIBRATION_FORMAT: &str = "verbatim-topic-calibration/1";
 
-/// Calibrations shipped with the tool: (file name, contents).
-pub const SHIPPED: &[(&str, &str)] = &[(
-    "models/taxonomy/calibration-contact-center-multilingual-e5-small.json",
-    include_str!("../../models/taxonomy/calibration-contact-center-multilingual-e5-small.json"),
-)];
+/// Calibrations shipped with the tool: (file name, contents). [`resolve`]
+/// uses the one fitted for the taxonomy file and encoder weights in use, so
+/// each built-in taxonomy gets its own by default.
+pub const SHIPPED: &[(&str, &str)] = &[
+    (
+        "models/taxonomy/calibration-contact-center-multilingual-e5-small.json",
+        include_str!("../../models/taxonomy/calibration-contact-center-multilingual-e5-small.json"),
+    ),
+    (
+        "models/taxonomy/calibration-employee-multilingual-e5-small.json",
+        include_str!("../../models/taxonomy/calibration-employee-multilingual-e5-small.json"),
+    ),
+];
 
 /// The project's own labelled comments for the contact-center taxonomy,
 /// compiled in: (file name, contents).
@@ -75,6 +83,46 @@ pub const DEFAULT_TRAINING: &[(&str, &str)] = &[
         include_str!("../../models/taxonomy/train/contact-center/nl.csv"),
     ),
 ];
+
+/// The project's own labelled eNPS comments for the employee taxonomy,
+/// compiled in: (file name, contents).
+pub const EMPLOYEE_TRAINING: &[(&str, &str)] = &[
+    (
+        "models/taxonomy/train/employee/de.csv",
+        include_str!("../../models/taxonomy/train/employee/de.csv"),
+    ),
+    (
+        "models/taxonomy/train/employee/en.csv",
+        include_str!("../../models/taxonomy/train/employee/en.csv"),
+    ),
+    (
+        "models/taxonomy/train/employee/es.csv",
+        include_str!("../../models/taxonomy/train/employee/es.csv"),
+    ),
+    (
+        "models/taxonomy/train/employee/fr.csv",
+        include_str!("../../models/taxonomy/train/employee/fr.csv"),
+    ),
+    (
+        "models/taxonomy/train/employee/nl.csv",
+        include_str!("../../models/taxonomy/train/employee/nl.csv"),
+    ),
+];
+
+/// The compiled-in labelled comments of each built-in taxonomy, by the
+/// taxonomy's name.
+pub const SHIPPED_TRAINING: &[(&str, &[(&str, &str)])] = &[
+    ("contact-center", DEFAULT_TRAINING),
+    ("employee", EMPLOYEE_TRAINING),
+];
+
+/// The compiled-in labelled comments for a taxonomy of this name, if any.
+pub fn shipped_training(taxonomy: &Taxonomy) -> Option<&'static [(&'static str, &'static str)]> {
+    SHIPPED_TRAINING
+        .iter()
+        .find(|(name, _)| *name == taxonomy.name)
+        .map(|(_, files)| *files)
+}
 
 /// One labelled comment: its text and topic indices into the taxonomy.
 #[derive(Clone, Debug, PartialEq)]
@@ -126,12 +174,23 @@ pub fn read_topic_csv(
     Ok(out)
 }
 
-/// The compiled-in labelled comments for `taxonomy` (the contact-center
-/// taxonomy) with their sources.
+/// The compiled-in labelled comments for `taxonomy` (a built-in taxonomy:
+/// [`SHIPPED_TRAINING`]) with their sources.
 pub fn default_training(taxonomy: &Taxonomy) -> Result<(Vec<TopicLabelled>, Vec<TrainingSource>)> {
+    let Some(files) = shipped_training(taxonomy) else {
+        bail!(
+            "no labelled comments are shipped for the taxonomy `{}` (only for {})",
+            taxonomy.name,
+            SHIPPED_TRAINING
+                .iter()
+                .map(|(n, _)| format!("`{n}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    };
     let mut rows = Vec::new();
     let mut sources = Vec::new();
-    for (file, text) in DEFAULT_TRAINING {
+    for (file, text) in files {
         let r = read_topic_csv(text, file, taxonomy, "text", "topics", "|")?;
         sources.push(TrainingSource {
             file: file.to_string(),
@@ -973,6 +1032,41 @@ pub fn train(input: TrainInput, s: &FitSettings) -> Result<TopicCalibration> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_built_in_taxonomy_has_its_shipped_calibration_and_labelled_comments() {
+        // One encoder for all: the one the shipped sentiment head is for.
+        let model_sha = crate::classify::SentimentHead::default_head()
+            .provenance
+            .model_sha256;
+        for (tax, file) in [
+            (
+                Taxonomy::default_contact_center(),
+                "models/taxonomy/calibration-contact-center-multilingual-e5-small.json",
+            ),
+            (
+                Taxonomy::default_employee(),
+                "models/taxonomy/calibration-employee-multilingual-e5-small.json",
+            ),
+        ] {
+            let (_, text) = SHIPPED.iter().find(|(f, _)| *f == file).expect(file);
+            let c = TopicCalibration::parse(text).expect(file);
+            assert_eq!(c.provenance.taxonomy.sha256, tax.sha256, "{file}");
+            assert_eq!(c.provenance.taxonomy.name, tax.name, "{file}");
+            let ids: Vec<&str> = c.topics.iter().map(|t| t.id.as_str()).collect();
+            let want: Vec<&str> = tax.topics.iter().map(|t| t.id.as_str()).collect();
+            assert_eq!(ids, want, "{file}");
+            c.check(&tax, &model_sha).expect(file);
+            // resolve picks it, and no other, for this taxonomy.
+            let (got, origin) = resolve(&tax, &model_sha, None).unwrap();
+            assert_eq!(got.as_ref(), Some(&c), "{file}");
+            assert_eq!(origin, CalibrationOrigin::Shipped { file: file.into() });
+            // Fitted on the compiled-in labelled comments of the taxonomy.
+            let (rows, sources) = default_training(&tax).unwrap();
+            assert_eq!(c.provenance.training, sources, "{file}");
+            assert_eq!(c.provenance.rows, rows.len(), "{file}");
+        }
+    }
 
     #[test]
     fn best_threshold_separates_and_counts_missed_positives() {

@@ -701,7 +701,8 @@ fn fitted_on(c: &TopicCalibration, tax: &Taxonomy, texts: &[&str], data_sha: &st
     if files.contains(data_sha) {
         return texts.len();
     }
-    let shipped = calibration::DEFAULT_TRAINING
+    let shipped = calibration::shipped_training(tax)
+        .unwrap_or_default()
         .iter()
         .any(|(_, t)| files.contains(crate::model::manifest::sha256_bytes(t.as_bytes()).as_str()));
     if !shipped {

@@ -54,8 +54,9 @@ pub enum Task {
     /// uncalibrated similarity rule's on the same rows. `verbatim analyze
     /// --topic-calibration FILE` uses it.
     ///
-    /// Without --data, fits the built-in contact-center taxonomy on the
-    /// project's own labelled comments (models/taxonomy/train/contact-center).
+    /// Without --data, fits a built-in taxonomy (contact-center, or
+    /// employee with --taxonomy models/taxonomy/employee.toml) on the
+    /// project's own labelled comments (models/taxonomy/train/NAME).
     /// Embedding is the slow part: about as long as analysing as many comments.
     ///
     /// Example: verbatim train topics --taxonomy my-topics.toml --data labelled.csv --out my-calibration.json
@@ -87,7 +88,7 @@ pub struct SentimentArgs {
 /// Arguments of `verbatim train topics`.
 #[derive(clap::Args, Debug)]
 pub struct TopicsArgs {
-    /// Labelled CSV file; repeat for several [default: the shipped examples, built-in taxonomy only]
+    /// Labelled CSV file; repeat for several [default: the shipped examples, built-in taxonomies only]
     #[arg(long = "data")]
     pub data: Vec<PathBuf>,
     /// Taxonomy TOML file [default: the built-in contact-center taxonomy]
@@ -128,8 +129,13 @@ fn train_topics(a: TopicsArgs) -> Result<ExitCode> {
     };
     let (rows, sources) = if a.data.is_empty() {
         anyhow::ensure!(
-            tax.sha256 == Taxonomy::default_contact_center().sha256,
-            "--data is needed: the shipped labelled comments are for the built-in contact-center taxonomy, not for `{}`",
+            [
+                Taxonomy::default_contact_center(),
+                Taxonomy::default_employee()
+            ]
+            .iter()
+            .any(|b| b.sha256 == tax.sha256),
+            "--data is needed: the shipped labelled comments are for the built-in taxonomies (contact-center, employee), not for `{}`",
             tax.name
         );
         calibration::default_training(&tax)?
