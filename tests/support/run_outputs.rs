@@ -3,7 +3,7 @@
 //! (`tests/kill.rs`, `tests/cache.rs`).
 //!
 //! "The same run": every CSV and Parquet file byte for byte, except that
-//! `fact_response` carries the run id in its `run_id` column, and the run
+//! `fact_response` and `fact_answer` carry the run id in their `run_id` column, and the run
 //! id is the start time (to the second) plus the input's checksum; there
 //! the rows are compared with that column left out (the Parquet file
 //! decoded with the `parquet` crate). `manifest.json` likewise differs by
@@ -72,7 +72,7 @@ pub fn export(rows: usize, seed: u64) -> String {
     s
 }
 
-/// The rows of `fact_response.parquet` without its `run_id` column.
+/// The rows of `fact_response.parquet` (or `fact_answer.parquet`) without its `run_id` column.
 pub fn fact_rows(bytes: &[u8]) -> Vec<arrow_array::RecordBatch> {
     let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(
         bytes::Bytes::copy_from_slice(bytes),
@@ -91,7 +91,7 @@ pub fn fact_rows(bytes: &[u8]) -> Vec<arrow_array::RecordBatch> {
         .collect()
 }
 
-/// `fact_response.csv` without its `run_id` column.
+/// `fact_response.csv` (or `fact_answer.csv`) without its `run_id` column.
 pub fn fact_csv(bytes: &[u8]) -> Vec<Vec<String>> {
     let mut r = csv::Reader::from_reader(bytes);
     let header = r.headers().expect("header").clone();
@@ -148,8 +148,8 @@ pub fn same_run(
     for (name, bytes) in want {
         let other = &got[name];
         let same = match name.as_str() {
-            "fact_response.parquet" => fact_rows(other) == fact_rows(bytes),
-            "fact_response.csv" => fact_csv(other) == fact_csv(bytes),
+            "fact_response.parquet" | "fact_answer.parquet" => fact_rows(other) == fact_rows(bytes),
+            "fact_response.csv" | "fact_answer.csv" => fact_csv(other) == fact_csv(bytes),
             "manifest.json" => manifest_rest(other) == manifest_rest(bytes),
             // The report shows the run id, the run time and the manifest
             // (timings): compared with every number blanked. The figures it
