@@ -907,6 +907,20 @@ impl Encoder for CachedEncoder<'_> {
         self.inner.name()
     }
 
+    /// With a fine-tuned topic branch the inner encoder runs every text
+    /// (the cache keeps vectors, not topic probabilities).
+    fn embed_with_topics(&self, texts: &[&str]) -> Result<(Vec<Vec<f32>>, Option<Vec<Vec<f32>>>)> {
+        if self.inner.has_topic_branch() {
+            self.inner.embed_with_topics(texts)
+        } else {
+            Ok((self.embed(texts)?, None))
+        }
+    }
+
+    fn has_topic_branch(&self) -> bool {
+        self.inner.has_topic_branch()
+    }
+
     fn dim(&self) -> usize {
         self.dim
     }
