@@ -832,7 +832,10 @@ impl Models {
         let t = &mut self.topics_info;
         t.rule = format!("fine-tuned top {} layers", model.settings.layers);
         t.calibration = CalibrationOrigin::None {
-            reason: format!("replaced by --topic-model (weights sha256 {})", model.weights_sha256),
+            reason: format!(
+                "replaced by --topic-model (weights sha256 {})",
+                model.weights_sha256
+            ),
         };
         t.provenance = None;
         t.thresholds = Some(

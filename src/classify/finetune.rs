@@ -268,7 +268,13 @@ fn held_out(
 ) -> HeldOut {
     let (tp, fp, fn_) = counts(probs, truth, t);
     let (p, r) = (ratio(tp, tp + fp), ratio(tp, tp + fn_));
-    let f1 = |p: f64, r: f64| if p + r > 0.0 { 2.0 * p * r / (p + r) } else { 0.0 };
+    let f1 = |p: f64, r: f64| {
+        if p + r > 0.0 {
+            2.0 * p * r / (p + r)
+        } else {
+            0.0
+        }
+    };
     let per_topic = taxonomy
         .topics
         .iter()
@@ -349,7 +355,14 @@ fn out_of_fold(
         let train: Vec<usize> = (0..data.1.len())
             .filter(|&i| i >= labelled || fold_of[i] != f)
             .collect();
-        let (t, _) = fit(encoder, originals, data, &train, s, &format!("fold {} of {folds}", f + 1))?;
+        let (t, _) = fit(
+            encoder,
+            originals,
+            data,
+            &train,
+            s,
+            &format!("fold {} of {folds}", f + 1),
+        )?;
         let p = t.predict(encoder.fused_pass()?, data.0, &held, 64)?;
         for (&i, p) in held.iter().zip(p) {
             probs[i] = p;

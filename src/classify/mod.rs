@@ -495,9 +495,9 @@ impl Classifier {
                 threshold,
                 threshold_override,
             } => match &scored.probs {
-                Some(p) => finetune::tuned_rule(&scores, p, |_| {
-                    threshold_override.unwrap_or(*threshold)
-                }),
+                Some(p) => {
+                    finetune::tuned_rule(&scores, p, |_| threshold_override.unwrap_or(*threshold))
+                }
                 None => Vec::new(),
             },
         };

@@ -225,7 +225,10 @@ fn fine_tune(
     sources: Vec<TrainingSource>,
 ) -> Result<ExitCode> {
     let folds = a.folds.unwrap_or(3);
-    anyhow::ensure!(folds != 1, "--folds 1: use 0 (no cross-validation) or 2 to 100");
+    anyhow::ensure!(
+        folds != 1,
+        "--folds 1: use 0 (no cross-validation) or 2 to 100"
+    );
     let mut args = a.encoder.clone();
     args.precision = Precision::F32;
     args.threads = Some(args.threads.unwrap_or(2));

@@ -69,7 +69,7 @@ use rusqlite::{params, Connection, OpenFlags, OptionalExtension, TransactionBeha
 use sha2::{Digest, Sha256};
 use unicode_normalization::{is_nfc_quick, IsNormalized, UnicodeNormalization};
 
-use crate::model::Encoder;
+use crate::model::{Encoder, WithTopics};
 use crate::text::language;
 
 /// Layout version written in the `schema` table.
@@ -909,7 +909,7 @@ impl Encoder for CachedEncoder<'_> {
 
     /// With a fine-tuned topic branch the inner encoder runs every text
     /// (the cache keeps vectors, not topic probabilities).
-    fn embed_with_topics(&self, texts: &[&str]) -> Result<(Vec<Vec<f32>>, Option<Vec<Vec<f32>>>)> {
+    fn embed_with_topics(&self, texts: &[&str]) -> Result<WithTopics> {
         if self.inner.has_topic_branch() {
             self.inner.embed_with_topics(texts)
         } else {

@@ -407,9 +407,7 @@ impl FusedEncoder {
             }
         };
         let embed_norm = w.norm("embeddings.LayerNorm", h);
-        let layers = (0..shape.layers)
-            .map(|i| w.layer(family, i, h))
-            .collect();
+        let layers = (0..shape.layers).map(|i| w.layer(family, i, h)).collect();
         w.finish()?;
         Ok(FusedEncoder {
             word,
@@ -488,7 +486,9 @@ impl FusedEncoder {
     /// attention `bias` of [`FusedEncoder::embed`]. Differentiable when the
     /// layers' tensors require gradients.
     pub fn run(&self, layers: &[Layer], mut x: Tensor, bias: &Tensor) -> Tensor {
-        let (rows, len, h) = x.size3().expect("hidden states are [rows, longest, hidden]");
+        let (rows, len, h) = x
+            .size3()
+            .expect("hidden states are [rows, longest, hidden]");
         let heads = self.heads;
         for layer in layers {
             let qkv = layer

@@ -22,6 +22,10 @@ pub mod tuned;
 
 use anyhow::Result;
 
+/// Per text its vector and, from an encoder with a fine-tuned topic branch,
+/// per text its topic probabilities ([`Encoder::embed_with_topics`]).
+pub type WithTopics = (Vec<Vec<f32>>, Option<Vec<Vec<f32>>>);
+
 /// Turns texts into L2-normalised vectors of a fixed dimension.
 pub trait Encoder {
     /// A short name for reports and the run manifest.
@@ -33,7 +37,7 @@ pub trait Encoder {
     /// [`Encoder::embed`], and from the same pass each text's topic
     /// probabilities when the encoder carries a fine-tuned topic branch
     /// ([`tuned`]); `None` otherwise.
-    fn embed_with_topics(&self, texts: &[&str]) -> Result<(Vec<Vec<f32>>, Option<Vec<Vec<f32>>>)> {
+    fn embed_with_topics(&self, texts: &[&str]) -> Result<WithTopics> {
         Ok((self.embed(texts)?, None))
     }
     /// True when [`Encoder::embed_with_topics`] gives topic probabilities.
@@ -64,7 +68,7 @@ impl<E: Encoder + ?Sized> Encoder for &E {
     fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>> {
         (**self).embed(texts)
     }
-    fn embed_with_topics(&self, texts: &[&str]) -> Result<(Vec<Vec<f32>>, Option<Vec<Vec<f32>>>)> {
+    fn embed_with_topics(&self, texts: &[&str]) -> Result<WithTopics> {
         (**self).embed_with_topics(texts)
     }
     fn has_topic_branch(&self) -> bool {

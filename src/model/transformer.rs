@@ -27,7 +27,7 @@ use super::hf::{
 };
 use super::manifest::FolderInfo;
 use super::tuned::{layer_prefix, mean_pool, BelowCache, TopicBranch};
-use super::{Encoder, Precision};
+use super::{Encoder, Precision, WithTopics};
 
 /// Where the forward pass runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
@@ -389,7 +389,7 @@ impl TransformerEncoder {
         len: usize,
         slots: usize,
         topics: bool,
-    ) -> Result<(Vec<Vec<f32>>, Option<Vec<Vec<f32>>>)> {
+    ) -> Result<WithTopics> {
         let (ids, mask) = padded_block(rows, len, slots, self.pad_id, self.device);
         let (pooled, probs) = tch::no_grad(|| -> Result<(Tensor, Option<Tensor>)> {
             match (&self.arch, &self.branch) {
@@ -509,7 +509,10 @@ impl TransformerEncoder {
                 .collect())
         })?;
         Ok(BelowCache {
-            rows: rows.into_iter().map(|r| r.expect("every text has a row")).collect(),
+            rows: rows
+                .into_iter()
+                .map(|r| r.expect("every text has a row"))
+                .collect(),
         })
     }
 
@@ -548,7 +551,7 @@ impl Encoder for TransformerEncoder {
         })
     }
 
-    fn embed_with_topics(&self, texts: &[&str]) -> Result<(Vec<Vec<f32>>, Option<Vec<Vec<f32>>>)> {
+    fn embed_with_topics(&self, texts: &[&str]) -> Result<WithTopics> {
         let Some(b) = &self.branch else {
             return Ok((self.embed(texts)?, None));
         };

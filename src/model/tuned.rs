@@ -121,7 +121,8 @@ impl TopicBranch {
 /// `mask`, L2-normalised, in float32 (as the encoder's vectors are made).
 pub fn mean_pool(hidden: &Tensor, mask: &Tensor) -> Tensor {
     let m = mask.to_kind(Kind::Float).unsqueeze(-1);
-    let summed = (hidden.to_kind(Kind::Float) * &m).sum_dim_intlist([1i64].as_slice(), false, Kind::Float);
+    let summed =
+        (hidden.to_kind(Kind::Float) * &m).sum_dim_intlist([1i64].as_slice(), false, Kind::Float);
     let counts = m
         .sum_dim_intlist([1i64].as_slice(), false, Kind::Float)
         .clamp_min(1.0);
@@ -218,7 +219,11 @@ pub struct BelowCache {
 impl BelowCache {
     /// A right-padded batch of rows `idx`: hidden states, mask.
     fn batch(&self, idx: &[usize]) -> (Tensor, Tensor) {
-        let len = idx.iter().map(|&i| self.rows[i].size()[0]).max().unwrap_or(1);
+        let len = idx
+            .iter()
+            .map(|&i| self.rows[i].size()[0])
+            .max()
+            .unwrap_or(1);
         let hidden = self.rows.first().map_or(1, |r| r.size()[1]);
         let x = Tensor::zeros([idx.len() as i64, len, hidden], (Kind::Float, Device::Cpu));
         let mut mask = vec![0i64; idx.len() * len as usize];
