@@ -76,7 +76,7 @@ pub enum Task {
     /// Runs in float32 on --threads (default 2 here).
     ///
     /// Example: verbatim train topics --taxonomy my-topics.toml --data labelled.csv --out my-calibration.json
-    /// Example: verbatim train topics --fine-tune 4 --out my-topic-model
+    /// Example: verbatim train topics --fine-tune --out my-topic-model
     Topics(TopicsArgs),
 }
 
@@ -126,8 +126,8 @@ pub struct TopicsArgs {
     /// Cross-validation folds, 2 to 100 (with --fine-tune also 0: none) [default: 5; 3 with --fine-tune]
     #[arg(long, value_parser = count_in(0, 100))]
     pub folds: Option<usize>,
-    /// Fine-tune the encoder's top K layers and a topic head instead of fitting a calibration (see above).
-    #[arg(long, value_name = "K", value_parser = count_in(1, 48))]
+    /// Fine-tune the encoder's top K layers and a topic head instead of fitting a calibration (see above); `--fine-tune` alone: K = 4 (benches/FINETUNE.md: on the blind dev set K = 4 gave the best F1 at its threshold, K = 8 adds twice the time per text)
+    #[arg(long, value_name = "K", num_args = 0..=1, default_missing_value = "4", value_parser = count_in(1, 48))]
     pub fine_tune: Option<usize>,
     /// With --fine-tune: passes over the training rows.
     #[arg(long, default_value_t = 6, value_parser = count_in(1, 1000))]
