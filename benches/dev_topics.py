@@ -15,6 +15,8 @@ found topics; and comment sentiment against the labels (accuracy, per-class
 F1, macro-F1 over negative/neutral/positive; `mixed` shown apart).
 
 Usage: .venv/bin/python benches/dev_topics.py [--set ba_headers] [--keep DIR]
+       [--analyze-args "--topic-model DIR --topic-threshold 0.5"]
+(--analyze-args: extra flags for `verbatim analyze`, split on spaces.)
 """
 
 import argparse
@@ -108,6 +110,8 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--set", default="ba_headers", choices=sorted(SOURCES))
     ap.add_argument("--keep", help="folder to keep the input and analyze's output in")
+    ap.add_argument("--analyze-args", default="",
+                    help="extra flags for verbatim analyze, split on spaces (e.g. --topic-model DIR)")
     args = ap.parse_args()
     rows = load_set(args.set)
     work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="verbatim-dev-"))
@@ -119,7 +123,8 @@ def main():
         for r in rows:
             w.writerow([r["id"], r["score"], r["text"]])
     out = work / "out"
-    proc = subprocess.run([str(VERBATIM), "analyze", str(data), "--out", str(out), "--quiet"],
+    extra = args.analyze_args.split()
+    proc = subprocess.run([str(VERBATIM), "analyze", str(data), "--out", str(out), "--quiet", *extra],
                           capture_output=True, text=True)
     if proc.returncode != 0:
         sys.exit(f"verbatim analyze failed ({proc.returncode}):\n{proc.stderr}")
@@ -139,7 +144,8 @@ def main():
         return t
 
     n = len(rows)
-    print(f"{args.set}: {n} comments labelled blind; verbatim analyze with the default model, taxonomy and settings")
+    print(f"{args.set}: {n} comments labelled blind; verbatim analyze with the default model and taxonomy, "
+          + (f"flags {' '.join(extra)}" if extra else "default settings"))
     gold_none = sum(1 for r in rows if not r["topics"])
     pred_none = sum(1 for r in rows if not predicted.get(r["id"]))
     print(f"no topic: gold {gold_none / n:.0%}, predicted {pred_none / n:.0%}")

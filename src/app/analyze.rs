@@ -18,6 +18,7 @@ use super::progress::RunProgress;
 use super::spool::{sheet_copy, spool, Spooled};
 use super::summary;
 use crate::classify::calibration::{self, CalibrationOrigin, TopicCalibration};
+use crate::classify::finetune::{TopicModelDir, TopicModelFile};
 use crate::classify::head::{self, HeadOrigin};
 use crate::classify::sentiment_model;
 use crate::classify::{Classifier, ClassifierSettings, ModelSentiment, SentimentModel, Taxonomy};
@@ -134,6 +135,8 @@ pub struct AnalyzeConfig {
     pub max_reject_rate: Option<f64>,
     pub taxonomy: Option<PathBuf>,
     pub topic_calibration: Option<PathBuf>,
+    /// `--topic-model`: a fine-tuned topic branch (`train topics --fine-tune`).
+    pub topic_model: Option<PathBuf>,
     pub topic_threshold: Option<f32>,
     pub sentiment: SentimentChoice,
     /// Encoder folder.
@@ -190,13 +193,14 @@ pub fn run(cfg: &AnalyzeConfig) -> Result<ExitCode> {
         Some(p) => Some(EmbeddingCache::open(p).map_err(cache_error)?),
         None => None,
     };
-    let encoder = TransformerEncoder::load(&cfg.model, &cfg.encoder)
+    let mut encoder = TransformerEncoder::load(&cfg.model, &cfg.encoder)
         .code(ExitCode::Model)
         .with_context(|| format!("loading the model from {} (--model)", cfg.model.display()))?;
     let weights_sha256 = encoder
         .info()
         .weights_sha256(&cfg.model)
         .code(ExitCode::Model)?;
+    let topic_model = attach_topic_model(cfg, &mut encoder, &taxonomy, &weights_sha256)?;
     let cached = match &cache {
         Some(c) => {
             let prefix = cfg.encoder.prefix.as_deref();
@@ -212,6 +216,9 @@ pub fn run(cfg: &AnalyzeConfig) -> Result<ExitCode> {
         None => &encoder,
     };
     let mut models = Models::build(cfg, embedder, &weights_sha256, &taxonomy)?;
+    if let Some(m) = &topic_model {
+        models.use_topic_model(m, cfg.topic_threshold, &taxonomy)?;
+    }
     let key = parts::analysis_key(cfg, &encoder, &weights_sha256, &taxonomy, &models)?;
     let (Some(out), None) = (out, cfg.part) else {
         let part = cfg.part.expect("a part when there is no output folder");
@@ -863,6 +870,57 @@ impl Models {
             topics_info,
             precomputed: None,
         })
+    }
+}
+
+/// Loads `--topic-model`, checks it against the taxonomy and the encoder,
+/// and attaches its branch to `encoder`.
+fn attach_topic_model(
+    cfg: &AnalyzeConfig,
+    encoder: &mut TransformerEncoder,
+    taxonomy: &Taxonomy,
+    weights_sha256: &str,
+) -> Result<Option<TopicModelFile>> {
+    let Some(dir) = &cfg.topic_model else {
+        return Ok(None);
+    };
+    let m = TopicModelDir::load(dir)
+        .and_then(|m| m.check(taxonomy, weights_sha256).map(|()| m))
+        .code(ExitCode::Usage)
+        .with_context(|| format!("--topic-model {}", dir.display()))?;
+    m.attach(encoder).code(ExitCode::Model)?;
+    Ok(Some(m.meta))
+}
+
+impl Models {
+    /// Topics from the fine-tuned `model` instead of the calibration; the
+    /// manifest says so.
+    fn use_topic_model(
+        &mut self,
+        model: &TopicModelFile,
+        threshold_override: Option<f32>,
+        taxonomy: &Taxonomy,
+    ) -> Result<()> {
+        self.classifier
+            .set_tuned_topics(model, threshold_override)
+            .code(ExitCode::Usage)?;
+        let t = &mut self.topics_info;
+        t.rule = format!("fine-tuned top {} layers", model.settings.layers);
+        t.calibration = CalibrationOrigin::None {
+            reason: format!(
+                "replaced by --topic-model (weights sha256 {})",
+                model.weights_sha256
+            ),
+        };
+        t.provenance = None;
+        t.thresholds = Some(
+            taxonomy
+                .topics
+                .iter()
+                .map(|x| (x.id.clone(), model.threshold))
+                .collect(),
+        );
+        Ok(())
     }
 }
 

@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use anyhow::Result;
 use rayon::prelude::*;
 
-use super::{Classifier, CommentAnalysis};
+use super::{Classifier, CommentAnalysis, Scored};
 use crate::model::Encoder;
 use crate::text::clauses::split_clauses;
 
@@ -55,6 +55,9 @@ pub struct EmbeddedComment {
 pub struct EmbeddedTexts {
     texts: Vec<String>,
     vectors: Vec<Vec<f32>>,
+    /// Per text, a fine-tuned branch's topic probabilities, when the
+    /// encoder has one.
+    topic_probs: Option<Vec<Vec<f32>>>,
     comments: Vec<Option<EmbeddedComment>>,
 }
 
@@ -67,6 +70,11 @@ impl EmbeddedTexts {
     /// The vector of text `id` of the table.
     pub fn vector(&self, id: usize) -> &[f32] {
         &self.vectors[id]
+    }
+
+    /// The topic probabilities of text `id`, when the encoder gave them.
+    pub fn topic_probabilities(&self, id: usize) -> Option<&[f32]> {
+        self.topic_probs.as_ref().map(|p| p[id].as_slice())
     }
 
     /// Number of distinct texts (comments and clauses) embedded.
@@ -112,7 +120,7 @@ pub fn embed_comments(comments: &[&str], encoder: &dyn Encoder) -> Result<Embedd
         comments.len()
     );
     let refs: Vec<&str> = texts.list.iter().map(String::as_str).collect();
-    let vectors = encoder.embed(&refs)?;
+    let (vectors, topic_probs) = encoder.embed_with_topics(&refs)?;
     anyhow::ensure!(
         vectors.len() == refs.len(),
         "the encoder gave {} vectors for {} texts",
@@ -134,6 +142,7 @@ pub fn embed_comments(comments: &[&str], encoder: &dyn Encoder) -> Result<Embedd
     Ok(EmbeddedTexts {
         texts: texts.list,
         vectors,
+        topic_probs,
         comments,
     })
 }
@@ -161,8 +170,13 @@ pub fn classify_embedded(
     let EmbeddedTexts {
         texts,
         vectors,
+        topic_probs,
         comments,
     } = embedded;
+    anyhow::ensure!(
+        topic_probs.is_some() || !classifier.needs_topic_probabilities(),
+        "topics come from a fine-tuned topic model, but the encoder gave no topic probabilities"
+    );
     // The distinct texts in one batch, so that a sentiment model reading
     // the text gets them together.
     let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
@@ -199,10 +213,17 @@ pub fn classify_embedded(
                 .iter()
                 .map(|&i| sims[sims_at[i].expect("every clause has cosines")].clone())
                 .collect();
-            Some(classifier.analyse_scored(
+            let probs = topic_probs
+                .as_ref()
+                .map(|p| e.clause_ids.iter().map(|&i| p[i].clone()).collect());
+            let scored = Scored {
+                sims: clause_sims,
+                probs,
+            };
+            Some(classifier.analyse_with(
                 sentiments[e.whole],
                 e.clauses,
-                clause_sims,
+                scored,
                 clause_sentiment,
                 e.language,
             ))

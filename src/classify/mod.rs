@@ -20,6 +20,7 @@
 pub mod calibration;
 pub mod discover;
 pub mod embed;
+pub mod finetune;
 pub mod head;
 pub mod keywords;
 pub mod metrics;
@@ -158,6 +159,16 @@ pub struct TopicHit {
     pub clause: usize,
     /// Sentiment of that clause.
     pub polarity: Polarity,
+}
+
+/// The topic scores of a comment's clauses: cosines to each topic's
+/// examples and, with a fine-tuned branch, its probabilities.
+#[derive(Clone, Debug, Default)]
+pub struct Scored {
+    /// `sims[clause][topic]`.
+    pub sims: Vec<Vec<f32>>,
+    /// `probs[clause][topic]`.
+    pub probs: Option<Vec<Vec<f32>>>,
 }
 
 /// Everything the classifier says about one comment.
@@ -302,6 +313,13 @@ pub enum TopicRule {
         calibration: Box<TopicCalibration>,
         threshold_override: Option<f32>,
     },
+    /// Probabilities from a fine-tuned encoder branch
+    /// ([`finetune`], `--topic-model`), one threshold for every topic;
+    /// `threshold_override` (`--topic-threshold`) replaces it.
+    Tuned {
+        threshold: f32,
+        threshold_override: Option<f32>,
+    },
 }
 
 /// Sentiment and topic models ready for one encoder's vectors.
@@ -375,6 +393,49 @@ impl Classifier {
             threshold_override,
         };
         Ok(self)
+    }
+
+    /// Decides topics with the probabilities of a fine-tuned encoder branch
+    /// (`model`, checked against the taxonomy by
+    /// [`finetune::TopicModelDir::check`]); the encoder must carry that
+    /// branch ([`crate::model::Encoder::embed_with_topics`]).
+    pub fn with_tuned_topics(
+        mut self,
+        model: &finetune::TopicModelFile,
+        threshold_override: Option<f32>,
+    ) -> Result<Classifier> {
+        self.set_tuned_topics(model, threshold_override)?;
+        Ok(self)
+    }
+
+    /// [`Classifier::with_tuned_topics`] in place.
+    pub fn set_tuned_topics(
+        &mut self,
+        model: &finetune::TopicModelFile,
+        threshold_override: Option<f32>,
+    ) -> Result<()> {
+        anyhow::ensure!(
+            model.topics.len() == self.topics.len(),
+            "the topic model has {} topics but the taxonomy {}",
+            model.topics.len(),
+            self.topics.len()
+        );
+        if let Some(t) = threshold_override {
+            anyhow::ensure!(
+                (0.0..=1.0).contains(&t),
+                "--topic-threshold {t}: with a topic model it is a probability, between 0 and 1"
+            );
+        }
+        self.topic_rule = TopicRule::Tuned {
+            threshold: model.threshold,
+            threshold_override,
+        };
+        Ok(())
+    }
+
+    /// True when topics come from a fine-tuned branch's probabilities.
+    pub fn needs_topic_probabilities(&self) -> bool {
+        matches!(self.topic_rule, TopicRule::Tuned { .. })
     }
 
     /// The rule that decides topics.
@@ -463,7 +524,26 @@ impl Classifier {
         clause_sentiment: Vec<Sentiment>,
         language: Option<&'static str>,
     ) -> CommentAnalysis {
+        let scored = Scored {
+            sims: clause_sims,
+            probs: None,
+        };
+        self.analyse_with(sentiment, clauses, scored, clause_sentiment, language)
+    }
+
+    /// [`Classifier::analyse_scored`] with each clause's topic probabilities
+    /// from a fine-tuned branch, which the tuned rule needs (without them it
+    /// finds no topic).
+    pub fn analyse_with(
+        &self,
+        sentiment: Sentiment,
+        clauses: Vec<String>,
+        scored: Scored,
+        clause_sentiment: Vec<Sentiment>,
+        language: Option<&'static str>,
+    ) -> CommentAnalysis {
         let s = &self.settings;
+        let clause_sims = scored.sims;
         debug_assert_eq!(clause_sentiment.len(), clause_sims.len());
         let scores = self.topics.scores_of(&clauses, clause_sims, language);
         let decisions = match &self.topic_rule {
@@ -482,6 +562,15 @@ impl Classifier {
                 |t, f| calibration.probability(t, f),
                 |t| threshold_override.unwrap_or(calibration.topics[t].threshold),
             ),
+            TopicRule::Tuned {
+                threshold,
+                threshold_override,
+            } => match &scored.probs {
+                Some(p) => {
+                    finetune::tuned_rule(&scores, p, |_| threshold_override.unwrap_or(*threshold))
+                }
+                None => Vec::new(),
+            },
         };
         let topics = decisions
             .into_iter()

@@ -118,6 +118,9 @@ pub struct Args {
     /// Topic calibration from `verbatim train topics` [default: the one shipped for the taxonomy and model, if any; else the uncalibrated similarity rule, with a warning]
     #[arg(long)]
     pub topic_calibration: Option<PathBuf>,
+    /// Fine-tuned topic model folder from `verbatim train topics --fine-tune K`: topics from its probabilities (best clause per topic, the taxonomy's keyword rules applied, threshold from the folder or --topic-threshold) instead of the calibration; the encoder's frozen layers are shared, so it costs K extra layers per text, not a second pass. Sentiment is unchanged.
+    #[arg(long, value_name = "DIR", conflicts_with = "topic_calibration")]
+    pub topic_model: Option<PathBuf>,
     /// Sentiment head from `verbatim train sentiment` [default: the one shipped for the default model; for another model, one fitted at start-up on the shipped examples]
     #[arg(long)]
     pub sentiment_head: Option<PathBuf>,
@@ -301,6 +304,7 @@ impl Args {
                 .topic_calibration
                 .clone()
                 .or(a.topic_calibration.clone()),
+            topic_model: self.topic_model.clone(),
             topic_threshold: self.topic_threshold,
             sentiment: self.sentiment(&cfg),
             model: self

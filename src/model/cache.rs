@@ -69,7 +69,7 @@ use rusqlite::{params, Connection, OpenFlags, OptionalExtension, TransactionBeha
 use sha2::{Digest, Sha256};
 use unicode_normalization::{is_nfc_quick, IsNormalized, UnicodeNormalization};
 
-use crate::model::Encoder;
+use crate::model::{Encoder, WithTopics};
 use crate::text::language;
 
 /// Layout version written in the `schema` table.
@@ -905,6 +905,20 @@ impl<'a> CachedEncoder<'a> {
 impl Encoder for CachedEncoder<'_> {
     fn name(&self) -> String {
         self.inner.name()
+    }
+
+    /// With a fine-tuned topic branch the inner encoder runs every text
+    /// (the cache keeps vectors, not topic probabilities).
+    fn embed_with_topics(&self, texts: &[&str]) -> Result<WithTopics> {
+        if self.inner.has_topic_branch() {
+            self.inner.embed_with_topics(texts)
+        } else {
+            Ok((self.embed(texts)?, None))
+        }
+    }
+
+    fn has_topic_branch(&self) -> bool {
+        self.inner.has_topic_branch()
     }
 
     fn dim(&self) -> usize {

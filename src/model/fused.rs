@@ -59,7 +59,7 @@ impl Activation {
     }
 }
 
-struct Linear {
+pub(crate) struct Linear {
     weight: Tensor,
     bias: Tensor,
 }
@@ -70,12 +70,14 @@ impl Linear {
     }
 }
 
-struct LayerNorm {
+pub(crate) struct LayerNorm {
     weight: Tensor,
     bias: Tensor,
 }
 
-struct Layer {
+/// One transformer layer of the fused pass (query, key and value in one
+/// projection).
+pub struct Layer {
     qkv: Linear,
     out: Linear,
     attn_norm: LayerNorm,
@@ -187,6 +189,23 @@ impl<'a> Checkpoint<'a> {
         Ok(Checkpoint { file, names })
     }
 
+    /// The canonical names of the checkpoint's tensors.
+    pub fn canonical_names(&self) -> impl Iterator<Item = &String> {
+        self.names.keys()
+    }
+}
+
+/// Where the pass takes its tensors from, by canonical name: a checkpoint
+/// file, or tensors in memory (the trainable layers of
+/// [`super::tuned`], which must stay the same tensors for autograd).
+pub trait TensorSource {
+    /// The shape of tensor `name`, if there is one.
+    fn shape(&self, name: &str) -> Option<Vec<i64>>;
+    /// Tensor `name`, if there is one.
+    fn tensor(&self, name: &str) -> Option<Result<Tensor>>;
+}
+
+impl TensorSource for Checkpoint<'_> {
     fn shape(&self, name: &str) -> Option<Vec<i64>> {
         let view = self.file.tensor(self.names.get(name)?).ok()?;
         Some(view.shape().iter().map(|&d| d as i64).collect())
@@ -206,17 +225,29 @@ impl<'a> Checkpoint<'a> {
     }
 }
 
+/// Tensors in memory by name; the pass gets shallow copies, so gradients
+/// reach the originals.
+impl TensorSource for HashMap<String, Tensor> {
+    fn shape(&self, name: &str) -> Option<Vec<i64>> {
+        self.get(name).map(Tensor::size)
+    }
+
+    fn tensor(&self, name: &str) -> Option<Result<Tensor>> {
+        self.get(name).map(|t| Ok(t.shallow_clone()))
+    }
+}
+
 /// Takes tensors out of a checkpoint, reporting all the missing and
 /// misshapen ones at once.
-struct Weights<'a, 'b> {
-    source: &'b Checkpoint<'a>,
+struct Weights<'b> {
+    source: &'b dyn TensorSource,
     path: &'b Path,
     device: Device,
     kind: Kind,
     problems: Vec<String>,
 }
 
-impl Weights<'_, '_> {
+impl Weights<'_> {
     fn take(&mut self, name: &str, shape: &[i64]) -> Tensor {
         match self.source.tensor(name) {
             Some(Ok(t)) if t.size() == shape => t.to_device(self.device).to_kind(self.kind),
@@ -252,6 +283,52 @@ impl Weights<'_, '_> {
         }
     }
 
+    /// Layer `i` of a model of `family` with hidden size `h`.
+    fn layer(&mut self, family: Family, i: usize, h: i64) -> Layer {
+        match family {
+            Family::Bert | Family::Roberta => {
+                let p = format!("encoder.layer.{i}");
+                let inter = self
+                    .source
+                    .shape(&format!("{p}.intermediate.dense.weight"))
+                    .map(|s| s[0])
+                    .unwrap_or(4 * h);
+                Layer {
+                    qkv: fuse([
+                        self.linear(&format!("{p}.attention.self.query"), h, h),
+                        self.linear(&format!("{p}.attention.self.key"), h, h),
+                        self.linear(&format!("{p}.attention.self.value"), h, h),
+                    ]),
+                    out: self.linear(&format!("{p}.attention.output.dense"), h, h),
+                    attn_norm: self.norm(&format!("{p}.attention.output.LayerNorm"), h),
+                    up: self.linear(&format!("{p}.intermediate.dense"), inter, h),
+                    down: self.linear(&format!("{p}.output.dense"), h, inter),
+                    out_norm: self.norm(&format!("{p}.output.LayerNorm"), h),
+                }
+            }
+            Family::DistilBert => {
+                let p = format!("transformer.layer.{i}");
+                let inter = self
+                    .source
+                    .shape(&format!("{p}.ffn.lin1.weight"))
+                    .map(|s| s[0])
+                    .unwrap_or(4 * h);
+                Layer {
+                    qkv: fuse([
+                        self.linear(&format!("{p}.attention.q_lin"), h, h),
+                        self.linear(&format!("{p}.attention.k_lin"), h, h),
+                        self.linear(&format!("{p}.attention.v_lin"), h, h),
+                    ]),
+                    out: self.linear(&format!("{p}.attention.out_lin"), h, h),
+                    attn_norm: self.norm(&format!("{p}.sa_layer_norm"), h),
+                    up: self.linear(&format!("{p}.ffn.lin1"), inter, h),
+                    down: self.linear(&format!("{p}.ffn.lin2"), h, inter),
+                    out_norm: self.norm(&format!("{p}.output_layer_norm"), h),
+                }
+            }
+        }
+    }
+
     fn finish(self) -> Result<()> {
         if self.problems.is_empty() {
             return Ok(());
@@ -283,7 +360,7 @@ impl FusedEncoder {
     /// Builds the pass from checkpoint tensors (canonical names, as
     /// `transformer::canonical_name` gives them).
     pub fn new(
-        source: &Checkpoint,
+        source: &dyn TensorSource,
         config: &HfConfig,
         shape: &Shape,
         weights_path: &Path,
@@ -330,52 +407,7 @@ impl FusedEncoder {
             }
         };
         let embed_norm = w.norm("embeddings.LayerNorm", h);
-        let mut layers = Vec::with_capacity(shape.layers);
-        for i in 0..shape.layers {
-            let layer = match family {
-                Family::Bert | Family::Roberta => {
-                    let p = format!("encoder.layer.{i}");
-                    let inter = w
-                        .source
-                        .shape(&format!("{p}.intermediate.dense.weight"))
-                        .map(|s| s[0])
-                        .unwrap_or(4 * h);
-                    Layer {
-                        qkv: fuse([
-                            w.linear(&format!("{p}.attention.self.query"), h, h),
-                            w.linear(&format!("{p}.attention.self.key"), h, h),
-                            w.linear(&format!("{p}.attention.self.value"), h, h),
-                        ]),
-                        out: w.linear(&format!("{p}.attention.output.dense"), h, h),
-                        attn_norm: w.norm(&format!("{p}.attention.output.LayerNorm"), h),
-                        up: w.linear(&format!("{p}.intermediate.dense"), inter, h),
-                        down: w.linear(&format!("{p}.output.dense"), h, inter),
-                        out_norm: w.norm(&format!("{p}.output.LayerNorm"), h),
-                    }
-                }
-                Family::DistilBert => {
-                    let p = format!("transformer.layer.{i}");
-                    let inter = w
-                        .source
-                        .shape(&format!("{p}.ffn.lin1.weight"))
-                        .map(|s| s[0])
-                        .unwrap_or(4 * h);
-                    Layer {
-                        qkv: fuse([
-                            w.linear(&format!("{p}.attention.q_lin"), h, h),
-                            w.linear(&format!("{p}.attention.k_lin"), h, h),
-                            w.linear(&format!("{p}.attention.v_lin"), h, h),
-                        ]),
-                        out: w.linear(&format!("{p}.attention.out_lin"), h, h),
-                        attn_norm: w.norm(&format!("{p}.sa_layer_norm"), h),
-                        up: w.linear(&format!("{p}.ffn.lin1"), inter, h),
-                        down: w.linear(&format!("{p}.ffn.lin2"), h, inter),
-                        out_norm: w.norm(&format!("{p}.output_layer_norm"), h),
-                    }
-                }
-            };
-            layers.push(layer);
-        }
+        let layers = (0..shape.layers).map(|i| w.layer(family, i, h)).collect();
         w.finish()?;
         Ok(FusedEncoder {
             word,
@@ -410,23 +442,55 @@ impl FusedEncoder {
     /// Last hidden states `[rows, longest, hidden]` of right-padded `ids`
     /// with their attention `mask` (1 for real tokens), in the pass's kind.
     pub fn hidden(&self, ids: &Tensor, mask: &Tensor) -> Tensor {
+        let (x, bias) = self.embed(ids, mask);
+        self.run(&self.layers, x, &bias)
+    }
+
+    /// The embedding layer's output for `ids` and the attention bias of
+    /// `mask` that [`FusedEncoder::run`] takes.
+    pub fn embed(&self, ids: &Tensor, mask: &Tensor) -> (Tensor, Tensor) {
         let (rows, len) = ids.size2().expect("ids are [rows, longest]");
-        let (h, heads) = (self.hidden, self.heads);
         let mut x = self
             .word
             .index_select(0, &ids.view([-1]))
-            .view([rows, len, h])
+            .view([rows, len, self.hidden])
             + self.position.narrow(0, self.position_offset, len);
         if let Some(t) = &self.token_type {
             x += t;
         }
-        let mut x = self.norm(&x, &self.embed_norm);
-        // Padded keys get -inf. (tch passes `None` to this op as an undefined
-        // tensor, which libtorch rejects, so a batch without padding gets an
-        // all-zero mask too.)
-        let bias = Tensor::zeros([rows, 1, 1, len], (self.kind, ids.device()))
-            .masked_fill(&mask.eq(0).view([rows, 1, 1, len]), f64::NEG_INFINITY);
-        for layer in &self.layers {
+        (self.norm(&x, &self.embed_norm), self.attention_bias(mask))
+    }
+
+    /// The additive attention bias of `mask` (`[rows, longest]`, 1 for real
+    /// tokens): padded keys get -inf. (tch passes `None` to the attention op
+    /// as an undefined tensor, which libtorch rejects, so a batch without
+    /// padding gets an all-zero bias too.)
+    pub fn attention_bias(&self, mask: &Tensor) -> Tensor {
+        let (rows, len) = mask.size2().expect("mask is [rows, longest]");
+        Tensor::zeros([rows, 1, 1, len], (self.kind, mask.device()))
+            .masked_fill(&mask.eq(0).view([rows, 1, 1, len]), f64::NEG_INFINITY)
+    }
+
+    /// The model's own layers `range`.
+    pub fn layers(&self, range: std::ops::Range<usize>) -> &[Layer] {
+        &self.layers[range]
+    }
+
+    /// Number of layers.
+    pub fn depth(&self) -> usize {
+        self.layers.len()
+    }
+
+    /// Runs `layers` (the model's own, or others of the same shape: see
+    /// [`FusedEncoder::load_layers`]) over hidden states `x` with the
+    /// attention `bias` of [`FusedEncoder::embed`]. Differentiable when the
+    /// layers' tensors require gradients.
+    pub fn run(&self, layers: &[Layer], mut x: Tensor, bias: &Tensor) -> Tensor {
+        let (rows, len, h) = x
+            .size3()
+            .expect("hidden states are [rows, longest, hidden]");
+        let heads = self.heads;
+        for layer in layers {
             let qkv = layer
                 .qkv
                 .forward(&x)
@@ -436,7 +500,7 @@ impl FusedEncoder {
                 &qkv.get(0),
                 &qkv.get(1),
                 &qkv.get(2),
-                Some(&bias),
+                Some(bias),
                 0.0,
                 false,
                 None,
@@ -450,5 +514,44 @@ impl FusedEncoder {
             x = self.norm(&(ff + &x), &layer.out_norm);
         }
         x
+    }
+
+    /// Layers `indices` of a model of this family and shape, taken from
+    /// `source` by their canonical names (`encoder.layer.{i}.…`) in `kind`
+    /// on `device`: a fine-tuned copy of some of the model's layers.
+    pub fn load_layers(
+        &self,
+        source: &dyn TensorSource,
+        family: Family,
+        indices: std::ops::Range<usize>,
+        path: &Path,
+        kind: Kind,
+    ) -> Result<Vec<Layer>> {
+        let device = self.word.device();
+        let mut w = Weights {
+            source,
+            path,
+            device,
+            kind,
+            problems: Vec::new(),
+        };
+        let layers = indices.map(|i| w.layer(family, i, self.hidden)).collect();
+        w.finish()?;
+        Ok(layers)
+    }
+
+    /// The kind of the pass's weights.
+    pub fn kind(&self) -> Kind {
+        self.kind
+    }
+
+    /// Where the weights are.
+    pub fn device(&self) -> Device {
+        self.word.device()
+    }
+
+    /// Width of the hidden states.
+    pub fn hidden_size(&self) -> i64 {
+        self.hidden
     }
 }

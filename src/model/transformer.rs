@@ -26,7 +26,8 @@ use super::hf::{
     HfConfig, WeightsError,
 };
 use super::manifest::FolderInfo;
-use super::{Encoder, Precision};
+use super::tuned::{layer_prefix, mean_pool, BelowCache, TopicBranch};
+use super::{Encoder, Precision, WithTopics};
 
 /// Where the forward pass runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
@@ -166,6 +167,10 @@ pub struct TransformerEncoder {
     max_len: usize,
     info: FolderInfo,
     dir: PathBuf,
+    family: Family,
+    /// A fine-tuned topic branch run beside the top layers
+    /// ([`TransformerEncoder::attach_topic_branch`]).
+    branch: Option<TopicBranch>,
 }
 
 /// Caps libtorch's caches of compiled CPU kernels, unless the user set them.
@@ -328,6 +333,8 @@ impl TransformerEncoder {
             max_len,
             info,
             dir: dir.to_path_buf(),
+            family: config.family,
+            branch: None,
         })
     }
 
@@ -374,28 +381,153 @@ impl TransformerEncoder {
     }
 
     /// Embeds already tokenized rows (one block of `slots` rows of `len`
-    /// tokens, padded here; the vectors of the dummy rows are dropped).
-    fn embed_block(&self, rows: &[&[u32]], len: usize, slots: usize) -> Result<Vec<Vec<f32>>> {
+    /// tokens, padded here; the vectors of the dummy rows are dropped), with
+    /// their topic probabilities when `topics` and a branch is attached.
+    fn embed_block(
+        &self,
+        rows: &[&[u32]],
+        len: usize,
+        slots: usize,
+        topics: bool,
+    ) -> Result<WithTopics> {
         let (ids, mask) = padded_block(rows, len, slots, self.pad_id, self.device);
-        let pooled = tch::no_grad(|| -> Result<Tensor> {
-            let hidden = self.hidden(&ids, &mask)?.to_kind(Kind::Float);
-            let m = mask.to_kind(Kind::Float).unsqueeze(-1);
-            let summed = (hidden * &m).sum_dim_intlist([1i64].as_slice(), false, Kind::Float);
-            let counts = m
-                .sum_dim_intlist([1i64].as_slice(), false, Kind::Float)
-                .clamp_min(1.0);
-            let mean = summed / counts;
-            let norm = mean
-                .norm_scalaropt_dim(2, [1i64].as_slice(), true)
-                .clamp_min(1e-12);
-            Ok((mean / norm).to(Device::Cpu).contiguous())
+        let (pooled, probs) = tch::no_grad(|| -> Result<(Tensor, Option<Tensor>)> {
+            match (&self.arch, &self.branch) {
+                (Arch::Fused(m), Some(b)) if topics => {
+                    let (x, bias) = m.embed(&ids, &mask);
+                    let below = m.run(m.layers(0..b.split), x, &bias);
+                    let own = m.run(m.layers(b.split..m.depth()), below.shallow_clone(), &bias);
+                    let tuned = m.run(&b.layers, below, &bias);
+                    let probs = b.probabilities(&mean_pool(&tuned, &mask));
+                    Ok((mean_pool(&own, &mask), Some(probs)))
+                }
+                _ => Ok((mean_pool(&self.hidden(&ids, &mask)?, &mask), None)),
+            }
         })?;
-        let flat = Vec::<f32>::try_from(pooled.view([-1]))?;
-        Ok(flat
-            .chunks(self.dim)
-            .take(rows.len())
-            .map(<[f32]>::to_vec)
-            .collect())
+        let rows_of = |t: Tensor, width: usize| -> Result<Vec<Vec<f32>>> {
+            let flat = Vec::<f32>::try_from(t.to(Device::Cpu).contiguous().view([-1]))?;
+            Ok(flat
+                .chunks(width)
+                .take(rows.len())
+                .map(<[f32]>::to_vec)
+                .collect())
+        };
+        let vectors = rows_of(pooled, self.dim)?;
+        let probs = match (probs, &self.branch) {
+            (Some(p), Some(b)) => Some(rows_of(p, b.topics())?),
+            _ => None,
+        };
+        Ok((vectors, probs))
+    }
+
+    /// Tokenizes `texts` (with the prefix) and runs `block` over the
+    /// batches cut by the token budget; returns per text what `block` gave
+    /// for its row.
+    fn per_text<T: Default>(
+        &self,
+        texts: &[&str],
+        mut block: impl FnMut(&[&[u32]], usize, usize) -> Result<Vec<T>>,
+    ) -> Result<Vec<T>> {
+        let inputs: Vec<String> = texts
+            .iter()
+            .map(|t| format!("{}{}", self.prefix, t))
+            .collect();
+        let encodings = self
+            .tokenizer
+            .encode_batch(inputs, true)
+            .map_err(|e| anyhow::anyhow!("tokenizing: {e}"))?;
+        let ids: Vec<&[u32]> = encodings.iter().map(|e| e.get_ids()).collect();
+        let lengths: Vec<usize> = ids.iter().map(|r| r.len()).collect();
+        let mut out: Vec<T> = (0..ids.len()).map(|_| T::default()).collect();
+        for b in bucket_batches(&lengths, self.token_budget, self.max_len) {
+            let rows: Vec<&[u32]> = b.rows.iter().map(|&i| ids[i]).collect();
+            for (&i, v) in b.rows.iter().zip(block(&rows, b.len, b.slots)?) {
+                out[i] = v;
+            }
+        }
+        Ok(out)
+    }
+
+    fn fused(&self) -> Result<&super::fused::FusedEncoder> {
+        match &self.arch {
+            Arch::Fused(m) => Ok(m),
+            _ => bail!("fine-tuned topic layers need the fused forward pass (--forward fused)"),
+        }
+    }
+
+    /// The fused pass (fine-tuning runs its layers).
+    pub fn fused_pass(&self) -> Result<&super::fused::FusedEncoder> {
+        self.fused()
+    }
+
+    /// The model family.
+    pub fn family(&self) -> Family {
+        self.family
+    }
+
+    /// The weights of the top `k` layers, by canonical name, in float32,
+    /// read from the folder's checkpoint.
+    pub fn top_layers(&self, k: usize) -> Result<std::collections::HashMap<String, Tensor>> {
+        use super::fused::TensorSource;
+        let depth = self.fused()?.depth();
+        anyhow::ensure!(
+            (1..=depth).contains(&k),
+            "layers to fine-tune: {k}; the model has {depth} (1 to {depth})"
+        );
+        let weights = self.dir.join("model.safetensors");
+        let bytes = std::fs::read(&weights)
+            .with_context(|| format!("reading weights from {}", weights.display()))?;
+        let checkpoint = Checkpoint::new(&bytes, &weights, canonical_name)?;
+        let prefixes: Vec<String> = (depth - k..depth)
+            .map(|i| layer_prefix(self.family, i))
+            .collect();
+        let mut out = std::collections::HashMap::new();
+        for name in checkpoint.canonical_names() {
+            if prefixes.iter().any(|p| name.starts_with(p.as_str())) {
+                let t = checkpoint.tensor(name).expect("a listed name")?;
+                out.insert(name.clone(), t.to_kind(Kind::Float));
+            }
+        }
+        Ok(out)
+    }
+
+    /// The output of layers `0..split` for each text (real tokens only,
+    /// float32): what fine-tuning the layers above starts from.
+    pub fn below(&self, texts: &[&str], split: usize) -> Result<BelowCache> {
+        let m = self.fused()?;
+        let rows = self.per_text(texts, |rows, len, slots| {
+            let (ids, mask) = padded_block(rows, len, slots, self.pad_id, self.device);
+            let x = tch::no_grad(|| {
+                let (x, bias) = m.embed(&ids, &mask);
+                m.run(m.layers(0..split), x, &bias).to_kind(Kind::Float)
+            });
+            Ok(rows
+                .iter()
+                .enumerate()
+                .map(|(j, r)| x.get(j as i64).narrow(0, 0, r.len() as i64).copy())
+                .map(Some)
+                .collect())
+        })?;
+        Ok(BelowCache {
+            rows: rows
+                .into_iter()
+                .map(|r| r.expect("every text has a row"))
+                .collect(),
+        })
+    }
+
+    /// Runs the fine-tuned `tensors` (layers `split..` and a topic head, as
+    /// [`super::tuned::save_branch`] writes them) beside the model's own top
+    /// layers from now on ([`Encoder::embed_with_topics`]).
+    pub fn attach_topic_branch(
+        &mut self,
+        tensors: &std::collections::HashMap<String, Tensor>,
+        split: usize,
+        path: &Path,
+    ) -> Result<()> {
+        let branch = TopicBranch::new(self.fused()?, self.family, tensors, split, path)?;
+        self.branch = Some(branch);
+        Ok(())
     }
 }
 
@@ -414,27 +546,25 @@ impl Encoder for TransformerEncoder {
     }
 
     fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>> {
-        let inputs: Vec<String> = texts
-            .iter()
-            .map(|t| format!("{}{}", self.prefix, t))
-            .collect();
-        let encodings = self
-            .tokenizer
-            .encode_batch(inputs, true)
-            .map_err(|e| anyhow::anyhow!("tokenizing: {e}"))?;
-        let ids: Vec<&[u32]> = encodings.iter().map(|e| e.get_ids()).collect();
-        let lengths: Vec<usize> = ids.iter().map(|r| r.len()).collect();
-        let mut out: Vec<Vec<f32>> = vec![Vec::new(); ids.len()];
-        for block in bucket_batches(&lengths, self.token_budget, self.max_len) {
-            let rows: Vec<&[u32]> = block.rows.iter().map(|&i| ids[i]).collect();
-            for (&i, v) in block
-                .rows
-                .iter()
-                .zip(self.embed_block(&rows, block.len, block.slots)?)
-            {
-                out[i] = v;
-            }
-        }
-        Ok(out)
+        self.per_text(texts, |rows, len, slots| {
+            Ok(self.embed_block(rows, len, slots, false)?.0)
+        })
+    }
+
+    fn embed_with_topics(&self, texts: &[&str]) -> Result<WithTopics> {
+        let Some(b) = &self.branch else {
+            return Ok((self.embed(texts)?, None));
+        };
+        let both = self.per_text(texts, |rows, len, slots| {
+            let (v, p) = self.embed_block(rows, len, slots, true)?;
+            let p = p.unwrap_or_else(|| vec![vec![0.0; b.topics()]; v.len()]);
+            Ok(v.into_iter().zip(p).collect())
+        })?;
+        let (vectors, probs) = both.into_iter().unzip();
+        Ok((vectors, Some(probs)))
+    }
+
+    fn has_topic_branch(&self) -> bool {
+        self.branch.is_some()
     }
 }
