@@ -167,7 +167,7 @@ impl<W: Write> PassSink for PartSink<W> {
     }
 }
 
-/// Writes `bytes`' file whole: beside, then renamed.
+/// Writes the file at `path` whole: beside it, then renamed.
 fn write_whole(path: &Path, write: impl FnOnce(&mut std::fs::File) -> Result<()>) -> Result<()> {
     let tmp = path.with_file_name(format!(
         ".{}.tmp",
@@ -205,8 +205,13 @@ pub(super) fn write_part(
     let jsonl = cfg.out.join(format!("{stem}.jsonl"));
     let bar = super::RunProgress::new(cfg.quiet, input.stream.byte_progress());
     let mut progress = |done: u64| bar.update(done);
+    // The part keeps only the analyses: no topic counts, no follow-ups
+    // (the statistics stage makes both from the whole export).
     let topic_ids: Vec<String> = Vec::new();
-    let settings = pass_settings(cfg, input);
+    let settings = crate::pipeline::PassSettings {
+        followup_limit: 0,
+        ..pass_settings(cfg, input)
+    };
     let mut result: Option<(PassResult, u64)> = None;
     write_whole(&jsonl, |f| {
         let mut sink = PartSink {
