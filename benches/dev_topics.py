@@ -34,36 +34,50 @@ SHARED = ROOT.parent / "shared/data/dev"
 VERBATIM = ROOT / "target/release/verbatim"
 TAXONOMY = ROOT / "models/taxonomy/contact-center.toml"
 
-# Where each labelled set's comments come from: file, id column, text column,
-# score column (the score is only passed to analyze, never to the labellers).
+# Where each labelled set's comments come from: file, id columns (joined by
+# "/" into the row id), text column, score column and how a score maps onto
+# 0-10 (the score is only passed to analyze, never to the labellers).
 SOURCES = {
     "ba_headers": (
         SHARED / "ba_airline_reviews/BA_AirlineReviews.csv",
-        "ReviewID",
+        ("ReviewID",),
         "ReviewHeader",
         "OverallRating",
+        lambda s: s,
+    ),
+    "marc_de": (
+        SHARED / "marc_de/marc_de_reviews.csv",
+        ("source_split", "source_index"),
+        "review_body",
+        "stars",
+        # 1-5 stars onto 0-10 as --scale 1-5 would: (s - 1) * 2.5, rounded.
+        lambda s: str(round((int(s) - 1) * 2.5)),
     ),
 }
 
 
 def load_set(name):
     labels = list(csv.DictReader(open(ROOT / f"benches/dev/{name}.labels.csv", newline="")))
-    path, id_col, text_col, score_col = SOURCES[name]
+    path, id_cols, text_col, score_col, to_0_10 = SOURCES[name]
     if not path.is_file():
         sys.exit(f"{path} is missing: this bench reads the comments from ../shared/data/dev")
-    source = {r[id_col]: r for r in csv.DictReader(open(path, newline="", encoding="utf-8"))}
+    key = lambda r: "/".join(r[c] for c in id_cols)
+    source = {key(r): r for r in csv.DictReader(open(path, newline="", encoding="utf-8"))}
+    # The labels name the id columns as the source does, except ba_headers' review_id.
+    label_cols = ("review_id",) if "review_id" in labels[0] else id_cols
     rows = []
     for lab in labels:
-        src = source.get(lab["review_id"])
+        rid = "/".join(lab[c] for c in label_cols)
+        src = source.get(rid)
         if src is None:
-            sys.exit(f"{name}: id {lab['review_id']} is not in {path}")
+            sys.exit(f"{name}: id {rid} is not in {path}")
         text = src[text_col].strip().strip('"').strip()
-        score = src[score_col]
+        score = to_0_10(src[score_col])
         topics = {}
         for part in filter(None, lab["topics"].split("|")):
             tid, pol = part.split(":")
             topics[tid] = pol
-        rows.append({"id": lab["review_id"], "text": text, "score": score,
+        rows.append({"id": rid, "text": text, "score": score,
                      "topics": topics, "sentiment": lab["sentiment"]})
     return rows
 

@@ -24,6 +24,7 @@ Usage: .venv/bin/python benches/user_taxonomy.py [--set restaurants|laptops|hote
 """
 
 import argparse
+import os
 import collections
 import csv
 import random
@@ -39,7 +40,7 @@ from dev_topics import prf  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared/data/dev"
-VERBATIM = ROOT / "target/release/verbatim"
+VERBATIM = Path(os.environ.get("VERBATIM", ROOT / "target/release/verbatim"))
 TAXONOMIES = ROOT / "benches/user_taxonomies"
 
 

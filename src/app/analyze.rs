@@ -853,7 +853,8 @@ impl Models {
                 eprintln!("warning: {reason}");
             }
         }
-        let topics_info = TopicsInfo::new(origin, calibration.as_ref(), cfg.topic_threshold);
+        let mut topics_info = TopicsInfo::new(origin, calibration.as_ref(), cfg.topic_threshold);
+        topics_info.generic_phrases = crate::classify::topics::GenericInfo::of(taxonomy);
         super::progress::note_taxonomy_examples(taxonomy, cfg.quiet);
         let mut classifier = Classifier::build(embedder, sentiment, taxonomy, settings)
             .code(ExitCode::Model)

@@ -492,7 +492,9 @@ impl Classifier {
 
     /// Best cosine of `v` to each topic's examples.
     pub fn topic_similarities(&self, v: &[f32]) -> Vec<f32> {
-        self.topics.similarities(v)
+        let mut sims = self.topics.similarities(v);
+        sims.truncate(self.topics.len());
+        sims
     }
 
     /// Classifies one comment from the sentiment of the whole comment and

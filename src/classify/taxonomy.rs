@@ -59,6 +59,10 @@ pub struct Taxonomy {
     pub version: String,
     pub description: String,
     pub topics: Vec<Topic>,
+    /// Whether a clause that is a generic verdict ("sehr gut") is barred
+    /// from the topics (`super::topics::GENERIC_PHRASES`); the file's
+    /// `generic_verdicts = false` turns it off.
+    pub generic_verdicts: bool,
     /// sha256 of the file's text: a topic calibration belongs to exactly
     /// this file (`super::calibration`).
     pub sha256: String,
@@ -192,6 +196,7 @@ struct RawTaxonomy {
     version: Option<Spanned<String>>,
     #[serde(default)]
     description: String,
+    generic_verdicts: Option<bool>,
     #[serde(default, rename = "topic")]
     topics: Vec<RawTopic>,
 }
@@ -641,6 +646,7 @@ fn check(raw: RawTaxonomy, c: &mut Checker) -> Taxonomy {
         name,
         version,
         description: raw.description,
+        generic_verdicts: raw.generic_verdicts.unwrap_or(true),
         topics: build_topics(raw.topics, names),
         sha256: String::new(),
     }
@@ -1029,6 +1035,17 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn generic_verdicts_are_on_unless_the_file_turns_them_off() {
+        assert!(Taxonomy::default_contact_center().generic_verdicts);
+        let on = Taxonomy::parse(&format!("{HEAD}{}", topic("a", None)), "t.toml").unwrap();
+        assert!(on.generic_verdicts);
+        let off = format!("{HEAD}generic_verdicts = false\n{}", topic("a", None));
+        assert!(!Taxonomy::parse(&off, "t.toml").unwrap().generic_verdicts);
+        let bad = format!("{HEAD}generic_verdicts = \"no\"\n{}", topic("a", None));
+        assert!(Taxonomy::parse(&bad, "t.toml").is_err());
     }
 
     #[test]

@@ -16,6 +16,13 @@
 //!   above the clause's mean cosine. Its settings are hand-picked, and the gap
 //!   depends on how many topics the taxonomy has, which is why calibration
 //!   replaced it.
+//!
+//! Before either rule, a clause that is closer to a generic verdict ("sehr
+//! gut", "very satisfied": [`GENERIC_PHRASES`]) than to any topic's
+//! examples, by [`GENERIC_MARGIN`], is barred from every topic whose `must`
+//! keyword it does not hold: short praise sits close to the friendliest
+//! examples of the agent topics, and "Sehr gut" is no statement about the
+//! agent.
 
 use std::collections::{BTreeMap, HashSet};
 
@@ -37,6 +44,52 @@ pub const FEATURES: [&str; 4] = [
 
 /// Number of features.
 pub const N_FEATURES: usize = FEATURES.len();
+
+/// Generic verdicts that name no topic, one per line (`#` starts a comment
+/// line); the file gives their provenance.
+pub const GENERIC_PHRASES: &str = include_str!("../../models/generic-phrases.txt");
+
+/// A clause is a generic verdict when its best cosine to the generic
+/// phrases is at least its best cosine to a topic plus this. Chosen on the
+/// project's training rows (`benches/generic_margin.py`): at 0.02 none of
+/// their 1,302 labelled mentions loses every clause (20 at 0.0), while 129
+/// of the 241 rows without a topic are barred whole.
+pub const GENERIC_MARGIN: f32 = 0.02;
+
+/// The phrases of [`GENERIC_PHRASES`].
+pub fn generic_phrases() -> Vec<&'static str> {
+    GENERIC_PHRASES
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .collect()
+}
+
+/// What a run's manifest says about the generic phrases.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct GenericInfo {
+    /// sha256 of `models/generic-phrases.txt` as built in.
+    pub sha256: String,
+    pub phrases: usize,
+    pub margin: f32,
+}
+
+impl GenericInfo {
+    /// The built-in phrases and margin, where `taxonomy` uses them.
+    pub fn of(taxonomy: &Taxonomy) -> Option<GenericInfo> {
+        taxonomy.generic_verdicts.then(GenericInfo::built_in)
+    }
+
+    /// The built-in phrases and margin.
+    pub fn built_in() -> GenericInfo {
+        use sha2::Digest;
+        GenericInfo {
+            sha256: format!("{:x}", sha2::Sha256::digest(GENERIC_PHRASES.as_bytes())),
+            phrases: generic_phrases().len(),
+            margin: GENERIC_MARGIN,
+        }
+    }
+}
 
 /// Example words shorter than this do not make a keyword hit.
 const MIN_STEM: usize = 4;
@@ -77,11 +130,15 @@ pub struct Candidate {
 #[derive(Clone, Debug)]
 pub struct ClauseScores {
     /// `sims[clause][topic]`: best cosine to the topic's examples, or
-    /// negative infinity where the keyword rules bar the topic.
+    /// negative infinity where the keyword rules bar the topic or the clause
+    /// is a generic verdict for it.
     pub sims: Vec<Vec<f32>>,
     /// Mean cosine of each clause over all topics, barred or not: how generic
     /// the clause is.
     pub means: Vec<f32>,
+    /// Best cosine of each clause to the generic phrases (negative infinity
+    /// where the cosines came without them).
+    pub generic: Vec<f32>,
     /// Normalized text of each clause.
     words: Vec<Normalized>,
 }
@@ -111,6 +168,8 @@ pub struct TopicModel {
     examples: Vec<f32>,
     /// Per topic, its rows of `examples`.
     rows: Vec<std::ops::Range<usize>>,
+    /// The rows of `examples` after the topics': the generic phrases.
+    generic: std::ops::Range<usize>,
     dim: usize,
     /// Per topic, its `must` / `exclude` keyword rules.
     keywords: Vec<KeywordFilter>,
@@ -147,9 +206,24 @@ impl TopicModel {
                 examples.extend(v);
             }
         }
+        // In a call of their own, so that the topics' vectors are those of
+        // a build without them, bit for bit.
+        let start = examples.len() / dim.max(1);
+        let phrases = if taxonomy.generic_verdicts {
+            generic_phrases()
+        } else {
+            Vec::new()
+        };
+        let vectors = encoder.embed(&phrases)?;
+        anyhow::ensure!(
+            vectors.len() == phrases.len() && vectors.iter().all(|v| v.len() == dim),
+            "the encoder gave other vectors than asked for the generic phrases"
+        );
+        examples.extend(vectors.into_iter().flatten());
         Ok(TopicModel {
             examples,
             rows,
+            generic: start..start + phrases.len(),
             dim,
             keywords: taxonomy.topics.iter().map(|t| t.keyword_filter()).collect(),
             lexicons: lexicons(taxonomy),
@@ -166,7 +240,8 @@ impl TopicModel {
         self.rows.is_empty()
     }
 
-    /// Best cosine of `v` to each topic's examples.
+    /// Best cosine of `v` to each topic's examples, then to the generic
+    /// phrases (as [`TopicModel::similarities_many`]).
     pub fn similarities(&self, v: &[f32]) -> Vec<f32> {
         self.similarities_many(&[v])
             .pop()
@@ -174,7 +249,9 @@ impl TopicModel {
     }
 
     /// Best cosine of each vector to each topic's examples:
-    /// `out[vector][topic]`, `-inf` for a topic without examples. One
+    /// `out[vector][topic]`, `-inf` for a topic without examples; then, in
+    /// one more column (`out[vector][self.len()]`), its best cosine to the
+    /// generic phrases, which [`TopicModel::scores_of`] takes off. One
     /// matrix product through libtorch for all the vectors: a chunk of
     /// comments has thousands of clauses and the default taxonomy hundreds
     /// of examples, which is most of the work of a rerun whose vectors all
@@ -182,7 +259,7 @@ impl TopicModel {
     pub fn similarities_many(&self, vectors: &[&[f32]]) -> Vec<Vec<f32>> {
         let e = self.examples.len() / self.dim.max(1);
         if e == 0 {
-            return vec![vec![f32::NEG_INFINITY; self.len()]; vectors.len()];
+            return vec![vec![f32::NEG_INFINITY; self.len() + 1]; vectors.len()];
         }
         let x = tch::Tensor::from_slice(&self.examples).view([e as i64, self.dim as i64]);
         let xt = x.tr();
@@ -207,6 +284,7 @@ impl TopicModel {
             let best: Vec<tch::Tensor> = self
                 .rows
                 .iter()
+                .chain(std::iter::once(&self.generic))
                 .map(|r| {
                     if r.is_empty() {
                         tch::Tensor::full(
@@ -224,7 +302,7 @@ impl TopicModel {
             let best = tch::Tensor::stack(&best, 1).contiguous().view([-1]);
             let best = Vec::<f32>::try_from(best).expect("a float32 matrix");
             out.extend(
-                best.chunks(self.len())
+                best.chunks(self.len() + 1)
                     .take(block.len())
                     .map(<[f32]>::to_vec),
             );
@@ -233,7 +311,7 @@ impl TopicModel {
     }
 
     /// Cosines of each clause to each topic, barred where the keyword rules
-    /// say so. `language` only selects which `must` rules apply.
+    /// say so or the clause is a generic verdict. `language` only selects which `must` rules apply.
     pub fn scores(
         &self,
         clauses: &[String],
@@ -256,22 +334,40 @@ impl TopicModel {
         let mut out = ClauseScores {
             sims: Vec::with_capacity(clause_sims.len()),
             means: Vec::with_capacity(clause_sims.len()),
+            generic: Vec::with_capacity(clause_sims.len()),
             words: Vec::with_capacity(clause_sims.len()),
         };
         for (ci, mut sims) in clause_sims.into_iter().enumerate() {
+            // The generic phrases' column, where the cosines have it (those
+            // of `similarities_many` do; hand-made ones may not).
+            let generic = if sims.len() == self.len() + 1 {
+                sims.pop().expect("one column more than topics")
+            } else {
+                f32::NEG_INFINITY
+            };
+            debug_assert_eq!(sims.len(), self.len());
             let mean = sims.iter().sum::<f32>() / sims.len().max(1) as f32;
             // Keyword rules bar a topic before any comparison between topics,
             // so that a barred topic does not crowd the clause's other
             // topics out. The mean stays that of all topics: it measures how
             // generic the clause is, whatever the keywords say.
             let clause_words = Normalized::new(clauses.get(ci).map_or("", String::as_str));
-            for (sim, rules) in sims.iter_mut().zip(&self.keywords) {
-                if !rules.allows(&comment_words, &clause_words, language) {
+            // A generic verdict: closer to a generic phrase than to its
+            // closest topic. It loses every topic whose `must` keyword it
+            // does not hold, all at once, so that no topic gains on the
+            // others by their going ("Sehr gut" must not become the agent's
+            // because billing was barred).
+            let top = sims.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+            let verdict = generic >= top + GENERIC_MARGIN;
+            for (ti, (sim, rules)) in sims.iter_mut().zip(&self.keywords).enumerate() {
+                let generic_verdict = verdict && !self.lexicons[ti].must_hit(&clause_words);
+                if generic_verdict || !rules.allows(&comment_words, &clause_words, language) {
                     *sim = f32::NEG_INFINITY;
                 }
             }
             out.sims.push(sims);
             out.means.push(mean);
+            out.generic.push(generic);
             out.words.push(clause_words);
         }
         out
@@ -577,7 +673,13 @@ examples.en = ["friendly agent", "service"]
                         .fold(f32::NEG_INFINITY, f32::max)
                 })
                 .collect();
-            assert_eq!(got.len(), 3);
+            assert_eq!(got.len(), 4);
+            let generic = model
+                .generic
+                .clone()
+                .map(|i| crate::model::dot(v, &model.examples[i * 24..(i + 1) * 24]))
+                .fold(f32::NEG_INFINITY, f32::max);
+            assert!((got[3] - generic).abs() < 1e-5);
             for (g, e) in got.iter().zip(&expected) {
                 assert!((g - e).abs() < 1e-5, "{got:?} vs {expected:?}");
             }
@@ -620,5 +722,50 @@ examples.en = ["friendly agent", "service"]
         assert_eq!(assigned(f32::INFINITY), [(0, 1)]);
         // A stricter gap drops the app.
         assert_eq!(assigned(0.02), [(0, 1)]);
+    }
+
+    #[test]
+    fn a_generic_verdict_is_barred_from_every_topic_it_names_no_keyword_of() {
+        let encoder = std::cell::RefCell::new(Seeded(5));
+        let model = TopicModel::build(&encoder, &taxonomy()).unwrap();
+        assert_eq!(model.generic.len(), generic_phrases().len());
+        // Topics: billing, app (must "app"), agent; then the generic column.
+        let clauses = vec![
+            "very good".to_string(),
+            "friendly agent".to_string(),
+            "very good app".to_string(),
+        ];
+        let sims = vec![
+            // Closer to a generic phrase than to its best topic by the margin.
+            vec![0.70, 0.60, 0.80, 0.80 + GENERIC_MARGIN],
+            // Not by the margin: nothing barred as generic.
+            vec![0.70, 0.60, 0.90, 0.90 + GENERIC_MARGIN / 2.0],
+            // Generic, but it holds the app's `must` keyword.
+            vec![0.70, 0.60, 0.80, 0.95],
+        ];
+        let scores = model.scores_of(&clauses, sims, Some("en"));
+        assert_eq!(scores.generic, [0.80 + GENERIC_MARGIN, 0.90 + GENERIC_MARGIN / 2.0, 0.95]);
+        let barred = f32::NEG_INFINITY;
+        // Clause 0: every topic barred as generic (the app's keyword is in
+        // the comment, which its `must` rule asks for, but not in the clause).
+        assert_eq!(scores.sims[0], [barred; 3]);
+        assert_eq!(scores.sims[1], [0.70, 0.60, 0.90]);
+        assert_eq!(scores.sims[2], [barred, 0.60, barred]);
+        // The mean is over the topics only, barred or not.
+        assert!((scores.means[0] - 0.70).abs() < 1e-6);
+        // Cosines without the generic column bar nothing as generic.
+        let plain = model.scores_of(&clauses[..1], vec![vec![0.70, 0.60, 0.80]], Some("en"));
+        assert_eq!(plain.sims[0], [0.70, barred, 0.80]);
+        assert_eq!(plain.generic, [barred]);
+        // A taxonomy may turn generic verdicts off: no phrases, and the
+        // generic column is negative infinity.
+        let mut off = taxonomy();
+        off.generic_verdicts = false;
+        let model = TopicModel::build(&encoder, &off).unwrap();
+        assert!(model.generic.is_empty());
+        let v = encoder.borrow_mut().vector(24);
+        assert_eq!(model.similarities(&v)[3], barred);
+        assert_eq!(GenericInfo::of(&off), None);
+        assert_eq!(GenericInfo::of(&taxonomy()), Some(GenericInfo::built_in()));
     }
 }

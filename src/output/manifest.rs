@@ -74,6 +74,9 @@ pub struct TopicsInfo {
     pub thresholds: Option<std::collections::BTreeMap<String, f32>>,
     /// `--topic-threshold`, which replaces every topic's threshold.
     pub threshold_override: Option<f32>,
+    /// The generic verdicts that bar a clause from a topic; null where the
+    /// taxonomy turns them off (`generic_verdicts = false`).
+    pub generic_phrases: Option<crate::classify::topics::GenericInfo>,
 }
 
 impl TopicsInfo {
@@ -94,6 +97,7 @@ impl TopicsInfo {
             provenance: calibration.map(|c| c.provenance.clone()),
             thresholds: calibration.map(|c| c.thresholds()),
             threshold_override,
+            generic_phrases: Some(crate::classify::topics::GenericInfo::built_in()),
         }
     }
 
