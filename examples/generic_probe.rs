@@ -25,11 +25,17 @@ fn lines(path: &str) -> Result<Vec<String>> {
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().collect();
-    anyhow::ensure!(args.len() == 4, "usage: generic_probe GENERIC.txt TEXTS.txt OUT.jsonl");
+    anyhow::ensure!(
+        args.len() == 4,
+        "usage: generic_probe GENERIC.txt TEXTS.txt OUT.jsonl"
+    );
     let tax = Taxonomy::default_contact_center();
     let enc = TransformerEncoder::load(&default_model_dir(), &EncoderOptions::default())?;
     let topics = TopicModel::build(&enc, &tax)?;
-    let generic: Vec<String> = lines(&args[1])?.into_iter().filter(|l| !l.trim().is_empty() && !l.starts_with('#')).collect();
+    let generic: Vec<String> = lines(&args[1])?
+        .into_iter()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+        .collect();
     let gv = enc.embed(&generic.iter().map(String::as_str).collect::<Vec<_>>())?;
     let mut out = std::io::BufWriter::new(std::fs::File::create(&args[3])?);
     let comments = lines(&args[2])?;
@@ -62,7 +68,10 @@ fn main() -> Result<()> {
                 .enumerate()
                 .map(|(i, g)| (i, g.iter().zip(v).map(|(a, b)| a * b).sum::<f32>()))
                 .fold((0, -1.0f32), |a, b| if b.1 > a.1 { b } else { a });
-            let sims: Vec<Option<f32>> = scores.sims[ci].iter().map(|s| s.is_finite().then_some(*s)).collect();
+            let sims: Vec<Option<f32>> = scores.sims[ci]
+                .iter()
+                .map(|s| s.is_finite().then_some(*s))
+                .collect();
             rows.push(serde_json::json!({"text": clauses[ci], "gsim": gsim, "generic": generic[gi], "sims": sims}));
         }
         writeln!(out, "{}", serde_json::json!({ "clauses": rows }))?;

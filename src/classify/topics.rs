@@ -744,7 +744,10 @@ examples.en = ["friendly agent", "service"]
             vec![0.70, 0.60, 0.80, 0.95],
         ];
         let scores = model.scores_of(&clauses, sims, Some("en"));
-        assert_eq!(scores.generic, [0.80 + GENERIC_MARGIN, 0.90 + GENERIC_MARGIN / 2.0, 0.95]);
+        assert_eq!(
+            scores.generic,
+            [0.80 + GENERIC_MARGIN, 0.90 + GENERIC_MARGIN / 2.0, 0.95]
+        );
         let barred = f32::NEG_INFINITY;
         // Clause 0: every topic barred as generic (the app's keyword is in
         // the comment, which its `must` rule asks for, but not in the clause).
