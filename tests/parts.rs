@@ -238,7 +238,8 @@ fn parts_that_do_not_make_one_set_are_refused_by_name() {
         "{err}"
     );
 
-    // Parts of another export: an answer no part analysed, by its line.
+    // Parts of another export: an answer no part analysed, by the export's
+    // file name and its line, as the reader's errors name them.
     let (_, rows) = records();
     let other = partition(&w, "other.csv", &rows[..10]);
     let o = w.analyze(&other, "q", &["--part", "1/1"]);
@@ -252,7 +253,8 @@ fn parts_that_do_not_make_one_set_are_refused_by_name() {
         .unwrap();
     let line = first.position().unwrap().line();
     assert!(
-        err.contains(&format!("line {line}:")) && err.contains("no part analysed this answer"),
+        err.contains(&format!("`{}` line {line}: ", example().display()))
+            && err.contains("no part analysed this answer"),
         "{err}"
     );
 

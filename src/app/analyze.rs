@@ -1009,6 +1009,7 @@ fn pass_settings(cfg: &AnalyzeConfig, input: &Input) -> PassSettings {
         } else {
             Vec::new()
         },
+        source: input.source.clone(),
         ..Default::default()
     }
 }
