@@ -46,6 +46,24 @@ pub enum ExitCode {
     AlertsFired = 8,
 }
 
+impl ExitCode {
+    /// A short name of the code, for answers a program reads (`analyze
+    /// --part-worker`): `usage`, `input`, `model`…
+    pub fn name(self) -> &'static str {
+        match self {
+            ExitCode::Success => "success",
+            ExitCode::Error => "error",
+            ExitCode::Usage => "usage",
+            ExitCode::TooManyRejects => "too-many-rejects",
+            ExitCode::Input => "input",
+            ExitCode::Model => "model",
+            ExitCode::Output => "output",
+            ExitCode::Busy => "busy",
+            ExitCode::AlertsFired => "alerts-fired",
+        }
+    }
+}
+
 /// The table shown at the end of `--help`.
 pub const HELP: &str = "Exit codes:
   0  success (rejected rows are reported in rejects.csv, not fatal)

@@ -87,6 +87,9 @@ pub struct PassSettings {
     /// Segment columns whose values are masked as each chunk arrives, before
     /// anything counts or writes them, with what they hold.
     pub masked_columns: Vec<(usize, crate::text::redact::PersonalColumn)>,
+    /// The input's name in messages that point at one of its lines, as
+    /// the reader's errors name it ([`crate::input::InputError`]).
+    pub source: String,
 }
 
 impl Default for PassSettings {
@@ -106,6 +109,7 @@ impl Default for PassSettings {
             redact: true,
             not_segments: Vec::new(),
             masked_columns: Vec::new(),
+            source: String::new(),
         }
     }
 }
@@ -185,17 +189,18 @@ fn embed_chunk(batch: Vec<Record>, encoder: Option<&dyn Encoder>) -> Result<Embe
 
 /// Every answer's analysis from the per-comment stage's store, response
 /// by response as [`embed_chunk`] lists the answers; an answer no part
-/// analysed is an error naming its line.
+/// analysed is an error naming the file (`source`) and the line.
 fn stored_analyses(
     store: &AnalysisStore,
     responses: &[Response],
+    source: &str,
 ) -> Result<Vec<Option<crate::classify::CommentAnalysis>>> {
     let mut out = Vec::with_capacity(responses.len());
     for r in responses {
         for q in 0..r.questions() {
             let a = store
                 .analysis_of(r.answer(q))
-                .map_err(|e| anyhow::anyhow!("line {}: {e}", r.line))?;
+                .map_err(|e| anyhow::anyhow!("`{source}` line {}: {e}", r.line))?;
             out.push(a);
         }
     }
@@ -360,7 +365,7 @@ impl<'a> Tally<'a> {
         }
         let analyses = match precomputed {
             None => classify_embedded(chunk.embedded, classifier)?,
-            Some(store) => stored_analyses(store, &chunk.responses)?,
+            Some(store) => stored_analyses(store, &chunk.responses, &self.settings.source)?,
         };
         let answers: usize = chunk.responses.iter().map(Response::questions).sum();
         anyhow::ensure!(

@@ -238,7 +238,8 @@ fn parts_that_do_not_make_one_set_are_refused_by_name() {
         "{err}"
     );
 
-    // Parts of another export: an answer no part analysed, by its line.
+    // Parts of another export: an answer no part analysed, by the export's
+    // file name and its line, as the reader's errors name them.
     let (_, rows) = records();
     let other = partition(&w, "other.csv", &rows[..10]);
     let o = w.analyze(&other, "q", &["--part", "1/1"]);
@@ -252,7 +253,8 @@ fn parts_that_do_not_make_one_set_are_refused_by_name() {
         .unwrap();
     let line = first.position().unwrap().line();
     assert!(
-        err.contains(&format!("line {line}:")) && err.contains("no part analysed this answer"),
+        err.contains(&format!("`{}` line {line}: ", example().display()))
+            && err.contains("no part analysed this answer"),
         "{err}"
     );
 
@@ -291,4 +293,154 @@ fn parts_that_do_not_make_one_set_are_refused_by_name() {
         &["--part", "1/3", "--from-parts", d.to_str().unwrap()],
     );
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+}
+
+/// `analyze --part-worker`, its requests written to its standard input at
+/// once; the answers, one JSON object per line.
+fn part_worker(w: &Workdir, out: &str, requests: &[String]) -> (Output, Vec<serde_json::Value>) {
+    use std::io::Write;
+    let mut c = w.verbatim();
+    c.arg("analyze")
+        .arg("--part-worker")
+        .arg("--out")
+        .arg(w.path(out))
+        .arg("--model")
+        .arg(w.path("model"))
+        .args(["--quiet", "--min-n", "2"])
+        .stdin(std::process::Stdio::piped());
+    let mut child = c.spawn().expect("run verbatim");
+    let mut stdin = child.stdin.take().unwrap();
+    for r in requests {
+        writeln!(stdin, "{r}").unwrap();
+    }
+    drop(stdin);
+    let o = child.wait_with_output().unwrap();
+    let answers = String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}\n{}", text(&o))))
+        .collect();
+    (o, answers)
+}
+
+#[test]
+fn a_part_worker_writes_the_parts_of_one_shot_runs_and_goes_on_after_a_bad_request() {
+    let w = Workdir::new();
+    let n = 3;
+    make_parts(&w, n, "oneshot", &[]);
+    let input = |k: usize| w.path(&format!("oneshot-{k}.csv"));
+    let request =
+        |path: &Path, part: &str| serde_json::json!({"input": path, "part": part}).to_string();
+    let missing = w.path("missing.csv");
+    let requests = vec![
+        request(&input(1), "1/3"),
+        request(&missing, "2/3"),
+        "not a request".to_string(),
+        request(Path::new("-"), "2/3"),
+        request(&input(2), "2/3"),
+        request(&input(3), "3/3"),
+    ];
+    let (o, answers) = part_worker(&w, "worker", &requests);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert_eq!(answers.len(), requests.len(), "{}", text(&o));
+
+    // One process, one model load, served every request in turn.
+    let pid = answers[0]["worker"]["pid"].as_u64().unwrap();
+    for (i, a) in answers.iter().enumerate() {
+        assert_eq!(a["worker"]["pid"].as_u64(), Some(pid), "{a}");
+        assert_eq!(a["worker"]["requests"].as_u64(), Some(i as u64 + 1), "{a}");
+    }
+    let parts_written: Vec<u64> = answers
+        .iter()
+        .map(|a| a["worker"]["parts"].as_u64().unwrap())
+        .collect();
+    assert_eq!(parts_written, [1, 1, 1, 1, 2, 3]);
+
+    // The missing file: an input error, named; the line that is no
+    // request, and standard input as the partition: usage errors. None
+    // stops the worker.
+    let bad = &answers[1];
+    assert_eq!(bad["ok"], false, "{bad}");
+    assert_eq!(bad["exit_code"], 4, "{bad}");
+    assert_eq!(bad["exit"], "input", "{bad}");
+    assert_eq!(bad["part"], "2/3", "{bad}");
+    assert!(
+        bad["error"].as_str().unwrap().contains("missing.csv"),
+        "{bad}"
+    );
+    let garbled = &answers[2];
+    assert_eq!(garbled["ok"], false, "{garbled}");
+    assert_eq!(garbled["exit_code"], 2, "{garbled}");
+    assert!(
+        garbled["error"].as_str().unwrap().contains("request 3"),
+        "{garbled}"
+    );
+    let dash = &answers[3];
+    assert_eq!(
+        (&dash["ok"], &dash["exit"]),
+        (&false.into(), &"usage".into()),
+        "{dash}"
+    );
+    for (a, k) in [(&answers[0], 1), (&answers[4], 2), (&answers[5], 3)] {
+        assert_eq!(a["ok"], true, "{a}");
+        assert_eq!(a["part"], format!("{k}/3"), "{a}");
+        assert!(a["read"].as_u64().unwrap() > 0, "{a}");
+        assert!(
+            a["manifest"]
+                .as_str()
+                .unwrap()
+                .ends_with(&format!("part-0000{k}-of-00003.json")),
+            "{a}"
+        );
+    }
+
+    // The worker's files are those of the one-shot runs, byte for byte
+    // (the manifests too: they name the same partition files).
+    let listing = |dir: &str| {
+        let mut v: Vec<String> = std::fs::read_dir(w.path(dir))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    };
+    let files = listing("oneshot");
+    assert_eq!(files.len(), 2 * n, "{files:?}");
+    assert_eq!(listing("worker"), files);
+    for f in &files {
+        let a = std::fs::read(w.path("oneshot").join(f)).unwrap();
+        let b = std::fs::read(w.path("worker").join(f)).unwrap();
+        assert!(
+            a == b,
+            "{f} differs between the worker and the one-shot run"
+        );
+    }
+
+    // The statistics over the worker's parts are those of a single run.
+    let o = w.analyze(&example(), "whole", &[]);
+    assert!(o.status.success(), "{}", text(&o));
+    let parts = w.path("worker");
+    let o = w.analyze(
+        &example(),
+        "split",
+        &["--from-parts", parts.to_str().unwrap()],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let (whole, split) = (comparable(&w.path("whole")), comparable(&w.path("split")));
+    assert_eq!(whole.len(), split.len());
+    for ((file, a), (_, b)) in whole.iter().zip(&split) {
+        assert!(a == b, "{file} differs from the single run's");
+    }
+}
+
+#[test]
+fn a_part_worker_takes_no_input_of_its_own_and_exits_0_on_no_request() {
+    let w = Workdir::new();
+    // An export, or --part, beside --part-worker is a usage error.
+    let o = w.analyze(&example(), "x", &["--part-worker"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    // No request: the models load, nothing is written, exit 0.
+    let (o, answers) = part_worker(&w, "none", &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(answers.is_empty(), "{}", text(&o));
+    assert!(!w.path("none").exists(), "{}", text(&o));
 }

@@ -51,7 +51,9 @@ use crate::stats::response::AnalyzedResponse;
 use crate::text::redact::{PersonalColumn, Redactor};
 
 mod parts;
+mod worker;
 pub use parts::PartOf;
+pub use worker::serve_parts;
 
 /// Who answered the survey.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, serde::Deserialize)]
@@ -189,40 +191,22 @@ pub fn run(cfg: &AnalyzeConfig) -> Result<ExitCode> {
         None => Some(OutputDir::create(&cfg.out)?),
         Some(_) => None,
     };
-    let cache = match &cfg.cache {
-        Some(p) => Some(EmbeddingCache::open(p).map_err(cache_error)?),
-        None => None,
-    };
-    let mut encoder = TransformerEncoder::load(&cfg.model, &cfg.encoder)
-        .code(ExitCode::Model)
-        .with_context(|| format!("loading the model from {} (--model)", cfg.model.display()))?;
-    let weights_sha256 = encoder
-        .info()
-        .weights_sha256(&cfg.model)
-        .code(ExitCode::Model)?;
-    let topic_model = attach_topic_model(cfg, &mut encoder, &taxonomy, &weights_sha256)?;
-    let cached = match &cache {
-        Some(c) => {
-            let prefix = cfg.encoder.prefix.as_deref();
-            let spec = ModelSpec::of_transformer(&encoder, prefix, &weights_sha256);
-            Some(CachedEncoder::new(&encoder, c, &spec).map_err(cache_error)?)
-        }
-        None => None,
-    };
+    let cache = open_cache(cfg)?;
+    let loaded = Loaded::load(cfg, &taxonomy)?;
+    let cached = loaded.cached(cfg, cache.as_ref())?;
     // The sentiment head fitted at start-up and the taxonomy's examples go
     // through the cache too; the counts reported are those of the pass.
     let embedder: &dyn Encoder = match &cached {
         Some(c) => c,
-        None => &encoder,
+        None => &loaded.encoder,
     };
-    let mut models = Models::build(cfg, embedder, &weights_sha256, &taxonomy)?;
-    if let Some(m) = &topic_model {
-        models.use_topic_model(m, cfg.topic_threshold, &taxonomy)?;
-    }
-    let key = parts::analysis_key(cfg, &encoder, &weights_sha256, &taxonomy, &models)?;
+    let (mut models, key) = loaded.models(cfg, embedder, &taxonomy)?;
     let (Some(out), None) = (out, cfg.part) else {
         let part = cfg.part.expect("a part when there is no output folder");
-        return parts::write_part(cfg, part, &mut input, embedder, &models, key, input_sha256);
+        let written =
+            parts::write_part(cfg, part, &mut input, embedder, &models, key, input_sha256)?;
+        println!("{}", written.summary());
+        return Ok(ExitCode::Success);
     };
     let parts = use_parts(cfg, &mut models, &key)?;
     let run_id = format!("{}-{}", now.format("%Y%m%dT%H%M%SZ"), &input_sha256[..8]);
@@ -247,7 +231,7 @@ pub fn run(cfg: &AnalyzeConfig) -> Result<ExitCode> {
         input: input.info(input_sha256, &written.result, cfg.masking.shown()),
         counts: counts(&written.result, &written.drivers),
         nps: nps_info(&written.result.nps),
-        model: model_info(cfg, &encoder, &weights_sha256),
+        model: model_info(cfg, &loaded.encoder, &loaded.weights_sha256),
         taxonomy: TaxonomyInfo {
             name: taxonomy.name.clone(),
             version: taxonomy.version.clone(),
@@ -266,7 +250,7 @@ pub fn run(cfg: &AnalyzeConfig) -> Result<ExitCode> {
     };
     let report = report_page(cfg, &written, &manifest, &taxonomy);
     out.write("report.html", render(&report).as_bytes())?;
-    let settings = run_settings(cfg, &encoder, &manifest.topics, taxonomy_file);
+    let settings = run_settings(cfg, &loaded.encoder, &manifest.topics, taxonomy_file);
     out.write_manifest(&ManifestFile {
         run: &manifest,
         settings,
@@ -312,6 +296,74 @@ fn use_parts(
     let (store, info) = parts::read_parts(dir, key).code(ExitCode::Usage)?;
     models.precomputed = Some(store);
     Ok(Some(info))
+}
+
+/// `--cache`, opened.
+fn open_cache(cfg: &AnalyzeConfig) -> Result<Option<EmbeddingCache>> {
+    match &cfg.cache {
+        Some(p) => Ok(Some(EmbeddingCache::open(p).map_err(cache_error)?)),
+        None => Ok(None),
+    }
+}
+
+/// The encoder, loaded once: by a run, or by a part worker
+/// (`--part-worker`) for every partition it is given.
+struct Loaded {
+    encoder: TransformerEncoder,
+    weights_sha256: String,
+    /// `--topic-model`'s settings, its branch attached to `encoder`.
+    topic_model: Option<TopicModelFile>,
+}
+
+impl Loaded {
+    /// The encoder of `--model`, with `--topic-model`'s branch attached.
+    fn load(cfg: &AnalyzeConfig, taxonomy: &Taxonomy) -> Result<Loaded> {
+        let mut encoder = TransformerEncoder::load(&cfg.model, &cfg.encoder)
+            .code(ExitCode::Model)
+            .with_context(|| format!("loading the model from {} (--model)", cfg.model.display()))?;
+        let weights_sha256 = encoder
+            .info()
+            .weights_sha256(&cfg.model)
+            .code(ExitCode::Model)?;
+        let topic_model = attach_topic_model(cfg, &mut encoder, taxonomy, &weights_sha256)?;
+        Ok(Loaded {
+            encoder,
+            weights_sha256,
+            topic_model,
+        })
+    }
+
+    /// The encoder behind `cache`, when there is one.
+    fn cached<'a>(
+        &'a self,
+        cfg: &AnalyzeConfig,
+        cache: Option<&'a EmbeddingCache>,
+    ) -> Result<Option<CachedEncoder<'a>>> {
+        let Some(c) = cache else {
+            return Ok(None);
+        };
+        let prefix = cfg.encoder.prefix.as_deref();
+        let spec = ModelSpec::of_transformer(&self.encoder, prefix, &self.weights_sha256);
+        Ok(Some(
+            CachedEncoder::new(&self.encoder, c, &spec).map_err(cache_error)?,
+        ))
+    }
+
+    /// The classifier on `embedder` (this encoder, or it behind the cache),
+    /// and everything that decides an analysis ([`parts::analysis_key`]).
+    fn models(
+        &self,
+        cfg: &AnalyzeConfig,
+        embedder: &dyn Encoder,
+        taxonomy: &Taxonomy,
+    ) -> Result<(Models, parts::AnalysisKey)> {
+        let mut models = Models::build(cfg, embedder, &self.weights_sha256, taxonomy)?;
+        if let Some(m) = &self.topic_model {
+            models.use_topic_model(m, cfg.topic_threshold, taxonomy)?;
+        }
+        let key = parts::analysis_key(cfg, &self.encoder, &self.weights_sha256, taxonomy, &models)?;
+        Ok((models, key))
+    }
 }
 
 /// The manifest's `model` section.
@@ -1010,6 +1062,7 @@ fn pass_settings(cfg: &AnalyzeConfig, input: &Input) -> PassSettings {
         } else {
             Vec::new()
         },
+        source: input.source.clone(),
         ..Default::default()
     }
 }

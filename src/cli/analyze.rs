@@ -49,7 +49,8 @@ use crate::stats::bootstrap::BootstrapSettings;
 #[command(verbatim_doc_comment, args_override_self = true)]
 pub struct Args {
     /// Survey export: CSV or TSV with a header row (comma, semicolon or tab), or JSON Lines; `-` reads standard input (a pipe is copied to a temporary file beside --out first).
-    pub input: PathBuf,
+    #[arg(required_unless_present = "part_worker")]
+    pub input: Option<PathBuf>,
     /// Largest input read from standard input, a pipe or a device, copied beside --out first: bytes, or with K, M, G, T (e.g. 20G) [default: half the free space of --out's folder]
     #[arg(long, value_parser = crate::app::spool::parse_size)]
     pub max_input_size: Option<u64>,
@@ -166,6 +167,9 @@ pub struct Args {
     /// The per-comment stage of a split run: K/N analyses part K of N of an export (a partition of its rows, with the header) and writes only the answers' analyses, part-K-of-N.jsonl and its manifest part-K-of-N.json, into the --out folder, which many parts share; no tables, no report. `--from-parts` then makes the statistics. Example: --part 3/7
     #[arg(long, value_name = "K/N", value_parser = crate::app::analyze::PartOf::parse, conflicts_with = "from_parts")]
     pub part: Option<crate::app::analyze::PartOf>,
+    /// The per-comment stage of a split run as a long-lived worker: loads the models once, then reads one request per line on standard input, a JSON object {"input": "PARTITION.csv", "part": "K/N"}, writes that part's files into --out exactly as `analyze PARTITION.csv --part K/N` would, and answers one JSON line on standard output: {"ok": true, "part": "K/N", "read": …, "texts": …, "manifest": …, "worker": {"pid": …, "requests": …, "parts": …}}, or {"ok": false, "error": "…", "exit_code": 4, "exit": "input", …} for a request it could not serve, and goes on with the next; exits 0 at the end of its input. Give it the flags of the other stages. For schedulers that reuse a process across tasks (Spark's Python workers): the model is loaded once per worker, not once per partition. Example: --part-worker --out parts/
+    #[arg(long, conflicts_with_all = ["input", "part", "from_parts"])]
+    pub part_worker: bool,
     /// The statistics stage of a split run: reads the whole export again, takes every answer's analysis from the parts in DIR (all N of them, each once, made with the same models and settings) instead of the encoder, and writes every table, the report and the manifest as a single run would. Example: --from-parts parts/
     #[arg(long, value_name = "DIR")]
     pub from_parts: Option<PathBuf>,
@@ -208,6 +212,10 @@ fn in_range<T: PartialOrd + std::fmt::Display + Copy>(
 /// Runs `verbatim analyze`.
 pub fn run(args: Args) -> Result<ExitCode> {
     let cfg = args.config().code(ExitCode::Usage)?;
+    if args.part_worker {
+        let mut answers = std::io::stdout().lock();
+        return crate::app::analyze::serve_parts(&cfg, std::io::stdin().lock(), &mut answers);
+    }
     crate::app::analyze::run(&cfg)
 }
 
@@ -282,7 +290,9 @@ impl Args {
             crate::output::owned::check_cache_outside(c, &self.out, flag, config)?;
         }
         Ok(AnalyzeConfig {
-            input: self.input.clone(),
+            // A part worker (`--part-worker`) takes its inputs from its
+            // requests, one by one.
+            input: self.input.clone().unwrap_or_default(),
             max_input_size: self.max_input_size,
             out: self.out.clone(),
             read: self.read_options(&cfg, &cfg_path)?,

@@ -7,6 +7,9 @@
 //!   sha256 ([`StoredAnalysis`]), to `DIR/part-0000K-of-0000N.jsonl`, with
 //!   its manifest `part-0000K-of-0000N.json`. Many parts share `DIR`; each
 //!   file appears whole or not at all (written beside, then renamed).
+//!   `verbatim analyze --part-worker --out DIR` ([`super::worker`]) writes
+//!   the same files, byte for byte, for one partition after another from
+//!   one process, the models loaded once.
 //! - The statistics stage, `verbatim analyze EXPORT.csv --from-parts DIR
 //!   --out RESULTS`, reads the whole export once more and takes each
 //!   answer's analysis from the parts instead of the encoder. Everything
@@ -72,6 +75,13 @@ impl PartOf {
     }
 }
 
+impl std::fmt::Display for PartOf {
+    /// `K/N`, as `--part` takes it.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.k, self.n)
+    }
+}
+
 /// The manifest of one part.
 #[derive(Debug, Serialize, Deserialize)]
 struct PartManifest {
@@ -94,6 +104,9 @@ struct PartManifest {
     analysis: BTreeMap<String, serde_json::Value>,
 }
 
+/// What decides the analyses of a run, by name ([`analysis_key`]).
+pub(super) type AnalysisKey = BTreeMap<String, serde_json::Value>;
+
 /// Everything that decides what the classifier says of a text: the tool,
 /// the encoder's weights and precision, the taxonomy, and the manifest's
 /// sentiment and topic sections and classifier settings. Parts and the
@@ -104,7 +117,7 @@ pub(super) fn analysis_key(
     weights_sha256: &str,
     taxonomy: &crate::classify::Taxonomy,
     models: &Models,
-) -> Result<BTreeMap<String, serde_json::Value>> {
+) -> Result<AnalysisKey> {
     let topic_ids: Vec<&str> = taxonomy.topics.iter().map(|t| t.id.as_str()).collect();
     Ok(BTreeMap::from([
         ("tool".into(), env!("CARGO_PKG_VERSION").into()),
@@ -197,7 +210,7 @@ pub(super) fn write_part(
     models: &Models,
     analysis: BTreeMap<String, serde_json::Value>,
     input_sha256: String,
-) -> Result<ExitCode> {
+) -> Result<PartWritten> {
     std::fs::create_dir_all(&cfg.out)
         .with_context(|| format!("creating the parts folder {}", cfg.out.display()))
         .code(ExitCode::Output)?;
@@ -262,17 +275,43 @@ pub(super) fn write_part(
         Ok(())
     })
     .code(ExitCode::Output)?;
-    println!(
-        "part {} of {}: read {} = analysed {} + rejected {}; {} distinct answers analysed; {}",
-        part.k,
-        part.n,
-        r.read,
-        r.analysed,
-        r.rejected,
+    Ok(PartWritten {
+        part,
+        read: r.read,
+        analysed: r.analysed,
+        rejected: r.rejected,
         texts,
-        path.display()
-    );
-    Ok(ExitCode::Success)
+        manifest: path,
+    })
+}
+
+/// What the per-comment stage wrote: one part's counts and its manifest.
+#[derive(Debug, Clone)]
+pub(super) struct PartWritten {
+    pub part: PartOf,
+    pub read: u64,
+    pub analysed: u64,
+    pub rejected: u64,
+    /// Distinct answer texts analysed (lines of the analyses file).
+    pub texts: u64,
+    /// The part's manifest, `part-0000K-of-0000N.json`.
+    pub manifest: PathBuf,
+}
+
+impl PartWritten {
+    /// The line `analyze --part` prints.
+    pub fn summary(&self) -> String {
+        format!(
+            "part {} of {}: read {} = analysed {} + rejected {}; {} distinct answers analysed; {}",
+            self.part.k,
+            self.part.n,
+            self.read,
+            self.analysed,
+            self.rejected,
+            self.texts,
+            self.manifest.display()
+        )
+    }
 }
 
 /// Every part of `dir`, checked to make one set made with `analysis`.
@@ -445,5 +484,6 @@ mod tests {
             assert!(PartOf::parse(bad).is_err(), "{bad}");
         }
         assert_eq!(PartOf { k: 3, n: 7 }.stem(), "part-00003-of-00007");
+        assert_eq!(PartOf { k: 3, n: 7 }.to_string(), "3/7");
     }
 }
