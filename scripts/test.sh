@@ -25,3 +25,9 @@ if [ ! -x /usr/bin/chromedriver ]; then
   $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver
 fi
 cargo test --release --locked "$@"
+# The named slower set `spark` (scripts/test-spark.sh: a split run on local
+# Apache Spark equals a single run; pyspark and, without Java, a Java runtime
+# from PyPI), after the whole suite: not when arguments pick some tests.
+if [ $# -eq 0 ]; then
+  scripts/test-spark.sh
+fi
