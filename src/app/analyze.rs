@@ -177,13 +177,7 @@ pub fn run(cfg: &AnalyzeConfig) -> Result<ExitCode> {
     let (taxonomy, taxonomy_file) = load_taxonomy(cfg)?;
     // Fail on the input and the output folder before the slow model load.
     let mut input = Input::open(cfg)?;
-    if cfg.read.mode == Mode::TopicsOnly {
-        eprintln!(
-            "note: --no-score: topics, sentiment and their trend only; NPS, drivers, ΔNPS and \
-             the call-back list are left out (their tables are written without rows; \
-             manifest.json says so under mode_note)"
-        );
-    }
+    note_topics_only(cfg.read.mode);
     // A calibration file that cannot be used at all fails before the slow
     // model load; whether it fits the model is checked once it is loaded.
     if let Some(p) = &cfg.topic_calibration {
@@ -255,11 +249,7 @@ pub fn run(cfg: &AnalyzeConfig) -> Result<ExitCode> {
         mode_note: mode_note(cfg.read.mode),
         input: input.info(input_sha256, &written.result, cfg.masking.shown()),
         counts: counts(&written.result, &written.drivers, cfg.read.mode),
-        nps: cfg
-            .read
-            .mode
-            .scored()
-            .then(|| nps_info(&written.result.nps)),
+        nps: nps_info(&written.result.nps, cfg.read.mode),
         model: model_info(cfg, &encoder, &weights_sha256),
         taxonomy: TaxonomyInfo {
             name: taxonomy.name.clone(),
@@ -471,15 +461,27 @@ fn date_format(
         .map_err(|e| anyhow::anyhow!(e))
 }
 
-/// The whole run's NPS, for the manifest.
-fn nps_info(nps: &crate::stats::nps::Nps) -> NpsInfo {
-    NpsInfo {
+/// Says once on stderr, before the slow work, what a run without scores
+/// leaves out.
+fn note_topics_only(mode: Mode) {
+    if mode == Mode::TopicsOnly {
+        eprintln!(
+            "note: --no-score: topics, sentiment and their trend only; NPS, drivers, ΔNPS and \
+             the call-back list are left out (their tables are written without rows; \
+             manifest.json says so under mode_note)"
+        );
+    }
+}
+
+/// The whole run's NPS, for the manifest; none without scores.
+fn nps_info(nps: &crate::stats::nps::Nps, mode: Mode) -> Option<NpsInfo> {
+    mode.scored().then(|| NpsInfo {
         nps: nps.score(),
         ci95: nps.adjusted_wald(crate::stats::nps::Z95),
         promoters: nps.promoters,
         passives: nps.passives,
         detractors: nps.detractors,
-    }
+    })
 }
 
 /// The report of a run (an employee survey's says eNPS and calls no one

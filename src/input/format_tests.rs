@@ -267,7 +267,7 @@ fn jsonl_mixed_scores_bad_lines_and_nested_values() {
     assert_eq!(
         ing.columns,
         ResolvedColumns {
-            score: "score".into(),
+            score: Some("score".into()),
             text: "comment".into(),
             more_text: vec![],
             id: Some("id".into()),

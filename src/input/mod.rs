@@ -1036,7 +1036,7 @@ mod tests {
         assert_eq!(
             ing.columns,
             ResolvedColumns {
-                score: "NPS".into(),
+                score: Some("NPS".into()),
                 text: "Kommentar".into(),
                 more_text: vec![],
                 id: Some("ID".into()),

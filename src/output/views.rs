@@ -89,6 +89,32 @@ fn literal(s: &str) -> String {
     format!("'{}'", s.replace('\'', "''"))
 }
 
+/// The view `topics_by_period`.
+const TOPICS_BY_PERIOD: &str = "\
+-- Topics by period with their labels: one row per agg_topic row. The whole run
+-- has is_whole_run true (in agg_topic: period IS NULL). A response counts once
+-- per topic; shares of overlapping topics do not add up to 100%.
+CREATE OR REPLACE VIEW topics_by_period AS
+SELECT
+    a.topic_id,
+    t.label AS topic_label,
+    coalesce(a.period, 'whole run') AS period_kind,
+    coalesce(a.period_label, 'Whole run') AS period,
+    a.period_start_date AS period_start,
+    a.period IS NULL AS is_whole_run,
+    a.responses,
+    a.comments,
+    a.mentions,
+    100.0 * a.share_of_comments AS share_of_comments_pct,
+    a.positive,
+    a.neutral,
+    a.negative,
+    a.net_sentiment,
+    a.suppressed AS small_base
+FROM agg_topic AS a
+LEFT JOIN dim_topic AS t ON t.topic_id = a.topic_id;
+";
+
 /// Each named view with the tables it reads.
 fn named_views() -> [(&'static [&'static str], String); 5] {
     let no_topic = literal(NO_TOPIC);
@@ -188,34 +214,7 @@ LEFT JOIN dim_topic AS t ON t.topic_id = coalesce(b.topic_id, {no_topic});
 "
             ),
         ),
-        (
-            &["agg_topic", "dim_topic"],
-            "\
--- Topics by period with their labels: one row per agg_topic row. The whole run
--- has is_whole_run true (in agg_topic: period IS NULL). A response counts once
--- per topic; shares of overlapping topics do not add up to 100%.
-CREATE OR REPLACE VIEW topics_by_period AS
-SELECT
-    a.topic_id,
-    t.label AS topic_label,
-    coalesce(a.period, 'whole run') AS period_kind,
-    coalesce(a.period_label, 'Whole run') AS period,
-    a.period_start_date AS period_start,
-    a.period IS NULL AS is_whole_run,
-    a.responses,
-    a.comments,
-    a.mentions,
-    100.0 * a.share_of_comments AS share_of_comments_pct,
-    a.positive,
-    a.neutral,
-    a.negative,
-    a.net_sentiment,
-    a.suppressed AS small_base
-FROM agg_topic AS a
-LEFT JOIN dim_topic AS t ON t.topic_id = a.topic_id;
-"
-            .to_string(),
-        ),
+        (&["agg_topic", "dim_topic"], TOPICS_BY_PERIOD.to_string()),
     ]
 }
 

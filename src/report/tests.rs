@@ -186,6 +186,7 @@ fn sample() -> ReportData {
             with_signal: 9,
         }),
         employee: false,
+        topics_only: None,
     }
 }
 
