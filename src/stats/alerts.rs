@@ -110,8 +110,11 @@ pub struct PeriodSeries {
     /// All responses of the period, comment-less ones included.
     pub responses: u64,
     /// (mentions, positive, negative) of each topic, in topic order.
-    pub topics: Vec<(u64, u64, u64)>,
+    pub topics: Vec<TopicFigures>,
 }
+
+/// A topic's (mentions, positive, negative) in one period.
+pub type TopicFigures = (u64, u64, u64);
 
 /// Each period's responses, and (mentions, positive, negative) of each topic.
 fn series(periods: &[PeriodCounts], k: usize) -> Vec<PeriodSeries> {
@@ -167,7 +170,7 @@ pub fn alerts_of_series(
     };
     let k = topics.len();
     let (n_last, last_t) = (&last.responses, &last.topics);
-    let history: Vec<(u64, &[(u64, u64, u64)])> = s[..s.len() - 1]
+    let history: Vec<(u64, &[TopicFigures])> = s[..s.len() - 1]
         .iter()
         .map(|p| (p.responses, p.topics.as_slice()))
         .collect();
