@@ -26,7 +26,8 @@ fn main() -> anyhow::Result<()> {
         .filter(|r| !r.comment.is_empty())
         .take(n)
     {
-        println!("[{}] {}", r.score, r.comment.replace('\n', " "));
+        let score = r.score.map_or("-".to_string(), |s| s.to_string());
+        println!("[{score}] {}", r.comment.replace('\n', " "));
         for c in split_clauses(&r.comment) {
             let v = &enc.embed(&[&c])?[0];
             let sims = cls.topic_similarities(v);

@@ -29,7 +29,8 @@ pub enum ExitCode {
     TooManyRejects = 3,
     /// The input cannot be used as a whole: missing or unreadable, empty
     /// (or a header row with no rows below it), not a text export (an
-    /// image, an archive), no score or comment column, too many columns.
+    /// image, an archive), no score (without `--no-score`) or comment column,
+    /// too many columns.
     Input = 4,
     /// The model folder (`--model`, `--sentiment-model`) is missing,
     /// unreadable or damaged.
@@ -70,7 +71,7 @@ pub const HELP: &str = "Exit codes:
   1  other error
   2  usage: unknown flag, bad flag value, invalid --config or --taxonomy file, a --cache file that is not a verbatim cache or is inside --out; `taxonomy check`: invalid file
   3  outputs written, but more rows rejected than --max-reject-rate allows (or all)
-  4  input unusable: missing, empty (or a header and no rows), not a CSV/JSON Lines export, no score or comment column, standard input over --max-input-size
+  4  input unusable: missing, empty (or a header and no rows), not a CSV/JSON Lines export, no score (see --no-score) or comment column, standard input over --max-input-size
   5  model folder missing, unreadable or damaged (--model, --sentiment-model)
   6  outputs not writable (read-only folder, disk full), or --out holds files verbatim did not write (none is deleted); previous outputs kept
   7  another run is writing to the same --out folder

@@ -18,12 +18,13 @@ use crate::classify::embed::{classify_embedded, embed_comments, EmbeddedTexts};
 use crate::classify::precomputed::AnalysisStore;
 use crate::classify::Classifier;
 use crate::input::dates::{DateFormat, Example, When};
-use crate::input::{InputError, Record, Reject, Response};
+use crate::input::{InputError, Mode, Record, Reject, Response};
 use crate::model::Encoder;
 use crate::stats::aggregate::{AggAccumulator, AggRow, Period};
 use crate::stats::driver_stats::{finest, DriverCounts, DriverCountsAccumulator};
 use crate::stats::drivers::{rank, DriverAccumulator};
 use crate::stats::nps::{Bucket, Nps};
+use crate::stats::topic_counts::{TopicCounts, TopicCountsAccumulator};
 
 use crate::stats::response::{AnalyzedResponse, DriverScope, DriverTable};
 
@@ -90,6 +91,9 @@ pub struct PassSettings {
     /// The input's name in messages that point at one of its lines, as
     /// the reader's errors name it ([`crate::input::InputError`]).
     pub source: String,
+    /// A run with scores (NPS, drivers) or without ([`Mode::TopicsOnly`]:
+    /// the topic counts only; every NPS figure of the result stays empty).
+    pub mode: Mode,
 }
 
 impl Default for PassSettings {
@@ -110,6 +114,7 @@ impl Default for PassSettings {
             not_segments: Vec::new(),
             masked_columns: Vec::new(),
             source: String::new(),
+            mode: Mode::Nps,
         }
     }
 }
@@ -136,10 +141,15 @@ pub struct PassResult {
     pub first_unparsed_date: Option<Example>,
     /// Segment columns with NPS aggregates.
     pub agg_columns: Vec<String>,
+    /// NPS per segment and period; empty without scores.
     pub agg: Vec<AggRow>,
+    /// The drivers of each scope; empty without scores.
     pub drivers: Vec<DriverTable>,
     /// Counts for the further driver statistics ([`crate::stats::driver_stats`]).
     pub counts: DriverCounts,
+    /// Topic mentions, their polarity and the comments' sentiment, over the
+    /// run and per period (`agg_topic`); with or without scores.
+    pub topics: TopicCounts,
     pub texts_embedded: usize,
     pub embed_time: Duration,
 }
@@ -255,6 +265,7 @@ struct Tally<'a> {
     counts: DriverCountsAccumulator,
     agg: AggAccumulator,
     drivers: Vec<DriverAccumulator>,
+    topics: TopicCountsAccumulator,
     nps: Nps,
     read: u64,
     analysed: u64,
@@ -303,13 +314,14 @@ impl<'a> Tally<'a> {
                 .iter()
                 .map(|&i| segment_columns[i].clone())
                 .collect(),
-            periods,
+            periods.clone(),
             max_values,
         );
         let agg = match settings.weight_column {
             Some(_) => agg.with_weights(),
             None => agg,
         };
+        let topics = TopicCountsAccumulator::new(topic_ids, &periods);
         Tally {
             settings,
             redactor: (!settings.masked_columns.is_empty())
@@ -321,6 +333,7 @@ impl<'a> Tally<'a> {
                 .iter()
                 .map(|_| DriverAccumulator::new(topic_ids.to_vec()))
                 .collect(),
+            topics,
             nps: Nps::default(),
             read: 0,
             analysed: 0,
@@ -384,9 +397,12 @@ impl<'a> Tally<'a> {
             } else {
                 (crate::classify::CommentAnalysis::join(&answers), answers)
             };
-            let bucket = Bucket::from_score(r.score).ok_or_else(|| {
-                anyhow::anyhow!("line {}: score {} out of range", r.line, r.score)
-            })?;
+            let bucket = match r.score {
+                Some(score) => Some(Bucket::from_score(score).ok_or_else(|| {
+                    anyhow::anyhow!("line {}: score {score} out of range", r.line)
+                })?),
+                None => None,
+            };
             let when = date_column
                 .and_then(|c| r.segments.get(c))
                 .map_or_else(When::default, |v| self.settings.date_format.read(v));
@@ -398,23 +414,7 @@ impl<'a> Tally<'a> {
                 answers,
             });
         }
-        let weight_column = self.settings.weight_column;
         for a in &done {
-            self.nps.add(a.bucket);
-            let weight = match weight_column {
-                None => 1.0,
-                Some(c) => {
-                    let raw = a.response.segments.get(c).map_or("", String::as_str);
-                    // The reader rejected every row whose weight does not parse.
-                    crate::input::parse_weight(raw, "weight").map_err(|e| {
-                        anyhow::anyhow!(
-                            "line {}: {e} (after the reader passed it)",
-                            a.response.line
-                        )
-                    })?
-                }
-            };
-
             self.analysed += 1;
             if a.analysis.is_some() {
                 self.with_comment += 1;
@@ -428,23 +428,9 @@ impl<'a> Tally<'a> {
                     }
                 }
             }
-            let values: Vec<&str> = self
-                .agg_index
-                .iter()
-                .map(|&i| a.response.segments.get(i).map_or("", String::as_str))
-                .collect();
-            self.agg
-                .add_weighted(a.bucket, weight, a.when.date, &values);
-            self.counts.add(a);
-            for (scope, acc) in DriverScope::ALL.iter().zip(self.drivers.iter_mut()) {
-                let mentions: Vec<usize> = a.analysis.as_ref().map_or_else(Vec::new, |an| {
-                    an.topics
-                        .iter()
-                        .filter(|h| scope.admits(h.polarity))
-                        .map(|h| h.topic)
-                        .collect()
-                });
-                acc.add(a.bucket, &mentions);
+            self.topics.add(a.analysis.as_ref(), a.when.date);
+            if let Some(bucket) = a.bucket {
+                self.add_scored(a, bucket)?;
             }
         }
         sink.responses(&done)?;
@@ -452,10 +438,48 @@ impl<'a> Tally<'a> {
         Ok(())
     }
 
+    /// Counts a response with a score in NPS, its aggregates and the
+    /// drivers.
+    fn add_scored(&mut self, a: &AnalyzedResponse, bucket: Bucket) -> Result<()> {
+        self.nps.add(bucket);
+        let weight = match self.settings.weight_column {
+            None => 1.0,
+            Some(c) => {
+                let raw = a.response.segments.get(c).map_or("", String::as_str);
+                // The reader rejected every row whose weight does not parse.
+                crate::input::parse_weight(raw, "weight").map_err(|e| {
+                    anyhow::anyhow!("line {}: {e} (after the reader passed it)", a.response.line)
+                })?
+            }
+        };
+        let values: Vec<&str> = self
+            .agg_index
+            .iter()
+            .map(|&i| a.response.segments.get(i).map_or("", String::as_str))
+            .collect();
+        self.agg.add_weighted(bucket, weight, a.when.date, &values);
+        self.counts.add(a);
+        for (scope, acc) in DriverScope::ALL.iter().zip(self.drivers.iter_mut()) {
+            let mentions: Vec<usize> = a.analysis.as_ref().map_or_else(Vec::new, |an| {
+                an.topics
+                    .iter()
+                    .filter(|h| scope.admits(h.polarity))
+                    .map(|h| h.topic)
+                    .collect()
+            });
+            acc.add(bucket, &mentions);
+        }
+        Ok(())
+    }
+
     fn finish(self) -> PassResult {
         let settings = self.settings;
+        let scored = settings.mode.scored();
         let agg_columns = self.agg.kept_columns();
-        let agg_rows = self.agg.finish(settings.min_n, settings.fdr);
+        let agg_rows = match scored {
+            true => self.agg.finish(settings.min_n, settings.fdr),
+            false => Vec::new(),
+        };
         let drivers = DriverScope::ALL
             .iter()
             .zip(self.drivers)
@@ -468,6 +492,7 @@ impl<'a> Tally<'a> {
                     ranking,
                 }
             })
+            .filter(|_| scored)
             .collect();
         PassResult {
             read: self.read,
@@ -481,6 +506,7 @@ impl<'a> Tally<'a> {
             agg: agg_rows,
             drivers,
             counts: self.counts.finish(),
+            topics: self.topics.finish(),
             texts_embedded: self.texts_embedded,
             embed_time: self.embed_time,
         }

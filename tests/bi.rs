@@ -534,3 +534,93 @@ fn views_sql_runs_in_duckdb_from_the_output_folder() {
         bridge + without
     );
 }
+
+/// `agg_topic` recomputed in DuckDB from the fact and bridge tables: each
+/// topic's mentions over the run, and each month's comments.
+fn agg_topic_matches_the_facts(out: &Path) {
+    let q = |sql: &str| number(sql, out, true);
+    let topics = q("SELECT count(*) FROM dim_topic") - 1;
+    assert_eq!(
+        q("SELECT count(*) FROM topics_by_period WHERE is_whole_run"),
+        topics
+    );
+    let mentioned = q("SELECT count(DISTINCT topic_id) FROM bridge_response_topic");
+    assert!(mentioned > 0, "the tiny model finds some topic");
+    assert_eq!(
+        q("WITH b AS (SELECT topic_id, count(DISTINCT response_id) AS n FROM responses_with_topics \
+             WHERE topic_id <> '(no topic)' GROUP BY ALL) \
+           SELECT count(*) FROM topics_by_period v JOIN b USING (topic_id) \
+           WHERE v.is_whole_run AND v.mentions = b.n AND v.topic_label IS NOT NULL"),
+        mentioned
+    );
+    assert_eq!(
+        q("SELECT count(*) FROM topics_by_period WHERE is_whole_run AND mentions > 0"),
+        mentioned
+    );
+    assert_eq!(
+        q("WITH f AS (SELECT date_trunc('month', response_date) AS m, \
+             count(*) FILTER (WHERE has_comment) AS c FROM fact_response GROUP BY ALL), \
+           a AS (SELECT DISTINCT period_start_date, comments FROM agg_topic WHERE period = 'month') \
+           SELECT count(*) FROM a JOIN f ON f.m = a.period_start_date AND f.c = a.comments"),
+        3
+    );
+}
+
+#[test]
+fn agg_topic_equals_its_recomputation_with_and_without_scores() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = analyze(dir.path(), &export(), &["--periods", "month"]);
+    agg_topic_matches_the_facts(&out);
+
+    // The same export without its score column, analysed with --no-score.
+    let tickets: String = export()
+        .lines()
+        .map(|l| {
+            let f: Vec<&str> = l.split(';').collect();
+            format!("{};{};{};{}\n", f[0], f[1], f[3], f[4])
+        })
+        .collect();
+    let other = tempfile::tempdir().unwrap();
+    let (out, stderr) = analyze_with_stderr(
+        other.path(),
+        &tickets,
+        &["--periods", "month", "--no-score"],
+    );
+    assert!(stderr.contains("--no-score"), "{stderr}");
+    agg_topic_matches_the_facts(&out);
+    let q = |sql: &str| number(sql, &out, true);
+    // Every view of the run reads, the left-out tables with no rows.
+    for t in manifest(&out)["tables"].as_array().unwrap() {
+        let name = t["name"].as_str().unwrap();
+        assert_eq!(
+            q(&format!("SELECT count(*) FROM {name}")),
+            t["rows"].as_i64().unwrap()
+        );
+    }
+    for view in [
+        "agg_nps",
+        "nps_by_period_and_segment",
+        "drivers_with_topics",
+        "nps_change_by_topic",
+        "followup",
+    ] {
+        assert_eq!(q(&format!("SELECT count(*) FROM {view}")), 0, "{view}");
+    }
+    assert_eq!(q("SELECT count(*) FROM fact_response"), 300);
+    assert_eq!(
+        q(
+            "SELECT count(*) FROM fact_response WHERE score IS NOT NULL OR bucket IS NOT NULL \
+           OR nps_code IS NOT NULL OR is_promoter IS NOT NULL OR sentiment_mismatch IS NOT NULL"
+        ),
+        0
+    );
+    // The schema a BI model was built on stays: score is still a number.
+    assert_eq!(
+        with_views(
+            "SELECT typeof(score), typeof(is_promoter) FROM fact_response LIMIT 1",
+            &out
+        )
+        .trim(),
+        "BIGINT|BOOLEAN"
+    );
+}

@@ -1069,3 +1069,278 @@ fn several_open_questions_are_analysed_answer_by_answer() {
         );
     }
 }
+
+/// The spiking export as support tickets: no score column, and three rows
+/// more in the last week: one without a comment, a duplicate id and one
+/// with a field too many.
+fn tickets() -> String {
+    let mut s: String = spiking_export()
+        .lines()
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            format!("{},{},{},{}\n", f[0], f[2], f[3], f[4])
+        })
+        .collect();
+    s.push_str("t1,,2026-02-09,ann\nr1,invoice wrong,2026-02-09,bob\nt2,a,b,c,d\n");
+    s
+}
+
+/// Rows of `path` whose column `name` holds `value`.
+fn column<'a>(
+    rows: &'a [csv::StringRecord],
+    header: &csv::StringRecord,
+    name: &str,
+) -> Vec<&'a str> {
+    let i = header
+        .iter()
+        .position(|h| h == name)
+        .unwrap_or_else(|| panic!("{name}"));
+    rows.iter().map(|r| &r[i]).collect()
+}
+
+fn header(path: &Path) -> csv::StringRecord {
+    csv::Reader::from_path(path)
+        .unwrap()
+        .headers()
+        .unwrap()
+        .clone()
+}
+
+#[test]
+fn an_export_without_a_score_column_is_analysed_for_topics_with_no_score() {
+    let w = Work::new();
+    let input = w.write("tickets.csv", tickets());
+    let tax = w.write(
+        "spike.toml",
+        common::tiny_words_taxonomy("spike", "other7", "Other 7"),
+    );
+    let flags = [
+        "--taxonomy",
+        tax.to_str().unwrap(),
+        "--periods",
+        "week",
+        "--topic-threshold",
+        "0.99",
+    ];
+    // Without the flag: the input error it always was, now naming the way out.
+    let o = w.analyze(&input, "out", &flags);
+    assert_eq!(o.status.code(), Some(4), "{}", text(&o));
+    let err = String::from_utf8_lossy(&o.stderr);
+    for part in [
+        "tickets.csv",
+        "no score column",
+        "--score-column",
+        "--no-score",
+    ] {
+        assert!(err.contains(part), "{part}: {err}");
+    }
+    assert!(!w.path("out").exists());
+
+    let o = w.analyze(&input, "out", &[&flags[..], &["--no-score"]].concat());
+    assert!(o.status.success(), "{}", text(&o));
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr),
+    );
+    let read = tickets().lines().count() - 1;
+    assert!(
+        stdout.contains(&format!("read {read} = analysed {} + rejected 2", read - 2)),
+        "{}",
+        text(&o)
+    );
+    assert!(
+        stdout.contains("no score column: NPS and drivers left out"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("Topics (share of the"), "{stdout}");
+    assert!(!stdout.contains("Drivers of low scores"), "{stdout}");
+    assert!(!stdout.lines().any(|l| l.starts_with("NPS")), "{stdout}");
+    assert_eq!(stderr.matches("--no-score").count(), 1, "{stderr}");
+
+    // Every row with its fields is analysed; the other reasons still reject.
+    let out = w.path("out");
+    let rejects = csv_rows(&out.join("rejects.csv"));
+    let reasons: Vec<&str> = rejects.iter().map(|r| &r[3]).collect();
+    assert!(
+        reasons.len() == 2
+            && reasons[0].starts_with("duplicate id")
+            && reasons[1].starts_with("expected 4 fields"),
+        "{reasons:?}"
+    );
+    // fact_response keeps its columns; those that follow from a score are null.
+    let fact = csv_rows(&out.join("fact_response.csv"));
+    let fh = header(&out.join("fact_response.csv"));
+    assert_eq!(fact.len(), read - 2);
+    for name in [
+        "score",
+        "bucket",
+        "nps_code",
+        "is_promoter",
+        "is_detractor",
+        "sentiment_mismatch",
+    ] {
+        assert!(
+            column(&fact, &fh, name).iter().all(|v| v.is_empty()),
+            "{name}"
+        );
+    }
+    let with_comment = column(&fact, &fh, "has_comment")
+        .iter()
+        .filter(|v| **v == "true")
+        .count();
+    assert_eq!(with_comment, read - 3);
+
+    // The NPS and driver tables: their columns, no rows, a note why.
+    let m = w.manifest("out");
+    let left_out = [
+        "agg_nps",
+        "topic_driver",
+        "key_driver",
+        "driver_change",
+        "segment_driver",
+        "team_view",
+        "followup",
+    ];
+    for t in m["tables"].as_array().unwrap() {
+        let name = t["name"].as_str().unwrap();
+        if left_out.contains(&name) {
+            assert_eq!(t["rows"], 0, "{name}");
+            assert!(
+                t["note"].as_str().unwrap_or("").contains("--no-score"),
+                "{t}"
+            );
+            assert!(out.join(format!("{name}.parquet")).is_file(), "{name}");
+            let csv = std::fs::read_to_string(out.join(format!("{name}.csv"))).unwrap();
+            assert_eq!(csv.lines().count(), 1, "{name}: a header, no rows");
+        } else {
+            assert!(t.get("note").is_none() || name == "dim_date", "{t}");
+        }
+    }
+    assert_eq!(m["mode"], "topics_only");
+    let note = m["mode_note"].as_str().unwrap();
+    assert!(
+        note.contains("no score column") && left_out.iter().all(|t| note.contains(t)),
+        "{note}"
+    );
+    assert!(m["nps"].is_null(), "{}", m["nps"]);
+    for c in ["sentiment_mismatch", "followup_candidates", "followups"] {
+        assert!(m["counts"][c].is_null(), "{c}");
+    }
+    assert!(m["input"]["score_column"].is_null() && m["input"]["scale"].is_null());
+
+    // agg_topic: each topic over the run, as the bridge table counts it.
+    let agg = csv_rows(&out.join("agg_topic.csv"));
+    let ah = header(&out.join("agg_topic.csv"));
+    let bridge = csv_rows(&out.join("bridge_response_topic.csv"));
+    let topics = ["billing", "service"];
+    let whole: Vec<&csv::StringRecord> = agg.iter().filter(|r| r[1].is_empty()).collect();
+    let k = common::tiny_words_taxonomy("spike", "other7", "Other 7")
+        .matches("[[topic]]")
+        .count();
+    assert_eq!(whole.len(), k, "a whole-run row per topic");
+    let at = |r: &csv::StringRecord, name: &str| -> u64 {
+        r[ah.iter().position(|h| h == name).unwrap()]
+            .parse()
+            .unwrap()
+    };
+    for t in topics {
+        let row = whole.iter().find(|r| &r[0] == t).unwrap();
+        let responses = |polarity: Option<&str>| {
+            let mut ids: Vec<&str> = bridge
+                .iter()
+                .filter(|b| &b[2] == t && polarity.is_none_or(|p| &b[3] == p))
+                .map(|b| &b[0])
+                .collect();
+            ids.sort();
+            ids.dedup();
+            ids.len() as u64
+        };
+        assert!(responses(None) > 0, "{t} is found by the tiny model");
+        assert_eq!(at(row, "mentions"), responses(None), "{t}");
+        assert_eq!(at(row, "negative"), responses(Some("negative")), "{t}");
+        assert_eq!(at(row, "positive"), responses(Some("positive")), "{t}");
+        assert_eq!(at(row, "comments"), with_comment as u64, "{t}");
+        assert_eq!(at(row, "responses"), fact.len() as u64, "{t}");
+    }
+    // Per week: every topic in every week, the weeks' responses add up.
+    let weeks: Vec<&csv::StringRecord> = agg.iter().filter(|r| &r[1] == "week").collect();
+    assert_eq!(weeks.len() % k, 0);
+    let week_responses: u64 = weeks.iter().step_by(k).map(|r| at(r, "responses")).sum();
+    assert_eq!(week_responses, fact.len() as u64);
+    // The trend still has its alert: the last week's spike of billing.
+    let alerts = csv_rows(&out.join("alerts.csv"));
+    assert!(
+        alerts
+            .iter()
+            .any(|r| &r[2] == "billing" && &r[3] == "share" && &r[4] == "up"),
+        "{alerts:?}"
+    );
+    assert_eq!(m["counts"]["alerts"].as_u64(), Some(alerts.len() as u64));
+
+    // The report: topics, sentiment and trend; no NPS, no drivers, no NaN.
+    let report = std::fs::read_to_string(out.join("report.html")).unwrap();
+    for part in [
+        "No score column: NPS and drivers left out.",
+        "Topics over time",
+        "id=\"topic-trend-table\"",
+        "Topics and sentiment",
+        "Alerts: what is unusual",
+    ] {
+        assert!(report.contains(part), "{part}");
+    }
+    for part in [
+        "Net Promoter Score",
+        "What moves NPS",
+        "Customers to call back",
+    ] {
+        assert!(!report.contains(part), "{part}");
+    }
+    assert_eq!(
+        report.matches("NaN").count(),
+        report.matches("isNaN").count()
+    );
+}
+
+#[test]
+fn no_score_refuses_the_score_s_flags_and_config_keys_by_name() {
+    let w = Work::new();
+    let input = w.write("tickets.csv", tickets());
+    for flag in [
+        ["--score-column", "comment"],
+        ["--scale", "1-5"],
+        ["--weight-column", "agent"],
+    ] {
+        let o = w.analyze(&input, "out", &[&flag[..], &["--no-score"]].concat());
+        assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains("--no-score") && err.contains(flag[0]), "{err}");
+    }
+    let bad = w.write(
+        "bad.toml",
+        "[input]\nno_score = true\nscore_column = \"x\"\n",
+    );
+    let o = w.analyze(&input, "out", &["--config", bad.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("bad.toml") && err.contains("no_score") && err.contains("score_column"),
+        "{err}"
+    );
+    assert!(!w.path("out").exists());
+    // The config key alone is the flag; across levels the command line wins.
+    let good = w.write("good.toml", "[input]\nno_score = true\n");
+    let o = w.analyze(&input, "key", &["--config", good.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(w.manifest("key")["mode"], "topics_only");
+    let scored = w.write(
+        "scored.toml",
+        "[input]\nscore_column = \"x\"\nscale = \"1-5\"\n",
+    );
+    let o = w.analyze(
+        &input,
+        "flag",
+        &["--config", scored.to_str().unwrap(), "--no-score"],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(w.manifest("flag")["mode"], "topics_only");
+}

@@ -608,6 +608,8 @@ fn no_output_path_comes_from_the_data() {
         [
             "agg_nps.csv",
             "agg_nps.parquet",
+            "agg_topic.csv",
+            "agg_topic.parquet",
             "alerts.csv",
             "alerts.parquet",
             "bridge_response_topic.csv",

@@ -444,3 +444,45 @@ fn a_part_worker_takes_no_input_of_its_own_and_exits_0_on_no_request() {
     assert!(answers.is_empty(), "{}", text(&o));
     assert!(!w.path("none").exists(), "{}", text(&o));
 }
+
+#[test]
+fn a_split_run_without_scores_writes_the_tables_of_a_single_run() {
+    let w = Workdir::new();
+    let o = w.analyze(&example(), "whole", &["--no-score"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let whole = comparable(&w.path("whole"));
+    make_parts(&w, 3, "parts", &["--no-score"]);
+    let parts = w.path("parts");
+    let parts = parts.to_str().unwrap();
+    let o = w.analyze(&example(), "split", &["--from-parts", parts, "--no-score"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let split = comparable(&w.path("split"));
+    assert_eq!(
+        split.iter().map(|f| &f.0).collect::<Vec<_>>(),
+        whole.iter().map(|f| &f.0).collect::<Vec<_>>()
+    );
+    for ((file, a), (_, b)) in whole.iter().zip(&split) {
+        assert!(a == b, "{file} differs from the single run's");
+    }
+    assert_eq!(w.manifest("split")["mode"], "topics_only");
+
+    // Parts made with scores left out the rows a run without scores
+    // analyses: refused by name. Parts made without scores hold every
+    // answer a run with scores needs.
+    make_parts(&w, 2, "scored", &[]);
+    let scored = w.path("scored");
+    let o = w.analyze(
+        &example(),
+        "refused",
+        &["--from-parts", scored.to_str().unwrap(), "--no-score"],
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("part-00001-of-00002.json was made with scores") && err.contains("--no-score"),
+        "{err}"
+    );
+    let o = w.analyze(&example(), "nps", &["--from-parts", parts]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(w.manifest("nps")["mode"], "nps");
+}

@@ -305,6 +305,7 @@ fn realistic_report() -> ReportData {
     let (read, rejected) = (n as u64 + 9, 9);
     let result = PassResult {
         counts: verbatim::stats::driver_stats::DriverCounts::empty(),
+        topics: Default::default(),
         read,
         analysed: n as u64,
         rejected,
@@ -323,6 +324,8 @@ fn realistic_report() -> ReportData {
         tool: "verbatim 0.1.0".into(),
         started_at: "2026-11-25T09:30:00Z".into(),
         finished_at: "2026-11-25T09:30:41Z".into(),
+        mode: Default::default(),
+        mode_note: None,
         input: InputInfo {
             path: format!("/data/exports/nps-q4{HOSTILE}.csv"),
             sha256: "5f3a9c1e0d7b2a4c6e8f1a3b5c7d9e0f2a4b6c8d0e1f3a5b7c9d1e3f5a7b9c1d".into(),
@@ -330,7 +333,7 @@ fn realistic_report() -> ReportData {
             sheet: None,
             encoding: "UTF-8".into(),
             delimiter: Some(";".into()),
-            score_column: "Score".into(),
+            score_column: Some("Score".into()),
             text_column: "Comment".into(),
             questions: vec!["Comment".into()],
             id_column: Some("ResponseId".into()),
@@ -341,7 +344,7 @@ fn realistic_report() -> ReportData {
             first_unparsed_date: None,
             segment_columns: vec!["RecordedDate".into(), "channel".into(), "region".into()],
             aggregated_segment_columns: vec!["channel".into(), "region".into()],
-            scale: "0-10".into(),
+            scale: Some("0-10".into()),
             left_out_columns: vec![],
             segment_column_names: vec![],
         },
@@ -352,18 +355,18 @@ fn realistic_report() -> ReportData {
             reject_rate: rejected as f64 / read as f64,
             with_comment,
             unparsed_dates: 4,
-            sentiment_mismatch: 0,
-            followup_candidates: 0,
-            followups: 0,
+            sentiment_mismatch: Some(0),
+            followup_candidates: Some(0),
+            followups: Some(0),
             alerts: 0,
         },
-        nps: NpsInfo {
+        nps: Some(NpsInfo {
             nps: nps.score(),
             ci95: nps.adjusted_wald(Z95),
             promoters: nps.promoters,
             passives: nps.passives,
             detractors: nps.detractors,
-        },
+        }),
         model: ModelInfo {
             name: "multilingual-e5-small".into(),
             path: "models/cache/multilingual-e5-small".into(),

@@ -67,7 +67,9 @@ pub fn check_stream(mut stream: ResponseStream) {
     let segments = stream.segment_columns().to_vec();
     let columns = stream.columns().clone();
     let mut known: HashSet<&str> = segments.iter().map(String::as_str).collect();
-    known.insert(&columns.score);
+    if let Some(score) = &columns.score {
+        known.insert(score);
+    }
     known.insert(&columns.text);
     if let Some(id) = &columns.id {
         known.insert(id);
@@ -85,7 +87,11 @@ pub fn check_stream(mut stream: ResponseStream) {
         let line = match &record {
             Record::Response(r) => {
                 responses += 1;
-                assert!(r.score <= 10, "score {} out of 0-10", r.score);
+                assert!(
+                    r.score.is_some_and(|s| s <= 10),
+                    "score {:?} out of 0-10",
+                    r.score
+                );
                 assert_eq!(r.segments.len(), segments.len(), "segments not parallel");
                 assert!(!r.id.is_empty(), "empty id on line {}", r.line);
                 if let Some(first) = ids.insert(r.id.clone(), r.line) {

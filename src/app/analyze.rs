@@ -27,7 +27,7 @@ use crate::exit_codes::{ExitCode, WithCode};
 use crate::input::dates::{find_date_column, DateFormat, DateSniffer, FoundBy};
 use crate::input::sheet::SheetInfo;
 use crate::input::{
-    escape_name, InputError, InputFormat, InputOptions, Record, Reject, ResponseStream,
+    escape_name, InputError, InputFormat, InputOptions, Mode, Record, Reject, ResponseStream,
 };
 use crate::model::cache::{CachedEncoder, EmbeddingCache, ModelSpec};
 use crate::model::manifest::sha256_file;
@@ -179,6 +179,7 @@ pub fn run(cfg: &AnalyzeConfig) -> Result<ExitCode> {
     let (taxonomy, taxonomy_file) = load_taxonomy(cfg)?;
     // Fail on the input and the output folder before the slow model load.
     let mut input = Input::open(cfg)?;
+    note_topics_only(cfg.read.mode);
     // A calibration file that cannot be used at all fails before the slow
     // model load; whether it fits the model is checked once it is loaded.
     if let Some(p) = &cfg.topic_calibration {
@@ -228,9 +229,11 @@ pub fn run(cfg: &AnalyzeConfig) -> Result<ExitCode> {
         tool: format!("verbatim {}", env!("CARGO_PKG_VERSION")),
         started_at,
         finished_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        mode: cfg.read.mode,
+        mode_note: mode_note(cfg.read.mode),
         input: input.info(input_sha256, &written.result, cfg.masking.shown()),
-        counts: counts(&written.result, &written.drivers),
-        nps: nps_info(&written.result.nps),
+        counts: counts(&written.result, &written.drivers, cfg.read.mode),
+        nps: nps_info(&written.result.nps, cfg.read.mode),
         model: model_info(cfg, &loaded.encoder, &loaded.weights_sha256),
         taxonomy: TaxonomyInfo {
             name: taxonomy.name.clone(),
@@ -510,15 +513,27 @@ fn date_format(
         .map_err(|e| anyhow::anyhow!(e))
 }
 
-/// The whole run's NPS, for the manifest.
-fn nps_info(nps: &crate::stats::nps::Nps) -> NpsInfo {
-    NpsInfo {
+/// Says once on stderr, before the slow work, what a run without scores
+/// leaves out.
+fn note_topics_only(mode: Mode) {
+    if mode == Mode::TopicsOnly {
+        eprintln!(
+            "note: --no-score: topics, sentiment and their trend only; NPS, drivers, ΔNPS and \
+             the call-back list are left out (their tables are written without rows; \
+             manifest.json says so under mode_note)"
+        );
+    }
+}
+
+/// The whole run's NPS, for the manifest; none without scores.
+fn nps_info(nps: &crate::stats::nps::Nps, mode: Mode) -> Option<NpsInfo> {
+    mode.scored().then(|| NpsInfo {
         nps: nps.score(),
         ci95: nps.adjusted_wald(crate::stats::nps::Z95),
         promoters: nps.promoters,
         passives: nps.passives,
         detractors: nps.detractors,
-    }
+    })
 }
 
 /// The report of a run (an employee survey's says eNPS and calls no one
@@ -529,7 +544,11 @@ fn report_page(
     manifest: &RunManifest,
     taxonomy: &Taxonomy,
 ) -> ReportData {
-    let report = ReportData::from_run(
+    let make = match cfg.read.mode {
+        Mode::Nps => ReportData::from_run,
+        Mode::TopicsOnly => ReportData::topics_only,
+    };
+    let report = make(
         &written.result,
         manifest,
         taxonomy,
@@ -781,7 +800,7 @@ impl Input {
             }),
             segment_columns: self.segment_columns.clone(),
             aggregated_segment_columns: result.agg_columns.clone(),
-            scale: s.scale().label().into(),
+            scale: columns.score.is_some().then(|| s.scale().label().into()),
             left_out_columns: left_out_columns(
                 &self.segment_columns,
                 self.date_column,
@@ -1063,6 +1082,7 @@ fn pass_settings(cfg: &AnalyzeConfig, input: &Input) -> PassSettings {
             Vec::new()
         },
         source: input.source.clone(),
+        mode: cfg.read.mode,
         ..Default::default()
     }
 }
@@ -1123,7 +1143,10 @@ fn write_pass(
     let mut tables = sink.inner.finish().map_err(|e| writing(e, out))?;
     let counts = std::mem::replace(&mut result.counts, DriverCounts::empty());
     let settings = cfg.analysis_settings();
-    let mut drivers = crate::stats::driver_stats::analyse(counts, &topic_ids, &settings);
+    let mut drivers = match cfg.read.mode {
+        Mode::Nps => crate::stats::driver_stats::analyse(counts, &topic_ids, &settings),
+        Mode::TopicsOnly => topics_only_analysis(&result, &topic_ids, &settings),
+    };
     if cfg.survey == Survey::Employee {
         crate::stats::privacy::withhold_small_groups(
             &mut result.agg,
@@ -1131,7 +1154,12 @@ fn write_pass(
             cfg.min_n,
         );
     }
-    for t in [tables::dim_topic(taxonomy), tables::agg_nps(&result.agg)] {
+    let agg_topic = tables::agg_topic(&result.topics.rows(cfg.min_n));
+    for t in [
+        tables::dim_topic(taxonomy),
+        tables::agg_nps(&result.agg),
+        agg_topic,
+    ] {
         tables.push(TableFiles::write_whole(out, &t, &BI_FORMATS).map_err(|e| writing(e, out))?);
     }
     let driver_tables = crate::output::driver_tables::write_driver_tables(
@@ -1139,7 +1167,12 @@ fn write_pass(
         &drivers,
         &result.drivers,
         &crate::output::driver_tables::DriverTableContext {
-            topics: &topic_ids,
+            // No key-driver row per topic without a score to model.
+            topics: if cfg.read.mode.scored() {
+                &topic_ids
+            } else {
+                &[]
+            },
             min_n: cfg.min_n,
             alert_z: settings.alert_z,
             segment_columns: &input.segment_columns,
@@ -1147,6 +1180,9 @@ fn write_pass(
         },
     )?;
     tables.extend(driver_tables);
+    if cfg.read.mode == Mode::TopicsOnly {
+        note_left_out_tables(&mut tables);
+    }
     out.write(views::FILE, views::views_sql(&tables).as_bytes())
         .map_err(|e| writing(e, out))?;
     Ok(Written {
@@ -1154,6 +1190,64 @@ fn write_pass(
         drivers,
         examples,
         tables,
+    })
+}
+
+/// The alerts of a run without scores, from its topic counts of the finest
+/// period kind; every other driver statistic needs a score.
+fn topics_only_analysis(
+    result: &PassResult,
+    topic_ids: &[String],
+    settings: &AnalysisSettings,
+) -> DriverAnalysis {
+    let alerts = match result.topics.finest() {
+        Some(kind) => crate::stats::alerts::alerts_of_series(
+            &result.topics.alert_series(kind),
+            topic_ids,
+            settings.alert_z,
+            settings.min_n,
+        ),
+        None => Vec::new(),
+    };
+    DriverAnalysis::topics_only(alerts, settings.bootstrap)
+}
+
+/// The tables a run without scores writes with their columns and no rows,
+/// so that a BI model built on them keeps loading.
+pub const LEFT_OUT_TABLES: [&str; 7] = [
+    "agg_nps",
+    "topic_driver",
+    "key_driver",
+    "driver_change",
+    "segment_driver",
+    "team_view",
+    "followup",
+];
+
+/// Why [`LEFT_OUT_TABLES`] are empty, on each of them in the manifest.
+const LEFT_OUT_NOTE: &str =
+    "left empty: no score column (--no-score), so no NPS, drivers, ΔNPS or call-back list";
+
+/// Notes [`LEFT_OUT_NOTE`] on the tables a run without scores leaves empty.
+fn note_left_out_tables(tables: &mut [TableInfo]) {
+    for t in tables.iter_mut() {
+        if LEFT_OUT_TABLES.contains(&t.name.as_str()) {
+            t.note = Some(LEFT_OUT_NOTE.to_string());
+        }
+    }
+}
+
+/// The manifest's `mode_note` of a run without scores.
+fn mode_note(mode: Mode) -> Option<String> {
+    (mode == Mode::TopicsOnly).then(|| {
+        format!(
+            "no score column (--no-score): topics, sentiment and their trend only \
+             (agg_topic, alerts, fact_response, fact_answer, bridge_response_topic); \
+             NPS, drivers, ΔNPS and the call-back list are left out, and {} are written \
+             with their columns and no rows; fact_response's score, bucket, nps_code, \
+             is_promoter, is_detractor and sentiment_mismatch are null",
+            LEFT_OUT_TABLES.join(", ")
+        )
     })
 }
 
@@ -1174,7 +1268,8 @@ fn timings(result: &PassResult, from_cache: usize, started: Instant) -> Timings 
     }
 }
 
-fn counts(result: &PassResult, drivers: &DriverAnalysis) -> Counts {
+fn counts(result: &PassResult, drivers: &DriverAnalysis, mode: Mode) -> Counts {
+    let scored = |n: u64| mode.scored().then_some(n);
     Counts {
         read: result.read,
         analysed: result.analysed,
@@ -1182,9 +1277,9 @@ fn counts(result: &PassResult, drivers: &DriverAnalysis) -> Counts {
         reject_rate: reject_rate(result),
         with_comment: result.with_comment,
         unparsed_dates: result.unparsed_dates,
-        sentiment_mismatch: drivers.mismatches,
-        followup_candidates: drivers.followup_candidates,
-        followups: drivers.followups.len() as u64,
+        sentiment_mismatch: scored(drivers.mismatches),
+        followup_candidates: scored(drivers.followup_candidates),
+        followups: scored(drivers.followups.len() as u64),
         alerts: drivers.alerts.len() as u64,
     }
 }
@@ -1207,12 +1302,17 @@ fn exit_code(
 ) -> ExitCode {
     let c = &manifest.counts;
     if c.read > 0 && c.analysed == 0 {
+        let hint = match &manifest.input.score_column {
+            Some(score) => format!(
+                " (is `{score}` the score column? give another with --score-column, \
+                 or --no-score to analyse topics and sentiment only)"
+            ),
+            None => String::new(),
+        };
         eprintln!(
-            "error: all {} rows were rejected; see the reasons in {} (is `{}` the score \
-             column? give another with --score-column)",
+            "error: all {} rows were rejected; see the reasons in {}{hint}",
             c.read,
             target.join("rejects.csv").display(),
-            manifest.input.score_column
         );
         return ExitCode::TooManyRejects;
     }

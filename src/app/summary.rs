@@ -1,16 +1,21 @@
 //! What `verbatim analyze` prints when its outputs are committed: the row
 //! accounting, NPS, speed, the top drivers, the driver statistics' summary
-//! and where the results are.
+//! and where the results are. A run without scores (`--no-score`) prints,
+//! in place of NPS and the drivers, that they are left out, then the topics
+//! with their share of the comments and net sentiment and their latest
+//! period against the one before.
 
 use std::path::Path;
 
 use crate::classify::Taxonomy;
+use crate::input::Mode;
 use crate::output::driver_summary::label_lines;
 use crate::output::manifest::RunManifest;
 use crate::pipeline::PassResult;
 use crate::stats::driver_stats::DriverAnalysis;
 use crate::stats::response::{DriverScope, DriverTable};
 use crate::stats::top_drivers::{side_drivers, Side};
+use crate::stats::topic_counts::TopicCounts;
 
 /// Prints the summary of a run whose outputs are in `target`.
 pub fn print(
@@ -31,12 +36,19 @@ pub fn print(
         }
     };
     println!("{}", say(counts(m)));
+    if m.mode == Mode::TopicsOnly {
+        for line in topic_lines(&a.topics, &label, m.thresholds.min_n) {
+            println!("{line}");
+        }
+    }
     if let Some(line) = weighted(a) {
         println!("{}", say(line));
     }
-    for side in Side::BOTH {
-        for line in side_lines(&a.drivers, side, &label, m.thresholds.min_n) {
-            println!("{}", say(line));
+    if m.mode == Mode::Nps {
+        for side in Side::BOTH {
+            for line in side_lines(&a.drivers, side, &label, m.thresholds.min_n) {
+                println!("{}", say(line));
+            }
         }
     }
     if let Some(c) = &m.cache {
@@ -45,14 +57,17 @@ pub fn print(
             c.misses, c.hits, c.path
         );
     }
-    print!(
-        "{}",
-        say(crate::output::driver_summary::driver_summary(
-            drivers,
-            &|id: &str| label(id),
-            !employee
-        ))
-    );
+    match m.mode {
+        Mode::Nps => print!(
+            "{}",
+            say(crate::output::driver_summary::driver_summary(
+                drivers,
+                &|id: &str| label(id),
+                !employee
+            ))
+        ),
+        Mode::TopicsOnly => println!("{} alerts (alerts table)", drivers.alerts.len()),
+    }
     println!("results in {}", target.display());
 }
 
@@ -88,12 +103,15 @@ fn counts(m: &RunManifest) -> String {
         "read {} = analysed {} + rejected {}\n",
         c.read, c.analysed, c.rejected
     );
-    match (m.nps.nps, m.nps.ci95) {
-        (Some(nps), Some((lo, hi))) => o.push_str(&format!(
-            "NPS {nps:.1} (95% CI {lo:.1} to {hi:.1}; {} promoters, {} passives, {} detractors)\n",
-            m.nps.promoters, m.nps.passives, m.nps.detractors
-        )),
-        _ => o.push_str("NPS: no scored responses\n"),
+    match &m.nps {
+        None => o.push_str("no score column: NPS and drivers left out (--no-score)\n"),
+        Some(n) => match (n.nps, n.ci95) {
+            (Some(nps), Some((lo, hi))) => o.push_str(&format!(
+                "NPS {nps:.1} (95% CI {lo:.1} to {hi:.1}; {} promoters, {} passives, {} detractors)\n",
+                n.promoters, n.passives, n.detractors
+            )),
+            _ => o.push_str("NPS: no scored responses\n"),
+        },
     }
     let t = &m.timings;
     let cached = if t.texts_from_cache > 0 {
@@ -114,6 +132,99 @@ fn counts(m: &RunManifest) -> String {
         c.with_comment, t.total_seconds, t.comments_per_second
     ));
     o
+}
+
+/// Most topics the console lists in a run without scores (`agg_topic` has
+/// them all).
+const TOPIC_LINES: usize = 10;
+
+/// The topic lines of a run without scores: the comments' sentiment, the
+/// most mentioned topics with their share of the comments and net
+/// sentiment, and the latest period of the finest kind against the one
+/// before it.
+pub(crate) fn topic_lines(
+    c: &TopicCounts,
+    label: &dyn Fn(&str) -> String,
+    min_n: u64,
+) -> Vec<String> {
+    let w = &c.whole;
+    let [neg, neu, pos] = w.sentiment;
+    let mut out = vec![format!(
+        "Comments' sentiment: {pos} positive, {neu} neutral, {neg} negative"
+    )];
+    let ranked = c.ranked_topics();
+    if ranked.iter().all(|(_, m)| m.mentions == 0) {
+        out.push("Topics: none mentioned".to_string());
+        return out;
+    }
+    out.push(format!(
+        "Topics (share of the {} comments, net sentiment −100..100, mentions):",
+        w.comments
+    ));
+    let rows: Vec<(String, String)> = ranked
+        .iter()
+        .filter(|(_, m)| m.mentions > 0)
+        .take(TOPIC_LINES)
+        .map(|(t, m)| {
+            let share = w.share_of_comments(*t).unwrap_or(0.0) * 100.0;
+            let net = m
+                .net_sentiment()
+                .map_or("—".to_string(), |v| format!("{v:+.0}"));
+            let small = if m.mentions < min_n {
+                "  (n < min)"
+            } else {
+                ""
+            };
+            (
+                label(&c.topic_ids[*t]),
+                format!("{share:>4.0}%  net {net:>4}  n={}{small}", m.mentions),
+            )
+        })
+        .collect();
+    out.extend(label_lines(&rows));
+    if let Some(line) = latest_change(c, &ranked, label) {
+        out.push(line);
+    }
+    out
+}
+
+/// "Latest week 2026-W03 against 2026-W02 (share of comments): …" for the
+/// most mentioned topics; `None` without two periods.
+fn latest_change(
+    c: &TopicCounts,
+    ranked: &[(usize, crate::stats::topic_counts::Mentions)],
+    label: &dyn Fn(&str) -> String,
+) -> Option<String> {
+    let kind = c.finest()?;
+    let periods: Vec<_> = c.of_kind(kind).collect();
+    let [.., before, last] = periods.as_slice() else {
+        return None;
+    };
+    let pct = |p: &crate::stats::topic_counts::PeriodTally, t: usize| {
+        p.tally
+            .share_of_comments(t)
+            .map_or("—".to_string(), |s| format!("{:.0}%", 100.0 * s))
+    };
+    let parts: Vec<String> = ranked
+        .iter()
+        .filter(|(_, m)| m.mentions > 0)
+        .take(5)
+        .map(|(t, _)| {
+            format!(
+                "{} {} ({})",
+                label(&c.topic_ids[*t]),
+                pct(last, *t),
+                pct(before, *t)
+            )
+        })
+        .collect();
+    Some(format!(
+        "Latest {} {} against {} (share of comments): {}",
+        kind.as_str(),
+        last.label,
+        before.label,
+        parts.join(", ")
+    ))
 }
 
 /// The console lines of one side: a title, then the drivers of

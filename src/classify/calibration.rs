@@ -235,8 +235,9 @@ pub struct TopicParams {
     /// True when the topic had too few positives for its own model and uses
     /// the model fitted on all topics' rows.
     pub pooled: bool,
-    /// Positives without any of the topic's `must` keywords: the rule bars
-    /// them, so they neither train nor can be found.
+    /// Positives without any of the topic's `must` keywords, or generic
+    /// verdicts ("sehr gut", [`super::topics::GENERIC_PHRASES`]): the rules
+    /// bar them, so they neither train nor can be found.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub barred_positives: usize,
     #[serde(flatten)]

@@ -10,7 +10,7 @@ use super::encoder_args::EncoderArgs;
 use crate::app::analyze::{AnalyzeConfig, Masking, SentimentChoice, Survey};
 use crate::exit_codes::{ExitCode, WithCode};
 use crate::input::dates::DateFormat;
-use crate::input::{InputEncoding, InputFormat, InputOptions, Scale};
+use crate::input::{InputEncoding, InputFormat, InputOptions, Mode, Scale};
 use crate::model::manifest::default_model_dir;
 use crate::stats::aggregate::Period;
 use crate::stats::bootstrap::BootstrapSettings;
@@ -31,6 +31,11 @@ use crate::stats::bootstrap::BootstrapSettings;
 /// manifest.json.
 /// The folder is replaced as a whole at the end, so a failed run leaves the
 /// previous results untouched.
+///
+/// An export without a score (support tickets, an open question without
+/// NPS): --no-score analyses topics, sentiment and their trend only
+/// (agg_topic, alerts, the fact tables); the NPS and driver tables are
+/// written without rows, and the manifest says so (mode: topics_only).
 ///
 /// Memory stays flat in the number of rows (the input is read, analysed and
 /// written in chunks); speed is set by the encoder: a larger --batch-tokens packs more
@@ -60,6 +65,9 @@ pub struct Args {
     /// Column with the 0–10 score [default: found by name: score, nps, rating…]
     #[arg(long)]
     pub score_column: Option<String>,
+    /// The export has no score (support tickets, an open question without NPS): analyse topics, sentiment and their trend only. Every row with its fields is analysed (none is rejected for a score); NPS, drivers, ΔNPS and the call-back list are left out: agg_nps, topic_driver, key_driver, driver_change, segment_driver, team_view and followup are written with their columns and no rows, and manifest.json says so (mode: topics_only). Not with --score-column, --scale or --weight-column. Example: verbatim analyze tickets.csv --no-score --out results
+    #[arg(long, conflicts_with_all = ["score_column", "scale", "weight_column"])]
+    pub no_score: bool,
     /// Column with the comment [default: found by name: comment, text, feedback…]; repeat for several open questions ("what did we do well?", "what should we improve?"): each answer is analysed on its own, fact_answer and bridge_response_topic name its question, and the drivers count a topic once per response
     #[arg(long = "text-column")]
     pub text_column: Vec<String>,
@@ -392,17 +400,36 @@ impl Args {
         } else {
             self.text_column.clone()
         };
+        let mode = self.mode(cfg);
+        let scored = |v: Option<String>| v.filter(|_| mode.scored());
         Ok(InputOptions {
-            score_column: self.score_column.clone().or(i.score_column.clone()),
+            score_column: scored(self.score_column.clone().or(i.score_column.clone())),
             text_column: texts.first().cloned(),
             more_text_columns: texts.iter().skip(1).cloned().collect(),
             id_column: self.id_column.clone().or(i.id_column.clone()),
             delimiter,
             encoding,
             format,
-            scale,
-            weight_column: self.weight_column.clone().or(i.weight_column.clone()),
+            scale: scale.filter(|_| mode.scored()),
+            weight_column: scored(self.weight_column.clone().or(i.weight_column.clone())),
+            mode,
         })
+    }
+
+    /// With or without scores. `--no-score` and the config file's
+    /// `no_score = true` refuse the score's settings at their own level
+    /// (clap, [`FileConfig::read`]); across levels the command line wins,
+    /// as for every setting: `--no-score` leaves out the file's
+    /// `score_column`, `scale` and `weight_column`, and `--score-column`,
+    /// `--scale` or `--weight-column` a file's `no_score`.
+    fn mode(&self, cfg: &FileConfig) -> Mode {
+        let scored_flag =
+            self.score_column.is_some() || self.scale.is_some() || self.weight_column.is_some();
+        if self.no_score || (cfg.input.no_score == Some(true) && !scored_flag) {
+            Mode::TopicsOnly
+        } else {
+            Mode::Nps
+        }
     }
 
     /// A sentiment flag replaces the file's choice whole: a head on the

@@ -17,6 +17,9 @@
 //! encoding = "windows-1252"
 //! format = "csv"
 //! scale = "0-10"
+//! # or, for an export without a score (support tickets): topics and
+//! # sentiment only, instead of score_column, scale and weight_column
+//! # no_score = true
 //!
 //! [analysis]
 //! min_n = 30
@@ -87,6 +90,8 @@ pub struct InputSection {
     pub encoding: Option<String>,
     pub format: Option<String>,
     pub scale: Option<String>,
+    /// `--no-score`: the export has no score; topics and sentiment only.
+    pub no_score: Option<bool>,
 }
 
 /// `[analysis]`: statistics and models.
@@ -132,6 +137,17 @@ impl FileConfig {
                 path.display()
             );
         }
+        let i = &cfg.input;
+        if i.no_score == Some(true) {
+            let scored = [
+                ("score_column", i.score_column.is_some()),
+                ("scale", i.scale.is_some()),
+                ("weight_column", i.weight_column.is_some()),
+            ];
+            if let Some((key, _)) = scored.iter().find(|k| k.1) {
+                bail_both(path, key)?;
+            }
+        }
         let base = path.parent().unwrap_or(Path::new("."));
         for p in [
             &mut cfg.analysis.taxonomy,
@@ -150,6 +166,15 @@ impl FileConfig {
         }
         Ok(cfg)
     }
+}
+
+/// The error for `no_score = true` beside a setting of the score.
+fn bail_both(path: &Path, key: &str) -> Result<()> {
+    anyhow::bail!(
+        "--config {}: `no_score = true` and `{key}` cannot both be set under [input]: \
+         an export without a score has no {key}; remove one of them",
+        path.display()
+    )
 }
 
 /// Parses a config value with the type's `FromStr`, naming the key on error.
@@ -202,6 +227,29 @@ mod tests {
             std::fs::write(&p, bad).unwrap();
             let e = FileConfig::read(&p).unwrap_err().to_string();
             assert!(e.contains("v.toml") && e.contains("sentiment_"), "{e}");
+        }
+    }
+
+    #[test]
+    fn no_score_beside_a_setting_of_the_score_names_the_file_and_both_keys() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("v.toml");
+        std::fs::write(&p, "[input]\nno_score = true\ntext_column = \"Body\"\n").unwrap();
+        assert_eq!(FileConfig::read(&p).unwrap().input.no_score, Some(true));
+        for key in [
+            "score_column = \"Q1\"",
+            "scale = \"1-5\"",
+            "weight_column = \"W\"",
+        ] {
+            std::fs::write(&p, format!("[input]\nno_score = true\n{key}\n")).unwrap();
+            let e = FileConfig::read(&p).unwrap_err().to_string();
+            let name = key.split(' ').next().unwrap_or_default();
+            assert!(
+                e.contains("v.toml")
+                    && e.contains("`no_score = true`")
+                    && e.contains(&format!("`{name}`")),
+                "{e}"
+            );
         }
     }
 

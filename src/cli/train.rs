@@ -307,7 +307,7 @@ fn print_calibration(out: &std::path::Path, cal: &TopicCalibration) {
         let barred = match t.barred_positives {
             0 => String::new(),
             n => format!(
-                "; {n} of its positives lack its `must` keywords, so the keyword rule bars them"
+                "; {n} of its positives lack its `must` keywords, so the keyword rule bars them, or are generic verdicts (\"sehr gut\")"
             ),
         };
         let pooled = if t.pooled {

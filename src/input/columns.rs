@@ -115,7 +115,8 @@ impl Role {
 /// Column indices chosen for each role.
 #[derive(Debug, PartialEq, Eq)]
 pub(super) struct Indices {
-    pub score: usize,
+    /// `None` without scores ([`super::Mode::TopicsOnly`]).
+    pub score: Option<usize>,
     pub text: usize,
     pub id: Option<usize>,
     /// Further open questions ([`InputOptions::more_text_columns`]).
@@ -149,16 +150,23 @@ pub(super) fn normalise(name: &str) -> String {
 }
 
 /// Resolves all three roles: flags first, then detection among the columns
-/// no flag took. Score and comment are required, the id is optional.
+/// no flag took. Score and comment are required, the id is optional; a run
+/// without scores ([`super::Mode::TopicsOnly`]) neither looks for a score
+/// column nor takes one (a column named `score` stays a segment).
 pub(super) fn resolve(
     header: &[String],
     opts: &InputOptions,
     file: &str,
 ) -> Result<Indices, InputError> {
     const ROLES: [Role; 3] = [Role::Score, Role::Text, Role::Id];
+    let scored = opts.mode.scored();
+    let wanted = |role: Role| scored || role != Role::Score;
     let normalised: Vec<String> = header.iter().map(|h| normalise(h)).collect();
     let mut slots: [Option<usize>; 3] = [None; 3];
     for (k, role) in ROLES.into_iter().enumerate() {
+        if !wanted(role) {
+            continue;
+        }
         if let Some(given) = role.given(opts) {
             let idx = find_given(header, &normalised, given, role, file)?;
             if let Some(other) = slots.iter().position(|&s| s == Some(idx)) {
@@ -174,7 +182,7 @@ pub(super) fn resolve(
         }
     }
     for (k, role) in ROLES.into_iter().enumerate() {
-        if slots[k].is_none() {
+        if slots[k].is_none() && wanted(role) {
             let taken: Vec<usize> = slots.iter().flatten().copied().collect();
             slots[k] = detect(&normalised, role, &taken);
         }
@@ -186,14 +194,21 @@ pub(super) fn resolve(
             flag: ROLES[k].flag(),
             looked_for: ROLES[k].names().join(", "),
             columns: list(header),
+            or: match ROLES[k] {
+                Role::Score => ", or --no-score to analyse topics and sentiment only (no NPS)",
+                _ => "",
+            },
         })
     };
-    let (score, text, id) = (required(0)?, required(1)?, slots[2]);
+    let score = if scored { Some(required(0)?) } else { None };
+    let (text, id) = (required(1)?, slots[2]);
     let mut more_text: Vec<usize> = Vec::with_capacity(opts.more_text_columns.len());
     for given in &opts.more_text_columns {
         let idx = find_given(header, &normalised, given, Role::Text, file)?;
-        let taken = [(score, Role::Score), (text, Role::Text)]
+        let taken = score
+            .map(|s| (s, Role::Score))
             .into_iter()
+            .chain([(text, Role::Text)])
             .chain(id.map(|i| (i, Role::Id)))
             .chain(more_text.iter().map(|&i| (i, Role::Text)));
         for (i, role) in taken {
@@ -231,8 +246,11 @@ pub(super) fn resolve_weight(
     };
     let normalised: Vec<String> = header.iter().map(|h| normalise(h)).collect();
     let found = find_given(header, &normalised, given, Role::Weight, file)?;
-    let taken = [(idx.score, Role::Score), (idx.text, Role::Text)]
+    let taken = idx
+        .score
+        .map(|s| (s, Role::Score))
         .into_iter()
+        .chain([(idx.text, Role::Text)])
         .chain(idx.id.map(|i| (i, Role::Id)))
         .chain(idx.more_text.iter().map(|&i| (i, Role::Text)));
     for (i, role) in taken {
@@ -353,7 +371,7 @@ mod tests {
             (
                 &["Response ID", "NPS Score", "Comment", "Channel"],
                 Indices {
-                    score: 1,
+                    score: Some(1),
                     text: 2,
                     id: Some(0),
                     more_text: vec![],
@@ -362,7 +380,7 @@ mod tests {
             (
                 &["Kanal", "Weiterempfehlung", "Begründung"],
                 Indices {
-                    score: 1,
+                    score: Some(1),
                     text: 2,
                     id: None,
                     more_text: vec![],
@@ -371,7 +389,7 @@ mod tests {
             (
                 &["Puntuación", "Motivo", "UUID"],
                 Indices {
-                    score: 0,
+                    score: Some(0),
                     text: 1,
                     id: Some(2),
                     more_text: vec![],
@@ -380,7 +398,7 @@ mod tests {
             (
                 &["Toelichting", "Cijfer"],
                 Indices {
-                    score: 1,
+                    score: Some(1),
                     text: 0,
                     id: None,
                     more_text: vec![],
@@ -401,7 +419,7 @@ mod tests {
         assert_eq!(
             got,
             Some(Indices {
-                score: 3,
+                score: Some(3),
                 text: 2,
                 id: None,
                 more_text: vec![],
@@ -417,7 +435,7 @@ mod tests {
         assert_eq!(
             got,
             Some(Indices {
-                score: 0,
+                score: Some(0),
                 text: 1,
                 id: None,
                 more_text: vec![],
@@ -436,6 +454,8 @@ mod tests {
         assert!(msg.contains("no score column"), "{msg}");
         assert!(msg.contains("`a`, `b`"), "{msg}");
         assert!(msg.contains("--score-column"), "{msg}");
+        // The way out for an export without scores.
+        assert!(msg.contains("or --no-score"), "{msg}");
 
         let h = header(&["score", "b"]);
         let msg = resolve(&h, &InputOptions::default(), "survey.csv")
@@ -458,6 +478,38 @@ mod tests {
             "{msg}"
         );
         assert!(msg.contains("`score`, `comment`"), "{msg}");
+    }
+
+    #[test]
+    fn without_scores_no_score_column_is_looked_for() {
+        let topics_only = InputOptions {
+            mode: super::super::Mode::TopicsOnly,
+            ..InputOptions::default()
+        };
+        // No score column: found nonetheless, and a column named `score`
+        // is no score (it stays a segment).
+        for (names, text) in [(&["id", "comment"][..], 1), (&["score", "comment"][..], 1)] {
+            let got = resolve(&header(names), &topics_only, "f.csv").ok();
+            assert_eq!(
+                got,
+                Some(Indices {
+                    score: None,
+                    text,
+                    id: names.iter().position(|n| *n == "id"),
+                    more_text: vec![],
+                }),
+                "{names:?}"
+            );
+        }
+        // The comment column is still required, without the score's hint.
+        let msg = resolve(&header(&["a", "b"]), &topics_only, "f.csv")
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            msg.contains("no comment column") && !msg.contains("--no-score"),
+            "{msg}"
+        );
     }
 
     #[test]

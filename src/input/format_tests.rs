@@ -33,7 +33,10 @@ fn reasons(ing: &Ingested) -> Vec<(u64, Option<&str>, &str)> {
 }
 
 fn lines_and_scores(ing: &Ingested) -> Vec<(u64, u8)> {
-    ing.responses.iter().map(|r| (r.line, r.score)).collect()
+    ing.responses
+        .iter()
+        .map(|r| (r.line, r.score.unwrap_or(99)))
+        .collect()
 }
 
 fn with_encoding(encoding: InputEncoding) -> InputOptions {
@@ -92,7 +95,7 @@ fn utf16le_tab_file_with_bom() {
     assert_eq!(ing.encoding, InputEncoding::Utf16Le);
     assert_eq!(ing.format, InputFormat::Csv);
     assert_eq!(ing.delimiter, b'\t');
-    assert_eq!(ing.columns.score, "NPS");
+    assert_eq!(ing.columns.score.as_deref(), Some("NPS"));
     assert_eq!(ing.columns.text, "Kommentar");
     assert_eq!(ing.columns.id.as_deref(), Some("Response ID"));
     assert_eq!(ing.read, 3);
@@ -163,7 +166,7 @@ fn utf8_stays_utf8_with_or_without_bom() {
     assert_eq!(ing.responses[0].comment, "schön");
     let ing = read("\u{FEFF}score,comment\n9,schön\n".as_bytes());
     assert_eq!(ing.encoding, InputEncoding::Utf8);
-    assert_eq!(ing.columns.score, "score");
+    assert_eq!(ing.columns.score.as_deref(), Some("score"));
 }
 
 #[test]
@@ -189,7 +192,7 @@ fn a_damaged_row_in_a_utf8_file_is_still_a_reject() {
     assert_eq!(ing.rejects.len(), 1);
     assert_eq!(ing.rejects[0].line, rows + 2);
     assert_eq!(ing.rejects[0].column.as_deref(), Some("comment"));
-    assert_eq!(ing.responses.last().map(|r| r.score), Some(5));
+    assert_eq!(ing.responses.last().and_then(|r| r.score), Some(5));
 }
 
 #[test]
@@ -221,7 +224,7 @@ fn forced_encoding_wins() {
         &utf16le_bom("score,comment\n9,x\n"),
         &with_encoding(InputEncoding::Utf16Le),
     );
-    assert_eq!(ing.columns.score, "score");
+    assert_eq!(ing.columns.score.as_deref(), Some("score"));
 }
 
 #[test]
@@ -264,7 +267,7 @@ fn jsonl_mixed_scores_bad_lines_and_nested_values() {
     assert_eq!(
         ing.columns,
         ResolvedColumns {
-            score: "score".into(),
+            score: Some("score".into()),
             text: "comment".into(),
             more_text: vec![],
             id: Some("id".into()),
@@ -458,7 +461,7 @@ fn scales_map_their_full_tables() {
         }
         let ing = read_with(data.as_bytes(), &with_scale(scale));
         assert_eq!(ing.scale, scale);
-        let got: Vec<u8> = ing.responses.iter().map(|r| r.score).collect();
+        let got: Vec<u8> = ing.responses.iter().filter_map(|r| r.score).collect();
         assert_eq!(got, want, "{scale}");
         assert!(ing.rejects.is_empty());
     }
@@ -581,7 +584,10 @@ fn random_inputs_in_every_encoding_and_format_add_up() {
         match read_responses_from(&data[..], "fuzz", &opts) {
             Ok(ing) => {
                 assert_eq!(ing.read, (ing.responses.len() + ing.rejects.len()) as u64);
-                assert!(ing.responses.iter().all(|r| r.score <= 10));
+                assert!(ing
+                    .responses
+                    .iter()
+                    .all(|r| r.score.is_some_and(|s| s <= 10)));
                 let mut lines: Vec<u64> = ing
                     .responses
                     .iter()

@@ -135,6 +135,40 @@ pub struct InputOptions {
     /// a segment column; a row whose weight is missing, not a number,
     /// negative or infinite is a reject naming the column and the value.
     pub weight_column: Option<String>,
+    /// Whether the export has a score to read ([`Mode::TopicsOnly`]: no
+    /// score column is looked for, and no row is refused for its score).
+    pub mode: Mode,
+}
+
+/// What a run reads and computes: a survey with its 0–10 score (NPS, its
+/// drivers and the call-back list), or comments alone (support tickets,
+/// an open question without NPS: `--no-score`), whose topics, sentiment
+/// and their trend are analysed and whose NPS outputs are left out.
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    /// The score column is required; every row needs a valid score.
+    #[default]
+    Nps,
+    /// No score column: topics and sentiment only.
+    TopicsOnly,
+}
+
+impl Mode {
+    /// `nps` or `topics_only`, as the manifest writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Nps => "nps",
+            Mode::TopicsOnly => "topics_only",
+        }
+    }
+
+    /// True when the run reads a score.
+    pub fn scored(self) -> bool {
+        self == Mode::Nps
+    }
 }
 
 /// File format of an input.
@@ -189,8 +223,9 @@ pub struct Response {
     pub line: u64,
     /// The id column's value, or a stable hash of the row when there is none.
     pub id: String,
-    /// Whole score 0–10 (mapped from the input's [`Scale`]).
-    pub score: u8,
+    /// Whole score 0–10 (mapped from the input's [`Scale`]); `None` in a
+    /// run without scores ([`Mode::TopicsOnly`]).
+    pub score: Option<u8>,
     /// The comment, trimmed; may be empty (the score still counts in NPS).
     /// Cut to its first [`MAX_COMMENT_CHARS`] characters.
     pub comment: String,
@@ -232,8 +267,8 @@ pub enum Record {
 /// Header names of the columns used for each role.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ResolvedColumns {
-    /// Score column.
-    pub score: String,
+    /// Score column; `None` in a run without scores ([`Mode::TopicsOnly`]).
+    pub score: Option<String>,
     /// Comment column.
     pub text: String,
     /// The further open questions' columns, in the order given.
@@ -422,7 +457,7 @@ pub enum InputError {
     /// No column with a known name for a required role.
     #[error(
         "`{file}`: no {role} column found (looked for names like: {looked_for}); \
-         columns are: {columns}; use {flag} NAME"
+         columns are: {columns}; use {flag} NAME{or}"
     )]
     ColumnNotDetected {
         /// File name.
@@ -435,6 +470,9 @@ pub enum InputError {
         looked_for: String,
         /// Header columns, formatted for the message.
         columns: String,
+        /// Another way out, after the flag (empty when there is none): for
+        /// the score, `--no-score`.
+        or: &'static str,
     },
     /// Read as JSON Lines (by name, by a leading `{` or by option), but no
     /// line is a JSON object.
@@ -582,7 +620,8 @@ struct Rows {
     header: Vec<String>,
     /// The header as read (JSON Lines: the keys), parallel to `header`.
     raw_header: Vec<String>,
-    score: usize,
+    /// The score column; `None` without scores ([`Mode::TopicsOnly`]).
+    score: Option<usize>,
     text: usize,
     /// Further open questions' columns.
     more_text: Vec<usize>,
@@ -625,7 +664,10 @@ impl Rows {
         let weight = columns::resolve_weight(&header, &idx, opts, source)?;
         let segments = (0..header.len())
             .filter(|&i| {
-                i != idx.score && i != idx.text && Some(i) != idx.id && !idx.more_text.contains(&i)
+                Some(i) != idx.score
+                    && i != idx.text
+                    && Some(i) != idx.id
+                    && !idx.more_text.contains(&i)
             })
             .collect();
         Ok(Rows {
@@ -650,7 +692,7 @@ impl Rows {
     fn columns(&self) -> ResolvedColumns {
         let name = |i: usize| self.header[i].clone();
         ResolvedColumns {
-            score: name(self.score),
+            score: self.score.map(name),
             text: name(self.text),
             more_text: self.more_text.iter().map(|&i| name(i)).collect(),
             id: self.id.map(name),
@@ -780,8 +822,13 @@ impl Rows {
         // part of a value: "\u{feff}R-1" is the id "R-1".
         let stripped: Vec<&str> = fields.iter().map(|f| strip_bom(f)).collect();
         let fields = stripped.as_slice();
-        let score = score::parse_scaled(fields[self.score], self.scale)
-            .map_err(|reason| reject(self.score, reason))?;
+        let score = match self.score {
+            Some(col) => Some(
+                score::parse_scaled(fields[col], self.scale)
+                    .map_err(|reason| reject(col, reason))?,
+            ),
+            None => None,
+        };
         if let Some(w) = self.weight {
             score::parse_weight(fields[w], &self.header[w]).map_err(|reason| reject(w, reason))?;
         }
@@ -989,7 +1036,7 @@ mod tests {
         assert_eq!(
             ing.columns,
             ResolvedColumns {
-                score: "NPS".into(),
+                score: Some("NPS".into()),
                 text: "Kommentar".into(),
                 more_text: vec![],
                 id: Some("ID".into()),
@@ -999,12 +1046,18 @@ mod tests {
         assert_eq!(ing.read, 3);
         assert_eq!(ing.responses.len(), 2);
         let first = &ing.responses[0];
-        assert_eq!((first.line, first.id.as_str(), first.score), (2, "1", 9));
+        assert_eq!(
+            (first.line, first.id.as_str(), first.score),
+            (2, "1", Some(9))
+        );
         assert_eq!(first.comment, "Sehr gut;\r\nschnell");
         assert_eq!(first.segments, ["Telefon"]);
         // The quoted newline makes record 2 start on physical line 4.
         let second = &ing.responses[1];
-        assert_eq!((second.line, second.id.as_str(), second.score), (4, "2", 3));
+        assert_eq!(
+            (second.line, second.id.as_str(), second.score),
+            (4, "2", Some(3))
+        );
         assert_eq!(second.comment, "zu \"lange\" Wartezeit");
         assert_eq!(
             reasons(&ing),
@@ -1014,12 +1067,40 @@ mod tests {
     }
 
     #[test]
+    fn without_scores_every_row_with_its_fields_is_read() {
+        let opts = InputOptions {
+            mode: Mode::TopicsOnly,
+            ..InputOptions::default()
+        };
+        // A `rating` column is no score here: a segment like any other, so
+        // its text values reject nothing; the other reasons stay.
+        let data = b"id,rating,comment
+1,,slow
+2,abc,ok
+1,9,dup
+3,7,x,extra
+";
+        let ing = read_responses_from(&data[..], "t.csv", &opts).unwrap();
+        assert_eq!(ing.columns.score, None);
+        assert_eq!(ing.segment_columns, ["rating"]);
+        let got: Vec<(u64, Option<u8>, &str)> = ing
+            .responses
+            .iter()
+            .map(|r| (r.line, r.score, r.segments[0].as_str()))
+            .collect();
+        assert_eq!(got, [(2, None, ""), (3, None, "abc")]);
+        let why: Vec<u64> = ing.rejects.iter().map(|r| r.line).collect();
+        assert_eq!(why, [4, 5], "{:?}", ing.rejects);
+        assert!(ing.rejects[0].reason.starts_with("duplicate id"));
+    }
+
+    #[test]
     fn score_spellings_and_reasons() {
         let data = b"score,comment\n\
                      \" 9 \",a\n\"9,0\",b\n10.0,c\n7.00,d\n\
                      9.5,e\n,f\nabc,g\n11,h\n-1,i\n";
         let ing = read(data);
-        let scores: Vec<u8> = ing.responses.iter().map(|r| r.score).collect();
+        let scores: Vec<u8> = ing.responses.iter().filter_map(|r| r.score).collect();
         assert_eq!(scores, [9, 9, 10, 7]);
         assert_eq!(
             reasons(&ing),
@@ -1096,7 +1177,7 @@ mod tests {
         let last = &ing.responses[1];
         assert_eq!(
             (last.id.as_str(), last.score, last.comment.as_str()),
-            ("R-2", 7, "ok")
+            ("R-2", Some(7), "ok")
         );
         assert_eq!(last.segments, ["chat"]);
     }
@@ -1147,7 +1228,7 @@ mod tests {
         );
         let ing = read(b"\xEF\xBB\xBFscore,comment");
         assert_eq!(ing.read, 0);
-        assert_eq!(ing.columns.score, "score");
+        assert_eq!(ing.columns.score.as_deref(), Some("score"));
     }
 
     #[test]
@@ -1246,13 +1327,17 @@ mod tests {
     fn british_airways_sample() {
         let ing = read(BA.as_bytes());
         assert_eq!(ing.delimiter, b',');
-        assert_eq!(ing.columns.score, "OverallRating");
+        assert_eq!(ing.columns.score.as_deref(), Some("OverallRating"));
         assert_eq!(ing.columns.text, "ReviewBody");
         assert_eq!(ing.columns.id, None);
         assert_eq!(ing.segment_columns.len(), 18);
         assert_eq!(ing.segment_columns[0], "ReviewID");
         assert_eq!(ing.read, 4);
-        let got: Vec<(u64, u8)> = ing.responses.iter().map(|r| (r.line, r.score)).collect();
+        let got: Vec<(u64, u8)> = ing
+            .responses
+            .iter()
+            .map(|r| (r.line, r.score.unwrap_or(99)))
+            .collect();
         assert_eq!(got, [(2, 3), (5, 4), (6, 10)]);
         // The quoted review ends in a newline, trimmed away.
         assert!(ing.responses[0].comment.ends_with("cleaning the plane."));
@@ -1294,7 +1379,10 @@ mod tests {
             match read_responses_from(&data[..], "fuzz", &InputOptions::default()) {
                 Ok(ing) => {
                     assert_eq!(ing.read, (ing.responses.len() + ing.rejects.len()) as u64);
-                    assert!(ing.responses.iter().all(|r| r.score <= 10));
+                    assert!(ing
+                        .responses
+                        .iter()
+                        .all(|r| r.score.is_some_and(|s| s <= 10)));
                     assert!(ing.responses.iter().all(|r| r.segments.len() == 1));
                     // Every record starts on its own line, after the header.
                     let mut lines: Vec<u64> = ing

@@ -10,9 +10,15 @@ pub struct RunManifest {
     pub tool: String,
     pub started_at: String,
     pub finished_at: String,
+    /// `nps`, or `topics_only` for a run without scores (`--no-score`).
+    pub mode: crate::input::Mode,
+    /// What a `topics_only` run left out and why; absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mode_note: Option<String>,
     pub input: InputInfo,
     pub counts: Counts,
-    pub nps: NpsInfo,
+    /// Null in a run without scores.
+    pub nps: Option<NpsInfo>,
     pub model: ModelInfo,
     pub taxonomy: TaxonomyInfo,
     pub sentiment: SentimentInfo,
@@ -131,7 +137,8 @@ pub struct InputInfo {
     pub sheet: Option<String>,
     pub encoding: String,
     pub delimiter: Option<String>,
-    pub score_column: String,
+    /// Null in a run without scores (`--no-score`).
+    pub score_column: Option<String>,
     pub text_column: String,
     /// Every open question's column (`--text-column`, repeatable), the
     /// comment column first: the `question` of `fact_answer` and
@@ -151,7 +158,8 @@ pub struct InputInfo {
     pub first_unparsed_date: Option<UnparsedDate>,
     pub segment_columns: Vec<String>,
     pub aggregated_segment_columns: Vec<String>,
-    pub scale: String,
+    /// The score's answer scale; null in a run without scores.
+    pub scale: Option<String>,
     /// Columns that are no segment although they could be: their values
     /// are personal data (masked in the tables unless `--no-redact`), or
     /// they have too many distinct values.
@@ -194,11 +202,12 @@ pub struct Counts {
     pub reject_rate: f64,
     pub with_comment: u64,
     pub unparsed_dates: u64,
-    /// Detractors with a positive comment plus promoters with a negative one.
-    pub sentiment_mismatch: u64,
+    /// Detractors with a positive comment plus promoters with a negative one;
+    /// null in a run without scores, as the next two.
+    pub sentiment_mismatch: Option<u64>,
     /// Responses that qualified for follow-up, and how many were kept.
-    pub followup_candidates: u64,
-    pub followups: u64,
+    pub followup_candidates: Option<u64>,
+    pub followups: Option<u64>,
     /// Alerts fired in the last period.
     pub alerts: u64,
 }
@@ -266,7 +275,8 @@ pub struct TableInfo {
     pub rows: usize,
     pub files: Vec<String>,
     /// Something a reader of the table should know: on `dim_date`, a span of
-    /// response dates over ten years (absent otherwise).
+    /// response dates over ten years; on the NPS tables of a run without
+    /// scores, that they are left empty and why (absent otherwise).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
 }

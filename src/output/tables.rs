@@ -9,6 +9,7 @@
 //! | `dim_date` | one row per calendar day, first to last response date (over 100 years: the dates that occur) | `date` |
 //! | `agg_nps` | segment value × period | `segment_column`, `segment_value`, `period`, `period_start` |
 //! | `topic_driver` | topic × scope (any, negative, positive mentions) | `topic_id`, `scope` |
+//! | `agg_topic` | topic × period (the whole run, then each period) | `topic_id`, `period`, `period_start_date` |
 //!
 //! Each is built once here as a [`Table`] and written by every exporter
 //! (Parquet and CSV). Comment text is not in the fact table: it carries
@@ -20,6 +21,7 @@ use crate::input::Reject;
 use crate::output::table::{Column, ColumnData, Table};
 use crate::stats::aggregate::{AggRow, Period};
 use crate::stats::response::{AnalyzedResponse, DriverTable};
+use crate::stats::topic_counts::TopicAggRow;
 use chrono::{Datelike, NaiveDate};
 
 pub(crate) fn utf8<I: IntoIterator<Item = Option<String>>>(name: &str, it: I) -> Column {
@@ -54,24 +56,26 @@ pub fn fact_response(
             "source_line",
             r.iter().map(|x| Some(x.response.line as i64)),
         ),
-        int("score", r.iter().map(|x| Some(x.response.score as i64))),
+        // Null in a run without scores (`--no-score`), as the columns
+        // that follow from the score: the schema stays the same.
+        int("score", r.iter().map(|x| x.response.score.map(i64::from))),
         utf8(
             "bucket",
-            r.iter().map(|x| Some(x.bucket.as_str().to_string())),
+            r.iter().map(|x| x.bucket.map(|b| b.as_str().to_string())),
         ),
         int(
             "nps_code",
-            r.iter().map(|x| Some(x.bucket.code() as i64 * 100)),
+            r.iter().map(|x| x.bucket.map(|b| b.code() as i64 * 100)),
         ),
         boolean(
             "is_promoter",
             r.iter()
-                .map(|x| Some(x.bucket == crate::stats::nps::Bucket::Promoter)),
+                .map(|x| x.bucket.map(|b| b == crate::stats::nps::Bucket::Promoter)),
         ),
         boolean(
             "is_detractor",
             r.iter()
-                .map(|x| Some(x.bucket == crate::stats::nps::Bucket::Detractor)),
+                .map(|x| x.bucket.map(|b| b == crate::stats::nps::Bucket::Detractor)),
         ),
         boolean("has_comment", r.iter().map(|x| Some(x.analysis.is_some()))),
         // ISO 639-1, null when the comment is empty, too short or unclear.
@@ -98,8 +102,11 @@ pub fn fact_response(
         ),
         boolean(
             "sentiment_mismatch",
-            r.iter()
-                .map(|x| crate::stats::followup::sentiment_mismatch(x.bucket, x.analysis.as_ref())),
+            r.iter().map(|x| {
+                x.bucket.and_then(|b| {
+                    crate::stats::followup::sentiment_mismatch(b, x.analysis.as_ref())
+                })
+            }),
         ),
         int(
             "clause_count",
@@ -371,6 +378,49 @@ pub fn agg_nps(g: &[AggRow]) -> Table {
                 "weighted_suppressed",
                 g.iter().map(|x| x.weighted_suppressed),
             ),
+        ],
+    }
+}
+
+/// `agg_topic`: each topic's mentions, share of comments and sentiment mix
+/// over the whole run and per period ([`crate::stats::topic_counts`]); the
+/// same markers as `agg_nps`: `period`, `period_start_date` and
+/// `period_label` are null on the whole-run rows. Needs no score, so a run
+/// without scores (`--no-score`) has it too.
+pub fn agg_topic(rows: &[TopicAggRow]) -> Table {
+    let count = |f: fn(&TopicAggRow) -> u64| -> Vec<Option<i64>> {
+        rows.iter().map(|r| Some(f(r) as i64)).collect()
+    };
+    Table {
+        name: "agg_topic".into(),
+        columns: vec![
+            utf8("topic_id", rows.iter().map(|r| Some(r.topic.clone()))),
+            utf8(
+                "period",
+                rows.iter()
+                    .map(|r| r.period.map(|p| p.as_str().to_string())),
+            ),
+            Column::new(
+                "period_start_date",
+                ColumnData::Date(rows.iter().map(|r| r.period_start).collect()),
+            ),
+            utf8(
+                "period_label",
+                rows.iter()
+                    .map(|r| r.period.map(|_| r.period_label.clone())),
+            ),
+            int("responses", count(|r| r.responses)),
+            int("comments", count(|r| r.comments)),
+            int("mentions", count(|r| r.mentions.mentions)),
+            float(
+                "share_of_comments",
+                rows.iter().map(|r| r.share_of_comments),
+            ),
+            int("positive", count(|r| r.mentions.positive)),
+            int("neutral", count(|r| r.mentions.neutral)),
+            int("negative", count(|r| r.mentions.negative)),
+            float("net_sentiment", rows.iter().map(|r| r.net_sentiment)),
+            boolean("suppressed", rows.iter().map(|r| Some(r.suppressed))),
         ],
     }
 }

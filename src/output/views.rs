@@ -15,6 +15,7 @@
 //! | `drivers_with_topics` | `topic_driver` ⋈ `dim_topic` | `topic_driver` row, with the topic's and its parent's label |
 //! | `nps_change_by_topic` | `driver_change` ⋈ `dim_topic` | `driver_change` row, with the group's label |
 //! | `responses_with_topics` | `fact_response` ⟕ `bridge_response_topic` ⟕ `dim_topic` | bridge row, plus one per response without a topic (`topic_id` [`NO_TOPIC`], `allocation_weight` 1) |
+//! | `topics_by_period` | `agg_topic` ⟕ `dim_topic` | `agg_topic` row, with the topic's label and readable period names |
 //!
 //! Every statement is `CREATE OR REPLACE VIEW`, so the file can be run
 //! again on the same database.
@@ -43,6 +44,8 @@ const HEADER: &str = "\
 --   nps_change_by_topic        driver_change with the topic labels of dim_topic
 --   responses_with_topics      each response with each of its topics; a response
 --                              without a topic once, as topic '(no topic)'
+--   topics_by_period           agg_topic (mentions, share of comments, sentiment
+--                              mix per topic and period) with the topic labels
 ";
 
 /// The text of `views.sql` for the tables of a run: a plain view for each
@@ -86,8 +89,34 @@ fn literal(s: &str) -> String {
     format!("'{}'", s.replace('\'', "''"))
 }
 
+/// The view `topics_by_period`.
+const TOPICS_BY_PERIOD: &str = "\
+-- Topics by period with their labels: one row per agg_topic row. The whole run
+-- has is_whole_run true (in agg_topic: period IS NULL). A response counts once
+-- per topic; shares of overlapping topics do not add up to 100%.
+CREATE OR REPLACE VIEW topics_by_period AS
+SELECT
+    a.topic_id,
+    t.label AS topic_label,
+    coalesce(a.period, 'whole run') AS period_kind,
+    coalesce(a.period_label, 'Whole run') AS period,
+    a.period_start_date AS period_start,
+    a.period IS NULL AS is_whole_run,
+    a.responses,
+    a.comments,
+    a.mentions,
+    100.0 * a.share_of_comments AS share_of_comments_pct,
+    a.positive,
+    a.neutral,
+    a.negative,
+    a.net_sentiment,
+    a.suppressed AS small_base
+FROM agg_topic AS a
+LEFT JOIN dim_topic AS t ON t.topic_id = a.topic_id;
+";
+
 /// Each named view with the tables it reads.
-fn named_views() -> [(&'static [&'static str], String); 4] {
+fn named_views() -> [(&'static [&'static str], String); 5] {
     let no_topic = literal(NO_TOPIC);
     [
         (
@@ -185,6 +214,7 @@ LEFT JOIN dim_topic AS t ON t.topic_id = coalesce(b.topic_id, {no_topic});
 "
             ),
         ),
+        (&["agg_topic", "dim_topic"], TOPICS_BY_PERIOD.to_string()),
     ]
 }
 

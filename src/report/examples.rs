@@ -76,7 +76,7 @@ impl<S: PassSink, M: Fn(&str, Range<usize>) -> String> PassSink for ExampleColle
                         let part = clause_in(comment, &a.clauses, hit.clause);
                         slot[side].push(ExampleComment {
                             text: (self.mask)(comment, part),
-                            score: Some(r.response.score),
+                            score: r.response.score,
                         });
                     }
                 }

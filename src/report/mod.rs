@@ -33,6 +33,7 @@
 
 pub mod examples;
 pub mod svg;
+pub mod topics_only;
 
 use std::fmt::Write;
 
@@ -140,6 +141,10 @@ pub struct ReportData {
     /// caller sets it and leaves out `followup` ([`ReportData::for_employees`]).
     #[serde(default)]
     pub employee: bool,
+    /// A run without scores (`--no-score`): the page shows these figures in
+    /// place of NPS and the drivers ([`ReportData::topics_only`]).
+    #[serde(default)]
+    pub topics_only: Option<topics_only::TopicsOnly>,
 }
 
 /// NPS of the whole run.
@@ -535,6 +540,7 @@ impl ReportData {
             team: Some(sections.team),
             followup: Some(sections.followup),
             employee: false,
+            topics_only: None,
         }
     }
 }
@@ -1187,16 +1193,26 @@ pub fn render(d: &ReportData) -> String {
         }
     }
     h.push_str("</p>\n</header>\n<main>\n");
-    key_figures(&mut h, d);
-    warnings(&mut h, d);
-    drivers(&mut h, d);
-    importance(&mut h, d);
-    trend(&mut h, d);
-    waterfall(&mut h, d);
-    alerts(&mut h, d);
-    team(&mut h, d);
-    followup(&mut h, d);
-    segments(&mut h, d);
+    match &d.topics_only {
+        Some(t) => {
+            topics_only::key_figures(&mut h, d, t);
+            warnings(&mut h, d);
+            topics_only::trend(&mut h, t);
+            alerts(&mut h, d);
+        }
+        None => {
+            key_figures(&mut h, d);
+            warnings(&mut h, d);
+            drivers(&mut h, d);
+            importance(&mut h, d);
+            trend(&mut h, d);
+            waterfall(&mut h, d);
+            alerts(&mut h, d);
+            team(&mut h, d);
+            followup(&mut h, d);
+            segments(&mut h, d);
+        }
+    }
     topics(&mut h, d);
     examples(&mut h, d);
     manifest(&mut h, d);
@@ -1204,12 +1220,18 @@ pub fn render(d: &ReportData) -> String {
     if !d.generator.is_empty() {
         let _ = write!(h, "Made by {}. ", escape(&d.generator));
     }
-    let _ = write!(
-        h,
-        "NPS = % promoters (9–10) − % detractors (0–6) of all scored responses, with or without a comment; \
-intervals are 95%. Figures on fewer than {} responses or mentions are greyed and marked “n &lt; {}”: shown, not to be acted on.</p>\n</footer>\n",
-        d.min_n, d.min_n
-    );
+    match &d.topics_only {
+        Some(_) => h.push_str(&topics_only::footer(d)),
+        None => {
+            let _ = write!(
+                h,
+                "NPS = % promoters (9–10) − % detractors (0–6) of all scored responses, with or without a comment; \
+intervals are 95%. Figures on fewer than {} responses or mentions are greyed and marked “n &lt; {}”: shown, not to be acted on.",
+                d.min_n, d.min_n
+            );
+        }
+    }
+    h.push_str("</p>\n</footer>\n");
     let _ = write!(h, "<script>{SCRIPT}</script>\n</body>\n</html>\n");
     if d.employee {
         employee_wording(h)

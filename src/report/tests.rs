@@ -186,6 +186,7 @@ fn sample() -> ReportData {
             with_signal: 9,
         }),
         employee: false,
+        topics_only: None,
     }
 }
 
@@ -516,6 +517,7 @@ fn run() -> (PassResult, RunManifest, Taxonomy, DriverAnalysis) {
     let nps = Nps::from_buckets(buckets.iter().copied());
     let result = PassResult {
         counts: crate::stats::driver_stats::DriverCounts::empty(),
+        topics: Default::default(),
         read: 62,
         analysed: 60,
         rejected: 2,
@@ -534,6 +536,8 @@ fn run() -> (PassResult, RunManifest, Taxonomy, DriverAnalysis) {
         tool: "verbatim 0.1.0".into(),
         started_at: "2026-11-25T12:00:00Z".into(),
         finished_at: "2026-11-25T12:01:00Z".into(),
+        mode: Default::default(),
+        mode_note: None,
         input: InputInfo {
             path: "/data/in/export.csv".into(),
             sha256: "ab".into(),
@@ -541,7 +545,7 @@ fn run() -> (PassResult, RunManifest, Taxonomy, DriverAnalysis) {
             sheet: None,
             encoding: "UTF-8".into(),
             delimiter: Some(",".into()),
-            score_column: "score".into(),
+            score_column: Some("score".into()),
             text_column: "comment".into(),
             questions: vec!["comment".into()],
             id_column: None,
@@ -552,7 +556,7 @@ fn run() -> (PassResult, RunManifest, Taxonomy, DriverAnalysis) {
             first_unparsed_date: None,
             segment_columns: vec!["date".into(), "channel".into()],
             aggregated_segment_columns: vec!["channel".into()],
-            scale: "0-10".into(),
+            scale: Some("0-10".into()),
             left_out_columns: vec![],
             segment_column_names: vec![],
         },
@@ -563,18 +567,18 @@ fn run() -> (PassResult, RunManifest, Taxonomy, DriverAnalysis) {
             reject_rate: 2.0 / 62.0,
             with_comment: 50,
             unparsed_dates: 0,
-            sentiment_mismatch: 0,
-            followup_candidates: 0,
-            followups: 0,
+            sentiment_mismatch: Some(0),
+            followup_candidates: Some(0),
+            followups: Some(0),
             alerts: 0,
         },
-        nps: NpsInfo {
+        nps: Some(NpsInfo {
             nps: nps.score(),
             ci95: nps.adjusted_wald(crate::stats::nps::Z95),
             promoters: 30,
             passives: 10,
             detractors: 20,
-        },
+        }),
         model: ModelInfo {
             name: "tiny".into(),
             path: "m".into(),

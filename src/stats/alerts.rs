@@ -97,10 +97,26 @@ pub struct Alert {
     pub mentions: u64,
 }
 
-/// One period: responses, and (mentions, positive, negative) of each topic.
-type PeriodSeries = (u64, Vec<(u64, u64, u64)>);
+/// One period as the alerts read it: its responses and, per topic,
+/// (responses mentioning it, positive, negative). Made from the driver
+/// statistics' [`PeriodCounts`], or without scores from
+/// [`crate::stats::topic_counts::TopicCounts::alert_series`]: both count
+/// the same responses the same way.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PeriodSeries {
+    /// First day of the period.
+    pub start: NaiveDate,
+    pub label: String,
+    /// All responses of the period, comment-less ones included.
+    pub responses: u64,
+    /// (mentions, positive, negative) of each topic, in topic order.
+    pub topics: Vec<TopicFigures>,
+}
 
-/// Per period: (responses, mentions, positive, negative) of each topic.
+/// A topic's (mentions, positive, negative) in one period.
+pub type TopicFigures = (u64, u64, u64);
+
+/// Each period's responses, and (mentions, positive, negative) of each topic.
 fn series(periods: &[PeriodCounts], k: usize) -> Vec<PeriodSeries> {
     periods
         .iter()
@@ -108,12 +124,14 @@ fn series(periods: &[PeriodCounts], k: usize) -> Vec<PeriodSeries> {
             let any = p.any.topic_nps();
             let pol = p.polar.topic_nps();
             let get = |v: &[crate::stats::nps::Nps], i: usize| v.get(i).map_or(0, |x| x.n);
-            (
-                p.any.total(),
-                (0..k)
+            PeriodSeries {
+                start: p.start,
+                label: p.label.clone(),
+                responses: p.any.total(),
+                topics: (0..k)
                     .map(|t| (get(&any, t), get(&pol, k + t), get(&pol, t)))
                     .collect(),
-            )
+            }
         })
         .collect()
 }
@@ -137,16 +155,29 @@ pub fn alerts(
     z_threshold: f64,
     min_n: u64,
 ) -> Vec<Alert> {
-    let Some(last) = periods.last() else {
+    alerts_of_series(&series(periods, topics.len()), topics, z_threshold, min_n)
+}
+
+/// [`alerts`] from periods already reduced to what the alerts read.
+pub fn alerts_of_series(
+    s: &[PeriodSeries],
+    topics: &[String],
+    z_threshold: f64,
+    min_n: u64,
+) -> Vec<Alert> {
+    let Some(last) = s.last() else {
         return Vec::new();
     };
     let k = topics.len();
-    let s = series(periods, k);
-    let (n_last, last_t) = &s[s.len() - 1];
-    let history = &s[..s.len() - 1];
+    let (n_last, last_t) = (&last.responses, &last.topics);
+    let history: Vec<(u64, &[TopicFigures])> = s[..s.len() - 1]
+        .iter()
+        .map(|p| (p.responses, p.topics.as_slice()))
+        .collect();
+    let zero = (0, 0, 0);
     let mut out = Vec::new();
     for t in 0..k {
-        let m_last = last_t[t].0;
+        let m_last = last_t.get(t).unwrap_or(&zero).0;
         for metric in [Metric::Share, Metric::NetSentiment] {
             // (figure, numerator, denominator) per period where defined.
             let fig = |n: u64, (m, pos, neg): (u64, u64, u64)| -> Option<(f64, f64, f64)> {
@@ -158,7 +189,8 @@ pub fn alerts(
                     }),
                 }
             };
-            let Some((x, num_last, den_last)) = fig(*n_last, last_t[t]) else {
+            let Some((x, num_last, den_last)) = fig(*n_last, *last_t.get(t).unwrap_or(&zero))
+            else {
                 continue;
             };
             let base = match metric {
@@ -171,7 +203,7 @@ pub fn alerts(
             let hist: Vec<(f64, f64, f64)> = history
                 .iter()
                 .rev()
-                .filter_map(|(n, v)| fig(*n, v[t]))
+                .filter_map(|(n, v)| fig(*n, *v.get(t).unwrap_or(&zero)))
                 .take(HISTORY_MAX)
                 .collect();
             if hist.len() < HISTORY_MIN {
@@ -267,5 +299,58 @@ mod tests {
         assert!(alerts(&p[2..], &names(), 3.0, 30).is_empty());
         // Last period below min_n: no verdict.
         assert!(alerts(&p, &names(), 3.0, 101).is_empty());
+    }
+
+    #[test]
+    fn topic_counts_without_scores_give_the_same_alerts() {
+        use crate::classify::{CommentAnalysis, Polarity, Sentiment, TopicHit};
+        use crate::stats::aggregate::Period;
+        use crate::stats::topic_counts::TopicCountsAccumulator;
+        let negative_billing = CommentAnalysis {
+            sentiment: Sentiment {
+                label: Polarity::Negative,
+                score: -0.9,
+                confidence: 0.9,
+            },
+            clauses: vec!["bill wrong".into()],
+            clause_sentiment: Vec::new(),
+            topics: vec![TopicHit {
+                topic: 0,
+                similarity: 0.9,
+                confidence: 0.9,
+                clause: 0,
+                polarity: Polarity::Negative,
+            }],
+            language: None,
+        };
+        let spike = [10u64, 12, 8, 10, 40];
+        let mut acc = TopicCountsAccumulator::new(&names(), &[Period::Day]);
+        for (i, &m) in spike.iter().enumerate() {
+            let d = NaiveDate::from_ymd_opt(2026, 1, i as u32 + 1);
+            for j in 0..100 {
+                acc.add((j < m).then_some(&negative_billing), d);
+            }
+        }
+        let counts = acc.finish();
+        let series = counts.alert_series(Period::Day);
+        let without = alerts_of_series(&series, &names(), 3.0, 30);
+        let p: Vec<PeriodCounts> = spike
+            .iter()
+            .enumerate()
+            .map(|(i, &m)| period(i as u32 + 1, 100, m))
+            .collect();
+        let with = alerts(&p, &names(), 3.0, 30);
+        assert_eq!(without.len(), 1, "{without:?}");
+        let figures = |a: &Alert| {
+            (
+                a.topic.clone(),
+                a.metric,
+                a.z,
+                a.n,
+                a.mentions,
+                a.period_start,
+            )
+        };
+        assert_eq!(figures(&without[0]), figures(&with[0]));
     }
 }

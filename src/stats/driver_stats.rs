@@ -200,8 +200,12 @@ impl DriverCountsAccumulator {
         self
     }
 
-    /// Counts one analysed response.
+    /// Counts one analysed response; one without a score (a run without
+    /// scores) counts in none of these statistics.
     pub fn add(&mut self, a: &AnalyzedResponse) {
+        let Some(b) = a.bucket else {
+            return;
+        };
         self.any_t.clear();
         self.polar_t.clear();
         if let Some(an) = &a.analysis {
@@ -214,7 +218,6 @@ impl DriverCountsAccumulator {
                 }
             }
         }
-        let b = a.bucket;
         self.any.add(b, &self.any_t);
         self.polar.add(b, &self.polar_t);
         let value = |i: usize| a.response.segments.get(i).map_or("", String::as_str);
@@ -307,6 +310,37 @@ pub struct DriverAnalysis {
     pub followups: Vec<Followup>,
     pub followup_candidates: u64,
     pub mismatches: u64,
+}
+
+impl DriverAnalysis {
+    /// The analysis of a run without scores (`--no-score`): no driver, no
+    /// key-driver model, no ΔNPS, no segment or team figure, nobody to call
+    /// back; only the `alerts`, which read topic counts alone
+    /// ([`crate::stats::topic_counts::TopicCounts::alert_series`]).
+    pub fn topics_only(alerts: Vec<Alert>, bootstrap: BootstrapSettings) -> DriverAnalysis {
+        DriverAnalysis {
+            impacts: Vec::new(),
+            key: KeyDrivers {
+                n: 0,
+                topics_in_model: Vec::new(),
+                warnings: Vec::new(),
+                linear: None,
+                detractor: None,
+                promoter: None,
+                relative_weights: Vec::new(),
+                bootstrap,
+                valid_replicates: 0,
+            },
+            change: None,
+            segments: Vec::new(),
+            team: TeamView { rows: Vec::new() },
+            team_columns: Vec::new(),
+            alerts,
+            followups: Vec::new(),
+            followup_candidates: 0,
+            mismatches: 0,
+        }
+    }
 }
 
 /// Counts of one scope: any mention, or only negative / positive ones read

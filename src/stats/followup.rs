@@ -358,7 +358,11 @@ impl FollowupQueue {
     /// Considers one analysed response.
     pub fn add(&mut self, r: &crate::stats::response::AnalyzedResponse) {
         let an = r.analysis.as_ref();
-        if !eligible(r.bucket, an) {
+        // Without a score there is no one to call back by it.
+        let (Some(bucket), Some(score)) = (r.bucket, r.response.score) else {
+            return;
+        };
+        if !eligible(bucket, an) {
             return;
         }
         self.candidates += 1;
@@ -376,7 +380,7 @@ impl FollowupQueue {
         let found = self.matcher.find(&text, &topic_idx, &self.topic_ids);
         let weights: f64 = found.iter().map(|(i, _)| self.matcher.weight(*i)).sum();
         let sentiment = an.map(|a| a.sentiment.score);
-        let risk = risk_score(r.response.score, sentiment, weights);
+        let risk = risk_score(score, sentiment, weights);
         // Cheap rejection before building the row.
         if self.heap.len() >= self.limit {
             if let Some(worst) = self.heap.peek() {
@@ -389,8 +393,8 @@ impl FollowupQueue {
         let row = Followup {
             response_id: r.response.id.clone(),
             line: r.response.line,
-            score: r.response.score,
-            bucket: r.bucket,
+            score,
+            bucket,
             date: r.when.date,
             segments: r.response.segments.clone(),
             topics: an.map_or_else(Vec::new, |a| {

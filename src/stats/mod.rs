@@ -5,7 +5,9 @@
 //! [`shift_share`] between periods, [`segment_drivers`], [`alerts`] and the
 //! [`followup`] list. [`driver_stats`] runs them all on one pass's counts;
 //! [`response`] holds the types every stage shares; [`top_drivers`] chooses
-//! the drivers the console and the report show.
+//! the drivers the console and the report show; [`topic_counts`] counts
+//! the topics per period without a score (`agg_topic`, and the whole of a
+//! run without scores).
 //!
 //! The figures follow docs/METHODS.md. Nothing here reads files, runs a model
 //! or knows about the command line.
@@ -24,3 +26,4 @@ pub mod response;
 pub mod segment_drivers;
 pub mod shift_share;
 pub mod top_drivers;
+pub mod topic_counts;

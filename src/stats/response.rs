@@ -13,7 +13,10 @@ use crate::stats::nps::Bucket;
 #[derive(Debug, Clone)]
 pub struct AnalyzedResponse {
     pub response: Response,
-    pub bucket: Bucket,
+    /// The NPS bucket of the score; `None` in a run without scores
+    /// ([`crate::input::Mode::TopicsOnly`]), which counts the response in
+    /// the topic counts only.
+    pub bucket: Option<Bucket>,
     /// Time of the response, from the date column (empty without one).
     pub when: When,
     /// `None` when the comment is empty (the score still counts in NPS).

@@ -111,6 +111,13 @@ pub(super) type AnalysisKey = BTreeMap<String, serde_json::Value>;
 /// the encoder's weights and precision, the taxonomy, and the manifest's
 /// sentiment and topic sections and classifier settings. Parts and the
 /// statistics stage must agree on each.
+///
+/// A run without scores (`--no-score`) adds `mode`: its parts analyse the
+/// answers of rows that a run with scores rejects for their score, so the
+/// statistics stage of a run without scores refuses parts made with
+/// scores (naming the mode) instead of missing an answer halfway. The
+/// other way round is no key: parts made without scores hold every answer
+/// a run with scores needs.
 pub(super) fn analysis_key(
     cfg: &AnalyzeConfig,
     encoder: &crate::model::transformer::TransformerEncoder,
@@ -119,7 +126,7 @@ pub(super) fn analysis_key(
     models: &Models,
 ) -> Result<AnalysisKey> {
     let topic_ids: Vec<&str> = taxonomy.topics.iter().map(|t| t.id.as_str()).collect();
-    Ok(BTreeMap::from([
+    let mut key = BTreeMap::from([
         ("tool".into(), env!("CARGO_PKG_VERSION").into()),
         (
             "encoder".into(),
@@ -142,7 +149,11 @@ pub(super) fn analysis_key(
         ("sentiment".into(), value(&models.sentiment_info)?),
         ("topics".into(), value(&models.topics_info)?),
         ("classifier".into(), value(&models.settings)?),
-    ]))
+    ]);
+    if cfg.read.mode == crate::input::Mode::TopicsOnly {
+        key.insert("mode".into(), cfg.read.mode.as_str().into());
+    }
+    Ok(key)
 }
 
 /// A manifest section as a JSON value, through text, so that an f32
@@ -327,6 +338,12 @@ pub(super) fn read_parts(
         let name = path.display();
         for (key, want) in analysis {
             let got = m.analysis.get(key).unwrap_or(&serde_json::Value::Null);
+            if key == "mode" && got != want {
+                bail!(
+                    "{name} was made with scores and this run has --no-score: its part left out \
+                     the rows without a valid score; make the parts with --no-score too"
+                );
+            }
             if got != want {
                 bail!(
                     "{name} was made with another {key} than this run: {got} there, {want} here; \
