@@ -478,21 +478,7 @@ impl ReportData {
                 comments: e.comments,
             })
             .collect();
-        let mut warnings = Vec::new();
-        if result.rejected > 0 {
-            warnings.push(format!(
-                "{} of {} rows ({}) could not be read and are not counted; rejects.csv lists them with the reason.",
-                fmt_int(result.rejected),
-                fmt_int(result.read),
-                fmt_pct(Some(result.rejected as f64 / result.read.max(1) as f64))
-            ));
-        }
-        if result.unparsed_dates > 0 {
-            warnings.push(format!(
-                "{} dates could not be read; those responses count in the totals but not in the trend.",
-                fmt_int(result.unparsed_dates)
-            ));
-        }
+        let mut warnings = input_warnings(result);
         if nps.n == 0 {
             warnings.push("No scored responses: there is no NPS to report.".into());
         } else if nps.n < min_n {
@@ -2384,6 +2370,26 @@ fn manifest(h: &mut String, d: &ReportData) {
         escape(text)
     );
     h.push_str("</details>\n</section>\n");
+}
+
+/// The report's warnings about the input: rejected rows and unread dates.
+fn input_warnings(result: &PassResult) -> Vec<String> {
+    let mut warnings = Vec::new();
+    if result.rejected > 0 {
+        warnings.push(format!(
+            "{} of {} rows ({}) could not be read and are not counted; rejects.csv lists them with the reason.",
+            fmt_int(result.rejected),
+            fmt_int(result.read),
+            fmt_pct(Some(result.rejected as f64 / result.read.max(1) as f64))
+        ));
+    }
+    if result.unparsed_dates > 0 {
+        warnings.push(format!(
+            "{} dates could not be read; those responses count in the totals but not in the trend.",
+            fmt_int(result.unparsed_dates)
+        ));
+    }
+    warnings
 }
 
 #[cfg(test)]

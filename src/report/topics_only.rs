@@ -88,21 +88,7 @@ impl ReportData {
         let min_n = manifest.thresholds.min_n;
         let c = &result.topics;
         let [negative, neutral, positive] = c.whole.sentiment;
-        let mut warnings = Vec::new();
-        if result.rejected > 0 {
-            warnings.push(format!(
-                "{} of {} rows ({}) could not be read and are not counted; rejects.csv lists them with the reason.",
-                fmt_int(result.rejected),
-                fmt_int(result.read),
-                fmt_pct(Some(result.rejected as f64 / result.read.max(1) as f64))
-            ));
-        }
-        if result.unparsed_dates > 0 {
-            warnings.push(format!(
-                "{} dates could not be read; those responses count in the totals but not in the trend.",
-                fmt_int(result.unparsed_dates)
-            ));
-        }
+        let mut warnings = super::input_warnings(result);
         if result.with_comment == 0 {
             warnings.push("No response has a comment, so there are no topics.".into());
         }
