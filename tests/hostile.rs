@@ -377,6 +377,11 @@ fn files_that_are_not_csv_are_named_for_what_they_are() {
     }
     let o = w.analyze(&w.path("missing.csv"), "out", &[]);
     expect_error(&o, ExitCode::Input, &["missing.csv"]);
+    // The system's reason once, not a second time as the error's source.
+    let reason = std::fs::File::open(w.path("missing.csv"))
+        .unwrap_err()
+        .to_string();
+    assert_eq!(stderr(&o).matches(&reason).count(), 1, "{}", show(&o));
     assert!(!w.path("out").exists());
 }
 

@@ -349,8 +349,8 @@ pub enum InputError {
     Io {
         /// File name.
         file: String,
-        /// Underlying error.
-        #[source]
+        /// Underlying error, in the message (not also a `source`, which
+        /// an error chain would print a second time).
         error: io::Error,
     },
     /// The CSV reader failed (in practice an I/O error mid-file).
@@ -360,8 +360,7 @@ pub enum InputError {
         file: String,
         /// Line where reading stopped.
         line: u64,
-        /// Underlying error.
-        #[source]
+        /// Underlying error, in the message (not also a `source`).
         error: csv::Error,
     },
     /// No header row at all.
