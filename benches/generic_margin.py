@@ -38,8 +38,7 @@ def main():
     work = Path(tempfile.mkdtemp(prefix="verbatim-generic-"))
     (work / "texts.txt").write_text("".join(r["text"].replace("\n", " ") + "\n" for r in rows))
     subprocess.run([str(ROOT / "target/release/examples/generic_probe"),
-                    str(ROOT / "models/generic-phrases.txt"), str(work / "texts.txt"),
-                    str(work / "probe.jsonl")], check=True, env=env)
+                    str(work / "texts.txt"), str(work / "probe.jsonl")], check=True, env=env)
     probe = [json.loads(line) for line in open(work / "probe.jsonl")]
     print(f"{len(rows)} labelled rows of models/taxonomy/train/contact-center")
     print(f"{'margin':>7} {'mentions losing every clause':>30} {'rows without topic barred':>27}")

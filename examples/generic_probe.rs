@@ -1,9 +1,11 @@
-//! Helper of benches/generic_margin.py: per clause, the best cosine to each topic's examples
-//! (keyword rules applied, null where barred) and the best cosine to a list
-//! of generic phrases ("sehr gut", "alles super") that name no topic.
+//! Helper of benches/generic_margin.py: per clause, the best cosine to each
+//! topic's examples (keyword rules applied, null where they bar the topic;
+//! the generic-verdict rule not applied) and the best cosine to the built-in
+//! generic phrases (`models/generic-phrases.txt`), with the default model
+//! and taxonomy.
 //!
 //! ```text
-//! generic_probe GENERIC.txt TEXTS.txt OUT.jsonl   # one phrase / comment per line
+//! generic_probe TEXTS.txt OUT.jsonl   # one comment per line
 //! ```
 
 use std::io::{BufRead, Write};
@@ -16,29 +18,16 @@ use verbatim::model::transformer::{EncoderOptions, TransformerEncoder};
 use verbatim::model::Encoder;
 use verbatim::text::clauses::split_clauses;
 
-fn lines(path: &str) -> Result<Vec<String>> {
-    let file = std::fs::File::open(path).with_context(|| path.to_string())?;
-    Ok(std::io::BufReader::new(file)
-        .lines()
-        .collect::<Result<_, _>>()?)
-}
-
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().collect();
-    anyhow::ensure!(
-        args.len() == 4,
-        "usage: generic_probe GENERIC.txt TEXTS.txt OUT.jsonl"
-    );
+    anyhow::ensure!(args.len() == 3, "usage: generic_probe TEXTS.txt OUT.jsonl");
     let tax = Taxonomy::default_contact_center();
     let enc = TransformerEncoder::load(&default_model_dir(), &EncoderOptions::default())?;
     let topics = TopicModel::build(&enc, &tax)?;
-    let generic: Vec<String> = lines(&args[1])?
-        .into_iter()
-        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
-        .collect();
-    let gv = enc.embed(&generic.iter().map(String::as_str).collect::<Vec<_>>())?;
-    let mut out = std::io::BufWriter::new(std::fs::File::create(&args[3])?);
-    let comments = lines(&args[2])?;
+    let file = std::fs::File::open(&args[1]).with_context(|| args[1].clone())?;
+    let comments: Vec<String> = std::io::BufReader::new(file)
+        .lines()
+        .collect::<Result<_, _>>()?;
     let split: Vec<Vec<String>> = comments
         .iter()
         .map(|c| {
@@ -54,26 +43,32 @@ fn main() -> Result<()> {
     for part in all.chunks(256) {
         vectors.extend(enc.embed(part)?);
     }
+    let mut out = std::io::BufWriter::new(std::fs::File::create(&args[2])?);
     let mut at = 0;
     for (c, clauses) in comments.iter().zip(&split) {
-        let vs = &vectors[at..at + clauses.len()];
+        let refs: Vec<&[f32]> = vectors[at..at + clauses.len()]
+            .iter()
+            .map(Vec::as_slice)
+            .collect();
         at += clauses.len();
-        let refs: Vec<&[f32]> = vs.iter().map(Vec::as_slice).collect();
+        // The last column is the generic phrases'; cosines without it go
+        // through the keyword rules only.
+        let mut sims = topics.similarities_many(&refs);
+        let generic: Vec<f32> = sims
+            .iter_mut()
+            .map(|s| s.pop().expect("generic column"))
+            .collect();
         let language = verbatim::text::language::detect(c);
-        let scores = topics.scores_of(clauses, topics.similarities_many(&refs), language);
-        let mut rows = Vec::new();
-        for (ci, v) in vs.iter().enumerate() {
-            let (gi, gsim) = gv
-                .iter()
-                .enumerate()
-                .map(|(i, g)| (i, g.iter().zip(v).map(|(a, b)| a * b).sum::<f32>()))
-                .fold((0, -1.0f32), |a, b| if b.1 > a.1 { b } else { a });
-            let sims: Vec<Option<f32>> = scores.sims[ci]
-                .iter()
-                .map(|s| s.is_finite().then_some(*s))
-                .collect();
-            rows.push(serde_json::json!({"text": clauses[ci], "gsim": gsim, "generic": generic[gi], "sims": sims}));
-        }
+        let scores = topics.scores_of(clauses, sims, language);
+        let rows: Vec<serde_json::Value> = (0..clauses.len())
+            .map(|ci| {
+                let sims: Vec<Option<f32>> = scores.sims[ci]
+                    .iter()
+                    .map(|s| s.is_finite().then_some(*s))
+                    .collect();
+                serde_json::json!({"text": clauses[ci], "gsim": generic[ci], "sims": sims})
+            })
+            .collect();
         writeln!(out, "{}", serde_json::json!({ "clauses": rows }))?;
     }
     Ok(())

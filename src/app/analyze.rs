@@ -924,8 +924,8 @@ impl Models {
                 eprintln!("warning: {reason}");
             }
         }
-        let mut topics_info = TopicsInfo::new(origin, calibration.as_ref(), cfg.topic_threshold);
-        topics_info.generic_phrases = crate::classify::topics::GenericInfo::of(taxonomy);
+        let topics_info =
+            TopicsInfo::new(taxonomy, origin, calibration.as_ref(), cfg.topic_threshold);
         super::progress::note_taxonomy_examples(taxonomy, cfg.quiet);
         let mut classifier = Classifier::build(embedder, sentiment, taxonomy, settings)
             .code(ExitCode::Model)

@@ -86,8 +86,10 @@ pub struct TopicsInfo {
 }
 
 impl TopicsInfo {
-    /// The record of a run that used `calibration` (None: the similarity rule).
+    /// The record of a run on `taxonomy` that used `calibration` (None: the
+    /// similarity rule).
     pub fn new(
+        taxonomy: &crate::classify::Taxonomy,
         origin: crate::classify::calibration::CalibrationOrigin,
         calibration: Option<&crate::classify::TopicCalibration>,
         threshold_override: Option<f32>,
@@ -103,13 +105,15 @@ impl TopicsInfo {
             provenance: calibration.map(|c| c.provenance.clone()),
             thresholds: calibration.map(|c| c.thresholds()),
             threshold_override,
-            generic_phrases: Some(crate::classify::topics::GenericInfo::built_in()),
+            generic_phrases: crate::classify::topics::GenericInfo::of(taxonomy),
         }
     }
 
-    /// The similarity rule, for reports built by hand.
+    /// The similarity rule on the default taxonomy, for reports built by
+    /// hand.
     pub fn similarity_rule() -> TopicsInfo {
         TopicsInfo::new(
+            &crate::classify::Taxonomy::default_contact_center(),
             crate::classify::calibration::CalibrationOrigin::None {
                 reason: "no topic calibration".into(),
             },
