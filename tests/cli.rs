@@ -5,24 +5,16 @@
 mod common;
 #[path = "common/workdir.rs"]
 mod workdir;
+use workdir::show as text;
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Command;
 
 fn verbatim() -> Command {
     Command::new(env!("CARGO_BIN_EXE_verbatim"))
 }
 
 use workdir::Workdir as Work;
-
-fn text(o: &Output) -> String {
-    format!(
-        "status {:?}\nstdout:\n{}\nstderr:\n{}",
-        o.status,
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
 
 fn csv_rows(path: &Path) -> Vec<csv::StringRecord> {
     let mut r = csv::Reader::from_path(path).unwrap();

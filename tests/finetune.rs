@@ -8,10 +8,10 @@
 mod common;
 #[path = "common/workdir.rs"]
 mod workdir;
+use workdir::show as text;
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::process::Output;
 
 use verbatim::classify::calibration::read_topic_csv;
 use verbatim::classify::finetune::{self, TopicModelDir};
@@ -63,15 +63,6 @@ fn labelled() -> String {
         }
     }
     s
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "status {:?}\nstdout:\n{}\nstderr:\n{}",
-        o.status,
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
 }
 
 fn encoder(dir: &Path) -> TransformerEncoder {

@@ -7,20 +7,12 @@
 mod common;
 #[path = "common/workdir.rs"]
 mod workdir;
+use workdir::show as text;
 
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
 use workdir::Workdir;
-
-fn text(o: &Output) -> String {
-    format!(
-        "status {:?}\nstdout:\n{}\nstderr:\n{}",
-        o.status,
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
 
 fn example() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/data/responses.csv")

@@ -9,6 +9,7 @@
 mod common;
 #[path = "common/workdir.rs"]
 mod workdir;
+use workdir::show as text;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -17,15 +18,6 @@ use common::Arch;
 
 fn verbatim() -> Command {
     Command::new(env!("CARGO_BIN_EXE_verbatim"))
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "status {:?}\nstdout:\n{}\nstderr:\n{}",
-        o.status,
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
 }
 
 /// Comments of two clauses ("… but …") and of one.

@@ -10,9 +10,9 @@
 mod common;
 #[path = "common/workdir.rs"]
 mod workdir;
+use workdir::show as text;
 
 use std::path::Path;
-use std::process::Output;
 
 use common::HashEncoder;
 use verbatim::classify::calibration::{
@@ -429,15 +429,6 @@ fn tiny_labelled() -> String {
 }
 
 use workdir::Workdir as Work;
-
-fn text(o: &Output) -> String {
-    format!(
-        "status {:?}\nstdout:\n{}\nstderr:\n{}",
-        o.status,
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
 
 const EXPORT: &str = "id,score,comment\n\
 1,9,friendly agent\n\
