@@ -45,6 +45,25 @@ SOURCES = {
         "OverallRating",
         lambda s: s,
     ),
+    # A second draw of 200 headlines, none of the first 400
+    # (benches/dev/draw_ba_headers_b.py), labelled after the first.
+    "ba_headers_b": (
+        SHARED / "ba_airline_reviews/BA_AirlineReviews.csv",
+        ("ReviewID",),
+        "ReviewHeader",
+        "OverallRating",
+        lambda s: s,
+    ),
+    # German hotel-review sentences without a score: analysed with
+    # --no-score. `test_index` is a row's place among the `test` rows
+    # (benches/dev/draw_hotel_de.py).
+    "hotel_de": (
+        SHARED / "hotel_aspect_de/hotel_aspect_de.csv",
+        ("test_index",),
+        "text",
+        None,
+        None,
+    ),
     "marc_de": (
         SHARED / "marc_de/marc_de_reviews.csv",
         ("source_split", "source_index"),
@@ -62,7 +81,11 @@ def load_set(name):
     if not path.is_file():
         sys.exit(f"{path} is missing: this bench reads the comments from ../shared/data/dev")
     key = lambda r: "/".join(r[c] for c in id_cols)
-    source = {key(r): r for r in csv.DictReader(open(path, newline="", encoding="utf-8"))}
+    reader = csv.DictReader(open(path, newline="", encoding="utf-8"))
+    if id_cols == ("test_index",):
+        reader = ({**r, "test_index": str(i)}
+                  for i, r in enumerate(r for r in reader if r["split"] == "test"))
+    source = {key(r): r for r in reader}
     # The labels name the id columns as the source does, except ba_headers' review_id.
     label_cols = ("review_id",) if "review_id" in labels[0] else id_cols
     rows = []
@@ -72,7 +95,7 @@ def load_set(name):
         if src is None:
             sys.exit(f"{name}: id {rid} is not in {path}")
         text = src[text_col].strip().strip('"').strip()
-        score = to_0_10(src[score_col])
+        score = to_0_10(src[score_col]) if score_col else ""
         topics = {}
         for part in filter(None, lab["topics"].split("|")):
             tid, pol = part.split(":")
@@ -138,6 +161,8 @@ def main():
             w.writerow([r["id"], r["score"], r["text"]])
     out = work / "out"
     extra = args.analyze_args.split()
+    if not any(r["score"] for r in rows):
+        extra.append("--no-score")
     proc = subprocess.run([str(VERBATIM), "analyze", str(data), "--out", str(out), "--quiet", *extra],
                           capture_output=True, text=True)
     if proc.returncode != 0:
