@@ -1219,6 +1219,12 @@ fn an_export_without_a_score_column_is_analysed_for_topics_with_no_score() {
         assert!(m["counts"][c].is_null(), "{c}");
     }
     assert!(m["input"]["score_column"].is_null() && m["input"]["scale"].is_null());
+    // Segments are read, but no NPS is aggregated over them.
+    assert!(!m["input"]["segment_columns"].as_array().unwrap().is_empty());
+    assert_eq!(
+        m["input"]["aggregated_segment_columns"],
+        serde_json::json!([])
+    );
 
     // agg_topic: each topic over the run, as the bridge table counts it.
     let agg = csv_rows(&out.join("agg_topic.csv"));

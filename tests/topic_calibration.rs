@@ -637,6 +637,32 @@ fn train_topics_without_data_fits_a_built_in_taxonomy_on_its_own_comments() {
         "{}",
         text(&o)
     );
+    // An edited copy of a built-in taxonomy: the message says which files fit it.
+    let edited = w.write(
+        "cc.toml",
+        format!(
+            "{}\n# edited\n",
+            verbatim::classify::taxonomy::DEFAULT_TAXONOMY
+        ),
+    );
+    let o = w.run(&[
+        "train",
+        "topics",
+        "--taxonomy",
+        &s(&edited),
+        "--out",
+        &s(&w.path("cc.json")),
+    ]);
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    for part in [
+        "as edited in",
+        "cc.toml",
+        "--data models/taxonomy/train/contact-center/de.csv",
+    ] {
+        assert!(err.contains(part), "{part}: {err}");
+    }
+    assert!(!w.path("cc.json").exists());
 }
 
 #[test]

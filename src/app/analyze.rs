@@ -799,7 +799,11 @@ impl Input {
                 value: e.value.clone(),
             }),
             segment_columns: self.segment_columns.clone(),
-            aggregated_segment_columns: result.agg_columns.clone(),
+            // Without scores no segment is aggregated (`agg_nps` is empty).
+            aggregated_segment_columns: match columns.score {
+                Some(_) => result.agg_columns.clone(),
+                None => Vec::new(),
+            },
             scale: columns.score.is_some().then(|| s.scale().label().into()),
             left_out_columns: left_out_columns(
                 &self.segment_columns,

@@ -33,14 +33,21 @@ pub fn count_in(lo: usize, hi: usize) -> impl Fn(&str) -> Result<usize, String> 
 
 /// A parser for a number from 0 to 1 (NaN is not one).
 pub fn fraction(s: &str) -> Result<f32, String> {
-    let v: f32 = s
-        .trim()
-        .parse()
-        .map_err(|_| format!("`{s}` is not a number from 0 to 1"))?;
-    if (0.0..=1.0).contains(&v) {
-        Ok(v)
-    } else {
-        Err(format!("{v} is outside 0 to 1"))
+    number_in(0.0, 1.0)(s).map(|v| v as f32)
+}
+
+/// A parser for a number from `lo` to `hi` (NaN is not one).
+pub fn number_in(lo: f64, hi: f64) -> impl Fn(&str) -> Result<f64, String> + Clone {
+    move |s: &str| {
+        let v: f64 = s
+            .trim()
+            .parse()
+            .map_err(|_| format!("`{s}` is not a number from {lo} to {hi}"))?;
+        if (lo..=hi).contains(&v) {
+            Ok(v)
+        } else {
+            Err(format!("{v} is outside {lo} to {hi}"))
+        }
     }
 }
 

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 
-use super::encoder_args::{count_in, EncoderArgs};
+use super::encoder_args::{count_in, number_in, EncoderArgs};
 use crate::classify::calibration::{self, FitSettings, TopicCalibration};
 use crate::classify::finetune;
 use crate::classify::head::{self, read_labelled_csv, TrainInput, TrainingSource};
@@ -127,6 +127,9 @@ pub struct TopicsArgs {
     /// Cross-validation folds, 2 to 100 (with --fine-tune also 0: none) [default: 5; 3 with --fine-tune]
     #[arg(long, value_parser = count_in(0, 100))]
     pub folds: Option<usize>,
+    /// The per-topic thresholds maximise F-β on held-out probabilities: 1 weighs precision and recall alike, below 1 favours precision (0.5: precision counts twice)
+    #[arg(long, value_parser = number_in(0.1, 10.0))]
+    pub beta: Option<f64>,
     /// Fine-tune the encoder's top K layers and a topic head instead of fitting a calibration (see above); `--fine-tune` alone: K = 4 (benches/FINETUNE.md: on the blind dev set K = 4 gave the best F1 at its threshold, K = 8 adds twice the time per text)
     #[arg(long, value_name = "K", num_args = 0..=1, default_missing_value = "4", value_parser = count_in(1, 48))]
     pub fine_tune: Option<usize>,
@@ -165,8 +168,17 @@ fn train_topics(a: TopicsArgs) -> Result<ExitCode> {
             ]
             .iter()
             .any(|b| b.sha256 == tax.sha256),
-            "--data is needed: the shipped labelled comments are for the built-in taxonomies (contact-center, employee), not for `{}`",
-            tax.name
+            "--data is needed: the shipped labelled comments are for the built-in taxonomies (contact-center, employee), not for `{}`{}",
+            tax.name,
+            match calibration::shipped_training(&tax) {
+                // An edited copy of a built-in taxonomy: its own files fit it.
+                Some(_) => format!(
+                    " as edited in {} (its sha256 differs from the built-in file's); to fit it on the project's labelled comments, give each file: --data models/taxonomy/train/{}/de.csv --data …/en.csv …",
+                    a.taxonomy.as_deref().map_or("?".into(), |p| p.display().to_string()),
+                    tax.name
+                ),
+                None => String::new(),
+            }
         );
         calibration::default_training(&tax)?
     } else {
@@ -204,6 +216,7 @@ fn train_topics(a: TopicsArgs) -> Result<ExitCode> {
     )?;
     let settings = FitSettings {
         folds,
+        beta: a.beta.unwrap_or(calibration::DEFAULT_BETA),
         ..FitSettings::default()
     };
     let cal = calibration::train(

@@ -52,6 +52,19 @@ pub(super) const TEXT_NAMES: &[&str] = &[
     "comentario",
     "comentarios",
     "motivo",
+    // Ticket and case exports (topic-only runs): the message body last, so
+    // that a survey's own comment column always wins over them.
+    "body",
+    "message",
+    "description",
+    "ticketbody",
+    "ticketdescription",
+    "nachricht",
+    "beschreibung",
+    "bericht",
+    "omschrijving",
+    "mensaje",
+    "descripcion",
 ];
 
 /// Id column names, already normalised.
@@ -62,6 +75,14 @@ pub(super) const ID_NAMES: &[&str] = &[
     "surveyid",
     "recordid",
     "uuid",
+    "ticketid",
+    "ticketnumber",
+    "caseid",
+    "casenumber",
+    "interactionid",
+    "conversationid",
+    "contactid",
+    "callid",
 ];
 
 /// The three roles a column can play; the rest are segments.
@@ -363,6 +384,24 @@ mod tests {
         assert_eq!(normalise("Valoración"), "valoracion");
         assert_eq!(normalise(" Response ID "), "responseid");
         assert_eq!(normalise("Commentaire(s)"), "commentaires");
+    }
+
+    #[test]
+    fn detects_the_body_and_id_of_ticket_exports_after_survey_names() {
+        let ticket = header(&["Ticket ID", "Subject", "Body", "Queue", "Created"]);
+        let no_score = InputOptions {
+            mode: super::super::Mode::TopicsOnly,
+            ..InputOptions::default()
+        };
+        let idx = resolve(&ticket, &no_score, "t.csv").unwrap();
+        assert_eq!((idx.text, idx.id), (2, Some(0)));
+        // A survey's comment column is preferred to a description beside it.
+        let both = header(&["Case Number", "Description", "Comment"]);
+        let idx = resolve(&both, &no_score, "t.csv").unwrap();
+        assert_eq!((idx.text, idx.id), (2, Some(0)));
+        let nl = header(&["Omschrijving", "Contact ID"]);
+        let idx = resolve(&nl, &no_score, "t.csv").unwrap();
+        assert_eq!((idx.text, idx.id), (0, Some(1)));
     }
 
     #[test]

@@ -8,6 +8,7 @@
 use std::fmt::Write;
 
 use crate::stats::driver_stats::DriverAnalysis;
+use crate::stats::keydrivers::{Issue, Warning};
 
 /// The label column of the console's driver lists is as wide as its longest
 /// label, but at least this many characters (so the usual labels keep one
@@ -62,6 +63,37 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
     lines
 }
 
+/// The console lines of the key-driver warnings. Rare topics are the usual
+/// case in a small export: one line names them all; the other warnings
+/// keep a line each, the first 8 of them.
+fn warning_lines(warnings: &[&Warning]) -> Vec<String> {
+    let (rare, other): (Vec<&Warning>, Vec<&Warning>) = warnings
+        .iter()
+        .partition(|w| w.issue == Issue::Rare && w.topic.is_some());
+    let mut lines = Vec::new();
+    if !rare.is_empty() {
+        let names: Vec<&str> = rare.iter().filter_map(|w| w.topic.as_deref()).collect();
+        let shown: Vec<String> = names.iter().take(12).map(|n| format!("`{n}`")).collect();
+        let more = names.len() - shown.len();
+        lines.push(format!(
+            "{} topic{} with fewer mentions than min_n, left out of the models: {}{}",
+            names.len(),
+            if names.len() == 1 { "" } else { "s" },
+            shown.join(", "),
+            if more > 0 {
+                format!(" and {more} more")
+            } else {
+                String::new()
+            }
+        ));
+    }
+    lines.extend(other.iter().take(8).map(|w| w.message.clone()));
+    if other.len() > 8 {
+        lines.push(format!("… {} more in key_driver", other.len() - 8));
+    }
+    lines
+}
+
 /// The summary lines, `label` turning a topic id into its display label.
 pub fn driver_summary(
     a: &DriverAnalysis,
@@ -83,11 +115,8 @@ pub fn driver_summary(
         let _ = writeln!(o, "Key-driver models: no warnings");
     } else {
         let _ = writeln!(o, "Key-driver warnings ({}):", topic_warnings.len());
-        for w in topic_warnings.iter().take(8) {
-            let _ = writeln!(o, "  {}", w.message);
-        }
-        if topic_warnings.len() > 8 {
-            let _ = writeln!(o, "  … {} more in key_driver", topic_warnings.len() - 8);
+        for line in warning_lines(&topic_warnings) {
+            let _ = writeln!(o, "  {line}");
         }
     }
     match &a.change {
@@ -193,5 +222,42 @@ mod tests {
         let word = "x".repeat(LABEL_MAX + 5);
         assert_eq!(wrap(&word, LABEL_MAX).len(), 2);
         assert_eq!(wrap("", LABEL_MAX), [""]);
+    }
+
+    fn warning(issue: Issue, topic: &str) -> Warning {
+        Warning {
+            issue,
+            topic: Some(topic.into()),
+            model: None,
+            dropped: true,
+            message: format!("topic `{topic}`: {issue:?}"),
+        }
+    }
+
+    #[test]
+    fn rare_topics_share_one_line_and_other_warnings_keep_theirs() {
+        let mut w: Vec<Warning> = (0..14)
+            .map(|i| warning(Issue::Rare, &format!("t{i}")))
+            .collect();
+        w.insert(3, warning(Issue::Constant, "everywhere"));
+        let refs: Vec<&Warning> = w.iter().collect();
+        let lines = warning_lines(&refs);
+        assert_eq!(lines.len(), 2, "{lines:#?}");
+        assert!(
+            lines[0].starts_with(
+                "14 topics with fewer mentions than min_n, left out of the models: `t0`, `t1`,"
+            ) && lines[0].ends_with("`t11` and 2 more"),
+            "{}",
+            lines[0]
+        );
+        assert_eq!(lines[1], "topic `everywhere`: Constant");
+        // Nine other warnings: eight lines and a count.
+        let other: Vec<Warning> = (0..9)
+            .map(|i| warning(Issue::Constant, &format!("c{i}")))
+            .collect();
+        let refs: Vec<&Warning> = other.iter().collect();
+        let lines = warning_lines(&refs);
+        assert_eq!(lines.len(), 9);
+        assert_eq!(lines[8], "… 1 more in key_driver");
     }
 }

@@ -161,6 +161,7 @@ pub struct InputInfo {
     /// The first value of the date column that the format did not read.
     pub first_unparsed_date: Option<UnparsedDate>,
     pub segment_columns: Vec<String>,
+    /// The segment columns `agg_nps` has rows for; empty without scores.
     pub aggregated_segment_columns: Vec<String>,
     /// The score's answer scale; null in a run without scores.
     pub scale: Option<String>,
