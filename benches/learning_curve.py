@@ -31,7 +31,11 @@ keyword baseline's. All runs of a set share one embedding cache (--cache), so
 each sentence is embedded once.
 
 Usage: .venv/bin/python benches/learning_curve.py [--set restaurants|laptops|hotel]
-           [--seeds K] [--keep DIR] [--taxonomies DIR]
+           [--seeds K] [--keep DIR] [--taxonomies DIR] [--fine-tune K]
+
+--fine-tune K adds one row: the encoder's top K layers tuned on the largest
+sample of the first draw (`train topics --fine-tune K --folds 2`), scored
+with `analyze --topic-model`.
 """
 
 import argparse
@@ -81,16 +85,22 @@ def draw(pool, topics, n, seed):
     return sample, min(counts.values())
 
 
-def train(sample, tax_path, work, cache, n):
+def train(sample, tax_path, work, cache, n, fine_tune=None):
+    """A calibration fitted on `sample`, or with `fine_tune` K a topic-model
+    folder (the encoder's top K layers tuned, 2 folds for its threshold)."""
     data = work / "train.csv"
     with open(data, "w", newline="", encoding="utf-8") as f:
         w = csv.writer(f)
         w.writerow(["text", "topics"])
         for r in sample:
             w.writerow([r["text"], "|".join(sorted(r["gold"]))])
-    cal = work / "calibration.json"
-    cmd = [str(VERBATIM), "train", "topics", "--taxonomy", str(tax_path), "--data", str(data),
-           "--out", str(cal), "--folds", "3" if n < 32 else "5", "--cache", str(cache)]
+    cmd = [str(VERBATIM), "train", "topics", "--taxonomy", str(tax_path), "--data", str(data)]
+    if fine_tune:
+        cal = work / "topic-model"
+        cmd += ["--out", str(cal), "--fine-tune", str(fine_tune), "--folds", "2"]
+    else:
+        cal = work / "calibration.json"
+        cmd += ["--out", str(cal), "--folds", "3" if n < 32 else "5", "--cache", str(cache)]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode != 0:
         sys.exit(f"verbatim train topics failed ({proc.returncode}):\n{proc.stderr}")
@@ -136,7 +146,7 @@ def print_row(label, runs, trained=None):
           f"  {mean([s['none'] for s in runs]):5.0%}  {' '.join(never) or '-'}")
 
 
-def learning_curve(name, seeds, base, taxonomies):
+def learning_curve(name, seeds, base, taxonomies, fine_tune):
     start = time.time()
     load, tax_file = SETS[name]
     tax_path = taxonomies / tax_file
@@ -159,6 +169,15 @@ def learning_curve(name, seeds, base, taxonomies):
             cal = train(sample, tax_path, run, cache, n)
             predicted = run_verbatim(test, tax_path, run, analyze + ["--topic-calibration", str(cal)])
             curve.setdefault(n, []).append((len(sample), least, score(test, predicted, topics)))
+    tuned = []
+    if fine_tune:
+        # One tuned model at the largest n, first draw: minutes per fit on a CPU.
+        sample, least = draw(pool, topics, SIZES[-1], SPLIT_SEED + 1)
+        run = work / f"n{SIZES[-1]}-tuned{fine_tune}"
+        run.mkdir(exist_ok=True)
+        model = train(sample, tax_path, run, cache, SIZES[-1], fine_tune)
+        predicted = run_verbatim(test, tax_path, run, analyze + ["--topic-model", str(model)])
+        tuned.append((len(sample), least, score(test, predicted, topics)))
 
     gold_none = sum(1 for r in test if not r["gold"]) / len(test)
     print(f"\n{name}: test {len(test)} sentences (gold without a topic {gold_none:.0%}), "
@@ -172,6 +191,8 @@ def learning_curve(name, seeds, base, taxonomies):
         trained = (str(sizes[0]) if len(sizes) == 1 else f"{sizes[0]}-{sizes[-1]}",
                    min(least for _, least, _ in runs))
         print_row(f"n={n}", [s for _, _, s in runs], trained)
+    for size, least, result in tuned:
+        print_row(f"tuned K={fine_tune}", [result], (str(size), least))
     gain = mean([s["F1"] for _, _, s in curve[SIZES[-1]]]) - keywords["F1"]
     print(f"{name}: F1 at n={SIZES[-1]} minus keywords: {gain:+.3f} (target +0.10); "
           f"{time.time() - start:.0f} s")
@@ -182,12 +203,14 @@ def main():
     ap.add_argument("--set", action="append", choices=sorted(SETS))
     ap.add_argument("--seeds", type=int, default=2, help="training draws per n")
     ap.add_argument("--keep", help="folder to keep inputs, calibrations and outputs in")
+    ap.add_argument("--fine-tune", type=int, metavar="K",
+                    help="also tune the encoder's top K layers on the largest sample (one draw)")
     ap.add_argument("--taxonomies", default=str(TAXONOMIES),
                     help="folder with the sets' taxonomy files (default: benches/user_taxonomies)")
     args = ap.parse_args()
     base = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="verbatim-curve-"))
     for name in args.set or sorted(SETS):
-        learning_curve(name, args.seeds, base, Path(args.taxonomies).resolve())
+        learning_curve(name, args.seeds, base, Path(args.taxonomies).resolve(), args.fine_tune)
     print(f"\n(work folder: {base})")
 
 
