@@ -149,6 +149,18 @@ impl MultiLabelScore {
 }
 
 /// Scores predicted label sets against true ones (same length).
+/// F-β = (1 + β²)·tp / ((1 + β²)·tp + β²·fn + fp) from counts: β = 1 is F1,
+/// β < 1 weighs precision more (recall counts β times as much). 0 without
+/// a true positive.
+pub fn f_beta(tp: usize, fp: usize, fn_: usize, beta: f64) -> f64 {
+    if tp == 0 {
+        return 0.0;
+    }
+    let b2 = beta * beta;
+    let tp_w = (1.0 + b2) * tp as f64;
+    tp_w / (tp_w + b2 * fn_ as f64 + fp as f64)
+}
+
 pub fn multilabel(truth: &[BTreeSet<String>], pred: &[BTreeSet<String>]) -> MultiLabelScore {
     assert_eq!(truth.len(), pred.len(), "one prediction per row");
     let labels: BTreeSet<&String> = truth.iter().chain(pred).flatten().collect();
