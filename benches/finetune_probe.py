@@ -34,60 +34,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benches"))
 import torch, torch.nn as nn, torch.nn.functional as F
-from safetensors.torch import load_file
-from tokenizers import Tokenizer
 import dev_topics as dt
 torch.manual_seed(0); random.seed(0)
 torch.set_num_threads(2)
-M = ROOT / "models/cache/multilingual-e5-small"
-W = load_file(f"{M}/model.safetensors")
-tok = Tokenizer.from_file(f"{M}/tokenizer.json")
+import e5_torch
 
-class Bert(nn.Module):
-    def __init__(s, W, L=12, H=12):
-        super().__init__()
-        s.W = nn.ParameterDict({k.replace(".", "__"): nn.Parameter(v.float(), requires_grad=False) for k, v in W.items()})
-        s.L, s.H = L, H
-    def p(s, k): return s.W[k.replace(".", "__")]
-    def ln(s, x, pre): return F.layer_norm(x, (x.shape[-1],), s.p(pre + ".weight"), s.p(pre + ".bias"), 1e-12)
-    def lin(s, x, pre):
-        y = F.linear(x, s.p(pre + ".weight"), s.p(pre + ".bias"))
-        if pre in LORA:
-            A, Bm = LORA[pre]
-            y = y + (x @ A.t() @ Bm.t()) * (16.0 / RANK)
-        return y
-    def forward(s, ids, mask, frozen_below=12, start=0, x=None):
-        B, T = ids.shape
-        if x is not None: return s.run(x, mask, start, 12, frozen_below)
-        x = s.p("embeddings.word_embeddings.weight")[ids] + s.p("embeddings.position_embeddings.weight")[:T] + s.p("embeddings.token_type_embeddings.weight")[0]
-        x = s.ln(x, "embeddings.LayerNorm")
-        return s.run(x, mask, 0, 12, frozen_below)
-    def run(s, x, mask, a0, a1, frozen_below, pool=True):
-        B, T, _ = x.shape
-        am = (1.0 - mask[:, None, None, :].float()) * -1e4
-        for i in range(a0, a1):
-            ctx = torch.no_grad() if i < frozen_below else torch.enable_grad()
-            with ctx:
-                pre = f"encoder.layer.{i}."
-                q = s.lin(x, pre + "attention.self.query").view(B, T, s.H, -1).transpose(1, 2)
-                k = s.lin(x, pre + "attention.self.key").view(B, T, s.H, -1).transpose(1, 2)
-                v = s.lin(x, pre + "attention.self.value").view(B, T, s.H, -1).transpose(1, 2)
-                a = (q @ k.transpose(-1, -2)) / math.sqrt(q.shape[-1]) + am
-                h = (a.softmax(-1) @ v).transpose(1, 2).reshape(B, T, -1)
-                x = s.ln(s.lin(h, pre + "attention.output.dense") + x, pre + "attention.output.LayerNorm")
-                h = F.gelu(s.lin(x, pre + "intermediate.dense"))
-                x = s.ln(s.lin(h, pre + "output.dense") + x, pre + "output.LayerNorm")
-        if not pool: return x
-        m = mask[..., None].float()
-        return F.normalize((x * m).sum(1) / m.sum(1), dim=-1)
-
-def encode(texts):
-    enc = tok.encode_batch(["query: " + t for t in texts])
-    T = min(64, max(len(e.ids) for e in enc))
-    ids = torch.zeros(len(texts), T, dtype=torch.long); mask = torch.zeros(len(texts), T, dtype=torch.long)
-    for i, e in enumerate(enc):
-        n = min(T, len(e.ids)); ids[i, :n] = torch.tensor(e.ids[:n]); mask[i, :n] = 1
-    return ids, mask
+from e5_torch import LORA, LORA_SCALE
+model, tok = e5_torch.load()
+def encode(texts): return e5_torch.encode(tok, texts)
 
 tax = tomllib.load(open(ROOT / "models/taxonomy/contact-center.toml", "rb"))
 topics = [t["id"] for t in tax["topic"]]; ti = {t: i for i, t in enumerate(topics)}
@@ -106,9 +60,8 @@ for i, (_, ts) in enumerate(train):
     for t in ts: Y[i, ti[t]] = 1
 dev = dt.load_set("ba_headers")
 
-LORA = {}
 RANK = int(os.environ.get("RANK", "0"))
-model = Bert(W)
+if RANK: LORA_SCALE[0] = 16.0 / RANK
 K = int(os.environ.get("K", "0")); EPOCHS = int(os.environ.get("EPOCHS", "4")); LR = float(os.environ.get("LR", "5e-5"))
 for i in range(12 - K, 12):
     if RANK:
@@ -127,29 +80,14 @@ opt = torch.optim.AdamW(params, weight_decay=0.01)
 scale = 20.0
 t0 = time.time()
 L0 = 12 - K
-cache = []
-with torch.no_grad():
-    for b in range(0, len(train), 64):
-        ids, mask = encode([t for t, _ in train[b:b+64]])
-        B, T = ids.shape
-        x = model.W["embeddings__word_embeddings__weight"][ids] + model.W["embeddings__position_embeddings__weight"][:T] + model.W["embeddings__token_type_embeddings__weight"][0]
-        x = model.ln(x, "embeddings.LayerNorm")
-        x = model.run(x, mask, 0, L0, 12, pool=False)
-        for i in range(B):
-            n = int(mask[i].sum()); cache.append(x[i, :n].clone())
+cache = e5_torch.cache_lower(model, tok, [t for t, _ in train], K)
 print("cached lower layers", time.time() - t0, flush=True)
-def batch_from_cache(idx):
-    T = max(cache[i].shape[0] for i in idx)
-    x = torch.zeros(len(idx), T, 384); m = torch.zeros(len(idx), T, dtype=torch.long)
-    for j, i in enumerate(idx):
-        n = cache[i].shape[0]; x[j, :n] = cache[i]; m[j, :n] = 1
-    return x, m
 for ep in range(EPOCHS):
     order = list(range(len(train))); random.shuffle(order)
     tot = 0
     for b in range(0, len(order), 32):
         idx = order[b:b + 32]
-        x, mask = batch_from_cache(idx)
+        x, mask = e5_torch.batch_from_cache(cache, idx)
         v = model.run(x, mask, L0, 12, L0)
         logits = head(v * scale)
         loss = F.binary_cross_entropy_with_logits(logits, Y[idx])

@@ -98,11 +98,7 @@ fn semicolon_export_with_bom_and_crlf_is_read() {
     let o = w.analyze(&input, "out", &[]);
     assert!(o.status.success(), "{}", text(&o));
     assert!(String::from_utf8_lossy(&o.stdout).contains("read 2 = analysed 2 + rejected 0"));
-    let header = csv::Reader::from_path(w.path("out/fact_response.csv"))
-        .unwrap()
-        .headers()
-        .unwrap()
-        .clone();
+    let header = header(&w.path("out/fact_response.csv"));
     assert!(header.iter().any(|h| h == "segment_team"), "{header:?}");
 }
 
@@ -253,11 +249,7 @@ fn an_export_with_every_defect_is_accounted_for() {
     let scores: Vec<&str> = facts.iter().map(|r| &r[3]).collect();
     assert_eq!(scores, ["9", "10", "10", "7", "2"]);
     // Dates in three formats become one UTC date; the bad one stays empty.
-    let header = csv::Reader::from_path(w.path("out/fact_response.csv"))
-        .unwrap()
-        .headers()
-        .unwrap()
-        .clone();
+    let header = header(&w.path("out/fact_response.csv"));
     let date = header.iter().position(|h| h == "response_date").unwrap();
     let dates: Vec<&str> = facts.iter().map(|r| &r[date]).collect();
     assert_eq!(
@@ -874,6 +866,63 @@ fn the_manifest_records_the_settings_a_rerun_needs() {
     );
 }
 
+/// Placeholders that survey tools force into an open question ("n/a", "-",
+/// "keine Angabe") count as no comment, as an empty cell does: no sentiment,
+/// no topic, `has_comment` false. Short verdicts and emoji stay comments.
+#[test]
+fn placeholder_answers_count_as_no_comment() {
+    let w = Work::new();
+    let input = w.write(
+        "placeholders.csv",
+        "id,score,comment\n\
+         p1,9,great service\n\
+         p2,3,n/a\n\
+         p3,8,-\n\
+         p4,2,keine Angabe\n\
+         p5,4,N.V.T.\n\
+         p6,10,ok\n\
+         p7,10,\u{1F44D}\n",
+    );
+    let tax = w.write(
+        "tax.toml",
+        common::tiny_words_taxonomy("ph", "other7", "Other 7"),
+    );
+    let o = w.analyze(&input, "out", &["--taxonomy", tax.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o));
+    let header = header(&w.path("out/fact_response.csv"));
+    let col = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let facts = csv_rows(&w.path("out/fact_response.csv"));
+    let got: Vec<(&str, &str, &str)> = facts
+        .iter()
+        .map(|r| (&r[1], &r[col("has_comment")], &r[col("sentiment")]))
+        .map(|(id, has, s)| (id, has, if s.is_empty() { "" } else { "some" }))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("p1", "true", "some"),
+            ("p2", "false", ""),
+            ("p3", "false", ""),
+            ("p4", "false", ""),
+            ("p5", "false", ""),
+            ("p6", "true", "some"),
+            ("p7", "true", "some"),
+        ]
+    );
+    // Every row is still analysed: the placeholders are responses with a
+    // score and no comment, not rejects.
+    assert!(
+        text(&o).contains("read 7 = analysed 7 + rejected 0"),
+        "{}",
+        text(&o)
+    );
+    let topics = csv_rows(&w.path("out/bridge_response_topic.csv"));
+    assert!(
+        topics.iter().all(|r| ["p1", "p6", "p7"].contains(&&r[0])),
+        "{topics:?}"
+    );
+}
+
 /// Two open questions ("what did we do well?", "what should we improve?"),
 /// some answers empty; the taxonomy's examples are the answers' texts, so
 /// the tiny model finds them.
@@ -910,11 +959,7 @@ fn several_open_questions_are_analysed_answer_by_answer() {
 
     // One fact row per response; the answers are no segments.
     let facts = csv_rows(&w.path("out/fact_response.csv"));
-    let header = csv::Reader::from_path(w.path("out/fact_response.csv"))
-        .unwrap()
-        .headers()
-        .unwrap()
-        .clone();
+    let header = header(&w.path("out/fact_response.csv"));
     let col = |name: &str| header.iter().position(|h| h == name).unwrap();
     assert!(header.iter().any(|h| h == "segment_channel"));
     assert!(!header

@@ -347,9 +347,13 @@ impl Loaded {
         };
         let prefix = cfg.encoder.prefix.as_deref();
         let spec = ModelSpec::of_transformer(&self.encoder, prefix, &self.weights_sha256);
-        Ok(Some(
-            CachedEncoder::new(&self.encoder, c, &spec).map_err(cache_error)?,
-        ))
+        let mut cached = CachedEncoder::new(&self.encoder, c, &spec).map_err(cache_error)?;
+        if let Some(m) = &self.topic_model {
+            cached = cached
+                .with_topic_branch(&m.weights_sha256)
+                .map_err(cache_error)?;
+        }
+        Ok(Some(cached))
     }
 
     /// The classifier on `embedder` (this encoder, or it behind the cache),

@@ -83,7 +83,8 @@ impl EmbeddedTexts {
     }
 }
 
-/// Splits and embeds comments: one entry per text, `None` for an empty one.
+/// Splits and embeds comments: one entry per text, `None` for an empty one
+/// or one that says nothing ([`crate::text::non_answer`]).
 /// Each distinct text (comment or clause) is embedded once.
 pub fn embed_comments(comments: &[&str], encoder: &dyn Encoder) -> Result<EmbeddedTexts> {
     let mut texts = Texts::default();
@@ -93,7 +94,7 @@ pub fn embed_comments(comments: &[&str], encoder: &dyn Encoder) -> Result<Embedd
     let plans: Vec<Plan> = comments
         .iter()
         .map(|&c| {
-            if c.trim().is_empty() {
+            if crate::text::non_answer::is_non_answer(c) {
                 return None;
             }
             let mut clauses = split_clauses(c);

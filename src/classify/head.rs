@@ -2,7 +2,7 @@
 //!
 //! The default head is fitted on labelled example comments that the project
 //! wrote itself (`models/sentiment/train/*.csv`, five languages, ten domains of
-//! customer feedback), so the shipped weights carry no third-party data. A
+//! customer feedback, and neutral rows that state facts or carry no opinion), so the shipped weights carry no third-party data. A
 //! head belongs to one encoder: its file records the encoder's weights
 //! checksum, and a head fitted for another encoder is refused. For an encoder
 //! without a saved head, [`fit`] fits one at start-up from the same examples.

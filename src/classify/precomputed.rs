@@ -121,11 +121,11 @@ impl AnalysisStore {
         self.by_key.is_empty()
     }
 
-    /// The analysis of `text`: `None` for an empty text, as
+    /// The analysis of `text`: `None` for an empty text or a non-answer, as
     /// [`super::embed::analyse_texts`] gives it; an error when no part
     /// analysed it, or when what was stored does not fit it.
     pub fn analysis_of(&self, text: &str) -> Result<Option<CommentAnalysis>, String> {
-        if text.trim().is_empty() {
+        if crate::text::non_answer::is_non_answer(text) {
             return Ok(None);
         }
         let stored = self.by_key.get(&text_key(text)).ok_or_else(|| {

@@ -119,7 +119,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     };
     for rec in stream {
         if let Record::Response(r) = rec? {
-            if !r.comment.trim().is_empty() {
+            if !crate::text::non_answer::is_non_answer(&r.comment) {
                 comments += 1;
                 chunk.push(r.comment);
                 if chunk.len() == 2048 {

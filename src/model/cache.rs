@@ -64,7 +64,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension, TransactionBehavior};
 use sha2::{Digest, Sha256};
 use unicode_normalization::{is_nfc_quick, IsNormalized, UnicodeNormalization};
@@ -783,6 +783,11 @@ pub struct CachedEncoder<'a> {
     inner: &'a dyn Encoder,
     cache: &'a EmbeddingCache,
     vectors: Store,
+    /// Vector and topic probabilities together, of an encoder with a
+    /// fine-tuned topic branch ([`CachedEncoder::with_topic_branch`]).
+    with_topics: Option<Store>,
+    /// What `vectors` was made from, for `with_topics`.
+    spec: ModelSpec,
     /// Made on the first call of [`Encoder::languages`].
     languages: std::sync::OnceLock<Store>,
     dim: usize,
@@ -801,11 +806,32 @@ impl<'a> CachedEncoder<'a> {
             inner,
             cache,
             vectors: Store::new(cache, spec)?,
+            with_topics: None,
+            spec: spec.clone(),
             languages: std::sync::OnceLock::new(),
             dim: inner.dim(),
             hits: AtomicU64::new(0),
             misses: AtomicU64::new(0),
         })
+    }
+
+    /// Keeps the topic probabilities of `inner`'s fine-tuned topic branch
+    /// too, stored with each vector under a key that names the branch's
+    /// weights (`branch_sha256`): a rerun with the same `--topic-model`
+    /// sends only new texts through the encoder; another branch misses.
+    pub fn with_topic_branch(
+        mut self,
+        branch_sha256: &str,
+    ) -> Result<CachedEncoder<'a>, CacheError> {
+        let spec = ModelSpec {
+            weights_sha256: format!("{}+topics:{branch_sha256}", self.spec.weights_sha256),
+            precision: self.spec.precision.clone(),
+            prefix: self.spec.prefix.clone(),
+            name: format!("{} with fine-tuned topics", self.spec.name),
+            dim: self.spec.dim,
+        };
+        self.with_topics = Some(Store::new(self.cache, &spec)?);
+        Ok(self)
     }
 
     /// The cache key of `text` for this model.
@@ -907,14 +933,54 @@ impl Encoder for CachedEncoder<'_> {
         self.inner.name()
     }
 
-    /// With a fine-tuned topic branch the inner encoder runs every text
-    /// (the cache keeps vectors, not topic probabilities).
+    /// With a fine-tuned topic branch, vectors and topic probabilities
+    /// come from the store [`CachedEncoder::with_topic_branch`] made; without
+    /// that store the inner encoder runs every text.
     fn embed_with_topics(&self, texts: &[&str]) -> Result<WithTopics> {
-        if self.inner.has_topic_branch() {
-            self.inner.embed_with_topics(texts)
-        } else {
-            Ok((self.embed(texts)?, None))
+        if !self.inner.has_topic_branch() {
+            return Ok((self.embed(texts)?, None));
         }
+        let Some(store) = &self.with_topics else {
+            return self.inner.embed_with_topics(texts);
+        };
+        let dim = self.dim;
+        let mut misses = 0;
+        let (both, hits) = self.through(
+            store,
+            texts,
+            |miss| {
+                misses = miss.len() as u64;
+                let (vectors, probs) = self.inner.embed_with_topics(miss)?;
+                let probs = probs.context("the encoder's topic branch gave no probabilities")?;
+                anyhow::ensure!(
+                    vectors.iter().all(|v| v.len() == dim),
+                    "the encoder returned vectors of another dimension than {dim}"
+                );
+                Ok(vectors.into_iter().zip(probs).collect())
+            },
+            |(v, p): &(Vec<f32>, Vec<f32>)| {
+                v.iter().chain(p).flat_map(|x| x.to_le_bytes()).collect()
+            },
+            |bytes| {
+                if bytes.len() < dim * 4 || bytes.len() % 4 != 0 {
+                    return Err(format!(
+                        "a stored vector with topic probabilities has {} bytes where \
+                         dimension {dim} needs at least {}",
+                        bytes.len(),
+                        dim * 4
+                    ));
+                }
+                let all: Vec<f32> = bytes
+                    .chunks_exact(4)
+                    .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+                    .collect();
+                Ok((all[..dim].to_vec(), all[dim..].to_vec()))
+            },
+        )?;
+        self.hits.fetch_add(hits, Ordering::Relaxed);
+        self.misses.fetch_add(misses, Ordering::Relaxed);
+        let (vectors, probs) = both.into_iter().unzip();
+        Ok((vectors, Some(probs)))
     }
 
     fn has_topic_branch(&self) -> bool {
@@ -1047,6 +1113,77 @@ mod tests {
             name: "counting".into(),
             dim: 3,
         }
+    }
+
+    /// [`Counting`] with a topic branch: two probabilities per text, the
+    /// second from `bias`, so two branches give different values.
+    struct Branched {
+        inner: Counting,
+        bias: f32,
+    }
+
+    impl Encoder for Branched {
+        fn name(&self) -> String {
+            "branched".into()
+        }
+        fn dim(&self) -> usize {
+            3
+        }
+        fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>> {
+            self.inner.embed(texts)
+        }
+        fn embed_with_topics(&self, texts: &[&str]) -> Result<WithTopics> {
+            let vectors = self.inner.embed(texts)?;
+            let probs = texts
+                .iter()
+                .map(|t| vec![1.0 / (1.0 + t.len() as f32), self.bias])
+                .collect();
+            Ok((vectors, Some(probs)))
+        }
+        fn has_topic_branch(&self) -> bool {
+            true
+        }
+    }
+
+    #[test]
+    fn topic_probabilities_are_kept_per_branch_and_come_back_exactly() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = EmbeddingCache::open(&dir.path().join("c.sqlite")).unwrap();
+        let a = Branched {
+            inner: Counting::new(),
+            bias: 0.3,
+        };
+        let texts = ["ab", "c", "ab"];
+        let want = a.embed_with_topics(&texts).unwrap();
+        let before = a.inner.texts.load(Ordering::Relaxed);
+        let run = |enc: &Branched, branch: &str| {
+            let cached = CachedEncoder::new(enc, &cache, &spec("f32"))
+                .unwrap()
+                .with_topic_branch(branch)
+                .unwrap();
+            (cached.embed_with_topics(&texts).unwrap(), cached.counts())
+        };
+        // First run: the two distinct texts are embedded; the rerun (a new
+        // run on the same file) embeds nothing and gives the same values.
+        let (first, counts) = run(&a, "branch-a");
+        assert_eq!(counts, CacheCounts { hits: 0, misses: 2 });
+        assert_eq!(first, want);
+        let (again, counts) = run(&a, "branch-a");
+        assert_eq!(counts, CacheCounts { hits: 2, misses: 0 });
+        assert_eq!(again, want);
+        assert_eq!(a.inner.texts.load(Ordering::Relaxed), before + 2);
+        // Another branch's probabilities are never taken for these.
+        let b = Branched {
+            inner: Counting::new(),
+            bias: 0.9,
+        };
+        let (other, counts) = run(&b, "branch-b");
+        assert_eq!(counts, CacheCounts { hits: 0, misses: 2 });
+        assert_eq!(other.1.unwrap()[0][1], 0.9);
+        // The plain vectors of the same encoder are a store of their own.
+        let plain = CachedEncoder::new(&a, &cache, &spec("f32")).unwrap();
+        plain.embed(&texts).unwrap();
+        assert_eq!(plain.counts(), CacheCounts { hits: 0, misses: 2 });
     }
 
     #[test]

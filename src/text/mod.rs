@@ -4,4 +4,5 @@
 
 pub mod clauses;
 pub mod language;
+pub mod non_answer;
 pub mod redact;
