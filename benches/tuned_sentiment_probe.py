@@ -37,6 +37,22 @@ torch.set_num_threads(2)
 SETS = ["ba_headers", "ba_headers_b", "hotel_de", "marc_de"]
 
 
+def more_sets():
+    """The 1,000-row sentiment samples of benches/sentiment_ceiling.py (seed 7),
+    as rows with `text`, `sentiment` and no `topics`."""
+    import random
+    import sentiment_ceiling as sc
+    draws = {"marc_en": lambda: sc.marc("en"), "marc_de_1000": lambda: sc.marc("de"),
+             "hotel_1000": sc.hotel, "restaurants": lambda: sc.semeval("restaurants"),
+             "laptops": lambda: sc.semeval("laptops")}
+    sets = {}
+    for name, draw in draws.items():
+        test, _ = draw()
+        random.Random(7).shuffle(test)
+        sets[name] = [{"text": t, "sentiment": label, "topics": None} for t, label in test[:1000]]
+    return sets
+
+
 def vectors(model, tok, texts):
     out = []
     with torch.no_grad():
@@ -82,15 +98,7 @@ def main():
     train, y = training_rows()
     sets = {name: dt.load_set(name) for name in SETS}
     if "--more" in sys.argv:
-        import random
-        import sentiment_ceiling as sc
-        draws = {"marc_en": lambda: sc.marc("en"), "marc_de_1000": lambda: sc.marc("de"),
-                 "hotel_1000": sc.hotel, "restaurants": lambda: sc.semeval("restaurants"),
-                 "laptops": lambda: sc.semeval("laptops")}
-        for name, draw in draws.items():
-            test, _ = draw()
-            random.Random(7).shuffle(test)
-            sets[name] = [{"text": t, "sentiment": label} for t, label in test[:1000]]
+        sets.update(more_sets())
     tuned = load_file(f"{sys.argv[1]}/topics.safetensors")
     for label in ("own", "tuned"):
         if label == "tuned":

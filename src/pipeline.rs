@@ -429,8 +429,10 @@ impl<'a> Tally<'a> {
                 }
             }
             self.topics.add(a.analysis.as_ref(), a.when.date);
-            if let Some(bucket) = a.bucket {
-                self.add_scored(a, bucket)?;
+            match a.bucket {
+                Some(bucket) => self.add_scored(a, bucket)?,
+                // A run without scores: only the team rates, which need none.
+                None => self.counts.add(a),
             }
         }
         sink.responses(&done)?;

@@ -1173,7 +1173,13 @@ fn an_export_without_a_score_column_is_analysed_for_topics_with_no_score() {
     }
     assert!(!w.path("out").exists());
 
-    let o = w.analyze(&input, "out", &[&flags[..], &["--no-score"]].concat());
+    // The agents' first names would be left out as personal data without
+    // --team-column.
+    let o = w.analyze(
+        &input,
+        "out",
+        &[&flags[..], &["--no-score", "--team-column", "agent"]].concat(),
+    );
     assert!(o.status.success(), "{}", text(&o));
     let (stdout, stderr) = (
         String::from_utf8_lossy(&o.stdout),
@@ -1235,7 +1241,6 @@ fn an_export_without_a_score_column_is_analysed_for_topics_with_no_score() {
         "key_driver",
         "driver_change",
         "segment_driver",
-        "team_view",
         "followup",
     ];
     for t in m["tables"].as_array().unwrap() {
@@ -1270,6 +1275,45 @@ fn an_export_without_a_score_column_is_analysed_for_topics_with_no_score() {
         m["input"]["aggregated_segment_columns"],
         serde_json::json!([])
     );
+
+    // team_view needs no score: each agent's mentions per response against
+    // the other agent's, over every analysed row.
+    let team = csv_rows(&out.join("team_view.csv"));
+    let th = header(&out.join("team_view.csv"));
+    let values: std::collections::BTreeSet<&str> =
+        column(&team, &th, "segment_value").into_iter().collect();
+    assert_eq!(values, ["ann", "bob"].into_iter().collect(), "{team:?}");
+    let num = |r: &csv::StringRecord, name: &str| -> u64 {
+        r[th.iter().position(|h| h == name).unwrap()]
+            .parse()
+            .unwrap()
+    };
+    for r in &team {
+        assert_eq!(num(r, "n") + num(r, "n_rest"), (read - 2) as u64, "{r:?}");
+    }
+    // ann's mentions and bob's add up to the bridge table's negative and
+    // positive mentions (one per response, topic and polarity).
+    let bridge = csv_rows(&out.join("bridge_response_topic.csv"));
+    let bh = header(&out.join("bridge_response_topic.csv"));
+    let polar: std::collections::BTreeSet<(&str, &str, &str)> = column(&bridge, &bh, "response_id")
+        .into_iter()
+        .zip(column(&bridge, &bh, "topic_id"))
+        .zip(column(&bridge, &bh, "polarity"))
+        .filter(|(_, p)| *p != "neutral")
+        .map(|((r, t), p)| (r, t, p))
+        .collect();
+    let ann: u64 = team
+        .iter()
+        .filter(|r| &r[1] == "ann")
+        .map(|r| num(r, "mentions"))
+        .sum();
+    let bob: u64 = team
+        .iter()
+        .filter(|r| &r[1] == "bob")
+        .map(|r| num(r, "mentions"))
+        .sum();
+    assert_eq!(ann + bob, polar.len() as u64, "{team:?}");
+    assert!(m["mode_note"].as_str().unwrap().contains("(team_view)"));
 
     // agg_topic: each topic over the run, as the bridge table counts it.
     let agg = csv_rows(&out.join("agg_topic.csv"));

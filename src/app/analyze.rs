@@ -1153,7 +1153,7 @@ fn write_pass(
     let settings = cfg.analysis_settings();
     let mut drivers = match cfg.read.mode {
         Mode::Nps => crate::stats::driver_stats::analyse(counts, &topic_ids, &settings),
-        Mode::TopicsOnly => topics_only_analysis(&result, &topic_ids, &settings),
+        Mode::TopicsOnly => topics_only_analysis(&result, &counts, &topic_ids, &settings),
     };
     if cfg.survey == Survey::Employee {
         crate::stats::privacy::withhold_small_groups(
@@ -1202,9 +1202,11 @@ fn write_pass(
 }
 
 /// The alerts of a run without scores, from its topic counts of the finest
-/// period kind; every other driver statistic needs a score.
+/// period kind, and its team rates; every other driver statistic needs a
+/// score.
 fn topics_only_analysis(
     result: &PassResult,
+    counts: &DriverCounts,
     topic_ids: &[String],
     settings: &AnalysisSettings,
 ) -> DriverAnalysis {
@@ -1217,18 +1219,17 @@ fn topics_only_analysis(
         ),
         None => Vec::new(),
     };
-    DriverAnalysis::topics_only(alerts, settings.bootstrap)
+    DriverAnalysis::topics_only(alerts, counts, topic_ids, settings)
 }
 
 /// The tables a run without scores writes with their columns and no rows,
 /// so that a BI model built on them keeps loading.
-pub const LEFT_OUT_TABLES: [&str; 7] = [
+pub const LEFT_OUT_TABLES: [&str; 6] = [
     "agg_nps",
     "topic_driver",
     "key_driver",
     "driver_change",
     "segment_driver",
-    "team_view",
     "followup",
 ];
 
@@ -1250,7 +1251,8 @@ fn mode_note(mode: Mode) -> Option<String> {
     (mode == Mode::TopicsOnly).then(|| {
         format!(
             "no score column (--no-score): topics, sentiment and their trend only \
-             (agg_topic, alerts, fact_response, fact_answer, bridge_response_topic); \
+             (agg_topic, alerts, fact_response, fact_answer, bridge_response_topic), \
+             and the teams' topic mentions against the rest (team_view); \
              NPS, drivers, ΔNPS and the call-back list are left out, and {} are written \
              with their columns and no rows; fact_response's score, bucket, nps_code, \
              is_promoter, is_detractor and sentiment_mismatch are null",

@@ -1185,6 +1185,7 @@ pub fn render(d: &ReportData) -> String {
             warnings(&mut h, d);
             topics_only::trend(&mut h, t);
             alerts(&mut h, d);
+            team(&mut h, d);
         }
         None => {
             key_figures(&mut h, d);

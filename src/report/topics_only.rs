@@ -73,7 +73,7 @@ pub struct TopicTrendRow {
 
 impl ReportData {
     /// The report of a run without scores: `result`'s topic counts, the
-    /// manifest, the taxonomy (labels), the alerts of `analysis` and example
+    /// manifest, the taxonomy (labels), the alerts and team rates of `analysis` and example
     /// comments per topic, **already masked**. Every NPS field stays empty
     /// and [`ReportData::topics_only`] is set, which renders this page.
     pub fn topics_only(
@@ -124,6 +124,7 @@ impl ReportData {
             manifest_json: serde_json::to_string_pretty(manifest)
                 .unwrap_or_else(|e| format!("the manifest could not be written as JSON: {e}")),
             alerts: Some(alerts_of(analysis, alert_z, min_n, dated, &label)),
+            team: Some(super::team_of(analysis, min_n, &label)),
             topics_only: Some(TopicsOnly {
                 note: NO_SCORE_NOTE.to_string(),
                 responses: result.analysed,

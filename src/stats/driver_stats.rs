@@ -200,12 +200,10 @@ impl DriverCountsAccumulator {
         self
     }
 
-    /// Counts one analysed response; one without a score (a run without
-    /// scores) counts in none of these statistics.
+    /// Counts one analysed response. One without a score (a run without
+    /// scores) counts only in the team rates: [`team_view`] reads mentions
+    /// per response and never the bucket, so a placeholder bucket stands in.
     pub fn add(&mut self, a: &AnalyzedResponse) {
-        let Some(b) = a.bucket else {
-            return;
-        };
         self.any_t.clear();
         self.polar_t.clear();
         if let Some(an) = &a.analysis {
@@ -218,9 +216,15 @@ impl DriverCountsAccumulator {
                 }
             }
         }
+        let value = |i: usize| a.response.segments.get(i).map_or("", String::as_str);
+        let Some(b) = a.bucket else {
+            for (i, s) in &mut self.teams {
+                s.add(value(*i), crate::stats::nps::Bucket::Passive, &self.polar_t);
+            }
+            return;
+        };
         self.any.add(b, &self.any_t);
         self.polar.add(b, &self.polar_t);
-        let value = |i: usize| a.response.segments.get(i).map_or("", String::as_str);
         for (i, s) in &mut self.segments {
             s.add(value(*i), b, &self.any_t);
         }
@@ -314,10 +318,17 @@ pub struct DriverAnalysis {
 
 impl DriverAnalysis {
     /// The analysis of a run without scores (`--no-score`): no driver, no
-    /// key-driver model, no ΔNPS, no segment or team figure, nobody to call
-    /// back; only the `alerts`, which read topic counts alone
-    /// ([`crate::stats::topic_counts::TopicCounts::alert_series`]).
-    pub fn topics_only(alerts: Vec<Alert>, bootstrap: BootstrapSettings) -> DriverAnalysis {
+    /// key-driver model, no ΔNPS, no segment figure, nobody to call back;
+    /// only the `alerts`, which read topic counts alone
+    /// ([`crate::stats::topic_counts::TopicCounts::alert_series`]), and the
+    /// team rates of `counts` ([`team_rates`]), which need no score either.
+    pub fn topics_only(
+        alerts: Vec<Alert>,
+        counts: &DriverCounts,
+        topics: &[String],
+        s: &AnalysisSettings,
+    ) -> DriverAnalysis {
+        let (team, team_columns) = team_rates(counts, topics, s);
         DriverAnalysis {
             impacts: Vec::new(),
             key: KeyDrivers {
@@ -328,13 +339,13 @@ impl DriverAnalysis {
                 detractor: None,
                 promoter: None,
                 relative_weights: Vec::new(),
-                bootstrap,
+                bootstrap: s.bootstrap,
                 valid_replicates: 0,
             },
             change: None,
             segments: Vec::new(),
-            team: TeamView { rows: Vec::new() },
-            team_columns: Vec::new(),
+            team,
+            team_columns,
             alerts,
             followups: Vec::new(),
             followup_candidates: 0,
@@ -393,6 +404,29 @@ pub fn analyse(c: DriverCounts, topics: &[String], s: &AnalysisSettings) -> Driv
         })
     });
     let segments = segment_impacts(&c.segments, topics, s.min_n, s.fdr);
+    let (team, team_columns) = team_rates(&c, topics, s);
+    let alerts = alerts(&c.periods, topics, s.alert_z, s.min_n);
+    DriverAnalysis {
+        impacts,
+        key,
+        change,
+        segments,
+        team,
+        team_columns,
+        alerts,
+        followups: c.followups,
+        followup_candidates: c.followup_candidates,
+        mismatches: c.mismatches,
+    }
+}
+
+/// Negative and positive mention rates of each team value against the
+/// rest ([`team_view`]), and the team columns kept.
+fn team_rates(
+    c: &DriverCounts,
+    topics: &[String],
+    s: &AnalysisSettings,
+) -> (TeamView, Vec<String>) {
     let labels: Vec<MentionLabel> = [Polarity::Negative, Polarity::Positive]
         .iter()
         .flat_map(|&polarity| {
@@ -409,24 +443,90 @@ pub fn analyse(c: DriverCounts, topics: &[String], s: &AnalysisSettings) -> Driv
         .filter(|t| !t.is_dropped())
         .map(|t| t.column().to_string())
         .collect();
-    let alerts = alerts(&c.periods, topics, s.alert_z, s.min_n);
-    DriverAnalysis {
-        impacts,
-        key,
-        change,
-        segments,
-        team,
-        team_columns,
-        alerts,
-        followups: c.followups,
-        followup_candidates: c.followup_candidates,
-        mismatches: c.mismatches,
-    }
+    (team, team_columns)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn responses_without_a_score_count_in_the_team_rates_only() {
+        use crate::classify::{CommentAnalysis, Sentiment, TopicHit};
+        let topics = vec!["billing".to_string(), "service".to_string()];
+        let names = vec!["agent".to_string()];
+        let columns = SegmentColumns {
+            names: &names,
+            aggregated: &[],
+            max_values: None,
+            teams: &[0],
+        };
+        let mut acc = DriverCountsAccumulator::new(&topics, &columns, None, 10, false);
+        let neutral = Sentiment {
+            label: Polarity::Neutral,
+            score: 0.0,
+            confidence: 0.9,
+        };
+        let response = |agent: &str, hit: Option<(usize, Polarity)>| AnalyzedResponse {
+            response: crate::input::Response {
+                line: 2,
+                id: agent.into(),
+                score: None,
+                comment: "c".into(),
+                more_comments: Vec::new(),
+                segments: vec![agent.into()],
+            },
+            bucket: None,
+            when: crate::input::dates::When::default(),
+            analysis: Some(CommentAnalysis {
+                sentiment: neutral,
+                clauses: vec!["c".into()],
+                clause_sentiment: vec![neutral],
+                topics: hit
+                    .map(|(topic, polarity)| TopicHit {
+                        topic,
+                        similarity: 0.9,
+                        confidence: 0.9,
+                        clause: 0,
+                        polarity,
+                    })
+                    .into_iter()
+                    .collect(),
+                language: None,
+            }),
+            answers: Vec::new(),
+        };
+        for _ in 0..3 {
+            acc.add(&response("ann", Some((0, Polarity::Negative))));
+        }
+        acc.add(&response("bob", Some((0, Polarity::Negative))));
+        for _ in 0..4 {
+            acc.add(&response("bob", Some((1, Polarity::Positive))));
+        }
+        let counts = acc.finish();
+        // No NPS count: there is no score to count.
+        assert_eq!((counts.any.total(), counts.polar.total()), (0, 0));
+        let settings = AnalysisSettings {
+            min_n: 1,
+            fdr: 0.05,
+            bootstrap: BootstrapSettings::default(),
+            alert_z: 3.0,
+        };
+        let a = DriverAnalysis::topics_only(Vec::new(), &counts, &topics, &settings);
+        assert_eq!(a.team_columns, ["agent"]);
+        let rate = |value: &str, topic: &str, polarity: Polarity| {
+            let r = a
+                .team
+                .rows
+                .iter()
+                .find(|r| r.value == value && r.topic == topic && r.polarity == polarity)
+                .unwrap();
+            (r.n, r.mentions, r.n_rest, r.mentions_rest)
+        };
+        assert_eq!(rate("ann", "billing", Polarity::Negative), (3, 3, 5, 1));
+        assert_eq!(rate("bob", "service", Polarity::Positive), (5, 4, 3, 0));
+        assert_eq!(rate("ann", "service", Polarity::Positive), (3, 0, 5, 4));
+    }
 
     #[test]
     fn team_columns_by_name() {
