@@ -134,6 +134,9 @@ pub struct PassResult {
     pub analysed: u64,
     pub rejected: u64,
     pub with_comment: u64,
+    /// Responses whose only text was a placeholder ("n/a", "-", "keine
+    /// Angabe": [`crate::text::non_answer`]), counted as without a comment.
+    pub placeholder_comments: u64,
     pub nps: Nps,
     /// Values of the date column that could not be parsed.
     pub unparsed_dates: u64,
@@ -271,6 +274,7 @@ struct Tally<'a> {
     analysed: u64,
     rejected: u64,
     with_comment: u64,
+    placeholder_comments: u64,
     unparsed: u64,
     first_unparsed: Option<Example>,
     texts_embedded: usize,
@@ -339,6 +343,7 @@ impl<'a> Tally<'a> {
             analysed: 0,
             rejected: 0,
             with_comment: 0,
+            placeholder_comments: 0,
             unparsed: 0,
             first_unparsed: None,
             texts_embedded: 0,
@@ -418,6 +423,8 @@ impl<'a> Tally<'a> {
             self.analysed += 1;
             if a.analysis.is_some() {
                 self.with_comment += 1;
+            } else if (0..a.response.questions()).any(|q| !a.response.answer(q).trim().is_empty()) {
+                self.placeholder_comments += 1;
             }
             if let Some(c) = date_column {
                 let raw = a.response.segments.get(c).map_or("", |v| v.trim());
@@ -501,6 +508,7 @@ impl<'a> Tally<'a> {
             analysed: self.analysed,
             rejected: self.rejected,
             with_comment: self.with_comment,
+            placeholder_comments: self.placeholder_comments,
             nps: self.nps,
             unparsed_dates: self.unparsed,
             first_unparsed_date: self.first_unparsed,

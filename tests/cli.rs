@@ -911,6 +911,13 @@ fn placeholder_answers_count_as_no_comment() {
     );
     // Every row is still analysed: the placeholders are responses with a
     // score and no comment, not rejects.
+    // Said on the console and counted in the manifest.
+    assert!(
+        text(&o).contains("4 answers were only a placeholder"),
+        "{}",
+        text(&o)
+    );
+    assert_eq!(w.manifest("out")["counts"]["placeholder_comments"], 4);
     assert!(
         text(&o).contains("read 7 = analysed 7 + rejected 0"),
         "{}",

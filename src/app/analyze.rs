@@ -1286,6 +1286,7 @@ fn counts(result: &PassResult, drivers: &DriverAnalysis, mode: Mode) -> Counts {
         rejected: result.rejected,
         reject_rate: reject_rate(result),
         with_comment: result.with_comment,
+        placeholder_comments: result.placeholder_comments,
         unparsed_dates: result.unparsed_dates,
         sentiment_mismatch: scored(drivers.mismatches),
         followup_candidates: scored(drivers.followup_candidates),

@@ -131,6 +131,17 @@ fn counts(m: &RunManifest) -> String {
         "{} comments in {:.1}s ({:.0} comments/s); {embedded}",
         c.with_comment, t.total_seconds, t.comments_per_second
     ));
+    if c.placeholder_comments > 0 {
+        o.push_str(&format!(
+            "\n{} {} only a placeholder (\"n/a\", \"-\", \"keine Angabe\"…), counted as no comment",
+            c.placeholder_comments,
+            if c.placeholder_comments == 1 {
+                "answer was"
+            } else {
+                "answers were"
+            }
+        ));
+    }
     o
 }
 

@@ -206,6 +206,9 @@ pub struct Counts {
     pub rejected: u64,
     pub reject_rate: f64,
     pub with_comment: u64,
+    /// Responses whose only text was a placeholder ("n/a", "-"), counted
+    /// as without a comment.
+    pub placeholder_comments: u64,
     pub unparsed_dates: u64,
     /// Detractors with a positive comment plus promoters with a negative one;
     /// null in a run without scores, as the next two.
