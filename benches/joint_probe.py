@@ -15,7 +15,8 @@ ids; `analyze` decides per clause, so this is an approximation), and comment
 sentiment (accuracy / macro-F1, gold mixed left out), plus with --more the
 1,000-row sentiment samples of benches/sentiment_ceiling.py.
 
-Settings by environment: K (4), EPOCHS (6), LR (5e-5), JOINT (1), SEED (0).
+Settings by environment: K (4), EPOCHS (6), LR (5e-5), JOINT (1), SEED (0),
+SW (1.0: the weight of the sentiment loss in the sum).
 Usage: PYTHONPATH=<tokenizers+safetensors> .venv/bin/python benches/joint_probe.py [--more]
 Prototype, not product code.
 """
@@ -44,6 +45,7 @@ EPOCHS = int(os.environ.get("EPOCHS", "6"))
 LR = float(os.environ.get("LR", "5e-5"))
 JOINT = os.environ.get("JOINT", "1") == "1"
 SEED = int(os.environ.get("SEED", "0"))
+SW = float(os.environ.get("SW", "1.0"))
 torch.manual_seed(SEED)
 random.seed(SEED)
 torch.set_num_threads(2)
@@ -96,7 +98,7 @@ def main():
                 x, mask = e5_torch.batch_from_cache(scache, sidx)
                 sloss = F.cross_entropy(shead(model.run(x, mask, L0, 12, L0) * 20.0), y[sidx])
                 sl += sloss.item()
-                loss = loss + sloss
+                loss = loss + SW * sloss
             opt.zero_grad()
             loss.backward()
             opt.step()
