@@ -220,6 +220,12 @@ def main():
                 total += 1
                 right += predicted[r["id"]][t] == pol
     print(f"\npolarity of correctly found topics: {right}/{total} = {right / total:.2f}" if total else "\nno topic found correctly")
+    # Topic and polarity together: a mention counts only when both are right,
+    # which is what a driver table rests on.
+    gold_pairs = sum(len(r["topics"]) for r in rows)
+    pred_pairs = sum(len(predicted.get(r["id"], {})) for r in rows)
+    p, rc, f = prf(right, pred_pairs - right, gold_pairs - right)
+    print(f"topic:polarity pairs (both right): precision {p:.2f}, recall {rc:.2f}, F1 {f:.2f}")
 
     pairs = [(r["sentiment"], sentiment.get(r["id"], "")) for r in rows]
     print("\nComment sentiment (gold rows negative/neutral/positive)")

@@ -1,19 +1,23 @@
 #!/usr/bin/env python3
-"""Speed of `verbatim analyze --topic-model DIR` against plain `analyze`.
+"""Speed of the fine-tuned topic branch: `verbatim analyze` by default (the
+topic model shipped for the default taxonomy) and with `--topic-model DIR`,
+against `--topic-model none` (the calibration alone, no branch).
 
 The fine-tuned topic branch shares the encoder's frozen layers: per text the
 bottom 12 - K layers run once, then the encoder's own top K layers (the
 vector for sentiment and the rest) and the K tuned ones (the topic
 probabilities). This bench measures what that costs: MARC English reviews
 cut to --tokens tokens (examples/bench_embed.rs `cut`, as
-benches/throughput.py), analysed plainly and with each topic model given,
+benches/throughput.py), analysed without a branch, by default and with each
+topic model given,
 the runs interleaved round by round so that a busy machine slows them alike.
 Prints per setting the median (min–max) of the manifest's embedding rate
 (distinct texts per second of the embedding stage, which includes the
 branch) and of comments per second end to end.
 
-Usage: .venv/bin/python benches/finetune_throughput.py DIR [DIR...] [--rows 2000] [--runs 3] [--threads 2]
-Needs: cargo build --release --locked --example bench_embed
+Usage: .venv/bin/python benches/finetune_throughput.py [DIR...] [--rows 2000] [--runs 3] [--threads 2]
+Needs: cargo build --release --locked --example bench_embed; reads
+../shared/data/dev/marc_en (evaluation data, not in the repository).
 """
 import argparse
 import json
@@ -35,7 +39,7 @@ def fmt(v):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("models", nargs="+", help="topic-model folders")
+    ap.add_argument("models", nargs="*", help="topic-model folders")
     ap.add_argument("--rows", type=int, default=2000)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--tokens", type=int, default=64)
@@ -47,7 +51,8 @@ def main():
     lines = full.read_text(encoding="utf-8").splitlines(keepends=True)
     data = work / "input.csv"
     data.write_text("".join(lines[: args.rows + 1]), encoding="utf-8")
-    settings = [("plain analyze", [])] + [
+    settings = [("--topic-model none", ["--topic-model", "none"]),
+                ("default (shipped topic model)", [])] + [
         (f"--topic-model {m}", ["--topic-model", m]) for m in args.models
     ]
     results = {name: ([], []) for name, _ in settings}
@@ -63,7 +68,7 @@ def main():
             results[name][1].append(t["comments_per_second"])
     print(f"{args.rows} MARC en reviews cut to {args.tokens} tokens, --threads {args.threads}, "
           f"{args.runs} interleaved runs each")
-    base = statistics.median(results["plain analyze"][0])
+    base = statistics.median(results["--topic-model none"][0])
     print(f"{'setting':48} {'texts/s embedding':>24} {'ratio':>6} {'comments/s end to end':>26}")
     for name, _ in settings:
         emb, e2e = results[name]

@@ -297,6 +297,49 @@ fn train_topics_fine_tune_writes_a_folder_that_analyze_uses() {
         "the tiny model found no topic: {probs:?}"
     );
 
+    // `eval topics --topic-model` scores what analyze decided: per topic,
+    // as many predictions as analyze's mentions.
+    let gold = w.write(
+        "gold.csv",
+        "text,topics\nthe invoice was wrong,billing\nwaited an hour on hold,wait\nfriendly agent,agent\nok,\n",
+    );
+    let o = w.run(&[
+        "eval",
+        "topics",
+        "--data",
+        &s(&gold),
+        "--taxonomy",
+        &s(&tax),
+        "--topic-model",
+        &s(&out),
+        "--folds",
+        "2",
+        "--precision",
+        "f32",
+        "--out",
+        &s(&w.path("eval")),
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let mut predicted: HashMap<String, usize> = HashMap::new();
+    for (_, t) in expected.keys() {
+        *predicted.entry(t.clone()).or_default() += 1;
+    }
+    let mut r = csv::Reader::from_path(w.path("eval/eval_topics.csv")).unwrap();
+    let mut rows = 0;
+    for row in r.records() {
+        let row = row.unwrap();
+        if &row[0] == "topic_model" && !row[1].starts_with('(') {
+            rows += 1;
+            let want = predicted.get(&row[1]).copied().unwrap_or(0);
+            assert_eq!(row[3].parse::<usize>().unwrap(), want, "{:?}", row);
+        }
+    }
+    assert!(
+        rows > 0,
+        "no topic_model rows in eval_topics.csv: {}",
+        text(&o)
+    );
+
     // A taxonomy it was not trained for is refused, naming the fix.
     let other = w.write("other.toml", TAXONOMY.replace("Billing", "Bills"));
     let o = w.analyze(

@@ -294,6 +294,23 @@ fn a_comment_with_a_positive_and_a_negative_clause_is_mixed() {
     assert_eq!(got, want);
 }
 
+/// `verbatim analyze INPUT --out OUT --quiet --min-n 1 EXTRA` on the
+/// installed model; its manifest.
+fn analyze(input: &std::path::Path, out: &std::path::Path, extra: &[&str]) -> serde_json::Value {
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_verbatim"))
+        .arg("analyze")
+        .arg(input)
+        .arg("--out")
+        .arg(out)
+        .args(["--quiet", "--min-n", "1"])
+        .args(extra)
+        .output()
+        .expect("run verbatim");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let text = std::fs::read_to_string(out.join("manifest.json")).expect("manifest.json");
+    serde_json::from_str(&text).expect("manifest is JSON")
+}
+
 /// `--survey employee` with the installed model decides topics with the
 /// shipped employee calibration, a customer run of the same export with the
 /// contact-center one, and each manifest says which.
@@ -312,21 +329,7 @@ fn an_employee_survey_uses_the_shipped_employee_calibration() {
          e5,8,ok\n",
     )
     .expect("write enps.csv");
-    let run = |out: &str, extra: &[&str]| {
-        let o = std::process::Command::new(env!("CARGO_BIN_EXE_verbatim"))
-            .arg("analyze")
-            .arg(&input)
-            .arg("--out")
-            .arg(dir.path().join(out))
-            .args(["--quiet", "--min-n", "1"])
-            .args(extra)
-            .output()
-            .expect("run verbatim");
-        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-        let text = std::fs::read_to_string(dir.path().join(out).join("manifest.json"))
-            .expect("manifest.json");
-        serde_json::from_str::<serde_json::Value>(&text).expect("manifest is JSON")
-    };
+    let run = |out: &str, extra: &[&str]| analyze(&input, &dir.path().join(out), extra);
     let emp = run("emp", &["--survey", "employee"]);
     let topics = &emp["topics"];
     assert_eq!(topics["rule"], "calibrated", "{topics}");
@@ -342,11 +345,17 @@ fn an_employee_survey_uses_the_shipped_employee_calibration() {
     );
     assert_eq!(topics["provenance"]["model_sha256"], emp["model"]["sha256"]);
     assert!(topics["thresholds"]["pay_benefits"].is_number(), "{topics}");
+    // A customer run of the same export takes topics from the topic model
+    // shipped for the contact-center taxonomy; `--topic-model none` from
+    // its calibration.
     let cust = run("cust", &[]);
+    assert_eq!(cust["topics"]["topic_model"]["kind"], "shipped", "{cust}");
+    let cust = run("cust-cal", &["--topic-model", "none"]);
     assert_eq!(
         cust["topics"]["calibration"]["file"],
         "models/taxonomy/calibration-contact-center-multilingual-e5-small.json"
     );
+    assert!(cust["topics"]["topic_model"].is_null(), "{cust}");
     // The pay complaint is about pay.
     let mut r = csv::Reader::from_path(dir.path().join("emp/bridge_response_topic.csv"))
         .expect("bridge_response_topic");
@@ -364,4 +373,61 @@ fn an_employee_survey_uses_the_shipped_employee_calibration() {
         pairs.contains(&("e1".to_string(), "pay_benefits".to_string())),
         "{pairs:?}"
     );
+}
+
+/// A customer export on the installed model: topics come from the topic
+/// model shipped for the default taxonomy (the manifest names it, its
+/// checksum and its training files), and plain complaints and praise in
+/// three languages get their topic and polarity.
+#[test]
+fn a_customer_run_takes_topics_from_the_shipped_topic_model() {
+    load(Precision::Auto);
+    let dir = tempfile::tempdir().expect("temp folder");
+    let input = dir.path().join("nps.csv");
+    std::fs::write(
+        &input,
+        "id,score,comment\n\
+         c1,2,Mein Paket ist nach drei Wochen immer noch nicht angekommen\n\
+         c2,10,Die Mitarbeiterin am Telefon war super freundlich\n\
+         c3,3,\"I was on hold for 45 minutes, ridiculous\"\n\
+         c4,4,De factuur klopt al maanden niet\n\
+         c5,8,keine Angabe\n",
+    )
+    .expect("write nps.csv");
+    let out = dir.path().join("out");
+    let m = analyze(&input, &out, &[]);
+    let t = &m["topics"];
+    assert_eq!(t["rule"], "fine-tuned top 2 layers", "{t}");
+    let tm = &t["topic_model"];
+    assert_eq!(tm["kind"], "shipped", "{t}");
+    assert_eq!(
+        tm["folder"],
+        "models/topic-model/contact-center-multilingual-e5-small"
+    );
+    let meta = verbatim::classify::finetune::shipped_meta().expect("shipped topic model");
+    assert_eq!(tm["weights_sha256"], meta.weights_sha256.as_str());
+    assert_eq!(meta.model_sha256, m["model"]["sha256"].as_str().unwrap());
+    assert_eq!(tm["training"].as_array().map(Vec::len), Some(5), "{tm}");
+    let mut r = csv::Reader::from_path(out.join("bridge_response_topic.csv")).expect("bridge");
+    let h = r.headers().unwrap().clone();
+    let col = |name: &str| h.iter().position(|x| x == name).expect(name);
+    let (id, topic, pol) = (col("response_id"), col("topic_id"), col("polarity"));
+    let mut got: Vec<(String, String, String)> = r
+        .records()
+        .map(|x| {
+            let x = x.unwrap();
+            (x[id].to_string(), x[topic].to_string(), x[pol].to_string())
+        })
+        .collect();
+    got.sort();
+    let want: Vec<(String, String, String)> = [
+        ("c1", "delivery", "negative"),
+        ("c2", "agent_friendliness", "positive"),
+        ("c3", "wait_time", "negative"),
+        ("c4", "billing", "negative"),
+    ]
+    .iter()
+    .map(|(a, b, c)| (a.to_string(), b.to_string(), c.to_string()))
+    .collect();
+    assert_eq!(got, want);
 }

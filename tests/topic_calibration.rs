@@ -247,6 +247,59 @@ fn the_shipped_calibration_fits_the_shipped_taxonomy_model_and_examples() {
     }
 }
 
+/// The topic model shipped for the contact-center taxonomy belongs to the
+/// taxonomy file, the default encoder and the labelled comments in the
+/// repository as they are: an edit to any of them without retraining fails
+/// here, with the command that retrains it.
+#[test]
+fn the_shipped_topic_model_fits_the_shipped_taxonomy_model_and_training_files() {
+    use verbatim::classify::finetune::{shipped_meta, TopicModelDir, SHIPPED_DIR};
+    let retrain = format!(
+        "retrain it: `verbatim train topics --fine-tune 2 --epochs 6 --folds 3 --out {SHIPPED_DIR}` \
+         (about 15 minutes on 2 cores), then rebuild"
+    );
+    let meta = shipped_meta().unwrap();
+    let tax = Taxonomy::default_contact_center();
+    let model_sha = SentimentHead::default_head().provenance.model_sha256;
+    assert_eq!(
+        meta.taxonomy.sha256, tax.sha256,
+        "the taxonomy changed; {retrain}"
+    );
+    assert_eq!(
+        meta.model_sha256, model_sha,
+        "the default encoder changed; {retrain}"
+    );
+    let (rows, sources) = calibration::default_training(&tax).unwrap();
+    assert_eq!(
+        meta.training, sources,
+        "the labelled comments changed; {retrain}"
+    );
+    assert_eq!(meta.labelled_rows, rows.len());
+    assert_eq!(meta.topics.len(), tax.topics.len());
+    // Its weights load from the compiled-in bytes, checksum checked.
+    let m = TopicModelDir::shipped_for(&tax, &model_sha)
+        .unwrap()
+        .expect("the shipped topic model applies to its taxonomy and encoder");
+    let head = &m.tensors["topic_head.weight"];
+    assert_eq!(head.size(), [tax.topics.len() as i64, 384]);
+    // Another taxonomy or encoder: none.
+    assert!(
+        TopicModelDir::shipped_for(&Taxonomy::default_employee(), &model_sha)
+            .unwrap()
+            .is_none()
+    );
+    assert!(TopicModelDir::shipped_for(&tax, &"0".repeat(64))
+        .unwrap()
+        .is_none());
+    // Held out, it beats the shipped calibration's held-out precision.
+    let cal = resolve(&tax, &model_sha, None).unwrap().0.unwrap();
+    let held = meta.held_out.expect("held-out figures");
+    assert!(
+        held.micro_precision > cal.provenance.cv.micro_precision,
+        "{held:?}"
+    );
+}
+
 #[test]
 fn the_shipped_labelled_comments_cover_every_topic_in_five_languages() {
     // (taxonomy, its files, least positives per topic in de/en/nl and in

@@ -105,6 +105,21 @@ impl Masking {
     }
 }
 
+/// Where topics come from (`--topic-model`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub enum TopicModelChoice {
+    /// The fine-tuned topic model shipped for the default taxonomy and
+    /// encoder when both match it (and no `--topic-calibration` is given),
+    /// else the calibration.
+    #[default]
+    Default,
+    /// `--topic-model none`: the calibration, even where the shipped model
+    /// fits.
+    Off,
+    /// `--topic-model DIR`.
+    Dir(PathBuf),
+}
+
 /// Where sentiment comes from: flags first, else the config file, else the
 /// head that ships (or is fitted at start-up).
 #[derive(Debug, Clone, PartialEq)]
@@ -138,7 +153,7 @@ pub struct AnalyzeConfig {
     pub taxonomy: Option<PathBuf>,
     pub topic_calibration: Option<PathBuf>,
     /// `--topic-model`: a fine-tuned topic branch (`train topics --fine-tune`).
-    pub topic_model: Option<PathBuf>,
+    pub topic_model: TopicModelChoice,
     pub topic_threshold: Option<f32>,
     pub sentiment: SentimentChoice,
     /// Encoder folder.
@@ -314,8 +329,9 @@ fn open_cache(cfg: &AnalyzeConfig) -> Result<Option<EmbeddingCache>> {
 struct Loaded {
     encoder: TransformerEncoder,
     weights_sha256: String,
-    /// `--topic-model`'s settings, its branch attached to `encoder`.
-    topic_model: Option<TopicModelFile>,
+    /// The fine-tuned topic model attached to `encoder`, when one decides
+    /// topics.
+    topic_model: Option<AttachedTopicModel>,
 }
 
 impl Loaded {
@@ -328,7 +344,13 @@ impl Loaded {
             .info()
             .weights_sha256(&cfg.model)
             .code(ExitCode::Model)?;
-        let topic_model = attach_topic_model(cfg, &mut encoder, taxonomy, &weights_sha256)?;
+        let topic_model = attach_topic_model(
+            &cfg.topic_model,
+            cfg.topic_calibration.is_some(),
+            &mut encoder,
+            taxonomy,
+            &weights_sha256,
+        )?;
         Ok(Loaded {
             encoder,
             weights_sha256,
@@ -350,7 +372,7 @@ impl Loaded {
         let mut cached = CachedEncoder::new(&self.encoder, c, &spec).map_err(cache_error)?;
         if let Some(m) = &self.topic_model {
             cached = cached
-                .with_topic_branch(&m.weights_sha256)
+                .with_topic_branch(&m.meta.weights_sha256)
                 .map_err(cache_error)?;
         }
         Ok(Some(cached))
@@ -953,23 +975,61 @@ impl Models {
     }
 }
 
-/// Loads `--topic-model`, checks it against the taxonomy and the encoder,
-/// and attaches its branch to `encoder`.
-fn attach_topic_model(
-    cfg: &AnalyzeConfig,
+/// A fine-tuned topic model attached to the encoder.
+pub struct AttachedTopicModel {
+    pub meta: TopicModelFile,
+    /// The one shipped for the default taxonomy and encoder, not
+    /// `--topic-model DIR`.
+    pub shipped: bool,
+    pub dir: PathBuf,
+}
+
+impl TopicModelChoice {
+    /// `--topic-model`'s value: absent, `none`, or a folder.
+    pub fn from_flag(flag: Option<&Path>) -> TopicModelChoice {
+        match flag {
+            None => TopicModelChoice::Default,
+            Some(p) if p.as_os_str() == "none" => TopicModelChoice::Off,
+            Some(p) => TopicModelChoice::Dir(p.to_path_buf()),
+        }
+    }
+}
+
+/// The topic model of `--topic-model` (or the shipped one, by default,
+/// where it fits the taxonomy and the encoder and no calibration is named
+/// with `calibration_given`), checked against both and attached to
+/// `encoder`. `analyze` and `discover` both decide topics this way.
+pub fn attach_topic_model(
+    choice: &TopicModelChoice,
+    calibration_given: bool,
     encoder: &mut TransformerEncoder,
     taxonomy: &Taxonomy,
     weights_sha256: &str,
-) -> Result<Option<TopicModelFile>> {
-    let Some(dir) = &cfg.topic_model else {
-        return Ok(None);
+) -> Result<Option<AttachedTopicModel>> {
+    let (m, shipped) = match choice {
+        TopicModelChoice::Off => return Ok(None),
+        // A calibration the user names is their choice of topic rule.
+        TopicModelChoice::Default if calibration_given => return Ok(None),
+        TopicModelChoice::Default => {
+            match TopicModelDir::shipped_for(taxonomy, weights_sha256).code(ExitCode::Model)? {
+                Some(m) => (m, true),
+                None => return Ok(None),
+            }
+        }
+        TopicModelChoice::Dir(dir) => {
+            let m = TopicModelDir::load(dir)
+                .and_then(|m| m.check(taxonomy, weights_sha256).map(|()| m))
+                .code(ExitCode::Usage)
+                .with_context(|| format!("--topic-model {}", dir.display()))?;
+            (m, false)
+        }
     };
-    let m = TopicModelDir::load(dir)
-        .and_then(|m| m.check(taxonomy, weights_sha256).map(|()| m))
-        .code(ExitCode::Usage)
-        .with_context(|| format!("--topic-model {}", dir.display()))?;
     m.attach(encoder).code(ExitCode::Model)?;
-    Ok(Some(m.meta))
+    Ok(Some(AttachedTopicModel {
+        meta: m.meta,
+        shipped,
+        dir: m.dir,
+    }))
 }
 
 impl Models {
@@ -977,21 +1037,35 @@ impl Models {
     /// manifest says so.
     fn use_topic_model(
         &mut self,
-        model: &TopicModelFile,
+        attached: &AttachedTopicModel,
         threshold_override: Option<f32>,
         taxonomy: &Taxonomy,
     ) -> Result<()> {
+        let model = &attached.meta;
         self.classifier
             .set_tuned_topics(model, threshold_override)
             .code(ExitCode::Usage)?;
         let t = &mut self.topics_info;
         t.rule = format!("fine-tuned top {} layers", model.settings.layers);
         t.calibration = CalibrationOrigin::None {
-            reason: format!(
-                "replaced by --topic-model (weights sha256 {})",
-                model.weights_sha256
-            ),
+            reason: if attached.shipped {
+                format!(
+                    "replaced by the topic model shipped for this taxonomy and model ({}, weights sha256 {}); `--topic-model none` uses the calibration",
+                    attached.dir.display(),
+                    model.weights_sha256
+                )
+            } else {
+                format!(
+                    "replaced by --topic-model (weights sha256 {})",
+                    model.weights_sha256
+                )
+            },
         };
+        t.topic_model = Some(crate::output::manifest::TopicModelInfo::new(
+            if attached.shipped { "shipped" } else { "file" },
+            attached.dir.display().to_string(),
+            model,
+        ));
         t.provenance = None;
         t.thresholds = Some(
             taxonomy

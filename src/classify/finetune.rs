@@ -88,6 +88,23 @@ pub struct TopicModelFile {
     pub tool_version: String,
 }
 
+/// Folder of the topic model shipped for the default taxonomy and encoder,
+/// relative to the source tree; its files are compiled in.
+pub const SHIPPED_DIR: &str = "models/topic-model/contact-center-multilingual-e5-small";
+const SHIPPED_META: &str =
+    include_str!("../../models/topic-model/contact-center-multilingual-e5-small/topic-model.json");
+static SHIPPED_WEIGHTS: &[u8] = include_bytes!(
+    "../../models/topic-model/contact-center-multilingual-e5-small/topics.safetensors"
+);
+
+/// The shipped topic model's metadata (`SHIPPED_DIR/topic-model.json`).
+pub fn shipped_meta() -> Result<TopicModelFile> {
+    super::parse_fitted(SHIPPED_META, TOPIC_MODEL_FORMAT, |m: &TopicModelFile| {
+        &m.format
+    })
+    .with_context(|| format!("the shipped topic model {SHIPPED_DIR}/{META_FILE}"))
+}
+
 /// A topic model read from its folder.
 pub struct TopicModelDir {
     pub meta: TopicModelFile,
@@ -118,6 +135,29 @@ impl TopicModelDir {
             meta,
             dir: dir.to_path_buf(),
         })
+    }
+
+    /// The topic model shipped for the default taxonomy and encoder, when it
+    /// was trained for exactly `taxonomy` (same sha256) and the encoder whose
+    /// weights have `weights_sha256`; `None` otherwise.
+    pub fn shipped_for(taxonomy: &Taxonomy, weights_sha256: &str) -> Result<Option<TopicModelDir>> {
+        let meta = shipped_meta()?;
+        if meta.taxonomy.sha256 != taxonomy.sha256 || meta.model_sha256 != weights_sha256 {
+            return Ok(None);
+        }
+        let sum = crate::model::manifest::sha256_bytes(SHIPPED_WEIGHTS);
+        ensure!(
+            sum == meta.weights_sha256,
+            "the shipped topic model {SHIPPED_DIR}: weights checksum {} differs from the {} its {META_FILE} records",
+            &sum[..12],
+            &meta.weights_sha256[..12.min(meta.weights_sha256.len())]
+        );
+        let dir = PathBuf::from(SHIPPED_DIR);
+        Ok(Some(TopicModelDir {
+            tensors: tuned::branch_from_bytes(SHIPPED_WEIGHTS, &dir.join(WEIGHTS_FILE))?,
+            meta,
+            dir,
+        }))
     }
 
     /// Fails unless the model was trained for `taxonomy` and the encoder

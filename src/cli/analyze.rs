@@ -7,7 +7,7 @@ use anyhow::Result;
 
 use super::config::{parse_value, FileConfig};
 use super::encoder_args::EncoderArgs;
-use crate::app::analyze::{AnalyzeConfig, Masking, SentimentChoice, Survey};
+use crate::app::analyze::{AnalyzeConfig, Masking, SentimentChoice, Survey, TopicModelChoice};
 use crate::exit_codes::{ExitCode, WithCode};
 use crate::input::dates::DateFormat;
 use crate::input::{InputEncoding, InputFormat, InputOptions, Mode, Scale};
@@ -124,11 +124,11 @@ pub struct Args {
     /// Topic confidence a comment needs to mention a topic, overriding every topic's threshold: a probability (0–1) under a topic calibration, the cosine to the topic's examples under the similarity rule [default: each topic's calibrated threshold; 0.85 under the similarity rule]
     #[arg(long)]
     pub topic_threshold: Option<f32>,
-    /// Topic calibration from `verbatim train topics` [default: the one shipped for the taxonomy and model, if any; else the uncalibrated similarity rule, with a warning]
+    /// Topic calibration from `verbatim train topics`; giving one also turns off the shipped topic model (--topic-model) [default: the one shipped for the taxonomy and model, if any; else the uncalibrated similarity rule, with a warning; for the default taxonomy and model the shipped topic model decides instead]
     #[arg(long)]
     pub topic_calibration: Option<PathBuf>,
-    /// Fine-tuned topic model folder from `verbatim train topics --fine-tune K`: topics from its probabilities (best clause per topic, the taxonomy's keyword rules applied, threshold from the folder or --topic-threshold) instead of the calibration; the encoder's frozen layers are shared, so it costs K extra layers per text, not a second pass. Sentiment is unchanged.
-    #[arg(long, value_name = "DIR", conflicts_with = "topic_calibration")]
+    /// Fine-tuned topic model folder from `verbatim train topics --fine-tune K`: topics from its probabilities (best clause per topic, the taxonomy's keyword rules applied, threshold from the folder or --topic-threshold) instead of the calibration; the encoder's frozen layers are shared, so it costs K extra layers per text, not a second pass. Sentiment is unchanged. `none`: the calibration, also where the shipped model would apply [default: the model shipped for the default taxonomy and model (models/topic-model/contact-center-multilingual-e5-small, 2 layers), when both match and no --topic-calibration is given; else the calibration]
+    #[arg(long, value_name = "DIR|none", conflicts_with = "topic_calibration")]
     pub topic_model: Option<PathBuf>,
     /// Sentiment head from `verbatim train sentiment` [default: the one shipped for the default model; for another model, one fitted at start-up on the shipped examples]
     #[arg(long)]
@@ -322,7 +322,7 @@ impl Args {
                 .topic_calibration
                 .clone()
                 .or(a.topic_calibration.clone()),
-            topic_model: self.topic_model.clone(),
+            topic_model: TopicModelChoice::from_flag(self.topic_model.as_deref()),
             topic_threshold: self.topic_threshold,
             sentiment: self.sentiment(&cfg),
             model: self

@@ -6,10 +6,11 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 
 use super::encoder_args::{count_in, EncoderArgs};
+use crate::app::analyze::TopicModelChoice;
 use crate::classify::calibration::{self, CalibrationOrigin};
 use crate::classify::discover::{discover, to_taxonomy_toml, DiscoverSettings, Discovery};
 use crate::classify::embed::analyse_texts;
-use crate::classify::{head, Classifier, ClassifierSettings, SentimentModel, Taxonomy};
+use crate::classify::Taxonomy;
 use crate::exit_codes::{ExitCode, WithCode};
 use crate::input::{InputOptions, Record, ResponseStream};
 
@@ -40,6 +41,9 @@ pub struct Args {
     /// Topic calibration from `verbatim train topics`, as for `analyze` [default: the one shipped for the taxonomy and model, if any]
     #[arg(long)]
     pub topic_calibration: Option<PathBuf>,
+    /// Fine-tuned topic model folder, or `none`, as for `analyze` [default: the one shipped for the default taxonomy and model, where both match and no --topic-calibration is given]
+    #[arg(long, value_name = "DIR|none", conflicts_with = "topic_calibration")]
+    pub topic_model: Option<PathBuf>,
     /// Number of clusters, 2 to 1000 [default: chosen by silhouette, 2 to 12]
     #[arg(long, value_parser = count_in(2, 1000))]
     pub clusters: Option<usize>,
@@ -74,27 +78,28 @@ pub fn run(args: Args) -> Result<ExitCode> {
         ..Default::default()
     };
     let stream = ResponseStream::open(&args.input, &opts)?;
-    let loaded = args.encoder.load()?;
-    let embedder = loaded.embedder()?;
-    let (h, _) = head::resolve(&*embedder, &loaded.weights_sha256, None)?;
-    let mut cls = Classifier::build(
-        &*embedder,
-        SentimentModel::Head(Box::new(h)),
-        &tax,
-        ClassifierSettings::default(),
-    )?;
+    let mut loaded = args.encoder.load()?;
     // The same topic rule as `analyze`, so that "unassigned" means the same.
-    let (cal, origin) = calibration::resolve(
+    let tuned = loaded.attach_topic_model(
+        &TopicModelChoice::from_flag(args.topic_model.as_deref()),
+        args.topic_calibration.is_some(),
         &tax,
-        &loaded.weights_sha256,
-        args.topic_calibration.as_deref(),
-    )
-    .code(ExitCode::Usage)?;
-    match cal {
-        Some(c) => cls = cls.with_topic_calibration(c, None)?,
-        None => {
-            if let CalibrationOrigin::None { reason } = origin {
-                eprintln!("warning: {reason}");
+    )?;
+    let embedder = loaded.embedder()?;
+    let mut cls = loaded.classifier(&*embedder, &tax, tuned.as_ref())?;
+    if tuned.is_none() {
+        let (cal, origin) = calibration::resolve(
+            &tax,
+            &loaded.weights_sha256,
+            args.topic_calibration.as_deref(),
+        )
+        .code(ExitCode::Usage)?;
+        match cal {
+            Some(c) => cls = cls.with_topic_calibration(c, None)?,
+            None => {
+                if let CalibrationOrigin::None { reason } = origin {
+                    eprintln!("warning: {reason}");
+                }
             }
         }
     }

@@ -114,6 +114,9 @@ pub struct LoadedEncoder {
     pub weights_sha256: String,
     /// The `--cache` file, open, and the key of this encoder's vectors.
     cache: Option<(EmbeddingCache, ModelSpec)>,
+    /// The weights sha256 of the topic branch attached to `encoder`, which
+    /// the cache keys its topic probabilities by.
+    topic_branch: Option<String>,
 }
 
 impl LoadedEncoder {
@@ -121,12 +124,61 @@ impl LoadedEncoder {
     /// `--cache` was given.
     pub fn embedder(&self) -> Result<Box<dyn Encoder + '_>> {
         Ok(match &self.cache {
-            Some((cache, spec)) => Box::new(
-                CachedEncoder::new(&self.encoder, cache, spec)
-                    .map_err(crate::exit_codes::cache_error)?,
-            ),
+            Some((cache, spec)) => {
+                let mut c = CachedEncoder::new(&self.encoder, cache, spec)
+                    .map_err(crate::exit_codes::cache_error)?;
+                if let Some(sha) = &self.topic_branch {
+                    c = c
+                        .with_topic_branch(sha)
+                        .map_err(crate::exit_codes::cache_error)?;
+                }
+                Box::new(c)
+            }
             None => Box::new(&self.encoder),
         })
+    }
+
+    /// A classifier on `embedder` (this encoder, maybe behind the cache)
+    /// with the sentiment head `analyze` would choose, the default settings
+    /// and, when one is attached, `tuned`'s topics.
+    pub fn classifier(
+        &self,
+        embedder: &dyn crate::model::Encoder,
+        taxonomy: &crate::classify::Taxonomy,
+        tuned: Option<&crate::app::analyze::AttachedTopicModel>,
+    ) -> Result<crate::classify::Classifier> {
+        use crate::classify::{head, Classifier, ClassifierSettings, SentimentModel};
+        let (h, _) = head::resolve(embedder, &self.weights_sha256, None)?;
+        let mut cls = Classifier::build(
+            embedder,
+            SentimentModel::Head(Box::new(h)),
+            taxonomy,
+            ClassifierSettings::default(),
+        )?;
+        if let Some(m) = tuned {
+            cls.set_tuned_topics(&m.meta, None)?;
+        }
+        Ok(cls)
+    }
+
+    /// Attaches the topic model `choice` names (by default the shipped one,
+    /// where it fits `taxonomy` and no calibration was named), as `analyze`
+    /// does.
+    pub fn attach_topic_model(
+        &mut self,
+        choice: &crate::app::analyze::TopicModelChoice,
+        calibration_given: bool,
+        taxonomy: &crate::classify::Taxonomy,
+    ) -> Result<Option<crate::app::analyze::AttachedTopicModel>> {
+        let m = crate::app::analyze::attach_topic_model(
+            choice,
+            calibration_given,
+            &mut self.encoder,
+            taxonomy,
+            &self.weights_sha256,
+        )?;
+        self.topic_branch = m.as_ref().map(|m| m.meta.weights_sha256.clone());
+        Ok(m)
     }
 }
 
@@ -163,6 +215,7 @@ impl EncoderArgs {
             dir,
             weights_sha256,
             cache,
+            topic_branch: None,
         })
     }
 }

@@ -7,7 +7,9 @@ use std::path::PathBuf;
 use anyhow::{bail, Context, Result};
 
 use super::encoder_args::{count_in, fraction, EncoderArgs};
+use crate::app::analyze::TopicModelChoice;
 use crate::classify::calibration::{self, FitSettings, TopicCalibration};
+use crate::classify::embed::analyse_texts;
 use crate::classify::head::{self, parse_polarity};
 use crate::classify::metrics::{multilabel, Confusion, MultiLabelScore};
 use crate::classify::topics::TopicModel;
@@ -127,6 +129,9 @@ pub struct TopicsArgs {
     /// Topic calibration to score as `analyze` would use it [default: the shipped one for the taxonomy and model, if any]
     #[arg(long)]
     pub topic_calibration: Option<PathBuf>,
+    /// Fine-tuned topic model to score as `analyze` would use it, or `none` [default: the one shipped for the default taxonomy and model, where both match and no --topic-calibration is given]
+    #[arg(long, value_name = "DIR|none", conflicts_with = "topic_calibration")]
+    pub topic_model: Option<PathBuf>,
     /// Folds of the cross-validated calibration, 2 to 100.
     #[arg(long, default_value_t = 5, value_parser = count_in(2, 100))]
     pub folds: usize,
@@ -557,7 +562,7 @@ fn eval_topics(a: TopicsArgs) -> Result<ExitCode> {
         None => Taxonomy::default_contact_center(),
     };
     let r = topic_rows(&rows, &a.data, &tax)?;
-    let loaded = a.encoder.load()?;
+    let mut loaded = a.encoder.load()?;
     let embedder = loaded.embedder()?;
     let mut settings = ClassifierSettings::default();
     if let Some(t) = a.topic_threshold {
@@ -593,6 +598,31 @@ fn eval_topics(a: TopicsArgs) -> Result<ExitCode> {
             name.into(),
             scored.rows.iter().map(|r| c.assign(r, None)).collect(),
         ));
+    }
+    drop(embedder);
+    // The fine-tuned topic model `analyze` would use, run as it runs it.
+    let choice = TopicModelChoice::from_flag(a.topic_model.as_deref());
+    if let Some(m) = loaded.attach_topic_model(&choice, a.topic_calibration.is_some(), &tax)? {
+        let embedder = loaded.embedder()?;
+        let cls = loaded.classifier(&*embedder, &tax, Some(&m))?;
+        let predicted: Vec<Vec<bool>> = analyse_texts(&r.texts, &*embedder, &cls)?
+            .into_iter()
+            .map(|a| {
+                let mut p = vec![false; tax.topics.len()];
+                for t in a.iter().flat_map(|a| &a.topics) {
+                    p[t.topic] = true;
+                }
+                p
+            })
+            .collect();
+        let seen = trained_on(&m.meta.training, &tax, &r.texts, &data_sha);
+        let name = if seen > 0 {
+            notes.push(format!("topic_model_in_sample: {seen} of these rows were used to train it, so its figures are optimistic"));
+            "topic_model_in_sample"
+        } else {
+            "topic_model"
+        };
+        methods.push((name.into(), predicted));
     }
     println!(
         "{}: {} rows scored ({} left out by --where, {} without text); {} topics in the labels",
@@ -692,12 +722,18 @@ fn write_topic_table(dir: &std::path::Path, scores: &[(String, MultiLabelScore)]
 /// data file is one of its training files, else those among the shipped
 /// labelled comments when it was fitted on those.
 fn fitted_on(c: &TopicCalibration, tax: &Taxonomy, texts: &[&str], data_sha: &str) -> usize {
-    let files: BTreeSet<&str> = c
-        .provenance
-        .training
-        .iter()
-        .map(|s| s.sha256.as_str())
-        .collect();
+    trained_on(&c.provenance.training, tax, texts, data_sha)
+}
+
+/// How many of `texts` a model trained on `training` saw: all when the data
+/// file is one of them, else those among the shipped labelled comments.
+fn trained_on(
+    training: &[head::TrainingSource],
+    tax: &Taxonomy,
+    texts: &[&str],
+    data_sha: &str,
+) -> usize {
+    let files: BTreeSet<&str> = training.iter().map(|s| s.sha256.as_str()).collect();
     if files.contains(data_sha) {
         return texts.len();
     }

@@ -970,10 +970,7 @@ impl Encoder for CachedEncoder<'_> {
                         dim * 4
                     ));
                 }
-                let all: Vec<f32> = bytes
-                    .chunks_exact(4)
-                    .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-                    .collect();
+                let all = le_f32s(bytes);
                 Ok((all[..dim].to_vec(), all[dim..].to_vec()))
             },
         )?;
@@ -1015,10 +1012,7 @@ impl Encoder for CachedEncoder<'_> {
                         dim * 4
                     ));
                 }
-                Ok(bytes
-                    .chunks_exact(4)
-                    .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-                    .collect())
+                Ok(le_f32s(bytes))
             },
         )?;
         self.hits.fetch_add(hits, Ordering::Relaxed);
@@ -1063,6 +1057,15 @@ impl Encoder for CachedEncoder<'_> {
             })
             .collect())
     }
+}
+
+/// Little-endian f32s, as the cache stores vectors and probabilities (the
+/// caller checks the length).
+fn le_f32s(bytes: &[u8]) -> Vec<f32> {
+    bytes
+        .chunks_exact(4)
+        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        .collect()
 }
 
 #[cfg(test)]

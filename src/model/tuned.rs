@@ -141,6 +141,31 @@ pub fn read_branch(path: &Path) -> Result<HashMap<String, Tensor>> {
         .collect())
 }
 
+/// A branch file's tensors from its bytes (`path` names it in errors).
+pub fn branch_from_bytes(bytes: &[u8], path: &Path) -> Result<HashMap<String, Tensor>> {
+    let file = safetensors::SafeTensors::deserialize(bytes)
+        .with_context(|| format!("reading the topic branch {}", path.display()))?;
+    file.tensors()
+        .into_iter()
+        .map(|(name, view)| {
+            use safetensors::Dtype;
+            let kind = match view.dtype() {
+                Dtype::F16 => Kind::Half,
+                Dtype::BF16 => Kind::BFloat16,
+                Dtype::F32 => Kind::Float,
+                other => anyhow::bail!(
+                    "{}: tensor `{name}` is {other:?}; a topic branch holds floats",
+                    path.display()
+                ),
+            };
+            let size: Vec<i64> = view.shape().iter().map(|&d| d as i64).collect();
+            let t = Tensor::f_from_data_size(view.data(), &size, kind)
+                .with_context(|| format!("{}: tensor `{name}`", path.display()))?;
+            Ok((name, t))
+        })
+        .collect()
+}
+
 /// Writes `tensors` to a branch file: the layers in float16, the head in
 /// float32. Returns the file's size in bytes.
 pub fn save_branch(tensors: &HashMap<String, Tensor>, path: &Path) -> Result<u64> {

@@ -83,6 +83,51 @@ pub struct TopicsInfo {
     /// The generic verdicts that bar a clause from a topic; null where the
     /// taxonomy turns them off (`generic_verdicts = false`).
     pub generic_phrases: Option<crate::classify::topics::GenericInfo>,
+    /// The fine-tuned topic model that decided topics instead of the
+    /// calibration, when one did.
+    pub topic_model: Option<TopicModelInfo>,
+}
+
+/// The manifest's record of a fine-tuned topic model.
+#[derive(Debug, Serialize)]
+pub struct TopicModelInfo {
+    /// `shipped` (for the default taxonomy and model) or `file`
+    /// (`--topic-model DIR`).
+    pub kind: &'static str,
+    pub folder: String,
+    pub weights_sha256: String,
+    /// Tuned top layers.
+    pub layers: usize,
+    /// The folder's threshold (`threshold_override` replaces it).
+    pub threshold: f32,
+    pub training: Vec<crate::classify::head::TrainingSource>,
+    pub labelled_rows: usize,
+    pub example_rows: usize,
+    /// Out-of-fold micro precision, recall and F1 on the labelled comments.
+    pub held_out_micro: Option<[f64; 3]>,
+}
+
+impl TopicModelInfo {
+    pub fn new(
+        kind: &'static str,
+        folder: String,
+        m: &crate::classify::finetune::TopicModelFile,
+    ) -> TopicModelInfo {
+        TopicModelInfo {
+            kind,
+            folder,
+            weights_sha256: m.weights_sha256.clone(),
+            layers: m.settings.layers,
+            threshold: m.threshold,
+            training: m.training.clone(),
+            labelled_rows: m.labelled_rows,
+            example_rows: m.example_rows,
+            held_out_micro: m
+                .held_out
+                .as_ref()
+                .map(|h| [h.micro_precision, h.micro_recall, h.micro_f1]),
+        }
+    }
 }
 
 impl TopicsInfo {
@@ -106,6 +151,7 @@ impl TopicsInfo {
             thresholds: calibration.map(|c| c.thresholds()),
             threshold_override,
             generic_phrases: crate::classify::topics::GenericInfo::of(taxonomy),
+            topic_model: None,
         }
     }
 
