@@ -397,9 +397,18 @@ fn a_customer_run_takes_topics_from_the_shipped_topic_model() {
     let out = dir.path().join("out");
     let m = analyze(&input, &out, &[]);
     let t = &m["topics"];
-    assert_eq!(t["rule"], "fine-tuned top 2 layers", "{t}");
+    assert!(
+        t["rule"]
+            .as_str()
+            .unwrap()
+            .starts_with("fine-tuned top 2 layers"),
+        "{t}"
+    );
     let tm = &t["topic_model"];
     assert_eq!(tm["kind"], "shipped", "{t}");
+    // The shipped calibration stays as the branch's backup where it is sure.
+    assert_eq!(t["calibration"]["kind"], "shipped", "{t}");
+    assert_eq!(tm["calibration_backup_at"], 0.9, "{t}");
     assert_eq!(
         tm["folder"],
         "models/topic-model/contact-center-multilingual-e5-small"

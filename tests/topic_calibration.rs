@@ -211,6 +211,84 @@ fn a_calibrated_classifier_reports_the_probability_as_confidence() {
     assert_eq!(a.topics.len(), tax.topics.len());
 }
 
+/// Under a fine-tuned branch the calibration set before stays as a backup:
+/// a topic the branch misses is taken where the calibration is at least
+/// `SURE_CALIBRATION` sure of it, with the calibration's probability as
+/// its confidence; the branch's own topics come first and are not doubled.
+#[test]
+fn a_sure_calibration_adds_the_topics_a_fine_tuned_branch_missed() {
+    use verbatim::classify::{finetune, Scored, SURE_CALIBRATION};
+    let (tax, cal, _) = fitted();
+    let enc = HashEncoder { dim: 4096 };
+    let build = |calibrated: bool| {
+        let c = Classifier::build(
+            &enc,
+            SentimentModel::Prototypes(prototypes()),
+            &tax,
+            ClassifierSettings::default(),
+        )
+        .unwrap();
+        if calibrated {
+            c.with_topic_calibration(cal.clone(), None).unwrap()
+        } else {
+            c
+        }
+    };
+    let mut meta = finetune::shipped_meta().unwrap();
+    meta.topics = tax.topics.iter().map(|t| t.id.clone()).collect();
+    meta.threshold = 0.5;
+    let calibrated = build(true);
+    let mut tuned = build(true);
+    tuned.set_tuned_topics(&meta, None).unwrap();
+    let mut alone = build(false);
+    alone.set_tuned_topics(&meta, None).unwrap();
+    let wait = tax.topics.iter().position(|t| t.id == "wait").unwrap();
+    let hits = |c: &Classifier, text: &str, branch: Option<usize>| {
+        let v = enc.embed(&[text]).unwrap().remove(0);
+        let s = c.sentiments(&[text], std::slice::from_ref(&v)).unwrap();
+        let mut probs = vec![0.0f32; tax.topics.len()];
+        if let Some(t) = branch {
+            probs[t] = 1.0;
+        }
+        let scored = Scored {
+            sims: c.topic_model().similarities_many(&[&v[..]]),
+            probs: Some(vec![probs]),
+        };
+        c.analyse_with(s[0], vec![text.to_string()], scored, s, Some("en"))
+            .topics
+            .iter()
+            .map(|h| (tax.topics[h.topic].id.clone(), h.confidence))
+            .collect::<Vec<_>>()
+    };
+    for text in [
+        "the bill was incorrect",
+        "app crashes sadly",
+        "lovely weather",
+    ] {
+        let sure: Vec<(String, f32)> = hits(&calibrated, text, None)
+            .into_iter()
+            .filter(|(_, p)| *p >= SURE_CALIBRATION)
+            .collect();
+        // The branch finds nothing: the sure calibrated topics alone.
+        assert_eq!(hits(&tuned, text, None), sure, "{text}");
+        assert!(hits(&alone, text, None).is_empty(), "{text}");
+        // The branch finds `wait`: it, and the sure calibrated topics.
+        let mut both = vec![("wait".to_string(), 1.0)];
+        both.extend(sure.iter().filter(|(t, _)| t != "wait").cloned());
+        both.sort_by_key(|(t, _)| tax.topics.iter().position(|x| &x.id == t));
+        assert_eq!(hits(&tuned, text, Some(wait)), both, "{text}");
+        assert_eq!(hits(&alone, text, Some(wait)), [("wait".to_string(), 1.0)]);
+    }
+    // Planted comments are sure: the test is not empty.
+    assert_eq!(
+        hits(&tuned, "the bill was incorrect", None)
+            .iter()
+            .map(|(t, _)| t.as_str())
+            .collect::<Vec<_>>(),
+        ["billing"]
+    );
+}
+
 #[test]
 fn the_shipped_calibration_fits_the_shipped_taxonomy_model_and_examples() {
     let head = SentimentHead::default_head();

@@ -1046,27 +1046,32 @@ impl Models {
             .set_tuned_topics(model, threshold_override)
             .code(ExitCode::Usage)?;
         let t = &mut self.topics_info;
-        t.rule = format!("fine-tuned top {} layers", model.settings.layers);
-        t.calibration = CalibrationOrigin::None {
-            reason: if attached.shipped {
-                format!(
-                    "replaced by the topic model shipped for this taxonomy and model ({}, weights sha256 {}); `--topic-model none` uses the calibration",
-                    attached.dir.display(),
-                    model.weights_sha256
-                )
-            } else {
-                format!(
-                    "replaced by --topic-model (weights sha256 {})",
-                    model.weights_sha256
-                )
-            },
-        };
-        t.topic_model = Some(crate::output::manifest::TopicModelInfo::new(
+        let backup = !matches!(t.calibration, CalibrationOrigin::None { .. });
+        let mut info = crate::output::manifest::TopicModelInfo::new(
             if attached.shipped { "shipped" } else { "file" },
             attached.dir.display().to_string(),
             model,
-        ));
-        t.provenance = None;
+        );
+        if backup {
+            // The calibration stays, as the branch's backup: its origin and
+            // provenance stay in the manifest.
+            t.rule = format!(
+                "fine-tuned top {} layers; the calibration adds topics it is at least {} sure of",
+                model.settings.layers,
+                crate::classify::SURE_CALIBRATION
+            );
+            info.calibration_backup_at = Some(crate::classify::SURE_CALIBRATION);
+        } else {
+            t.rule = format!("fine-tuned top {} layers", model.settings.layers);
+            t.calibration = CalibrationOrigin::None {
+                reason: format!(
+                    "replaced by --topic-model (weights sha256 {})",
+                    model.weights_sha256
+                ),
+            };
+            t.provenance = None;
+        }
+        t.topic_model = Some(info);
         t.thresholds = Some(
             taxonomy
                 .topics

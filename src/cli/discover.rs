@@ -86,23 +86,16 @@ pub fn run(args: Args) -> Result<ExitCode> {
         &tax,
     )?;
     let embedder = loaded.embedder()?;
-    let mut cls = loaded.classifier(&*embedder, &tax, tuned.as_ref())?;
-    if tuned.is_none() {
-        let (cal, origin) = calibration::resolve(
-            &tax,
-            &loaded.weights_sha256,
-            args.topic_calibration.as_deref(),
-        )
-        .code(ExitCode::Usage)?;
-        match cal {
-            Some(c) => cls = cls.with_topic_calibration(c, None)?,
-            None => {
-                if let CalibrationOrigin::None { reason } = origin {
-                    eprintln!("warning: {reason}");
-                }
-            }
-        }
+    let (cal, origin) = calibration::resolve(
+        &tax,
+        &loaded.weights_sha256,
+        args.topic_calibration.as_deref(),
+    )
+    .code(ExitCode::Usage)?;
+    if let (None, None, CalibrationOrigin::None { reason }) = (&tuned, &cal, &origin) {
+        eprintln!("warning: {reason}");
     }
+    let cls = loaded.classifier(&*embedder, &tax, cal, tuned.as_ref())?;
     let mut unassigned: Vec<String> = Vec::new();
     let mut comments = 0usize;
     let mut chunk: Vec<String> = Vec::new();

@@ -139,12 +139,15 @@ impl LoadedEncoder {
     }
 
     /// A classifier on `embedder` (this encoder, maybe behind the cache)
-    /// with the sentiment head `analyze` would choose, the default settings
-    /// and, when one is attached, `tuned`'s topics.
+    /// with the sentiment head `analyze` would choose, the default settings,
+    /// and topics as `analyze` decides them: from `tuned`'s branch when one
+    /// is attached (with `calibration` as its backup), else from
+    /// `calibration`, else by the similarity rule.
     pub fn classifier(
         &self,
         embedder: &dyn crate::model::Encoder,
         taxonomy: &crate::classify::Taxonomy,
+        calibration: Option<crate::classify::TopicCalibration>,
         tuned: Option<&crate::app::analyze::AttachedTopicModel>,
     ) -> Result<crate::classify::Classifier> {
         use crate::classify::{head, Classifier, ClassifierSettings, SentimentModel};
@@ -155,6 +158,9 @@ impl LoadedEncoder {
             taxonomy,
             ClassifierSettings::default(),
         )?;
+        if let Some(c) = calibration {
+            cls = cls.with_topic_calibration(c, None)?;
+        }
         if let Some(m) = tuned {
             cls.set_tuned_topics(&m.meta, None)?;
         }

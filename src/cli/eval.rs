@@ -604,7 +604,7 @@ fn eval_topics(a: TopicsArgs) -> Result<ExitCode> {
     let choice = TopicModelChoice::from_flag(a.topic_model.as_deref());
     if let Some(m) = loaded.attach_topic_model(&choice, a.topic_calibration.is_some(), &tax)? {
         let embedder = loaded.embedder()?;
-        let cls = loaded.classifier(&*embedder, &tax, Some(&m))?;
+        let cls = loaded.classifier(&*embedder, &tax, cal.clone(), Some(&m))?;
         let predicted: Vec<Vec<bool>> = analyse_texts(&r.texts, &*embedder, &cls)?
             .into_iter()
             .map(|a| {

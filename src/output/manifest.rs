@@ -105,6 +105,9 @@ pub struct TopicModelInfo {
     pub example_rows: usize,
     /// Out-of-fold micro precision, recall and F1 on the labelled comments.
     pub held_out_micro: Option<[f64; 3]>,
+    /// The calibrated probability at which the calibration (`calibration`)
+    /// adds a topic the branch missed; null without a calibration.
+    pub calibration_backup_at: Option<f32>,
 }
 
 impl TopicModelInfo {
@@ -126,6 +129,7 @@ impl TopicModelInfo {
                 .held_out
                 .as_ref()
                 .map(|h| [h.micro_precision, h.micro_recall, h.micro_f1]),
+            calibration_backup_at: None,
         }
     }
 }
