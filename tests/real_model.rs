@@ -409,6 +409,8 @@ fn a_customer_run_takes_topics_from_the_shipped_topic_model() {
     // The shipped calibration stays as the branch's backup where it is sure.
     assert_eq!(t["calibration"]["kind"], "shipped", "{t}");
     assert_eq!(tm["calibration_backup_at"], 0.9, "{t}");
+    let note = m["settings"]["topic_threshold_note"].as_str().unwrap();
+    assert!(note.starts_with("the topic model's threshold"), "{note}");
     assert_eq!(
         tm["folder"],
         "models/topic-model/contact-center-multilingual-e5-small"

@@ -130,8 +130,8 @@ pub struct TopicsArgs {
     /// The per-topic thresholds maximise F-β on held-out probabilities: 1 weighs precision and recall alike, below 1 favours precision (0.5: precision counts twice)
     #[arg(long, value_parser = number_in(0.1, 10.0))]
     pub beta: Option<f64>,
-    /// Fine-tune the encoder's top K layers and a topic head instead of fitting a calibration (see above); `--fine-tune` alone: K = 4 (benches/FINETUNE.md: on the blind dev set K = 4 gave the best F1 at its threshold, K = 8 adds twice the time per text)
-    #[arg(long, value_name = "K", num_args = 0..=1, default_missing_value = "4", value_parser = count_in(1, 48))]
+    /// Fine-tune the encoder's top K layers and a topic head instead of fitting a calibration (see above); `--fine-tune` alone: K = 2, as the shipped topic model (benches/FINETUNE.md: on the blind dev sets K = 2 was more precise than K = 4 on all four, F1 within 0.05, at half the extra time per text)
+    #[arg(long, value_name = "K", num_args = 0..=1, default_missing_value = "2", value_parser = count_in(1, 48))]
     pub fine_tune: Option<usize>,
     /// With --fine-tune: passes over the training rows.
     #[arg(long, default_value_t = 6, value_parser = count_in(1, 1000))]

@@ -483,6 +483,22 @@ impl RunSettings {
     /// [`RunSettings::topic_threshold_applies`] and its note, for a run whose
     /// topics were decided by `topics`.
     pub fn topic_threshold(topics: &TopicsInfo) -> (bool, String) {
+        if let Some(m) = &topics.topic_model {
+            let backup = match m.calibration_backup_at {
+                Some(p) => format!(", and the calibration where it was at least {p} sure"),
+                None => String::new(),
+            };
+            return match topics.threshold_override {
+                Some(_) => (
+                    true,
+                    format!("--topic-threshold replaced the topic model's threshold (topics.topic_model.threshold){backup}"),
+                ),
+                None => (
+                    false,
+                    format!("the topic model's threshold (topics.topic_model.threshold) decided{backup}; thresholds.topic_threshold was not used"),
+                ),
+            };
+        }
         match (topics.thresholds.is_some(), topics.threshold_override) {
             (false, _) => (
                 true,
