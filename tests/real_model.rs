@@ -442,3 +442,23 @@ fn a_customer_run_takes_topics_from_the_shipped_topic_model() {
     .collect();
     assert_eq!(got, want);
 }
+
+/// `verbatim models info` names the installed model and what ships for it:
+/// the topic model, with its checksum, applying to the installed weights.
+#[test]
+fn models_info_names_the_shipped_topic_model() {
+    load(Precision::Auto);
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_verbatim"))
+        .args(["models", "info"])
+        .output()
+        .expect("run verbatim");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let out = String::from_utf8_lossy(&o.stdout);
+    let meta = verbatim::classify::finetune::shipped_meta().unwrap();
+    assert!(out.contains("# installed at "), "{out}");
+    assert!(
+        out.contains(&format!("weights sha256 {}", meta.weights_sha256)),
+        "{out}"
+    );
+    assert!(!out.contains("it will not apply"), "{out}");
+}

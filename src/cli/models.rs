@@ -82,6 +82,24 @@ pub fn run(args: Args) -> Result<ExitCode> {
                     dir.display()
                 ),
             }
+            // What ships for this model, compiled in.
+            let t = crate::classify::finetune::shipped_meta()?;
+            println!(
+                "# shipped for it: the topic model {} for taxonomy `{}` {} (top {} layers, weights sha256 {}, {} bytes; trained on {} labelled comments and {} examples); `analyze --topic-model none` leaves it out",
+                crate::classify::finetune::SHIPPED_DIR,
+                t.taxonomy.name,
+                t.taxonomy.version,
+                t.settings.layers,
+                t.weights_sha256,
+                t.weights_bytes,
+                t.labelled_rows,
+                t.example_rows
+            );
+            if info.files.get("model.safetensors").map(String::as_str)
+                != Some(t.model_sha256.as_str())
+            {
+                println!("#   (trained for weights sha256 {}, not the installed ones: it will not apply)", t.model_sha256);
+            }
         }
     }
     Ok(ExitCode::Success)
