@@ -254,6 +254,26 @@ fn train_topics_fine_tune_writes_a_folder_that_analyze_uses() {
         ],
     );
     assert!(o.status.success(), "{}", text(&o));
+    // The branch decides: no warning that the similarity rule would.
+    let o = w
+        .verbatim()
+        .arg("analyze")
+        .arg(&input)
+        .args([
+            "--out",
+            &s(&w.path("out-loud")),
+            "--model",
+            &s(&w.path("model")),
+        ])
+        .args(["--taxonomy", &s(&tax), "--topic-model", &s(&out)])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        !String::from_utf8_lossy(&o.stderr).contains("similarity rule"),
+        "{}",
+        text(&o)
+    );
     let mut enc = encoder(&w.path("model"));
     m.attach(&mut enc).unwrap();
     let comments = [

@@ -817,6 +817,49 @@ fn without_a_calibration_analyze_warns_and_records_the_similarity_rule() {
     assert_eq!(m["thresholds"]["topic_keyword_gap"], 0.0);
 }
 
+/// An edited copy of the default taxonomy: the warning that no calibration
+/// applies (on the tiny model: none does), and a note that the shipped topic
+/// model does not apply either, with the command that retrains it.
+#[test]
+fn an_edited_default_taxonomy_says_how_to_retrain_the_topic_model() {
+    let w = Work::new();
+    let input = w.write("export.csv", EXPORT);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("models/taxonomy/contact-center.toml");
+    let edited = std::fs::read_to_string(path).unwrap() + "\n# a local edit\n";
+    let tax = w.write("contact-center.toml", &edited);
+    let out = w.path("out").display().to_string();
+    let o = w.run(&[
+        "analyze",
+        &input.display().to_string(),
+        "--out",
+        &out,
+        "--taxonomy",
+        &tax.display().to_string(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    for part in [
+        "warning: no topic calibration for the taxonomy `contact-center`",
+        "note: the topic model shipped for the taxonomy `contact-center`",
+        "--fine-tune 2",
+    ] {
+        assert!(stderr.contains(part), "{part}: {stderr}");
+    }
+    // With `--topic-model none` the user chose the calibration: no note.
+    let o = w.run(&[
+        "analyze",
+        &input.display().to_string(),
+        "--out",
+        &w.path("out2").display().to_string(),
+        "--taxonomy",
+        &tax.display().to_string(),
+        "--topic-model",
+        "none",
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(!String::from_utf8_lossy(&o.stderr).contains("note: the topic model"));
+}
+
 #[test]
 fn a_bad_calibration_file_is_a_usage_error_naming_the_file() {
     let w = Work::new();

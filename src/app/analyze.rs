@@ -386,7 +386,8 @@ impl Loaded {
         embedder: &dyn Encoder,
         taxonomy: &Taxonomy,
     ) -> Result<(Models, parts::AnalysisKey)> {
-        let mut models = Models::build(cfg, embedder, &self.weights_sha256, taxonomy)?;
+        let tuned = self.topic_model.is_some();
+        let mut models = Models::build(cfg, embedder, &self.weights_sha256, taxonomy, tuned)?;
         if let Some(m) = &self.topic_model {
             models.use_topic_model(m, cfg.topic_threshold, taxonomy)?;
         }
@@ -940,6 +941,7 @@ impl Models {
         embedder: &dyn Encoder,
         weights_sha256: &str,
         taxonomy: &Taxonomy,
+        tuned: bool,
     ) -> Result<Models> {
         let mut settings = ClassifierSettings::default();
         if let Some(t) = cfg.topic_threshold {
@@ -949,9 +951,12 @@ impl Models {
         let (calibration, origin) =
             calibration::resolve(taxonomy, weights_sha256, cfg.topic_calibration.as_deref())
                 .code(ExitCode::Usage)?;
+        // Without a calibration the similarity rule decides, unless a
+        // fine-tuned topic model (`tuned`) does.
         if let CalibrationOrigin::None { reason } = &origin {
-            if !cfg.quiet {
+            if !cfg.quiet && !tuned {
                 eprintln!("warning: {reason}");
+                edited_taxonomy_note(cfg, taxonomy);
             }
         }
         let topics_info =
@@ -972,6 +977,25 @@ impl Models {
             topics_info,
             precomputed: None,
         })
+    }
+}
+
+/// For an edited copy of the taxonomy the topic model was shipped for: that
+/// it does not apply either, and how to retrain it.
+fn edited_taxonomy_note(cfg: &AnalyzeConfig, taxonomy: &Taxonomy) {
+    let Ok(meta) = crate::classify::finetune::shipped_meta() else {
+        return;
+    };
+    if cfg.topic_model == TopicModelChoice::Default
+        && taxonomy.name == meta.taxonomy.name
+        && taxonomy.sha256 != meta.taxonomy.sha256
+    {
+        eprintln!(
+            "note: the topic model shipped for the taxonomy `{}` {} does not fit this file either; \
+             retrain it for the edited file: `verbatim train topics --taxonomy TAXONOMY --fine-tune 2 \
+             --out DIR` (about 15 minutes on two cores) and pass --topic-model DIR",
+            meta.taxonomy.name, meta.taxonomy.version
+        );
     }
 }
 
