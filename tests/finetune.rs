@@ -135,7 +135,7 @@ fn training_lowers_the_loss_and_the_saved_branch_gives_the_same_probabilities() 
         assert!(x.equal(&b[name]), "{name} differs between two seeded runs");
     }
 
-    // The branch as saved (float16 layers), attached in memory, then read
+    // The branch as saved (int8 matrices, float16 vectors), attached in memory, then read
     // back from the file into another encoder: the same probabilities.
     let saved = tuned::round_as_saved(&a);
     let file = w.path("branch.safetensors");

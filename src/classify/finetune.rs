@@ -14,7 +14,8 @@
 //! Then the branch is trained once more on everything and saved.
 //!
 //! A topic model is a folder: `topics.safetensors` (the tuned layers in
-//! float16, the head in float32) and `topic-model.json` (this module's
+//! int8 weight matrices with a scale per row and float16 vectors, the head in
+//! float32) and `topic-model.json` (this module's
 //! [`TopicModelFile`]: taxonomy and encoder checksums, training files, the
 //! settings, the threshold and the held-out scores). It belongs to one
 //! taxonomy file and one encoder, like a calibration.

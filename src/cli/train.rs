@@ -70,7 +70,7 @@ pub enum Task {
     /// F0.5 on out-of-fold predictions of the labelled comments (--folds,
     /// default 3 here; each fold is a training run; --folds 0: no
     /// cross-validation, threshold 0.5). --out is then a folder:
-    /// topics.safetensors (the K layers in float16, the head) and
+    /// topics.safetensors (the K layers, weight matrices in int8, the head) and
     /// topic-model.json (taxonomy and encoder checksums, training files,
     /// settings, threshold, held-out scores). `verbatim analyze --topic-model
     /// DIR` uses it, sharing the frozen layers with the encoder's own pass.
