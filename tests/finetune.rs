@@ -370,3 +370,131 @@ fn train_topics_fine_tune_writes_a_folder_that_analyze_uses() {
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(text(&o).contains("--fine-tune"), "{}", text(&o));
 }
+
+/// Whether a topic model is gated by the taxonomy's `must` keywords: as
+/// given, or chosen on the held-out comments; recorded in `topic-model.json`
+/// and the manifest, and applied by `analyze`.
+#[test]
+fn must_gates_are_chosen_recorded_and_applied() {
+    let w = Work::new();
+    // `billing` needs "invoice": "rechnung falsch", a labelled positive,
+    // lacks it.
+    let must = TAXONOMY.replace(
+        "examples.en = [\"invoice wrong\", \"rechnung falsch\", \"factuur\"]",
+        "examples.en = [\"invoice wrong\", \"rechnung falsch\", \"factuur\"]\n\
+         keywords.en.must = [\"invoice\"]\nkeywords.de.must = [\"invoice\"]\n\
+         keywords.nl.must = [\"invoice\"]\nkeywords.fr.must = [\"invoice\"]\n\
+         keywords.es.must = [\"invoice\"]",
+    );
+    assert_ne!(must, TAXONOMY);
+    let tax = w.write("must.toml", &must);
+    let data = w.write("labelled.csv", labelled());
+    let s = |p: &Path| p.display().to_string();
+    let train = |gates: &str| {
+        let out = w.path(&format!("tm-{gates}"));
+        let o = w.run(&[
+            "train",
+            "topics",
+            "--fine-tune",
+            "1",
+            "--taxonomy",
+            &s(&tax),
+            "--data",
+            &s(&data),
+            "--out",
+            &s(&out),
+            "--folds",
+            "2",
+            "--epochs",
+            "4",
+            "--lr",
+            "1e-3",
+            "--threads",
+            "1",
+            "--must-gates",
+            gates,
+        ]);
+        assert!(o.status.success(), "{}", text(&o));
+        TopicModelDir::load(&out).unwrap().meta
+    };
+    let (on, off, auto) = (train("on"), train("off"), train("auto"));
+    assert!(on.must_gates && !off.must_gates);
+    assert!(
+        on.must_gates_rule.starts_with("as given (--must-gates)"),
+        "{}",
+        on.must_gates_rule
+    );
+    // Seeded: the three runs trained the same weights.
+    assert_eq!(on.weights_sha256, off.weights_sha256);
+    assert_eq!(on.weights_sha256, auto.weights_sha256);
+    // auto takes the gates only where they scored better held out.
+    // "…: out-of-fold micro F0.5 0.533 with the gates, 0.395 without"
+    let (_, tail) = auto.must_gates_rule.split_once("F0.5 ").unwrap();
+    let figures: Vec<f64> = tail
+        .split([' ', ','])
+        .filter_map(|x| x.parse().ok())
+        .collect();
+    assert_eq!(figures.len(), 2, "{}", auto.must_gates_rule);
+    assert!(auto
+        .must_gates_rule
+        .starts_with("the better on held-out comments"));
+    assert_eq!(
+        auto.must_gates,
+        figures[0] > figures[1],
+        "{}",
+        auto.must_gates_rule
+    );
+
+    // Every topic a comment is allowed, at threshold 0: the gated model
+    // never gives "rechnung falsch" billing, the ungated one does.
+    let input = w.write(
+        "export.csv",
+        "id,score,comment\n1,2,rechnung falsch\n2,3,the invoice was wrong\n",
+    );
+    let billing = |gates: &str| -> Vec<String> {
+        let out = format!("out-{gates}");
+        let o = w.analyze(
+            &input,
+            &out,
+            &[
+                "--taxonomy",
+                &s(&tax),
+                "--topic-model",
+                &s(&w.path(&format!("tm-{gates}"))),
+                "--topic-threshold",
+                "0",
+            ],
+        );
+        assert!(o.status.success(), "{}", text(&o));
+        let m = w.manifest(&out);
+        assert_eq!(
+            m["topics"]["topic_model"]["must_gates"],
+            gates == "on",
+            "{m}"
+        );
+        let mut r =
+            csv::Reader::from_path(w.path(&format!("{out}/bridge_response_topic.csv"))).unwrap();
+        let mut ids: Vec<String> = r
+            .records()
+            .map(|x| x.unwrap())
+            .filter(|x| &x[2] == "billing")
+            .map(|x| x[0].to_string())
+            .collect();
+        ids.sort();
+        ids
+    };
+    assert_eq!(billing("on"), ["2"]);
+    assert_eq!(billing("off"), ["1", "2"]);
+}
+
+#[test]
+fn default_epochs_give_small_label_sets_enough_steps() {
+    // The shipped model's 1,452 comments and 829 examples: 6, as trained.
+    assert_eq!(finetune::default_epochs(2281, 32), 6);
+    // 500 labelled comments and a small taxonomy's 34 examples: 400 steps.
+    assert_eq!(finetune::default_epochs(534, 32), 24);
+    assert!(finetune::default_epochs(534, 32) * 534 >= finetune::MIN_STEPS * 32);
+    assert_eq!(finetune::default_epochs(20_000, 32), 6);
+    assert_eq!(finetune::default_epochs(40, 32), 40);
+    assert_eq!(finetune::default_epochs(0, 32), 40);
+}

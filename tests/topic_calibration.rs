@@ -333,7 +333,7 @@ fn the_shipped_calibration_fits_the_shipped_taxonomy_model_and_examples() {
 fn the_shipped_topic_model_fits_the_shipped_taxonomy_model_and_training_files() {
     use verbatim::classify::finetune::{shipped_meta, TopicModelDir, SHIPPED_DIR};
     let retrain = format!(
-        "retrain it: `verbatim train topics --fine-tune 2 --epochs 6 --folds 3 --out {SHIPPED_DIR}` \
+        "retrain it: `verbatim train topics --fine-tune 2 --epochs 6 --folds 3 --must-gates on --out {SHIPPED_DIR}` \
          (about 15 minutes on 2 cores), then rebuild"
     );
     let meta = shipped_meta().unwrap();
@@ -937,4 +937,196 @@ fn labels_that_are_not_topic_ids_name_the_file_line_and_column() {
         .unwrap_err()
         .to_string();
     assert!(e.contains("no column `text`"), "{e}");
+}
+
+/// An export of 30 distinct comments in the tiny vocabulary, one duplicate
+/// (other case and spacing) and two placeholders.
+fn suggest_export() -> String {
+    let texts = [
+        "invoice wrong",
+        "rechnung falsch",
+        "factuur",
+        "invoice too high",
+        "the invoice was wrong",
+        "waited on hold",
+        "wartezeit lang",
+        "wachten",
+        "on hold an hour",
+        "waited an hour",
+        "friendly agent",
+        "rude agent",
+        "mitarbeiter freundlich",
+        "medewerker vriendelijk",
+        "the agent was rude",
+        "great service",
+        "ok",
+        "bad",
+        "great",
+        "service ok",
+    ];
+    let mut s = String::from("response_id,comment\n");
+    let mut id = 0;
+    for (i, t) in texts.iter().enumerate() {
+        id += 1;
+        s.push_str(&format!("r{id},{t}\n"));
+        if i < 10 {
+            id += 1;
+            s.push_str(&format!("r{id},{t} again\n"));
+        }
+    }
+    s.push_str("r98,  INVOICE   wrong \nr99,n/a\nr100,-\n");
+    s
+}
+
+#[test]
+fn train_suggest_writes_a_blind_file_to_label_that_train_topics_reads_back() {
+    let w = Work::new();
+    let tax = w.write("tiny.toml", TINY_TAXONOMY);
+    let export = w.write("export.csv", suggest_export());
+    let s = |p: &Path| p.display().to_string();
+    let suggest = |out: &Path, n: usize, extra: &[&str]| {
+        let mut args = vec![
+            "train".to_string(),
+            "suggest".into(),
+            s(&export),
+            "--taxonomy".into(),
+            s(&tax),
+            "--n".into(),
+            n.to_string(),
+            "--out".into(),
+            s(out),
+        ];
+        args.extend(extra.iter().map(|a| a.to_string()));
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        w.run(&args)
+    };
+    let first = w.path("to-label.csv");
+    let o = suggest(&first, 8, &[]);
+    assert!(o.status.success(), "{}", text(&o));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    // 30 distinct comments: the duplicate and the placeholders are not.
+    assert!(
+        stdout.contains("8 of 30 distinct comments to label (6 near a topic's boundary under the similarity rule, 2 at random)"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("--data") && stdout.contains("train topics"),
+        "{stdout}"
+    );
+    let read = |p: &Path| -> Vec<(String, String, String)> {
+        let mut r = csv::Reader::from_path(p).unwrap();
+        assert_eq!(
+            r.headers().unwrap().iter().collect::<Vec<_>>(),
+            ["id", "text", "topics"]
+        );
+        r.records()
+            .map(|x| {
+                let x = x.unwrap();
+                (x[0].to_string(), x[1].to_string(), x[2].to_string())
+            })
+            .collect()
+    };
+    let picked = read(&first);
+    assert_eq!(picked.len(), 8);
+    let export_rows: Vec<(String, String)> = suggest_export()
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let (id, t) = l.split_once(',').unwrap();
+            (id.to_string(), t.trim().to_string())
+        })
+        .collect();
+    let mut texts = std::collections::BTreeSet::new();
+    for (id, t, topics) in &picked {
+        assert_eq!(topics, "?", "blind: no proposed topic");
+        assert!(export_rows.contains(&(id.clone(), t.clone())), "{id} {t}");
+        assert!(texts.insert(t.to_lowercase()), "twice: {t}");
+        assert!(t != "n/a" && t != "-");
+    }
+
+    // The same seed picks the same file; an existing file is not overwritten.
+    let again = w.path("again.csv");
+    assert!(suggest(&again, 8, &[]).status.success());
+    assert_eq!(
+        std::fs::read(&again).unwrap(),
+        std::fs::read(&first).unwrap()
+    );
+    let before = std::fs::read(&first).unwrap();
+    let o = suggest(&first, 8, &["--seed", "7"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("not overwritten"),
+        "{}",
+        text(&o)
+    );
+    assert_eq!(std::fs::read(&first).unwrap(), before);
+
+    // A next round skips what the first file holds.
+    let second = w.path("second.csv");
+    let o = suggest(&second, 100, &["--exclude", &s(&first)]);
+    assert!(o.status.success(), "{}", text(&o));
+    let rest = read(&second);
+    assert_eq!(rest.len(), 22);
+    for (_, t, _) in &rest {
+        assert!(!texts.contains(&t.to_lowercase()), "picked again: {t}");
+    }
+
+    // Nothing labelled yet: train topics says so.
+    let cal = w.path("cal.json");
+    let train = |data: &[&Path]| {
+        let mut args = vec![
+            "train".to_string(),
+            "topics".into(),
+            "--taxonomy".into(),
+            s(&tax),
+            "--out".into(),
+            s(&cal),
+            "--folds".into(),
+            "3".into(),
+        ];
+        for d in data {
+            args.push("--data".into());
+            args.push(s(d));
+        }
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        w.run(&args)
+    };
+    let o = train(&[&first]);
+    assert!(!o.status.success());
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("no row is labelled yet"),
+        "{}",
+        text(&o)
+    );
+
+    // Half labelled (`none` where no topic fits), half left `?`: the
+    // labelled rows count, the others are left out and counted.
+    let mut labelled = String::from("id,text,topics\n");
+    for (i, (id, t, _)) in picked.iter().enumerate() {
+        let label = if i % 2 == 1 {
+            "?"
+        } else if t.contains("invoice") || t.contains("rechnung") || t.contains("factuur") {
+            "billing"
+        } else if t.contains("hold") || t.contains("wa") {
+            "wait"
+        } else if t.contains("agent") || t.contains("mitarbeiter") || t.contains("medewerker") {
+            "agent"
+        } else {
+            "none"
+        };
+        labelled.push_str(&format!("{id},\"{t}\",{label}\n"));
+    }
+    std::fs::write(&first, labelled).unwrap();
+    let data = w.write("labelled.csv", tiny_labelled());
+    let o = train(&[&data, &first]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stderr)
+            .contains("4 rows still say `?` in column `topics` (not labelled yet): left out, 52 labelled rows used"),
+        "{}",
+        text(&o)
+    );
+    let c = TopicCalibration::load(&cal).unwrap();
+    assert_eq!(c.provenance.rows, 52);
+    assert_eq!(c.provenance.training[1].rows, 4);
 }

@@ -133,8 +133,10 @@ pub struct TopicLabelled {
 }
 
 /// Reads labelled comments from CSV text with a header: a text column and a
-/// column of topic ids joined by `sep` (empty or `none`: no topic). Errors
-/// name the file, line and column.
+/// column of topic ids joined by `sep` (empty or `none`: no topic). A row
+/// whose label cell is [`NOT_LABELLED`] is left out (a file of `verbatim
+/// train suggest` not labelled to the end). Errors name the file, line and
+/// column.
 pub fn read_topic_csv(
     text: &str,
     file: &str,
@@ -143,11 +145,38 @@ pub fn read_topic_csv(
     label_column: &str,
     sep: &str,
 ) -> Result<Vec<TopicLabelled>> {
+    Ok(read_topic_rows(text, file, taxonomy, text_column, label_column, sep)?.rows)
+}
+
+/// The label cell of a row still to be labelled: `verbatim train suggest`
+/// writes it, and a person replaces it with the row's topic ids or `none`.
+pub const NOT_LABELLED: &str = "?";
+
+/// The rows of a labelled CSV, and how many still say [`NOT_LABELLED`].
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct TopicRows {
+    pub rows: Vec<TopicLabelled>,
+    pub not_labelled: usize,
+}
+
+/// [`read_topic_csv`], counting the rows left out as not labelled yet.
+pub fn read_topic_rows(
+    text: &str,
+    file: &str,
+    taxonomy: &Taxonomy,
+    text_column: &str,
+    label_column: &str,
+    sep: &str,
+) -> Result<TopicRows> {
     ensure!(!sep.is_empty(), "--label-sep must not be empty");
     let spec = LabelledSpec::csv(text_column, label_column);
-    let mut out = Vec::new();
+    let mut out = TopicRows::default();
     for row in read_labelled(text.as_bytes(), file, &spec)?.rows {
         let line = row.line;
+        if row.label.trim() == NOT_LABELLED {
+            out.not_labelled += 1;
+            continue;
+        }
         let t = row.text.trim();
         if t.is_empty() {
             bail!("{file}:{line}: column `{text_column}` is empty");
@@ -167,7 +196,7 @@ pub fn read_topic_csv(
             })?;
             topics.insert(i);
         }
-        out.push(TopicLabelled {
+        out.rows.push(TopicLabelled {
             text: t.to_string(),
             topics: topics.into_iter().collect(),
         });

@@ -26,6 +26,7 @@ pub mod keywords;
 pub mod metrics;
 pub mod precomputed;
 pub mod sentiment_model;
+pub mod suggest;
 pub mod taxonomy;
 pub mod topics;
 
@@ -493,6 +494,7 @@ impl Classifier {
             threshold_override,
             backup,
         };
+        self.topics.set_must_gates(model.must_gates);
         Ok(())
     }
 

@@ -174,6 +174,12 @@ pub struct TopicModel {
     /// Per topic, its `must` / `exclude` keyword rules.
     keywords: Vec<KeywordFilter>,
     lexicons: Vec<Lexicon>,
+    /// Whether a topic's `must` keywords gate it (its `exclude` keywords
+    /// always do): under the similarity rule and a calibration, whose
+    /// features cannot tell a topic's own wording from a neighbour's; not
+    /// under a fine-tuned topic model, which learned the topic from labelled
+    /// comments, those without the words included.
+    must_gates: bool,
 }
 
 impl TopicModel {
@@ -227,7 +233,13 @@ impl TopicModel {
             dim,
             keywords: taxonomy.topics.iter().map(|t| t.keyword_filter()).collect(),
             lexicons: lexicons(taxonomy),
+            must_gates: true,
         })
+    }
+
+    /// Sets whether the topics' `must` keywords gate them (see the field).
+    pub fn set_must_gates(&mut self, on: bool) {
+        self.must_gates = on;
     }
 
     /// Number of topics.
@@ -361,7 +373,12 @@ impl TopicModel {
             let verdict = generic >= top + GENERIC_MARGIN;
             for (ti, (sim, rules)) in sims.iter_mut().zip(&self.keywords).enumerate() {
                 let generic_verdict = verdict && !self.lexicons[ti].must_hit(&clause_words);
-                if generic_verdict || !rules.allows(&comment_words, &clause_words, language) {
+                let allowed = if self.must_gates {
+                    rules.allows(&comment_words, &clause_words, language)
+                } else {
+                    rules.exclude_allows(&clause_words)
+                };
+                if generic_verdict || !allowed {
                     *sim = f32::NEG_INFINITY;
                 }
             }

@@ -53,7 +53,7 @@ pub fn number_in(lo: f64, hi: f64) -> impl Fn(&str) -> Result<f64, String> + Clo
 
 /// A parser for one of a domain enum's values, listed with their help in
 /// `--help`: the enum itself knows nothing of clap.
-fn one_of<T: Copy + Send + Sync + 'static>(
+pub(crate) fn one_of<T: Copy + Send + Sync + 'static>(
     all: &'static [T],
     name: fn(T) -> &'static str,
     help: &'static [&'static str],

@@ -35,7 +35,7 @@ pub enum Command {
     Eval(eval::Args),
     // The help text is the doc comment of `discover::Args`.
     Discover(Box<discover::Args>),
-    /// Fit a sentiment head or a topic calibration on labelled comments.
+    /// Fit a sentiment head or a topic calibration on labelled comments, or pick comments to label.
     #[command(subcommand_required = true)]
     Train(train::Args),
     /// Check topic taxonomy files.

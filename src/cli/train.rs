@@ -1,13 +1,13 @@
 //! `verbatim train`: fit a sentiment head or a topic calibration on labelled
-//! comments.
+//! comments, or pick the comments of an export to label (`suggest`).
 
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 
-use super::encoder_args::{count_in, number_in, EncoderArgs};
+use super::encoder_args::{count_in, number_in, one_of, EncoderArgs};
 use crate::classify::calibration::{self, FitSettings, TopicCalibration};
-use crate::classify::finetune;
+use crate::classify::finetune::{self, MustGates};
 use crate::classify::head::{self, read_labelled_csv, TrainInput, TrainingSource};
 use crate::classify::topics::TopicModel;
 use crate::classify::{ClassifierSettings, Polarity, Taxonomy};
@@ -79,6 +79,28 @@ pub enum Task {
     /// Example: verbatim train topics --taxonomy my-topics.toml --data labelled.csv --out my-calibration.json
     /// Example: verbatim train topics --fine-tune --out my-topic-model
     Topics(TopicsArgs),
+    /// Pick the comments of an export whose topic labels would teach a calibration most, into a CSV to label.
+    ///
+    /// Reads the export as `analyze` does (no score needed), scores every
+    /// comment with the current topic rule (the --topic-calibration, the one
+    /// shipped for the taxonomy, or else the similarity rule) and writes
+    /// --n comments to label: three quarters near the topics' decision
+    /// boundaries (per topic, the comments ranked just above and below the
+    /// last one the rule assigns; topics take turns, so rare topics get
+    /// their share) and a quarter at random. Comments are deduplicated;
+    /// placeholders ("n/a") and the texts of --exclude files are skipped.
+    ///
+    /// The CSV has the columns id, text and topics; every `topics` cell says
+    /// `?`. Replace it with the comment's topic ids joined by `|`, or `none`;
+    /// rows still saying `?` are left out by `train topics`, so labelling may
+    /// stop anywhere. Then fit with `verbatim train topics --taxonomy FILE
+    /// --data FILE --out calibration.json`, and for a next round run
+    /// suggest again with --topic-calibration calibration.json --exclude
+    /// FILE. The file is blind: it shows no topic the model proposed.
+    /// An existing --out file is never overwritten (labels are work).
+    ///
+    /// Example: verbatim train suggest export.csv --taxonomy my-topics.toml --n 200 --out to-label.csv
+    Suggest(SuggestArgs),
 }
 
 /// Arguments of `verbatim train sentiment`.
@@ -133,9 +155,16 @@ pub struct TopicsArgs {
     /// Fine-tune the encoder's top K layers and a topic head instead of fitting a calibration (see above); `--fine-tune` alone: K = 2, as the shipped topic model (benches/FINETUNE.md: on the blind dev sets K = 2 was more precise than K = 4 on all four, F1 within 0.05, at half the extra time per text)
     #[arg(long, value_name = "K", num_args = 0..=1, default_missing_value = "2", value_parser = count_in(1, 48))]
     pub fine_tune: Option<usize>,
-    /// With --fine-tune: passes over the training rows.
-    #[arg(long, default_value_t = 6, value_parser = count_in(1, 1000))]
-    pub epochs: usize,
+    /// With --fine-tune: whether the taxonomy's `must` keywords gate the model's topics at analysis (its `exclude` keywords always do)
+    #[arg(long, default_value = "auto", value_parser = one_of(&MustGates::ALL, MustGates::as_str, &[
+        "gated only where that scores a better micro F0.5 on the out-of-fold predictions of the labelled comments (gated with --folds 0)",
+        "always gated (as the shipped topic model)",
+        "never gated: the model alone decides",
+    ]))]
+    pub must_gates: MustGates,
+    /// With --fine-tune: passes over the training rows [default: enough for 400 steps of 32 rows, 6 to 40: 6 from 2,134 rows (labelled comments and examples) up, 24 for 534]
+    #[arg(long, value_parser = count_in(1, 1000))]
+    pub epochs: Option<usize>,
     /// With --fine-tune: learning rate of the layers (the head's is 40 times it).
     #[arg(long, default_value_t = 5e-5)]
     pub lr: f64,
@@ -146,11 +175,48 @@ pub struct TopicsArgs {
     pub encoder: EncoderArgs,
 }
 
+/// Arguments of `verbatim train suggest`.
+#[derive(clap::Args, Debug)]
+pub struct SuggestArgs {
+    /// Survey export (CSV, TSV or JSON Lines), read as `analyze --no-score` reads it.
+    pub input: PathBuf,
+    /// Column with the comment [default: found by name]
+    #[arg(long)]
+    pub text_column: Option<String>,
+    /// Column with a unique response id [default: found by name, else a hash of the row]
+    #[arg(long)]
+    pub id_column: Option<String>,
+    /// Taxonomy TOML file [default: the built-in contact-center taxonomy]
+    #[arg(long)]
+    pub taxonomy: Option<PathBuf>,
+    /// Topic calibration of an earlier round [default: the one shipped for the taxonomy and model, if any; else the similarity rule]
+    #[arg(long)]
+    pub topic_calibration: Option<PathBuf>,
+    /// Comments to pick, 1 to 100000.
+    #[arg(long, default_value_t = 100, value_parser = count_in(1, 100_000))]
+    pub n: usize,
+    /// Labelled CSV (column `text`) whose comments are not picked again; repeat for several.
+    #[arg(long)]
+    pub exclude: Vec<PathBuf>,
+    /// Score at most this many comments, a seeded random sample of the export's.
+    #[arg(long, default_value_t = 20_000, value_parser = count_in(1, 10_000_000))]
+    pub max_texts: usize,
+    /// Seed of the sample and the draws.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Where to write the CSV to label; must not exist yet.
+    #[arg(long, short)]
+    pub out: PathBuf,
+    #[command(flatten)]
+    pub encoder: EncoderArgs,
+}
+
 /// Runs `verbatim train`.
 pub fn run(args: Args) -> Result<ExitCode> {
     match args.task {
         Task::Topics(a) => train_topics(a),
         Task::Sentiment(a) => train_sentiment(a),
+        Task::Suggest(a) => suggest(a),
     }
 }
 
@@ -182,16 +248,36 @@ fn train_topics(a: TopicsArgs) -> Result<ExitCode> {
         );
         calibration::default_training(&tax)?
     } else {
-        read_training(&a.data, |text, file| {
-            calibration::read_topic_csv(
+        let not_labelled = std::cell::Cell::new(0usize);
+        let read = read_training(&a.data, |text, file| {
+            let r = calibration::read_topic_rows(
                 text,
                 file,
                 &tax,
                 &a.text_column,
                 &a.label_column,
                 &a.label_sep,
-            )
-        })?
+            )?;
+            not_labelled.set(not_labelled.get() + r.not_labelled);
+            Ok(r.rows)
+        })?;
+        let skipped = not_labelled.get();
+        anyhow::ensure!(
+            !read.0.is_empty() || skipped == 0,
+            "no row is labelled yet: all {skipped} rows of --data say `{}` in column `{}`; replace it with the topic ids joined by `{}`, or `none`",
+            calibration::NOT_LABELLED,
+            a.label_column,
+            a.label_sep
+        );
+        if skipped > 0 {
+            eprintln!(
+                "{skipped} rows still say `{}` in column `{}` (not labelled yet): left out, {} labelled rows used",
+                calibration::NOT_LABELLED,
+                a.label_column,
+                read.0.len()
+            );
+        }
+        read
     };
     if let Some(k) = a.fine_tune {
         return fine_tune(&a, k, &tax, rows, sources);
@@ -254,7 +340,10 @@ fn fine_tune(
     let loaded = args.load()?;
     let settings = TrainSettings {
         layers: k,
-        epochs: a.epochs,
+        epochs: a.epochs.unwrap_or_else(|| {
+            let examples: usize = tax.topics.iter().map(|t| t.all_examples().count()).sum();
+            finetune::default_epochs(rows.len() + examples, TrainSettings::default().batch)
+        }),
         lr: a.lr,
         head_lr: a.lr * 40.0,
         seed: a.seed,
@@ -268,6 +357,7 @@ fn fine_tune(
             sources,
             model_sha256: loaded.weights_sha256.clone(),
             folds,
+            must_gates: a.must_gates,
         },
         &settings,
         &a.out,
@@ -406,4 +496,206 @@ fn read_training<R>(
         rows.extend(r);
     }
     Ok((rows, sources))
+}
+
+/// `verbatim train suggest`.
+fn suggest(a: SuggestArgs) -> Result<ExitCode> {
+    use crate::classify::suggest::{choose, Reason, Scored, RANDOM_SHARE};
+    use crate::input::{InputOptions, Mode, Record, ResponseStream};
+    use rand::{Rng, SeedableRng};
+
+    if a.out.exists() {
+        return Err(anyhow::anyhow!(
+            "--out {}: the file exists; it may hold labels, so it is not overwritten: choose another name",
+            a.out.display()
+        ))
+        .code(ExitCode::Usage);
+    }
+    let tax = match &a.taxonomy {
+        Some(p) => Taxonomy::from_file(p).code(ExitCode::Usage)?,
+        None => Taxonomy::default_contact_center(),
+    };
+    let mut skip = std::collections::HashSet::new();
+    for p in &a.exclude {
+        skip.extend(texts_of(p)?.iter().map(|t| dedup_key(t)));
+    }
+    let opts = InputOptions {
+        text_column: a.text_column.clone(),
+        id_column: a.id_column.clone(),
+        mode: Mode::TopicsOnly,
+        ..Default::default()
+    };
+    // A seeded uniform sample of at most --max-texts distinct comments
+    // (reservoir sampling), so a large export costs no more than that.
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(a.seed);
+    let mut seen = std::collections::HashSet::new();
+    let mut sample: Vec<(String, String)> = Vec::new();
+    let (mut distinct, mut excluded) = (0usize, 0usize);
+    for rec in ResponseStream::open(&a.input, &opts)? {
+        let Record::Response(r) = rec? else { continue };
+        if crate::text::non_answer::is_non_answer(&r.comment) {
+            continue;
+        }
+        let key = dedup_key(&r.comment);
+        if skip.contains(&key) {
+            excluded += 1;
+            continue;
+        }
+        if !seen.insert(key) {
+            continue;
+        }
+        distinct += 1;
+        if sample.len() < a.max_texts {
+            sample.push((r.id, r.comment));
+        } else {
+            let j = rng.random_range(0..distinct);
+            if j < a.max_texts {
+                sample[j] = (r.id, r.comment);
+            }
+        }
+    }
+    anyhow::ensure!(
+        !sample.is_empty(),
+        "{}: no comment to suggest ({excluded} already in --exclude files)",
+        a.input.display()
+    );
+    let loaded = a.encoder.load()?;
+    let (cal, origin) =
+        calibration::resolve(&tax, &loaded.weights_sha256, a.topic_calibration.as_deref())
+            .code(ExitCode::Usage)?;
+    let rule = match (&cal, &origin) {
+        (Some(_), _) => "the topic calibration",
+        (None, calibration::CalibrationOrigin::None { reason }) => {
+            eprintln!("warning: {reason}");
+            "the similarity rule"
+        }
+        (None, _) => "the similarity rule",
+    };
+    eprintln!(
+        "scoring {} comments with {} and {rule}",
+        sample.len(),
+        loaded.encoder.name()
+    );
+    let topics = TopicModel::build(&loaded.encoder, &tax)?;
+    let texts: Vec<&str> = sample.iter().map(|(_, t)| t.as_str()).collect();
+    let scored = calibration::score_labelled(
+        &texts,
+        &vec![Vec::new(); texts.len()],
+        &loaded.encoder,
+        &topics,
+        &ClassifierSettings::default(),
+    )?;
+    let comments: Vec<Scored> = scored
+        .rows
+        .iter()
+        .zip(&scored.similarity_rule)
+        .map(|(row, by_rule)| match &cal {
+            Some(cal) => Scored {
+                scores: (0..row.features.len())
+                    .map(|t| row.features[t].map(|f| cal.probability(t, &f)))
+                    .collect(),
+                assigned: cal.assign(row, None),
+            },
+            None => Scored {
+                scores: row.features.iter().map(|f| f.map(|f| f[0])).collect(),
+                assigned: by_rule.clone(),
+            },
+        })
+        .collect();
+    let picks = choose(&comments, a.n, RANDOM_SHARE, a.seed);
+    write_to_label(&a.out, &picks, &sample)?;
+    let random = picks.iter().filter(|p| p.reason == Reason::Random).count();
+    println!(
+        "wrote {}: {} of {} distinct comments to label ({} near a topic's boundary under {rule}, {random} at random){}",
+        a.out.display(),
+        picks.len(),
+        distinct,
+        picks.len() - random,
+        if excluded > 0 {
+            format!("; {excluded} comments of --exclude files skipped")
+        } else {
+            String::new()
+        }
+    );
+    for (t, topic) in tax.topics.iter().enumerate() {
+        let near = picks
+            .iter()
+            .filter(|p| p.reason == Reason::Boundary(t))
+            .count();
+        let now = comments.iter().filter(|c| c.assigned[t]).count();
+        println!(
+            "  {:<24} near its boundary {near:>4}  (assigned now {now})",
+            topic.id
+        );
+    }
+    println!(
+        "label the `topics` column (ids joined by `|`, or `none`; rows left `{}` are skipped), then: verbatim train topics{} --data {} --out calibration.json",
+        calibration::NOT_LABELLED,
+        a.taxonomy
+            .as_deref()
+            .map_or(String::new(), |p| format!(" --taxonomy {}", p.display())),
+        a.out.display()
+    );
+    Ok(ExitCode::Success)
+}
+
+/// The key two comments count as the same by: lower case, spaces collapsed.
+fn dedup_key(text: &str) -> String {
+    text.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
+}
+
+/// The `text` column of a labelled CSV (an --exclude file).
+fn texts_of(path: &std::path::Path) -> Result<Vec<String>> {
+    let file = path.display().to_string();
+    let mut rdr = csv::Reader::from_path(path).with_context(|| format!("reading {file}"))?;
+    let headers = rdr
+        .headers()
+        .with_context(|| format!("{file}: reading the header"))?
+        .clone();
+    let i = headers
+        .iter()
+        .position(|h| h.trim() == "text")
+        .with_context(|| {
+            format!(
+                "--exclude {file}: no column `text` (its columns: {})",
+                headers.iter().collect::<Vec<_>>().join(", ")
+            )
+        })?;
+    let mut out = Vec::new();
+    for rec in rdr.records() {
+        let rec = rec.with_context(|| format!("{file}: reading a row"))?;
+        out.push(rec.get(i).unwrap_or("").to_string());
+    }
+    Ok(out)
+}
+
+/// Writes the picked comments as a CSV to label (id, text, topics = `?`),
+/// whole or not at all: through a temporary file beside `path`, which must
+/// not exist when it is moved into place.
+fn write_to_label(
+    path: &std::path::Path,
+    picks: &[crate::classify::suggest::Pick],
+    sample: &[(String, String)],
+) -> Result<()> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    let tmp = tempfile::NamedTempFile::new_in(dir)
+        .with_context(|| format!("writing into {}", dir.display()))?;
+    let mut w = csv::Writer::from_writer(tmp.as_file());
+    w.write_record(["id", "text", "topics"])?;
+    for p in picks {
+        let (id, text) = &sample[p.index];
+        w.write_record([id.as_str(), text.as_str(), calibration::NOT_LABELLED])?;
+    }
+    w.flush()
+        .with_context(|| format!("writing {}", path.display()))?;
+    drop(w);
+    tmp.persist_noclobber(path)
+        .with_context(|| format!("writing {}", path.display()))?;
+    Ok(())
 }

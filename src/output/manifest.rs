@@ -108,6 +108,10 @@ pub struct TopicModelInfo {
     /// The calibrated probability at which the calibration (`calibration`)
     /// adds a topic the branch missed; null without a calibration.
     pub calibration_backup_at: Option<f32>,
+    /// Whether the taxonomy's `must` keywords gate the model's topics, and
+    /// how that was chosen (`topic-model.json`).
+    pub must_gates: bool,
+    pub must_gates_rule: String,
 }
 
 impl TopicModelInfo {
@@ -130,6 +134,8 @@ impl TopicModelInfo {
                 .as_ref()
                 .map(|h| [h.micro_precision, h.micro_recall, h.micro_f1]),
             calibration_backup_at: None,
+            must_gates: m.must_gates,
+            must_gates_rule: m.must_gates_rule.clone(),
         }
     }
 }
