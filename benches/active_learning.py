@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """A user's own taxonomy with a few labels: which comments to label?
 
-Issue 14's way 5 (active learning): `verbatim train suggest` picks the
-comments of an export whose labels should teach a topic calibration most (near
-each topic's decision boundary, topics taking turns, a quarter at random).
+Issue 14's way 5 (active learning): `verbatim train suggest --near-boundary
+0.75` picks the comments of an export whose labels should teach a topic
+calibration most (three quarters near each topic's decision boundary, topics
+taking turns, a quarter at random; without the flag it draws at random).
 This bench measures whether a calibration fitted on its picks beats one
 fitted on as many comments drawn at random, the way a user without the
 command would label, at budgets of 50, 100 and 200 labelled comments.
@@ -17,7 +18,7 @@ person who labels the picked comments (evaluation only).
 Per set and budget B it prints micro P/R/F1, macro-F1 and the share without a
 topic on the test part, the mean over --seeds draws (range of F1), for:
   random      B pool sentences drawn at random, labelled, `train topics`;
-  suggest     `train suggest --n B` on the pool (similarity rule), labelled,
+  suggest     `train suggest --near-boundary 0.75 --n B` on the pool (similarity rule), labelled,
               `train topics`;
   suggest x2  B/2 suggested, fitted; then B/2 more suggested with that
               calibration (`--topic-calibration`, `--exclude` the first file),
@@ -83,6 +84,7 @@ def suggest(pool_csv, by_id, tax_path, work, cache, n, seed, calibration=None, e
     """The pool rows `train suggest` picks, labelled from the gold."""
     out = work / "to-label.csv"
     cmd = ["train", "suggest", str(pool_csv), "--id-column", "id", "--text-column", "comment",
+           "--near-boundary", "0.75",
            "--taxonomy", str(tax_path), "--n", str(n), "--seed", str(seed), "--out", str(out),
            "--cache", str(cache)]
     if calibration:

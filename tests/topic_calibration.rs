@@ -1001,7 +1001,7 @@ fn train_suggest_writes_a_blind_file_to_label_that_train_topics_reads_back() {
         w.run(&args)
     };
     let first = w.path("to-label.csv");
-    let o = suggest(&first, 8, &[]);
+    let o = suggest(&first, 8, &["--near-boundary", "0.75"]);
     assert!(o.status.success(), "{}", text(&o));
     let stdout = String::from_utf8_lossy(&o.stdout);
     // 30 distinct comments: the duplicate and the placeholders are not.
@@ -1046,11 +1046,26 @@ fn train_suggest_writes_a_blind_file_to_label_that_train_topics_reads_back() {
 
     // The same seed picks the same file; an existing file is not overwritten.
     let again = w.path("again.csv");
-    assert!(suggest(&again, 8, &[]).status.success());
+    assert!(suggest(&again, 8, &["--near-boundary", "0.75"])
+        .status
+        .success());
     assert_eq!(
         std::fs::read(&again).unwrap(),
         std::fs::read(&first).unwrap()
     );
+    // By default all are drawn at random, also blind and distinct.
+    let drawn = w.path("drawn.csv");
+    let o = suggest(&drawn, 8, &[]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stdout)
+            .contains("8 of 30 distinct comments to label (drawn at random)"),
+        "{}",
+        text(&o)
+    );
+    let random_picks = read(&drawn);
+    assert_eq!(random_picks.len(), 8);
+    assert!(random_picks.iter().all(|(_, _, t)| t == "?"));
     let before = std::fs::read(&first).unwrap();
     let o = suggest(&first, 8, &["--seed", "7"]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));

@@ -18,7 +18,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 /// One comment as the current topic rule sees it.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Scored {
     /// Per topic, the rule's score (higher: more of the topic); `None` where
     /// the topic's keyword rules bar it, so a label could not change it.
@@ -42,9 +42,6 @@ pub struct Pick {
     pub index: usize,
     pub reason: Reason,
 }
-
-/// Share of the picks drawn at random from the whole export.
-pub const RANDOM_SHARE: f64 = 0.25;
 
 /// Picks up to `n` distinct comments of `comments` (all of them if there
 /// are fewer): `n − round(n · random_share)` near the topics' boundaries,

@@ -9,6 +9,7 @@ pub mod discover;
 pub mod encoder_args;
 pub mod eval;
 pub mod models;
+pub mod suggest;
 pub mod taxonomy;
 pub mod train;
 

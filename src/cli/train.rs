@@ -72,8 +72,12 @@ pub enum Task {
     /// cross-validation, threshold 0.5). --out is then a folder:
     /// topics.safetensors (the K layers, weight matrices in int8, the head) and
     /// topic-model.json (taxonomy and encoder checksums, training files,
-    /// settings, threshold, held-out scores). `verbatim analyze --topic-model
-    /// DIR` uses it, sharing the frozen layers with the encoder's own pass.
+    /// settings, threshold, held-out scores, and whether the taxonomy's
+    /// `must` keywords gate its topics: --must-gates, by default gated only
+    /// where that scores better on the out-of-fold predictions). `verbatim
+    /// analyze --topic-model DIR` uses it, sharing the frozen layers with the
+    /// encoder's own pass. Small label sets get more epochs (at least 400
+    /// steps) unless --epochs is given.
     /// Runs in float32 on --threads (default 2 here).
     ///
     /// Example: verbatim train topics --taxonomy my-topics.toml --data labelled.csv --out my-calibration.json
@@ -100,7 +104,7 @@ pub enum Task {
     /// An existing --out file is never overwritten (labels are work).
     ///
     /// Example: verbatim train suggest export.csv --taxonomy my-topics.toml --n 200 --out to-label.csv
-    Suggest(SuggestArgs),
+    Suggest(super::suggest::Args),
 }
 
 /// Arguments of `verbatim train sentiment`.
@@ -175,48 +179,12 @@ pub struct TopicsArgs {
     pub encoder: EncoderArgs,
 }
 
-/// Arguments of `verbatim train suggest`.
-#[derive(clap::Args, Debug)]
-pub struct SuggestArgs {
-    /// Survey export (CSV, TSV or JSON Lines), read as `analyze --no-score` reads it.
-    pub input: PathBuf,
-    /// Column with the comment [default: found by name]
-    #[arg(long)]
-    pub text_column: Option<String>,
-    /// Column with a unique response id [default: found by name, else a hash of the row]
-    #[arg(long)]
-    pub id_column: Option<String>,
-    /// Taxonomy TOML file [default: the built-in contact-center taxonomy]
-    #[arg(long)]
-    pub taxonomy: Option<PathBuf>,
-    /// Topic calibration of an earlier round [default: the one shipped for the taxonomy and model, if any; else the similarity rule]
-    #[arg(long)]
-    pub topic_calibration: Option<PathBuf>,
-    /// Comments to pick, 1 to 100000.
-    #[arg(long, default_value_t = 100, value_parser = count_in(1, 100_000))]
-    pub n: usize,
-    /// Labelled CSV (column `text`) whose comments are not picked again; repeat for several.
-    #[arg(long)]
-    pub exclude: Vec<PathBuf>,
-    /// Score at most this many comments, a seeded random sample of the export's.
-    #[arg(long, default_value_t = 20_000, value_parser = count_in(1, 10_000_000))]
-    pub max_texts: usize,
-    /// Seed of the sample and the draws.
-    #[arg(long, default_value_t = 42)]
-    pub seed: u64,
-    /// Where to write the CSV to label; must not exist yet.
-    #[arg(long, short)]
-    pub out: PathBuf,
-    #[command(flatten)]
-    pub encoder: EncoderArgs,
-}
-
 /// Runs `verbatim train`.
 pub fn run(args: Args) -> Result<ExitCode> {
     match args.task {
         Task::Topics(a) => train_topics(a),
         Task::Sentiment(a) => train_sentiment(a),
-        Task::Suggest(a) => suggest(a),
+        Task::Suggest(a) => super::suggest::run(a),
     }
 }
 
@@ -496,206 +464,4 @@ fn read_training<R>(
         rows.extend(r);
     }
     Ok((rows, sources))
-}
-
-/// `verbatim train suggest`.
-fn suggest(a: SuggestArgs) -> Result<ExitCode> {
-    use crate::classify::suggest::{choose, Reason, Scored, RANDOM_SHARE};
-    use crate::input::{InputOptions, Mode, Record, ResponseStream};
-    use rand::{Rng, SeedableRng};
-
-    if a.out.exists() {
-        return Err(anyhow::anyhow!(
-            "--out {}: the file exists; it may hold labels, so it is not overwritten: choose another name",
-            a.out.display()
-        ))
-        .code(ExitCode::Usage);
-    }
-    let tax = match &a.taxonomy {
-        Some(p) => Taxonomy::from_file(p).code(ExitCode::Usage)?,
-        None => Taxonomy::default_contact_center(),
-    };
-    let mut skip = std::collections::HashSet::new();
-    for p in &a.exclude {
-        skip.extend(texts_of(p)?.iter().map(|t| dedup_key(t)));
-    }
-    let opts = InputOptions {
-        text_column: a.text_column.clone(),
-        id_column: a.id_column.clone(),
-        mode: Mode::TopicsOnly,
-        ..Default::default()
-    };
-    // A seeded uniform sample of at most --max-texts distinct comments
-    // (reservoir sampling), so a large export costs no more than that.
-    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(a.seed);
-    let mut seen = std::collections::HashSet::new();
-    let mut sample: Vec<(String, String)> = Vec::new();
-    let (mut distinct, mut excluded) = (0usize, 0usize);
-    for rec in ResponseStream::open(&a.input, &opts)? {
-        let Record::Response(r) = rec? else { continue };
-        if crate::text::non_answer::is_non_answer(&r.comment) {
-            continue;
-        }
-        let key = dedup_key(&r.comment);
-        if skip.contains(&key) {
-            excluded += 1;
-            continue;
-        }
-        if !seen.insert(key) {
-            continue;
-        }
-        distinct += 1;
-        if sample.len() < a.max_texts {
-            sample.push((r.id, r.comment));
-        } else {
-            let j = rng.random_range(0..distinct);
-            if j < a.max_texts {
-                sample[j] = (r.id, r.comment);
-            }
-        }
-    }
-    anyhow::ensure!(
-        !sample.is_empty(),
-        "{}: no comment to suggest ({excluded} already in --exclude files)",
-        a.input.display()
-    );
-    let loaded = a.encoder.load()?;
-    let (cal, origin) =
-        calibration::resolve(&tax, &loaded.weights_sha256, a.topic_calibration.as_deref())
-            .code(ExitCode::Usage)?;
-    let rule = match (&cal, &origin) {
-        (Some(_), _) => "the topic calibration",
-        (None, calibration::CalibrationOrigin::None { reason }) => {
-            eprintln!("warning: {reason}");
-            "the similarity rule"
-        }
-        (None, _) => "the similarity rule",
-    };
-    eprintln!(
-        "scoring {} comments with {} and {rule}",
-        sample.len(),
-        loaded.encoder.name()
-    );
-    let topics = TopicModel::build(&loaded.encoder, &tax)?;
-    let texts: Vec<&str> = sample.iter().map(|(_, t)| t.as_str()).collect();
-    let scored = calibration::score_labelled(
-        &texts,
-        &vec![Vec::new(); texts.len()],
-        &loaded.encoder,
-        &topics,
-        &ClassifierSettings::default(),
-    )?;
-    let comments: Vec<Scored> = scored
-        .rows
-        .iter()
-        .zip(&scored.similarity_rule)
-        .map(|(row, by_rule)| match &cal {
-            Some(cal) => Scored {
-                scores: (0..row.features.len())
-                    .map(|t| row.features[t].map(|f| cal.probability(t, &f)))
-                    .collect(),
-                assigned: cal.assign(row, None),
-            },
-            None => Scored {
-                scores: row.features.iter().map(|f| f.map(|f| f[0])).collect(),
-                assigned: by_rule.clone(),
-            },
-        })
-        .collect();
-    let picks = choose(&comments, a.n, RANDOM_SHARE, a.seed);
-    write_to_label(&a.out, &picks, &sample)?;
-    let random = picks.iter().filter(|p| p.reason == Reason::Random).count();
-    println!(
-        "wrote {}: {} of {} distinct comments to label ({} near a topic's boundary under {rule}, {random} at random){}",
-        a.out.display(),
-        picks.len(),
-        distinct,
-        picks.len() - random,
-        if excluded > 0 {
-            format!("; {excluded} comments of --exclude files skipped")
-        } else {
-            String::new()
-        }
-    );
-    for (t, topic) in tax.topics.iter().enumerate() {
-        let near = picks
-            .iter()
-            .filter(|p| p.reason == Reason::Boundary(t))
-            .count();
-        let now = comments.iter().filter(|c| c.assigned[t]).count();
-        println!(
-            "  {:<24} near its boundary {near:>4}  (assigned now {now})",
-            topic.id
-        );
-    }
-    println!(
-        "label the `topics` column (ids joined by `|`, or `none`; rows left `{}` are skipped), then: verbatim train topics{} --data {} --out calibration.json",
-        calibration::NOT_LABELLED,
-        a.taxonomy
-            .as_deref()
-            .map_or(String::new(), |p| format!(" --taxonomy {}", p.display())),
-        a.out.display()
-    );
-    Ok(ExitCode::Success)
-}
-
-/// The key two comments count as the same by: lower case, spaces collapsed.
-fn dedup_key(text: &str) -> String {
-    text.split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-        .to_lowercase()
-}
-
-/// The `text` column of a labelled CSV (an --exclude file).
-fn texts_of(path: &std::path::Path) -> Result<Vec<String>> {
-    let file = path.display().to_string();
-    let mut rdr = csv::Reader::from_path(path).with_context(|| format!("reading {file}"))?;
-    let headers = rdr
-        .headers()
-        .with_context(|| format!("{file}: reading the header"))?
-        .clone();
-    let i = headers
-        .iter()
-        .position(|h| h.trim() == "text")
-        .with_context(|| {
-            format!(
-                "--exclude {file}: no column `text` (its columns: {})",
-                headers.iter().collect::<Vec<_>>().join(", ")
-            )
-        })?;
-    let mut out = Vec::new();
-    for rec in rdr.records() {
-        let rec = rec.with_context(|| format!("{file}: reading a row"))?;
-        out.push(rec.get(i).unwrap_or("").to_string());
-    }
-    Ok(out)
-}
-
-/// Writes the picked comments as a CSV to label (id, text, topics = `?`),
-/// whole or not at all: through a temporary file beside `path`, which must
-/// not exist when it is moved into place.
-fn write_to_label(
-    path: &std::path::Path,
-    picks: &[crate::classify::suggest::Pick],
-    sample: &[(String, String)],
-) -> Result<()> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(std::path::Path::new("."));
-    let tmp = tempfile::NamedTempFile::new_in(dir)
-        .with_context(|| format!("writing into {}", dir.display()))?;
-    let mut w = csv::Writer::from_writer(tmp.as_file());
-    w.write_record(["id", "text", "topics"])?;
-    for p in picks {
-        let (id, text) = &sample[p.index];
-        w.write_record([id.as_str(), text.as_str(), calibration::NOT_LABELLED])?;
-    }
-    w.flush()
-        .with_context(|| format!("writing {}", path.display()))?;
-    drop(w);
-    tmp.persist_noclobber(path)
-        .with_context(|| format!("writing {}", path.display()))?;
-    Ok(())
 }
