@@ -57,16 +57,22 @@ def run(cmd):
     return proc.stdout
 
 
+def write_labelled(path, rows):
+    """`rows` with their gold topics as a labelled CSV (text, topics), as a
+    person would have labelled them; returns `path`."""
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(["text", "topics"])
+        for r in rows:
+            w.writerow([r["text"], "|".join(sorted(r["gold"])) or "none"])
+    return path
+
+
 def fit(sample, tax_path, work, cache, tune=None):
     """A calibration fitted on `sample` (rows with their gold topics), or
     with `tune` (K, extra flags) a topic model: the encoder's top K layers
     tuned (`train topics --fine-tune K`)."""
-    data = work / "train.csv"
-    with open(data, "w", newline="", encoding="utf-8") as f:
-        w = csv.writer(f)
-        w.writerow(["text", "topics"])
-        for r in sample:
-            w.writerow([r["text"], "|".join(sorted(r["gold"])) or "none"])
+    data = write_labelled(work / "train.csv", sample)
     if tune:
         k, extra = tune
         model = work / "topic-model"
@@ -94,13 +100,7 @@ def suggest(pool_csv, by_id, tax_path, work, cache, n, seed, calibration=None, e
     (work / "suggest.log").write_text(run(cmd), encoding="utf-8")
     picked = [by_id[r["id"]] for r in csv.DictReader(open(out, newline="", encoding="utf-8"))]
     # The file a person would have labelled, for --exclude of the next round.
-    labelled = work / "labelled.csv"
-    with open(labelled, "w", newline="", encoding="utf-8") as f:
-        w = csv.writer(f)
-        w.writerow(["text", "topics"])
-        for r in picked:
-            w.writerow([r["text"], "|".join(sorted(r["gold"])) or "none"])
-    return picked, labelled
+    return picked, write_labelled(work / "labelled.csv", picked)
 
 
 def bench(name, seeds, base, taxonomies, budgets=BUDGETS, tune=None, systems=("random", "suggest", "suggest x2")):
