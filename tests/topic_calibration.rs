@@ -1144,4 +1144,23 @@ fn train_suggest_writes_a_blind_file_to_label_that_train_topics_reads_back() {
     let c = TopicCalibration::load(&cal).unwrap();
     assert_eq!(c.provenance.rows, 52);
     assert_eq!(c.provenance.training[1].rows, 4);
+    // eval topics scores the labelled half too.
+    let o = w.run(&[
+        "eval",
+        "topics",
+        "--data",
+        &s(&first),
+        "--taxonomy",
+        &s(&tax),
+        "--folds",
+        "2",
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains(
+            "4 rows scored (0 left out by --where, 0 without text, 4 not labelled yet (`?`))"
+        ),
+        "{}",
+        text(&o)
+    );
 }

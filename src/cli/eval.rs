@@ -511,6 +511,8 @@ struct TopicRows<'r> {
     texts: Vec<&'r str>,
     truth: Vec<Vec<usize>>,
     empty: usize,
+    /// Rows whose label still says `?` (a `train suggest` file).
+    not_labelled: usize,
 }
 
 fn topic_rows<'r>(rows: &'r Rows, data: &DataArgs, tax: &Taxonomy) -> Result<TopicRows<'r>> {
@@ -518,7 +520,12 @@ fn topic_rows<'r>(rows: &'r Rows, data: &DataArgs, tax: &Taxonomy) -> Result<Top
     let mut texts = Vec::new();
     let mut truth: Vec<Vec<usize>> = Vec::new();
     let mut empty = 0;
+    let mut not_labelled = 0;
     for (i, (t, l)) in rows.texts.iter().zip(&rows.labels).enumerate() {
+        if matches!(l.as_slice(), [x] if x.trim() == crate::classify::calibration::NOT_LABELLED) {
+            not_labelled += 1;
+            continue;
+        }
         let mut set = BTreeSet::new();
         for r in l {
             let id = map.get(r).cloned().unwrap_or_else(|| r.clone());
@@ -551,6 +558,7 @@ fn topic_rows<'r>(rows: &'r Rows, data: &DataArgs, tax: &Taxonomy) -> Result<Top
         texts,
         truth,
         empty,
+        not_labelled,
     })
 }
 
@@ -625,11 +633,12 @@ fn eval_topics(a: TopicsArgs) -> Result<ExitCode> {
         methods.push((name.into(), predicted));
     }
     println!(
-        "{}: {} rows scored ({} left out by --where, {} without text); {} topics in the labels",
+        "{}: {} rows scored ({} left out by --where, {} without text, {} not labelled yet (`?`)); {} topics in the labels",
         a.data.data.display(),
         r.texts.len(),
         rows.filtered,
         r.empty,
+        r.not_labelled,
         truth_ids.iter().flatten().collect::<BTreeSet<_>>().len()
     );
     if let calibration::CalibrationOrigin::None { reason } = &origin {
