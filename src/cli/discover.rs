@@ -155,16 +155,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
 
 /// Writes `toml` to `path` whole, through a temporary file beside it.
 fn write_candidates(path: &std::path::Path, toml: &str) -> Result<()> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(std::path::Path::new("."));
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)
-        .with_context(|| format!("writing into {}", dir.display()))?;
-    std::io::Write::write_all(&mut tmp, toml.as_bytes())?;
-    tmp.persist(path)
-        .with_context(|| format!("writing {}", path.display()))?;
-    Ok(())
+    crate::model::write_file_whole(path, true, |w| Ok(w.write_all(toml.as_bytes())?))
 }
 
 /// The candidate topics with their key terms and representative clauses.

@@ -290,29 +290,20 @@ fn texts_of(path: &std::path::Path) -> Result<Vec<String>> {
 }
 
 /// Writes the picked comments as a CSV to label (id, text, topics = `?`),
-/// whole or not at all: through a temporary file beside `path`, which must
-/// not exist when it is moved into place.
+/// whole or not at all; `path` must not exist when it is moved into place.
 fn write_to_label(
     path: &std::path::Path,
     picks: &[Pick],
     sample: &[(String, String)],
 ) -> Result<()> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(std::path::Path::new("."));
-    let tmp = tempfile::NamedTempFile::new_in(dir)
-        .with_context(|| format!("writing into {}", dir.display()))?;
-    let mut w = csv::Writer::from_writer(tmp.as_file());
-    w.write_record(["id", "text", "topics"])?;
-    for p in picks {
-        let (id, text) = &sample[p.index];
-        w.write_record([id.as_str(), text.as_str(), calibration::NOT_LABELLED])?;
-    }
-    w.flush()
-        .with_context(|| format!("writing {}", path.display()))?;
-    drop(w);
-    tmp.persist_noclobber(path)
-        .with_context(|| format!("writing {}", path.display()))?;
-    Ok(())
+    crate::model::write_file_whole(path, false, |w| {
+        let mut w = csv::Writer::from_writer(w);
+        w.write_record(["id", "text", "topics"])?;
+        for p in picks {
+            let (id, text) = &sample[p.index];
+            w.write_record([id.as_str(), text.as_str(), calibration::NOT_LABELLED])?;
+        }
+        w.flush()?;
+        Ok(())
+    })
 }

@@ -143,3 +143,29 @@ pub fn centroid(vectors: &[Vec<f32>]) -> Vec<f32> {
     normalize(&mut c);
     c
 }
+
+/// Writes the single file `path` whole or not at all: into a temporary file
+/// beside it, then moved into place. With `replace` false an existing file
+/// is left as it is and the move fails (files that may hold a person's work).
+/// The one way a single file is saved, from the model layer up.
+pub fn write_file_whole(
+    path: &std::path::Path,
+    replace: bool,
+    write: impl FnOnce(&mut dyn std::io::Write) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    use anyhow::Context;
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)
+        .with_context(|| format!("writing into {}", dir.display()))?;
+    write(&mut tmp).with_context(|| format!("writing {}", path.display()))?;
+    if replace {
+        tmp.persist(path)
+    } else {
+        tmp.persist_noclobber(path)
+    }
+    .with_context(|| format!("writing {}", path.display()))?;
+    Ok(())
+}
