@@ -15,7 +15,12 @@ Prints per setting the median (min–max) of the manifest's embedding rate
 (distinct texts per second of the embedding stage, which includes the
 branch) and of comments per second end to end.
 
+With `--baseline-binary PATH` (a verbatim built from an earlier commit), that
+binary's default run is interleaved with the others, so a change can be
+compared on the same machine in the same rounds.
+
 Usage: .venv/bin/python benches/finetune_throughput.py [DIR...] [--rows 2000] [--runs 3] [--threads 2]
+       [--baseline-binary PATH]
 Needs: cargo build --release --locked --example bench_embed; reads
 ../shared/data/dev/marc_en (evaluation data, not in the repository).
 """
@@ -44,6 +49,7 @@ def main():
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--tokens", type=int, default=64)
     ap.add_argument("--threads", default="2")
+    ap.add_argument("--baseline-binary", help="another verbatim binary whose default run is interleaved")
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="verbatim-ftspeed-"))
     full = work / "marc_cut.csv"
@@ -55,11 +61,16 @@ def main():
                 ("default (shipped topic model)", [])] + [
         (f"--topic-model {m}", ["--topic-model", m]) for m in args.models
     ]
+    binary = {name: VERBATIM for name, _ in settings}
+    if args.baseline_binary:
+        name = f"default, {args.baseline_binary}"
+        settings.append((name, []))
+        binary[name] = args.baseline_binary
     results = {name: ([], []) for name, _ in settings}
     for r in range(args.runs):
         for name, extra in settings:
             out = work / "out"
-            cmd = [VERBATIM, "analyze", data, "--out", out, "--quiet", "--threads", args.threads, *extra]
+            cmd = [binary[name], "analyze", data, "--out", out, "--quiet", "--threads", args.threads, *extra]
             proc = subprocess.run(cmd, capture_output=True, text=True)
             if proc.returncode != 0:
                 sys.exit(f"{name} failed ({proc.returncode}):\n{proc.stderr}")
