@@ -418,6 +418,48 @@ fn must_gates_are_chosen_recorded_and_applied() {
         TopicModelDir::load(&out).unwrap().meta
     };
     let (on, off, auto) = (train("on"), train("off"), train("auto"));
+    // --beta 1: threshold and gate choice on F1, said in both rules.
+    let out = w.path("tm-beta1");
+    let o = w.run(&[
+        "train",
+        "topics",
+        "--fine-tune",
+        "1",
+        "--taxonomy",
+        &s(&tax),
+        "--data",
+        &s(&data),
+        "--out",
+        &s(&out),
+        "--folds",
+        "2",
+        "--epochs",
+        "4",
+        "--lr",
+        "1e-3",
+        "--threads",
+        "1",
+        "--beta",
+        "1",
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let even = TopicModelDir::load(&out).unwrap().meta;
+    assert!(
+        even.threshold_rule.starts_with("max micro F1 over"),
+        "{}",
+        even.threshold_rule
+    );
+    assert!(
+        even.must_gates_rule.contains("micro F1 "),
+        "{}",
+        even.must_gates_rule
+    );
+    assert!(
+        on.threshold_rule.starts_with("max micro F0.5 over"),
+        "{}",
+        on.threshold_rule
+    );
+    assert_eq!(even.weights_sha256, auto.weights_sha256);
     assert!(on.must_gates && !off.must_gates);
     assert!(
         on.must_gates_rule.starts_with("as given (--must-gates)"),

@@ -9,8 +9,9 @@
 //! comments are split into stratified folds
 //! ([`super::calibration::stratified_folds`]); each fold is predicted by a
 //! branch trained on the other folds and all the examples; the threshold
-//! maximises F-beta with beta = 0.5 on those predictions (precision weighs
-//! twice as much as recall: a wrong topic costs more than a missing one).
+//! maximises F-beta on those predictions, with beta = 0.5 unless
+//! `--beta` says otherwise (precision weighs twice as much as recall: a
+//! wrong topic costs more than a missing one).
 //! Then the branch is trained once more on everything and saved.
 //!
 //! A topic model is a folder: `topics.safetensors` (the tuned layers in
@@ -119,7 +120,7 @@ fn gates_by_default() -> bool {
 /// keywords (`train topics --fine-tune K --must-gates`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum MustGates {
-    /// The variant with the better micro F0.5 on the out-of-fold
+    /// The variant with the better micro F-beta on the out-of-fold
     /// predictions of the labelled comments (gated without folds).
     Auto,
     On,
@@ -299,7 +300,15 @@ pub struct FineTuneInput<'a> {
     /// threshold 0.5).
     pub folds: usize,
     pub must_gates: MustGates,
+    /// The threshold (and `MustGates::Auto`) maximise micro F-beta of the
+    /// out-of-fold predictions: 0.5 (the default, [`DEFAULT_BETA`]) counts
+    /// precision twice, 1 weighs precision and recall alike.
+    pub beta: f64,
 }
+
+/// F-beta the threshold maximises unless `--beta` says otherwise: a wrong
+/// topic costs more than a missed one.
+pub const DEFAULT_BETA: f64 = 0.5;
 
 /// The texts and targets trained on: the labelled comments, then each
 /// topic's examples labelled with the topic.
@@ -325,12 +334,12 @@ fn training_set(input: &FineTuneInput) -> (Vec<String>, Vec<Vec<f32>>) {
 }
 
 /// The threshold in 0.05..=0.95 (steps of 0.01) that maximises micro
-/// F-beta (beta = 0.5) of `probs` against `truth`; ties go to the higher one.
-pub fn choose_threshold(probs: &[Vec<f32>], truth: &[Vec<f32>]) -> f32 {
+/// F-beta of `probs` against `truth`; ties go to the higher one.
+pub fn choose_threshold(probs: &[Vec<f32>], truth: &[Vec<f32>], beta: f64) -> f32 {
     let mut best = (0.5f32, -1.0f64);
     for step in 5..=95 {
         let t = step as f32 / 100.0;
-        let f = f_half(probs, truth, t);
+        let f = f_beta(probs, truth, t, beta);
         if f >= best.1 {
             best = (t, f);
         }
@@ -338,12 +347,13 @@ pub fn choose_threshold(probs: &[Vec<f32>], truth: &[Vec<f32>]) -> f32 {
     best.0
 }
 
-/// Micro F0.5 of `probs` against `truth` at threshold `t`.
-fn f_half(probs: &[Vec<f32>], truth: &[Vec<f32>], t: f32) -> f64 {
+/// Micro F-beta of `probs` against `truth` at threshold `t`.
+fn f_beta(probs: &[Vec<f32>], truth: &[Vec<f32>], t: f32, beta: f64) -> f64 {
     let (tp, fp, fn_) = counts(probs, truth, t);
     let (p, r) = (ratio(tp, tp + fp), ratio(tp, tp + fn_));
+    let b2 = beta * beta;
     if p + r > 0.0 {
-        1.25 * p * r / (0.25 * p + r)
+        (1.0 + b2) * p * r / (b2 * p + r)
     } else {
         0.0
     }
@@ -518,8 +528,8 @@ pub fn train(
         let truth = &targets[..labelled];
         let with_gates = gated(&probs, &texts[..labelled], input.taxonomy);
         let score = |p: &[Vec<f32>]| {
-            let t = choose_threshold(p, truth);
-            (t, f_half(p, truth, t))
+            let t = choose_threshold(p, truth, input.beta);
+            (t, f_beta(p, truth, t, input.beta))
         };
         let (on, off) = (score(&with_gates), score(&probs));
         let gates = match input.must_gates {
@@ -529,11 +539,12 @@ pub fn train(
             MustGates::Auto => on.1 > off.1,
         };
         let rule = format!(
-            "{}: out-of-fold micro F0.5 {:.3} with the gates, {:.3} without",
+            "{}: out-of-fold micro F{} {:.3} with the gates, {:.3} without",
             match input.must_gates {
                 MustGates::Auto => "the better on held-out comments",
                 MustGates::On | MustGates::Off => "as given (--must-gates)",
             },
+            input.beta,
             on.1,
             off.1
         );
@@ -574,7 +585,10 @@ pub fn train(
         settings: *s,
         threshold,
         threshold_rule: if held.is_some() {
-            "max micro F0.5 over 0.05..0.95 on out-of-fold probabilities of the labelled comments (whole comments)".into()
+            format!(
+                "max micro F{} over 0.05..0.95 on out-of-fold probabilities of the labelled comments (whole comments)",
+                input.beta
+            )
         } else {
             "fixed 0.5 (no cross-validation)".into()
         },
@@ -594,4 +608,36 @@ pub fn train(
     std::fs::write(out.join(META_FILE), json + "\n")
         .with_context(|| format!("writing {}", out.join(META_FILE).display()))?;
     Ok(meta)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_threshold_follows_beta() {
+        // (probability, label): above 0.6 one sure positive; from 0.6 down
+        // a positive and a negative; at 0.2 a positive and two negatives.
+        let rows = [
+            (0.9, 1.0),
+            (0.6, 1.0),
+            (0.6, 0.0),
+            (0.2, 1.0),
+            (0.2, 0.0),
+            (0.2, 0.0),
+        ];
+        let probs: Vec<Vec<f32>> = rows.iter().map(|r| vec![r.0]).collect();
+        let truth: Vec<Vec<f32>> = rows.iter().map(|r| vec![r.1]).collect();
+        // F0.5 at > 0.6: P 1, R 1/3 -> 0.714; at 0.6: P R 2/3 -> 0.667;
+        // at 0.2: P 1/2, R 1 -> 0.556. F1: 0.5, 0.667, 0.667 (ties go up).
+        let strict = choose_threshold(&probs, &truth, 0.5);
+        assert!(strict > 0.6 && strict <= 0.9, "{strict}");
+        assert!(
+            (f_beta(&probs, &truth, strict, 0.5) - 1.25 / 3.0 / (0.25 + 1.0 / 3.0)).abs() < 1e-9
+        );
+        let even = choose_threshold(&probs, &truth, 1.0);
+        assert!((even - 0.6).abs() < 1e-6, "{even}");
+        assert!((f_beta(&probs, &truth, even, 1.0) - 2.0 / 3.0).abs() < 1e-9);
+        assert_eq!(DEFAULT_BETA, 0.5);
+    }
 }

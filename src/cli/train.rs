@@ -67,7 +67,7 @@ pub enum Task {
     /// taxonomy's example phrases (each labelled with its topic), seeded.
     /// The layers below stay frozen and run once per training text. The
     /// decision threshold (one probability for all topics) maximises micro
-    /// F0.5 on out-of-fold predictions of the labelled comments (--folds,
+    /// F0.5 (--beta) on out-of-fold predictions of the labelled comments (--folds,
     /// default 3 here; each fold is a training run; --folds 0: no
     /// cross-validation, threshold 0.5). --out is then a folder:
     /// topics.safetensors (the K layers, weight matrices in int8, the head) and
@@ -153,7 +153,7 @@ pub struct TopicsArgs {
     /// Cross-validation folds, 2 to 100 (with --fine-tune also 0: none) [default: 5; 3 with --fine-tune]
     #[arg(long, value_parser = count_in(0, 100))]
     pub folds: Option<usize>,
-    /// The per-topic thresholds maximise F-β on held-out probabilities: 1 weighs precision and recall alike, below 1 favours precision (0.5: precision counts twice)
+    /// The thresholds maximise F-β on held-out probabilities (a calibration's per topic, a fine-tuned model's one for all topics): 1 weighs precision and recall alike, below 1 favours precision (0.5: precision counts twice) [default: 0.7; 0.5 with --fine-tune]
     #[arg(long, value_parser = number_in(0.1, 10.0))]
     pub beta: Option<f64>,
     /// Fine-tune the encoder's top K layers and a topic head instead of fitting a calibration (see above); `--fine-tune` alone: K = 2, as the shipped topic model (benches/FINETUNE.md: on the blind dev sets K = 2 was more precise than K = 4 on all four, F1 within 0.05, at half the extra time per text)
@@ -161,7 +161,7 @@ pub struct TopicsArgs {
     pub fine_tune: Option<usize>,
     /// With --fine-tune: whether the taxonomy's `must` keywords gate the model's topics at analysis (its `exclude` keywords always do)
     #[arg(long, default_value = "auto", value_parser = one_of(&MustGates::ALL, MustGates::as_str, &[
-        "gated only where that scores a better micro F0.5 on the out-of-fold predictions of the labelled comments (gated with --folds 0)",
+        "gated only where that scores a better micro F-β (--beta) on the out-of-fold predictions of the labelled comments (gated with --folds 0)",
         "always gated (as the shipped topic model)",
         "never gated: the model alone decides",
     ]))]
@@ -326,6 +326,7 @@ fn fine_tune(
             model_sha256: loaded.weights_sha256.clone(),
             folds,
             must_gates: a.must_gates,
+            beta: a.beta.unwrap_or(finetune::DEFAULT_BETA),
         },
         &settings,
         &a.out,
