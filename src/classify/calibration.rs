@@ -152,6 +152,12 @@ pub fn read_topic_csv(
 /// writes it, and a person replaces it with the row's topic ids or `none`.
 pub const NOT_LABELLED: &str = "?";
 
+/// Whether a label cell still says [`NOT_LABELLED`] (`train topics` and
+/// `eval topics` leave such rows out and count them).
+pub fn is_not_labelled(cell: &str) -> bool {
+    cell.trim() == NOT_LABELLED
+}
+
 /// The rows of a labelled CSV, and how many still say [`NOT_LABELLED`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TopicRows {
@@ -173,7 +179,7 @@ pub fn read_topic_rows(
     let mut out = TopicRows::default();
     for row in read_labelled(text.as_bytes(), file, &spec)?.rows {
         let line = row.line;
-        if row.label.trim() == NOT_LABELLED {
+        if is_not_labelled(&row.label) {
             out.not_labelled += 1;
             continue;
         }

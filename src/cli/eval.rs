@@ -522,7 +522,7 @@ fn topic_rows<'r>(rows: &'r Rows, data: &DataArgs, tax: &Taxonomy) -> Result<Top
     let mut empty = 0;
     let mut not_labelled = 0;
     for (i, (t, l)) in rows.texts.iter().zip(&rows.labels).enumerate() {
-        if matches!(l.as_slice(), [x] if x.trim() == crate::classify::calibration::NOT_LABELLED) {
+        if matches!(l.as_slice(), [x] if crate::classify::calibration::is_not_labelled(x)) {
             not_labelled += 1;
             continue;
         }

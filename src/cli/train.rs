@@ -216,7 +216,7 @@ fn train_topics(a: TopicsArgs) -> Result<ExitCode> {
         );
         calibration::default_training(&tax)?
     } else {
-        let not_labelled = std::cell::Cell::new(0usize);
+        let mut skipped = 0usize;
         let read = read_training(&a.data, |text, file| {
             let r = calibration::read_topic_rows(
                 text,
@@ -226,10 +226,9 @@ fn train_topics(a: TopicsArgs) -> Result<ExitCode> {
                 &a.label_column,
                 &a.label_sep,
             )?;
-            not_labelled.set(not_labelled.get() + r.not_labelled);
+            skipped += r.not_labelled;
             Ok(r.rows)
         })?;
-        let skipped = not_labelled.get();
         anyhow::ensure!(
             !read.0.is_empty() || skipped == 0,
             "no row is labelled yet: all {skipped} rows of --data say `{}` in column `{}`; replace it with the topic ids joined by `{}`, or `none`",
@@ -447,7 +446,7 @@ fn train_sentiment(a: SentimentArgs) -> Result<ExitCode> {
 /// file's checksum and row count for the provenance of what is trained.
 fn read_training<R>(
     data: &[PathBuf],
-    parse: impl Fn(&str, &str) -> Result<Vec<R>>,
+    mut parse: impl FnMut(&str, &str) -> Result<Vec<R>>,
 ) -> Result<(Vec<R>, Vec<TrainingSource>)> {
     let mut rows = Vec::new();
     let mut sources = Vec::new();
