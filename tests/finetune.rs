@@ -390,19 +390,22 @@ fn must_gates_are_chosen_recorded_and_applied() {
     let tax = w.write("must.toml", &must);
     let data = w.write("labelled.csv", labelled());
     let s = |p: &Path| p.display().to_string();
-    let train = |gates: &str| {
-        let out = w.path(&format!("tm-{gates}"));
-        let o = w.run(&[
+    let (tax, data) = (s(&tax), s(&data));
+    // `name` names the folder; `extra`: more flags.
+    let train = |name: &str, extra: &[&str]| {
+        let out = w.path(&format!("tm-{name}"));
+        let out_s = s(&out);
+        let mut args = vec![
             "train",
             "topics",
             "--fine-tune",
             "1",
             "--taxonomy",
-            &s(&tax),
+            &tax,
             "--data",
-            &s(&data),
+            &data,
             "--out",
-            &s(&out),
+            &out_s,
             "--folds",
             "2",
             "--epochs",
@@ -411,39 +414,16 @@ fn must_gates_are_chosen_recorded_and_applied() {
             "1e-3",
             "--threads",
             "1",
-            "--must-gates",
-            gates,
-        ]);
+        ];
+        args.extend_from_slice(extra);
+        let o = w.run(&args);
         assert!(o.status.success(), "{}", text(&o));
         TopicModelDir::load(&out).unwrap().meta
     };
-    let (on, off, auto) = (train("on"), train("off"), train("auto"));
+    let gated = |gates: &str| train(gates, &["--must-gates", gates]);
+    let (on, off, auto) = (gated("on"), gated("off"), gated("auto"));
     // --beta 1: threshold and gate choice on F1, said in both rules.
-    let out = w.path("tm-beta1");
-    let o = w.run(&[
-        "train",
-        "topics",
-        "--fine-tune",
-        "1",
-        "--taxonomy",
-        &s(&tax),
-        "--data",
-        &s(&data),
-        "--out",
-        &s(&out),
-        "--folds",
-        "2",
-        "--epochs",
-        "4",
-        "--lr",
-        "1e-3",
-        "--threads",
-        "1",
-        "--beta",
-        "1",
-    ]);
-    assert!(o.status.success(), "{}", text(&o));
-    let even = TopicModelDir::load(&out).unwrap().meta;
+    let even = train("beta1", &["--beta", "1"]);
     assert!(
         even.threshold_rule.starts_with("max micro F1 over"),
         "{}",
@@ -500,7 +480,7 @@ fn must_gates_are_chosen_recorded_and_applied() {
             &out,
             &[
                 "--taxonomy",
-                &s(&tax),
+                &tax,
                 "--topic-model",
                 &s(&w.path(&format!("tm-{gates}"))),
                 "--topic-threshold",
