@@ -1,0 +1,87 @@
+#!/usr/bin/env python3
+"""Compare topic-model recipes over several seeds, not one run.
+
+Retraining the shipped command with another seed moves a blind dev set's micro-F1
+by up to 0.06 (benches/FINETUNE.md, stop 22), so one run per recipe says little.
+This bench scores topic-model folders on the four blind dev sets
+(benches/dev_topics.py) and on BANKING77's test split (benches/banking77_topics.py),
+and prints per folder micro P / R / F1 and, per recipe, the mean and range over its
+seeds. With --train it first trains one folder per seed:
+`verbatim train topics --fine-tune ... --seed S --out WORK/RECIPE-sS`.
+
+Usage:
+  .venv/bin/python benches/seed_spread.py --models k2=DIR,DIR,DIR --models k1=DIR,DIR
+  .venv/bin/python benches/seed_spread.py --train k1="--fine-tune 1 --epochs 6 --folds 3 --must-gates on" \\
+      --seeds 20261201,7,11 [--work DIR]
+Needs ../shared/data/dev for the dev sets; training takes about 7 minutes per seed
+on two cores.
+"""
+import argparse
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+VERBATIM = ROOT / "target/release/verbatim"
+SETS = ["ba_headers", "ba_headers_b", "hotel_de", "marc_de"]
+MICRO = re.compile(r"^micro\s+\d+\s+\d+\s+([\d.]+|nan)\s+([\d.]+|nan)\s+([\d.]+)", re.M)
+
+
+def micro(script, args):
+    out = subprocess.run([sys.executable, str(ROOT / "benches" / script), *args],
+                         capture_output=True, text=True)
+    if out.returncode != 0:
+        sys.exit(f"{script} {' '.join(args)} failed:\n{out.stderr}")
+    return tuple(float(x) for x in MICRO.search(out.stdout).groups())
+
+
+def score(model):
+    flags = ["--analyze-args", f"--topic-model {model}"]
+    row = {s: micro("dev_topics.py", ["--set", s, *flags]) for s in SETS}
+    row["banking77"] = micro("banking77_topics.py", flags)
+    return row
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--models", action="append", default=[], help="RECIPE=DIR,DIR,...")
+    ap.add_argument("--train", action="append", default=[], help='RECIPE="train topics flags"')
+    ap.add_argument("--seeds", default="20261201,7,11")
+    ap.add_argument("--work", help="folder for trained models (default: a new temporary one)")
+    args = ap.parse_args()
+    recipes = {}
+    for m in args.models:
+        name, dirs = m.split("=", 1)
+        recipes[name] = dirs.split(",")
+    work = Path(args.work or tempfile.mkdtemp(prefix="verbatim-seeds-"))
+    for t in args.train:
+        name, flags = t.split("=", 1)
+        recipes[name] = []
+        for seed in args.seeds.split(","):
+            out = work / f"{name}-s{seed}"
+            cmd = [str(VERBATIM), "train", "topics", *flags.split(), "--seed", seed, "--out", str(out)]
+            proc = subprocess.run(cmd, capture_output=True, text=True)
+            if proc.returncode != 0:
+                sys.exit(f"{' '.join(cmd)} failed:\n{proc.stderr}")
+            recipes[name].append(str(out))
+    columns = SETS + ["banking77"]
+    print("micro P / R / F1 per model; per recipe the mean F1 (min-max) and mean precision")
+    print("| model | " + " | ".join(columns) + " |")
+    print("|---" * (len(columns) + 1) + "|")
+    for name, dirs in recipes.items():
+        rows = [score(d) for d in dirs]
+        for d, row in zip(dirs, rows):
+            print(f"| {name}: {d} | " + " | ".join("%.2f / %.2f / %.2f" % row[c] for c in columns) + " |")
+        cells = []
+        for c in columns:
+            f1 = [r[c][2] for r in rows]
+            p = [r[c][0] for r in rows]
+            cells.append(f"F1 {statistics.mean(f1):.3f} ({min(f1):.2f}–{max(f1):.2f}), P {statistics.mean(p):.3f}")
+        print(f"| **{name}, mean of {len(rows)}** | " + " | ".join(cells) + " |")
+
+
+if __name__ == "__main__":
+    main()
