@@ -234,27 +234,45 @@ pub fn parse_polarity(s: &str) -> Option<Polarity> {
     }
 }
 
+/// The label of a comment that states a positive and a negative opinion
+/// ("friendly agent but I waited 40 minutes"). The head has three classes
+/// and learns nothing from such a row (`analyze` says mixed from the
+/// clauses: `sentiment_mixed`), so training leaves it out and counts it.
+pub const MIXED: &str = "mixed";
+
+/// Labelled rows of a CSV, and how many said [`MIXED`] (left out).
+#[derive(Debug, Default)]
+pub struct LabelledRows {
+    pub rows: Vec<Labelled>,
+    pub mixed: usize,
+}
+
 /// Reads labelled rows from CSV text with a header (`text` and `label`
-/// columns by default). Errors name the file, line and column.
+/// columns by default); rows labelled [`MIXED`] are counted, not kept.
+/// Errors name the file, line and column.
 pub fn read_labelled_csv(
     text: &str,
     file: &str,
     text_column: &str,
     label_column: &str,
-) -> Result<Vec<Labelled>> {
+) -> Result<LabelledRows> {
     let spec = LabelledSpec::csv(text_column, label_column);
-    let mut out = Vec::new();
+    let mut out = LabelledRows::default();
     for row in read_labelled(text.as_bytes(), file, &spec)?.rows {
         let line = row.line;
         let label_text = row.label.as_str();
+        if label_text.trim().eq_ignore_ascii_case(MIXED) {
+            out.mixed += 1;
+            continue;
+        }
         let label = parse_polarity(label_text).with_context(|| {
-            format!("{file}:{line}: column `{label_column}`: `{label_text}` is not negative, neutral or positive")
+            format!("{file}:{line}: column `{label_column}`: `{label_text}` is not negative, neutral, positive or mixed")
         })?;
         let t = row.text.trim();
         if t.is_empty() {
             bail!("{file}:{line}: column `{text_column}` is empty");
         }
-        out.push(Labelled {
+        out.rows.push(Labelled {
             text: t.to_string(),
             label,
         });
@@ -268,7 +286,7 @@ pub fn default_training() -> Result<(Vec<Labelled>, Vec<TrainingSource>)> {
     let mut sources = Vec::new();
     for (name, text) in DEFAULT_TRAINING {
         let file = format!("models/sentiment/train/{name}");
-        let r = read_labelled_csv(text, &file, "text", "label")?;
+        let r = read_labelled_csv(text, &file, "text", "label")?.rows;
         sources.push(TrainingSource {
             file,
             sha256: crate::model::manifest::sha256_bytes(text.as_bytes()),
@@ -693,6 +711,28 @@ mod tests {
         // class 2: tp 1 fp 0 fn 0 -> 1.
         let f = macro_f1(&[0, 0, 1, 2], &[0, 1, 1, 2]);
         assert!((f - (2.0 / 3.0 + 2.0 / 3.0 + 1.0) / 3.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn mixed_rows_are_counted_and_left_out() {
+        let r = read_labelled_csv(
+            "text,label\nok,positive\n\"nice, but slow\",mixed\nmeh,neutral\nx, Mixed \n",
+            "f.csv",
+            "text",
+            "label",
+        )
+        .unwrap();
+        assert_eq!(r.mixed, 2);
+        let texts: Vec<&str> = r.rows.iter().map(|r| r.text.as_str()).collect();
+        assert_eq!(texts, ["ok", "meh"]);
+        // The shipped rows hold mixed ones; training leaves them out.
+        let (rows, sources) = default_training().unwrap();
+        let mixed: usize = DEFAULT_TRAINING
+            .iter()
+            .map(|(n, t)| read_labelled_csv(t, n, "text", "label").unwrap().mixed)
+            .sum();
+        assert!(mixed > 100, "{mixed}");
+        assert_eq!(rows.len(), sources.iter().map(|s| s.rows).sum::<usize>());
     }
 
     #[test]

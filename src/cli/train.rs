@@ -403,9 +403,19 @@ fn train_sentiment(a: SentimentArgs) -> Result<ExitCode> {
     let (rows, sources) = if a.data.is_empty() {
         head::default_training()?
     } else {
-        read_training(&a.data, |text, file| {
-            read_labelled_csv(text, file, &a.text_column, &a.label_column)
-        })?
+        let mut mixed = 0usize;
+        let read = read_training(&a.data, |text, file| {
+            let r = read_labelled_csv(text, file, &a.text_column, &a.label_column)?;
+            mixed += r.mixed;
+            Ok(r.rows)
+        })?;
+        if mixed > 0 {
+            eprintln!(
+                "{mixed} rows labelled `{}` left out: the head has three classes (analyze flags mixed comments from their clauses)",
+                head::MIXED
+            );
+        }
+        read
     };
     let loaded = a.encoder.load()?;
     let embedder = loaded.embedder()?;
