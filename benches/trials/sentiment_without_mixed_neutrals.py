@@ -3,6 +3,9 @@
 weigh a good side against a bad one ("friendly but slow, so it evens out"), for the
 trial in benches/FINETUNE.md ("Sentiment: neutral rows that are mixed"): a row is
 dropped when it is labelled neutral and has a contrast word of the list below.
+The trial ran on the files as they were before commit 38d475e, which labelled 215
+of those rows `mixed` (benches/trials/contrast_neutrals_relabelled.csv); on today's
+files it drops only the 40 rows that stayed neutral.
 
 Usage: .venv/bin/python benches/trials/sentiment_without_mixed_neutrals.py OUT_DIR
 then:  verbatim train sentiment --data OUT_DIR/de.csv … --data OUT_DIR/nl.csv --out head.json
