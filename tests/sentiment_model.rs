@@ -384,7 +384,8 @@ fn eval_sentiment_scores_the_model_next_to_the_head() {
     );
     std::fs::write(
         w.path("labelled.csv"),
-        "text,label\ngreat service,positive\nthe agent was friendly,positive\ninvoice wrong,negative\nok,neutral\n",
+        "text,label\ngreat service,positive\nthe agent was friendly,positive\ninvoice wrong,negative\nok,neutral\n\
+         \"friendly agent, but I waited an hour\",mixed\n",
     )
     .unwrap();
     let o = verbatim()
@@ -420,4 +421,28 @@ fn eval_sentiment_scores_the_model_next_to_the_head() {
         .unwrap_or_else(|| panic!("{summary:?}\n{confusion}"));
     assert_eq!(pos["precision"], "0.5000", "{pos:?}");
     assert_eq!(pos["recall"], "1.0000", "{pos:?}");
+    // The mixed row is left out of the three classes and scores the mixed
+    // flag: the model calls both clauses positive, so it flags nothing.
+    assert!(
+        stdout.contains("4 rows scored, 1 labelled mixed"),
+        "{}",
+        text(&o)
+    );
+    let mixed = rows(&w.path("eval/eval_mixed.csv"));
+    let m = mixed
+        .iter()
+        .find(|r| r["method"] == "model")
+        .unwrap_or_else(|| panic!("{mixed:?}"));
+    assert_eq!(
+        (
+            &*m["rows"],
+            &*m["gold_mixed"],
+            &*m["flagged"],
+            &*m["recall"],
+            &*m["f1"]
+        ),
+        ("5", "1", "0", "0.0000", "0.0000"),
+        "{m:?}"
+    );
+    assert!(mixed.iter().any(|r| r["method"] == "head"), "{mixed:?}");
 }

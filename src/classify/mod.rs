@@ -193,18 +193,27 @@ pub const TOPIC_LEANING: f32 = 0.2;
 /// Probability a clause's sentiment needs to count towards a mixed comment.
 pub const MIXED_CONFIDENCE: f32 = 0.6;
 
+/// The rule of [`CommentAnalysis::is_mixed`] on the sentiments of a
+/// comment's clauses (one entry when the comment is one clause): at least
+/// two clauses, one positive and one negative, each with probability at
+/// least [`MIXED_CONFIDENCE`]. `verbatim eval sentiment` scores it against
+/// rows labelled `mixed`.
+pub fn holds_both(clause_sentiment: &[Sentiment]) -> bool {
+    let sure = |p: Polarity| {
+        clause_sentiment
+            .iter()
+            .any(|s| s.label == p && s.confidence >= MIXED_CONFIDENCE)
+    };
+    clause_sentiment.len() >= 2 && sure(Polarity::Positive) && sure(Polarity::Negative)
+}
+
 impl CommentAnalysis {
     /// A mixed comment: one of its clauses is positive and another negative,
     /// each with probability at least [`MIXED_CONFIDENCE`] ("friendly agent
     /// but I waited 40 minutes"). The comment's own sentiment stays one of
     /// three classes; this says that it holds both.
     pub fn is_mixed(&self) -> bool {
-        let sure = |p: Polarity| {
-            self.clause_sentiment
-                .iter()
-                .any(|s| s.label == p && s.confidence >= MIXED_CONFIDENCE)
-        };
-        self.clause_sentiment.len() >= 2 && sure(Polarity::Positive) && sure(Polarity::Negative)
+        holds_both(&self.clause_sentiment)
     }
 
     /// A topic found in a neutral clause takes an opinion where there is one

@@ -227,10 +227,22 @@ fn parse_map(items: &[String]) -> Result<BTreeMap<String, String>> {
         .collect()
 }
 
-/// Resolves one row's raw labels to one polarity: `Ok(None)` for a row
-/// without a usable label or with labels that disagree (mixed).
-fn row_polarity(raw: &[String], map: &BTreeMap<String, String>) -> Result<Option<Polarity>> {
+/// What a labelled row says about its comment's sentiment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Gold {
+    /// One polarity.
+    One(Polarity),
+    /// Labelled `mixed` or `conflict`, or a positive and a negative label.
+    Mixed,
+    /// Labels that disagree without being mixed (positive and neutral,
+    /// negative and neutral): left out.
+    Unclear,
+}
+
+/// Resolves one row's raw labels (one or more, `aspect:polarity` allowed).
+fn row_gold(raw: &[String], map: &BTreeMap<String, String>) -> Result<Gold> {
     let mut set = BTreeSet::new();
+    let mut mixed = false;
     for r in raw {
         let r = r.rsplit(':').next().unwrap_or(r).trim();
         let mapped = map.get(r).map(String::as_str).unwrap_or(r);
@@ -241,15 +253,20 @@ fn row_polarity(raw: &[String], map: &BTreeMap<String, String>) -> Result<Option
             None if mapped.eq_ignore_ascii_case("conflict")
                 || mapped.eq_ignore_ascii_case("mixed") =>
             {
-                return Ok(None)
+                mixed = true
             }
-            None => bail!("label `{r}` is not negative, neutral or positive (use --label-map)"),
+            None => {
+                bail!("label `{r}` is not negative, neutral, positive or mixed (use --label-map)")
+            }
         }
     }
-    Ok(if set.len() == 1 {
-        set.into_iter().next()
+    let both = set.contains(&Polarity::Positive) && set.contains(&Polarity::Negative);
+    Ok(if mixed || both {
+        Gold::Mixed
+    } else if set.len() == 1 {
+        set.into_iter().next().map_or(Gold::Unclear, Gold::One)
     } else {
-        None
+        Gold::Unclear
     })
 }
 
@@ -287,44 +304,45 @@ pub fn run(args: Args) -> Result<ExitCode> {
     }
 }
 
-/// Texts with their labelled polarity, and the rows left out.
+/// Texts with their labels, and the rows left out.
 struct SentimentRows<'r> {
     texts: Vec<&'r str>,
-    truth: Vec<Polarity>,
-    /// Rows whose labels disagree.
-    mixed: usize,
+    /// Per text: one polarity or mixed (never [`Gold::Unclear`]).
+    gold: Vec<Gold>,
+    /// Rows whose labels disagree without being mixed.
+    unclear: usize,
     /// Rows without text or label.
     empty: usize,
 }
 
 fn sentiment_rows<'r>(rows: &'r Rows, data: &DataArgs) -> Result<SentimentRows<'r>> {
     let map = parse_map(&data.label_map)?;
-    let (mut texts, mut truth) = (Vec::new(), Vec::new());
-    let (mut mixed, mut empty) = (0, 0);
+    let (mut texts, mut gold) = (Vec::new(), Vec::new());
+    let (mut unclear, mut empty) = (0, 0);
     for (i, (t, l)) in rows.texts.iter().zip(&rows.labels).enumerate() {
         if t.trim().is_empty() || l.is_empty() {
             empty += 1;
             continue;
         }
-        match row_polarity(l, &map)
+        match row_gold(l, &map)
             .with_context(|| format!("{}: data row {}", data.data.display(), i + 1))?
         {
-            Some(p) => {
+            Gold::Unclear => unclear += 1,
+            g => {
                 texts.push(t.as_str());
-                truth.push(p);
+                gold.push(g);
             }
-            None => mixed += 1,
         }
     }
     anyhow::ensure!(
-        !texts.is_empty(),
-        "{}: no labelled rows to score",
+        gold.iter().any(|g| matches!(g, Gold::One(_))),
+        "{}: no row labelled negative, neutral or positive to score",
         data.data.display()
     );
     Ok(SentimentRows {
         texts,
-        truth,
-        mixed,
+        gold,
+        unclear,
         empty,
     })
 }
@@ -358,19 +376,23 @@ fn eval_sentiment(a: SentimentArgs) -> Result<ExitCode> {
         &loaded.weights_sha256,
         a.sentiment_head.as_deref(),
     )?;
+    let n_mixed = r.gold.iter().filter(|g| **g == Gold::Mixed).count();
     println!(
-        "{}: {} rows scored ({} left out by --where, {} without text or label, {} with mixed labels); sentiment head: {}",
+        "{}: {} rows scored, {} labelled mixed ({} left out by --where, {} without text or label, {} whose labels disagree without being mixed); sentiment head: {}",
         a.data.data.display(),
-        r.texts.len(),
+        r.texts.len() - n_mixed,
+        n_mixed,
         rows.filtered,
         r.empty,
-        r.mixed,
+        r.unclear,
         serde_json::to_string(&origin)?
     );
-    let methods = sentiment_confusions(&r, &*embedder, head, model.as_ref())?;
+    let SentimentScores { methods, mixed } =
+        sentiment_confusions(&r, &*embedder, head, model.as_ref())?;
     for (name, c) in &methods {
         print_table(name, c);
     }
+    print_mixed(&mixed);
     let f1 = |n: &str| {
         methods
             .iter()
@@ -390,20 +412,118 @@ fn eval_sentiment(a: SentimentArgs) -> Result<ExitCode> {
         );
     }
     if let Some(dir) = &a.out {
-        write_sentiment_tables(dir, &methods)?;
+        write_sentiment_tables(dir, &methods, &mixed)?;
     }
     Ok(ExitCode::Success)
 }
 
+/// How a method's mixed flag (a sure positive and a sure negative clause,
+/// [`crate::classify::holds_both`], what `analyze` writes as
+/// `sentiment_mixed`) agrees with the rows labelled mixed.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+struct MixedScore {
+    rows: usize,
+    gold: usize,
+    flagged: usize,
+    /// Rows labelled mixed and flagged.
+    both: usize,
+}
+
+impl MixedScore {
+    fn of(gold: &[Gold], flagged: &[bool]) -> MixedScore {
+        let mut m = MixedScore {
+            rows: gold.len(),
+            ..MixedScore::default()
+        };
+        for (g, &f) in gold.iter().zip(flagged) {
+            let is = *g == Gold::Mixed;
+            m.gold += usize::from(is);
+            m.flagged += usize::from(f);
+            m.both += usize::from(is && f);
+        }
+        m
+    }
+
+    /// Precision, recall and F1 of the flag; NaN where undefined.
+    fn prf(&self) -> (f64, f64, f64) {
+        let ratio = |a: usize, b: usize| {
+            if b == 0 {
+                f64::NAN
+            } else {
+                a as f64 / b as f64
+            }
+        };
+        let (p, r) = (ratio(self.both, self.flagged), ratio(self.both, self.gold));
+        let f = if self.both == 0 {
+            if self.gold == 0 {
+                f64::NAN
+            } else {
+                0.0
+            }
+        } else {
+            2.0 * p * r / (p + r)
+        };
+        (p, r, f)
+    }
+}
+
+fn print_mixed(mixed: &[(&str, MixedScore)]) {
+    let Some((_, first)) = mixed.first() else {
+        return;
+    };
+    if first.gold == 0 {
+        println!(
+            "mixed: no row is labelled mixed, so the flag is not scored ({})",
+            mixed
+                .iter()
+                .map(|(n, m)| format!("{n} flags {} of {}", m.flagged, m.rows))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        return;
+    }
+    println!(
+        "mixed (a positive and a negative clause, each at probability ≥ {}, as analyze's `sentiment_mixed`), all {} rows:",
+        crate::classify::MIXED_CONFIDENCE,
+        first.rows
+    );
+    let num = |x: f64| {
+        if x.is_nan() {
+            "–".to_string()
+        } else {
+            format!("{x:.3}")
+        }
+    };
+    for (name, m) in mixed {
+        let (p, r, f) = m.prf();
+        println!(
+            "{name:<12} gold {:>5}  flagged {:>5}  precision {}  recall {}  F1 {}",
+            m.gold,
+            m.flagged,
+            num(p),
+            num(r),
+            num(f)
+        );
+    }
+}
+
+/// The three-class confusion of each method on the rows with one
+/// polarity, and the mixed flag of the head (and the model) on every row.
+struct SentimentScores {
+    methods: Vec<(&'static str, Confusion)>,
+    mixed: Vec<(&'static str, MixedScore)>,
+}
+
 /// The confusion table of each method on the same rows, in the order they
 /// are printed: the model (when given), the head, the head averaged over
-/// the clauses, the prototypes and the majority class.
+/// the clauses, the prototypes and the majority class; and the mixed flag
+/// of the model and the head.
 fn sentiment_confusions(
     r: &SentimentRows,
     embedder: &dyn crate::model::Encoder,
     head: head::SentimentHead,
     model: Option<&crate::classify::ModelSentiment>,
-) -> Result<Vec<(&'static str, Confusion)>> {
+) -> Result<SentimentScores> {
     let tax = Taxonomy::default_contact_center();
     let head_ref = head.clone();
     let head_cls = Classifier::build(
@@ -426,17 +546,18 @@ fn sentiment_confusions(
     let vecs = embedder.embed(texts)?;
     // Also the mean of the head's probabilities over the whole
     // comment and its clauses (sentences and contrast parts): long
-    // reviews dilute in one mean-pooled vector.
+    // reviews dilute in one mean-pooled vector. The clauses' own
+    // sentiments give the mixed flag.
     let clauses: Vec<Vec<String>> = texts.iter().map(|t| split_clauses(t)).collect();
     let flat: Vec<&str> = clauses.iter().flatten().map(String::as_str).collect();
     let clause_vecs = embedder.embed(&flat)?;
     let head_s = head_cls.sentiments(texts, &vecs)?;
     let proto_s = proto_cls.sentiments(texts, &vecs)?;
     // The model reads each whole comment, as `analyze` takes a
-    // comment's sentiment.
-    let model_s = match model {
-        Some(m) => Some(m.sentiments(texts)?),
-        None => None,
+    // comment's sentiment, and each clause.
+    let (model_s, model_clauses) = match model {
+        Some(m) => (Some(m.sentiments(texts)?), Some(m.sentiments(&flat)?)),
+        None => (None, None),
     };
     let idx = class_index;
     let mut c_mean = Confusion::new(&CLASSES);
@@ -445,24 +566,37 @@ fn sentiment_confusions(
     let mut c_major = Confusion::new(&CLASSES);
     let mut c_model = Confusion::new(&CLASSES);
     let mut counts = [0usize; 3];
-    r.truth.iter().for_each(|&p| counts[idx(p)] += 1);
+    for g in &r.gold {
+        if let Gold::One(p) = g {
+            counts[idx(*p)] += 1;
+        }
+    }
     let major = (0..3)
         .max_by_key(|&k| (counts[k], std::cmp::Reverse(k)))
         .unwrap_or(1);
+    let (mut head_mixed, mut model_mixed) = (Vec::new(), Vec::new());
     let mut at = 0;
-    for (i, ((t, v), cl)) in r.truth.iter().zip(&vecs).zip(&clauses).enumerate() {
+    for (i, ((g, v), cl)) in r.gold.iter().zip(&vecs).zip(&clauses).enumerate() {
+        let span = at..at + cl.len();
+        at += cl.len();
         let mut p = head_ref.probabilities(v);
-        for cv in &clause_vecs[at..at + cl.len()] {
+        let mut per_clause = Vec::with_capacity(cl.len());
+        for cv in &clause_vecs[span.clone()] {
             let q = head_ref.probabilities(cv);
             (0..3).for_each(|k| p[k] += q[k]);
+            per_clause.push(head::sentiment_of(q));
         }
-        at += cl.len();
-        c_mean.add(idx(*t), idx(head::sentiment_of(p).label));
-        c_head.add(idx(*t), idx(head_s[i].label));
-        c_proto.add(idx(*t), idx(proto_s[i].label));
-        c_major.add(idx(*t), major);
+        head_mixed.push(crate::classify::holds_both(&per_clause));
+        if let Some(mc) = &model_clauses {
+            model_mixed.push(crate::classify::holds_both(&mc[span]));
+        }
+        let Gold::One(t) = *g else { continue };
+        c_mean.add(idx(t), idx(head::sentiment_of(p).label));
+        c_head.add(idx(t), idx(head_s[i].label));
+        c_proto.add(idx(t), idx(proto_s[i].label));
+        c_major.add(idx(t), major);
         if let Some(m) = &model_s {
-            c_model.add(idx(*t), idx(m[i].label));
+            c_model.add(idx(t), idx(m[i].label));
         }
     }
     let mut methods = vec![
@@ -471,14 +605,21 @@ fn sentiment_confusions(
         ("prototypes", c_proto),
         ("majority", c_major),
     ];
+    let mut mixed = vec![("head", MixedScore::of(&r.gold, &head_mixed))];
     if model.is_some() {
         methods.insert(0, ("model", c_model));
+        mixed.insert(0, ("model", MixedScore::of(&r.gold, &model_mixed)));
     }
-    Ok(methods)
+    Ok(SentimentScores { methods, mixed })
 }
 
-/// `eval_summary.csv` and a confusion table per method in `dir`.
-fn write_sentiment_tables(dir: &std::path::Path, methods: &[(&str, Confusion)]) -> Result<()> {
+/// `eval_summary.csv`, a confusion table per method and `eval_mixed.csv`
+/// (the mixed flag of the head and the model) in `dir`.
+fn write_sentiment_tables(
+    dir: &std::path::Path,
+    methods: &[(&str, Confusion)],
+    mixed: &[(&str, MixedScore)],
+) -> Result<()> {
     let o = OutputDir::create(dir)?;
     let mut summary =
         String::from("method,n,accuracy,macro_f1,class,precision,recall,f1,support\n");
@@ -499,6 +640,28 @@ fn write_sentiment_tables(dir: &std::path::Path, methods: &[(&str, Confusion)]) 
         o.write(&format!("confusion_{name}.csv"), c.to_csv().as_bytes())?;
     }
     o.write("eval_summary.csv", summary.as_bytes())?;
+    let mut flags = String::from("method,rows,gold_mixed,flagged,both,precision,recall,f1\n");
+    for (name, m) in mixed {
+        let (p, r, f) = m.prf();
+        let num = |x: f64| {
+            if x.is_nan() {
+                String::new()
+            } else {
+                format!("{x:.4}")
+            }
+        };
+        flags.push_str(&format!(
+            "{name},{},{},{},{},{},{},{}\n",
+            m.rows,
+            m.gold,
+            m.flagged,
+            m.both,
+            num(p),
+            num(r),
+            num(f)
+        ));
+    }
+    o.write("eval_mixed.csv", flags.as_bytes())?;
     o.write_manifest(&eval_manifest("eval sentiment"))?;
     let target = o.commit()?;
     println!("tables in {}", target.display());
@@ -768,22 +931,42 @@ mod tests {
     fn row_labels_resolve_to_one_polarity_or_mixed() {
         let map = parse_map(&["1=negative".into(), "3=neutral".into()]).unwrap();
         let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        let gold = |v: &[&str]| row_gold(&s(v), &map).unwrap();
+        assert_eq!(gold(&["1"]), Gold::One(Polarity::Negative));
         assert_eq!(
-            row_polarity(&s(&["1"]), &map).unwrap(),
-            Some(Polarity::Negative)
+            gold(&["HOTEL:positiv", "LAGE:positiv"]),
+            Gold::One(Polarity::Positive)
         );
+        assert_eq!(gold(&["HOTEL:positiv", "LAGE:negativ"]), Gold::Mixed);
+        assert_eq!(gold(&["FOOD#QUALITY:conflict"]), Gold::Mixed);
+        assert_eq!(gold(&["Mixed"]), Gold::Mixed);
+        // A positive and a neutral aspect are not a mixed comment.
+        assert_eq!(gold(&["HOTEL:positiv", "3"]), Gold::Unclear);
+        let err = row_gold(&s(&["7"]), &map).unwrap_err().to_string();
+        assert!(err.contains("`7`") && err.contains("--label-map"), "{err}");
+    }
+
+    #[test]
+    fn the_mixed_flag_is_scored_against_the_mixed_rows() {
+        let pos = Gold::One(Polarity::Positive);
+        let gold = [Gold::Mixed, Gold::Mixed, Gold::Mixed, pos, pos];
+        let m = MixedScore::of(&gold, &[true, true, false, true, false]);
         assert_eq!(
-            row_polarity(&s(&["HOTEL:positiv", "LAGE:positiv"]), &map).unwrap(),
-            Some(Polarity::Positive)
+            m,
+            MixedScore {
+                rows: 5,
+                gold: 3,
+                flagged: 3,
+                both: 2
+            }
         );
-        assert_eq!(
-            row_polarity(&s(&["HOTEL:positiv", "LAGE:negativ"]), &map).unwrap(),
-            None
-        );
-        assert_eq!(
-            row_polarity(&s(&["FOOD#QUALITY:conflict"]), &map).unwrap(),
-            None
-        );
-        assert!(row_polarity(&s(&["7"]), &map).is_err());
+        let (p, r, f) = m.prf();
+        assert!((p - 2.0 / 3.0).abs() < 1e-12 && (r - 2.0 / 3.0).abs() < 1e-12);
+        assert!((f - 2.0 / 3.0).abs() < 1e-12);
+        // Nothing flagged: no precision, F1 0; no row labelled mixed: no F1.
+        let (p, _, f) = MixedScore::of(&gold, &[false; 5]).prf();
+        assert!(p.is_nan() && f == 0.0);
+        let (_, r, f) = MixedScore::of(&[pos, pos], &[true, false]).prf();
+        assert!(r.is_nan() && f.is_nan());
     }
 }
