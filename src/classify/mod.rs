@@ -191,7 +191,13 @@ pub struct CommentAnalysis {
 pub const TOPIC_LEANING: f32 = 0.2;
 
 /// Probability a clause's sentiment needs to count towards a mixed comment.
-pub const MIXED_CONFIDENCE: f32 = 0.6;
+/// Chosen by `benches/mixed_threshold.py` on the project's own sentiment
+/// rows (583 labelled mixed, the rest cross-fitted over two halves), best
+/// F1 of the grid 0.4–0.8: 0.490 at 0.4 (precision 0.48, recall 0.50)
+/// against 0.436 at 0.6, the level before. Just above a third, it asks
+/// little more than a clause whose class is positive and one whose class is
+/// negative.
+pub const MIXED_CONFIDENCE: f32 = 0.4;
 
 /// The rule of [`CommentAnalysis::is_mixed`] on the sentiments of a
 /// comment's clauses (one entry when the comment is one clause): at least
@@ -734,9 +740,9 @@ mod tests {
     fn mixed_needs_a_sure_positive_and_a_sure_negative_clause() {
         use Polarity::*;
         assert!(comment(&[s(Positive, 0.9), s(Negative, 0.7)]).is_mixed());
-        assert!(comment(&[s(Neutral, 0.9), s(Negative, 0.6), s(Positive, 0.8)]).is_mixed());
+        assert!(comment(&[s(Neutral, 0.9), s(Negative, 0.45), s(Positive, 0.8)]).is_mixed());
         // One side unsure, or only one side, or one clause: not mixed.
-        assert!(!comment(&[s(Positive, 0.9), s(Negative, 0.55)]).is_mixed());
+        assert!(!comment(&[s(Positive, 0.9), s(Negative, 0.38)]).is_mixed());
         assert!(!comment(&[s(Positive, 0.9), s(Positive, 0.9)]).is_mixed());
         assert!(!comment(&[s(Negative, 0.9), s(Neutral, 0.9)]).is_mixed());
         assert!(!comment(&[s(Negative, 0.9)]).is_mixed());
