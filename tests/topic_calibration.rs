@@ -838,10 +838,15 @@ fn an_edited_default_taxonomy_says_how_to_retrain_the_topic_model() {
     ]);
     assert!(o.status.success(), "{}", text(&o));
     let stderr = String::from_utf8_lossy(&o.stderr);
+    // The command names the file this run read, ready to paste.
+    let retrain = format!(
+        "`verbatim train topics --taxonomy {} --fine-tune 2",
+        tax.display()
+    );
     for part in [
         "warning: no topic calibration for the taxonomy `contact-center`",
         "note: the topic model shipped for the taxonomy `contact-center`",
-        "--fine-tune 2",
+        retrain.as_str(),
     ] {
         assert!(stderr.contains(part), "{part}: {stderr}");
     }
