@@ -32,10 +32,13 @@ each sentence is embedded once.
 
 Usage: .venv/bin/python benches/learning_curve.py [--set restaurants|laptops|hotel]
            [--seeds K] [--keep DIR] [--taxonomies DIR] [--fine-tune K]
+           [--fine-tune-sizes N,N,...]
 
 --fine-tune K adds one row: the encoder's top K layers tuned on the largest
 sample of the first draw (`train topics --fine-tune K --folds 2`), scored
-with `analyze --topic-model`.
+with `analyze --topic-model`; with --fine-tune-sizes 8,32,128,512 one such row
+per n (the first draw of each n, the calibration's sample): the learning curve
+of the fine-tuned path.
 """
 
 import argparse
@@ -146,7 +149,7 @@ def print_row(label, runs, trained=None):
           f"  {mean([s['none'] for s in runs]):5.0%}  {' '.join(never) or '-'}")
 
 
-def learning_curve(name, seeds, base, taxonomies, fine_tune):
+def learning_curve(name, seeds, base, taxonomies, fine_tune, tune_sizes=None):
     start = time.time()
     load, tax_file = SETS[name]
     tax_path = taxonomies / tax_file
@@ -170,14 +173,15 @@ def learning_curve(name, seeds, base, taxonomies, fine_tune):
             predicted = run_verbatim(test, tax_path, run, analyze + ["--topic-calibration", str(cal)])
             curve.setdefault(n, []).append((len(sample), least, score(test, predicted, topics)))
     tuned = []
-    if fine_tune:
-        # One tuned model at the largest n, first draw: minutes per fit on a CPU.
-        sample, least = draw(pool, topics, SIZES[-1], SPLIT_SEED + 1)
-        run = work / f"n{SIZES[-1]}-tuned{fine_tune}"
+    # Tuned models on the first draw of each n (by default only the
+    # largest): minutes per fit on a CPU.
+    for n in (tune_sizes or [SIZES[-1]]) if fine_tune else []:
+        sample, least = draw(pool, topics, n, SPLIT_SEED + 1)
+        run = work / f"n{n}-tuned{fine_tune}"
         run.mkdir(exist_ok=True)
-        model = train(sample, tax_path, run, cache, SIZES[-1], fine_tune)
+        model = train(sample, tax_path, run, cache, n, fine_tune)
         predicted = run_verbatim(test, tax_path, run, analyze + ["--topic-model", str(model)])
-        tuned.append((len(sample), least, score(test, predicted, topics)))
+        tuned.append((n, len(sample), least, score(test, predicted, topics)))
 
     gold_none = sum(1 for r in test if not r["gold"]) / len(test)
     print(f"\n{name}: test {len(test)} sentences (gold without a topic {gold_none:.0%}), "
@@ -191,8 +195,8 @@ def learning_curve(name, seeds, base, taxonomies, fine_tune):
         trained = (str(sizes[0]) if len(sizes) == 1 else f"{sizes[0]}-{sizes[-1]}",
                    min(least for _, least, _ in runs))
         print_row(f"n={n}", [s for _, _, s in runs], trained)
-    for size, least, result in tuned:
-        print_row(f"tuned K={fine_tune}", [result], (str(size), least))
+    for n, size, least, result in tuned:
+        print_row(f"K={fine_tune} n={n}", [result], (str(size), least))
     gain = mean([s["F1"] for _, _, s in curve[SIZES[-1]]]) - keywords["F1"]
     print(f"{name}: F1 at n={SIZES[-1]} minus keywords: {gain:+.3f} (target +0.10); "
           f"{time.time() - start:.0f} s")
@@ -205,12 +209,15 @@ def main():
     ap.add_argument("--keep", help="folder to keep inputs, calibrations and outputs in")
     ap.add_argument("--fine-tune", type=int, metavar="K",
                     help="also tune the encoder's top K layers on the largest sample (one draw)")
+    ap.add_argument("--fine-tune-sizes", help="with --fine-tune: the n to tune at, e.g. 8,32,128,512 "
+                    "(default: the largest)")
     ap.add_argument("--taxonomies", default=str(TAXONOMIES),
                     help="folder with the sets' taxonomy files (default: benches/user_taxonomies)")
     args = ap.parse_args()
     base = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="verbatim-curve-"))
     for name in args.set or sorted(SETS):
-        learning_curve(name, args.seeds, base, Path(args.taxonomies).resolve(), args.fine_tune)
+        sizes = [int(x) for x in args.fine_tune_sizes.split(",")] if args.fine_tune_sizes else None
+        learning_curve(name, args.seeds, base, Path(args.taxonomies).resolve(), args.fine_tune, sizes)
     print(f"\n(work folder: {base})")
 
 
