@@ -251,7 +251,7 @@ fn row_gold(raw: &[String], map: &BTreeMap<String, String>) -> Result<Gold> {
                 set.insert(p);
             }
             None if mapped.eq_ignore_ascii_case("conflict")
-                || mapped.eq_ignore_ascii_case("mixed") =>
+                || mapped.eq_ignore_ascii_case(head::MIXED) =>
             {
                 mixed = true
             }
