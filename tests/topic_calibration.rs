@@ -471,7 +471,8 @@ fn without_a_matching_calibration_the_similarity_rule_decides_with_a_reason() {
         "shipped topic calibration of the taxonomy `contact-center`",
         "edited?",
         "counts differ",
-        "verbatim train topics --taxonomy TAXONOMY --data models/taxonomy/train/contact-center/*.csv",
+        // The command names the file this taxonomy was read from.
+        "verbatim train topics --taxonomy contact-center.toml --data models/taxonomy/train/contact-center/*.csv",
     ] {
         assert!(reason.contains(part), "{part}: {reason}");
     }

@@ -955,10 +955,7 @@ impl Models {
         // fine-tuned topic model (`tuned`) does.
         if let CalibrationOrigin::None { reason } = &origin {
             if !cfg.quiet && !tuned {
-                eprintln!(
-                    "warning: {}",
-                    with_taxonomy_path(reason, cfg.taxonomy.as_deref())
-                );
+                eprintln!("warning: {reason}");
                 edited_taxonomy_note(cfg, taxonomy);
             }
         }
@@ -995,31 +992,14 @@ fn edited_taxonomy_note(cfg: &AnalyzeConfig, taxonomy: &Taxonomy) {
     {
         let note = format!(
             "note: the topic model shipped for the taxonomy `{}` {} does not fit this file either; \
-             retrain it for the edited file: `verbatim train topics --taxonomy TAXONOMY --fine-tune 2 \
+             retrain it for the edited file: `verbatim train topics {} --fine-tune 2 \
              --out DIR` (about 15 minutes on two cores) and pass --topic-model DIR",
-            meta.taxonomy.name, meta.taxonomy.version
+            meta.taxonomy.name,
+            meta.taxonomy.version,
+            taxonomy.taxonomy_arg()
         );
-        eprintln!("{}", with_taxonomy_path(&note, cfg.taxonomy.as_deref()));
+        eprintln!("{note}");
     }
-}
-
-/// `message` with the `--taxonomy TAXONOMY` of its suggested command filled
-/// in with the file this run read, so that the command can be pasted as it
-/// is (quoted where the shell would split or expand it).
-fn with_taxonomy_path(message: &str, taxonomy: Option<&std::path::Path>) -> String {
-    let Some(path) = taxonomy else {
-        return message.to_string();
-    };
-    let path = path.display().to_string();
-    let plain = path
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || "._-/+:,@%".contains(c));
-    let arg = if plain {
-        path
-    } else {
-        format!("'{}'", path.replace('\'', r"'\''"))
-    };
-    message.replace("--taxonomy TAXONOMY", &format!("--taxonomy {arg}"))
 }
 
 /// A fine-tuned topic model attached to the encoder.
@@ -1507,25 +1487,4 @@ fn writing(e: anyhow::Error, out: &OutputDir) -> anyhow::Error {
     e.context(format!(
         "writing the outputs for --out {target} (is the disk full?); the previous outputs are unchanged"
     ))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::with_taxonomy_path;
-    use std::path::Path;
-
-    #[test]
-    fn the_suggested_command_names_the_taxonomy_file() {
-        let msg = "refit it: `verbatim train topics --taxonomy TAXONOMY --out c.json`";
-        assert_eq!(with_taxonomy_path(msg, None), msg);
-        assert_eq!(
-            with_taxonomy_path(msg, Some(Path::new("conf/topics-v2.toml"))),
-            "refit it: `verbatim train topics --taxonomy conf/topics-v2.toml --out c.json`"
-        );
-        // Quoted where a shell would split or expand it.
-        assert_eq!(
-            with_taxonomy_path(msg, Some(Path::new("my topics/it's.toml"))),
-            r"refit it: `verbatim train topics --taxonomy 'my topics/it'\''s.toml' --out c.json`"
-        );
-    }
 }

@@ -511,9 +511,10 @@ pub fn resolve(
         c.check(taxonomy, weights_sha256).with_context(|| {
             format!(
                 "--topic-calibration {}; refit it for this taxonomy and model: \
-                 `verbatim train topics --taxonomy TAXONOMY --data LABELLED.csv --out {}` \
+                 `verbatim train topics {} --data LABELLED.csv --out {}` \
                  (columns `text` and `topics`)",
                 p.display(),
+                taxonomy.taxonomy_arg(),
                 p.display()
             )
         })?;
@@ -549,7 +550,7 @@ pub fn resolve(
             "the shipped topic calibration of the taxonomy `{}` {} (sha256 {}) does not fit this \
              file (`{}` {}, sha256 {}: edited?): topics use the uncalibrated similarity rule, so \
              counts differ from runs with the shipped calibration; refit it: `verbatim train topics \
-             --taxonomy TAXONOMY --data models/taxonomy/train/{}/*.csv --out calibration.json` \
+             {} --data models/taxonomy/train/{}/*.csv --out calibration.json` \
              (or your own labelled comments) and pass --topic-calibration calibration.json",
             shipped.name,
             shipped.version,
@@ -557,6 +558,7 @@ pub fn resolve(
             taxonomy.name,
             taxonomy.version,
             short(&taxonomy.sha256),
+            taxonomy.taxonomy_arg(),
             shipped.name
         );
         return Ok((None, CalibrationOrigin::None { reason }));

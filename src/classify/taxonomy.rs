@@ -66,6 +66,9 @@ pub struct Taxonomy {
     /// sha256 of the file's text: a topic calibration belongs to exactly
     /// this file (`super::calibration`).
     pub sha256: String,
+    /// Where it was read from (the `--taxonomy` path, or the shipped file's
+    /// path in the repository), for messages that suggest a command.
+    pub source: String,
 }
 
 /// One topic of a taxonomy.
@@ -380,6 +383,7 @@ impl Taxonomy {
         let mut tax = check(raw, &mut c);
         if c.problems.is_empty() {
             tax.sha256 = crate::model::manifest::sha256_bytes(text.as_bytes());
+            tax.source = source_name.to_string();
             Ok(tax)
         } else {
             c.problems.sort_by_key(|p| p.line.unwrap_or(0));
@@ -406,6 +410,15 @@ impl Taxonomy {
     pub fn default_employee() -> Taxonomy {
         Taxonomy::parse(EMPLOYEE_TAXONOMY, "models/taxonomy/employee.toml")
             .expect("the shipped employee taxonomy is valid")
+    }
+
+    /// `--taxonomy` and the file it was read from, quoted where a shell
+    /// would split or expand it, for a command a message suggests.
+    pub fn taxonomy_arg(&self) -> String {
+        let quoted = shlex::try_quote(&self.source)
+            .map(|q| q.into_owned())
+            .unwrap_or_else(|_| self.source.clone());
+        format!("--taxonomy {quoted}")
     }
 
     /// Index of the topic with `id`.
@@ -649,6 +662,7 @@ fn check(raw: RawTaxonomy, c: &mut Checker) -> Taxonomy {
         generic_verdicts: raw.generic_verdicts.unwrap_or(true),
         topics: build_topics(raw.topics, names),
         sha256: String::new(),
+        source: String::new(),
     }
 }
 
@@ -1020,6 +1034,24 @@ mod tests {
     fn topic(id: &str, parent: Option<&str>) -> String {
         let parent = parent.map_or(String::new(), |p| format!("parent = \"{p}\"\n"));
         format!("[[topic]]\nid = \"{id}\"\n{parent}label = {{ en = \"{id}\" }}\nexamples.en = [\"{id} example\"]\n")
+    }
+
+    #[test]
+    fn a_suggested_command_names_the_file_it_was_read_from() {
+        let text = format!("{HEAD}{}", topic("a", None));
+        let plain = Taxonomy::parse(&text, "conf/topics-v2.toml").unwrap();
+        assert_eq!(plain.taxonomy_arg(), "--taxonomy conf/topics-v2.toml");
+        // Quoted where a shell would split or expand it.
+        let odd = Taxonomy::parse(&text, "my topics/it's.toml").unwrap();
+        let arg = odd.taxonomy_arg();
+        assert_eq!(
+            shlex::split(&arg).unwrap(),
+            ["--taxonomy", "my topics/it's.toml"]
+        );
+        assert_eq!(
+            Taxonomy::default_contact_center().source,
+            "models/taxonomy/contact-center.toml"
+        );
     }
 
     #[test]
