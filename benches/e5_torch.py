@@ -97,6 +97,14 @@ def unfreeze_top(model, K):
                 p.requires_grad = True
 
 
+def tunable_top(model, K):
+    """Lets the top K layers train; returns their parameters by name and a
+    copy of their starting values (to reset them between folds or runs)."""
+    unfreeze_top(model, K)
+    tuned = {k: p for k, p in model.W.items() if p.requires_grad}
+    return tuned, {k: p.detach().clone() for k, p in tuned.items()}
+
+
 def cache_lower(model, tok, texts, K, batch=64):
     """Runs the 12 - K frozen layers once per text; returns per-text token states."""
     cache = []

@@ -56,9 +56,7 @@ SCALE = 20.0
 def main():
     torch.set_num_threads(2)
     model, tok = e5_torch.load()
-    e5_torch.unfreeze_top(model, K)
-    tuned = {k: p for k, p in model.W.items() if p.requires_grad}
-    base = {k: p.detach().clone() for k, p in tuned.items()}
+    tuned, base = e5_torch.tunable_top(model, K)
     names = os.environ.get("SETS", ",".join(sorted(u.SETS))).split(",")
     for name in names:
         load, tax_file = u.SETS[name]
