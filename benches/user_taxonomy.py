@@ -9,7 +9,12 @@ of comments without a topic within 10 points of the gold share.
 The taxonomies are in benches/user_taxonomies/ (written from the category
 names only, before any labelled sentence was read). The labelled sentences are
 read from ../shared/data/dev (SemEval-2016 restaurants and laptops, German
-hotel aspects); this bench needs that folder. Gold labels are mapped to the
+hotel aspects); this bench needs that folder. Two more sets, labelled by others
+and used for evaluation only, do not ship: the negative tweets of Twitter US
+Airline Sentiment with their complaint reason (`--airline-tweets Tweets.csv`,
+set airline) and GermEval 2017's relevant documents with their aspect
+categories (`--germeval dev.tsv`, set rail); their taxonomies were written by a
+helper from the category names alone. Gold labels are mapped to the
 taxonomy's ids by the tables below; a sentence whose categories map to no
 topic (e.g. RESTAURANT#GENERAL) has no gold topic.
 
@@ -19,8 +24,9 @@ mentions, precision, recall and F1 of
   verbatim  `verbatim analyze --taxonomy FILE` with default settings;
 and the share of sentences without a topic.
 
-Usage: .venv/bin/python benches/user_taxonomy.py [--set restaurants|laptops|hotel]
-           [--limit N] [--keep DIR] [--taxonomies DIR] [-- extra analyze flags]
+Usage: .venv/bin/python benches/user_taxonomy.py [--set restaurants|laptops|hotel|airline|rail]
+           [--limit N] [--keep DIR] [--taxonomies DIR] [--airline-tweets F] [--germeval F]
+           [-- extra analyze flags]
 """
 
 import argparse
@@ -89,10 +95,56 @@ def hotel():
     return rows
 
 
+AIRLINE_REASONS = {"Bad Flight": "bad_flight", "Late Flight": "late_flight",
+                   "Customer Service Issue": "customer_service",
+                   "Flight Booking Problems": "booking_problems", "Lost Luggage": "lost_luggage",
+                   "Flight Attendant Complaints": "flight_attendants",
+                   "Cancelled Flight": "cancelled_flight", "Damaged Luggage": "damaged_luggage",
+                   "longlines": "long_lines"}
+RAIL_CATEGORIES = {"Zugfahrt": "zugfahrt", "Sonstige_Unregelmässigkeiten": "unregelmaessigkeiten",
+                   "Atmosphäre": "atmosphaere", "Ticketkauf": "ticketkauf", "Sicherheit": "sicherheit",
+                   "Service_und_Kundenbetreuung": "service", "Informationen": "informationen",
+                   "Auslastung_und_Platzangebot": "auslastung", "Connectivity": "connectivity",
+                   "DB_App_und_Website": "app_website", "Komfort_und_Ausstattung": "komfort",
+                   "Barrierefreiheit": "barrierefreiheit", "Image": "image", "Toiletten": "toiletten",
+                   "Gastronomisches_Angebot": "gastronomie", "Design": "design",
+                   "Reisen_mit_Kindern": "kinder", "Gepäck": "gepaeck"}
+# Files of the two sets that do not ship (evaluation only; --airline-tweets, --germeval).
+EXTERNAL = {}
+
+
+def airline():
+    """Twitter US Airline Sentiment (CC BY-NC-SA, evaluation only): the negative
+    tweets, gold = their complaint reason ("Can't Tell": none)."""
+    rows = []
+    with open(EXTERNAL["airline"], newline="", encoding="utf-8", errors="replace") as f:
+        for r in csv.DictReader(f):
+            if r["airline_sentiment"] == "negative":
+                gold = {AIRLINE_REASONS[r["negativereason"]]} if r["negativereason"] in AIRLINE_REASONS else set()
+                rows.append({"id": f"a{r['tweet_id']}-{len(rows)}", "text": r["text"], "gold": gold})
+    return rows
+
+
+def rail():
+    """GermEval 2017 (CC BY-NC, evaluation only): its relevant documents, gold =
+    their aspect categories ("Allgemein", general, and "QR-Code": none)."""
+    rows = []
+    with open(EXTERNAL["rail"], newline="", encoding="utf-8") as f:
+        for line in f:
+            p = line.rstrip("\n").split("\t")
+            if len(p) >= 4 and p[2] == "true":
+                cats = {a.split("#")[0] for a in (p[4].split() if len(p) > 4 else [])}
+                gold = {RAIL_CATEGORIES[c] for c in cats if c in RAIL_CATEGORIES}
+                rows.append({"id": f"r{len(rows)}", "text": p[1], "gold": gold})
+    return rows
+
+
 SETS = {
     "restaurants": (lambda: semeval("restaurants", restaurants_gold), "restaurants_en.toml"),
     "laptops": (lambda: semeval("laptops", laptops_gold), "laptops_en.toml"),
     "hotel": (hotel, "hotel_de.toml"),
+    "airline": (airline, "airline_en.toml"),
+    "rail": (rail, "rail_de.toml"),
 }
 
 
@@ -186,10 +238,19 @@ def main():
     ap.add_argument("--keep", help="folder to keep inputs and outputs in")
     ap.add_argument("--taxonomies", default=str(TAXONOMIES),
                     help="folder with variants of the taxonomy files (same names)")
+    ap.add_argument("--airline-tweets", help="Tweets.csv of Twitter US Airline Sentiment (set airline)")
+    ap.add_argument("--germeval", help="dev.tsv of GermEval 2017 (set rail)")
     ap.add_argument("extra", nargs="*", help="flags passed on to verbatim analyze (after --)")
     args = ap.parse_args()
+    if args.airline_tweets:
+        EXTERNAL["airline"] = args.airline_tweets
+    if args.germeval:
+        EXTERNAL["rail"] = args.germeval
+    for name in args.set or []:
+        if name in ("airline", "rail") and name not in EXTERNAL:
+            sys.exit(f"--set {name} needs {'--airline-tweets' if name == 'airline' else '--germeval'} FILE")
     base = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="verbatim-usertax-"))
-    for name in args.set or sorted(SETS):
+    for name in args.set or sorted(n for n in SETS if n not in ("airline", "rail") or n in EXTERNAL):
         load, tax_file = SETS[name]
         rows = load()
         if args.limit and args.limit < len(rows):
