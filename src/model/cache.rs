@@ -756,7 +756,10 @@ impl Store {
 
     fn key(&self, text: &str) -> [u8; 32] {
         let mut h = self.seed.clone();
-        h.update(normalized(text).as_bytes());
+        // Keyed by what the encoder reads: a shouted text and its lowered
+        // form are one input (crate::text::shouting), and a vector stored
+        // before the lowering is never read for a shouted text.
+        h.update(normalized(&crate::text::shouting::calm(text)).as_bytes());
         h.finalize().into()
     }
 }
@@ -1398,6 +1401,24 @@ mod tests {
         let e = EmbeddingCache::open_existing(&missing).err().unwrap();
         assert!(e.to_string().contains("no cache"), "{e}");
         assert!(!missing.exists());
+    }
+
+    #[test]
+    fn a_shouted_text_and_its_lowered_form_are_one_entry() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = EmbeddingCache::open(&dir.path().join("c.sqlite")).unwrap();
+        let inner = Counting::new();
+        let enc = CachedEncoder::new(&inner, &cache, &spec("f32")).unwrap();
+        // The encoder reads both as "nicht zu empfehlen!" (text::shouting).
+        enc.embed(&["NICHT ZU EMPFEHLEN!"]).unwrap();
+        assert_eq!(
+            enc.key("NICHT ZU EMPFEHLEN!"),
+            enc.key("nicht zu empfehlen!")
+        );
+        assert_ne!(enc.key("DB"), enc.key("db"), "short capitals alone stay");
+        let before = inner.texts.load(Ordering::Relaxed);
+        enc.embed(&["nicht zu empfehlen!"]).unwrap();
+        assert_eq!(inner.texts.load(Ordering::Relaxed), before, "a hit");
     }
 
     #[test]

@@ -28,6 +28,7 @@ use super::hf::{
 use super::manifest::FolderInfo;
 use super::tuned::{layer_prefix, mean_pool, BelowCache, TopicBranch};
 use super::{Encoder, Precision, WithTopics};
+use crate::text::shouting::calm;
 
 /// Where the forward pass runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
@@ -353,11 +354,12 @@ impl TransformerEncoder {
         self.device
     }
 
-    /// Token ids (with special tokens, after the prefix) for one text.
+    /// Token ids (with special tokens, after the prefix) for one text, its
+    /// shouted words lowered ([`calm`]) as for every text the encoder reads.
     pub fn token_ids(&self, text: &str) -> Result<Vec<u32>> {
         let enc = self
             .tokenizer
-            .encode(format!("{}{}", self.prefix, text), true)
+            .encode(format!("{}{}", self.prefix, calm(text)), true)
             .map_err(|e| anyhow::anyhow!("tokenizing: {e}"))?;
         Ok(enc.get_ids().to_vec())
     }
@@ -420,7 +422,8 @@ impl TransformerEncoder {
         Ok((vectors, probs))
     }
 
-    /// Tokenizes `texts` (with the prefix) and runs `block` over the
+    /// Tokenizes `texts` (with the prefix, shouted words lowered: [`calm`])
+    /// and runs `block` over the
     /// batches cut by the token budget; returns per text what `block` gave
     /// for its row.
     fn per_text<T: Default>(
@@ -430,7 +433,7 @@ impl TransformerEncoder {
     ) -> Result<Vec<T>> {
         let inputs: Vec<String> = texts
             .iter()
-            .map(|t| format!("{}{}", self.prefix, t))
+            .map(|t| format!("{}{}", self.prefix, calm(t)))
             .collect();
         let encodings = self
             .tokenizer
