@@ -29,19 +29,32 @@ ROOT = Path(__file__).resolve().parent.parent
 VERBATIM = Path(os.environ.get("VERBATIM", ROOT / "target/release/verbatim"))
 
 
-def germeval(path):
-    rows = []
+def germeval_documents(path):
+    """GermEval 2017's relevant documents: text, sentiment and the set of aspect
+    categories (also read by benches/user_taxonomy.py, set rail)."""
+    docs = []
     with open(path, newline="", encoding="utf-8") as f:
         for line in f:
-            parts = line.rstrip("\n").split("\t")
-            if len(parts) >= 4 and parts[2] == "true":
-                rows.append((parts[1], parts[3]))
-    return rows
+            p = line.rstrip("\n").split("\t")
+            if len(p) >= 4 and p[2] == "true":
+                cats = {a.split("#")[0] for a in (p[4].split() if len(p) > 4 else [])}
+                docs.append({"text": p[1], "sentiment": p[3], "categories": cats})
+    return docs
+
+
+def airline_tweets(path):
+    """Twitter US Airline Sentiment's rows as read from its CSV (also read by
+    benches/user_taxonomy.py, set airline)."""
+    with open(path, newline="", encoding="utf-8", errors="replace") as f:
+        return list(csv.DictReader(f))
+
+
+def germeval(path):
+    return [(d["text"], d["sentiment"]) for d in germeval_documents(path)]
 
 
 def tweets(path):
-    with open(path, newline="", encoding="utf-8", errors="replace") as f:
-        return [(r["text"], r["airline_sentiment"]) for r in csv.DictReader(f)]
+    return [(r["text"], r["airline_sentiment"]) for r in airline_tweets(path)]
 
 
 def main():

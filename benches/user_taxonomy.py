@@ -43,6 +43,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from dev_topics import prf  # noqa: E402
+from external_sentiment import airline_tweets, germeval_documents  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared/data/dev"
@@ -117,26 +118,19 @@ def airline():
     """Twitter US Airline Sentiment (CC BY-NC-SA, evaluation only): the negative
     tweets, gold = their complaint reason ("Can't Tell": none)."""
     rows = []
-    with open(EXTERNAL["airline"], newline="", encoding="utf-8", errors="replace") as f:
-        for r in csv.DictReader(f):
-            if r["airline_sentiment"] == "negative":
-                gold = {AIRLINE_REASONS[r["negativereason"]]} if r["negativereason"] in AIRLINE_REASONS else set()
-                rows.append({"id": f"a{r['tweet_id']}-{len(rows)}", "text": r["text"], "gold": gold})
+    for r in airline_tweets(EXTERNAL["airline"]):
+        if r["airline_sentiment"] == "negative":
+            gold = {AIRLINE_REASONS[r["negativereason"]]} if r["negativereason"] in AIRLINE_REASONS else set()
+            rows.append({"id": f"a{r['tweet_id']}-{len(rows)}", "text": r["text"], "gold": gold})
     return rows
 
 
 def rail():
     """GermEval 2017 (CC BY-NC, evaluation only): its relevant documents, gold =
     their aspect categories ("Allgemein", general, and "QR-Code": none)."""
-    rows = []
-    with open(EXTERNAL["rail"], newline="", encoding="utf-8") as f:
-        for line in f:
-            p = line.rstrip("\n").split("\t")
-            if len(p) >= 4 and p[2] == "true":
-                cats = {a.split("#")[0] for a in (p[4].split() if len(p) > 4 else [])}
-                gold = {RAIL_CATEGORIES[c] for c in cats if c in RAIL_CATEGORIES}
-                rows.append({"id": f"r{len(rows)}", "text": p[1], "gold": gold})
-    return rows
+    return [{"id": f"r{i}", "text": d["text"],
+             "gold": {RAIL_CATEGORIES[c] for c in d["categories"] if c in RAIL_CATEGORIES}}
+            for i, d in enumerate(germeval_documents(EXTERNAL["rail"]))]
 
 
 SETS = {

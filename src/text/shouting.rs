@@ -25,6 +25,11 @@ const SHOUTED_WORDS: usize = 3;
 /// `text` with its shouted words in lower case ([`Cow::Borrowed`] when it has
 /// none). Idempotent: the result has no run left to lower.
 pub fn calm(text: &str) -> Cow<'_, str> {
+    // A text without a capital letter has nothing to lower: no word list
+    // for it (this runs for every text the encoder or the cache sees).
+    if !text.chars().any(char::is_uppercase) {
+        return Cow::Borrowed(text);
+    }
     let words = words(text);
     // A word in capitals, not a bracketed placeholder.
     let capitals = |&(s, e): &(usize, usize)| {
