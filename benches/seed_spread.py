@@ -13,7 +13,7 @@ Usage:
   .venv/bin/python benches/seed_spread.py --models k2=DIR,DIR,DIR --models k1=DIR,DIR
   .venv/bin/python benches/seed_spread.py --train k1="--fine-tune 1 --epochs 6 --folds 3 --must-gates on" \\
       --seeds 20261201,7,11 [--work DIR]
-Needs ../shared/data/dev for the dev sets; training takes about 7 minutes per seed
+Needs ../shared/data/dev for the dev sets; training takes about 3 minutes per seed
 on two cores.
 """
 import argparse

@@ -334,7 +334,7 @@ fn the_shipped_topic_model_fits_the_shipped_taxonomy_model_and_training_files() 
     use verbatim::classify::finetune::{shipped_meta, TopicModelDir, SHIPPED_DIR};
     let retrain = format!(
         "retrain it: `verbatim train topics --fine-tune 2 --epochs 6 --folds 3 --must-gates on --out {SHIPPED_DIR}` \
-         (about 15 minutes on 2 cores), then rebuild"
+         (about 3 minutes on 2 cores), then rebuild"
     );
     let meta = shipped_meta().unwrap();
     let tax = Taxonomy::default_contact_center();

@@ -24,7 +24,9 @@ pub struct ClassScore {
     pub predicted: u64,
 }
 
-fn prf(tp: u64, fp: u64, fn_: u64) -> (f64, f64, f64) {
+/// Precision, recall and F1 of `tp` true positives, `fp` false positives
+/// and `fn_` false negatives; 0 where a ratio is undefined.
+pub fn prf(tp: u64, fp: u64, fn_: u64) -> (f64, f64, f64) {
     let ratio = |a: u64, b: u64| if b == 0 { 0.0 } else { a as f64 / b as f64 };
     let p = ratio(tp, tp + fp);
     let r = ratio(tp, tp + fn_);

@@ -11,7 +11,7 @@ use crate::app::analyze::TopicModelChoice;
 use crate::classify::calibration::{self, FitSettings, TopicCalibration};
 use crate::classify::embed::analyse_texts;
 use crate::classify::head::{self, parse_polarity};
-use crate::classify::metrics::{multilabel, Confusion, MultiLabelScore};
+use crate::classify::metrics::{self, multilabel, Confusion, MultiLabelScore};
 use crate::classify::topics::TopicModel;
 use crate::classify::{
     Classifier, ClassifierSettings, Polarity, Prototypes, SentimentModel, Taxonomy,
@@ -444,26 +444,21 @@ impl MixedScore {
         m
     }
 
-    /// Precision, recall and F1 of the flag; NaN where undefined.
+    /// Precision, recall and F1 of the flag ([`metrics::prf`]); NaN where
+    /// undefined: precision with nothing flagged, recall and F1 with no row
+    /// labelled mixed.
     fn prf(&self) -> (f64, f64, f64) {
-        let ratio = |a: usize, b: usize| {
-            if b == 0 {
-                f64::NAN
-            } else {
-                a as f64 / b as f64
-            }
-        };
-        let (p, r) = (ratio(self.both, self.flagged), ratio(self.both, self.gold));
-        let f = if self.both == 0 {
-            if self.gold == 0 {
-                f64::NAN
-            } else {
-                0.0
-            }
-        } else {
-            2.0 * p * r / (p + r)
-        };
-        (p, r, f)
+        let (p, r, f) = metrics::prf(
+            self.both as u64,
+            (self.flagged - self.both) as u64,
+            (self.gold - self.both) as u64,
+        );
+        let defined = |n: usize, v: f64| if n == 0 { f64::NAN } else { v };
+        (
+            defined(self.flagged, p),
+            defined(self.gold, r),
+            defined(self.gold, f),
+        )
     }
 }
 
