@@ -12,7 +12,7 @@ seeds. With --train it first trains one folder per seed:
 Usage:
   .venv/bin/python benches/seed_spread.py --models k2=DIR,DIR,DIR --models k1=DIR,DIR
   .venv/bin/python benches/seed_spread.py --train k1="--fine-tune 1 --epochs 6 --folds 3 --must-gates on" \\
-      --seeds 20261201,7,11 [--work DIR]
+      --seeds 20261201,7,11 [--work DIR] [--analyze-args "--topic-threshold 0.55"]
 Needs ../shared/data/dev for the dev sets; training takes about 3 minutes per seed
 on two cores.
 """
@@ -38,8 +38,8 @@ def micro(script, args):
     return tuple(float(x) for x in MICRO.search(out.stdout).groups())
 
 
-def score(model):
-    flags = ["--analyze-args", f"--topic-model {model}"]
+def score(model, extra=""):
+    flags = ["--analyze-args", f"--topic-model {model} {extra}".strip()]
     row = {s: micro("dev_topics.py", ["--set", s, *flags]) for s in SETS}
     row["banking77"] = micro("banking77_topics.py", flags)
     return row
@@ -51,6 +51,9 @@ def main():
     ap.add_argument("--train", action="append", default=[], help='RECIPE="train topics flags"')
     ap.add_argument("--seeds", default="20261201,7,11")
     ap.add_argument("--work", help="folder for trained models (default: a new temporary one)")
+    ap.add_argument("--analyze-args", default="",
+                    help='extra flags for every analyze run, e.g. "--topic-threshold 0.55" (one '
+                         'threshold for all models, to tell rows from their chosen threshold)')
     args = ap.parse_args()
     recipes = {}
     for m in args.models:
@@ -72,7 +75,7 @@ def main():
     print("| model | " + " | ".join(columns) + " |")
     print("|---" * (len(columns) + 1) + "|")
     for name, dirs in recipes.items():
-        rows = [score(d) for d in dirs]
+        rows = [score(d, args.analyze_args) for d in dirs]
         for d, row in zip(dirs, rows):
             print(f"| {name}: {d} | " + " | ".join("%.2f / %.2f / %.2f" % row[c] for c in columns) + " |")
         cells = []

@@ -121,7 +121,7 @@ pub struct Args {
     /// Drivers with fewer mentions, and NPS aggregates with fewer responses, are computed but marked suppressed [default: 30]
     #[arg(long)]
     pub min_n: Option<u64>,
-    /// Topic confidence a comment needs to mention a topic, overriding every topic's threshold: a probability (0–1) under a topic model or a topic calibration, the cosine to the topic's examples under the similarity rule [default: the topic model's threshold (0.55 for the shipped one); each topic's calibrated threshold; 0.85 under the similarity rule]
+    /// Topic confidence a comment needs to mention a topic, overriding every topic's threshold: a probability (0–1) under a topic model or a topic calibration, the cosine to the topic's examples under the similarity rule [default: the topic model's threshold, from its topic-model.json; each topic's calibrated threshold; 0.85 under the similarity rule]
     #[arg(long)]
     pub topic_threshold: Option<f32>,
     /// Topic calibration from `verbatim train topics`; giving one also turns off the shipped topic model (--topic-model) [default: the one shipped for the taxonomy and model, if any; else the uncalibrated similarity rule, with a warning; for the default taxonomy and model the shipped topic model decides instead]
