@@ -354,12 +354,18 @@ impl TransformerEncoder {
         self.device
     }
 
+    /// What the tokenizer reads for `text`: the model's prefix, then the
+    /// text with its shouted words lowered ([`calm`]).
+    fn input(&self, text: &str) -> String {
+        format!("{}{}", self.prefix, calm(text))
+    }
+
     /// Token ids (with special tokens, after the prefix) for one text, its
     /// shouted words lowered ([`calm`]) as for every text the encoder reads.
     pub fn token_ids(&self, text: &str) -> Result<Vec<u32>> {
         let enc = self
             .tokenizer
-            .encode(format!("{}{}", self.prefix, calm(text)), true)
+            .encode(self.input(text), true)
             .map_err(|e| anyhow::anyhow!("tokenizing: {e}"))?;
         Ok(enc.get_ids().to_vec())
     }
@@ -431,10 +437,7 @@ impl TransformerEncoder {
         texts: &[&str],
         mut block: impl FnMut(&[&[u32]], usize, usize) -> Result<Vec<T>>,
     ) -> Result<Vec<T>> {
-        let inputs: Vec<String> = texts
-            .iter()
-            .map(|t| format!("{}{}", self.prefix, calm(t)))
-            .collect();
+        let inputs: Vec<String> = texts.iter().map(|t| self.input(t)).collect();
         let encodings = self
             .tokenizer
             .encode_batch(inputs, true)
