@@ -385,7 +385,7 @@ fn eval_sentiment_scores_the_model_next_to_the_head() {
     std::fs::write(
         w.path("labelled.csv"),
         "text,label\ngreat service,positive\nthe agent was friendly,positive\ninvoice wrong,negative\nok,neutral\n\
-         \"friendly agent, but I waited an hour\",mixed\n",
+         \"friendly agent, but I waited an hour\",mixed\nn/a,neutral\n",
     )
     .unwrap();
     let o = verbatim()
@@ -425,6 +425,12 @@ fn eval_sentiment_scores_the_model_next_to_the_head() {
     // flag: the model calls both clauses positive, so it flags nothing.
     assert!(
         stdout.contains("4 rows scored, 1 labelled mixed"),
+        "{}",
+        text(&o)
+    );
+    // A placeholder is no comment to `analyze`, so it is not scored either.
+    assert!(
+        stdout.contains("1 without text or label or only a placeholder"),
         "{}",
         text(&o)
     );

@@ -51,7 +51,7 @@ pub struct EmbeddedComment {
 /// A batch of comments split and embedded: the table of distinct texts with
 /// their vectors, and per comment its place in the table (`None` for an
 /// empty comment).
-#[derive(Default)]
+#[derive(Clone, Default)]
 pub struct EmbeddedTexts {
     texts: Vec<String>,
     vectors: Vec<Vec<f32>>,

@@ -9,7 +9,7 @@ use anyhow::{bail, Context, Result};
 use super::encoder_args::{count_in, fraction, EncoderArgs};
 use crate::app::analyze::TopicModelChoice;
 use crate::classify::calibration::{self, FitSettings, TopicCalibration};
-use crate::classify::embed::analyse_texts;
+use crate::classify::embed::{analyse_texts, classify_embedded, embed_comments};
 use crate::classify::head::{self, parse_polarity};
 use crate::classify::metrics::{self, multilabel, Confusion, MultiLabelScore};
 use crate::classify::topics::TopicModel;
@@ -18,7 +18,6 @@ use crate::classify::{
 };
 use crate::exit_codes::ExitCode;
 use crate::output::OutputDir;
-use crate::text::clauses::split_clauses;
 
 /// The baseline prototypes: a handful of obvious sentences per class and language.
 pub const BASELINE_PROTOTYPES: &str =
@@ -311,7 +310,7 @@ struct SentimentRows<'r> {
     gold: Vec<Gold>,
     /// Rows whose labels disagree without being mixed.
     unclear: usize,
-    /// Rows without text or label.
+    /// Rows without text or label, or whose text is a placeholder.
     empty: usize,
 }
 
@@ -320,7 +319,9 @@ fn sentiment_rows<'r>(rows: &'r Rows, data: &DataArgs) -> Result<SentimentRows<'
     let (mut texts, mut gold) = (Vec::new(), Vec::new());
     let (mut unclear, mut empty) = (0, 0);
     for (i, (t, l)) in rows.texts.iter().zip(&rows.labels).enumerate() {
-        if t.trim().is_empty() || l.is_empty() {
+        // A placeholder ("n/a", "keine Angabe") is no comment to `analyze`,
+        // which gives it no sentiment.
+        if t.trim().is_empty() || l.is_empty() || crate::text::non_answer::is_non_answer(t) {
             empty += 1;
             continue;
         }
@@ -378,7 +379,7 @@ fn eval_sentiment(a: SentimentArgs) -> Result<ExitCode> {
     )?;
     let n_mixed = r.gold.iter().filter(|g| **g == Gold::Mixed).count();
     println!(
-        "{}: {} rows scored, {} labelled mixed ({} left out by --where, {} without text or label, {} whose labels disagree without being mixed); sentiment head: {}",
+        "{}: {} rows scored, {} labelled mixed ({} left out by --where, {} without text or label or only a placeholder, {} whose labels disagree without being mixed); sentiment head: {}",
         a.data.data.display(),
         r.texts.len() - n_mixed,
         n_mixed,
@@ -387,8 +388,8 @@ fn eval_sentiment(a: SentimentArgs) -> Result<ExitCode> {
         r.unclear,
         serde_json::to_string(&origin)?
     );
-    let SentimentScores { methods, mixed } =
-        sentiment_confusions(&r, &*embedder, head, model.as_ref())?;
+    let model_info = model.as_ref().map(|m| m.info.clone());
+    let SentimentScores { methods, mixed } = sentiment_confusions(&r, &*embedder, head, model)?;
     for (name, c) in &methods {
         print_table(name, c);
     }
@@ -403,12 +404,12 @@ fn eval_sentiment(a: SentimentArgs) -> Result<ExitCode> {
         "head − prototypes: macro-F1 {:+.3}",
         f1("head").unwrap_or(0.0) - f1("prototypes").unwrap_or(0.0)
     );
-    if let Some(m) = &model {
+    if let Some(info) = &model_info {
         println!(
             "model − head: macro-F1 {:+.3} (model {}, labels {})",
             f1("model").unwrap_or(0.0) - f1("head").unwrap_or(0.0),
-            m.info.path,
-            serde_json::to_string(&m.info.labels)?
+            info.path,
+            serde_json::to_string(&info.labels)?
         );
     }
     if let Some(dir) = &a.out {
@@ -513,47 +514,55 @@ struct SentimentScores {
 /// are printed: the model (when given), the head, the head averaged over
 /// the clauses, the prototypes and the majority class; and the mixed flag
 /// of the model and the head.
+///
+/// The model, the head and the prototypes each run as `verbatim analyze`
+/// runs them ([`embed_comments`] and [`classify_embedded`], on one
+/// embedding of the comments and their clauses): a comment's sentiment
+/// from the whole comment, its mixed flag from its clauses.
 fn sentiment_confusions(
     r: &SentimentRows,
     embedder: &dyn crate::model::Encoder,
     head: head::SentimentHead,
-    model: Option<&crate::classify::ModelSentiment>,
+    model: Option<crate::classify::ModelSentiment>,
 ) -> Result<SentimentScores> {
     let tax = Taxonomy::default_contact_center();
     let head_ref = head.clone();
-    let head_cls = Classifier::build(
-        embedder,
-        SentimentModel::Head(Box::new(head)),
-        &tax,
-        ClassifierSettings::default(),
-    )?;
+    let classifier =
+        |m: SentimentModel| Classifier::build(embedder, m, &tax, ClassifierSettings::default());
     let baseline: Prototypes =
         toml::from_str(BASELINE_PROTOTYPES).context("baseline prototypes")?;
-    let proto_cls = Classifier::build(
-        embedder,
-        SentimentModel::Prototypes(baseline),
-        &tax,
-        ClassifierSettings::default(),
-    )?;
-    let texts = &r.texts;
-    // Comment-level sentiment is the head on the whole comment's
-    // vector, as in `analyze`; clauses do not enter it.
-    let vecs = embedder.embed(texts)?;
-    // Also the mean of the head's probabilities over the whole
-    // comment and its clauses (sentences and contrast parts): long
-    // reviews dilute in one mean-pooled vector. The clauses' own
-    // sentiments give the mixed flag.
-    let clauses: Vec<Vec<String>> = texts.iter().map(|t| split_clauses(t)).collect();
-    let flat: Vec<&str> = clauses.iter().flatten().map(String::as_str).collect();
-    let clause_vecs = embedder.embed(&flat)?;
-    let head_s = head_cls.sentiments(texts, &vecs)?;
-    let proto_s = proto_cls.sentiments(texts, &vecs)?;
-    // The model reads each whole comment, as `analyze` takes a
-    // comment's sentiment, and each clause.
-    let (model_s, model_clauses) = match model {
-        Some(m) => (Some(m.sentiments(texts)?), Some(m.sentiments(&flat)?)),
-        None => (None, None),
+    let embedded = embed_comments(&r.texts, embedder)?;
+    let run = |cls: &Classifier| -> Result<Vec<crate::classify::CommentAnalysis>> {
+        classify_embedded(embedded.clone(), cls)?
+            .into_iter()
+            .zip(&r.texts)
+            .map(|(a, t)| a.with_context(|| format!("no analysis of {t:?}")))
+            .collect()
     };
+    let head_a = run(&classifier(SentimentModel::Head(Box::new(head)))?)?;
+    let proto_a = run(&classifier(SentimentModel::Prototypes(baseline))?)?;
+    let model_a = match model {
+        Some(m) => Some(run(&classifier(SentimentModel::Model(Box::new(m)))?)?),
+        None => None,
+    };
+    // Also the mean of the head's probabilities over the whole comment and
+    // its clauses (sentences and contrast parts), from the same vectors:
+    // long reviews dilute in one mean-pooled vector.
+    let head_clauses: Vec<Polarity> = embedded
+        .comments()
+        .iter()
+        .map(|e| {
+            let e = e.as_ref().context("a comment without an embedding")?;
+            let mut p = head_ref.probabilities(embedded.vector(e.whole));
+            if e.clause_ids.len() > 1 {
+                for &i in &e.clause_ids {
+                    let q = head_ref.probabilities(embedded.vector(i));
+                    (0..3).for_each(|k| p[k] += q[k]);
+                }
+            }
+            Ok(head::sentiment_of(p).label)
+        })
+        .collect::<Result<_>>()?;
     let idx = class_index;
     let mut c_mean = Confusion::new(&CLASSES);
     let mut c_head = Confusion::new(&CLASSES);
@@ -569,41 +578,29 @@ fn sentiment_confusions(
     let major = (0..3)
         .max_by_key(|&k| (counts[k], std::cmp::Reverse(k)))
         .unwrap_or(1);
-    let (mut head_mixed, mut model_mixed) = (Vec::new(), Vec::new());
-    let mut at = 0;
-    for (i, ((g, v), cl)) in r.gold.iter().zip(&vecs).zip(&clauses).enumerate() {
-        let span = at..at + cl.len();
-        at += cl.len();
-        let mut p = head_ref.probabilities(v);
-        let mut per_clause = Vec::with_capacity(cl.len());
-        for cv in &clause_vecs[span.clone()] {
-            let q = head_ref.probabilities(cv);
-            (0..3).for_each(|k| p[k] += q[k]);
-            per_clause.push(head::sentiment_of(q));
-        }
-        head_mixed.push(crate::classify::holds_both(&per_clause));
-        if let Some(mc) = &model_clauses {
-            model_mixed.push(crate::classify::holds_both(&mc[span]));
-        }
+    for (i, g) in r.gold.iter().enumerate() {
         let Gold::One(t) = *g else { continue };
-        c_mean.add(idx(t), idx(head::sentiment_of(p).label));
-        c_head.add(idx(t), idx(head_s[i].label));
-        c_proto.add(idx(t), idx(proto_s[i].label));
+        c_mean.add(idx(t), idx(head_clauses[i]));
+        c_head.add(idx(t), idx(head_a[i].sentiment.label));
+        c_proto.add(idx(t), idx(proto_a[i].sentiment.label));
         c_major.add(idx(t), major);
-        if let Some(m) = &model_s {
-            c_model.add(idx(t), idx(m[i].label));
+        if let Some(m) = &model_a {
+            c_model.add(idx(t), idx(m[i].sentiment.label));
         }
     }
+    let flags = |a: &[crate::classify::CommentAnalysis]| -> Vec<bool> {
+        a.iter().map(|c| c.is_mixed()).collect()
+    };
     let mut methods = vec![
         ("head", c_head),
         ("head_clauses", c_mean),
         ("prototypes", c_proto),
         ("majority", c_major),
     ];
-    let mut mixed = vec![("head", MixedScore::of(&r.gold, &head_mixed))];
-    if model.is_some() {
+    let mut mixed = vec![("head", MixedScore::of(&r.gold, &flags(&head_a)))];
+    if let Some(m) = &model_a {
         methods.insert(0, ("model", c_model));
-        mixed.insert(0, ("model", MixedScore::of(&r.gold, &model_mixed)));
+        mixed.insert(0, ("model", MixedScore::of(&r.gold, &flags(m))));
     }
     Ok(SentimentScores { methods, mixed })
 }
