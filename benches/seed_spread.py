@@ -17,6 +17,7 @@ Needs ../shared/data/dev for the dev sets; training takes about 3 minutes per se
 on two cores.
 """
 import argparse
+import json
 import re
 import statistics
 import subprocess
@@ -45,6 +46,11 @@ def score(model, extra=""):
     return row
 
 
+def threshold(model):
+    meta = Path(model) / "topic-model.json"
+    return json.loads(meta.read_text())["threshold"] if meta.is_file() else "?"
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--models", action="append", default=[], help="RECIPE=DIR,DIR,...")
@@ -71,6 +77,7 @@ def main():
                 sys.exit(f"{' '.join(cmd)} failed:\n{proc.stderr}")
             recipes[name].append(str(out))
     columns = SETS + ["banking77"]
+    summaries = []
     print("micro P / R / F1 per model; per recipe the mean F1 (min-max) and mean precision")
     print("| model | " + " | ".join(columns) + " |")
     print("|---" * (len(columns) + 1) + "|")
@@ -84,6 +91,19 @@ def main():
             p = [r[c][0] for r in rows]
             cells.append(f"F1 {statistics.mean(f1):.3f} ({min(f1):.2f}–{max(f1):.2f}), P {statistics.mean(p):.3f}")
         print(f"| **{name}, mean of {len(rows)}** | " + " | ".join(cells) + " |")
+        summaries.append((name, rows, dirs))
+    # The figures a shipping rule compares (benches/trials/stop26-rules.txt): the
+    # mean over seeds of the four dev sets' mean micro precision and F1, and of
+    # BANKING77's F1; and the threshold each file chose out of fold (what
+    # --analyze-args "--topic-threshold X" overrides).
+    print()
+    for name, rows, dirs in summaries:
+        dev_p = statistics.mean(statistics.mean(r[s][0] for s in SETS) for r in rows)
+        dev_f = statistics.mean(statistics.mean(r[s][2] for s in SETS) for r in rows)
+        b77 = statistics.mean(r["banking77"][2] for r in rows)
+        chosen = ", ".join(f"{threshold(d)}" for d in dirs)
+        print(f"{name}: four-set dev P {dev_p:.3f}, F1 {dev_f:.3f}; BANKING77 F1 {b77:.3f}; "
+              f"thresholds chosen {chosen}")
 
 
 if __name__ == "__main__":
