@@ -14,9 +14,10 @@ of comments without a topic (gold and predicted); the polarity of correctly
 found topics; and comment sentiment against the labels (accuracy, per-class
 F1, macro-F1 over negative/neutral/positive; `mixed` shown apart).
 
-Usage: .venv/bin/python benches/dev_topics.py [--set ba_headers] [--keep DIR]
+Usage: .venv/bin/python benches/dev_topics.py [--set ba_headers|all] [--keep DIR]
        [--analyze-args "--topic-model DIR --topic-threshold 0.5"]
-(--analyze-args: extra flags for `verbatim analyze`, split on spaces.)
+(--analyze-args: extra flags for `verbatim analyze`, split on spaces; --set all: every
+set's tables, then one summary line per set and their mean.)
 """
 
 import argparse
@@ -141,6 +142,7 @@ def print_table(title, counts):
     p, r, f = prf(tp, fp, fn)
     macro = sum(f1s) / len(f1s) if f1s else float("nan")
     print(f"{'micro':24} {tp + fn:5} {tp + fp:5} {p:6.2f} {r:6.2f} {f:6.2f}   macro-F1 {macro:.2f}")
+    return p, r, f
 
 
 def sentiment_table(pairs, per_class):
@@ -158,17 +160,42 @@ def sentiment_table(pairs, per_class):
     scored = [(g, p) for g, p in pairs if g in classes]
     acc = sum(g == p for g, p in scored) / len(scored)
     print(f"accuracy {acc:.2f}, macro-F1 {sum(f1s) / 3:.2f} on {len(scored)} rows")
+    return sum(f1s) / 3
 
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--set", default="ba_headers", choices=sorted(SOURCES))
-    ap.add_argument("--keep", help="folder to keep the input and analyze's output in")
+    ap.add_argument("--set", default="ba_headers", choices=sorted(SOURCES) + ["all"],
+                    help="one set, or all: each set's tables, then one line per set")
+    ap.add_argument("--keep", help="folder to keep the input and analyze's output in "
+                                   "(with --set all, one subfolder per set)")
     ap.add_argument("--analyze-args", default="",
                     help="extra flags for verbatim analyze, split on spaces (e.g. --topic-model DIR)")
     args = ap.parse_args()
-    rows = load_set(args.set)
-    work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="verbatim-dev-"))
+    if args.set != "all":
+        run_set(args.set, args.keep, args.analyze_args)
+        return
+    results = []
+    for name in SOURCES:
+        keep = str(Path(args.keep) / name) if args.keep else None
+        results.append(run_set(name, keep, args.analyze_args))
+        print()
+    print("| set | topics micro P / R / F1 | polarity of found topics | topic:polarity F1 | "
+          "comment sentiment macro-F1 |")
+    print("|---|---|---|---|---|")
+    for r in results:
+        print(f"| {r['set']} | {r['micro'][0]:.2f} / {r['micro'][1]:.2f} / {r['micro'][2]:.2f} | "
+              f"{r['polarity']:.2f} | {r['pairs_f1']:.2f} | {r['sentiment_macro_f1']:.2f} |")
+    mean = lambda k, i=None: sum((r[k][i] if i is not None else r[k]) for r in results) / len(results)
+    print(f"| mean of {len(results)} | {mean('micro', 0):.3f} / {mean('micro', 1):.3f} / "
+          f"{mean('micro', 2):.3f} | {mean('polarity'):.3f} | {mean('pairs_f1'):.3f} | "
+          f"{mean('sentiment_macro_f1'):.3f} |")
+
+
+def run_set(name, keep, analyze_args):
+    """Prints one set's tables; returns its headline figures."""
+    rows = load_set(name)
+    work = Path(keep) if keep else Path(tempfile.mkdtemp(prefix="verbatim-dev-"))
     work.mkdir(parents=True, exist_ok=True)
     data = work / "input.csv"
     with open(data, "w", newline="", encoding="utf-8") as f:
@@ -177,7 +204,7 @@ def main():
         for r in rows:
             w.writerow([r["id"], r["score"], r["text"]])
     out = work / "out"
-    extra = args.analyze_args.split()
+    extra = analyze_args.split()
     if not any(r["score"] for r in rows):
         extra.append("--no-score")
     proc = subprocess.run([str(VERBATIM), "analyze", str(data), "--out", str(out), "--quiet", *extra],
@@ -200,12 +227,12 @@ def main():
         return t
 
     n = len(rows)
-    print(f"{args.set}: {n} comments labelled blind; verbatim analyze with the default model and taxonomy, "
+    print(f"{name}: {n} comments labelled blind; verbatim analyze with the default model and taxonomy, "
           + (f"flags {' '.join(extra)}" if extra else "default settings"))
     gold_none = sum(1 for r in rows if not r["topics"])
     pred_none = sum(1 for r in rows if not predicted.get(r["id"]))
     print(f"no topic: gold {gold_none / n:.0%}, predicted {pred_none / n:.0%}")
-    print_table("Topics (exact ids)", score_topics(rows, predicted, lambda t: t))
+    micro = print_table("Topics (exact ids)", score_topics(rows, predicted, lambda t: t))
     from user_taxonomy import keyword_baseline
     keywords = keyword_baseline(rows, tax, whole_words=True)
     print_table("Keyword baseline: the taxonomy's `must` keywords as whole words "
@@ -224,12 +251,12 @@ def main():
     # which is what a driver table rests on.
     gold_pairs = sum(len(r["topics"]) for r in rows)
     pred_pairs = sum(len(predicted.get(r["id"], {})) for r in rows)
-    p, rc, f = prf(right, pred_pairs - right, gold_pairs - right)
-    print(f"topic:polarity pairs (both right): precision {p:.2f}, recall {rc:.2f}, F1 {f:.2f}")
+    p, rc, pairs_f1 = prf(right, pred_pairs - right, gold_pairs - right)
+    print(f"topic:polarity pairs (both right): precision {p:.2f}, recall {rc:.2f}, F1 {pairs_f1:.2f}")
 
     pairs = [(r["sentiment"], sentiment.get(r["id"], "")) for r in rows]
     print("\nComment sentiment (gold rows negative/neutral/positive)")
-    sentiment_table(pairs, True)
+    sentiment_f1 = sentiment_table(pairs, True)
     # A text repeated 5 times or more is a placeholder of the source (BA's headline
     # "British Airways customer review"): scored apart as well, so that it cannot
     # carry the figure alone.
@@ -244,8 +271,10 @@ def main():
     gold_mixed = {r["id"] for r in rows if r["sentiment"] == "mixed"}
     p, rc, f = prf(len(gold_mixed & mixed_pred), len(mixed_pred - gold_mixed), len(gold_mixed - mixed_pred))
     print(f"sentiment_mixed: gold {len(gold_mixed)}, flagged {len(mixed_pred)}, precision {p:.2f}, recall {rc:.2f}, F1 {f:.2f}")
-    summary = {"set": args.set, "rows": n, "work": str(work)}
+    summary = {"set": name, "rows": n, "work": str(work)}
     print(json.dumps(summary))
+    return {"set": name, "micro": micro, "polarity": right / total if total else float("nan"),
+            "pairs_f1": pairs_f1, "sentiment_macro_f1": sentiment_f1}
 
 
 if __name__ == "__main__":
