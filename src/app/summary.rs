@@ -66,7 +66,10 @@ pub fn print(
                 !employee
             ))
         ),
-        Mode::TopicsOnly => println!("{} alerts (alerts table)", drivers.alerts.len()),
+        Mode::TopicsOnly => println!(
+            "{} (alerts table)",
+            crate::output::driver_summary::counted(drivers.alerts.len() as u64, "alert", "alerts")
+        ),
     }
     println!("results in {}", target.display());
 }

@@ -153,20 +153,25 @@ pub fn driver_summary(
     }
     let followups = if followups {
         format!(
-            "{} follow-ups (of {} candidates), ",
-            a.followups.len(),
-            a.followup_candidates
+            "{} (of {}), ",
+            counted(a.followups.len() as u64, "follow-up", "follow-ups"),
+            counted(a.followup_candidates, "candidate", "candidates")
         )
     } else {
         String::new()
     };
     let _ = writeln!(
         o,
-        "{} alerts, {followups}{} sentiment mismatches",
-        a.alerts.len(),
-        a.mismatches
+        "{}, {followups}{}",
+        counted(a.alerts.len() as u64, "alert", "alerts"),
+        counted(a.mismatches, "sentiment mismatch", "sentiment mismatches")
     );
     o
+}
+
+/// `n` with its noun in the singular when `n` is 1 ("1 alert", "3 alerts").
+pub fn counted(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 #[cfg(test)]
@@ -186,6 +191,13 @@ mod tests {
             .iter()
             .map(|l| (l.to_string(), "+1.0".to_string()))
             .collect()
+    }
+
+    #[test]
+    fn one_of_a_count_takes_the_singular() {
+        assert_eq!(counted(1, "alert", "alerts"), "1 alert");
+        assert_eq!(counted(0, "alert", "alerts"), "0 alerts");
+        assert_eq!(counted(2, "follow-up", "follow-ups"), "2 follow-ups");
     }
 
     #[test]
