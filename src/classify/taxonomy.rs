@@ -1070,6 +1070,56 @@ mod tests {
     }
 
     #[test]
+    fn shipped_billing_needs_a_word_for_a_bill_or_a_payment() {
+        // 2.3.0: a wait blamed on the company is not billing unless it names
+        // a bill, a payment or a refund; compounds match by their last part.
+        let t = Taxonomy::default_contact_center();
+        let billing = t.topics.iter().find(|t| t.id == "billing").unwrap();
+        let f = billing.keyword_filter();
+        let allows = |text: &str, lang: &str| {
+            f.must_allows(
+                &crate::classify::keywords::Normalized::new(text),
+                Some(lang),
+            )
+        };
+        for (text, lang) in [
+            (
+                "I am having to wait another month because there was an error on your behalf",
+                "en",
+            ),
+            ("5 months wait", "en"),
+            (
+                "wegen eines Fehlers Ihrerseits muss ich noch einen Monat warten",
+                "de",
+            ),
+            (
+                "door een fout van jullie kant moet ik nog een maand wachten",
+                "nl",
+            ),
+            (
+                "à cause d'une erreur de votre part je dois encore attendre un mois",
+                "fr",
+            ),
+            ("por un error suyo tengo que esperar otro mes más", "es"),
+        ] {
+            assert!(!allows(text, lang), "{text}");
+        }
+        for (text, lang) in [
+            ("you charged me for March twice", "en"),
+            ("still waiting for my refund", "en"),
+            ("Handyrechnung viel zu hoch", "de"),
+            ("doppelt abgebucht", "de"),
+            ("Rückerstattung kam nie", "de"),
+            ("jaarafrekening klopt niet", "nl"),
+            ("voorschotbedrag te hoog", "nl"),
+            ("prélevé deux fois", "fr"),
+            ("me cobraron dos veces", "es"),
+        ] {
+            assert!(allows(text, lang), "{text}");
+        }
+    }
+
+    #[test]
     fn generic_verdicts_are_on_unless_the_file_turns_them_off() {
         assert!(Taxonomy::default_contact_center().generic_verdicts);
         let on = Taxonomy::parse(&format!("{HEAD}{}", topic("a", None)), "t.toml").unwrap();
