@@ -443,6 +443,43 @@ fn a_customer_run_takes_topics_from_the_shipped_topic_model() {
     assert_eq!(got, want);
 }
 
+/// The issue's telecom export had waits tagged `billing`; since taxonomy
+/// 2.3.0 billing needs a word for a bill, a payment or a refund, so on the
+/// installed model a wait blamed on the company is not billing in any of
+/// the five languages, while a double charge still is.
+#[test]
+fn a_wait_blamed_on_the_company_is_not_billing() {
+    load(Precision::Auto);
+    let dir = tempfile::tempdir().expect("temp folder");
+    let input = dir.path().join("nps.csv");
+    std::fs::write(
+        &input,
+        "id,score,comment\n\
+         w1,2,I am having to wait another month because there was an error on your behalf\n\
+         w2,1,5 months wait\n\
+         w3,2,wegen eines Fehlers Ihrerseits muss ich noch einen Monat warten\n\
+         w4,3,à cause d'une erreur de votre part je dois encore attendre un mois\n\
+         w5,2,por un error suyo tengo que esperar otro mes más\n\
+         b1,2,you charged me for March twice\n\
+         b2,3,die Rechnung für Mai war doppelt so hoch wie sonst\n",
+    )
+    .expect("write nps.csv");
+    let out = dir.path().join("out");
+    analyze(&input, &out, &[]);
+    let mut r = csv::Reader::from_path(out.join("bridge_response_topic.csv")).expect("bridge");
+    let h = r.headers().unwrap().clone();
+    let col = |name: &str| h.iter().position(|x| x == name).expect(name);
+    let (id, topic) = (col("response_id"), col("topic_id"));
+    let mut billing: Vec<String> = r
+        .records()
+        .map(|x| x.unwrap())
+        .filter(|x| &x[topic] == "billing")
+        .map(|x| x[id].to_string())
+        .collect();
+    billing.sort();
+    assert_eq!(billing, ["b1", "b2"]);
+}
+
 /// `verbatim models info` names the installed model and what ships for it:
 /// the topic model, with its checksum, applying to the installed weights.
 #[test]
