@@ -275,23 +275,35 @@ fn a_comment_with_a_positive_and_a_negative_clause_is_mixed() {
         .output()
         .expect("run verbatim");
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let mut r = csv::Reader::from_path(out.join("fact_response.csv")).expect("fact_response");
-    let h = r.headers().unwrap().clone();
-    let col = |name: &str| h.iter().position(|x| x == name).expect(name);
-    let (id, mixed) = (col("response_id"), col("sentiment_mixed"));
-    let got: Vec<(String, String)> = r
-        .records()
-        .map(|x| {
-            let x = x.unwrap();
-            (x[id].to_string(), x[mixed].to_string())
-        })
-        .collect();
+    let got: Vec<(String, String)> = columns(
+        &out.join("fact_response.csv"),
+        &["response_id", "sentiment_mixed"],
+    )
+    .into_iter()
+    .map(|x| (x[0].clone(), x[1].clone()))
+    .collect();
     let want: Vec<(String, String)> = cases
         .iter()
         .enumerate()
         .map(|(i, (_, m))| (i.to_string(), m.to_string()))
         .collect();
     assert_eq!(got, want);
+}
+
+/// The named columns of every row of an output CSV, in file order.
+fn columns(path: &std::path::Path, names: &[&str]) -> Vec<Vec<String>> {
+    let mut r = csv::Reader::from_path(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let h = r.headers().unwrap().clone();
+    let at: Vec<usize> = names
+        .iter()
+        .map(|n| h.iter().position(|x| x == *n).expect(n))
+        .collect();
+    r.records()
+        .map(|x| {
+            let x = x.unwrap();
+            at.iter().map(|&i| x[i].to_string()).collect()
+        })
+        .collect()
 }
 
 /// `verbatim analyze INPUT --out OUT --quiet --min-n 1 EXTRA` on the
@@ -357,18 +369,13 @@ fn an_employee_survey_uses_the_shipped_employee_calibration() {
     );
     assert!(cust["topics"]["topic_model"].is_null(), "{cust}");
     // The pay complaint is about pay.
-    let mut r = csv::Reader::from_path(dir.path().join("emp/bridge_response_topic.csv"))
-        .expect("bridge_response_topic");
-    let h = r.headers().unwrap().clone();
-    let col = |name: &str| h.iter().position(|x| x == name).expect(name);
-    let (id, topic) = (col("response_id"), col("topic_id"));
-    let pairs: Vec<(String, String)> = r
-        .records()
-        .map(|x| {
-            let x = x.unwrap();
-            (x[id].to_string(), x[topic].to_string())
-        })
-        .collect();
+    let pairs: Vec<(String, String)> = columns(
+        &dir.path().join("emp/bridge_response_topic.csv"),
+        &["response_id", "topic_id"],
+    )
+    .into_iter()
+    .map(|x| (x[0].clone(), x[1].clone()))
+    .collect();
     assert!(
         pairs.contains(&("e1".to_string(), "pay_benefits".to_string())),
         "{pairs:?}"
@@ -419,17 +426,13 @@ fn a_customer_run_takes_topics_from_the_shipped_topic_model() {
     assert_eq!(tm["weights_sha256"], meta.weights_sha256.as_str());
     assert_eq!(meta.model_sha256, m["model"]["sha256"].as_str().unwrap());
     assert_eq!(tm["training"].as_array().map(Vec::len), Some(5), "{tm}");
-    let mut r = csv::Reader::from_path(out.join("bridge_response_topic.csv")).expect("bridge");
-    let h = r.headers().unwrap().clone();
-    let col = |name: &str| h.iter().position(|x| x == name).expect(name);
-    let (id, topic, pol) = (col("response_id"), col("topic_id"), col("polarity"));
-    let mut got: Vec<(String, String, String)> = r
-        .records()
-        .map(|x| {
-            let x = x.unwrap();
-            (x[id].to_string(), x[topic].to_string(), x[pol].to_string())
-        })
-        .collect();
+    let mut got: Vec<(String, String, String)> = columns(
+        &out.join("bridge_response_topic.csv"),
+        &["response_id", "topic_id", "polarity"],
+    )
+    .into_iter()
+    .map(|x| (x[0].clone(), x[1].clone(), x[2].clone()))
+    .collect();
     got.sort();
     let want: Vec<(String, String, String)> = [
         ("c1", "delivery", "negative"),
@@ -458,6 +461,7 @@ fn a_wait_blamed_on_the_company_is_not_billing() {
          w1,2,I am having to wait another month because there was an error on your behalf\n\
          w2,1,5 months wait\n\
          w3,2,wegen eines Fehlers Ihrerseits muss ich noch einen Monat warten\n\
+         w6,2,door een fout van jullie kant moet ik nog een maand wachten\n\
          w4,3,à cause d'une erreur de votre part je dois encore attendre un mois\n\
          w5,2,por un error suyo tengo que esperar otro mes más\n\
          b1,2,you charged me for March twice\n\
@@ -466,16 +470,14 @@ fn a_wait_blamed_on_the_company_is_not_billing() {
     .expect("write nps.csv");
     let out = dir.path().join("out");
     analyze(&input, &out, &[]);
-    let mut r = csv::Reader::from_path(out.join("bridge_response_topic.csv")).expect("bridge");
-    let h = r.headers().unwrap().clone();
-    let col = |name: &str| h.iter().position(|x| x == name).expect(name);
-    let (id, topic) = (col("response_id"), col("topic_id"));
-    let mut billing: Vec<String> = r
-        .records()
-        .map(|x| x.unwrap())
-        .filter(|x| &x[topic] == "billing")
-        .map(|x| x[id].to_string())
-        .collect();
+    let mut billing: Vec<String> = columns(
+        &out.join("bridge_response_topic.csv"),
+        &["response_id", "topic_id"],
+    )
+    .into_iter()
+    .filter(|x| x[1] == "billing")
+    .map(|x| x[0].clone())
+    .collect();
     billing.sort();
     assert_eq!(billing, ["b1", "b2"]);
 }
